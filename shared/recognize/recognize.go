@@ -62,7 +62,9 @@ func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) { pani
 func (r *Recognizer) Image(img image.Image, opt Options) (*Result, error) { panic("not yet") }
 
 // Strokes recognises strokes drawn on a w×h canvas.
-func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Result, error) { panic("not yet") }
+func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Result, error) {
+	panic("not yet")
+}
 
 // Mask recognises an ink mask.
 func (r *Recognizer) Mask(m *ink.Mask, opt Options) (*Result, error) { panic("not yet") }
