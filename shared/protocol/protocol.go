@@ -1,0 +1,101 @@
+// Package protocol defines the wire messages shared by the web pad, the kiosk and the server: versioned JSON
+// envelopes for the websocket, the feedback record that becomes training data, validation and limits.
+package protocol
+
+import (
+	"encoding/json"
+	"time"
+
+	"digitpad/shared/recognize"
+)
+
+// Version is the wire protocol version carried in every envelope.
+const Version = 1
+
+// Message types carried in Envelope.Type.
+const (
+	TypePredict    = "predict"    // client -> server: Predict
+	TypePrediction = "prediction" // server -> client: Prediction
+	TypeFeedback   = "feedback"   // client -> server: Feedback
+	TypeAck        = "ack"        // server -> client: Ack, sent only after the feedback is committed
+	TypeModel      = "model"      // server -> client: ModelAnnouncement
+	TypeError      = "error"      // server -> client: Error
+)
+
+// Envelope wraps every websocket message. ID is chosen by the sender and echoed in replies.
+type Envelope struct {
+	V    int             `json:"v"`
+	Type string          `json:"type"`
+	ID   string          `json:"id,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Predict asks for a recognition: a base64 PNG/JPEG image, or strokes on a width×height canvas.
+type Predict struct {
+	Image   string         `json:"image,omitempty"`
+	Strokes [][][2]float64 `json:"strokes,omitempty"`
+	Width   int            `json:"width,omitempty"`
+	Height  int            `json:"height,omitempty"`
+	Format  string         `json:"format,omitempty"`
+}
+
+// Prediction is a recognition result with the server's prediction id.
+type Prediction struct {
+	ID string `json:"id"`
+	recognize.Result
+}
+
+// Feedback is a clerk's confirmed code: the training record. Clients create it (also offline) and send it until
+// acknowledged; IdempotencyKey makes resending safe.
+type Feedback struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	PredictionID   string `json:"prediction_id,omitempty"`
+	ClientID       string `json:"client_id"`
+	// Code is the final, confirmed code; Labels are its digits, one per segmented digit.
+	Code   string `json:"code"`
+	Labels []int  `json:"labels,omitempty"`
+	// Predicted is the code the model proposed; Digits its per-digit output.
+	Predicted string            `json:"predicted,omitempty"`
+	Digits    []recognize.Digit `json:"digits,omitempty"`
+	// InkPNG is the canvas ink as PNG (base64 in JSON); Inputs the 28×28 model inputs, one per digit, 0..255.
+	InkPNG      []byte    `json:"ink_png,omitempty"`
+	Inputs      [][]byte  `json:"inputs,omitempty"`
+	ModelSHA256 string    `json:"model_sha256"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Ack confirms a committed feedback record.
+type Ack struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	FeedbackID     string `json:"feedback_id"`
+	Duplicate      bool   `json:"duplicate,omitempty"`
+}
+
+// ModelAnnouncement tells clients which model is active and where to fetch it.
+type ModelAnnouncement struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	URL    string `json:"url"`
+}
+
+// Error is a typed error: Code is one of the E* codes.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error codes, mapped once to HTTP statuses by the server.
+const (
+	EInvalid      = "invalid"      // 400
+	ENoInk        = "no_ink"       // 422
+	ETooLarge     = "too_large"    // 413
+	EUnauthorized = "unauthorized" // 401
+	EForbidden    = "forbidden"    // 403
+	ENotFound     = "not_found"    // 404
+	EOverloaded   = "overloaded"   // 503 (queue full) / 429 (per-client rate)
+	ERateLimited  = "rate_limited" // 429
+	EInternal     = "internal"     // 500
+	EUnavailable  = "unavailable"  // 503
+)
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
