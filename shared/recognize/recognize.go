@@ -3,11 +3,20 @@
 package recognize
 
 import (
+	"fmt"
 	"image"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 
 	"digitpad/shared/ink"
 	"digitpad/shared/model"
 )
+
+// DefaultThreshold is the confidence under which a digit is flagged for confirmation.
+const DefaultThreshold = 0.9
 
 // ModelInfo names the model that produced a result.
 type ModelInfo struct {
@@ -17,10 +26,15 @@ type ModelInfo struct {
 
 // Config holds recogniser-wide settings.
 type Config struct {
-	// Threshold: digits whose confidence is below it are listed in Result.Confirm. Zero means 0.9.
+	// Threshold: digits whose confidence is below it are listed in Result.Confirm. Zero means DefaultThreshold.
 	Threshold float64
 	// Format is the default code format: "" (any), a digit count such as "5", or a regular expression.
 	Format string
+	// InputScale multiplies the 0..1 ink inputs before the model sees them (the ONNX zoo MNIST model wants
+	// 0..255). Zero means 1.
+	InputScale float32
+	// Ink tunes segmentation.
+	Ink ink.Options
 }
 
 // Options are per-call settings.
@@ -40,46 +54,288 @@ type Digit struct {
 
 // Result is the recognition of one canvas.
 type Result struct {
-	Code       string  `json:"code"`
-	Digits     []Digit `json:"digits"`
+	Code   string  `json:"code"`
+	Digits []Digit `json:"digits"`
+	// Confidence is the probability that the whole code is right: the product of the digit confidences.
 	Confidence float64 `json:"confidence"`
 	// Confirm lists indexes into Digits whose confidence is below the threshold.
 	Confirm []int `json:"confirm"`
 	// FormatError says why Code does not match the format; empty when it matches or no format is set.
 	FormatError string    `json:"format_error,omitempty"`
 	Model       ModelInfo `json:"model"`
-	// Inputs are the 28×28 model inputs, one per digit, kept for feedback records.
+	// Inputs are the 28×28 model inputs (0..1, ink = 1), one per digit, kept for feedback records.
 	Inputs [][784]float32 `json:"-"`
 }
 
-// Recognizer is safe for concurrent use.
-type Recognizer struct{}
+// Recognizer is safe for concurrent use. It is immutable: swapping models means building a new Recognizer.
+type Recognizer struct {
+	model     *model.Model
+	info      ModelInfo
+	threshold float64
+	scale     float32
+	inkOpt    ink.Options
+	format    *Format
+	formats   sync.Map // string -> *Format, per-call formats compiled once
+	bufs      sync.Pool
+}
 
-// New builds a recogniser around a loaded model.
-func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) { panic("not yet") }
+// Format is a compiled code format.
+type Format struct {
+	re     *regexp.Regexp
+	digits int // expected digit count when the format is a plain count, else 0
+	desc   string
+}
+
+// ParseFormat compiles a code format: "" (none), a digit count such as "5", or a regular expression.
+func ParseFormat(s string) (*Format, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > 32 {
+			return nil, fmt.Errorf("code format: digit count %d out of range 1..32", n)
+		}
+		return &Format{re: regexp.MustCompile(fmt.Sprintf(`^[0-9]{%d}$`, n)), digits: n, desc: fmt.Sprintf("%d digits", n)}, nil
+	}
+	re, err := regexp.Compile(s)
+	if err != nil {
+		return nil, fmt.Errorf("code format %q: %w", s, err)
+	}
+	f := &Format{re: re, desc: "format " + s}
+	if m := regexp.MustCompile(`^\^?(?:\\d|\[0-9\])\{(\d+)\}\$?$`).FindStringSubmatch(s); m != nil {
+		f.digits, _ = strconv.Atoi(m[1])
+	}
+	return f, nil
+}
+
+// New builds a recogniser around a loaded model. The model must take 28×28 inputs and give 10 outputs.
+func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
+	if m == nil {
+		return nil, fmt.Errorf("recognize: nil model")
+	}
+	if m.InputSize() != 784 || m.OutputSize() != 10 {
+		return nil, fmt.Errorf("recognize: model takes %v inputs and gives %d outputs, want 1×28×28 -> 10",
+			m.InputShape(), m.OutputSize())
+	}
+	f, err := ParseFormat(cfg.Format)
+	if err != nil {
+		return nil, fmt.Errorf("recognize: %w", err)
+	}
+	r := &Recognizer{model: m, info: info, threshold: cfg.Threshold, scale: cfg.InputScale, inkOpt: cfg.Ink, format: f}
+	if r.threshold <= 0 {
+		r.threshold = DefaultThreshold
+	}
+	if r.scale == 0 {
+		r.scale = 1
+	}
+	if r.info.SHA256 == "" {
+		r.info.SHA256 = m.SHA256()
+	}
+	return r, nil
+}
+
+// Info returns the model's name and sha256.
+func (r *Recognizer) Info() ModelInfo { return r.info }
+
+// Model returns the loaded model.
+func (r *Recognizer) Model() *model.Model { return r.model }
 
 // Image recognises a canvas snapshot (any size; dark-on-light, light-on-dark or ink on transparent).
-func (r *Recognizer) Image(img image.Image, opt Options) (*Result, error) { panic("not yet") }
+func (r *Recognizer) Image(img image.Image, opt Options) (*Result, error) {
+	m, err := ink.MaskFromImage(img)
+	if err != nil {
+		return nil, err
+	}
+	return r.Mask(m, opt)
+}
 
 // Strokes recognises strokes drawn on a w×h canvas.
 func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Result, error) {
-	panic("not yet")
+	m, err := ink.MaskFromStrokes(strokes, w, h)
+	if err != nil {
+		return nil, err
+	}
+	return r.Mask(m, opt)
 }
 
 // Mask recognises an ink mask.
-func (r *Recognizer) Mask(m *ink.Mask, opt Options) (*Result, error) { panic("not yet") }
+func (r *Recognizer) Mask(m *ink.Mask, opt Options) (*Result, error) {
+	j, err := r.Prepare(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Classify([]*Job{j}); err != nil {
+		return nil, err
+	}
+	return j.Result(), nil
+}
+
+// Digits classifies already normalised 28×28 inputs (for example MNIST idx images) as one code, skipping
+// segmentation. Boxes are the 28×28 frame.
+func (r *Recognizer) Digits(inputs [][784]float32, opt Options) (*Result, error) {
+	f, err := r.formatFor(opt)
+	if err != nil {
+		return nil, err
+	}
+	j := &Job{r: r, format: f, digits: make([]ink.Digit, len(inputs))}
+	for i := range inputs {
+		j.digits[i] = ink.Digit{Box: image.Rect(0, 0, 28, 28), Input: inputs[i]}
+	}
+	if err := r.Classify([]*Job{j}); err != nil {
+		return nil, err
+	}
+	return j.Result(), nil
+}
+
+func (r *Recognizer) formatFor(opt Options) (*Format, error) {
+	if opt.Format == "" {
+		return r.format, nil
+	}
+	if f, ok := r.formats.Load(opt.Format); ok {
+		return f.(*Format), nil
+	}
+	f, err := ParseFormat(opt.Format)
+	if err != nil {
+		return nil, err
+	}
+	r.formats.Store(opt.Format, f)
+	return f, nil
+}
 
 // Job is a segmented canvas waiting for classification.
-type Job struct{}
+type Job struct {
+	r      *Recognizer
+	format *Format
+	digits []ink.Digit
+	probs  []float32 // len(digits)*10, filled by Classify
+}
+
+// Len is the number of digits the job will send to the model.
+func (j *Job) Len() int { return len(j.digits) }
 
 // Prepare segments a mask into a Job (CPU work that needs no model call).
-func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) { panic("not yet") }
+func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
+	f, err := r.formatFor(opt)
+	if err != nil {
+		return nil, err
+	}
+	io := r.inkOpt
+	if f != nil && f.digits > 0 {
+		io.ExpectDigits = f.digits
+	}
+	ds, err := ink.Segment(m, io)
+	if err != nil {
+		return nil, err
+	}
+	return &Job{r: r, format: f, digits: ds}, nil
+}
 
 // Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this).
-func (r *Recognizer) Classify(jobs []*Job) error { panic("not yet") }
+// All jobs must come from this Recognizer.
+func (r *Recognizer) Classify(jobs []*Job) error {
+	n := 0
+	for _, j := range jobs {
+		if j.r != r {
+			return fmt.Errorf("recognize: job prepared by another recogniser")
+		}
+		n += len(j.digits)
+	}
+	if n == 0 {
+		return nil
+	}
+	bp := r.buffer(n * 784)
+	in := (*bp)[:n*784]
+	k := 0
+	for _, j := range jobs {
+		for i := range j.digits {
+			src := &j.digits[i].Input
+			dst := in[k*784 : (k+1)*784]
+			if r.scale == 1 {
+				copy(dst, src[:])
+			} else {
+				for p, v := range src {
+					dst[p] = v * r.scale
+				}
+			}
+			k++
+		}
+	}
+	out := make([]float32, n*10)
+	err := r.model.Run(in, n, out)
+	r.bufs.Put(bp)
+	if err != nil {
+		return fmt.Errorf("recognize: model: %w", err)
+	}
+	if !r.model.OutputIsProbability() {
+		for i := 0; i < n; i++ {
+			softmax(out[i*10 : (i+1)*10])
+		}
+	}
+	k = 0
+	for _, j := range jobs {
+		j.probs = out[k*10 : (k+len(j.digits))*10 : (k+len(j.digits))*10]
+		k += len(j.digits)
+	}
+	return nil
+}
 
-// Result assembles the Result of a classified job.
-func (j *Job) Result() *Result { panic("not yet") }
+func (r *Recognizer) buffer(n int) *[]float32 {
+	if bp, ok := r.bufs.Get().(*[]float32); ok && cap(*bp) >= n {
+		return bp
+	}
+	b := make([]float32, n)
+	return &b
+}
 
-// Info returns the model's name and sha256.
-func (r *Recognizer) Info() ModelInfo { panic("not yet") }
+func softmax(v []float32) {
+	mx := v[0]
+	for _, x := range v[1:] {
+		mx = max(mx, x)
+	}
+	var sum float64
+	for i, x := range v {
+		e := math.Exp(float64(x - mx))
+		v[i] = float32(e)
+		sum += e
+	}
+	for i := range v {
+		v[i] = float32(float64(v[i]) / sum)
+	}
+}
+
+// Result assembles the Result of a classified job. It must be called after Classify.
+func (j *Job) Result() *Result {
+	res := &Result{
+		Digits:     make([]Digit, len(j.digits)),
+		Confirm:    []int{},
+		Confidence: 1,
+		Model:      j.r.info,
+		Inputs:     make([][784]float32, len(j.digits)),
+	}
+	code := make([]byte, len(j.digits))
+	for i, d := range j.digits {
+		p := j.probs[i*10 : (i+1)*10]
+		var dg Digit
+		for c := range 10 {
+			dg.Probs[c] = float64(p[c])
+			if p[c] > p[dg.Digit] {
+				dg.Digit = c
+			}
+		}
+		dg.Confidence = dg.Probs[dg.Digit]
+		dg.Box = [4]int{d.Box.Min.X, d.Box.Min.Y, d.Box.Max.X, d.Box.Max.Y}
+		res.Digits[i] = dg
+		res.Inputs[i] = d.Input
+		res.Confidence *= dg.Confidence
+		if dg.Confidence < j.r.threshold {
+			res.Confirm = append(res.Confirm, i)
+		}
+		code[i] = byte('0' + dg.Digit)
+	}
+	res.Code = string(code)
+	if f := j.format; f != nil && !f.re.MatchString(res.Code) {
+		res.FormatError = fmt.Sprintf("code %q does not match %s", res.Code, f.desc)
+	}
+	return res
+}

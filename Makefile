@@ -1,0 +1,48 @@
+# digitpad — `make run` (the main job) and `make test` (everything) work on a fresh Debian machine with Go.
+SHELL := /bin/bash
+GO ?= go
+export GOTOOLCHAIN := local
+export GOFLAGS := -mod=mod
+BIN := bin/digitpad
+
+# Fragments add their own targets and append to TEST_TARGETS.
+TEST_TARGETS :=
+-include mk/*.mk
+
+.PHONY: all build run test test-go lint wasm-core train train-smoke clean
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/digitpad
+
+## run: the main job — recognise the sample canvas snapshots shipped in assets/samples.
+run: build
+	$(BIN) predict assets/samples
+
+## train: reproduce the shipped model (full run, ~20 min on 2 cores) into assets/.
+train: build
+	$(BIN) train --out assets
+
+## test: every check, installing what it needs.
+test: lint wasm-core test-go train-smoke $(TEST_TARGETS)
+	@echo "make test: all suites passed"
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## wasm-core: shared/ must stay pure Go and build for the browser.
+wasm-core:
+	CGO_ENABLED=0 GOOS=js GOARCH=wasm $(GO) build ./shared/...
+	CGO_ENABLED=0 $(GO) build ./shared/...
+
+test-go:
+	$(GO) test -count=1 $(GO_TEST_FLAGS) ./...
+
+## train-smoke: a few hundred training steps on a subset prove the pipeline and the ONNX export.
+train-smoke: build
+	tmp=$$(mktemp -d) && $(BIN) train --out $$tmp --limit 3000 --steps 300 --epochs 1 && \
+	  $(BIN) eval --model $$tmp/model.onnx --json && rm -rf $$tmp
+
+clean:
+	rm -rf bin
