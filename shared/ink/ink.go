@@ -5,11 +5,38 @@ package ink
 
 import (
 	"errors"
+	"fmt"
 	"image"
 )
 
 // ErrNoInk is returned for an empty or near-empty canvas.
 var ErrNoInk = errors.New("no ink")
+
+// ErrTooLarge is matched (errors.Is) by a *SizeError for a canvas above the pixel limit.
+var ErrTooLarge = errors.New("canvas too large")
+
+// ErrBadInput is wrapped by errors about malformed input: nil images, negative sizes, non-finite points,
+// masks whose Pix does not match W×H.
+var ErrBadInput = errors.New("bad ink input")
+
+// DefaultMaxPixels is the canvas pixel limit used when Options.MaxPixels is zero.
+const DefaultMaxPixels = 16 << 20
+
+// DefaultStrokeWidth is the stroke width, in pixels of the 28×28 frame, that digits are normalised to: the
+// median MNIST test digit measured with StrokeWidth.
+const DefaultStrokeWidth = 2.5
+
+// SizeError reports a canvas larger than the allowed pixel count.
+type SizeError struct {
+	W, H, Max int
+}
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("canvas %dx%d has more than %d pixels: %v", e.W, e.H, e.Max, ErrTooLarge)
+}
+
+// Is makes errors.Is(err, ErrTooLarge) true.
+func (e *SizeError) Is(target error) bool { return target == ErrTooLarge }
 
 // Point is a pointer sample in canvas coordinates.
 type Point struct{ X, Y float64 }
@@ -24,20 +51,77 @@ type Digit struct {
 	Input [784]float32
 }
 
-// Options tune segmentation; the zero value means defaults.
-type Options struct{}
+// Options tune mask building and segmentation; the zero value means defaults.
+type Options struct {
+	// ExpectDigits is the digit count of the expected code format (0 = unknown). When set, Segment splits the
+	// widest groups or joins the narrowest neighbours to approach that count.
+	ExpectDigits int
+	// MaxPixels caps W×H of a canvas; zero means DefaultMaxPixels. Larger canvases give a *SizeError.
+	MaxPixels int
+	// PenWidth is the pen diameter in canvas pixels used by MaskFromStrokesOpt; zero means
+	// max(2, min(w,h)/40).
+	PenWidth float64
+	// StrokeWidth is the stroke width digits are normalised to in the 28×28 frame; zero means
+	// DefaultStrokeWidth.
+	StrokeWidth float64
+}
+
+func (o Options) maxPixels() int {
+	if o.MaxPixels > 0 {
+		return o.MaxPixels
+	}
+	return DefaultMaxPixels
+}
+
+func (o Options) strokeWidth() float64 {
+	if o.StrokeWidth > 0 {
+		return o.StrokeWidth
+	}
+	return DefaultStrokeWidth
+}
+
+func (o Options) checkSize(w, h int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("ink: canvas size %dx%d: %w", w, h, ErrBadInput)
+	}
+	if int64(w)*int64(h) > int64(o.maxPixels()) {
+		return &SizeError{W: w, H: h, Max: o.maxPixels()}
+	}
+	return nil
+}
 
 // Mask is a canvas-sized ink coverage map: Pix[y*W+x] in 0..255, 255 = full ink.
 type Mask struct {
 	W, H int
 	Pix  []uint8
+	// Strokes, when set (MaskFromStrokes does), are the pen paths the mask was drawn from; Segment then renders
+	// each digit's input from its strokes with an MNIST-like pen instead of resampling pixels.
+	Strokes []Stroke
+}
+
+func (m *Mask) validate() error {
+	if m == nil {
+		return fmt.Errorf("ink: nil mask: %w", ErrBadInput)
+	}
+	if m.W <= 0 || m.H <= 0 || len(m.Pix) != m.W*m.H {
+		return fmt.Errorf("ink: mask %dx%d with %d pixels: %w", m.W, m.H, len(m.Pix), ErrBadInput)
+	}
+	return nil
 }
 
 // MaskFromImage detects polarity (dark on light, light on dark, ink on transparent) and returns the ink mask.
-func MaskFromImage(img image.Image) (*Mask, error) { panic("not yet") }
+func MaskFromImage(img image.Image) (*Mask, error) { return MaskFromImageOpt(img, Options{}) }
 
 // MaskFromStrokes rasterises strokes on a w×h canvas with an anti-aliased pen, interpolating between samples.
-func MaskFromStrokes(strokes []Stroke, w, h int) (*Mask, error) { panic("not yet") }
+func MaskFromStrokes(strokes []Stroke, w, h int) (*Mask, error) {
+	return MaskFromStrokesOpt(strokes, w, h, Options{})
+}
 
 // Segment splits a mask into digits ordered left to right. It returns ErrNoInk when there is no ink.
-func Segment(m *Mask, opt Options) ([]Digit, error) { panic("not yet") }
+func Segment(m *Mask, opt Options) ([]Digit, error) {
+	cands, err := segment(m, opt, 1)
+	if err != nil {
+		return nil, err
+	}
+	return cands[0], nil
+}

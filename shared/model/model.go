@@ -3,30 +3,167 @@
 // for concurrent use by many goroutines.
 package model
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/owulveryck/onnx-go"
+)
+
+// maxChunk bounds the samples one pass of the plan handles: bigger batches run in chunks, which keeps scratch
+// memory bounded while every chunk still amortises weight reads over many samples.
+const maxChunk = 64
+
 // Model is a compiled ONNX graph ready to run on batches of inputs.
 type Model struct {
-	// filled by the implementation
+	p       *plan
+	sha     string
+	scratch sync.Pool // *scratch, one per concurrently running Run
+}
+
+// Option changes how Load compiles a model.
+type Option func(*options)
+
+type options struct{ kernel string }
+
+// WithKernel selects a kernel by name (see Kernels) instead of the fastest one this CPU supports; it exists so
+// tests and benchmarks can compare implementations on one machine.
+func WithKernel(name string) Option { return func(o *options) { o.kernel = name } }
+
+// Kernels lists the GEMM kernels this build can use on this CPU, fastest first ("avx512", "avx2", "go").
+func Kernels() []string {
+	var names []string
+	for _, k := range availableKernels() {
+		names = append(names, k.name)
+	}
+	return names
 }
 
 // Load decodes ONNX bytes (via github.com/owulveryck/onnx-go) and compiles an execution plan.
 // Errors name the unsupported op or the problem in the file; Load never panics on bad bytes.
-func Load(onnxBytes []byte) (*Model, error) { panic("not yet") }
+func Load(onnxBytes []byte) (*Model, error) { return LoadWith(onnxBytes) }
+
+// LoadWith is Load with options.
+func LoadWith(onnxBytes []byte, opts ...Option) (*Model, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ks := availableKernels()
+	kr := &ks[0]
+	if o.kernel != "" {
+		kr = nil
+		for i := range ks {
+			if ks[i].name == o.kernel {
+				kr = &ks[i]
+			}
+		}
+		if kr == nil {
+			return nil, fmt.Errorf("model: kernel %q not available (have %v)", o.kernel, Kernels())
+		}
+	}
+	if len(onnxBytes) == 0 {
+		return nil, errors.New("model: empty ONNX file")
+	}
+	info, err := inspect(onnxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	b, om, err := decode(onnxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("model: decoding ONNX: %w", err)
+	}
+	if len(om.Input) != 1 || len(om.Output) != 1 {
+		return nil, fmt.Errorf("model: want exactly one input and one output, graph has %d and %d", len(om.Input), len(om.Output))
+	}
+	p, err := compileSafe(b, info, om.Input[0], om.Output[0], kr)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	sum := sha256.Sum256(onnxBytes)
+	m := &Model{p: p, sha: hex.EncodeToString(sum[:])}
+	m.scratch.New = func() any { return &scratch{tmp: make([]float32, p.tmp)} }
+	return m, nil
+}
+
+// decode runs onnx-go's decoder, turning its panics on malformed graphs into errors.
+func decode(data []byte) (b *backend, om *onnx.Model, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed model: %v", r)
+		}
+	}()
+	b = newBackend()
+	om = onnx.NewModel(b)
+	if err := om.UnmarshalBinary(data); err != nil {
+		return nil, nil, err
+	}
+	return b, om, nil
+}
+
+// compileSafe compiles, turning a panic on an unforeseen graph shape into an error.
+func compileSafe(b *backend, info *protoInfo, in, out int64, kr *kernel) (p *plan, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("compiling: %v", r)
+		}
+	}()
+	return compile(b, info, in, out, kr)
+}
 
 // InputShape is the per-sample input shape without the batch dimension, e.g. [1 28 28].
-func (m *Model) InputShape() []int { panic("not yet") }
+func (m *Model) InputShape() []int { return slices.Clone(m.p.inShape) }
 
 // InputSize is the product of InputShape: floats per sample.
-func (m *Model) InputSize() int { panic("not yet") }
+func (m *Model) InputSize() int { return m.p.inSize }
 
 // OutputSize is the number of output floats per sample (10 for digit models).
-func (m *Model) OutputSize() int { panic("not yet") }
+func (m *Model) OutputSize() int { return m.p.outSize }
 
 // OutputIsProbability reports whether the graph ends in Softmax (otherwise outputs are logits).
-func (m *Model) OutputIsProbability() bool { panic("not yet") }
+func (m *Model) OutputIsProbability() bool { return m.p.probability }
 
 // SHA256 is the hex sha256 of the ONNX bytes the model was loaded from.
-func (m *Model) SHA256() string { panic("not yet") }
+func (m *Model) SHA256() string { return m.sha }
+
+// Ops describes the compiled plan, one line per step (fused operations are listed on one line), ending with the
+// kernel in brackets, e.g. "Conv 1x28x28 -> 8x28x28 k5x5 s1 +bias +relu +maxpool2x2/2 -> 8x14x14 [avx512]".
+func (m *Model) Ops() []string { return slices.Clone(m.p.descs) }
+
+// Kernel names the GEMM kernel the plan runs on.
+func (m *Model) Kernel() string { return m.p.kernel }
 
 // Run computes out (n*OutputSize floats) from in (n*InputSize floats) for a batch of n samples, any n >= 1.
 // Steady state allocates nothing; scratch buffers come from an internal pool.
-func (m *Model) Run(in []float32, n int, out []float32) error { panic("not yet") }
+func (m *Model) Run(in []float32, n int, out []float32) error {
+	p := m.p
+	if n < 1 {
+		return fmt.Errorf("model: batch size %d, want >= 1", n)
+	}
+	if len(in) != n*p.inSize {
+		return fmt.Errorf("model: input has %d floats, want %d (%d samples of %d)", len(in), n*p.inSize, n, p.inSize)
+	}
+	if len(out) < n*p.outSize {
+		return fmt.Errorf("model: output has room for %d floats, want %d (%d samples of %d)", len(out), n*p.outSize, n, p.outSize)
+	}
+	s := m.scratch.Get().(*scratch)
+	defer m.scratch.Put(s)
+	for start := 0; start < n; start += maxChunk {
+		c := min(maxChunk, n-start)
+		if need := c * p.arena; cap(s.act) < need {
+			s.act = make([]float32, need)
+		}
+		s.act = s.act[:cap(s.act)]
+		s.in = in[start*p.inSize : (start+c)*p.inSize]
+		for _, st := range p.steps {
+			st.run(s, c)
+		}
+		copy(out[start*p.outSize:(start+c)*p.outSize], s.get(p.out, c))
+	}
+	s.in = nil
+	return nil
+}

@@ -109,6 +109,9 @@ func ParseFormat(s string) (*Format, error) {
 	return f, nil
 }
 
+// Match reports whether a code fits the format; a nil format accepts every code.
+func (f *Format) Match(code string) bool { return f == nil || f.re.MatchString(code) }
+
 // New builds a recogniser around a loaded model. The model must take 28×28 inputs and give 10 outputs.
 func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
 	if m == nil {
@@ -334,7 +337,7 @@ func (j *Job) Result() *Result {
 		code[i] = byte('0' + dg.Digit)
 	}
 	res.Code = string(code)
-	if f := j.format; f != nil && !f.re.MatchString(res.Code) {
+	if f := j.format; !f.Match(res.Code) {
 		res.FormatError = fmt.Sprintf("code %q does not match %s", res.Code, f.desc)
 	}
 	return res

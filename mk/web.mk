@@ -1,0 +1,40 @@
+# Web pad (issue 4): included from the main Makefile.
+#   make web        build the wasm recogniser and fill web/static/gen (wasm_exec.js, app.wasm, model, manifest)
+#   make test-web   native + wasm (node) Go tests of the bridge and page handler, then the Chromium e2e
+#   make serve-web  serve the pad on WEB_ADDR (default 127.0.0.1:8080) with the small static server
+#   make web-bench  load-to-first-recognition and per-code timings in headless Chromium
+GO ?= go
+WEB_GEN := web/static/gen
+WEB_MODEL ?= assets/model.onnx
+WEB_ADDR ?= 127.0.0.1:8080
+GO_WASM_EXEC = $$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+
+.PHONY: web test-web serve-web web-bench web-deps web-size
+
+web:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(WEB_GEN)/app.wasm ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WEB_GEN)/wasm_exec.js
+	$(GO) run ./web/cmd/webgen -model $(WEB_MODEL) -out $(WEB_GEN)
+	@echo "web: app.wasm $$(wc -c < $(WEB_GEN)/app.wasm) bytes, gzip -9 $$(gzip -9 < $(WEB_GEN)/app.wasm | wc -c);" \
+		"model gzip -9 $$(gzip -9 < $(WEB_GEN)/model.onnx | wc -c)"
+
+# Debian's Chromium (never a Playwright browser download) and the pinned e2e packages.
+web-deps:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	cd e2e && npm ci --no-audit --no-fund
+
+test-web: web web-deps
+	$(GO) test ./web/... ./wasm/...
+	GOOS=js GOARCH=wasm $(GO) test -exec="$(GO_WASM_EXEC)" ./wasm/...
+	cd e2e && node --test --test-concurrency=1 pad.test.mjs
+
+serve-web: web
+	$(GO) run ./web/cmd/webserve -addr $(WEB_ADDR)
+
+web-bench: web web-deps
+	node e2e/bench.mjs
+
+# Which packages make the wasm big (code bytes per package, from a build that keeps function names).
+web-size:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o /tmp/digitpad-app-names.wasm ./wasm
+	node e2e/wasm-size.mjs /tmp/digitpad-app-names.wasm 25

@@ -1,0 +1,233 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"digitpad/assets"
+	"digitpad/server/internal/memstore"
+	"digitpad/server/store"
+	"digitpad/server/store/open"
+	"digitpad/shared/protocol"
+)
+
+// Main runs `digitpad serve` until ctx ends (the CLI cancels it on SIGINT/SIGTERM), then shuts down gracefully.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	p := NewProgram(stdout, stderr)
+	if err := p.ParseFlags(args); err != nil {
+		return err
+	}
+	return p.Main(ctx)
+}
+
+// Program is `digitpad serve` as a value (flags -> Run -> Close), so tests and other mains can drive the real
+// command in-process and set what flags cannot (Web, Loader).
+type Program struct {
+	Stdout, Stderr io.Writer
+	Config         Config
+	// DB is the store DSN: sqlite:FILE, FILE, postgres://..., or mem: (in memory; nothing persists).
+	DB string
+	// DataDir holds the default SQLite file and the generated token.
+	DataDir string
+	// TokenFile holds the bearer token.
+	TokenFile string
+	// ModelFile is an ONNX file (card: the .json beside it); empty means the embedded shipped model.
+	ModelFile string
+	// LogJSON and LogLevel configure logging.
+	LogJSON  bool
+	LogLevel slog.Level
+	// ShutdownTimeout bounds the graceful drain.
+	ShutdownTimeout time.Duration
+	// Web, when set, serves the web pad at "/".
+	Web http.Handler
+
+	Server *Server
+	store  store.Store
+	start  time.Time
+}
+
+// NewProgram returns a Program with the defaults of the flags.
+func NewProgram(stdout, stderr io.Writer) *Program {
+	return &Program{Stdout: stdout, Stderr: stderr, start: time.Now()}
+}
+
+// ParseFlags reads `digitpad serve` flags.
+func (p *Program) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(p.Stderr)
+	c := &p.Config
+	l := protocol.DefaultLimits()
+	var origins string
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&p.DB, "db", "", "store: sqlite:FILE | postgres://... | mem: (default sqlite:DATA/digitpad.db)")
+	fs.StringVar(&p.DataDir, "data", "data", "data folder for the default SQLite store and generated token")
+	fs.StringVar(&p.TokenFile, "token-file", "", "file with the bearer token for feedback/admin (default DATA/token, created if missing)")
+	fs.StringVar(&p.ModelFile, "model", "", "ONNX model file (card: same name .json); default: the embedded model")
+	fs.BoolVar(&c.OpenPredict, "open-predict", true, "allow prediction without the token")
+	fs.BoolVar(&c.OpenFeedback, "open-feedback", false, "allow feedback without the token (trusted kiosk networks)")
+	fs.IntVar(&c.BatchMax, "batch-max", 64, "most canvases per batched model call")
+	fs.DurationVar(&c.BatchWait, "batch-wait", time.Millisecond, "how long a partial batch waits for more canvases (negative: never)")
+	fs.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "model workers")
+	fs.IntVar(&c.Queue, "queue", 1024, "canvases that may wait for a worker; beyond: 503 overloaded")
+	fs.IntVar(&l.MaxBatchItems, "max-batch-items", l.MaxBatchItems, "items per /v1/predict/batch request")
+	fs.IntVar(&l.MaxMessageBytes, "max-body", l.MaxMessageBytes, "bytes per request body or websocket message")
+	fs.IntVar(&l.MaxPixels, "max-pixels", l.MaxPixels, "pixels per image or canvas")
+	fs.Float64Var(&c.RateLimit, "rate", 200, "requests per second per client IP (and per websocket); 0: unlimited")
+	fs.IntVar(&c.RateBurst, "burst", 0, "rate-limit burst (default 2×rate)")
+	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra browser origins allowed on /v1/ws (* for any)")
+	fs.BoolVar(&p.LogJSON, "log-json", false, "JSON logs")
+	fs.TextVar(&p.LogLevel, "log-level", slog.LevelInfo, "log level (debug logs every request)")
+	fs.BoolVar(&c.KeepInk, "keep-ink", false, "store uploaded images with logged predictions")
+	fs.StringVar(&c.Format, "format", "", "default code format: digit count or regular expression")
+	fs.Float64Var(&c.Threshold, "threshold", 0, "confidence below which a digit is flagged for confirmation (default 0.9)")
+	fs.DurationVar(&p.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful drain limit on SIGTERM")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	c.Limits = l
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	return nil
+}
+
+// Main runs the server until ctx ends, then closes it.
+func (p *Program) Main(ctx context.Context) error {
+	if err := p.Run(ctx); err != nil {
+		_ = p.Close()
+		return err
+	}
+	<-ctx.Done()
+	return p.Close()
+}
+
+// Run opens the store, loads the model and starts serving; it returns once the server is ready.
+func (p *Program) Run(ctx context.Context) error {
+	var h slog.Handler
+	opts := &slog.HandlerOptions{Level: p.LogLevel}
+	if p.LogJSON {
+		h = slog.NewJSONHandler(p.Stderr, opts)
+	} else {
+		h = slog.NewTextHandler(p.Stderr, opts)
+	}
+	log := slog.New(h)
+	p.Config.Logger = log
+	if p.Web != nil {
+		p.Config.Web = p.Web
+	}
+
+	dsn := p.DB
+	if dsn == "" || (p.TokenFile == "" && p.DataDir != "") {
+		if err := os.MkdirAll(p.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data folder: %w", err)
+		}
+	}
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(p.DataDir, "digitpad.db")
+	}
+	tok, err := p.token(log)
+	if err != nil {
+		return err
+	}
+	p.Config.Token = tok
+
+	if dsn == "mem:" {
+		p.store = memstore.New()
+		log.Warn("in-memory store: predictions and feedback are lost on exit")
+	} else if p.store, err = open.Open(ctx, dsn); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	p.Config.Store = p.store
+
+	onnx, card := assets.Model(), assets.ModelCard()
+	if p.ModelFile != "" {
+		if onnx, err = os.ReadFile(p.ModelFile); err != nil {
+			return fmt.Errorf("read model: %w", err)
+		}
+		card, _ = os.ReadFile(strings.TrimSuffix(p.ModelFile, ".onnx") + ".json") // optional
+	}
+	srv, err := New(p.Config)
+	if err != nil {
+		return err
+	}
+	p.Server = srv
+	if err := srv.SetModel(onnx, card); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	log.Info("ready", "url", srv.URL(), "store", storeKind(dsn), "model", srv.ModelInfo().Name,
+		"startup", time.Since(p.start).Round(time.Millisecond))
+	fmt.Fprintf(p.Stdout, "digitpad serving on %s (API docs: %s/docs)\n", srv.URL(), srv.URL())
+	return nil
+}
+
+// Close shuts the server down gracefully and closes the store.
+func (p *Program) Close() error {
+	var errs []error
+	if p.Server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), p.ShutdownTimeout)
+		errs = append(errs, p.Server.Shutdown(ctx))
+		cancel()
+	}
+	if p.store != nil {
+		errs = append(errs, p.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// token reads --token-file, or DATA/token (created with a random token when missing). With neither, the token
+// routes stay locked.
+func (p *Program) token(log *slog.Logger) (string, error) {
+	path := p.TokenFile
+	if path == "" && p.DataDir != "" {
+		path = filepath.Join(p.DataDir, "token")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			var b [32]byte
+			_, _ = rand.Read(b[:])
+			if err := os.WriteFile(path, []byte(hex.EncodeToString(b[:])+"\n"), 0o600); err != nil {
+				return "", fmt.Errorf("write token: %w", err)
+			}
+			log.Info("generated a bearer token for feedback and admin routes", "file", path)
+		}
+	}
+	if path == "" {
+		log.Warn("no token: feedback and admin routes are locked")
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read token: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("token file %s is empty", path)
+	}
+	return tok, nil
+}
+
+func storeKind(dsn string) string {
+	if dsn == "mem:" {
+		return "memory"
+	}
+	kind, _, _ := open.Parse(dsn)
+	return kind
+}

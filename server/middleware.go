@@ -1,0 +1,220 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"digitpad/shared/protocol"
+)
+
+// instrument is the outermost middleware: request ids, panic recovery, metrics and logs.
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+			id = s.newRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic serving request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if !sw.wrote {
+					writeJSONError(sw, apiErr(protocol.EInternal, "internal error (request id "+id+")"))
+				}
+			}
+			s.observe(r, sw, id, time.Since(start))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func (s *Server) observe(r *http.Request, sw *statusWriter, id string, took time.Duration) {
+	status := sw.status
+	switch {
+	case sw.hijacked:
+		status = http.StatusSwitchingProtocols
+	case status == 0:
+		status = http.StatusOK
+	}
+	// r.Pattern is set by the ServeMux on this same *http.Request; unmatched paths share one label so scanners
+	// cannot blow up the metric's cardinality.
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	code := strconv.Itoa(status)
+	s.metrics.requests.WithLabelValues(route, code).Inc()
+	s.metrics.requestDuration.WithLabelValues(route, code).Observe(took.Seconds())
+	if status >= 400 {
+		s.metrics.reject(rejectReason(status, sw.Header()))
+	}
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	if s.log.Enabled(r.Context(), level) {
+		s.log.LogAttrs(r.Context(), level, "request", slog.String("request_id", id),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
+			slog.Duration("took", took), slog.String("remote", r.RemoteAddr))
+	}
+}
+
+// rejectReason recovers the error code from a status: huma's own 422s are remapped to 400, so a 422 is no_ink,
+// and a 503 with Retry-After is a full queue rather than an unavailable dependency.
+func rejectReason(status int, h http.Header) string {
+	switch {
+	case status == http.StatusUnprocessableEntity:
+		return protocol.ENoInk
+	case status == http.StatusServiceUnavailable && h.Get("Retry-After") != "":
+		return protocol.EOverloaded
+	default:
+		return codeOf(status)
+	}
+}
+
+// rateLimit applies the per-client limit to API routes (not to health checks, metrics or docs).
+func (s *Server) rateLimit(next http.Handler) http.Handler {
+	if s.limiter == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if ok, wait := s.limiter.allow(clientKey(r), time.Now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
+			writeJSONError(w, apiErr(protocol.ERateLimited, "too many requests from this client, retry later"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientKey identifies a client by its remote IP. Client-chosen ids are not used: they are free to forge.
+func clientKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// clientLimiter keeps one token bucket per client, forgetting clients idle for a few minutes.
+type clientLimiter struct {
+	limit rate.Limit
+	burst int
+
+	mu        sync.Mutex
+	clients   map[string]*clientEntry
+	lastSweep time.Time
+}
+
+type clientEntry struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newClientLimiter(perSecond float64, burst int) *clientLimiter {
+	return &clientLimiter{limit: rate.Limit(perSecond), burst: burst, clients: make(map[string]*clientEntry)}
+}
+
+// allow takes one token for key; when none is left it reports how long until one is.
+func (c *clientLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.lastSweep) > time.Minute {
+		for k, e := range c.clients {
+			if now.Sub(e.seen) > 3*time.Minute {
+				delete(c.clients, k)
+			}
+		}
+		c.lastSweep = now
+	}
+	e, ok := c.clients[key]
+	if !ok {
+		e = &clientEntry{lim: rate.NewLimiter(c.limit, c.burst)}
+		c.clients[key] = e
+	}
+	e.seen = now
+	return reserve(e.lim, now)
+}
+
+func reserve(lim *rate.Limiter, now time.Time) (bool, time.Duration) {
+	res := lim.ReserveN(now, 1)
+	if !res.OK() {
+		return false, time.Second
+	}
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// statusWriter records the status for metrics and lets the websocket upgrade hijack the connection.
+type statusWriter struct {
+	http.ResponseWriter
+	status   int
+	wrote    bool
+	hijacked bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status = code
+		w.wrote = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status = http.StatusOK
+		w.wrote = true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush supports streaming responses.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack lets gorilla/websocket take over the connection.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("hijack not supported")
+	}
+	c, rw, err := h.Hijack()
+	if err == nil {
+		w.hijacked = true
+		w.wrote = true
+	}
+	return c, rw, err
+}
+
+// Unwrap exposes the underlying writer to http.ResponseController.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,421 @@
+// Package server is digitpad's backend: the HTTP API v1 (huma, OpenAPI 3.1, docs at /docs), the websocket
+// endpoint /v1/ws, a dynamic batcher in front of a fixed pool of model workers, the asynchronous prediction log,
+// synchronous feedback capture, Prometheus metrics and graceful shutdown.
+//
+// A Server is built with New, given a model with SetModel, started with Open and stopped with Shutdown/Close;
+// tests run the real server in-process on 127.0.0.1:0. Main wires it to command-line flags.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"digitpad/server/batcher"
+	"digitpad/server/store"
+	"digitpad/shared/protocol"
+	"digitpad/shared/recognize"
+)
+
+// Config configures a Server. Zero values take the defaults noted.
+type Config struct {
+	// Addr is the listen address (default 127.0.0.1:8080; port 0 picks a free one).
+	Addr string
+	// Store keeps predictions and feedback (required). The caller closes it after Shutdown.
+	Store store.Store
+	// Loader builds recognition engines from ONNX bytes (default RecognizeLoader with Threshold and Format).
+	Loader Loader
+	// Threshold and Format configure the default Loader's recogniser (see recognize.Config).
+	Threshold float64
+	Format    string
+	// Logger receives structured logs (default: discard).
+	Logger *slog.Logger
+	// Limits bound what clients may send (zero: protocol.DefaultLimits()).
+	Limits protocol.Limits
+	// Token is the bearer token for feedback, admin routes and (unless OpenPredict) prediction. Empty locks them.
+	Token string
+	// OpenPredict lets anyone predict without the token; OpenFeedback the same for feedback (kiosk networks).
+	OpenPredict, OpenFeedback bool
+	// BatchMax, BatchWait, Workers and Queue tune the dynamic batcher (defaults 64, 1ms, GOMAXPROCS, 1024).
+	BatchMax  int
+	BatchWait time.Duration
+	Workers   int
+	Queue     int
+	// RateLimit is each client's (remote IP's, or websocket connection's) sustained requests per second, with
+	// RateBurst (default 2×RateLimit); 0 disables rate limiting.
+	RateLimit float64
+	RateBurst int
+	// AllowedOrigins lists browser origins (scheme://host[:port]) allowed to open websockets besides the server's
+	// own; "*" allows any.
+	AllowedOrigins []string
+	// LogBuffer bounds predictions waiting to be logged (default 10000); LogInterval is the flush period (100ms).
+	LogBuffer   int
+	LogInterval time.Duration
+	// KeepInk stores the uploaded image with each logged prediction.
+	KeepInk bool
+	// Web, when set, serves the web pad at "/".
+	Web http.Handler
+	// PingInterval is the websocket keepalive period (default 30s); a connection silent for 2× it is dropped.
+	PingInterval time.Duration
+	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
+	RetryAfter time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Limits == (protocol.Limits{}) {
+		c.Limits = protocol.DefaultLimits()
+	}
+	if c.Loader == nil {
+		c.Loader = RecognizeLoader(recognize.Config{Threshold: c.Threshold, Format: c.Format})
+	}
+	if c.BatchMax <= 0 {
+		c.BatchMax = 64
+	}
+	if c.BatchWait == 0 {
+		c.BatchWait = time.Millisecond
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Queue <= 0 {
+		c.Queue = 1024
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = max(1, int(2*c.RateLimit))
+	}
+	if c.LogBuffer <= 0 {
+		c.LogBuffer = 10000
+	}
+	if c.LogInterval <= 0 {
+		c.LogInterval = 100 * time.Millisecond
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 30 * time.Second
+	}
+	if c.RetryAfter <= 0 {
+		c.RetryAfter = time.Second
+	}
+	return c
+}
+
+// Server serves the digitpad API. Its methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	model   atomic.Pointer[activeModel]
+	batch   *batcher.Batcher[batchItem]
+	plog    *predLog
+	limiter *clientLimiter
+	hub     *wsHub
+	handler http.Handler
+	reqSeq  atomic.Uint64
+	reqPfx  string
+
+	ln       net.Listener
+	http     *http.Server
+	serveErr chan error
+	closing  atomic.Bool
+	stopOnce sync.Once
+	stopErr  error
+}
+
+type batchItem struct {
+	engine Engine
+	job    Job
+}
+
+var hookOnce sync.Once
+
+// New builds a server; it does not listen until Open and serves predictions once SetModel succeeded.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("server: config has no store")
+	}
+	cfg = cfg.withDefaults()
+	hookOnce.Do(hookHumaErrors)
+	var pfx [4]byte
+	_, _ = rand.Read(pfx[:])
+	s := &Server{cfg: cfg, log: cfg.Logger, reqPfx: hex.EncodeToString(pfx[:]) + "-"}
+	s.batch = batcher.New(batcher.Config{
+		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Workers: cfg.Workers, Queue: cfg.Queue,
+		OnBatch: func(n int, took time.Duration) {
+			s.metrics.batchSize.Observe(float64(n))
+			s.metrics.inference.Observe(took.Seconds())
+		},
+	}, s.classify)
+	s.metrics = newMetrics(func() float64 { return float64(s.batch.Len()) })
+	s.plog = newPredLog(cfg.Store, cfg.LogBuffer, cfg.LogInterval, s.log, s.metrics)
+	if cfg.RateLimit > 0 {
+		s.limiter = newClientLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
+	s.hub = newWSHub()
+	h, err := s.routes()
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.instrument(s.rateLimit(h))
+	return s, nil
+}
+
+// SetModel validates ONNX bytes by loading them, makes them the active model and announces it to websocket
+// clients. card is the model card JSON (may be nil). In-flight predictions finish on the model they started with.
+func (s *Server) SetModel(onnx, card []byte) error {
+	m, err := newActiveModel(s.cfg.Loader, onnx, card, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	old := s.model.Swap(m)
+	info := m.engine.Info()
+	if old != nil {
+		oi := old.engine.Info()
+		s.metrics.modelInfo.DeleteLabelValues(oi.Name, oi.SHA256)
+	}
+	s.metrics.modelInfo.WithLabelValues(info.Name, info.SHA256).Set(1)
+	s.metrics.modelSwaps.Inc()
+	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(onnx))
+	s.hub.broadcast(s.announcement())
+	return nil
+}
+
+// ModelInfo returns the active model's name and sha256 (zero before SetModel).
+func (s *Server) ModelInfo() recognize.ModelInfo {
+	if m := s.model.Load(); m != nil {
+		return m.engine.Info()
+	}
+	return recognize.ModelInfo{}
+}
+
+// Handler is the complete HTTP handler (API, websocket, metrics, docs, web pad), for use without Open.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Open listens on Config.Addr and serves in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.http.Serve(ln) }()
+	return nil
+}
+
+// Addr is the address Open listens on (useful with port 0).
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return s.cfg.Addr
+	}
+	return s.ln.Addr().String()
+}
+
+// URL is the server's base URL, http://Addr.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Shutdown stops gracefully: readiness turns 503 at once, the listener closes, in-flight HTTP requests and
+// websocket messages finish, websockets close with 1001 (going away) so clients reconnect elsewhere, the batcher
+// drains, and buffered predictions are written. When ctx ends first, remaining connections are closed hard.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.shutdown(ctx) })
+	return s.stopErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	var errs []error
+	var wg sync.WaitGroup
+	if s.http != nil {
+		wg.Go(func() {
+			if err := s.http.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+				_ = s.http.Close()
+			}
+		})
+	}
+	s.hub.shutdown(ctx)
+	wg.Wait()
+	s.batch.Close()
+	s.plog.close()
+	if s.serveErr != nil {
+		if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close is Shutdown with a 10 s deadline.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
+
+// classify is the batcher's run function: one Classify per engine present in the batch (two only during a swap).
+func (s *Server) classify(items []batchItem) error {
+	first := items[0].engine
+	same := true
+	for _, it := range items[1:] {
+		if it.engine != first {
+			same = false
+			break
+		}
+	}
+	if same {
+		jobs := make([]Job, len(items))
+		for i, it := range items {
+			jobs[i] = it.job
+		}
+		return first.Classify(jobs)
+	}
+	groups := map[Engine][]Job{}
+	for _, it := range items {
+		groups[it.engine] = append(groups[it.engine], it.job)
+	}
+	var errs []error
+	for e, jobs := range groups {
+		errs = append(errs, e.Classify(jobs))
+	}
+	return errors.Join(errs...)
+}
+
+// recognize runs one canvas through the active model: Prepare here, Classify in a batch, then logs the result.
+func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options, clientID string, ink []byte) (*protocol.Prediction, error) {
+	m := s.model.Load()
+	if m == nil {
+		return nil, apiErr(protocol.EUnavailable, "no model loaded")
+	}
+	job, err := m.engine.Prepare(in, opt)
+	if err != nil {
+		return nil, prepareError(err)
+	}
+	switch err := s.batch.Do(ctx, batchItem{engine: m.engine, job: job}); {
+	case errors.Is(err, batcher.ErrOverloaded):
+		return nil, withRetryAfter(apiErr(protocol.EOverloaded, "server overloaded: prediction queue is full, retry later"),
+			s.cfg.RetryAfter)
+	case errors.Is(err, batcher.ErrClosed):
+		return nil, apiErr(protocol.EUnavailable, "server is shutting down")
+	case err != nil && ctx.Err() != nil:
+		return nil, apiErr(protocol.EUnavailable, "request cancelled")
+	case err != nil:
+		s.log.ErrorContext(ctx, "classify failed", "err", err, "request_id", requestID(ctx))
+		return nil, apiErr(protocol.EInternal, "recognition failed")
+	}
+	res := job.Result()
+	id, err := store.NewID()
+	if err != nil {
+		return nil, err
+	}
+	s.metrics.observeResult(res)
+	p := store.Prediction{ID: id, CreatedAt: time.Now().UTC(), ClientID: clientID, Result: *res}
+	if s.cfg.KeepInk {
+		p.InkPNG = ink
+	}
+	s.plog.add(p)
+	return &protocol.Prediction{ID: id, Result: *res}, nil
+}
+
+// saveFeedback validates and commits one feedback record; duplicate reports a resent idempotency key.
+func (s *Server) saveFeedback(ctx context.Context, f *protocol.Feedback) (*protocol.Ack, error) {
+	if f.Code == "" && len(f.Labels) > 0 && f.Validate(s.cfg.Limits) == nil {
+		f.Code = protocol.LabelsCode(f.Labels)
+	}
+	if err := f.Validate(s.cfg.Limits); err != nil {
+		return nil, err
+	}
+	if f.CreatedAt.IsZero() {
+		f.CreatedAt = time.Now().UTC()
+	}
+	id, dup, err := s.cfg.Store.SaveFeedback(ctx, *f)
+	if err != nil {
+		var pe *protocol.Error
+		if errors.As(err, &pe) {
+			return nil, err
+		}
+		s.log.ErrorContext(ctx, "save feedback failed", "err", err, "request_id", requestID(ctx))
+		return nil, withRetryAfter(apiErr(protocol.EUnavailable, "feedback not stored: store unavailable, resend later"),
+			s.cfg.RetryAfter)
+	}
+	if dup {
+		s.metrics.feedback.WithLabelValues("duplicate").Inc()
+	} else {
+		s.metrics.feedback.WithLabelValues("created").Inc()
+		if f.Predicted != "" {
+			s.metrics.feedbackChecked.Inc()
+			if f.Predicted != f.Code {
+				s.metrics.feedbackFixed.Inc()
+			}
+		}
+	}
+	return &protocol.Ack{IdempotencyKey: f.IdempotencyKey, FeedbackID: id, Duplicate: dup}, nil
+}
+
+// prediction returns a logged prediction, from the log buffer when it has not reached the store yet.
+func (s *Server) prediction(ctx context.Context, id string) (*store.Prediction, []store.Feedback, error) {
+	if p, ok := s.plog.get(id); ok {
+		_, fs, err := s.cfg.Store.Prediction(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, err
+		}
+		return &p, fs, nil
+	}
+	return s.cfg.Store.Prediction(ctx, id)
+}
+
+func (s *Server) announcement() *protocol.ModelAnnouncement {
+	m := s.model.Load()
+	if m == nil {
+		return nil
+	}
+	info := m.engine.Info()
+	return &protocol.ModelAnnouncement{Name: info.Name, SHA256: m.sha256, URL: "/v1/model.onnx"}
+}
+
+// validToken compares an Authorization header against the configured bearer token in constant time.
+func (s *Server) validToken(header string) bool {
+	if s.cfg.Token == "" {
+		return false
+	}
+	tok, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.Token)) == 1
+}
+
+func (s *Server) newRequestID() string {
+	return s.reqPfx + fmt.Sprintf("%06d", s.reqSeq.Add(1))
+}
+
+type requestIDKey struct{}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}

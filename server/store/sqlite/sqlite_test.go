@@ -1,0 +1,173 @@
+package sqlite_test
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"digitpad/server/store"
+	"digitpad/server/store/sqlite"
+	"digitpad/server/store/storetest"
+)
+
+func backend() storetest.Backend {
+	return storetest.Backend{
+		NewDSN: func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "digitpad.db") },
+		Open: func(ctx context.Context, dsn string) (store.Store, error) {
+			return sqlite.Open(ctx, dsn)
+		},
+	}
+}
+
+func TestStore(t *testing.T) { storetest.Run(t, backend()) }
+
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, backend()) }
+
+func TestOpen_RejectsWhatIsNotAFilePath(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db", "x.db?_pragma=foo", filepath.Join(t.TempDir(), "missing-dir", "x.db")} {
+		t.Run(path, func(t *testing.T) {
+			st, err := sqlite.Open(context.Background(), path)
+			if err == nil {
+				st.Close()
+				t.Fatalf("Open(%q) succeeded, want an error", path)
+			}
+		})
+	}
+}
+
+func TestOpen_UsesWALAndFullSync(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mode string
+	db := rawDB(t, path)
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+	sync, err := st.Synchronous(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sync != 2 {
+		t.Errorf("writer's synchronous = %d, want 2 (FULL)", sync)
+	}
+}
+
+func TestOpen_NewerSchemaIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db := rawDB(t, path)
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st, err = sqlite.Open(context.Background(), path)
+	if err == nil {
+		st.Close()
+		t.Fatal("Open of a database with schema version 999 succeeded, want an error")
+	}
+	if !strings.Contains(err.Error(), "newer") {
+		t.Errorf("error = %v, want it to say the schema is newer", err)
+	}
+}
+
+// TestSaveFeedback_SurvivesSIGKILL saves records in a child process that is killed right after the last
+// SaveFeedback returns: every acknowledged record must be in the file afterwards.
+func TestSaveFeedback_SurvivesSIGKILL(t *testing.T) {
+	const n = 20
+	if path := os.Getenv("DIGITPAD_SQLITE_CHILD"); path != "" {
+		child(path, n)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "d.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSaveFeedback_SurvivesSIGKILL$")
+	cmd.Env = append(os.Environ(), "DIGITPAD_SQLITE_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	acked := map[string]string{}
+	sc := bufio.NewScanner(out)
+	for len(acked) < n && sc.Scan() {
+		if key, id, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "ACK "), " "); ok && strings.HasPrefix(sc.Text(), "ACK ") {
+			acked[key] = id
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if len(acked) != n {
+		t.Fatalf("child acknowledged %d records before dying, want %d", len(acked), n)
+	}
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	all, err := st.Feedback(context.Background(), "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range all {
+		got[f.IdempotencyKey] = f.ID
+	}
+	for key, id := range acked {
+		if got[key] != id {
+			t.Errorf("acknowledged record %s (id %s): after SIGKILL the file has id %q", key, id, got[key])
+		}
+	}
+}
+
+func child(path string, n int) {
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(2)
+	}
+	for i := 0; i < n; i++ {
+		f := storetest.SampleFeedback(fmt.Sprintf("kill-%d", i), "10115")
+		id, _, err := st.SaveFeedback(context.Background(), f)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(2)
+		}
+		fmt.Printf("ACK %s %s\n", f.IdempotencyKey, id)
+	}
+	// Never close: the parent kills us with the store open.
+	time.Sleep(time.Minute)
+	os.Exit(3)
+}
+
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

@@ -1,0 +1,280 @@
+package ink
+
+import (
+	"fmt"
+	"image"
+	"math"
+)
+
+// Polarity detection and contrast mapping work on two byte planes: luma and (when the image is not opaque)
+// alpha. Both are filled by a type switch over the concrete image types so the per-pixel work is plain slice
+// indexing; only unknown image types go through At.
+
+// MaskFromImageOpt is MaskFromImage with options (MaxPixels).
+func MaskFromImageOpt(img image.Image, opt Options) (*Mask, error) {
+	if img == nil {
+		return nil, fmt.Errorf("ink: nil image: %w", ErrBadInput)
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if err := opt.checkSize(w, h); err != nil {
+		return nil, err
+	}
+	luma := make([]uint8, w*h)
+	alpha := planes(img, luma)
+	m := &Mask{W: w, H: h, Pix: luma}
+
+	// Ink on a transparent background: most of the border is see-through, so coverage is opacity, whatever
+	// the colours.
+	src := luma
+	if alpha != nil && transparentBorder(alpha, w, h) {
+		src = alpha
+	}
+	lut, ok := contrastLUT(src, w, h)
+	if !ok {
+		clear(m.Pix)
+		return m, nil
+	}
+	for i, v := range src {
+		m.Pix[i] = lut[v]
+	}
+	return m, nil
+}
+
+// planes fills luma (w*h, row-major from Bounds().Min) and returns the alpha plane, or nil when every pixel is
+// opaque.
+func planes(img image.Image, luma []uint8) []uint8 {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	var alpha []uint8
+	needAlpha := func() []uint8 {
+		if alpha == nil {
+			alpha = make([]uint8, w*h)
+		}
+		return alpha
+	}
+	switch im := img.(type) {
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			o := im.PixOffset(b.Min.X, b.Min.Y+y)
+			copy(luma[y*w:(y+1)*w], im.Pix[o:o+w])
+		}
+		return nil
+	case *image.YCbCr:
+		for y := 0; y < h; y++ {
+			o := im.YOffset(b.Min.X, b.Min.Y+y)
+			copy(luma[y*w:(y+1)*w], im.Y[o:o+w])
+		}
+		return nil
+	case *image.RGBA:
+		return rgbaPlanes(im.Pix, im.Stride, im.PixOffset(b.Min.X, b.Min.Y), w, h, luma, needAlpha)
+	case *image.NRGBA:
+		return rgbaPlanes(im.Pix, im.Stride, im.PixOffset(b.Min.X, b.Min.Y), w, h, luma, needAlpha)
+	case *image.Paletted:
+		var pl, pa [256]uint8
+		opaque := true
+		for i, c := range im.Palette {
+			r, g, bb, a := c.RGBA()
+			pl[i] = luma8(r>>8, g>>8, bb>>8)
+			pa[i] = uint8(a >> 8)
+			if a>>8 != 255 {
+				opaque = false
+			}
+		}
+		var ap []uint8
+		if !opaque {
+			ap = needAlpha()
+		}
+		for y := 0; y < h; y++ {
+			o := im.PixOffset(b.Min.X, b.Min.Y+y)
+			row := im.Pix[o : o+w]
+			for x, ci := range row {
+				luma[y*w+x] = pl[ci]
+				if ap != nil {
+					ap[y*w+x] = pa[ci]
+				}
+			}
+		}
+		return ap
+	case *image.Alpha:
+		ap := needAlpha()
+		for y := 0; y < h; y++ {
+			o := im.PixOffset(b.Min.X, b.Min.Y+y)
+			copy(ap[y*w:(y+1)*w], im.Pix[o:o+w])
+		}
+		return ap
+	case *image.NYCbCrA:
+		ap := needAlpha()
+		for y := 0; y < h; y++ {
+			o := im.YOffset(b.Min.X, b.Min.Y+y)
+			copy(luma[y*w:(y+1)*w], im.Y[o:o+w])
+			ao := im.AOffset(b.Min.X, b.Min.Y+y)
+			copy(ap[y*w:(y+1)*w], im.A[ao:ao+w])
+		}
+		return ap
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			r, g, bb, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			luma[y*w+x] = luma8(r>>8, g>>8, bb>>8)
+			if a>>8 != 255 {
+				needAlpha()
+			}
+			if alpha != nil {
+				alpha[y*w+x] = uint8(a >> 8)
+			}
+		}
+	}
+	if alpha != nil {
+		// Pixels before the first translucent one were left zero; refill them.
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				_, _, _, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				alpha[y*w+x] = uint8(a >> 8)
+			}
+		}
+	}
+	return alpha
+}
+
+// rgbaPlanes handles both premultiplied and straight RGBA; for polarity only the luma ordering matters. The
+// alpha plane is only built when some pixel is not opaque.
+func rgbaPlanes(pix []uint8, stride, off, w, h int, luma []uint8, needAlpha func() []uint8) []uint8 {
+	translucent := uint8(0)
+	for y := 0; y < h; y++ {
+		row := pix[off+y*stride : off+y*stride+4*w]
+		dst := luma[y*w : (y+1)*w]
+		for x := range dst {
+			p := row[4*x : 4*x+4 : 4*x+4]
+			dst[x] = uint8((77*uint32(p[0]) + 150*uint32(p[1]) + 29*uint32(p[2])) >> 8)
+			translucent |= ^p[3]
+		}
+	}
+	if translucent == 0 {
+		return nil
+	}
+	alpha := needAlpha()
+	for y := 0; y < h; y++ {
+		row := pix[off+y*stride : off+y*stride+4*w]
+		dst := alpha[y*w : (y+1)*w]
+		for x := range dst {
+			dst[x] = row[4*x+3]
+		}
+	}
+	return alpha
+}
+
+func luma8(r, g, b uint32) uint8 { return uint8((77*r + 150*g + 29*b) >> 8) }
+
+// borderVisit calls f for every pixel index on the canvas border.
+func borderVisit(w, h int, f func(i int)) {
+	for x := 0; x < w; x++ {
+		f(x)
+		if h > 1 {
+			f((h-1)*w + x)
+		}
+	}
+	for y := 1; y < h-1; y++ {
+		f(y * w)
+		if w > 1 {
+			f(y*w + w - 1)
+		}
+	}
+}
+
+func transparentBorder(alpha []uint8, w, h int) bool {
+	n, clear := 0, 0
+	borderVisit(w, h, func(i int) {
+		n++
+		if alpha[i] < 128 {
+			clear++
+		}
+	})
+	return 2*clear > n
+}
+
+// minContrast is the smallest ink-vs-background difference (of 255) that counts as ink at all.
+const minContrast = 40
+
+// contrastLUT maps plane values to ink coverage. The background level is the median of the border (a code
+// rarely covers half of the border); ink lies on the other side of it. Coverage is scaled so the ink core —
+// the strongest few pixels — is 255, and differences below the border's own noise (JPEG ringing, paper) are 0.
+// ok is false when nothing stands out from the background.
+func contrastLUT(src []uint8, w, h int) (lut [256]uint8, ok bool) {
+	var bh [256]int
+	nb := 0
+	borderVisit(w, h, func(i int) { bh[src[i]]++; nb++ })
+	bg := quantile(&bh, nb, 0.5)
+
+	var hist [256]int
+	for _, v := range src {
+		hist[v]++
+	}
+	// Ink is darker than a light background, lighter than a dark one. A mid-grey background decides by
+	// which side has the stronger tail.
+	dark := bg >= 128
+	if bg > 96 && bg < 160 {
+		below, above := 0, 0
+		for v := 0; v < 256; v++ {
+			switch {
+			case v < bg-minContrast:
+				below += hist[v]
+			case v > bg+minContrast:
+				above += hist[v]
+			}
+		}
+		dark = below >= above
+	}
+	diff := func(v int) int {
+		if dark {
+			return bg - v
+		}
+		return v - bg
+	}
+	var dh, dbh [256]int
+	for v := 0; v < 256; v++ {
+		if d := diff(v); d > 0 {
+			dh[d] += hist[v]
+			dbh[d] += bh[v]
+		} else {
+			dh[0] += hist[v]
+			dbh[0] += bh[v]
+		}
+	}
+	// The ink core: the largest difference reached by at least a handful of pixels.
+	need := max(4, len(src)/50000)
+	peak, acc := 0, 0
+	for d := 255; d > 0; d-- {
+		acc += dh[d]
+		if acc >= need {
+			peak = d
+			break
+		}
+	}
+	if peak < minContrast {
+		return lut, false
+	}
+	noise := quantile(&dbh, nb, 0.9) + 4
+	t0 := max(noise, peak*3/20)
+	if peak-t0 < minContrast/2 {
+		return lut, false
+	}
+	for v := 0; v < 256; v++ {
+		d := diff(v)
+		c := (d - t0) * 255 / (peak - t0)
+		lut[v] = uint8(min(255, max(0, c)))
+	}
+	return lut, true
+}
+
+func quantile(h *[256]int, n int, q float64) int {
+	target := int(math.Ceil(q * float64(n)))
+	acc := 0
+	for v := 0; v < 256; v++ {
+		acc += h[v]
+		if acc >= target {
+			return v
+		}
+	}
+	return 255
+}

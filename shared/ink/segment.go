@@ -1,0 +1,692 @@
+package ink
+
+import (
+	"cmp"
+	"fmt"
+	"image"
+	"math"
+	"slices"
+)
+
+// widthWeight prices a piece whose width is off the typical digit width by that width as much as cutting
+// through widthWeight strokes.
+const widthWeight = 8
+
+// maxComponents bounds the pairwise merge step on pathological input (sand-like noise); the largest
+// components are kept.
+const maxComponents = 2000
+
+// group is a set of components believed to form one or more digits; k is how many digits it is cut into.
+type group struct {
+	comps          []int32
+	x0, y0, x1, y1 int
+	mass           float64
+	k              int
+}
+
+func (g *group) w() int { return g.x1 - g.x0 }
+func (g *group) h() int { return g.y1 - g.y0 }
+
+// piece is one digit to be: the pixels of comps with xlo <= x < xhi.
+type piece struct {
+	comps    []int32
+	xlo, xhi int
+}
+
+// layout is the segmentation plan for one mask.
+type layout struct {
+	l      *labels
+	groups []group
+	codeH  float64 // typical digit height in canvas pixels
+	typW   float64 // typical single-digit width
+	penW   float64 // typical stroke thickness in canvas pixels
+}
+
+func segment(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	lay, err := plan(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	alts := lay.alternatives(opt, maxCands)
+	out := make([][]Digit, 0, len(alts))
+	cache := map[pieceKey]Digit{}
+	for _, pieces := range alts {
+		ds := make([]Digit, 0, len(pieces))
+		for _, p := range pieces {
+			key := p.key()
+			d, ok := cache[key]
+			if !ok {
+				d, ok = lay.digit(m, p, opt)
+				if !ok {
+					continue
+				}
+				cache[key] = d
+			}
+			ds = append(ds, d)
+		}
+		if len(ds) > 0 {
+			out = append(out, ds)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrNoInk
+	}
+	return out, nil
+}
+
+type pieceKey struct {
+	first, n int32
+	xlo, xhi int
+}
+
+func (p piece) key() pieceKey {
+	return pieceKey{first: p.comps[0], n: int32(len(p.comps)), xlo: p.xlo, xhi: p.xhi}
+}
+
+// plan labels the mask, merges components into groups and decides how many digits each group holds.
+func plan(m *Mask, opt Options) (*layout, error) {
+	l := label(m)
+	// Single pixels and pairs are scanner dust or JPEG ringing, never part of a digit worth keeping.
+	keep := make([]int32, 0, len(l.comps))
+	for i, c := range l.comps {
+		if c.area > 2 {
+			keep = append(keep, int32(i))
+		}
+	}
+	if len(keep) == 0 {
+		return nil, ErrNoInk
+	}
+	if len(keep) > maxComponents {
+		slices.SortFunc(keep, func(a, b int32) int { return l.comps[b].area - l.comps[a].area })
+		keep = keep[:maxComponents]
+	}
+	h0 := inkHeight(l, keep)
+	lay := &layout{l: l, penW: penWidth(l, keep)}
+	lay.groups = mergeComponents(l, keep, h0)
+
+	// The code height: the median height of the taller groups, so broken fragments do not shrink it.
+	maxH := 0
+	for _, g := range lay.groups {
+		maxH = max(maxH, g.h())
+	}
+	var hs []int
+	for _, g := range lay.groups {
+		if float64(g.h()) >= 0.4*float64(maxH) {
+			hs = append(hs, g.h())
+		}
+	}
+	slices.Sort(hs)
+	lay.codeH = float64(hs[len(hs)/2])
+
+	// Specks, taps, dashes and underlines are not digits: small relative to the code, or flat and short, or
+	// tiny on the canvas whatever the code.
+	minExtent := max(6, 0.03*float64(min(m.W, m.H)))
+	kept := lay.groups[:0]
+	for _, g := range lay.groups {
+		gw, gh := float64(g.w()), float64(g.h())
+		switch {
+		case max(gw, gh) < minExtent:
+		case max(gw, gh) < 0.25*lay.codeH:
+		case gh < 0.3*lay.codeH && gw < 0.6*lay.codeH:
+		default:
+			kept = append(kept, g)
+		}
+	}
+	lay.groups = kept
+	if len(lay.groups) == 0 {
+		return nil, ErrNoInk
+	}
+	slices.SortFunc(lay.groups, func(a, b group) int { return cmp.Compare(a.x0+a.x1, b.x0+b.x1) })
+	lay.decideCounts(opt.ExpectDigits)
+	return lay, nil
+}
+
+// inkHeight is the vertical extent holding the middle 96% of the ink mass: a first guess of the digit
+// height that a stray mark far above or below the line does not inflate.
+func inkHeight(l *labels, keep []int32) float64 {
+	inKeep := make([]bool, len(l.comps))
+	for _, i := range keep {
+		inKeep[i] = true
+	}
+	rows := make([]float64, l.h)
+	total := 0.0
+	for _, r := range l.runs {
+		if inKeep[r.comp] {
+			n := float64(r.x1 - r.x0)
+			rows[r.y] += n
+			total += n
+		}
+	}
+	lo, hi, acc := 0, l.h-1, 0.0
+	for y, v := range rows {
+		acc += v
+		if acc >= 0.02*total {
+			lo = y
+			break
+		}
+	}
+	acc = 0
+	for y := l.h - 1; y >= 0; y-- {
+		acc += rows[y]
+		if acc >= 0.02*total {
+			hi = y
+			break
+		}
+	}
+	return math.Max(1, float64(hi-lo+1))
+}
+
+// penWidth estimates stroke thickness as the median length of vertical ink runs: columns crossing a stroke
+// see about one pen width of ink (more on near-horizontal strokes, hence the median).
+func penWidth(l *labels, keep []int32) float64 {
+	// Vertical run lengths from the horizontal runs: count, per column, consecutive rows with ink. Using the
+	// horizontal runs' lengths instead is the same statistic rotated; near-vertical strokes dominate digits,
+	// so horizontal runs measure the pen well.
+	inKeep := make(map[int32]bool, len(keep))
+	for _, i := range keep {
+		inKeep[i] = true
+	}
+	var ls []int
+	for _, r := range l.runs {
+		if inKeep[r.comp] {
+			ls = append(ls, int(r.x1-r.x0))
+		}
+	}
+	if len(ls) == 0 {
+		return 1
+	}
+	slices.Sort(ls)
+	return math.Max(1, float64(ls[len(ls)/2]))
+}
+
+// mergeComponents joins components that belong to one digit: parts stacked in the same columns (the detached
+// bar of a 5, the bar of a two-stroke 7) and small fragments close to other ink (dots of a dotted line).
+func mergeComponents(l *labels, keep []int32, h0 float64) []group {
+	idx := slices.Clone(keep)
+	slices.SortFunc(idx, func(a, b int32) int { return l.comps[a].x0 - l.comps[b].x0 })
+	parent := make([]int, len(idx))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	reach := int(math.Ceil(0.5 * h0))
+	for i := range idx {
+		a := &l.comps[idx[i]]
+		for j := i + 1; j < len(idx); j++ {
+			b := &l.comps[idx[j]]
+			if b.x0 > a.x1+reach {
+				break
+			}
+			if sameDigit(a, b, h0) {
+				if ra, rb := find(i), find(j); ra != rb {
+					parent[max(ra, rb)] = min(ra, rb)
+				}
+			}
+		}
+	}
+	byRoot := map[int]int{}
+	var gs []group
+	for i, ci := range idx {
+		r := find(i)
+		gi, ok := byRoot[r]
+		if !ok {
+			gi = len(gs)
+			byRoot[r] = gi
+			c := l.comps[ci]
+			gs = append(gs, group{x0: c.x0, y0: c.y0, x1: c.x1, y1: c.y1, k: 1})
+		}
+		g := &gs[gi]
+		c := &l.comps[ci]
+		g.comps = append(g.comps, ci)
+		g.x0, g.y0 = min(g.x0, c.x0), min(g.y0, c.y0)
+		g.x1, g.y1 = max(g.x1, c.x1), max(g.y1, c.y1)
+		g.mass += c.mass
+	}
+	for i := range gs {
+		slices.Sort(gs[i].comps)
+	}
+	return gs
+}
+
+func sameDigit(a, b *comp, h0 float64) bool {
+	aw, ah, bw, bh := float64(a.w()), float64(a.h()), float64(b.w()), float64(b.h())
+	ov := float64(min(a.x1, b.x1) - max(a.x0, b.x0))
+	vgap := float64(max(a.y0, b.y0) - min(a.y1, b.y1))
+	unionW := float64(max(a.x1, b.x1) - min(a.x0, b.x0))
+	unionH := float64(max(a.y1, b.y1) - min(a.y0, b.y0))
+	minW := math.Min(aw, bw)
+	if ov >= 0.5*minW && vgap <= 0.5*h0 && unionW <= 1.0*h0 && unionH <= 1.3*h0 {
+		// One of them is a part (bar, hook): stacked parts form one digit. Two full-height strokes are one
+		// digit only if they share most columns around the same centre, else they are slanted neighbours.
+		if math.Min(ah, bh) <= 0.6*h0 {
+			return true
+		}
+		acx, bcx := float64(a.x0+a.x1)/2, float64(b.x0+b.x1)/2
+		if ov >= 0.8*minW && math.Abs(acx-bcx) <= 0.25*math.Max(aw, bw) {
+			return true
+		}
+	}
+	small := math.Max(aw, ah) < 0.3*h0 || math.Max(bw, bh) < 0.3*h0
+	if small {
+		gap := math.Max(0, math.Max(-ov, vgap))
+		return gap <= 0.12*h0 && unionW <= 1.0*h0
+	}
+	return false
+}
+
+// decideCounts sets each group's digit count k: wide groups hold touching digits; a known code length
+// overrides the guesses by splitting the widest pieces or joining the narrowest neighbours.
+func (lay *layout) decideCounts(expect int) {
+	H := lay.codeH
+	var ws []float64
+	for _, g := range lay.groups {
+		w := float64(g.w())
+		if float64(g.h()) >= 0.6*H && w >= 0.3*H && w <= 0.95*H {
+			ws = append(ws, w)
+		}
+	}
+	lay.typW = 0.6 * H
+	if len(ws) > 0 {
+		slices.Sort(ws)
+		lay.typW = ws[len(ws)/2]
+	}
+	typW := math.Max(lay.typW, 0.45*H)
+	total := 0
+	for i := range lay.groups {
+		g := &lay.groups[i]
+		w := float64(g.w())
+		g.k = 1
+		if w > math.Max(0.9*H, 1.5*typW) {
+			g.k = max(2, min(8, int(math.Round(w/typW))))
+		}
+		total += g.k
+	}
+	if expect <= 0 {
+		return
+	}
+	for total > expect {
+		// Undo the split that leaves pieces closest to the typical width, then join the narrowest adjacent
+		// pair that still looks like one digit.
+		best, bestDev := -1, math.Inf(1)
+		for i := range lay.groups {
+			g := &lay.groups[i]
+			if g.k > 1 {
+				if dev := math.Abs(float64(g.w())/float64(g.k-1) - typW); dev < bestDev {
+					best, bestDev = i, dev
+				}
+			}
+		}
+		if best >= 0 {
+			lay.groups[best].k--
+			total--
+			continue
+		}
+		pair, pairW := -1, math.Inf(1)
+		for i := 0; i+1 < len(lay.groups); i++ {
+			a, b := &lay.groups[i], &lay.groups[i+1]
+			uw := float64(max(a.x1, b.x1) - min(a.x0, b.x0))
+			if uw < pairW {
+				pair, pairW = i, uw
+			}
+		}
+		if pair < 0 || pairW > 1.0*H {
+			return
+		}
+		a, b := lay.groups[pair], lay.groups[pair+1]
+		a.comps = append(slices.Clone(a.comps), b.comps...)
+		slices.Sort(a.comps)
+		a.x0, a.y0, a.x1, a.y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
+		a.mass += b.mass
+		lay.groups[pair] = a
+		lay.groups = slices.Delete(lay.groups, pair+1, pair+2)
+		total--
+	}
+	for total < expect {
+		// Cut one more digit out of the group whose pieces then come closest to the typical digit width;
+		// pieces thinner than a twentieth of the code height are not digits.
+		best, bestDev := -1, math.Inf(1)
+		for i := range lay.groups {
+			g := &lay.groups[i]
+			pw := float64(g.w()) / float64(g.k+1)
+			if pw < math.Max(3, 0.05*H) {
+				continue
+			}
+			if dev := math.Abs(pw - typW); dev < bestDev {
+				best, bestDev = i, dev
+			}
+		}
+		if best < 0 {
+			return
+		}
+		lay.groups[best].k++
+		total++
+	}
+}
+
+// pieces cuts every group into its k digits.
+func (lay *layout) pieces() []piece {
+	var out []piece
+	for i := range lay.groups {
+		out = append(out, lay.cut(&lay.groups[i], lay.groups[i].k)...)
+	}
+	return out
+}
+
+// cut splits g into k pieces. Cuts go through columns with little ink (touching digits meet where the
+// ink is thin) and make pieces of plausible width: near the typical digit width, or narrow when the piece
+// holds a tall upright stroke (a 1). A dynamic programme over the projection's local minima finds the best
+// set of cuts.
+func (lay *layout) cut(g *group, k int) []piece {
+	if k <= 1 {
+		return []piece{{comps: g.comps, xlo: g.x0, xhi: g.x1}}
+	}
+	proj := lay.projection(g)
+	w := len(proj)
+	maxP := 1
+	for _, v := range proj {
+		maxP = max(maxP, v)
+	}
+	H := lay.codeH
+	typW := math.Max(lay.typW, 0.45*H)
+	minPiece := int(math.Max(3, 0.05*H))
+
+	// Candidate cut columns: local minima of the projection, away from the ends.
+	var pos []int
+	pos = append(pos, 0)
+	for c := minPiece; c <= w-minPiece; c++ {
+		l, r := proj[max(c-1, 0)], proj[min(c+1, w-1)]
+		if proj[c] <= l && proj[c] <= r {
+			pos = append(pos, c)
+		}
+	}
+	if len(pos)-1 < k-1 {
+		// Too few minima (a very narrow group): fall back to every column.
+		pos = pos[:1]
+		for c := 1; c < w; c++ {
+			pos = append(pos, c)
+		}
+	}
+	pos = append(pos, w)
+
+	// A narrow piece is plausible only as a 1: one tall upright stroke holding most of the piece's ink
+	// (the side of a 0 or 6 sliced off is tall too, but brings the curve's ink along).
+	oneLike := func(a, b int) bool {
+		if float64(b-a) > 0.25*H {
+			return false
+		}
+		top, at, total := 0, a, 0
+		for c := a; c < b; c++ {
+			total += proj[c]
+			if proj[c] > top {
+				top, at = proj[c], c
+			}
+		}
+		if float64(top) < 0.7*H {
+			return false
+		}
+		near := 0
+		r := int(0.08 * H)
+		for c := max(a, at-r); c < min(b, at+r+1); c++ {
+			near += proj[c]
+		}
+		return float64(near) >= 0.75*float64(total)
+	}
+	pieceCost := func(a, b int) float64 {
+		pw := b - a
+		if pw < minPiece {
+			return math.Inf(1)
+		}
+		if oneLike(a, b) {
+			return 0
+		}
+		d := (float64(pw) - typW) / typW
+		return widthWeight * d * d
+	}
+	// A cut costs the number of strokes it crosses: column ink over the pen width.
+	valley := func(c int) float64 { return float64(proj[c]) / lay.penW }
+
+	n := len(pos)
+	inf := math.Inf(1)
+	// cost[j][i]: best cost of cutting columns [0, pos[i]) into j pieces, the last ending at pos[i].
+	cost := make([][]float64, k+1)
+	from := make([][]int, k+1)
+	for j := range cost {
+		cost[j] = make([]float64, n)
+		from[j] = make([]int, n)
+		for i := range cost[j] {
+			cost[j][i] = inf
+		}
+	}
+	cost[0][0] = 0
+	for j := 1; j <= k; j++ {
+		for i := 1; i < n; i++ {
+			if j == k && i != n-1 {
+				continue
+			}
+			if j < k && i == n-1 {
+				continue
+			}
+			for p := 0; p < i; p++ {
+				if math.IsInf(cost[j-1][p], 1) {
+					continue
+				}
+				c := cost[j-1][p] + pieceCost(pos[p], pos[i])
+				if i != n-1 {
+					c += valley(pos[i])
+				}
+				if c < cost[j][i] {
+					cost[j][i], from[j][i] = c, p
+				}
+			}
+		}
+	}
+	if math.IsInf(cost[k][n-1], 1) {
+		return []piece{{comps: g.comps, xlo: g.x0, xhi: g.x1}}
+	}
+	cuts := make([]int, k+1)
+	cuts[k] = w
+	for j, i := k, n-1; j > 0; j-- {
+		i = from[j][i]
+		cuts[j-1] = pos[i]
+	}
+	out := make([]piece, 0, k)
+	for j := 0; j < k; j++ {
+		out = append(out, piece{comps: g.comps, xlo: g.x0 + cuts[j], xhi: g.x0 + cuts[j+1]})
+	}
+	return out
+}
+
+// projection counts ink pixels of g per column.
+func (lay *layout) projection(g *group) []int {
+	proj := make([]int, g.w())
+	in := lay.compSet(g.comps)
+	for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
+		if in(r.comp) {
+			for x := r.x0; x < r.x1; x++ {
+				proj[int(x)-g.x0]++
+			}
+		}
+	}
+	return proj
+}
+
+func (lay *layout) compSet(comps []int32) func(int32) bool {
+	return func(c int32) bool {
+		_, ok := slices.BinarySearch(comps, c)
+		return ok
+	}
+}
+
+// alternatives lists segmentations, the planned one first, then variants that cut ambiguous groups into
+// one more or one fewer digit — the recogniser can keep the one the model is surest about.
+func (lay *layout) alternatives(opt Options, maxCands int) [][]piece {
+	base := lay.pieces()
+	out := [][]piece{base}
+	if maxCands <= 1 {
+		return out
+	}
+	H := lay.codeH
+	typW := math.Max(lay.typW, 0.45*H)
+	for gi := range lay.groups {
+		if len(out) >= maxCands {
+			break
+		}
+		g := &lay.groups[gi]
+		w := float64(g.w())
+		var ks []int
+		// A group is ambiguous when its width per digit is far from the typical digit width.
+		if per := w / float64(g.k); per > 0.75*H || per > 1.3*typW {
+			ks = append(ks, g.k+1)
+		}
+		if g.k > 1 {
+			ks = append(ks, g.k-1)
+		}
+		for _, k := range ks {
+			if len(out) >= maxCands {
+				break
+			}
+			var alt []piece
+			for gj := range lay.groups {
+				kk := lay.groups[gj].k
+				if gj == gi {
+					kk = k
+				}
+				alt = append(alt, lay.cut(&lay.groups[gj], kk)...)
+			}
+			out = append(out, alt)
+		}
+	}
+	return out
+}
+
+// digit crops one piece from the mask and normalises it. ok is false when the piece holds no ink (a cut
+// may leave an empty sliver).
+func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
+	l := lay.l
+	in := lay.compSet(p.comps)
+	box := image.Rectangle{Min: image.Point{m.W, m.H}}
+	for _, c := range p.comps {
+		cc := &l.comps[c]
+		if cc.x1 <= p.xlo || cc.x0 >= p.xhi {
+			continue
+		}
+		for _, r := range l.runs[l.rowStart[cc.y0]:l.rowStart[cc.y1]] {
+			if r.comp != c {
+				continue
+			}
+			x0, x1 := max(int(r.x0), p.xlo), min(int(r.x1), p.xhi)
+			if x0 >= x1 {
+				continue
+			}
+			box.Min.X, box.Max.X = min(box.Min.X, x0), max(box.Max.X, x1)
+			box.Min.Y, box.Max.Y = min(box.Min.Y, int(r.y)), max(box.Max.Y, int(r.y)+1)
+		}
+	}
+	if box.Empty() {
+		return Digit{}, false
+	}
+	// The anti-aliased fringe lies just outside the thresholded box; keep one pixel of it, but never across
+	// a cut.
+	crop := box.Inset(-1).Intersect(image.Rect(p.xlo, 0, p.xhi, m.H)).Intersect(image.Rect(0, 0, m.W, m.H))
+	cw, ch := crop.Dx(), crop.Dy()
+	buf := make([]float32, cw*ch)
+	for y := crop.Min.Y; y < crop.Max.Y; y++ {
+		src := m.Pix[y*m.W+crop.Min.X : y*m.W+crop.Max.X]
+		dst := buf[(y-crop.Min.Y)*cw : (y-crop.Min.Y+1)*cw]
+		for i, v := range src {
+			dst[i] = float32(v) * (1.0 / 255)
+		}
+		// Ink of other digits and of dropped specks inside the box is not ours.
+		for _, r := range l.runs[l.rowStart[y]:l.rowStart[y+1]] {
+			if in(r.comp) {
+				continue
+			}
+			x0, x1 := max(int(r.x0), crop.Min.X), min(int(r.x1), crop.Max.X)
+			for x := x0; x < x1; x++ {
+				dst[x-crop.Min.X] = 0
+			}
+		}
+	}
+	d := Digit{Box: box}
+	T := opt.strokeWidth()
+	if m.Strokes != nil {
+		if paths := lay.strokePieces(m.Strokes, p, in); len(paths) > 0 {
+			d.Input = fromStrokes(paths, T, 0.25*lay.codeH)
+			return d, true
+		}
+	}
+	d.Input = fromCrop(buf, cw, ch, T)
+	return d, true
+}
+
+// strokePieces returns the parts of the strokes that run over the piece's ink, resampled at one canvas
+// pixel so that a stroke crossing from one digit into the next is cut where it leaves the piece.
+func (lay *layout) strokePieces(strokes []Stroke, p piece, in func(int32) bool) []Stroke {
+	owns := func(q Point) bool {
+		x, y := int(math.Floor(q.X)), int(math.Floor(q.Y))
+		if x < p.xlo || x >= p.xhi {
+			return false
+		}
+		c := lay.l.compAt(x, y)
+		return c >= 0 && in(c)
+	}
+	var out []Stroke
+	var cur Stroke
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, cur)
+			cur = nil
+		}
+	}
+	var own []bool
+	for _, s := range strokes {
+		if len(s) > 0 && owns(s[0]) {
+			cur = append(cur, s[0])
+		}
+		for i := 1; i < len(s); i++ {
+			a, b := s[i-1], s[i]
+			n := max(1, int(math.Ceil(math.Hypot(b.X-a.X, b.Y-a.Y))))
+			at := func(j int) Point {
+				t := float64(j) / float64(n)
+				return Point{a.X + t*(b.X-a.X), a.Y + t*(b.Y-a.Y)}
+			}
+			own = own[:0]
+			for j := 1; j <= n; j++ {
+				own = append(own, owns(at(j)))
+			}
+			for j := 1; j <= n; j++ {
+				if !own[j-1] {
+					flush()
+					continue
+				}
+				// Samples in the middle of an owned stretch are collinear: keep the segment ends, where
+				// the stroke enters or leaves the piece, and the original samples.
+				if j == n || len(cur) == 0 || !own[j] {
+					cur = append(cur, at(j))
+				}
+			}
+		}
+		flush()
+	}
+	return out
+}
+
+// SegmentCandidates is Segment with alternatives: up to maxCands segmentations, the best guess first, then
+// variants that cut one ambiguous wide group into one more (or one fewer) digit. Alternatives share Digit
+// values for unchanged pieces (equal Box), so a caller can classify each distinct Box once and keep the
+// segmentation with the most confident digits.
+func SegmentCandidates(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
+	if maxCands < 1 {
+		return nil, fmt.Errorf("ink: maxCands %d: %w", maxCands, ErrBadInput)
+	}
+	return segment(m, opt, maxCands)
+}

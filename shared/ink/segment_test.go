@@ -1,0 +1,254 @@
+package ink_test
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"testing"
+
+	"digitpad/shared/ink"
+	"digitpad/shared/synth"
+)
+
+// segmentBoth segments the same written code from its strokes and from a rendered canvas.
+func segmentBoth(t *testing.T, strokes []ink.Stroke, w, h int, pen float64, opt ink.Options) map[string][]ink.Digit {
+	t.Helper()
+	opt.PenWidth = pen
+	img := mustRender(t, strokes, w, h, synth.Pen{Width: pen, Ink: black, Background: white})
+	return map[string][]ink.Digit{
+		"strokes": mustSegmentStrokes(t, strokes, w, h, opt),
+		"image":   mustSegmentImage(t, img, opt),
+	}
+}
+
+// checkDigits asserts count, left-to-right order and that every box covers its digit's pen path.
+func checkDigits(t *testing.T, got []ink.Digit, want []image.Rectangle) {
+	t.Helper()
+	if len(got) != len(want) {
+		var boxes []image.Rectangle
+		for _, d := range got {
+			boxes = append(boxes, d.Box)
+		}
+		t.Fatalf("got %d digits %v, want %d %v", len(got), boxes, len(want), want)
+	}
+	for i := range got {
+		if i > 0 && got[i].Box.Min.X+got[i].Box.Max.X <= got[i-1].Box.Min.X+got[i-1].Box.Max.X {
+			t.Errorf("digit %d box %v is not right of digit %d box %v", i, got[i].Box, i-1, got[i-1].Box)
+		}
+		if !covers(got[i].Box, want[i]) {
+			t.Errorf("digit %d box %v does not cover its pen path %v", i, got[i].Box, want[i])
+		}
+	}
+}
+
+func TestSegment_FiveDigitCode(t *testing.T) {
+	codes := []string{"94107", "10001", "60521", "38265", "77777", "11111", "48390", "52468", "20500", "13579"}
+	for i, code := range codes {
+		for _, pen := range []float64{3, 8} {
+			seed := uint64(100 + i)
+			t.Run(fmt.Sprintf("%s/pen%g", code, pen), func(t *testing.T) {
+				c := mustWrite(t, code, codeParams(seed, 5, 120, 640, 200))
+				for path, ds := range segmentBoth(t, c.Strokes, 640, 200, pen, ink.Options{}) {
+					t.Run(path, func(t *testing.T) { checkDigits(t, ds, c.Boxes) })
+				}
+			})
+		}
+	}
+}
+
+func TestSegment_TwoTouchingDigits(t *testing.T) {
+	tests := []struct {
+		code   string
+		gap    float64
+		expect int
+	}{
+		{"00", -0.08, 0},
+		{"48", -0.08, 0},
+		{"23", -0.1, 0},
+		{"96", -0.08, 2},
+		{"65", -0.15, 2},
+		{"17", 0, 2},
+		{"11", 0, 2},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/gap%g/expect%d", tt.code, tt.gap, tt.expect), func(t *testing.T) {
+			p := synth.Params{Seed: 7, Height: 140, Gap: tt.gap, Jitter: 0.2}
+			c := mustWrite(t, tt.code, synth.Centered(p, 2, 640, 200))
+			m, err := ink.MaskFromStrokesOpt(c.Strokes, 640, 200, ink.Options{PenWidth: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := components(m); n != 1 {
+				t.Fatalf("test setup: the digits form %d components, want 1 (touching)", n)
+			}
+			for path, ds := range segmentBoth(t, c.Strokes, 640, 200, 8, ink.Options{ExpectDigits: tt.expect}) {
+				t.Run(path, func(t *testing.T) {
+					if len(ds) != 2 {
+						t.Fatalf("got %d digits, want 2", len(ds))
+					}
+					// The cut lies between the two pen paths' centres.
+					cut := ds[0].Box.Max.X
+					if l, r := c.Boxes[0], c.Boxes[1]; cut <= (l.Min.X+l.Max.X)/2 || cut >= (r.Min.X+r.Max.X)/2 {
+						t.Errorf("cut at x=%d, want between the digit centres of %v and %v", cut, l, r)
+					}
+				})
+			}
+		})
+	}
+}
+
+// components counts 8-connected ink regions (coverage >= 48) with a flood fill; it is the test's own
+// reference, independent of the package's labelling.
+func components(m *ink.Mask) int {
+	seen := make([]bool, len(m.Pix))
+	n := 0
+	for i, v := range m.Pix {
+		if v < 48 || seen[i] {
+			continue
+		}
+		n++
+		stack := []int{i}
+		seen[i] = true
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			x, y := p%m.W, p/m.W
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					xx, yy := x+dx, y+dy
+					if xx < 0 || yy < 0 || xx >= m.W || yy >= m.H {
+						continue
+					}
+					q := yy*m.W + xx
+					if m.Pix[q] >= 48 && !seen[q] {
+						seen[q] = true
+						stack = append(stack, q)
+					}
+				}
+			}
+		}
+	}
+	return n
+}
+
+func TestSegment_DetachedBarOfFive(t *testing.T) {
+	styles := []int{-1, synth.FiveDetached, synth.FiveDetached, -1, synth.FiveDetached}
+	for seed := uint64(1); seed <= 5; seed++ {
+		p := codeParams(seed, 5, 120, 640, 200)
+		p.Styles = styles
+		c := mustWrite(t, "35156", p)
+		for path, ds := range segmentBoth(t, c.Strokes, 640, 200, 6, ink.Options{}) {
+			t.Run(fmt.Sprintf("seed%d/%s", seed, path), func(t *testing.T) { checkDigits(t, ds, c.Boxes) })
+		}
+	}
+	t.Run("bar is apart", func(t *testing.T) {
+		c := mustWrite(t, "5", synth.Centered(synth.Params{Height: 120, Styles: []int{synth.FiveDetached}}, 1, 640, 200))
+		m, err := ink.MaskFromStrokesOpt(c.Strokes, 640, 200, ink.Options{PenWidth: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := components(m); n != 2 {
+			t.Fatalf("test setup: the 5 has %d components, want 2", n)
+		}
+	})
+}
+
+func TestSegment_SevenInTwoStrokes(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		p := codeParams(seed, 5, 120, 640, 200)
+		p.Styles = []int{synth.SevenApart, -1, synth.SevenApart, synth.SevenApart, -1}
+		c := mustWrite(t, "70774", p)
+		for path, ds := range segmentBoth(t, c.Strokes, 640, 200, 6, ink.Options{}) {
+			t.Run(fmt.Sprintf("seed%d/%s", seed, path), func(t *testing.T) { checkDigits(t, ds, c.Boxes) })
+		}
+	}
+}
+
+func TestSegment_DottedLine(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		c := mustWrite(t, "94107", codeParams(seed, 5, 120, 640, 200))
+		dotted := synth.Dotted(c.Strokes, 9)
+		for path, ds := range segmentBoth(t, dotted, 640, 200, 6, ink.Options{}) {
+			t.Run(fmt.Sprintf("seed%d/%s", seed, path), func(t *testing.T) { checkDigits(t, ds, c.Boxes) })
+		}
+	}
+}
+
+func TestSegment_ExpectDigitsSplitsTouchingCode(t *testing.T) {
+	for _, code := range []string{"52803", "94107", "60606"} {
+		for seed := uint64(1); seed <= 4; seed++ {
+			// Pen-path boxes side by side: with an 8-pixel pen, neighbours touch.
+			p := codeParams(seed, 5, 120, 640, 200)
+			p.Gap = 0
+			p.Jitter = 0.3
+			c := mustWrite(t, code, p)
+			for path, ds := range segmentBoth(t, c.Strokes, 640, 200, 8, ink.Options{ExpectDigits: 5}) {
+				t.Run(fmt.Sprintf("%s/seed%d/%s", code, seed, path), func(t *testing.T) { checkCuts(t, ds, c.Boxes) })
+			}
+		}
+	}
+}
+
+// checkCuts asserts count and that every boundary between neighbouring digit boxes falls between the two
+// digits' pen-path centres: overlapping digits cannot be covered box by box, but they must be told apart.
+func checkCuts(t *testing.T, got []ink.Digit, want []image.Rectangle) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d digits, want %d", len(got), len(want))
+	}
+	centre := func(r image.Rectangle) int { return (r.Min.X + r.Max.X) / 2 }
+	for i := 1; i < len(got); i++ {
+		cut := (got[i-1].Box.Max.X + got[i].Box.Min.X) / 2
+		if cut <= centre(want[i-1]) || cut >= centre(want[i]) {
+			t.Errorf("boundary %d at x=%d, want between %d and %d", i, cut, centre(want[i-1]), centre(want[i]))
+		}
+	}
+}
+
+func TestSegment_IgnoresSpecksAndDash(t *testing.T) {
+	c := mustWrite(t, "94107", codeParams(2, 5, 120, 640, 200))
+	strokes := append([]ink.Stroke(nil), c.Strokes...)
+	// Taps and a dash below the digits' middle are not digits.
+	strokes = append(strokes,
+		ink.Stroke{{X: 20, Y: 20}},
+		ink.Stroke{{X: 600, Y: 180}},
+		ink.Stroke{{X: 320, Y: 5}},
+	)
+	img := mustRender(t, strokes, 640, 200, synth.Pen{Width: 6, Background: color.White})
+	// Scanner dust: isolated dark pixels.
+	for i := 0; i < 40; i++ {
+		img.Set((i*7919)%640, (i*104729)%200, color.Black)
+	}
+	checkDigits(t, mustSegmentImage(t, img, ink.Options{}), c.Boxes)
+	checkDigits(t, mustSegmentStrokes(t, strokes, 640, 200, ink.Options{PenWidth: 6}), c.Boxes)
+}
+
+func TestSegmentCandidates(t *testing.T) {
+	p := synth.Params{Seed: 3, Height: 140, Gap: -0.08, Jitter: 0.2}
+	c := mustWrite(t, "08", synth.Centered(p, 2, 640, 200))
+	m, err := ink.MaskFromStrokesOpt(c.Strokes, 640, 200, ink.Options{PenWidth: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, err := ink.Segment(m, ink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands, err := ink.SegmentCandidates(m, ink.Options{}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cands) < 2 || len(cands) > 4 {
+		t.Fatalf("got %d candidates, want 2..4", len(cands))
+	}
+	if len(cands[0]) != len(best) || cands[0][0].Box != best[0].Box {
+		t.Errorf("first candidate differs from Segment's result")
+	}
+	counts := map[int]bool{}
+	for _, cs := range cands {
+		counts[len(cs)] = true
+	}
+	if !counts[1] || !counts[2] {
+		t.Errorf("candidate digit counts %v, want both the joined (1) and the split (2) reading", counts)
+	}
+}

@@ -1,0 +1,640 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"gorgonia.org/tensor"
+)
+
+// value is one tensor of the graph during compilation: either a constant (full shape, data known) or an
+// activation (per-sample shape; the batch dimension is implicit and always leading).
+type value struct {
+	name      string
+	node      *node
+	c         *constant // non-nil for constants
+	shape     []int     // per-sample shape of an activation
+	b         *buf      // storage of an activation
+	consumers int       // activation ops reading this value
+	producer  *irOp     // activation op producing this value, nil for the input
+}
+
+func (v *value) isConst() bool { return v.c != nil }
+
+// constant is constant tensor data. Integer tensors keep their exact values in ints (shapes for Reshape);
+// every constant also has a float32 view.
+type constant struct {
+	shape []int
+	f     []float32
+	ints  []int64
+	isInt bool
+}
+
+func (c *constant) size() int { return prod(c.shape) }
+
+// irOp is one ONNX operation with activation inputs, in topological order.
+type irOp struct {
+	typ   string
+	attrs map[string]any
+	in    []*value // nil entries for absent optional inputs
+	out   *value
+	done  bool // already lowered (absorbed into a fused step)
+}
+
+// buf is where an activation lives: off is in per-sample floats inside the scratch arena (scaled by the batch size
+// at run time, which keeps a layout computed once valid for every batch size); off < 0 is the caller's input.
+type buf struct {
+	size int
+	off  int
+	last int // index of the last step reading it (for arena reuse)
+}
+
+// compiler turns the recorded graph into a plan.
+type compiler struct {
+	b       *backend
+	kr      *kernel
+	info    *protoInfo
+	values  map[*node]*value
+	ops     []*irOp
+	steps   []step
+	descs   []string
+	tmpSize int // floats of per-sample scratch not shared between steps (zero borders live there)
+	tmpWide int // floats of per-sample scratch shared between steps
+	input   *value
+	output  *value
+}
+
+// step is one lowered operation of the plan.
+type step interface {
+	run(s *scratch, n int)
+	bufs() (in []*buf, out *buf)
+}
+
+func compile(b *backend, info *protoInfo, inputID, outputID int64, kr *kernel) (*plan, error) {
+	c := &compiler{b: b, kr: kr, info: info, values: map[*node]*value{}}
+	inNode, ok := b.Node(inputID).(*node)
+	if !ok {
+		return nil, errors.New("graph input node missing")
+	}
+	outNode, ok := b.Node(outputID).(*node)
+	if !ok {
+		return nil, errors.New("graph output node missing")
+	}
+	shape, ok := info.inputShapes[inNode.name]
+	if !ok {
+		return nil, fmt.Errorf("graph input %q has no tensor shape", inNode.name)
+	}
+	c.input = &value{name: inNode.name, node: inNode, shape: shape, b: &buf{size: prod(shape), off: -1}}
+	c.values[inNode] = c.input
+	if err := c.buildOps(); err != nil {
+		return nil, err
+	}
+	out, err := c.value(outNode)
+	if err != nil {
+		return nil, err
+	}
+	if out.isConst() {
+		return nil, fmt.Errorf("graph output %q does not depend on the input", out.name)
+	}
+	c.output = out
+	out.consumers++ // the final copy reads it
+	for _, op := range c.ops {
+		if err := c.lower(op); err != nil {
+			return nil, fmt.Errorf("%s (output %q): %w", op.typ, op.out.name, err)
+		}
+	}
+	return c.layout()
+}
+
+// value returns the compile-time view of a node, folding constants on first use.
+func (c *compiler) value(n *node) (*value, error) {
+	if v, ok := c.values[n]; ok {
+		return v, nil
+	}
+	if n.record != nil {
+		return nil, fmt.Errorf("value %q used before it is computed (graph not topologically sorted or cyclic)", n.name)
+	}
+	if !c.info.initializers[n.name] || n.t == nil {
+		return nil, fmt.Errorf("value %q has no producer and no initializer", n.name)
+	}
+	k, err := constFromTensor(n.t)
+	if err != nil {
+		return nil, fmt.Errorf("initializer %q: %w", n.name, err)
+	}
+	v := &value{name: n.name, node: n, c: k}
+	c.values[n] = v
+	return v, nil
+}
+
+// buildOps walks the operations in topological order, folds the ones with only constant inputs and records the
+// rest as activation ops.
+func (c *compiler) buildOps() error {
+	order, err := c.topoOrder()
+	if err != nil {
+		return err
+	}
+	for _, rec := range order {
+		ins, err := c.b.inputs(rec)
+		if err != nil {
+			return err
+		}
+		op := &irOp{typ: rec.op.Name, attrs: rec.op.Attributes}
+		allConst := true
+		for _, in := range ins {
+			if in == nil {
+				op.in = append(op.in, nil)
+				continue
+			}
+			if op.typ == "Constant" { // onnx-go gives input-less nodes a fake input
+				continue
+			}
+			v, err := c.value(in)
+			if err != nil {
+				return fmt.Errorf("%s: %w", op.typ, err)
+			}
+			op.in = append(op.in, v)
+			if !v.isConst() {
+				allConst = false
+			}
+		}
+		outNode := rec.outputs[0]
+		op.out = &value{name: outNode.name, node: outNode}
+		if allConst {
+			k, err := foldConstant(op, c.info.opset)
+			if err != nil {
+				return fmt.Errorf("%s (output %q): %w", op.typ, outNode.name, err)
+			}
+			op.out.c = k
+		} else {
+			op.out.producer = op
+			for _, in := range op.in {
+				if in != nil && !in.isConst() {
+					in.consumers++
+				}
+			}
+			c.ops = append(c.ops, op)
+		}
+		c.values[outNode] = op.out
+	}
+	return nil
+}
+
+// topoOrder orders the recorded operations so every input is computed first (ONNX files should already be
+// sorted; this also rejects cycles).
+func (c *compiler) topoOrder() ([]*opRecord, error) {
+	var order []*opRecord
+	state := map[*opRecord]int{} // 1 visiting, 2 done
+	var visit func(rec *opRecord, depth int) error
+	visit = func(rec *opRecord, depth int) error {
+		switch state[rec] {
+		case 1:
+			return fmt.Errorf("graph has a cycle through %s", rec.op.Name)
+		case 2:
+			return nil
+		}
+		if depth > 10000 {
+			return errors.New("graph too deep")
+		}
+		state[rec] = 1
+		it := c.b.From(rec.outputs[0].ID())
+		for it.Next() {
+			if in := it.Node().(*node); in.record != nil {
+				if err := visit(in.record, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		state[rec] = 2
+		order = append(order, rec)
+		return nil
+	}
+	for _, rec := range c.b.ops {
+		if err := visit(rec, 0); err != nil {
+			return nil, err
+		}
+	}
+	return order, nil
+}
+
+// singleConsumer returns the op that is the only reader of v, or nil when v has other readers (or is the
+// graph output), in which case v must stay materialised.
+func (c *compiler) singleConsumer(v *value) *irOp {
+	if v.consumers != 1 || v == c.output {
+		return nil
+	}
+	for _, op := range c.ops {
+		if op.done {
+			continue
+		}
+		for _, in := range op.in {
+			if in == v {
+				return op
+			}
+		}
+	}
+	return nil
+}
+
+// otherConst returns the constant operand of a binary op whose other operand is v.
+func otherConst(op *irOp, v *value) *constant {
+	if len(op.in) != 2 || op.in[0] == nil || op.in[1] == nil {
+		return nil
+	}
+	if op.in[0] == v && op.in[1].isConst() {
+		return op.in[1].c
+	}
+	if op.in[1] == v && op.in[0].isConst() {
+		return op.in[0].c
+	}
+	return nil
+}
+
+// newAct gives an op's output an activation shape and a buffer.
+func (c *compiler) newAct(v *value, shape []int) {
+	v.shape = shape
+	v.b = &buf{size: prod(shape)}
+}
+
+// alias makes v share src's storage (Reshape, Flatten, Identity, Dropout).
+func (c *compiler) alias(v, src *value, shape []int) {
+	v.shape = shape
+	v.b = src.b
+	c.descs = append(c.descs, fmt.Sprintf("(view) %s -> %s", dims(src.shape), dims(shape)))
+}
+
+func (c *compiler) addStep(s step, desc string) {
+	c.steps = append(c.steps, s)
+	c.descs = append(c.descs, desc)
+}
+
+// act returns the op's i-th input, which must be an activation.
+func act(op *irOp, i int) (*value, error) {
+	if i >= len(op.in) || op.in[i] == nil {
+		return nil, fmt.Errorf("input %d missing", i)
+	}
+	if op.in[i].isConst() {
+		return nil, fmt.Errorf("input %d must be computed from the graph input, not constant", i)
+	}
+	return op.in[i], nil
+}
+
+// cnst returns the op's i-th input, which must be constant (nil, nil when absent and optional).
+func cnst(op *irOp, i int, optional bool) (*constant, error) {
+	if i >= len(op.in) || op.in[i] == nil {
+		if optional {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("input %d missing", i)
+	}
+	if !op.in[i].isConst() {
+		return nil, fmt.Errorf("input %d (%q) must be a constant (initializer) in this runtime", i, op.in[i].name)
+	}
+	return op.in[i].c, nil
+}
+
+// layout assigns arena offsets (per-sample units) reusing buffers whose last reader has run.
+func (c *compiler) layout() (*plan, error) {
+	for i, s := range c.steps {
+		ins, _ := s.bufs()
+		for _, b := range ins {
+			b.last = i
+		}
+	}
+	outBuf := c.output.b
+	outBuf.last = len(c.steps)
+	type region struct{ off, size int }
+	var free []region
+	arena := 0
+	placed := map[*buf]bool{}
+	for i, s := range c.steps {
+		_, out := s.bufs()
+		if out.off >= 0 && !placed[out] {
+			placed[out] = true
+			best := -1
+			for j, r := range free {
+				if r.size >= out.size && (best < 0 || r.size < free[best].size) {
+					best = j
+				}
+			}
+			if best >= 0 {
+				out.off = free[best].off
+				if free[best].size > out.size {
+					free[best] = region{free[best].off + out.size, free[best].size - out.size}
+				} else {
+					free = slices.Delete(free, best, best+1)
+				}
+			} else {
+				out.off = arena
+				arena += out.size
+			}
+		}
+		ins, _ := s.bufs()
+		for _, b := range ins {
+			if b.last == i && b.off >= 0 && b != out {
+				free = append(free, region{b.off, b.size})
+				b.last = -1 // freed once even when read twice by one step
+			}
+		}
+	}
+	p := &plan{
+		steps:      c.steps,
+		descs:      c.descs,
+		inShape:    c.input.shape,
+		inSize:     c.input.b.size,
+		outSize:    c.output.b.size,
+		out:        outBuf,
+		arena:      arena,
+		tmp:        c.tmpSize + c.tmpWide,
+		tmpPrivate: c.tmpSize,
+		kernel:     c.kr.name,
+	}
+	for _, s := range c.steps {
+		if cs, ok := s.(*convStep); ok {
+			cs.wideBase = c.tmpSize
+		}
+	}
+	p.probability = c.output.producer != nil && c.output.producer.typ == "Softmax"
+	if p.inSize <= 0 || p.outSize <= 0 {
+		return nil, errors.New("empty input or output")
+	}
+	return p, nil
+}
+
+// constFromTensor converts onnx-go's tensor into a constant.
+func constFromTensor(t tensor.Tensor) (*constant, error) {
+	shape := []int(t.Shape())
+	for _, d := range shape {
+		if d < 0 {
+			return nil, fmt.Errorf("negative dimension in %v", shape)
+		}
+	}
+	c := &constant{shape: slices.Clone(shape)}
+	n := prod(shape)
+	switch d := t.Data().(type) {
+	case []float32:
+		c.f = slices.Clone(d)
+	case []float64:
+		c.f = make([]float32, len(d))
+		for i, x := range d {
+			c.f[i] = float32(x)
+		}
+	case []int64:
+		c.ints, c.isInt = slices.Clone(d), true
+	case []int32:
+		c.ints, c.isInt = make([]int64, len(d)), true
+		for i, x := range d {
+			c.ints[i] = int64(x)
+		}
+	case float32:
+		c.f = []float32{d}
+	case float64:
+		c.f = []float32{float32(d)}
+	case int64:
+		c.ints, c.isInt = []int64{d}, true
+	case int32:
+		c.ints, c.isInt = []int64{int64(d)}, true
+	default:
+		return nil, fmt.Errorf("unsupported data type %v", t.Dtype())
+	}
+	if c.isInt {
+		c.f = make([]float32, len(c.ints))
+		for i, x := range c.ints {
+			c.f[i] = float32(x)
+		}
+	}
+	if len(c.f) != n {
+		return nil, fmt.Errorf("shape %v needs %d elements, tensor has %d", shape, n, len(c.f))
+	}
+	return c, nil
+}
+
+// foldConstant evaluates an op whose inputs are all constants.
+func foldConstant(op *irOp, opset int64) (*constant, error) {
+	switch op.typ {
+	case "Constant":
+		t, ok := op.attrs["value"].(tensor.Tensor)
+		if !ok {
+			return nil, errors.New("only the tensor form (attribute value) is supported")
+		}
+		return constFromTensor(t)
+	case "Identity", "Dropout":
+		if len(op.in) == 0 || op.in[0] == nil {
+			return nil, errors.New("input missing")
+		}
+		return op.in[0].c, nil
+	case "Reshape", "Flatten":
+		x, err := cnst(op, 0, false)
+		if err != nil {
+			return nil, err
+		}
+		var shape []int
+		if op.typ == "Reshape" {
+			shape, err = reshapeTarget(op, x.shape)
+		} else {
+			shape, err = flattenShape(op, x.shape)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := *x
+		out.shape = shape
+		return &out, nil
+	case "Transpose":
+		x, err := cnst(op, 0, false)
+		if err != nil {
+			return nil, err
+		}
+		if len(x.shape) != 2 {
+			return nil, fmt.Errorf("only 2-D constants can be transposed, got %v", x.shape)
+		}
+		perm, ok := attrInts(op, "perm")
+		if ok && !(len(perm) == 2 && perm[0] == 1 && perm[1] == 0) {
+			return nil, fmt.Errorf("unsupported perm %v", perm)
+		}
+		r, cols := x.shape[0], x.shape[1]
+		out := &constant{shape: []int{cols, r}, f: make([]float32, len(x.f))}
+		for i := 0; i < r; i++ {
+			for j := 0; j < cols; j++ {
+				out.f[j*r+i] = x.f[i*cols+j]
+			}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("operator %s on constant inputs is not supported (constant folding)", op.typ)
+}
+
+// reshapeTarget resolves a Reshape's shape input against the input shape (0 copies, -1 infers).
+func reshapeTarget(op *irOp, in []int) ([]int, error) {
+	s, err := cnst(op, 1, false)
+	if err != nil {
+		return nil, err
+	}
+	if !s.isInt || len(s.shape) != 1 {
+		return nil, errors.New("shape input must be a 1-D integer tensor")
+	}
+	if az, _ := attrInt(op, "allowzero", 0); az != 0 {
+		return nil, errors.New("allowzero=1 is not supported")
+	}
+	out := make([]int, len(s.ints))
+	infer := -1
+	known := 1
+	for i, d := range s.ints {
+		switch {
+		case d == 0:
+			if i >= len(in) {
+				return nil, fmt.Errorf("shape %v copies dimension %d of %v", s.ints, i, in)
+			}
+			out[i] = in[i]
+		case d == -1:
+			if infer >= 0 {
+				return nil, fmt.Errorf("shape %v has two -1", s.ints)
+			}
+			infer = i
+			continue
+		case d < 0 || d > math.MaxInt32:
+			return nil, fmt.Errorf("bad dimension %d in shape %v", d, s.ints)
+		default:
+			out[i] = int(d)
+		}
+		known *= out[i]
+		if known > maxElements {
+			return nil, fmt.Errorf("shape %v too large", s.ints)
+		}
+	}
+	total := prod(in)
+	if infer >= 0 {
+		if known == 0 || total%known != 0 {
+			return nil, fmt.Errorf("cannot reshape %v to %v", in, s.ints)
+		}
+		out[infer] = total / known
+	}
+	if prod(out) != total {
+		return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v", in, total, s.ints)
+	}
+	return out, nil
+}
+
+func flattenShape(op *irOp, in []int) ([]int, error) {
+	axis, _ := attrInt(op, "axis", 1)
+	if axis < 0 {
+		axis += int64(len(in))
+	}
+	if axis < 0 || axis > int64(len(in)) {
+		return nil, fmt.Errorf("axis %d out of range for rank %d", axis, len(in))
+	}
+	return []int{prod(in[:axis]), prod(in[axis:])}, nil
+}
+
+// expandPerSample broadcasts a constant (full-rank view, leading batch dimension optional and 1) to one sample
+// of an activation with per-sample shape ps, returning prod(ps) floats.
+func expandPerSample(k *constant, ps []int) ([]float32, error) {
+	cs := k.shape
+	if len(cs) == len(ps)+1 {
+		if cs[0] != 1 {
+			return nil, fmt.Errorf("constant of shape %v would broadcast over the batch", cs)
+		}
+		cs = cs[1:]
+	}
+	if len(cs) > len(ps) {
+		return nil, fmt.Errorf("constant of shape %v does not broadcast to per-sample shape %v", k.shape, ps)
+	}
+	full := make([]int, len(ps))
+	for i := range full {
+		full[i] = 1
+	}
+	copy(full[len(ps)-len(cs):], cs)
+	for i, d := range full {
+		if d != 1 && d != ps[i] {
+			return nil, fmt.Errorf("constant of shape %v does not broadcast to per-sample shape %v", k.shape, ps)
+		}
+	}
+	n := prod(ps)
+	out := make([]float32, n)
+	// Strides of the constant in the broadcast view (0 along broadcast dimensions).
+	strides := make([]int, len(ps))
+	s := 1
+	for i := len(ps) - 1; i >= 0; i-- {
+		if full[i] != 1 {
+			strides[i] = s
+		}
+		s *= full[i]
+	}
+	idx := make([]int, len(ps))
+	for i := range out {
+		src := 0
+		for d := range idx {
+			src += idx[d] * strides[d]
+		}
+		out[i] = k.f[src]
+		for d := len(idx) - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < ps[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return out, nil
+}
+
+// perRow reports whether e (rows x cols) is constant along each row, and returns the per-row values.
+func perRow(e []float32, rows, cols int) ([]float32, bool) {
+	r := make([]float32, rows)
+	for i := 0; i < rows; i++ {
+		r[i] = e[i*cols]
+		for _, x := range e[i*cols : (i+1)*cols] {
+			if x != r[i] {
+				return nil, false
+			}
+		}
+	}
+	return r, true
+}
+
+func attrInt(op *irOp, name string, def int64) (int64, bool) {
+	v, ok := op.attrs[name].(int64)
+	if !ok {
+		return def, false
+	}
+	return v, true
+}
+
+func attrInts(op *irOp, name string) ([]int64, bool) {
+	v, ok := op.attrs[name].([]int64)
+	return v, ok
+}
+
+func attrFloat(op *irOp, name string, def float32) float32 {
+	if v, ok := op.attrs[name].(float32); ok {
+		return v
+	}
+	return def
+}
+
+func attrString(op *irOp, name, def string) string {
+	if v, ok := op.attrs[name].(string); ok {
+		return v
+	}
+	return def
+}
+
+func prod(s []int) int {
+	p := 1
+	for _, d := range s {
+		p *= d
+	}
+	return p
+}
+
+func dims(s []int) string {
+	out := ""
+	for i, d := range s {
+		if i > 0 {
+			out += "x"
+		}
+		out += fmt.Sprint(d)
+	}
+	return out
+}

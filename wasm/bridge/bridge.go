@@ -1,0 +1,264 @@
+//go:build js && wasm
+
+package bridge
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"digitpad/shared/ink"
+	"digitpad/shared/model"
+	"digitpad/shared/recognize"
+)
+
+// Bridge holds the worker's recogniser and the last ink mask (kept for the feedback record's PNG, which is
+// encoded only when a code is confirmed, not on every stroke).
+type Bridge struct {
+	mu       sync.Mutex
+	rec      *recognize.Recognizer
+	lastMask *ink.Mask
+	funcs    []js.Func
+}
+
+// Register installs the API on target (normally globalThis) as target.digitpad:
+//
+//	load(modelBytes: Uint8Array, opts?: {name?: string, threshold?: number, format?: string, inputScale?: number})
+//	    -> {model: {name, sha256}, ms}
+//	strokes(points: Float32Array /* x0,y0,x1,y1,... CSS px */, ends: Uint32Array /* exclusive end per stroke,
+//	    in points */, width: number, height: number, format?: string) -> Result
+//	image(rgba: Uint8Array|Uint8ClampedArray, width: number, height: number, format?: string) -> Result
+//	inkPNG() -> {png: base64 string} of the last recognised ink
+//
+// Result is recognize.Result's JSON shape plus inputs (base64 28×28 bytes per digit) and ms (time in Go).
+// Every call returns {error: {code, message}} instead of throwing; codes are those of package protocol.
+func Register(target js.Value) *Bridge {
+	b := &Bridge{}
+	api := js.Global().Get("Object").New()
+	for name, fn := range map[string]func(args []js.Value) (map[string]any, error){
+		"load":    b.load,
+		"strokes": b.strokes,
+		"image":   b.image,
+		"inkPNG":  b.inkPNG,
+	} {
+		f := js.FuncOf(guard(fn))
+		b.funcs = append(b.funcs, f)
+		api.Set(name, f)
+	}
+	target.Set("digitpad", api)
+	return b
+}
+
+// Release frees the JavaScript callbacks; the API must not be called afterwards.
+func (b *Bridge) Release() {
+	for _, f := range b.funcs {
+		f.Release()
+	}
+	b.funcs = nil
+}
+
+// guard converts errors and panics into the {error} object so a bug never kills the worker's Go runtime.
+func guard(fn func(args []js.Value) (map[string]any, error)) func(js.Value, []js.Value) any {
+	return func(_ js.Value, args []js.Value) (ret any) {
+		defer func() {
+			if p := recover(); p != nil {
+				ret = js.ValueOf(errorObject(errors.New("panic: " + panicText(p))))
+			}
+		}()
+		out, err := fn(args)
+		if err != nil {
+			return js.ValueOf(errorObject(err))
+		}
+		return js.ValueOf(out)
+	}
+}
+
+func panicText(p any) string {
+	switch v := p.(type) {
+	case error:
+		return v.Error()
+	case string:
+		return v
+	default:
+		return "unexpected value"
+	}
+}
+
+func (b *Bridge) load(args []js.Value) (map[string]any, error) {
+	start := time.Now()
+	if len(args) < 1 {
+		return nil, wrapInvalid("load(modelBytes, opts?): model bytes missing")
+	}
+	data, err := bytesArg(args[0], "modelBytes")
+	if err != nil {
+		return nil, err
+	}
+	var info recognize.ModelInfo
+	var cfg recognize.Config
+	if len(args) > 1 && args[1].Type() == js.TypeObject {
+		o := args[1]
+		if v := o.Get("name"); v.Type() == js.TypeString {
+			info.Name = v.String()
+		}
+		if v := o.Get("threshold"); v.Type() == js.TypeNumber {
+			cfg.Threshold = v.Float()
+		}
+		if v := o.Get("format"); v.Type() == js.TypeString {
+			cfg.Format = v.String()
+		}
+		if v := o.Get("inputScale"); v.Type() == js.TypeNumber {
+			cfg.InputScale = float32(v.Float())
+		}
+	}
+	m, err := model.Load(data)
+	if err != nil {
+		return nil, wrapInvalid("load model: " + err.Error())
+	}
+	info.SHA256 = m.SHA256()
+	if info.Name == "" {
+		info.Name = "model-" + info.SHA256[:12]
+	}
+	rec, err := recognize.New(m, info, cfg)
+	if err != nil {
+		return nil, errors.New("build recogniser: " + err.Error())
+	}
+	b.mu.Lock()
+	b.rec, b.lastMask = rec, nil
+	b.mu.Unlock()
+	return map[string]any{
+		"model": map[string]any{"name": info.Name, "sha256": info.SHA256},
+		"ms":    msSince(start),
+	}, nil
+}
+
+func (b *Bridge) strokes(args []js.Value) (map[string]any, error) {
+	start := time.Now()
+	if len(args) < 4 {
+		return nil, wrapInvalid("strokes(points, ends, width, height, format?): arguments missing")
+	}
+	pts, err := bytesArg(args[0], "points")
+	if err != nil {
+		return nil, err
+	}
+	endBytes, err := bytesArg(args[1], "ends")
+	if err != nil {
+		return nil, err
+	}
+	if len(endBytes)%4 != 0 {
+		return nil, wrapInvalid("ends: want a Uint32Array")
+	}
+	ends := make([]uint32, len(endBytes)/4)
+	for i := range ends {
+		ends[i] = uint32(endBytes[4*i]) | uint32(endBytes[4*i+1])<<8 | uint32(endBytes[4*i+2])<<16 | uint32(endBytes[4*i+3])<<24
+	}
+	w, h, err := sizeArgs(args[2], args[3])
+	if err != nil {
+		return nil, err
+	}
+	strokes, err := strokesFromFlat(pts, ends)
+	if err != nil {
+		return nil, err
+	}
+	if len(strokes) == 0 {
+		return nil, ink.ErrNoInk
+	}
+	m, err := ink.MaskFromStrokes(strokes, w, h)
+	if err != nil {
+		return nil, err
+	}
+	return b.recognise(m, formatArg(args, 4), start)
+}
+
+func (b *Bridge) image(args []js.Value) (map[string]any, error) {
+	start := time.Now()
+	if len(args) < 3 {
+		return nil, wrapInvalid("image(rgba, width, height, format?): arguments missing")
+	}
+	pix, err := bytesArg(args[0], "rgba")
+	if err != nil {
+		return nil, err
+	}
+	w, h, err := sizeArgs(args[1], args[2])
+	if err != nil {
+		return nil, err
+	}
+	img, err := rgbaImage(pix, w, h)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ink.MaskFromImage(img)
+	if err != nil {
+		return nil, err
+	}
+	return b.recognise(m, formatArg(args, 3), start)
+}
+
+// recognise runs the recogniser on a mask; the mask is built by the bridge (not inside Recognizer.Strokes) so it
+// can be kept for inkPNG.
+func (b *Bridge) recognise(m *ink.Mask, format string, start time.Time) (map[string]any, error) {
+	b.mu.Lock()
+	rec := b.rec
+	b.mu.Unlock()
+	if rec == nil {
+		return nil, errors.New("no model loaded: call load first")
+	}
+	res, err := rec.Mask(m, recognize.Options{Format: format})
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.lastMask = m
+	b.mu.Unlock()
+	out := resultObject(res)
+	out["ms"] = msSince(start)
+	return out, nil
+}
+
+func (b *Bridge) inkPNG([]js.Value) (map[string]any, error) {
+	b.mu.Lock()
+	m := b.lastMask
+	b.mu.Unlock()
+	if m == nil {
+		return nil, ink.ErrNoInk
+	}
+	var buf bytes.Buffer
+	if err := ink.EncodeMaskPNG(&buf, m); err != nil {
+		return nil, err
+	}
+	return map[string]any{"png": encodeBase64(buf.Bytes())}, nil
+}
+
+// bytesArg copies a typed array (any element type) into Go.
+func bytesArg(v js.Value, name string) ([]byte, error) {
+	if v.Type() != js.TypeObject || v.Get("buffer").Type() != js.TypeObject || v.Get("byteLength").Type() != js.TypeNumber {
+		return nil, wrapInvalid(name + ": want a typed array")
+	}
+	n := v.Get("byteLength").Int()
+	if n > 64<<20 {
+		return nil, wrapInvalid(name + ": " + strconv.Itoa(n) + " bytes is too large")
+	}
+	u8 := js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), n)
+	out := make([]byte, n)
+	js.CopyBytesToGo(out, u8)
+	return out, nil
+}
+
+func sizeArgs(wv, hv js.Value) (int, int, error) {
+	if wv.Type() != js.TypeNumber || hv.Type() != js.TypeNumber {
+		return 0, 0, wrapInvalid("width and height must be numbers")
+	}
+	w, h := int(wv.Float()+0.5), int(hv.Float()+0.5)
+	return w, h, checkSize(w, h)
+}
+
+func formatArg(args []js.Value, i int) string {
+	if len(args) > i && args[i].Type() == js.TypeString {
+		return args[i].String()
+	}
+	return ""
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

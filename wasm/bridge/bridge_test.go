@@ -1,0 +1,216 @@
+//go:build js && wasm
+
+package bridge_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"image/png"
+	"syscall/js"
+	"testing"
+
+	"digitpad/assets"
+	"digitpad/wasm/bridge"
+)
+
+// api registers the bridge on a fresh object (not globalThis) and loads the shipped model.
+func api(t *testing.T) js.Value {
+	t.Helper()
+	target := js.Global().Get("Object").New()
+	b := bridge.Register(target)
+	t.Cleanup(b.Release)
+	d := target.Get("digitpad")
+	card, err := assets.ParseCard(assets.ModelCard(), assets.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := d.Call("load", bytesValue(assets.Model()), map[string]any{"name": "shipped", "inputScale": float64(card.InputScale)})
+	mustOK(t, out)
+	return d
+}
+
+func bytesValue(b []byte) js.Value {
+	u := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u, b)
+	return u
+}
+
+func mustOK(t *testing.T, v js.Value) {
+	t.Helper()
+	if e := v.Get("error"); e.Type() != js.TypeUndefined {
+		t.Fatalf("bridge error %s: %s", e.Get("code").String(), e.Get("message").String())
+	}
+}
+
+func errorCode(v js.Value) string {
+	if e := v.Get("error"); e.Type() == js.TypeObject {
+		return e.Get("code").String()
+	}
+	return ""
+}
+
+// strokeArgs flattens strokes ([x0,y0,x1,y1,...] each) into the Float32Array and Uint32Array the worker sends.
+func strokeArgs(strokes ...[]float64) (js.Value, js.Value) {
+	n := 0
+	for _, s := range strokes {
+		n += len(s)
+	}
+	pts := js.Global().Get("Float32Array").New(n)
+	ends := js.Global().Get("Uint32Array").New(len(strokes))
+	k := 0
+	for i, s := range strokes {
+		for _, v := range s {
+			pts.SetIndex(k, v)
+			k++
+		}
+		ends.SetIndex(i, k/2)
+	}
+	return pts, ends
+}
+
+// line samples a straight stroke every 2 px, like a pointer would.
+func line(x0, y0, x1, y1 float64) []float64 {
+	var s []float64
+	const steps = 40
+	for i := 0; i <= steps; i++ {
+		f := float64(i) / steps
+		s = append(s, x0+f*(x1-x0), y0+f*(y1-y0))
+	}
+	return s
+}
+
+func TestLoad_ReportsModelSHA256(t *testing.T) {
+	target := js.Global().Get("Object").New()
+	defer bridge.Register(target).Release()
+	out := target.Get("digitpad").Call("load", bytesValue(assets.Model()), map[string]any{"name": "shipped"})
+	mustOK(t, out)
+	sum := sha256.Sum256(assets.Model())
+	if got, want := out.Get("model").Get("sha256").String(), hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("sha256 = %s, want %s", got, want)
+	}
+	if got := out.Get("model").Get("name").String(); got != "shipped" {
+		t.Errorf("name = %q, want shipped", got)
+	}
+}
+
+func TestStrokes_TwoOnesMakeCode11(t *testing.T) {
+	d := api(t)
+	pts, ends := strokeArgs(line(60, 20, 60, 100), line(180, 20, 180, 100))
+	out := d.Call("strokes", pts, ends, 260, 120, "2")
+	mustOK(t, out)
+	if got := out.Get("code").String(); got != "11" {
+		t.Errorf("code = %q, want 11", got)
+	}
+	digits := out.Get("digits")
+	if digits.Length() != 2 {
+		t.Fatalf("%d digits, want 2", digits.Length())
+	}
+	box := digits.Index(0).Get("box")
+	if x0, x1 := box.Index(0).Int(), box.Index(2).Int(); x0 > 60 || x1 < 60 {
+		t.Errorf("first box x %d..%d does not cover the stroke at x=60", x0, x1)
+	}
+	if got := out.Get("inputs").Length(); got != 2 {
+		t.Errorf("%d inputs, want one per digit", got)
+	}
+	in, err := base64.StdEncoding.DecodeString(out.Get("inputs").Index(0).String())
+	if err != nil || len(in) != 784 {
+		t.Errorf("input 0: %d bytes, err %v; want 784 bytes", len(in), err)
+	}
+	if got := out.Get("format_error").String(); got != "" {
+		t.Errorf("format_error = %q for a 2-digit code with format 2", got)
+	}
+	if out.Get("ms").Float() <= 0 {
+		t.Errorf("ms = %v, want the time spent in Go", out.Get("ms"))
+	}
+}
+
+func TestStrokes_FormatMismatchIsReported(t *testing.T) {
+	d := api(t)
+	pts, ends := strokeArgs(line(60, 20, 60, 100))
+	out := d.Call("strokes", pts, ends, 260, 120, "5")
+	mustOK(t, out)
+	if out.Get("format_error").String() == "" {
+		t.Error("one digit with format 5: want a format error")
+	}
+}
+
+func TestInkPNG_IsTheLastCanvas(t *testing.T) {
+	d := api(t)
+	if got := errorCode(d.Call("inkPNG")); got != "no_ink" {
+		t.Errorf("inkPNG before any recognition: code %q, want no_ink", got)
+	}
+	pts, ends := strokeArgs(line(60, 20, 60, 100))
+	mustOK(t, d.Call("strokes", pts, ends, 260, 120))
+	out := d.Call("inkPNG")
+	mustOK(t, out)
+	raw, err := base64.StdEncoding.DecodeString(out.Get("png").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() != 260 || b.Dy() != 120 {
+		t.Errorf("png is %v, want 260x120", b)
+	}
+}
+
+func TestImage_RecognisesCanvasPixels(t *testing.T) {
+	d := api(t)
+	const w, h = 120, 80
+	pix := make([]byte, 4*w*h)
+	for i := range pix {
+		pix[i] = 255 // white, opaque
+	}
+	for y := 15; y < 65; y++ {
+		for x := 58; x < 63; x++ {
+			i := 4 * (y*w + x)
+			pix[i], pix[i+1], pix[i+2] = 0, 0, 0
+		}
+	}
+	clamped := js.Global().Get("Uint8ClampedArray").New(len(pix))
+	js.CopyBytesToJS(clamped, pix)
+	out := d.Call("image", clamped, w, h)
+	mustOK(t, out)
+	if got := out.Get("code").String(); got != "1" {
+		t.Errorf("code = %q, want 1", got)
+	}
+}
+
+func TestCalls_RejectBadInputWithCodes(t *testing.T) {
+	d := api(t)
+	pts, ends := strokeArgs(line(60, 20, 60, 100))
+	emptyPts, emptyEnds := strokeArgs()
+	tests := []struct {
+		name string
+		call func() js.Value
+		want string
+	}{
+		{"no strokes", func() js.Value { return d.Call("strokes", emptyPts, emptyEnds, 100, 100) }, "no_ink"},
+		{"missing arguments", func() js.Value { return d.Call("strokes", pts) }, "invalid"},
+		{"points not a typed array", func() js.Value { return d.Call("strokes", "x", ends, 100, 100) }, "invalid"},
+		{"zero canvas", func() js.Value { return d.Call("strokes", pts, ends, 0, 100) }, "invalid"},
+		{"huge canvas", func() js.Value { return d.Call("strokes", pts, ends, 100000, 100) }, "invalid"},
+		{"pixels too short", func() js.Value { return d.Call("image", bytesValue(make([]byte, 10)), 10, 10) }, "invalid"},
+		{"not a model", func() js.Value { return d.Call("load", bytesValue([]byte("not onnx"))) }, "invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errorCode(tt.call()); got != tt.want {
+				t.Errorf("error code = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStrokes_BeforeLoadIsAnError(t *testing.T) {
+	target := js.Global().Get("Object").New()
+	defer bridge.Register(target).Release()
+	pts, ends := strokeArgs(line(60, 20, 60, 100))
+	if got := errorCode(target.Get("digitpad").Call("strokes", pts, ends, 260, 120)); got != "internal" {
+		t.Errorf("error code = %q, want internal (no model loaded)", got)
+	}
+}

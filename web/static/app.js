@@ -1,0 +1,628 @@
+// The pad's main thread: capture ink, show results, corrections, the outbox. Recognition runs in Go — in the
+// Web Worker (worker.js + gen/app.wasm) or, in server mode, on the server over the websocket.
+import { Outbox } from './outbox.js';
+import { ServerLink, OutboxSync } from './sync.js';
+
+const $ = (id) => document.getElementById(id);
+const wrap = $('pad-wrap');
+const canvas = $('pad');
+const ctx = canvas.getContext('2d');
+const boxesEl = $('boxes');
+const codeEl = $('code');
+const statusEl = $('status');
+const formatErrEl = $('format-error');
+const picker = $('picker');
+const confirmBtn = $('confirm');
+
+const DEBOUNCE_MS = 150;
+const TAP_MOVE_PX = 4;
+const TAP_MS = 500;
+const params = new URLSearchParams(location.search);
+
+// Timings for the bench script and the footer.
+const stats = (window.digitpadStats = { start: performance.now(), readyMs: null, firstResultMs: null, results: 0 });
+
+const state = {
+  strokes: [], // each [[x, y], ...] in CSS pixels of the current canvas size
+  current: null, // stroke being drawn
+  pointerId: null,
+  down: null, // {x, y, t, box} for tap detection
+  cssW: 0,
+  cssH: 0,
+  result: null,
+  corrections: new Map(), // digit index -> corrected digit
+  selected: -1,
+  seq: 0,
+  shown: 0,
+  timer: null,
+  mode: 'wasm', // or 'server'
+  ready: false,
+  model: null,
+};
+
+function setStatus(text, isError = false) {
+  statusEl.textContent = text;
+  statusEl.classList.toggle('error', isError);
+}
+
+function setPending(p) {
+  document.body.dataset.pending = p ? '1' : '0';
+  updateButtons();
+}
+
+// ---------- settings ----------
+const formatSel = $('format');
+formatSel.value = localStorage.getItem('digitpad.format') ?? '5';
+formatSel.addEventListener('change', () => {
+  localStorage.setItem('digitpad.format', formatSel.value);
+  scheduleRecognise(0);
+});
+const serverBox = $('server-mode');
+serverBox.checked = params.get('server') === '1' || localStorage.getItem('digitpad.server') === '1';
+
+function clientID() {
+  let id = localStorage.getItem('digitpad.client_id');
+  if (!id) {
+    id = crypto.randomUUID();
+    localStorage.setItem('digitpad.client_id', id);
+  }
+  return id;
+}
+
+// ---------- drawing ----------
+function penWidth() { return Math.max(2, state.cssH * 0.03); }
+
+function resize() {
+  const r = canvas.getBoundingClientRect();
+  const w = r.width, h = r.height;
+  if (w < 1 || h < 1) return;
+  const dpr = window.devicePixelRatio || 1;
+  if (state.cssW && (Math.abs(w - state.cssW) > 0.5 || Math.abs(h - state.cssH) > 0.5)) {
+    const sx = w / state.cssW, sy = h / state.cssH;
+    for (const s of state.strokes) for (const p of s) { p[0] *= sx; p[1] *= sy; }
+  }
+  const changed = w !== state.cssW || h !== state.cssH;
+  state.cssW = w; state.cssH = h;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+  ctx.setTransform(canvas.width / w, 0, 0, canvas.height / h, 0, 0);
+  redraw();
+  if (changed && state.strokes.length) scheduleRecognise(0);
+}
+
+function strokeStyle() {
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  ctx.lineWidth = penWidth();
+  ctx.strokeStyle = '#10204a';
+  ctx.fillStyle = '#10204a';
+}
+
+const mid = (a, b) => [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+
+// drawSegment draws the newest piece of stroke s (ending at index i) as a quadratic curve through midpoints,
+// which smooths the polyline of pointer samples without lagging behind the pen.
+function drawSegment(s, i) {
+  if (i === 0) return;
+  ctx.beginPath();
+  if (i === 1) {
+    ctx.moveTo(s[0][0], s[0][1]);
+    const m = mid(s[0], s[1]);
+    ctx.lineTo(m[0], m[1]);
+  } else {
+    const a = mid(s[i - 2], s[i - 1]);
+    const b = mid(s[i - 1], s[i]);
+    ctx.moveTo(a[0], a[1]);
+    ctx.quadraticCurveTo(s[i - 1][0], s[i - 1][1], b[0], b[1]);
+  }
+  ctx.stroke();
+}
+
+function finishStroke(s) {
+  ctx.beginPath();
+  if (s.length === 1) {
+    ctx.arc(s[0][0], s[0][1], penWidth() / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    return;
+  }
+  const n = s.length;
+  const a = mid(s[n - 2], s[n - 1]);
+  ctx.moveTo(a[0], a[1]);
+  ctx.lineTo(s[n - 1][0], s[n - 1][1]);
+  ctx.stroke();
+}
+
+function drawStroke(s) {
+  for (let i = 1; i < s.length; i++) drawSegment(s, i);
+  finishStroke(s);
+}
+
+function redraw() {
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.restore();
+  strokeStyle();
+  for (const s of state.strokes) drawStroke(s);
+  if (state.current) drawStroke(state.current);
+}
+
+function padPoint(ev) {
+  const r = canvas.getBoundingClientRect();
+  return [ev.clientX - r.left, ev.clientY - r.top];
+}
+
+wrap.addEventListener('pointerdown', (ev) => {
+  if (state.pointerId !== null || (ev.pointerType === 'mouse' && ev.button !== 0)) return;
+  ev.preventDefault();
+  closePicker(false);
+  state.pointerId = ev.pointerId;
+  wrap.setPointerCapture(ev.pointerId);
+  const p = padPoint(ev);
+  const boxEl = ev.target.closest ? ev.target.closest('.digit') : null;
+  state.down = { x: p[0], y: p[1], t: performance.now(), box: boxEl ? Number(boxEl.dataset.index) : -1, moved: 0 };
+  state.current = [p];
+  strokeStyle();
+  clearTimeout(state.timer); // do not recognise half-written digits
+});
+
+wrap.addEventListener('pointermove', (ev) => {
+  if (ev.pointerId !== state.pointerId || !state.current) return;
+  const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [];
+  for (const e of events.length ? events : [ev]) {
+    const p = padPoint(e);
+    const last = state.current[state.current.length - 1];
+    const d = Math.hypot(p[0] - last[0], p[1] - last[1]);
+    if (d < 0.5) continue; // sub-pixel jitter adds nothing
+    state.down.moved += d;
+    state.current.push(p);
+    drawSegment(state.current, state.current.length - 1);
+  }
+});
+
+function endPointer(ev, cancelled) {
+  if (ev.pointerId !== state.pointerId) return;
+  state.pointerId = null;
+  const s = state.current;
+  state.current = null;
+  if (!s) return;
+  const down = state.down;
+  const tap = down.moved < TAP_MOVE_PX && performance.now() - down.t < TAP_MS;
+  if (tap && down.box >= 0) {
+    redraw(); // drop the tap's dot
+    if (document.body.dataset.pending === '1') scheduleRecognise(0);
+    openPicker(down.box);
+    return;
+  }
+  if (cancelled && s.length < 2) { redraw(); return; }
+  finishStroke(s);
+  state.strokes.push(s);
+  updateButtons();
+  scheduleRecognise(DEBOUNCE_MS);
+}
+wrap.addEventListener('pointerup', (ev) => endPointer(ev, false));
+wrap.addEventListener('pointercancel', (ev) => endPointer(ev, true));
+
+// ---------- recognition ----------
+let worker = null;
+let link = null;
+const waiting = new Map();
+let reqID = 0;
+
+function callWorker(msg, transfer) {
+  const id = ++reqID;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    worker.postMessage({ ...msg, id }, transfer || []);
+  });
+}
+
+function startWorker() {
+  if (worker) return;
+  if (typeof WebAssembly !== 'object' || typeof Worker !== 'function') {
+    fallBackToServer('this browser cannot run WebAssembly');
+    return;
+  }
+  worker = new Worker('worker.js');
+  worker.onmessage = (ev) => {
+    const m = ev.data;
+    if (m.type === 'ready') {
+      onModelReady(m);
+      return;
+    }
+    const w = m.id && waiting.get(m.id);
+    if (w) {
+      waiting.delete(m.id);
+      if (m.type === 'error') w.reject(new Error(m.message));
+      else w.resolve(m);
+    } else if (m.type === 'error') {
+      if (m.stage === 'init' && !state.ready) fallBackToServer(m.message);
+      else setStatus(`Recogniser error: ${m.message}`, true);
+    }
+  };
+  worker.onerror = (ev) => {
+    ev.preventDefault();
+    fallBackToServer(ev.message || 'worker failed');
+  };
+  worker.postMessage({ type: 'init' });
+}
+
+function onModelReady(m) {
+  state.model = m.model;
+  state.ready = true;
+  if (stats.readyMs === null) stats.readyMs = performance.now() - stats.start;
+  stats.load = m;
+  document.body.dataset.ready = '1';
+  document.body.dataset.model = m.model.sha256;
+  $('model-info').textContent = `Model ${m.model.name} (${m.model.sha256.slice(0, 12)})`;
+  setStatus(state.mode === 'server' ? 'Ready (recognising on the server)' : 'Ready — write a postal code');
+  registerServiceWorker();
+  if (state.strokes.length) scheduleRecognise(0);
+}
+
+function fallBackToServer(why) {
+  if (link && state.mode !== 'server') {
+    setStatus(`Local recogniser unavailable (${why}); using the server.`);
+    state.mode = 'server';
+    link.whenOpen().then(() => onModelReady({ model: { name: 'server', sha256: state.serverModel || '' } }));
+    return;
+  }
+  setStatus(`The recogniser could not start: ${why}`, true);
+}
+
+function flatten(strokes) {
+  let n = 0;
+  for (const s of strokes) n += s.length;
+  const points = new Float32Array(2 * n);
+  const ends = new Uint32Array(strokes.length);
+  let k = 0;
+  strokes.forEach((s, i) => {
+    for (const p of s) { points[2 * k] = p[0]; points[2 * k + 1] = p[1]; k++; }
+    ends[i] = k;
+  });
+  return { points, ends };
+}
+
+function scheduleRecognise(delay) {
+  clearTimeout(state.timer);
+  setPending(true);
+  state.timer = setTimeout(recognise, delay);
+}
+
+async function recognise() {
+  const seq = ++state.seq;
+  if (!state.strokes.length) {
+    showResult(null, seq);
+    return;
+  }
+  if (!state.ready) return; // onModelReady recognises what is already drawn
+  const t0 = performance.now();
+  const format = formatSel.value;
+  try {
+    let res;
+    if (state.mode === 'server') {
+      res = await link.request('predict', {
+        strokes: state.strokes.map((s) => s.map((p) => [p[0], p[1]])),
+        width: Math.round(state.cssW), height: Math.round(state.cssH), format,
+      });
+    } else {
+      const { points, ends } = flatten(state.strokes);
+      const reply = await callWorker({ type: 'strokes', points, ends, width: state.cssW, height: state.cssH, format },
+        [points.buffer, ends.buffer]);
+      res = reply.result;
+      stats.lastWorkerMs = reply.workerMs;
+      stats.lastGoMs = res.ms;
+    }
+    stats.lastRoundTripMs = performance.now() - t0;
+    stats.results++;
+    if (stats.firstResultMs === null) stats.firstResultMs = performance.now() - stats.start;
+    $('timing').textContent = `recognised in ${stats.lastRoundTripMs.toFixed(1)} ms`;
+    if (res.error) {
+      if (res.error.code !== 'no_ink') setStatus(`Could not recognise: ${res.error.message}`, true);
+      showResult(null, seq);
+      return;
+    }
+    showResult(res, seq);
+  } catch (e) {
+    setStatus(`Could not recognise: ${e.message}`, true);
+    if (seq === state.seq) setPending(false);
+  }
+}
+
+// ---------- result display and corrections ----------
+function labels() {
+  if (!state.result) return [];
+  return state.result.digits.map((d, i) => (state.corrections.has(i) ? state.corrections.get(i) : d.digit));
+}
+
+function showResult(res, seq) {
+  if (seq !== state.seq) return; // a newer request is on its way
+  state.result = res;
+  state.corrections.clear();
+  closePicker(false);
+  setPending(false);
+  render();
+}
+
+function render() {
+  const res = state.result;
+  const ls = labels();
+  codeEl.textContent = ls.join('');
+  formatErrEl.textContent = res && res.format_error ? res.format_error : '';
+  boxesEl.replaceChildren();
+  if (res) {
+    const low = new Set(res.confirm || []);
+    res.digits.forEach((d, i) => {
+      const [x0, y0, x1, y1] = d.box;
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'digit';
+      b.dataset.testid = 'digit';
+      b.setAttribute('data-testid', 'digit');
+      b.dataset.index = String(i);
+      b.dataset.digit = String(ls[i]);
+      b.dataset.predicted = String(d.digit);
+      b.dataset.confidence = d.confidence.toFixed(4);
+      const corrected = state.corrections.has(i);
+      const needs = low.has(i) && !corrected;
+      b.classList.toggle('low', needs);
+      b.classList.toggle('corrected', corrected);
+      b.classList.toggle('selected', i === state.selected);
+      const pct = Math.round(d.confidence * 100);
+      b.setAttribute('aria-label', `Digit ${i + 1}: ${ls[i]}` +
+        (corrected ? `, corrected from ${d.digit}` : `, confidence ${pct} percent`) +
+        (needs ? ', please confirm' : ''));
+      b.style.left = `${x0}px`;
+      b.style.top = `${y0}px`;
+      b.style.width = `${Math.max(8, x1 - x0)}px`;
+      b.style.height = `${Math.max(8, y1 - y0)}px`;
+      const tag = document.createElement('span');
+      tag.className = 'tag' + (y0 < 24 ? ' below' : '');
+      tag.setAttribute('aria-hidden', 'true');
+      tag.textContent = corrected ? `${ls[i]} ✎` : `${ls[i]} · ${pct}%${needs ? ' · please confirm' : ''}`;
+      b.append(tag);
+      b.addEventListener('click', (ev) => { if (ev.detail === 0) openPicker(i); }); // keyboard activation
+      b.addEventListener('keydown', (ev) => onDigitKey(ev, i));
+      boxesEl.append(b);
+    });
+  }
+  updateButtons();
+}
+
+function onDigitKey(ev, i) {
+  if (/^[0-9]$/.test(ev.key)) {
+    ev.preventDefault();
+    correct(i, Number(ev.key));
+  } else if (ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') {
+    ev.preventDefault();
+    focusDigit(i + (ev.key === 'ArrowRight' ? 1 : -1));
+  }
+}
+
+function focusDigit(i) {
+  const els = boxesEl.querySelectorAll('.digit');
+  if (i >= 0 && i < els.length) els[i].focus();
+}
+
+function correct(i, digit) {
+  if (!state.result || i >= state.result.digits.length) return;
+  state.corrections.set(i, digit);
+  render();
+  focusDigit(i);
+  setStatus(`Digit ${i + 1} set to ${digit}. Code ${labels().join('')}.`);
+}
+
+const pickerKeys = $('picker-keys');
+for (let d = 0; d <= 9; d++) {
+  const k = document.createElement('button');
+  k.type = 'button';
+  k.textContent = String(d);
+  k.dataset.testid = 'pick';
+  k.setAttribute('data-testid', `pick-${d}`);
+  k.setAttribute('aria-label', `Set to ${d}`);
+  k.addEventListener('click', () => {
+    const i = state.selected;
+    closePicker(false);
+    correct(i, d);
+  });
+  pickerKeys.append(k);
+}
+$('picker-close').addEventListener('click', () => closePicker(true));
+picker.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape') { ev.preventDefault(); closePicker(true); }
+  else if (/^[0-9]$/.test(ev.key)) { ev.preventDefault(); const i = state.selected; closePicker(false); correct(i, Number(ev.key)); }
+});
+
+function openPicker(i) {
+  if (!state.result || i >= state.result.digits.length) return;
+  state.selected = i;
+  $('picker-title').textContent = `Digit ${i + 1} is ${labels()[i]} — pick the right one:`;
+  picker.hidden = false;
+  render();
+  const keys = pickerKeys.querySelectorAll('button');
+  keys[labels()[i]].focus();
+}
+
+function closePicker(refocus) {
+  if (picker.hidden) return;
+  const i = state.selected;
+  picker.hidden = true;
+  state.selected = -1;
+  boxesEl.querySelectorAll('.digit.selected').forEach((b) => b.classList.remove('selected'));
+  if (refocus) focusDigit(i);
+}
+
+// ---------- buttons ----------
+function updateButtons() {
+  $('undo').disabled = state.strokes.length === 0;
+  $('clear').disabled = state.strokes.length === 0;
+  confirmBtn.disabled = !state.result || state.result.digits.length === 0 || document.body.dataset.pending === '1';
+}
+
+function clearPad() {
+  state.strokes = [];
+  state.result = null;
+  state.corrections.clear();
+  closePicker(false);
+  redraw();
+  scheduleRecognise(0);
+}
+
+$('undo').addEventListener('click', () => {
+  if (!state.strokes.length) return;
+  state.strokes.pop();
+  redraw();
+  scheduleRecognise(0);
+});
+$('clear').addEventListener('click', () => { clearPad(); canvas.focus(); });
+document.addEventListener('keydown', (ev) => {
+  if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 'z') {
+    ev.preventDefault();
+    $('undo').click();
+  }
+});
+
+// ---------- confirm -> outbox ----------
+let outbox = null;
+let outboxSync = null;
+const outboxReady = Outbox.open().then((o) => {
+  outbox = o;
+  o.onChange((n) => { $('outbox-count').textContent = String(n); });
+  o.notify();
+  return o;
+}).catch((e) => { setStatus(`Outbox unavailable: ${e.message}`, true); });
+
+function bytesToBase64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+async function inkPNG() {
+  if (state.mode !== 'server') {
+    const reply = await callWorker({ type: 'inkPNG' });
+    if (!reply.result.error) return reply.result.png;
+  }
+  // Server mode: the canvas itself, on white like paper.
+  const c = document.createElement('canvas');
+  c.width = Math.round(state.cssW); c.height = Math.round(state.cssH);
+  const g = c.getContext('2d');
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, c.width, c.height);
+  g.drawImage(canvas, 0, 0, c.width, c.height);
+  const blob = await new Promise((resolve) => c.toBlob(resolve, 'image/png'));
+  return bytesToBase64(new Uint8Array(await blob.arrayBuffer()));
+}
+
+confirmBtn.addEventListener('click', async () => {
+  const res = state.result;
+  if (!res || !res.digits.length || !outbox) return;
+  confirmBtn.disabled = true;
+  try {
+    const ls = labels();
+    const code = ls.join('');
+    // Exactly protocol.Feedback's JSON; optional fields are left out when empty, as Go's omitempty does.
+    const record = {
+      idempotency_key: crypto.randomUUID(),
+      client_id: clientID(),
+      code,
+      labels: ls,
+      predicted: res.code,
+      digits: res.digits.map((d) => ({ digit: d.digit, confidence: d.confidence, probs: d.probs, box: d.box })),
+      ink_png: await inkPNG(),
+      model_sha256: res.model ? res.model.sha256 : '',
+      created_at: new Date().toISOString(),
+    };
+    if (res.id) record.prediction_id = res.id;
+    if (res.inputs && res.inputs.length) record.inputs = res.inputs;
+    await outbox.add(record);
+    document.body.dataset.lastConfirmed = code;
+    setStatus(`Code ${code} confirmed and saved.`);
+    clearPad();
+    if (outboxSync) outboxSync.kick();
+  } catch (e) {
+    setStatus(`Could not save the code: ${e.message}`, true);
+  } finally {
+    updateButtons();
+  }
+});
+
+$('download').addEventListener('click', async () => {
+  if (!outbox) return;
+  const records = await outbox.all();
+  const blob = new Blob([JSON.stringify(records, null, 1)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `digitpad-outbox-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+});
+
+// ---------- server link, service worker, start ----------
+async function loadConfig() {
+  try {
+    const r = await fetch('config.json', { cache: 'no-cache' });
+    if (r.ok) return await r.json();
+  } catch { /* offline without a cached config: no server */ }
+  return {};
+}
+
+function startLink(cfg) {
+  if (!cfg.ws) return;
+  const url = new URL(cfg.ws, location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  link = new ServerLink(url.href, {
+    onState: (s) => {
+      document.body.dataset.link = s;
+      $('sync-status').textContent = s === 'open' ? '(server connected)' : '(server offline)';
+      if (s === 'open' && outboxSync) outboxSync.kick();
+    },
+    onModel: (m) => {
+      state.serverModel = m.sha256;
+      if (worker && state.mode === 'wasm' && m.url && m.sha256 && state.model && m.sha256 !== state.model.sha256) {
+        worker.postMessage({ type: 'model', url: new URL(m.url, location.href).href, sha256: m.sha256, name: m.name });
+      }
+    },
+  });
+  outboxReady.then((o) => {
+    if (!o) return;
+    outboxSync = new OutboxSync(link, o, (t) => { if (t) $('sync-status').textContent = `(${t})`; });
+    link.start();
+  });
+}
+
+let swStarted = false;
+function registerServiceWorker() {
+  if (swStarted || !('serviceWorker' in navigator)) return;
+  swStarted = true;
+  navigator.serviceWorker.register('sw.js').then(() => navigator.serviceWorker.ready).then(() => {
+    const done = () => { document.body.dataset.offline = '1'; };
+    if (navigator.serviceWorker.controller) done();
+    else navigator.serviceWorker.addEventListener('controllerchange', done, { once: true });
+  }).catch((e) => console.warn('service worker not registered:', e));
+}
+
+serverBox.addEventListener('change', () => {
+  localStorage.setItem('digitpad.server', serverBox.checked ? '1' : '0');
+  location.reload();
+});
+
+new ResizeObserver(resize).observe(wrap);
+resize();
+setPending(false);
+updateButtons();
+
+(async () => {
+  const cfg = await loadConfig();
+  startLink(cfg);
+  if (serverBox.checked && link) {
+    state.mode = 'server';
+    setStatus('Connecting to the server…');
+    link.whenOpen().then(() => onModelReady({ model: { name: 'server', sha256: state.serverModel || '' } }));
+  } else {
+    if (serverBox.checked) setStatus('No server configured; recognising in the browser.');
+    startWorker();
+  }
+})();

@@ -1,0 +1,129 @@
+// Web Worker hosting the Go recogniser (gen/app.wasm) so drawing on the page never waits for recognition.
+// It only moves data: fetching the manifest, the wasm and the model (cached by content hash), and passing
+// strokes or pixels to globalThis.digitpad (installed by the Go program). All recognition happens in Go.
+'use strict';
+
+importScripts('gen/wasm_exec.js');
+
+const MODEL_CACHE = 'digitpad-models-v1';
+let api = null; // globalThis.digitpad once the Go runtime runs
+let modelInfo = null;
+
+function post(msg, transfer) { self.postMessage(msg, transfer || []); }
+
+async function fetchOK(url, opts) {
+  const r = await fetch(url, opts);
+  if (!r.ok) throw new Error(`fetch ${url}: HTTP ${r.status}`);
+  return r;
+}
+
+async function hex256(buf) {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// modelBytes returns the model with the given sha256 from Cache Storage, fetching and verifying it on a miss.
+async function modelBytes(url, sha256) {
+  const key = new URL(`model-cache/${sha256}.onnx`, self.location.href).href;
+  const cache = self.caches ? await caches.open(MODEL_CACHE) : null;
+  if (cache && sha256) {
+    const hit = await cache.match(key);
+    if (hit) return { bytes: await hit.arrayBuffer(), cached: true };
+  }
+  const bytes = await (await fetchOK(url)).arrayBuffer();
+  if (sha256) {
+    const got = await hex256(bytes);
+    if (got !== sha256) throw new Error(`model ${url}: sha256 ${got} does not match the manifest's ${sha256}`);
+    if (cache) {
+      await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
+      // Keep only the active model: older hashes are dead weight on a clerk's tablet.
+      for (const req of await cache.keys()) if (req.url !== key) await cache.delete(req);
+    }
+  }
+  return { bytes, cached: false };
+}
+
+async function startGo(url) {
+  const go = new Go();
+  const ready = new Promise((resolve) => { self.digitpadReady = resolve; });
+  let inst;
+  try {
+    inst = await WebAssembly.instantiateStreaming(fetchOK(url), go.importObject);
+  } catch (e) {
+    // A server without application/wasm breaks streaming compilation; fall back to bytes.
+    const buf = await (await fetchOK(url)).arrayBuffer();
+    inst = await WebAssembly.instantiate(buf, go.importObject);
+  }
+  go.run(inst.instance); // resolves only when the Go program exits, which it never does
+  await ready;
+  return self.digitpad;
+}
+
+async function loadModel(m, prefetched) {
+  const t0 = performance.now();
+  const { bytes, cached } = await (prefetched || modelBytes(new URL(m.url, self.location.href).href, m.sha256));
+  const t1 = performance.now();
+  const out = api.load(new Uint8Array(bytes), {
+    name: m.name || '', threshold: m.threshold, format: m.format, inputScale: m.input_scale,
+  });
+  if (out.error) throw new Error(`${out.error.code}: ${out.error.message}`);
+  modelInfo = out.model;
+  return { model: out.model, modelFetchMs: t1 - t0, modelLoadMs: out.ms, modelCached: cached };
+}
+
+async function init() {
+  const t0 = performance.now();
+  const manifest = await (await fetchOK('gen/manifest.json', { cache: 'no-cache' })).json();
+  const base = new URL('gen/', self.location.href);
+  const model = { ...manifest.model, url: new URL(manifest.model.url, base).href };
+  const goP = startGo(new URL(manifest.wasm, base).href);
+  // Fetch the model while the wasm compiles.
+  const bytesP = modelBytes(model.url, model.sha256);
+  bytesP.catch(() => {}); // reported through loadModel below
+  api = await goP;
+  const t1 = performance.now();
+  const info = await loadModel(model, bytesP);
+  return { ...info, wasmMs: t1 - t0, initMs: performance.now() - t0 };
+}
+
+function recognise(msg) {
+  const t0 = performance.now();
+  let res;
+  if (msg.type === 'strokes') {
+    res = api.strokes(msg.points, msg.ends, msg.width, msg.height, msg.format || '');
+  } else {
+    res = api.image(msg.rgba, msg.width, msg.height, msg.format || '');
+  }
+  return { type: 'result', id: msg.id, result: res, workerMs: performance.now() - t0 };
+}
+
+let initP = null;
+self.onmessage = async (ev) => {
+  const msg = ev.data;
+  try {
+    switch (msg.type) {
+      case 'init':
+        initP = initP || init();
+        post({ type: 'ready', ...(await initP) });
+        break;
+      case 'strokes':
+      case 'image':
+        await initP;
+        post(recognise(msg));
+        break;
+      case 'inkPNG':
+        await initP;
+        post({ type: 'inkPNG', id: msg.id, result: api.inkPNG() });
+        break;
+      case 'model': // a newer model announced by the server: swap without reloading the page
+        await initP;
+        if (modelInfo && msg.sha256 === modelInfo.sha256) break;
+        post({ type: 'ready', ...(await loadModel(msg)) });
+        break;
+      default:
+        post({ type: 'error', id: msg.id, message: `unknown message type ${msg.type}` });
+    }
+  } catch (e) {
+    post({ type: 'error', id: msg.id, stage: msg.type, message: String(e && e.message || e) });
+  }
+};
