@@ -36,8 +36,9 @@ wasm-core:
 	CGO_ENABLED=0 GOOS=js GOARCH=wasm $(GO) build ./shared/...
 	CGO_ENABLED=0 $(GO) build ./shared/...
 
+# test-go runs every Go package's tests, with a throwaway PostgreSQL for the store suite (mk/store.mk).
 test-go:
-	$(GO) test -count=1 $(GO_TEST_FLAGS) ./...
+	@$(call with-postgres,$(GO) test -count=1 $(GO_TEST_FLAGS) ./...)
 
 ## train-smoke: a few hundred training steps on a subset prove the pipeline and the ONNX export.
 train-smoke: build

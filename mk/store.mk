@@ -20,4 +20,4 @@ test-store:
 bench-store:
 	@$(call with-postgres,$(GO) test -run '^$$' -bench . -benchtime 2s $(STORE_PKGS))
 
-TEST_TARGETS += test-store
+# test-store is covered by test-go, which runs all packages with PostgreSQL.

@@ -23,6 +23,8 @@ const (
 	MaxDigits = 64
 	// MaxIDLen bounds idempotency keys, client ids and prediction ids.
 	MaxIDLen = 200
+	// MaxInkPNG bounds the stored canvas PNG.
+	MaxInkPNG = 4 << 20
 )
 
 // invalidError is a validation failure; it matches both ErrInvalid and *protocol.Error.
@@ -90,6 +92,9 @@ func ValidateFeedback(f *protocol.Feedback) error {
 		if len(in) != InputSize {
 			return Invalidf("inputs[%d] has %d bytes, want %d (28×28)", i, len(in), InputSize)
 		}
+	}
+	if len(f.InkPNG) > MaxInkPNG {
+		return Invalidf("ink PNG has %d bytes, at most %d allowed", len(f.InkPNG), MaxInkPNG)
 	}
 	if len(f.Predicted) > MaxDigits {
 		return Invalidf("predicted has %d characters, at most %d allowed", len(f.Predicted), MaxDigits)

@@ -225,7 +225,10 @@ func TestBadInput(t *testing.T) {
 			return err
 		}},
 		{"nil mask", func() error { _, err := ink.Segment(nil, ink.Options{}); return err }},
-		{"short mask", func() error { _, err := ink.Segment(&ink.Mask{W: 10, H: 10, Pix: make([]uint8, 5)}, ink.Options{}); return err }},
+		{"short mask", func() error {
+			_, err := ink.Segment(&ink.Mask{W: 10, H: 10, Pix: make([]uint8, 5)}, ink.Options{})
+			return err
+		}},
 		{"zero candidates", func() error {
 			_, err := ink.SegmentCandidates(&ink.Mask{W: 1, H: 1, Pix: []uint8{0}}, ink.Options{}, 0)
 			return err

@@ -222,6 +222,9 @@ func morph(img []float32, r float64, dilate bool) {
 	for dy := -ri; dy <= ri; dy++ {
 		for dx := -ri; dx <= ri; dx++ {
 			wt := r + 0.5 - math.Hypot(float64(dx), float64(dy))
+			if dx == 0 && dy == 0 {
+				wt = 1 // a pixel always counts fully for itself
+			}
 			if wt > 0 {
 				offs = append(offs, off{dx, dy, float32(math.Min(1, wt))})
 			}

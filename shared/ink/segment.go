@@ -264,7 +264,7 @@ func sameDigit(a, b *comp, h0 float64) bool {
 	unionW := float64(max(a.x1, b.x1) - min(a.x0, b.x0))
 	unionH := float64(max(a.y1, b.y1) - min(a.y0, b.y0))
 	minW := math.Min(aw, bw)
-	if ov >= 0.5*minW && vgap <= 0.5*h0 && unionW <= 1.0*h0 && unionH <= 1.3*h0 {
+	if ov >= 0.5*minW && vgap <= 0.5*h0 && unionW <= 1.2*h0 && unionH <= 1.3*h0 {
 		// One of them is a part (bar, hook): stacked parts form one digit. Two full-height strokes are one
 		// digit only if they share most columns around the same centre, else they are slanted neighbours.
 		if math.Min(ah, bh) <= 0.6*h0 {
@@ -299,14 +299,29 @@ func (lay *layout) decideCounts(expect int) {
 		slices.Sort(ws)
 		lay.typW = ws[len(ws)/2]
 	}
-	typW := math.Max(lay.typW, 0.45*H)
+	if expect > 0 && len(ws) < 2 {
+		// Few clean single digits to learn from (a crammed code): with a known length, the code's width
+		// tells the pitch.
+		sum := 0
+		for _, g := range lay.groups {
+			sum += g.w()
+		}
+		lay.typW = float64(sum) / float64(expect)
+	}
+	typW := math.Max(lay.typW, 0.3*H)
 	total := 0
 	for i := range lay.groups {
 		g := &lay.groups[i]
 		w := float64(g.w())
 		g.k = 1
 		if w > math.Max(0.9*H, 1.5*typW) {
-			g.k = max(2, min(8, int(math.Round(w/typW))))
+			// Wide: touching digits, or one wide digit. Very wide groups are split anyway; moderately wide
+			// ones only when the cuts cross little ink (touching digits meet at a point, a wide 8 or 0 is
+			// crossed by two or more strokes everywhere).
+			k := max(2, min(8, int(math.Round(w/typW))))
+			if w > 1.5*H || lay.cutCrossings(g, k) <= 2.5 {
+				g.k = k
+			}
 		}
 		total += g.k
 	}
@@ -396,7 +411,7 @@ func (lay *layout) cut(g *group, k int) []piece {
 		maxP = max(maxP, v)
 	}
 	H := lay.codeH
-	typW := math.Max(lay.typW, 0.45*H)
+	typW := math.Max(lay.typW, 0.3*H)
 	minPiece := int(math.Max(3, 0.05*H))
 
 	// Candidate cut columns: local minima of the projection, away from the ends.
@@ -503,6 +518,17 @@ func (lay *layout) cut(g *group, k int) []piece {
 		out = append(out, piece{comps: g.comps, xlo: g.x0 + cuts[j], xhi: g.x0 + cuts[j+1]})
 	}
 	return out
+}
+
+// cutCrossings is the largest number of strokes (column ink over pen width) any cut of g into k pieces
+// goes through.
+func (lay *layout) cutCrossings(g *group, k int) float64 {
+	proj := lay.projection(g)
+	worst := 0.0
+	for _, p := range lay.cut(g, k)[1:] {
+		worst = math.Max(worst, float64(proj[p.xlo-g.x0])/lay.penW)
+	}
+	return worst
 }
 
 // projection counts ink pixels of g per column.

@@ -271,6 +271,27 @@ func Dotted(strokes []ink.Stroke, spacing float64) []ink.Stroke {
 	return out
 }
 
+// Fit returns p with X, Y set so that text written with p is centred on a w×h canvas, measured by writing
+// it once.
+func Fit(text string, p Params, w, h int) (Params, error) {
+	q := p
+	q.X, q.Y = 0, 0
+	c, err := Write(text, q)
+	if err != nil {
+		return p, err
+	}
+	if len(c.Boxes) == 0 {
+		return p, nil
+	}
+	b := c.Boxes[0]
+	for _, r := range c.Boxes[1:] {
+		b = b.Union(r)
+	}
+	p.X = (float64(w)-float64(b.Dx()))/2 - float64(b.Min.X)
+	p.Y = (float64(h)-float64(b.Dy()))/2 - float64(b.Min.Y)
+	return p, nil
+}
+
 // Centered returns p with X, Y set so a code of n digits written with p sits in the middle of a w×h canvas.
 // It estimates the width from the font's average digit width, so it is approximate.
 func Centered(p Params, n, w, h int) Params {

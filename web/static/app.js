@@ -454,8 +454,7 @@ function closePicker(refocus) {
 
 // ---------- buttons ----------
 function updateButtons() {
-  $('undo').disabled = state.strokes.length === 0;
-  $('clear').disabled = state.strokes.length === 0;
+  // Undo and clear stay enabled (a no-op on an empty pad) so they never trap keyboard focus or a test.
   confirmBtn.disabled = !state.result || state.result.digits.length === 0 || document.body.dataset.pending === '1';
 }
 

@@ -32,8 +32,16 @@ func TestStore(t *testing.T) { storetest.Run(t, backend()) }
 func BenchmarkStore(b *testing.B) { storetest.Bench(b, backend()) }
 
 func TestOpen_RejectsWhatIsNotAFilePath(t *testing.T) {
-	for _, path := range []string{"", ":memory:", "file:x.db", "x.db?_pragma=foo", filepath.Join(t.TempDir(), "missing-dir", "x.db")} {
-		t.Run(path, func(t *testing.T) {
+	tests := []struct{ name, path string }{
+		{"empty", ""},
+		{"in-memory", ":memory:"},
+		{"URI", "file:x.db"},
+		{"driver parameters", "x.db?_pragma=foo"},
+		{"missing directory", filepath.Join(t.TempDir(), "missing-dir", "x.db")},
+	}
+	for _, tt := range tests {
+		path := tt.path
+		t.Run(tt.name, func(t *testing.T) {
 			st, err := sqlite.Open(context.Background(), path)
 			if err == nil {
 				st.Close()

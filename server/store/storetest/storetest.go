@@ -364,6 +364,7 @@ func testInvalid(t *testing.T, b Backend) {
 		{"probability NaN", func(f *protocol.Feedback) { f.Digits[0].Probs[3] = math.NaN() }},
 		{"NUL in client id", func(f *protocol.Feedback) { f.ClientID = "pad\x00" }},
 		{"invalid UTF-8 key", func(f *protocol.Feedback) { f.IdempotencyKey = "\xff" }},
+		{"ink over 4 MiB", func(f *protocol.Feedback) { f.InkPNG = make([]byte, store.MaxInkPNG+1) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,210 @@
+package kiosk
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"digitpad/shared/protocol"
+)
+
+var (
+	bucketPending  = []byte("pending")  // seq (8 bytes big-endian) -> Feedback JSON, in confirmation order
+	bucketKeys     = []byte("keys")     // idempotency key -> seq
+	bucketRejected = []byte("rejected") // idempotency key -> Rejected JSON: records the server refused for good
+)
+
+// ErrNoKey is returned for a record without an idempotency key.
+var ErrNoKey = errors.New("feedback record has no idempotency key")
+
+// Outbox keeps confirmed codes until the server acknowledges them. It is a bbolt file whose every write is
+// fsync'd before it returns, so a record that Put accepted survives a kill or a power cut. Safe for concurrent
+// use; one process at a time may open the file.
+type Outbox struct {
+	db *bolt.DB
+}
+
+// OpenOutbox opens (creating if needed) the outbox file at path. It waits at most timeout for another process
+// holding the file to let go.
+func OpenOutbox(path string, timeout time.Duration) (*Outbox, error) {
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if err != nil {
+		return nil, fmt.Errorf("open outbox %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketPending, bucketKeys, bucketRejected} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("init outbox %s: %w", path, err)
+	}
+	return &Outbox{db: db}, nil
+}
+
+// Close closes the file.
+func (o *Outbox) Close() error {
+	if err := o.db.Close(); err != nil {
+		return fmt.Errorf("close outbox: %w", err)
+	}
+	return nil
+}
+
+// Put stores a record durably. A record whose idempotency key is already pending is not stored twice.
+func (o *Outbox) Put(f protocol.Feedback) error {
+	if f.IdempotencyKey == "" {
+		return ErrNoKey
+	}
+	val, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("outbox: encode record: %w", err)
+	}
+	err = o.db.Update(func(tx *bolt.Tx) error {
+		keys := tx.Bucket(bucketKeys)
+		if keys.Get([]byte(f.IdempotencyKey)) != nil {
+			return nil
+		}
+		pend := tx.Bucket(bucketPending)
+		seq, err := pend.NextSequence()
+		if err != nil {
+			return err
+		}
+		k := binary.BigEndian.AppendUint64(nil, seq)
+		if err := pend.Put(k, val); err != nil {
+			return err
+		}
+		return keys.Put([]byte(f.IdempotencyKey), k)
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: put %s: %w", f.IdempotencyKey, err)
+	}
+	return nil
+}
+
+// List returns the pending records, oldest first.
+func (o *Outbox) List() ([]protocol.Feedback, error) {
+	var out []protocol.Feedback
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPending).ForEach(func(k, v []byte) error {
+			var f protocol.Feedback
+			if err := json.Unmarshal(v, &f); err != nil {
+				return fmt.Errorf("record %x: %w", k, err)
+			}
+			out = append(out, f)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: list: %w", err)
+	}
+	return out, nil
+}
+
+// Len is the number of pending records.
+func (o *Outbox) Len() (int, error) {
+	n := 0
+	err := o.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketPending).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox: count: %w", err)
+	}
+	return n, nil
+}
+
+// Delete removes an acknowledged record; it reports whether the key was pending.
+func (o *Outbox) Delete(key string) (bool, error) {
+	found := false
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		_, ok, err := remove(tx, key)
+		found = ok
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("outbox: delete %s: %w", key, err)
+	}
+	return found, nil
+}
+
+// Rejected is a record the server refused as invalid; it is kept for inspection instead of being resent forever.
+type Rejected struct {
+	Feedback protocol.Feedback `json:"feedback"`
+	Code     string            `json:"code"`
+	Reason   string            `json:"reason"`
+	At       time.Time         `json:"at"`
+}
+
+// Reject moves a pending record to the rejected set with the server's error; it reports whether it was pending.
+func (o *Outbox) Reject(key string, e protocol.Error, at time.Time) (bool, error) {
+	found := false
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		val, ok, err := remove(tx, key)
+		if err != nil || !ok {
+			return err
+		}
+		found = true
+		r := Rejected{Code: e.Code, Reason: e.Message, At: at}
+		if err := json.Unmarshal(val, &r.Feedback); err != nil {
+			return err
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketRejected).Put([]byte(key), b)
+	})
+	if err != nil {
+		return false, fmt.Errorf("outbox: reject %s: %w", key, err)
+	}
+	return found, nil
+}
+
+// RejectedRecords lists the records the server refused.
+func (o *Outbox) RejectedRecords() ([]Rejected, error) {
+	var out []Rejected
+	err := o.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRejected).ForEach(func(k, v []byte) error {
+			var r Rejected
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("rejected %s: %w", k, err)
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: list rejected: %w", err)
+	}
+	return out, nil
+}
+
+// remove deletes a pending record by key and returns its value (copied: bbolt's memory is only valid inside
+// the transaction).
+func remove(tx *bolt.Tx, key string) ([]byte, bool, error) {
+	keys := tx.Bucket(bucketKeys)
+	seq := keys.Get([]byte(key))
+	if seq == nil {
+		return nil, false, nil
+	}
+	pend := tx.Bucket(bucketPending)
+	val := append([]byte(nil), pend.Get(seq)...)
+	if err := pend.Delete(seq); err != nil {
+		return nil, false, err
+	}
+	if err := keys.Delete([]byte(key)); err != nil {
+		return nil, false, err
+	}
+	return val, true, nil
+}

@@ -1,0 +1,283 @@
+package kiosk
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"digitpad/shared/ink"
+	"digitpad/shared/protocol"
+	"digitpad/shared/recognize"
+)
+
+// Phase is where the pad is in writing one code.
+type Phase string
+
+// Phases of the pad. A code goes drawing -> recognised (-> correcting -> recognised)* -> saving -> confirmed;
+// the next pen-down on the pad starts the next code.
+const (
+	// PhaseDrawing: no ink yet, or ink whose recognition is still running.
+	PhaseDrawing Phase = "drawing"
+	// PhaseRecognised: the digits shown belong to the ink shown.
+	PhaseRecognised Phase = "recognised"
+	// PhaseCorrecting: the clerk tapped a digit; the 0–9 keys replace it.
+	PhaseCorrecting Phase = "correcting"
+	// PhaseSaving: the confirmed code is being written to the outbox.
+	PhaseSaving Phase = "saving"
+	// PhaseConfirmed: the code is in the outbox; it stays on screen until the next code begins.
+	PhaseConfirmed Phase = "confirmed"
+)
+
+// Errors of pad transitions that the current phase does not allow.
+var (
+	ErrNotRecognised = errors.New("no recognised code on the pad yet")
+	ErrNoSuchDigit   = errors.New("no such digit")
+	ErrNotCorrecting = errors.New("tap a digit before choosing its correction")
+	ErrBadLabel      = errors.New("a correction must be a digit 0..9")
+	ErrFormat        = errors.New("code does not match the format")
+)
+
+// Pad is the state machine of one kiosk pad: the ink, its recognition, the clerk's corrections, and an undo
+// history. It does no I/O and is not safe for concurrent use; App serialises access to it.
+type Pad struct {
+	phase    Phase
+	strokes  []ink.Stroke
+	gen      uint64 // bumped on every change of the ink, so late recognitions are recognised as stale
+	result   *recognize.Result
+	resGen   uint64
+	recErr   error
+	labels   []int
+	selected int
+	history  []edit
+	format   *recognize.Format
+	formatS  string
+}
+
+// edit is one undoable step: a stroke, or a correction of digit index from prev.
+type edit struct {
+	stroke bool
+	index  int
+	prev   int
+}
+
+// NewPad returns an empty pad whose codes must match format ("" for any; see recognize.ParseFormat).
+func NewPad(format string) (*Pad, error) {
+	f, err := recognize.ParseFormat(format)
+	if err != nil {
+		return nil, err
+	}
+	return &Pad{phase: PhaseDrawing, selected: -1, format: f, formatS: format}, nil
+}
+
+// FormatError says why the corrected code does not match the format; empty when it does or nothing is
+// recognised yet.
+func (p *Pad) FormatError() string {
+	if len(p.labels) == 0 || p.format.Match(p.Code()) {
+		return ""
+	}
+	return fmt.Sprintf("code %s does not match the format %q", p.Code(), p.formatS)
+}
+
+// Phase returns the current phase.
+func (p *Pad) Phase() Phase { return p.phase }
+
+// Gen identifies the current ink; it changes whenever a stroke is added or removed.
+func (p *Pad) Gen() uint64 { return p.gen }
+
+// Strokes returns the ink. Strokes are never modified once added, so the slice may be read without copying.
+func (p *Pad) Strokes() []ink.Stroke { return slices.Clip(p.strokes) }
+
+// Result returns the recognition of the current ink, or nil while it is pending or when there is no ink.
+func (p *Pad) Result() *recognize.Result {
+	if p.result == nil || p.resGen != p.gen {
+		return nil
+	}
+	return p.result
+}
+
+// RecognitionError is the error of the last recognition of the current ink (nil when it succeeded, when the
+// pad is empty or when recognition is pending).
+func (p *Pad) RecognitionError() error {
+	if p.resGen != p.gen {
+		return nil
+	}
+	return p.recErr
+}
+
+// Labels returns the code's digits after corrections.
+func (p *Pad) Labels() []int { return slices.Clone(p.labels) }
+
+// Code returns the code after corrections ("" until recognised).
+func (p *Pad) Code() string { return protocol.LabelsCode(p.labels) }
+
+// Selected is the digit being corrected, or -1.
+func (p *Pad) Selected() int { return p.selected }
+
+// Corrected reports whether digit i was changed by the clerk.
+func (p *Pad) Corrected(i int) bool {
+	r := p.Result()
+	return r != nil && i >= 0 && i < len(r.Digits) && i < len(p.labels) && p.labels[i] != r.Digits[i].Digit
+}
+
+// AddStroke adds a finished stroke. On a confirmed code it first clears the pad: the next code begins.
+// Corrections are dropped because the ink they referred to changed.
+func (p *Pad) AddStroke(s ink.Stroke) {
+	if len(s) == 0 {
+		return
+	}
+	if p.phase == PhaseConfirmed || p.phase == PhaseSaving {
+		p.Clear()
+	}
+	p.strokes = append(p.strokes, s)
+	p.history = slices.DeleteFunc(p.history, func(e edit) bool { return !e.stroke })
+	p.history = append(p.history, edit{stroke: true})
+	p.inkChanged()
+}
+
+// BeginStroke tells the pad a new stroke started; a confirmed code is cleared so the next one starts on a
+// blank pad while the clerk is still writing its first stroke.
+func (p *Pad) BeginStroke() {
+	if p.phase == PhaseConfirmed {
+		p.Clear()
+	}
+	if p.phase == PhaseCorrecting {
+		p.selected = -1
+		p.phase = PhaseRecognised
+	}
+}
+
+func (p *Pad) inkChanged() {
+	p.gen++
+	p.labels = nil
+	p.selected = -1
+	p.phase = PhaseDrawing
+}
+
+// SetResult records the recognition of ink generation gen; it reports false (and changes nothing) when the
+// ink changed meanwhile. ink.ErrNoInk counts as an empty result.
+func (p *Pad) SetResult(gen uint64, res *recognize.Result, err error) bool {
+	if gen != p.gen || p.phase == PhaseSaving || p.phase == PhaseConfirmed {
+		return false
+	}
+	if errors.Is(err, ink.ErrNoInk) {
+		res, err = nil, nil
+	}
+	if err != nil {
+		res = nil
+	}
+	p.result, p.resGen, p.recErr = res, gen, err
+	p.labels = nil
+	p.selected = -1
+	p.phase = PhaseDrawing
+	if res != nil && len(res.Digits) > 0 {
+		p.labels = make([]int, len(res.Digits))
+		for i, d := range res.Digits {
+			p.labels[i] = d.Digit
+		}
+		p.phase = PhaseRecognised
+	}
+	return true
+}
+
+// Select starts correcting digit i; selecting the digit already selected cancels the correction.
+func (p *Pad) Select(i int) error {
+	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting {
+		return ErrNotRecognised
+	}
+	if i < 0 || i >= len(p.labels) {
+		return fmt.Errorf("%w: %d of %d", ErrNoSuchDigit, i, len(p.labels))
+	}
+	if p.phase == PhaseCorrecting && p.selected == i {
+		p.selected, p.phase = -1, PhaseRecognised
+		return nil
+	}
+	p.selected, p.phase = i, PhaseCorrecting
+	return nil
+}
+
+// Correct replaces the selected digit with d and ends the correction.
+func (p *Pad) Correct(d int) error {
+	if p.phase != PhaseCorrecting {
+		return ErrNotCorrecting
+	}
+	if d < 0 || d > 9 {
+		return fmt.Errorf("%w, got %d", ErrBadLabel, d)
+	}
+	i := p.selected
+	if p.labels[i] != d {
+		p.history = append(p.history, edit{index: i, prev: p.labels[i]})
+		p.labels[i] = d
+	}
+	p.selected, p.phase = -1, PhaseRecognised
+	return nil
+}
+
+// Undo reverts the last correction, or else removes the last stroke. A confirmed or saving code cannot be
+// undone: it is already in the outbox.
+func (p *Pad) Undo() {
+	if p.phase == PhaseConfirmed || p.phase == PhaseSaving || len(p.history) == 0 {
+		return
+	}
+	e := p.history[len(p.history)-1]
+	p.history = p.history[:len(p.history)-1]
+	if !e.stroke {
+		p.labels[e.index] = e.prev
+		p.selected, p.phase = -1, PhaseRecognised
+		return
+	}
+	p.strokes = p.strokes[:len(p.strokes)-1]
+	p.inkChanged()
+	if len(p.strokes) == 0 {
+		p.result, p.resGen, p.recErr = nil, p.gen, nil
+	}
+}
+
+// Clear empties the pad.
+func (p *Pad) Clear() {
+	p.strokes = nil
+	p.history = nil
+	p.inkChanged()
+	p.result, p.resGen, p.recErr = nil, p.gen, nil
+}
+
+// Draft is a code on its way to the outbox: everything a feedback record needs, copied out of the pad.
+type Draft struct {
+	Gen     uint64
+	Strokes []ink.Stroke
+	Result  *recognize.Result
+	Labels  []int
+}
+
+// Code is the confirmed code.
+func (d *Draft) Code() string { return protocol.LabelsCode(d.Labels) }
+
+// BeginConfirm moves a recognised code that fits the format to PhaseSaving and returns its draft.
+func (p *Pad) BeginConfirm() (*Draft, error) {
+	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting {
+		return nil, ErrNotRecognised
+	}
+	res := p.Result()
+	if res == nil {
+		return nil, ErrNotRecognised
+	}
+	if msg := p.FormatError(); msg != "" {
+		return nil, fmt.Errorf("%w: %s", ErrFormat, msg)
+	}
+	p.selected = -1
+	p.phase = PhaseSaving
+	return &Draft{Gen: p.gen, Strokes: p.Strokes(), Result: res, Labels: slices.Clone(p.labels)}, nil
+}
+
+// EndConfirm finishes a BeginConfirm: the code is confirmed when saving succeeded, otherwise it returns to
+// PhaseRecognised so the clerk can try again.
+func (p *Pad) EndConfirm(d *Draft, err error) {
+	if p.phase != PhaseSaving || d.Gen != p.gen {
+		return
+	}
+	if err != nil {
+		p.phase = PhaseRecognised
+		return
+	}
+	p.phase = PhaseConfirmed
+	p.history = nil
+}

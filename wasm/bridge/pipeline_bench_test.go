@@ -1,0 +1,75 @@
+package bridge
+
+import (
+	"testing"
+
+	"digitpad/assets"
+	"digitpad/shared/ink"
+	"digitpad/shared/model"
+	"digitpad/shared/recognize"
+	"digitpad/shared/synth"
+)
+
+// BenchmarkPipeline_FiveDigitCode is what one recognition in the worker costs: strokes of a 5-digit code on a
+// desktop-sized pad -> mask -> segmentation -> one model call. Run under node too:
+//
+//	GOOS=js GOARCH=wasm go test -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" -run=^$ -bench=. ./wasm/bridge
+func BenchmarkPipeline_FiveDigitCode(b *testing.B) {
+	const w, h = 1164, 364
+	card, err := assets.ParseCard(assets.ModelCard(), assets.Model())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := model.Load(assets.Model())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec, err := recognize.New(m, recognize.ModelInfo{Name: card.Name}, recognize.Config{InputScale: card.InputScale})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := synth.Centered(synth.Defaults(), 5, w, h)
+	p.Height = 0.6 * h
+	p = synth.Centered(p, 5, w, h)
+	code, err := synth.Write("80331", p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("mask", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ink.MaskFromStrokes(code.Strokes, w, h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	mask, err := ink.MaskFromStrokes(code.Strokes, w, h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("segment", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ink.Segment(mask, ink.Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("recognise_mask", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := rec.Mask(mask, recognize.Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("result_object", func(b *testing.B) {
+		res, err := rec.Mask(mask, recognize.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Code != "80331" {
+			b.Fatalf("code %q, want 80331", res.Code)
+		}
+		for b.Loop() {
+			resultObject(res)
+		}
+	})
+}
