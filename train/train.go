@@ -31,7 +31,7 @@ import (
 type Config struct {
 	// Out is the output directory for model.onnx, model.json and report/*.png [--out, default "assets"].
 	Out string
-	// Epochs is the number of passes over the training split [--epochs, default 12].
+	// Epochs is the number of passes over the training split [--epochs, default 10].
 	Epochs int
 	// Seed makes the run reproducible: initial weights, shuffling, augmentation and dropout [--seed, default 1].
 	Seed uint64
@@ -64,6 +64,9 @@ type Config struct {
 	Name string
 	// ExportBatch1 also writes model-b1.onnx with a fixed batch dimension of 1 (for gorgonnx reference tests).
 	ExportBatch1 bool
+	// Checkpoint, if set, is where the chosen checkpoint is saved (cnn.Net.Save) before export, so a model can be
+	// re-exported without retraining.
+	Checkpoint string
 	// Logger receives structured progress logs (nil = slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock for the model card date (nil = time.Now).
@@ -76,7 +79,7 @@ func (c *Config) withDefaults() (Config, error) {
 		d.Out = "assets"
 	}
 	if d.Epochs == 0 {
-		d.Epochs = 12
+		d.Epochs = 10
 	}
 	if d.Seed == 0 {
 		d.Seed = 1
@@ -288,6 +291,11 @@ func RunData(ctx context.Context, cfg Config, data *Data, progress io.Writer) (*
 	log.Info("evaluated", "best_epoch", rep.BestEpoch, "val_acc", round(rep.ValAccuracy, 5), "test_acc",
 		round(rep.TestAccuracy, 5))
 	rep.Seconds = time.Since(start).Seconds()
+	if c.Checkpoint != "" {
+		if err := saveCheckpoint(net, c.Checkpoint); err != nil {
+			return nil, err
+		}
+	}
 	if err := writeOutputs(net, c, aug, data, rep); err != nil {
 		return nil, err
 	}
@@ -502,4 +510,19 @@ func writeOutputs(net *cnn.Net, c Config, aug augment.Params, data *Data, rep *R
 	}
 	rep.CardPath = filepath.Join(c.Out, "model.json")
 	return report.WriteCard(rep.CardPath, card)
+}
+
+func saveCheckpoint(net *cnn.Net, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	if err := net.Save(f); err != nil {
+		f.Close()
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	return nil
 }

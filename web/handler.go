@@ -26,7 +26,8 @@ type Options struct {
 }
 
 // Handler serves the pad's files: index.html at "/", application/wasm for .wasm (needed for streaming
-// compilation), gzip for text and wasm (compressed once per file version and kept), strong ETags, and
+// compilation), gzip for text and wasm (a prebuilt NAME.gz beside the file if there is one, else compressed
+// once per file version and kept), strong ETags, and
 // "no-cache" so the service worker and browsers revalidate instead of running stale code.
 func Handler(files fs.FS, opt Options) http.Handler {
 	cfg, _ := json.Marshal(map[string]string{"ws": opt.WS}) // a map of strings always marshals
@@ -102,7 +103,10 @@ func (h *handler) load(name string) (*entry, error) {
 		return nil, errors.New(name + " is too large to serve")
 	}
 	e = &entry{raw: raw, etag: etagOf(raw)}
-	if compressible(name) {
+	if gz, err := fs.ReadFile(h.files, name+".gz"); err == nil && compressible(name) {
+		// Built next to the file by `make web` (gzip -9 of a 27 MB wasm takes seconds; do it once, offline).
+		e.gz = gz
+	} else if compressible(name) {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level never errors
 		zw.Write(raw)

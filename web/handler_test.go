@@ -68,6 +68,19 @@ func TestHandler_WasmIsGzippedWithWasmContentType(t *testing.T) {
 	}
 }
 
+func TestHandler_PrefersPrecompressedSibling(t *testing.T) {
+	files := testFiles()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("prebuilt"))
+	zw.Close()
+	files["gen/app.wasm.gz"] = &fstest.MapFile{Data: gz.Bytes()}
+	res := get(t, web.Handler(files, web.Options{}), http.MethodGet, "/gen/app.wasm", map[string]string{"Accept-Encoding": "gzip"})
+	if got := body(t, res); !bytes.Equal(got, gz.Bytes()) {
+		t.Errorf("served %d gzip bytes, want the prebuilt app.wasm.gz", len(got))
+	}
+}
+
 func TestHandler_PlainWithoutGzipSupport(t *testing.T) {
 	files := testFiles()
 	h := web.Handler(files, web.Options{})

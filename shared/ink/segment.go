@@ -319,7 +319,7 @@ func (lay *layout) decideCounts(expect int) {
 			// ones only when the cuts cross little ink (touching digits meet at a point, a wide 8 or 0 is
 			// crossed by two or more strokes everywhere).
 			k := max(2, min(8, int(math.Round(w/typW))))
-			if w > 1.5*H || lay.cutCrossings(g, k) <= 2.5 {
+			if w > 1.5*H || lay.cutCrossings(g, k) <= 2.4 {
 				g.k = k
 			}
 		}

@@ -62,7 +62,7 @@ func TestSegment_TwoTouchingDigits(t *testing.T) {
 		gap    float64
 		expect int
 	}{
-		{"00", -0.08, 0},
+		{"00", -0.05, 0},
 		{"48", -0.08, 0},
 		{"23", -0.1, 0},
 		{"96", -0.08, 2},

@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -181,9 +182,10 @@ func (r *Recognizer) Digits(inputs [][784]float32, opt Options) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	j := &Job{r: r, format: f, digits: make([]ink.Digit, len(inputs))}
+	j := &Job{r: r, format: f, digits: make([]ink.Digit, len(inputs)), cands: [][]int{make([]int, len(inputs))}}
 	for i := range inputs {
 		j.digits[i] = ink.Digit{Box: image.Rect(0, 0, 28, 28), Input: inputs[i]}
+		j.cands[0][i] = i
 	}
 	if err := r.Classify([]*Job{j}); err != nil {
 		return nil, err
@@ -206,32 +208,67 @@ func (r *Recognizer) formatFor(opt Options) (*Format, error) {
 	return f, nil
 }
 
-// Job is a segmented canvas waiting for classification.
+// Job is a segmented canvas waiting for classification. It may hold several candidate segmentations (for
+// example with and without a split of a wide group); Result keeps the one the model reads most confidently.
 type Job struct {
 	r      *Recognizer
 	format *Format
+	// digits are the distinct digit crops of all candidates; cands index into them, best geometric guess first.
 	digits []ink.Digit
+	cands  [][]int
 	probs  []float32 // len(digits)*10, filled by Classify
 }
 
 // Len is the number of digits the job will send to the model.
 func (j *Job) Len() int { return len(j.digits) }
 
-// Prepare segments a mask into a Job (CPU work that needs no model call).
+// maxCandidates bounds the alternative segmentations one canvas may send to the model.
+const maxCandidates = 3
+
+// Prepare segments a mask into a Job (CPU work that needs no model call). When the format fixes the number of
+// digits, segmentations with that count are considered beside the free one.
 func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	f, err := r.formatFor(opt)
 	if err != nil {
 		return nil, err
 	}
-	io := r.inkOpt
-	if f != nil && f.digits > 0 {
-		io.ExpectDigits = f.digits
-	}
-	ds, err := ink.Segment(m, io)
+	free, err := ink.SegmentCandidates(m, r.inkOpt, maxCandidates)
 	if err != nil {
 		return nil, err
 	}
-	return &Job{r: r, format: f, digits: ds}, nil
+	cands := free
+	if f != nil && f.digits > 0 && len(free[0]) != f.digits && abs(len(free[0])-f.digits) <= 1 {
+		// One digit off the format: a touching pair or a split digit. Let the model judge the segmentation
+		// with the expected count. Further off, the clerk has not written a whole code: report, don't invent.
+		io := r.inkOpt
+		io.ExpectDigits = f.digits
+		if exp, err := ink.SegmentCandidates(m, io, maxCandidates); err == nil {
+			cands = append(cands, exp...)
+		}
+	}
+	j := &Job{r: r, format: f}
+	index := map[image.Rectangle]int{}
+	for _, c := range cands {
+		ids := make([]int, len(c))
+		for i, d := range c {
+			k, ok := index[d.Box]
+			if !ok {
+				k = len(j.digits)
+				index[d.Box] = k
+				j.digits = append(j.digits, d)
+			}
+			ids[i] = k
+		}
+		j.cands = append(j.cands, ids)
+	}
+	return j, nil
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this).
@@ -307,18 +344,55 @@ func softmax(v []float32) {
 	}
 }
 
+// choose picks the candidate segmentation to report. The geometric guess (first) stands unless another reads
+// clearly more confidently, or matches the format's digit count while reading about as confidently.
+func (j *Job) choose() []int {
+	best := 0
+	if len(j.cands) == 1 {
+		return j.cands[0]
+	}
+	score := func(c []int) (geo, minConf float64) {
+		minConf = 1
+		for _, k := range c {
+			p := j.probs[k*10 : (k+1)*10]
+			conf := float64(slices.Max(p))
+			geo += math.Log(max(conf, 1e-12))
+			minConf = min(minConf, conf)
+		}
+		return math.Exp(geo / float64(len(c))), minConf
+	}
+	want := 0
+	if j.format != nil {
+		want = j.format.digits
+	}
+	bestGeo, bestMin := score(j.cands[0])
+	bestFits := want > 0 && len(j.cands[0]) == want
+	for i, c := range j.cands[1:] {
+		geo, mn := score(c)
+		fits := want > 0 && len(c) == want
+		switch {
+		case fits && !bestFits && geo >= bestGeo-0.15 && mn >= 0.5,
+			fits == bestFits && geo > bestGeo+0.1 && mn > bestMin:
+			best, bestGeo, bestMin, bestFits = i+1, geo, mn, fits
+		}
+	}
+	return j.cands[best]
+}
+
 // Result assembles the Result of a classified job. It must be called after Classify.
 func (j *Job) Result() *Result {
+	chosen := j.choose()
 	res := &Result{
-		Digits:     make([]Digit, len(j.digits)),
+		Digits:     make([]Digit, len(chosen)),
 		Confirm:    []int{},
 		Confidence: 1,
 		Model:      j.r.info,
-		Inputs:     make([][784]float32, len(j.digits)),
+		Inputs:     make([][784]float32, len(chosen)),
 	}
-	code := make([]byte, len(j.digits))
-	for i, d := range j.digits {
-		p := j.probs[i*10 : (i+1)*10]
+	code := make([]byte, len(chosen))
+	for i, k := range chosen {
+		d := j.digits[k]
+		p := j.probs[k*10 : (k+1)*10]
 		var dg Digit
 		for c := range 10 {
 			dg.Probs[c] = float64(p[c])

@@ -158,18 +158,20 @@ func (b *Bridge) strokes(args []js.Value) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	strokes, err := strokesFromFlat(pts, ends)
+	scale := workScale(h)
+	strokes, err := strokesFromFlat(pts, ends, scale)
 	if err != nil {
 		return nil, err
 	}
 	if len(strokes) == 0 {
 		return nil, ink.ErrNoInk
 	}
-	m, err := ink.MaskFromStrokes(strokes, w, h)
+	sw, sh := scaleSize(w, h, scale)
+	m, err := ink.MaskFromStrokes(strokes, sw, sh)
 	if err != nil {
 		return nil, err
 	}
-	return b.recognise(m, formatArg(args, 4), start)
+	return b.recognise(m, formatArg(args, 4), start, scale, w, h)
 }
 
 func (b *Bridge) image(args []js.Value) (map[string]any, error) {
@@ -193,12 +195,12 @@ func (b *Bridge) image(args []js.Value) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.recognise(m, formatArg(args, 3), start)
+	return b.recognise(m, formatArg(args, 3), start, 1, w, h)
 }
 
 // recognise runs the recogniser on a mask; the mask is built by the bridge (not inside Recognizer.Strokes) so it
-// can be kept for inkPNG.
-func (b *Bridge) recognise(m *ink.Mask, format string, start time.Time) (map[string]any, error) {
+// can be kept for inkPNG. scale maps the w×h canvas to the mask; boxes are returned in canvas pixels.
+func (b *Bridge) recognise(m *ink.Mask, format string, start time.Time, scale float64, w, h int) (map[string]any, error) {
 	b.mu.Lock()
 	rec := b.rec
 	b.mu.Unlock()
@@ -212,6 +214,7 @@ func (b *Bridge) recognise(m *ink.Mask, format string, start time.Time) (map[str
 	b.mu.Lock()
 	b.lastMask = m
 	b.mu.Unlock()
+	unscaleBoxes(res, scale, w, h)
 	out := resultObject(res)
 	out["ms"] = msSince(start)
 	return out, nil

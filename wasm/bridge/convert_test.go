@@ -26,13 +26,13 @@ func flat(strokes ...[]float32) ([]byte, []uint32) {
 	return pts, ends
 }
 
-func TestStrokesFromFlat_RebuildsStrokes(t *testing.T) {
+func TestStrokesFromFlat_RebuildsScaledStrokes(t *testing.T) {
 	pts, ends := flat([]float32{1, 2, 3, 4}, []float32{}, []float32{5, 6})
-	got, err := strokesFromFlat(pts, ends)
+	got, err := strokesFromFlat(pts, ends, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []ink.Stroke{{{X: 1, Y: 2}, {X: 3, Y: 4}}, {{X: 5, Y: 6}}}
+	want := []ink.Stroke{{{X: 2, Y: 4}, {X: 6, Y: 8}}, {{X: 10, Y: 12}}}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("strokes = %v, want %v (empty strokes dropped)", got, want)
 	}
@@ -53,7 +53,7 @@ func TestStrokesFromFlat_RejectsMalformedInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := strokesFromFlat(tt.pts, tt.ends)
+			_, err := strokesFromFlat(tt.pts, tt.ends, 1)
 			if !errors.Is(err, errInvalid) {
 				t.Errorf("err = %v, want an invalid-input error", err)
 			}
@@ -146,5 +146,32 @@ func TestErrorObject_UsesProtocolCodes(t *testing.T) {
 				t.Errorf("code = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestWorkScale_ShrinksTallCanvasesOnly(t *testing.T) {
+	tests := []struct {
+		name         string
+		w, h         int
+		wantW, wantH int
+	}{
+		{"phone pad stays", 340, 150, 340, 150},
+		{"desktop pad shrinks to the working height", 1164, 364, 512, 160},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gotW, gotH := scaleSize(tt.w, tt.h, workScale(tt.h))
+			if gotW != tt.wantW || gotH != tt.wantH {
+				t.Errorf("working raster %dx%d, want %dx%d", gotW, gotH, tt.wantW, tt.wantH)
+			}
+		})
+	}
+}
+
+func TestUnscaleBoxes_CoverTheCanvasBox(t *testing.T) {
+	res := &recognize.Result{Digits: []recognize.Digit{{Box: [4]int{10, 20, 31, 159}}}}
+	unscaleBoxes(res, 0.5, 100, 300)
+	if got, want := res.Digits[0].Box, [4]int{20, 40, 62, 300}; got != want {
+		t.Errorf("box = %v, want %v (clamped to the canvas)", got, want)
 	}
 }

@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"encoding/binary"
+	"math"
 	"testing"
 
 	"digitpad/assets"
@@ -35,14 +37,38 @@ func BenchmarkPipeline_FiveDigitCode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	scale := workScale(h)
+	var pts []byte
+	var ends []uint32
+	n := 0
+	for _, s := range code.Strokes {
+		for _, p := range s {
+			pts = binary.LittleEndian.AppendUint32(pts, math.Float32bits(float32(p.X)))
+			pts = binary.LittleEndian.AppendUint32(pts, math.Float32bits(float32(p.Y)))
+		}
+		n += len(s)
+		ends = append(ends, uint32(n))
+	}
+	strokes, err := strokesFromFlat(pts, ends, scale)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sw, sh := scaleSize(w, h, scale)
 	b.Run("mask", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ink.MaskFromStrokes(strokes, sw, sh); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("mask_full_size", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := ink.MaskFromStrokes(code.Strokes, w, h); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	mask, err := ink.MaskFromStrokes(code.Strokes, w, h)
+	mask, err := ink.MaskFromStrokes(strokes, sw, sh)
 	if err != nil {
 		b.Fatal(err)
 	}

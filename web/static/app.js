@@ -70,7 +70,8 @@ function clientID() {
 }
 
 // ---------- drawing ----------
-function penWidth() { return Math.max(2, state.cssH * 0.03); }
+// The same pen as ink.MaskFromStrokes, so the clerk sees what the recogniser sees.
+function penWidth() { return Math.max(2, Math.min(state.cssW, state.cssH) / 40); }
 
 function resize() {
   const r = canvas.getBoundingClientRect();

@@ -28,6 +28,7 @@ func main() {
 	flag.StringVar(&c.Arch, "arch", "", "architecture (see cnn.ParseArch)")
 	flag.BoolVar(&c.NoAugment, "no-augment", false, "train without augmentation")
 	flag.BoolVar(&c.ExportBatch1, "batch1", false, "also write model-b1.onnx with batch dimension 1")
+	flag.StringVar(&c.Checkpoint, "checkpoint", "", "also save the chosen weights (gob) to this file")
 	flag.Parse()
 	c.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

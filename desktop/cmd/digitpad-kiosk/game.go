@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+	"github.com/hajimehoshi/ebiten/v2/vector"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"digitpad/desktop/kiosk"
+	"digitpad/shared/ink"
+)
+
+// Pointer ids handed to the kiosk: touches keep Ebiten's ids, the mouse gets one no touch uses.
+const mouseID = math.MinInt32
+
+var (
+	colBackground = color.RGBA{0x1b, 0x24, 0x30, 0xff}
+	colPanel      = color.RGBA{0x2a, 0x35, 0x45, 0xff}
+	colPanelDim   = color.RGBA{0x23, 0x2c, 0x38, 0xff}
+	colText       = color.RGBA{0xf2, 0xf5, 0xf8, 0xff}
+	colTextDim    = color.RGBA{0x8a, 0x96, 0xa6, 0xff}
+	colPad        = color.RGBA{0xff, 0xff, 0xff, 0xff}
+	colInk        = color.RGBA{0x10, 0x23, 0x3f, 0xff}
+	colOK         = color.RGBA{0x2e, 0x9e, 0x5b, 0xff}
+	colLow        = color.RGBA{0xf0, 0x8c, 0x00, 0xff}
+	colSelected   = color.RGBA{0x2f, 0x6f, 0xed, 0xff}
+	colCorrected  = color.RGBA{0x7b, 0x4d, 0xd6, 0xff}
+	colError      = color.RGBA{0xe0, 0x4b, 0x4b, 0xff}
+)
+
+// game draws the kiosk's state and forwards input; it holds no behaviour of its own.
+type game struct {
+	ctx    context.Context
+	app    *kiosk.App
+	layout kiosk.Layout
+	white  *ebiten.Image
+	faces  struct{ status, small, card, key, button *text.GoTextFace }
+	// mouse tracks the last cursor position to forward only real moves.
+	mouseDown bool
+	mouseX    int
+	mouseY    int
+	touches   []ebiten.TouchID
+	vs        []ebiten.Vertex
+	is        []uint16
+}
+
+func newGame(ctx context.Context, app *kiosk.App) (*game, error) {
+	reg, err := text.NewGoTextFaceSource(bytes.NewReader(goregular.TTF))
+	if err != nil {
+		return nil, fmt.Errorf("font: %w", err)
+	}
+	bold, err := text.NewGoTextFaceSource(bytes.NewReader(gobold.TTF))
+	if err != nil {
+		return nil, fmt.Errorf("font: %w", err)
+	}
+	g := &game{ctx: ctx, app: app, layout: app.Layout()}
+	g.faces.status = &text.GoTextFace{Source: reg, Size: 24}
+	g.faces.small = &text.GoTextFace{Source: bold, Size: 18}
+	g.faces.card = &text.GoTextFace{Source: bold, Size: 64}
+	g.faces.key = &text.GoTextFace{Source: bold, Size: 48}
+	g.faces.button = &text.GoTextFace{Source: bold, Size: 34}
+	w := ebiten.NewImage(3, 3)
+	w.Fill(color.White)
+	g.white = w.SubImage(image.Rect(1, 1, 2, 2)).(*ebiten.Image)
+	return g, nil
+}
+
+// Update forwards mouse and touch input; the kiosk decides what it means.
+func (g *game) Update() error {
+	if g.ctx.Err() != nil {
+		return ebiten.Termination
+	}
+	x, y := ebiten.CursorPosition()
+	switch {
+	case inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft):
+		g.mouseDown = true
+		g.app.PointerDown(mouseID, float64(x), float64(y))
+	case g.mouseDown && !ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft):
+		if x != g.mouseX || y != g.mouseY {
+			g.app.PointerMove(mouseID, float64(x), float64(y))
+		}
+		g.mouseDown = false
+		g.app.PointerUp(mouseID)
+	case g.mouseDown && (x != g.mouseX || y != g.mouseY):
+		g.app.PointerMove(mouseID, float64(x), float64(y))
+	}
+	g.mouseX, g.mouseY = x, y
+
+	g.touches = inpututil.AppendJustPressedTouchIDs(g.touches[:0])
+	for _, id := range g.touches {
+		tx, ty := ebiten.TouchPosition(id)
+		g.app.PointerDown(int(id), float64(tx), float64(ty))
+	}
+	g.touches = ebiten.AppendTouchIDs(g.touches[:0])
+	for _, id := range g.touches {
+		tx, ty := ebiten.TouchPosition(id)
+		g.app.PointerMove(int(id), float64(tx), float64(ty))
+	}
+	g.touches = inpututil.AppendJustReleasedTouchIDs(g.touches[:0])
+	for _, id := range g.touches {
+		g.app.PointerUp(int(id))
+	}
+	return nil
+}
+
+// Layout keeps a fixed logical screen; Ebiten scales it to the window or the full screen.
+func (g *game) Layout(int, int) (int, int) { return kiosk.ScreenW, kiosk.ScreenH }
+
+// Draw renders the state: status bar, pad with ink and digit boxes, digit cards, keys and buttons.
+func (g *game) Draw(screen *ebiten.Image) {
+	st := g.app.State()
+	l := g.layout
+	screen.Fill(colBackground)
+	g.drawStatus(screen, st)
+
+	// Pad, ink, digit boxes.
+	fillRect(screen, l.Pad, colPad)
+	done, active, _ := g.app.Ink()
+	ox, oy := float32(l.Pad.Min.X), float32(l.Pad.Min.Y)
+	pen := float32(max(6, l.Pad.Dy()/40))
+	pad := screen.SubImage(l.Pad).(*ebiten.Image)
+	for _, s := range done {
+		g.drawStroke(pad, s, ox, oy, pen, colInk)
+	}
+	for _, s := range active {
+		g.drawStroke(pad, s, ox, oy, pen, colInk)
+	}
+	if len(done) == 0 && len(active) == 0 {
+		g.label(screen, "Write the postal code here", g.faces.status, l.Pad, colTextDim)
+	}
+	for i, d := range st.Digits {
+		r := image.Rect(d.Box[0], d.Box[1], d.Box[2], d.Box[3]).Add(l.Pad.Min).Inset(-6)
+		c := digitColor(st, i)
+		vector.StrokeRect(pad, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 3, c, true)
+		tag := image.Rect(r.Min.X, r.Min.Y-28, r.Min.X+86, r.Min.Y)
+		if tag.Min.Y < l.Pad.Min.Y {
+			tag = tag.Add(image.Pt(0, tag.Dy()+r.Dy()))
+		}
+		fillRect(pad, tag, c)
+		g.label(pad, fmt.Sprintf("%d  %.0f%%", d.Predicted, 100*d.Confidence), g.faces.small, tag, colText)
+	}
+
+	// Digit cards: tap one to correct it.
+	for i, d := range st.Digits {
+		r := l.Card(i, len(st.Digits))
+		c := digitColor(st, i)
+		fillRect(screen, r, colPanel)
+		vector.StrokeRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 5, c, true)
+		top := image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y-24)
+		g.label(screen, fmt.Sprint(d.Digit), g.faces.card, top, colText)
+		bottom := image.Rect(r.Min.X, r.Max.Y-30, r.Max.X, r.Max.Y-4)
+		g.label(screen, fmt.Sprintf("%.0f%%", 100*d.Confidence), g.faces.small, bottom, c)
+	}
+	if len(st.Digits) == 0 {
+		g.label(screen, "Digits appear here; tap one to correct it", g.faces.status, l.Cards, colTextDim)
+	}
+
+	// 0–9 keys, live while a digit is selected.
+	correcting := st.Phase == kiosk.PhaseCorrecting
+	for d, r := range l.Keys {
+		bg, fg := colPanelDim, colTextDim
+		if correcting {
+			bg, fg = colSelected, colText
+		}
+		fillRect(screen, r, bg)
+		g.label(screen, fmt.Sprint(d), g.faces.key, r, fg)
+	}
+
+	canUndo := st.Strokes > 0 && st.Phase != kiosk.PhaseConfirmed && st.Phase != kiosk.PhaseSaving
+	g.button(screen, l.Undo, "Undo", canUndo, colPanel)
+	g.button(screen, l.Clear, "Clear", st.Strokes > 0, colPanel)
+	canConfirm := (st.Phase == kiosk.PhaseRecognised || st.Phase == kiosk.PhaseCorrecting) && st.FormatError == ""
+	confirm := "Confirm " + st.Code
+	switch st.Phase {
+	case kiosk.PhaseSaving:
+		confirm = "Saving…"
+	case kiosk.PhaseConfirmed:
+		confirm = "Saved " + st.Saved
+	case kiosk.PhaseDrawing:
+		confirm = "Confirm"
+	}
+	g.button(screen, l.Confirm, confirm, canConfirm || st.Phase == kiosk.PhaseConfirmed, colOK)
+}
+
+func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {
+	l := g.layout.Status
+	opt := &text.DrawOptions{}
+	opt.GeoM.Translate(float64(l.Min.X), float64(l.Min.Y+l.Dy()/2))
+	opt.LayoutOptions.SecondaryAlign = text.AlignCenter
+	opt.ColorScale.ScaleWithColor(colText)
+	text.Draw(screen, "digitpad", g.faces.button, opt)
+
+	var conn string
+	var cc color.Color
+	switch {
+	case !st.Server:
+		conn, cc = "● local only", colTextDim
+	case st.Online:
+		conn, cc = "● online", colOK
+	default:
+		conn, cc = "● offline", colLow
+	}
+	msg := st.Message
+	if msg == "" {
+		msg = st.FormatError
+	}
+	right := fmt.Sprintf("%s    %d pending    %s", conn, st.Pending, st.Model.Name)
+	opt = &text.DrawOptions{}
+	opt.GeoM.Translate(float64(l.Max.X), float64(l.Min.Y+l.Dy()/2))
+	opt.LayoutOptions.PrimaryAlign = text.AlignEnd
+	opt.LayoutOptions.SecondaryAlign = text.AlignCenter
+	opt.ColorScale.ScaleWithColor(cc)
+	text.Draw(screen, right, g.faces.status, opt)
+	if msg != "" {
+		opt = &text.DrawOptions{}
+		opt.GeoM.Translate(float64(l.Min.X+190), float64(l.Min.Y+l.Dy()/2))
+		opt.LayoutOptions.SecondaryAlign = text.AlignCenter
+		opt.ColorScale.ScaleWithColor(colError)
+		text.Draw(screen, truncate(msg, 48), g.faces.small, opt)
+	}
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// digitColor: selected blue, corrected purple, low confidence orange, else green.
+func digitColor(st kiosk.State, i int) color.Color {
+	d := st.Digits[i]
+	switch {
+	case st.Selected == i:
+		return colSelected
+	case d.Corrected:
+		return colCorrected
+	case d.Low:
+		return colLow
+	}
+	return colOK
+}
+
+func (g *game) button(dst *ebiten.Image, r image.Rectangle, label string, enabled bool, bg color.Color) {
+	fg := colText
+	if !enabled {
+		bg, fg = colPanelDim, colTextDim
+	}
+	fillRect(dst, r, bg)
+	g.label(dst, label, g.faces.button, r, fg)
+}
+
+// label centres text in r.
+func (g *game) label(dst *ebiten.Image, s string, face text.Face, r image.Rectangle, c color.Color) {
+	opt := &text.DrawOptions{}
+	opt.GeoM.Translate(float64(r.Min.X+r.Max.X)/2, float64(r.Min.Y+r.Max.Y)/2)
+	opt.LayoutOptions.PrimaryAlign = text.AlignCenter
+	opt.LayoutOptions.SecondaryAlign = text.AlignCenter
+	opt.ColorScale.ScaleWithColor(c)
+	text.Draw(dst, s, face, opt)
+}
+
+func fillRect(dst *ebiten.Image, r image.Rectangle, c color.Color) {
+	vector.DrawFilledRect(dst, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), c, false)
+}
+
+// drawStroke draws one stroke as a round-capped path (one draw call per stroke, not one per segment).
+func (g *game) drawStroke(dst *ebiten.Image, s ink.Stroke, ox, oy, width float32, c color.RGBA) {
+	if len(s) == 1 {
+		vector.DrawFilledCircle(dst, ox+float32(s[0].X), oy+float32(s[0].Y), width/2, c, true)
+		return
+	}
+	// Long strokes are drawn in pieces so the vertex count stays within uint16 indices.
+	const piece = 2000
+	for start := 0; start < len(s)-1; start += piece {
+		end := min(len(s), start+piece+1)
+		var p vector.Path
+		p.MoveTo(ox+float32(s[start].X), oy+float32(s[start].Y))
+		for _, q := range s[start+1 : end] {
+			p.LineTo(ox+float32(q.X), oy+float32(q.Y))
+		}
+		g.vs, g.is = p.AppendVerticesAndIndicesForStroke(g.vs[:0], g.is[:0], &vector.StrokeOptions{
+			Width: width, LineJoin: vector.LineJoinRound, LineCap: vector.LineCapRound,
+		})
+		r, gg, b, a := float32(c.R)/255, float32(c.G)/255, float32(c.B)/255, float32(c.A)/255
+		for i := range g.vs {
+			g.vs[i].SrcX, g.vs[i].SrcY = 1, 1
+			g.vs[i].ColorR, g.vs[i].ColorG, g.vs[i].ColorB, g.vs[i].ColorA = r, gg, b, a
+		}
+		dst.DrawTriangles(g.vs, g.is, g.white, &ebiten.DrawTrianglesOptions{AntiAlias: true, FillRule: ebiten.FillRuleFillAll})
+	}
+}

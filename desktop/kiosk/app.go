@@ -1,0 +1,597 @@
+package kiosk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"digitpad/assets"
+	"digitpad/shared/ink"
+	"digitpad/shared/model"
+	"digitpad/shared/protocol"
+	"digitpad/shared/recognize"
+)
+
+// Config configures an App. Zero values take the defaults noted.
+type Config struct {
+	// DataDir holds the outbox (outbox.db) and downloaded models (models/). Required.
+	DataDir string
+	// KioskID is the client id in feedback records (default: the host name).
+	KioskID string
+	// Format is the code format: "" (any), a digit count such as "5", or a regular expression.
+	Format string
+	// Threshold is the confidence under which a digit is highlighted (default recognize.DefaultThreshold).
+	Threshold float64
+	// Server is the server's base URL; empty runs offline only (records stay in the outbox).
+	Server string
+	// Token is the server's bearer token.
+	Token string
+	// W, H is the screen the Layout is computed for (default ScreenW×ScreenH).
+	W, H int
+	// Debounce delays recognition after a stroke so a quick second stroke does not start a wasted run
+	// (default 0: recognise at once; the UI uses ~120 ms).
+	Debounce time.Duration
+	// StateFile, when set, receives the State as JSON on every change (written to a temporary file, then
+	// renamed), for tests and monitoring.
+	StateFile string
+	// Logger receives logs (default: discard).
+	Logger *slog.Logger
+	// Sync tunes the server connection (Server, Token, ClientID, Outbox and the callbacks are filled in).
+	Sync SyncConfig
+	// HTTPClient downloads models (default: a client with a 2-minute timeout).
+	HTTPClient *http.Client
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// App is the kiosk: a Pad, recognition off the UI goroutine, the outbox, sync and model updates. Its methods
+// are safe for concurrent use; the UI calls the pointer methods and State from its own goroutine.
+type App struct {
+	cfg    Config
+	log    *slog.Logger
+	layout Layout
+	outbox *Outbox
+	models *ModelStore
+	syncer *Syncer
+	http   *http.Client
+
+	recKick   chan struct{}
+	modelKick chan protocol.ModelAnnouncement
+
+	mu       sync.Mutex
+	pad      *Pad
+	capture  *Capture
+	rec      *recognize.Recognizer
+	pressed  map[int]Target // pointer id -> control pressed (not the pad)
+	lastPos  map[int][2]float64
+	pending  int
+	online   bool
+	message  string
+	saved    string // last confirmed code
+	version  uint64
+	changed  chan struct{} // closed and replaced on every change
+	inkVer   uint64
+	closeErr error
+	closed   bool
+}
+
+// Open opens the outbox and the newest verified model (a downloaded one, else the embedded one).
+func Open(cfg Config) (*App, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("kiosk: no data folder")
+	}
+	if cfg.KioskID == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "kiosk"
+		}
+		cfg.KioskID = h
+	}
+	if cfg.W <= 0 || cfg.H <= 0 {
+		cfg.W, cfg.H = ScreenW, ScreenH
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
+	}
+	pad, err := NewPad(cfg.Format)
+	if err != nil {
+		return nil, fmt.Errorf("kiosk: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("kiosk: data folder: %w", err)
+	}
+	a := &App{
+		cfg: cfg, log: cfg.Logger, layout: NewLayout(cfg.W, cfg.H), http: cfg.HTTPClient,
+		recKick: make(chan struct{}, 1), modelKick: make(chan protocol.ModelAnnouncement, 1),
+		pad: pad, capture: NewCapture(DefaultStep), pressed: map[int]Target{}, lastPos: map[int][2]float64{},
+		changed: make(chan struct{}),
+	}
+	if a.models, err = OpenModelStore(filepath.Join(cfg.DataDir, "models")); err != nil {
+		return nil, fmt.Errorf("kiosk: %w", err)
+	}
+	if err := a.loadStartModel(); err != nil {
+		return nil, err
+	}
+	if a.outbox, err = OpenOutbox(filepath.Join(cfg.DataDir, "outbox.db"), 5*time.Second); err != nil {
+		return nil, fmt.Errorf("kiosk: %w", err)
+	}
+	if a.pending, err = a.outbox.Len(); err != nil {
+		_ = a.outbox.Close()
+		return nil, fmt.Errorf("kiosk: %w", err)
+	}
+	if cfg.Server != "" {
+		sc := cfg.Sync
+		sc.Server, sc.Token, sc.ClientID, sc.Outbox = cfg.Server, cfg.Token, cfg.KioskID, a.outbox
+		if sc.Logger == nil {
+			sc.Logger = cfg.Logger
+		}
+		sc.OnStatus = a.setOnline
+		sc.OnOutbox = a.refreshPending
+		sc.OnModel = a.announce
+		if a.syncer, err = NewSyncer(sc); err != nil {
+			_ = a.outbox.Close()
+			return nil, fmt.Errorf("kiosk: %w", err)
+		}
+	}
+	return a, nil
+}
+
+// loadStartModel prefers the newest verified model on disk and falls back to the embedded one.
+func (a *App) loadStartModel() error {
+	m, skipped, err := a.models.Newest()
+	for _, e := range skipped {
+		a.log.Warn("ignoring a model file that fails verification", "err", e)
+	}
+	if err != nil {
+		a.log.Warn("cannot read the model folder", "err", err)
+	}
+	if m != nil {
+		if err := a.useModel(m.ONNX, m.Card); err == nil {
+			return nil
+		} else {
+			a.log.Warn("stored model does not load; using the embedded one", "sha256", m.SHA256, "err", err)
+		}
+	}
+	if err := a.useModel(assets.Model(), assets.ModelCard()); err != nil {
+		return fmt.Errorf("kiosk: embedded model: %w", err)
+	}
+	return nil
+}
+
+// useModel loads ONNX bytes and makes them the recogniser for the next recognition.
+func (a *App) useModel(onnx, card []byte) error {
+	c, err := assets.ParseCard(card, onnx)
+	if err != nil {
+		return err
+	}
+	m, err := model.Load(onnx)
+	if err != nil {
+		return fmt.Errorf("load model %s: %w", c.SHA256, err)
+	}
+	r, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256},
+		recognize.Config{Threshold: a.cfg.Threshold, Format: a.cfg.Format, InputScale: c.InputScale})
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.rec = r
+	// The ink on the pad is recognised again by the new model unless the clerk already corrected it.
+	if ph := a.pad.Phase(); ph == PhaseDrawing || ph == PhaseRecognised && !a.anyCorrectedLocked() {
+		a.kickRecognition()
+	}
+	a.changedLocked()
+	a.mu.Unlock()
+	a.log.Info("model active", "name", c.Name, "sha256", c.SHA256)
+	return nil
+}
+
+func (a *App) anyCorrectedLocked() bool {
+	for i := range a.pad.Labels() {
+		if a.pad.Corrected(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// Layout returns the screen layout the App hit-tests against.
+func (a *App) Layout() Layout { return a.layout }
+
+// Run recognises, writes the state file, syncs and applies model updates until ctx ends.
+func (a *App) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.recognizeLoop(ctx) })
+	wg.Go(func() { a.modelLoop(ctx) })
+	if a.cfg.StateFile != "" {
+		wg.Go(func() { a.stateFileLoop(ctx) })
+	}
+	if a.syncer != nil {
+		wg.Go(func() { _ = a.syncer.Run(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// Close closes the outbox. Call it after Run returned.
+func (a *App) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return a.closeErr
+	}
+	a.closed = true
+	a.closeErr = a.outbox.Close()
+	return a.closeErr
+}
+
+// PointerDown forwards a mouse press or touch start at screen position (x, y).
+func (a *App) PointerDown(id int, x, y float64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := a.layout.Hit(x, y, len(a.pad.Labels()))
+	if t.Kind == TargetPad {
+		a.pad.BeginStroke()
+		a.capture.Down(id, a.padPoint(x, y))
+		a.inkVer++
+		a.changedLocked()
+		return
+	}
+	a.pressed[id] = t
+	a.lastPos[id] = [2]float64{x, y}
+}
+
+// PointerMove forwards a pointer's new position.
+func (a *App) PointerMove(id int, x, y float64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.capture.Move(id, a.padPoint(x, y)) {
+		a.inkVer++
+		return
+	}
+	if _, ok := a.pressed[id]; ok {
+		a.lastPos[id] = [2]float64{x, y}
+	}
+}
+
+// PointerUp ends a pointer's press: a stroke is finished and recognised; a control fires when the pointer is
+// released over the control it pressed.
+func (a *App) PointerUp(id int) {
+	a.mu.Lock()
+	if s, ok := a.capture.Up(id); ok {
+		a.pad.AddStroke(s)
+		a.inkVer++
+		a.kickRecognition()
+		a.changedLocked()
+		a.mu.Unlock()
+		return
+	}
+	t, ok := a.pressed[id]
+	pos := a.lastPos[id]
+	delete(a.pressed, id)
+	delete(a.lastPos, id)
+	if !ok || a.layout.Hit(pos[0], pos[1], len(a.pad.Labels())) != t {
+		a.mu.Unlock()
+		return
+	}
+	a.mu.Unlock()
+	a.activate(t)
+}
+
+func (a *App) activate(t Target) {
+	switch t.Kind {
+	case TargetCard:
+		a.report(a.Select(t.Index))
+	case TargetKey:
+		a.report(a.Correct(t.Index))
+	case TargetUndo:
+		a.Undo()
+	case TargetClear:
+		a.Clear()
+	case TargetConfirm:
+		// Saving fsyncs; keep it off the UI goroutine. BeginConfirm's phase change makes a double tap harmless.
+		go func() { a.report(a.Confirm()) }()
+	}
+}
+
+// report shows a refused action's reason on screen.
+func (a *App) report(err error) {
+	if err == nil {
+		return
+	}
+	a.mu.Lock()
+	a.message = err.Error()
+	a.changedLocked()
+	a.mu.Unlock()
+}
+
+func (a *App) padPoint(x, y float64) ink.Point {
+	return ink.Point{X: x - float64(a.layout.Pad.Min.X), Y: y - float64(a.layout.Pad.Min.Y)}
+}
+
+// Select starts correcting digit i.
+func (a *App) Select(i int) error {
+	return a.do(func() error { return a.pad.Select(i) })
+}
+
+// Correct replaces the selected digit with d.
+func (a *App) Correct(d int) error {
+	return a.do(func() error { return a.pad.Correct(d) })
+}
+
+// Undo reverts the last correction or stroke.
+func (a *App) Undo() {
+	_ = a.do(func() error {
+		g := a.pad.Gen()
+		a.pad.Undo()
+		if a.pad.Gen() != g {
+			a.inkVer++
+			a.kickRecognition()
+		}
+		return nil
+	})
+}
+
+// Clear empties the pad.
+func (a *App) Clear() {
+	_ = a.do(func() error {
+		a.capture.Cancel()
+		a.pad.Clear()
+		a.inkVer++
+		return nil
+	})
+}
+
+func (a *App) do(f func() error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	err := f()
+	a.message = ""
+	a.changedLocked()
+	return err
+}
+
+// Confirm writes the recognised (and corrected) code to the outbox as a feedback record and hands it to sync.
+func (a *App) Confirm() error {
+	a.mu.Lock()
+	d, err := a.pad.BeginConfirm()
+	a.message = ""
+	a.changedLocked()
+	a.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	rec, err := a.record(d)
+	if err == nil {
+		err = a.outbox.Put(rec)
+	}
+	a.mu.Lock()
+	a.pad.EndConfirm(d, err)
+	if err == nil {
+		a.saved = d.Code()
+	}
+	a.changedLocked()
+	a.mu.Unlock()
+	if err != nil {
+		a.log.Error("cannot save the confirmed code", "err", err)
+		return fmt.Errorf("code not saved: %w", err)
+	}
+	a.log.Info("code confirmed", "code", rec.Code, "predicted", rec.Predicted, "key", rec.IdempotencyKey)
+	a.refreshPending()
+	if a.syncer != nil {
+		a.syncer.Kick()
+	}
+	return nil
+}
+
+// record builds the feedback record of a confirmed draft.
+func (a *App) record(d *Draft) (protocol.Feedback, error) {
+	m, err := ink.MaskFromStrokes(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy())
+	if err != nil {
+		return protocol.Feedback{}, fmt.Errorf("ink mask: %w", err)
+	}
+	var png bytes.Buffer
+	if err := ink.EncodeMaskPNG(&png, m); err != nil {
+		return protocol.Feedback{}, err
+	}
+	inputs := make([][]byte, len(d.Result.Inputs))
+	for i := range d.Result.Inputs {
+		inputs[i] = ink.InputImage(&d.Result.Inputs[i]).Pix
+	}
+	key, err := uuid.NewRandom()
+	if err != nil {
+		return protocol.Feedback{}, fmt.Errorf("idempotency key: %w", err)
+	}
+	return protocol.Feedback{
+		IdempotencyKey: key.String(),
+		ClientID:       a.cfg.KioskID,
+		Code:           d.Code(),
+		Labels:         d.Labels,
+		Predicted:      d.Result.Code,
+		Digits:         d.Result.Digits,
+		InkPNG:         png.Bytes(),
+		Inputs:         inputs,
+		ModelSHA256:    d.Result.Model.SHA256,
+		CreatedAt:      a.cfg.Now().UTC(),
+	}, nil
+}
+
+func (a *App) refreshPending() {
+	n, err := a.outbox.Len()
+	if err != nil {
+		a.log.Error("cannot count the outbox", "err", err)
+		return
+	}
+	a.mu.Lock()
+	if n != a.pending {
+		a.pending = n
+		a.changedLocked()
+	}
+	a.mu.Unlock()
+}
+
+func (a *App) setOnline(on bool) {
+	a.mu.Lock()
+	if on != a.online {
+		a.online = on
+		a.changedLocked()
+	}
+	a.mu.Unlock()
+}
+
+// kickRecognition asks the recognition loop to run; a.mu must be held.
+func (a *App) kickRecognition() {
+	select {
+	case a.recKick <- struct{}{}:
+	default:
+	}
+}
+
+// changedLocked bumps the state version and wakes everyone waiting for a change; a.mu must be held.
+func (a *App) changedLocked() {
+	a.version++
+	close(a.changed)
+	a.changed = make(chan struct{})
+}
+
+func (a *App) recognizeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.recKick:
+		}
+		if a.cfg.Debounce > 0 {
+			t := time.NewTimer(a.cfg.Debounce)
+		wait:
+			for {
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-a.recKick:
+					t.Reset(a.cfg.Debounce)
+				case <-t.C:
+					break wait
+				}
+			}
+		}
+		a.mu.Lock()
+		gen, strokes, rec := a.pad.Gen(), a.pad.Strokes(), a.rec
+		a.mu.Unlock()
+		var res *recognize.Result
+		var err error
+		if len(strokes) > 0 {
+			res, err = rec.Strokes(strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy(), recognize.Options{})
+		}
+		a.mu.Lock()
+		if a.pad.SetResult(gen, res, err) {
+			a.message = ""
+			if e := a.pad.RecognitionError(); e != nil {
+				a.message = "cannot read this ink: " + e.Error()
+			}
+			a.changedLocked()
+		}
+		a.mu.Unlock()
+	}
+}
+
+// announce receives model announcements from sync; the latest one wins.
+func (a *App) announce(m protocol.ModelAnnouncement) {
+	for {
+		select {
+		case a.modelKick <- m:
+			return
+		default:
+		}
+		select {
+		case <-a.modelKick:
+		default:
+		}
+	}
+}
+
+func (a *App) modelLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-a.modelKick:
+			if err := a.applyAnnouncement(ctx, m); err != nil {
+				a.log.Error("model update failed; keeping the current model", "sha256", m.SHA256, "err", err)
+				a.report(fmt.Errorf("model update failed: %w", err))
+			}
+		}
+	}
+}
+
+// applyAnnouncement makes the announced model active: from disk when a verified copy is there, otherwise
+// downloaded (relative URLs resolve against the server), verified and kept.
+func (a *App) applyAnnouncement(ctx context.Context, m protocol.ModelAnnouncement) error {
+	if !isSHA256(m.SHA256) {
+		return fmt.Errorf("announcement has no valid sha256: %q", m.SHA256)
+	}
+	if a.ModelInfo().SHA256 == m.SHA256 {
+		return a.models.Touch(m.SHA256, a.cfg.Now())
+	}
+	if !a.models.Has(m.SHA256) {
+		u, err := resolveURL(a.cfg.Server, m.URL)
+		if err != nil {
+			return err
+		}
+		a.log.Info("downloading announced model", "name", m.Name, "sha256", m.SHA256, "url", u)
+		if err := a.models.Download(ctx, a.http, u, a.cfg.Token, m.SHA256, m.Name); err != nil {
+			return err
+		}
+	}
+	sm, err := a.models.Load(m.SHA256)
+	if err != nil {
+		return err
+	}
+	if err := a.useModel(sm.ONNX, sm.Card); err != nil {
+		return err
+	}
+	return a.models.Touch(m.SHA256, a.cfg.Now())
+}
+
+// ApplyModel is applyAnnouncement for callers outside sync (tests, tools).
+func (a *App) ApplyModel(ctx context.Context, m protocol.ModelAnnouncement) error {
+	return a.applyAnnouncement(ctx, m)
+}
+
+func resolveURL(base, ref string) (string, error) {
+	r, err := url.Parse(ref)
+	if err != nil {
+		return "", fmt.Errorf("model url %q: %w", ref, err)
+	}
+	if r.IsAbs() {
+		return r.String(), nil
+	}
+	b, err := url.Parse(base)
+	if err != nil || base == "" {
+		return "", fmt.Errorf("model url %q is relative and there is no server url", ref)
+	}
+	return b.ResolveReference(r).String(), nil
+}
+
+// ModelInfo names the active model.
+func (a *App) ModelInfo() recognize.ModelInfo {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.rec.Info()
+}

@@ -1,0 +1,149 @@
+package kiosk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"digitpad/shared/ink"
+	"digitpad/shared/recognize"
+)
+
+// DigitState is one recognised digit as the kiosk shows it.
+type DigitState struct {
+	// Digit is the digit after the clerk's correction; Predicted the model's.
+	Digit      int     `json:"digit"`
+	Predicted  int     `json:"predicted"`
+	Confidence float64 `json:"confidence"`
+	// Box is x0,y0,x1,y1 in pad pixels (x1,y1 exclusive).
+	Box [4]int `json:"box"`
+	// Low marks a confidence under the threshold: the clerk should check this digit.
+	Low       bool `json:"low"`
+	Corrected bool `json:"corrected"`
+}
+
+// State is everything the screen shows, also written to Config.StateFile.
+type State struct {
+	Version uint64       `json:"version"`
+	Phase   Phase        `json:"phase"`
+	Code    string       `json:"code"`
+	Digits  []DigitState `json:"digits"`
+	// Selected is the digit being corrected, or -1.
+	Selected    int    `json:"selected"`
+	FormatError string `json:"format_error,omitempty"`
+	// Message explains the last refused action or failure.
+	Message string `json:"message,omitempty"`
+	// Saved is the last confirmed code.
+	Saved   string              `json:"saved,omitempty"`
+	Strokes int                 `json:"strokes"`
+	Pending int                 `json:"pending"`
+	Online  bool                `json:"online"`
+	Server  bool                `json:"server"` // a server is configured
+	Model   recognize.ModelInfo `json:"model"`
+	KioskID string              `json:"kiosk_id"`
+}
+
+// State returns a snapshot of the kiosk's state.
+func (a *App) State() State {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.stateLocked()
+}
+
+func (a *App) stateLocked() State {
+	s := State{
+		Version: a.version, Phase: a.pad.Phase(), Code: a.pad.Code(), Digits: []DigitState{},
+		Selected: a.pad.Selected(), FormatError: a.pad.FormatError(), Message: a.message, Saved: a.saved,
+		Strokes: len(a.pad.Strokes()), Pending: a.pending, Online: a.online, Server: a.syncer != nil,
+		Model: a.rec.Info(), KioskID: a.cfg.KioskID,
+	}
+	if r := a.pad.Result(); r != nil {
+		labels := a.pad.Labels()
+		low := map[int]bool{}
+		for _, i := range r.Confirm {
+			low[i] = true
+		}
+		for i, d := range r.Digits {
+			s.Digits = append(s.Digits, DigitState{
+				Digit: labels[i], Predicted: d.Digit, Confidence: d.Confidence, Box: d.Box,
+				Low: low[i], Corrected: labels[i] != d.Digit,
+			})
+		}
+	}
+	return s
+}
+
+// Ink returns the finished strokes and the strokes being drawn, in pad coordinates, and a version that changes
+// whenever either does (the UI redraws its ink layer only then).
+func (a *App) Ink() (done, active []ink.Stroke, version uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pad.Strokes(), a.capture.Active(), a.inkVer
+}
+
+// WaitFor blocks until cond holds for the state or ctx ends; it returns the state that satisfied cond.
+func (a *App) WaitFor(ctx context.Context, cond func(State) bool) (State, error) {
+	for {
+		a.mu.Lock()
+		s, ch := a.stateLocked(), a.changed
+		a.mu.Unlock()
+		if cond(s) {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			return s, fmt.Errorf("waiting for the kiosk state (last: phase %s code %q pending %d online %v): %w",
+				s.Phase, s.Code, s.Pending, s.Online, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// stateFileLoop writes the state file after every change; bursts of changes are coalesced, and the last
+// state is always written.
+func (a *App) stateFileLoop(ctx context.Context) {
+	var last uint64 = ^uint64(0)
+	for {
+		a.mu.Lock()
+		s, ch := a.stateLocked(), a.changed
+		a.mu.Unlock()
+		if s.Version != last {
+			if err := WriteStateFile(a.cfg.StateFile, s); err != nil {
+				a.log.Error("cannot write the state file", "err", err)
+			}
+			last = s.Version
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+	}
+}
+
+// WriteStateFile writes s as JSON to path through a temporary file and a rename, so readers never see a
+// partial file.
+func WriteStateFile(path string, s State) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".state-*")
+	if err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("state file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	return nil
+}
