@@ -26,10 +26,12 @@ function goBuild(pkg, name) {
 
 // startServer serves the pad: DIGITPAD_URL if set (e.g. `digitpad serve`), else web/cmd/webserve over
 // web/static on a free port. `make web` must have filled web/static/gen.
-export async function startServer() {
-  if (process.env.DIGITPAD_URL) return { url: process.env.DIGITPAD_URL, stop: async () => {} };
-  const bin = goBuild('./web/cmd/webserve', 'webserve');
-  const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-dir', path.join(ROOT, 'web/static')], { stdio: ['ignore', 'pipe', 'inherit'] });
+// withServer: run the real digitpad server (e2e/padserver: websocket, SQLite store) instead; extra args pass on.
+export async function startServer({ withServer = false, args = [] } = {}) {
+  if (process.env.DIGITPAD_URL && !withServer) return { url: process.env.DIGITPAD_URL, stop: async () => {} };
+  const bin = withServer ? goBuild('./e2e/padserver', 'padserver') : goBuild('./web/cmd/webserve', 'webserve');
+  const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-dir', path.join(ROOT, 'web/static'), ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error('webserve did not start within 10 s')), 10000);

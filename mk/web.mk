@@ -27,7 +27,7 @@ web-deps:
 test-web: web web-deps
 	$(GO) test ./web/... ./wasm/...
 	GOOS=js GOARCH=wasm $(GO) test -exec="$(GO_WASM_EXEC)" ./wasm/...
-	cd e2e && node --test --test-concurrency=1 pad.test.mjs
+	cd e2e && node --test --test-concurrency=1 pad.test.mjs server.test.mjs
 
 serve-web: web
 	$(GO) run ./web/cmd/webserve -addr $(WEB_ADDR)

@@ -156,6 +156,10 @@ func (s *Server) routes() (http.Handler, error) {
 		Errors:  []int{503},
 	}, s.handleReady)
 
+	// Feedback needs code or labels, and the server fills created_at: only the keys are required on the wire.
+	if fb := api.OpenAPI().Components.Schemas.Map()["Feedback"]; fb != nil {
+		fb.Required = []string{"idempotency_key", "client_id"}
+	}
 	// RawBody fields make huma document an application/octet-stream alternative; these routes take JSON only.
 	for _, path := range []string{"/v1/predict/batch", "/v1/feedback"} {
 		delete(api.OpenAPI().Paths[path].Post.RequestBody.Content, "application/octet-stream")

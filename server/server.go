@@ -68,6 +68,9 @@ type Config struct {
 	Web http.Handler
 	// PingInterval is the websocket keepalive period (default 30s); a connection silent for 2× it is dropped.
 	PingInterval time.Duration
+	// MaxInFlight bounds HTTP prediction requests being worked on at once (default 256); beyond it requests are
+	// refused with 503 overloaded before their body is read, so a burst cannot make every request slow.
+	MaxInFlight int
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
 }
@@ -109,6 +112,9 @@ func (c Config) withDefaults() Config {
 	if c.PingInterval <= 0 {
 		c.PingInterval = 30 * time.Second
 	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 256
+	}
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
@@ -125,6 +131,7 @@ type Server struct {
 	plog    *predLog
 	limiter *clientLimiter
 	hub     *wsHub
+	admit   chan struct{} // MaxInFlight tokens for HTTP prediction requests
 	handler http.Handler
 	reqSeq  atomic.Uint64
 	reqPfx  string
@@ -167,11 +174,12 @@ func New(cfg Config) (*Server, error) {
 		s.limiter = newClientLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
 	s.hub = newWSHub()
+	s.admit = make(chan struct{}, cfg.MaxInFlight)
 	h, err := s.routes()
 	if err != nil {
 		return nil, err
 	}
-	s.handler = s.instrument(s.rateLimit(h))
+	s.handler = s.instrument(s.rateLimit(s.admission(h)))
 	return s, nil
 }
 

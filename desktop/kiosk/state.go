@@ -75,12 +75,22 @@ func (a *App) stateLocked() State {
 	return s
 }
 
-// Ink returns the finished strokes and the strokes being drawn, in pad coordinates, and a version that changes
-// whenever either does (the UI redraws its ink layer only then).
-func (a *App) Ink() (done, active []ink.Stroke, version uint64) {
+// InkSnapshot is the ink on the pad, in pad coordinates.
+type InkSnapshot struct {
+	// Done are the finished strokes; Gen changes whenever they do (the UI caches their rendering by it).
+	Done []ink.Stroke
+	Gen  uint64
+	// Active are the strokes being drawn.
+	Active []ink.Stroke
+	// Version changes whenever Done or Active do.
+	Version uint64
+}
+
+// Ink returns the ink on the pad.
+func (a *App) Ink() InkSnapshot {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.pad.Strokes(), a.capture.Active(), a.inkVer
+	return InkSnapshot{Done: a.pad.Strokes(), Gen: a.pad.Gen(), Active: a.capture.Active(), Version: a.inkVer}
 }
 
 // WaitFor blocks until cond holds for the state or ctx ends; it returns the state that satisfied cond.

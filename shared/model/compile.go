@@ -359,6 +359,11 @@ func (c *compiler) layout() (*plan, error) {
 	if p.inSize <= 0 || p.outSize <= 0 {
 		return nil, errors.New("empty input or output")
 	}
+	if p.inSize > maxSampleFloats || p.arena > maxSampleFloats || p.tmp > maxSampleFloats {
+		return nil, fmt.Errorf("model too large for this runtime: %d input, %d activation, %d scratch floats per sample (limit %d)",
+			p.inSize, p.arena, p.tmp, maxSampleFloats)
+	}
+	p.chunk = max(1, min(maxChunk, maxChunkFloats/max(1, p.arena)))
 	return p, nil
 }
 

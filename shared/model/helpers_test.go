@@ -15,7 +15,12 @@ import (
 	"github.com/owulveryck/onnx-go"
 )
 
+// onnxGoDir finds the onnx-go module with the go command, or from ONNX_GO_DIR where there is no go command to run
+// (GOOS=js tests under node: ONNX_GO_DIR=$(go list -m -f '{{.Dir}}' github.com/owulveryck/onnx-go)).
 var onnxGoDir = sync.OnceValues(func() (string, error) {
+	if d := os.Getenv("ONNX_GO_DIR"); d != "" {
+		return d, nil
+	}
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/owulveryck/onnx-go").Output()
 	return strings.TrimSpace(string(out)), err
 })

@@ -70,7 +70,7 @@ func maxVecGo(dst, a, b []float32) {
 }
 
 // gemmGo is the pure-Go tileFunc. Pointer arithmetic instead of slices keeps bounds checks out of the k loop;
-// kernel.gemm has already checked the extents. Each tile is done as two 4x4 register blocks.
+// kernel.gemm has already checked the extents.
 func gemmGo(rows int, a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr) {
 	const nr = 8
 	offs := unsafe.Slice(off, k)
@@ -78,23 +78,22 @@ func gemmGo(rows int, a *float32, lda uintptr, b *float32, off *int32, k int, c 
 		bt := unsafe.Add(unsafe.Pointer(b), uintptr(t)*bstride)
 		ct := unsafe.Add(unsafe.Pointer(c), uintptr(t)*nr*4)
 		for j := uintptr(0); j < nr*4; j += 16 {
-			if rows == 4 {
-				gemmGo4x4(unsafe.Pointer(a), lda, unsafe.Add(bt, j), offs, unsafe.Add(ct, j), ldc)
-			} else {
-				for r := 0; r < rows; r++ {
-					gemmGo1x4(unsafe.Add(unsafe.Pointer(a), uintptr(r)*lda), unsafe.Add(bt, j), offs, unsafe.Add(ct, uintptr(r)*ldc+j))
-				}
+			// 2x4 register blocks: with 13 live floats they stay in registers (wasm locals) where 4x4 spills.
+			r := 0
+			for ; r+2 <= rows; r += 2 {
+				gemmGo2x4(unsafe.Add(unsafe.Pointer(a), uintptr(r)*lda), lda, unsafe.Add(bt, j), offs, unsafe.Add(ct, uintptr(r)*ldc+j), ldc)
+			}
+			if r < rows {
+				gemmGo1x4(unsafe.Add(unsafe.Pointer(a), uintptr(r)*lda), unsafe.Add(bt, j), offs, unsafe.Add(ct, uintptr(r)*ldc+j))
 			}
 		}
 		epilogueGo(rows, ct, ldc, nr, bias, uintptr(t)*nr, flags)
 	}
 }
 
-func gemmGo4x4(a unsafe.Pointer, lda uintptr, b unsafe.Pointer, offs []int32, c unsafe.Pointer, ldc uintptr) {
-	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+func gemmGo2x4(a unsafe.Pointer, lda uintptr, b unsafe.Pointer, offs []int32, c unsafe.Pointer, ldc uintptr) {
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	a1 := unsafe.Add(a, lda)
-	a2 := unsafe.Add(a, 2*lda)
-	a3 := unsafe.Add(a, 3*lda)
 	for kk, o := range offs {
 		bp := unsafe.Add(b, int(o))
 		b0 := *(*float32)(bp)
@@ -103,30 +102,18 @@ func gemmGo4x4(a unsafe.Pointer, lda uintptr, b unsafe.Pointer, offs []int32, c 
 		b3 := *(*float32)(unsafe.Add(bp, 12))
 		ko := uintptr(kk) * 4
 		x := *(*float32)(unsafe.Add(a, ko))
+		y := *(*float32)(unsafe.Add(a1, ko))
 		c00 += x * b0
 		c01 += x * b1
 		c02 += x * b2
 		c03 += x * b3
-		x = *(*float32)(unsafe.Add(a1, ko))
-		c10 += x * b0
-		c11 += x * b1
-		c12 += x * b2
-		c13 += x * b3
-		x = *(*float32)(unsafe.Add(a2, ko))
-		c20 += x * b0
-		c21 += x * b1
-		c22 += x * b2
-		c23 += x * b3
-		x = *(*float32)(unsafe.Add(a3, ko))
-		c30 += x * b0
-		c31 += x * b1
-		c32 += x * b2
-		c33 += x * b3
+		c10 += y * b0
+		c11 += y * b1
+		c12 += y * b2
+		c13 += y * b3
 	}
 	store4(c, c00, c01, c02, c03)
 	store4(unsafe.Add(c, ldc), c10, c11, c12, c13)
-	store4(unsafe.Add(c, 2*ldc), c20, c21, c22, c23)
-	store4(unsafe.Add(c, 3*ldc), c30, c31, c32, c33)
 }
 
 func gemmGo1x4(a unsafe.Pointer, b unsafe.Pointer, offs []int32, c unsafe.Pointer) {

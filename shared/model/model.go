@@ -14,8 +14,8 @@ import (
 	"github.com/owulveryck/onnx-go"
 )
 
-// maxChunk bounds the samples one pass of the plan handles: bigger batches run in chunks, which keeps scratch
-// memory bounded while every chunk still amortises weight reads over many samples.
+// maxChunk bounds the samples one pass of the plan handles: bigger batches run in chunks (smaller ones for big
+// models, see maxChunkFloats), which keeps scratch memory bounded while every chunk still amortises weight reads.
 const maxChunk = 64
 
 // Model is a compiled ONNX graph ready to run on batches of inputs.
@@ -152,8 +152,8 @@ func (m *Model) Run(in []float32, n int, out []float32) error {
 	}
 	s := m.scratch.Get().(*scratch)
 	defer m.scratch.Put(s)
-	for start := 0; start < n; start += maxChunk {
-		c := min(maxChunk, n-start)
+	for start := 0; start < n; start += p.chunk {
+		c := min(p.chunk, n-start)
 		if need := c * p.arena; cap(s.act) < need {
 			s.act = make([]float32, need)
 		}

@@ -13,6 +13,8 @@ import (
 const (
 	maxElements      = 1 << 26 // floats in one tensor
 	maxTotalElements = 1 << 27 // floats in all initializers
+	maxSampleFloats  = 1 << 22 // input, activation or scratch floats per sample
+	maxChunkFloats   = 1 << 23 // activation floats of one chunk of samples
 )
 
 // protoInfo is what digitpad reads from the ONNX protobuf itself, before onnx-go decodes the graph: onnx-go

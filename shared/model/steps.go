@@ -32,6 +32,7 @@ type plan struct {
 	outSize     int
 	out         *buf
 	arena       int // activation floats per sample
+	chunk       int // samples per pass (bounds scratch memory)
 	tmp         int // per-sample scratch floats
 	tmpPrivate  int // the first tmpPrivate floats of tmp belong to one step each
 	probability bool
@@ -217,7 +218,8 @@ func (p *poolSpec) desc() string {
 // run pools c channels of src (channel planes plane floats apart, rows rowStride apart, h x w valid) into dst.
 // tmp is scratch.tmp, which holds this pool's row buffer at p.rowOff.
 func (p *poolSpec) run(src []float32, plane, rowStride, c, h, w int, dst, tmp []float32) {
-	if p.max && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.pt == 0 && p.pl == 0 {
+	inside := p.pt == 0 && p.pl == 0 && (p.ho-1)*p.sh+p.kh <= h && (p.wo-1)*p.sw+p.kw <= w
+	if p.max && inside && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 {
 		for ch := 0; ch < c; ch++ {
 			for oh := 0; oh < p.ho; oh++ {
 				o := ch*plane + 2*oh*rowStride
@@ -226,7 +228,7 @@ func (p *poolSpec) run(src []float32, plane, rowStride, c, h, w int, dst, tmp []
 		}
 		return
 	}
-	if p.max && p.pt == 0 && p.pl == 0 && (p.ho-1)*p.sh+p.kh <= h && (p.wo-1)*p.sw+p.kw <= w {
+	if p.max && inside {
 		// Windows never touch padding: max over the kh rows with vector code, then over each window's columns.
 		span := (p.wo-1)*p.sw + p.kw
 		row := tmp[p.rowOff : p.rowOff+span]

@@ -63,7 +63,7 @@ func (a Arch) String() string {
 }
 
 // DefaultArch is the shipped architecture (see the package README in train/ for how it was chosen).
-const DefaultArch = "conv5x32p2-bn-relu-pool-conv3x48-bn-relu-pool-conv3x64-bn-relu-fc128-bn-relu-drop0.25-fc10"
+const DefaultArch = "conv5x24p2-bn-relu-pool-conv3x32-bn-relu-pool-conv3x64-bn-relu-fc128-bn-relu-drop0.25-fc10"
 
 // ParseArch parses a '-'-separated layer list: convKxC[pP] (K×K kernel, C channels, padding P), bn, relu,
 // pool (2×2 max, stride 2), fcN (dense), dropP. Biases are added where no BatchNorm follows.

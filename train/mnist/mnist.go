@@ -199,11 +199,14 @@ func ReadImages(r io.Reader) (*Set, error) {
 		return nil, err
 	}
 	var hdr [4]uint32
-	if err := binary.Read(r, binary.BigEndian, &hdr); err != nil {
+	if err := binary.Read(r, binary.BigEndian, &hdr[0]); err != nil {
 		return nil, fmt.Errorf("read idx3 header: %w", noEOF(err))
 	}
 	if hdr[0] != magicImages {
 		return nil, fmt.Errorf("not an idx3 unsigned-byte image file (magic %#08x, want %#08x)", hdr[0], magicImages)
+	}
+	if err := binary.Read(r, binary.BigEndian, hdr[1:]); err != nil {
+		return nil, fmt.Errorf("read idx3 header: %w", noEOF(err))
 	}
 	n, rows, cols := int(hdr[1]), int(hdr[2]), int(hdr[3])
 	if n < 0 || n > maxItems || rows <= 0 || cols <= 0 || rows > 4096 || cols > 4096 || n*rows*cols > maxPixels {
@@ -227,11 +230,14 @@ func ReadLabels(r io.Reader) ([]uint8, error) {
 		return nil, err
 	}
 	var hdr [2]uint32
-	if err := binary.Read(r, binary.BigEndian, &hdr); err != nil {
+	if err := binary.Read(r, binary.BigEndian, &hdr[0]); err != nil {
 		return nil, fmt.Errorf("read idx1 header: %w", noEOF(err))
 	}
 	if hdr[0] != magicLabels {
 		return nil, fmt.Errorf("not an idx1 unsigned-byte label file (magic %#08x, want %#08x)", hdr[0], magicLabels)
+	}
+	if err := binary.Read(r, binary.BigEndian, &hdr[1]); err != nil {
+		return nil, fmt.Errorf("read idx1 header: %w", noEOF(err))
 	}
 	n := int(hdr[1])
 	if n < 0 || n > maxItems {

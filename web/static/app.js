@@ -35,9 +35,10 @@ const state = {
   seq: 0,
   shown: 0,
   timer: null,
-  mode: 'wasm', // or 'server'
-  ready: false,
-  model: null,
+  preferServer: false, // server mode chosen (setting, ?server=1) or no WebAssembly here
+  localReady: false, // the worker's recogniser is loaded
+  model: null, // the worker's model
+  serverModel: null, // the sha256 the server announced
 };
 
 function setStatus(text, isError = false) {
@@ -228,7 +229,7 @@ function startWorker() {
   worker.onmessage = (ev) => {
     const m = ev.data;
     if (m.type === 'ready') {
-      onModelReady(m);
+      onLocalReady(m);
       return;
     }
     const w = m.id && waiting.get(m.id);
@@ -237,7 +238,7 @@ function startWorker() {
       if (m.type === 'error') w.reject(new Error(m.message));
       else w.resolve(m);
     } else if (m.type === 'error') {
-      if (m.stage === 'init' && !state.ready) fallBackToServer(m.message);
+      if (m.stage === 'init' && !state.localReady) fallBackToServer(m.message);
       else setStatus(`Recogniser error: ${m.message}`, true);
     }
   };
@@ -248,24 +249,38 @@ function startWorker() {
   worker.postMessage({ type: 'init' });
 }
 
-function onModelReady(m) {
+function onLocalReady(m) {
   state.model = m.model;
-  state.ready = true;
-  if (stats.readyMs === null) stats.readyMs = performance.now() - stats.start;
+  state.localReady = true;
   stats.load = m;
-  document.body.dataset.ready = '1';
-  document.body.dataset.model = m.model.sha256;
   $('model-info').textContent = `Model ${m.model.name} (${m.model.sha256.slice(0, 12)})`;
-  setStatus(state.mode === 'server' ? 'Ready (recognising on the server)' : 'Ready — write a postal code');
+  markReady();
+}
+
+// where says which recogniser handles the next request: 'server', 'local' or '' (none yet).
+function where() {
+  const serverUp = link && link.state === 'open';
+  if (state.preferServer && serverUp) return 'server';
+  if (state.localReady) return 'local';
+  return serverUp ? 'server' : '';
+}
+
+function markReady() {
+  const w = where();
+  if (!w) return;
+  if (stats.readyMs === null) stats.readyMs = performance.now() - stats.start;
+  document.body.dataset.ready = '1';
+  document.body.dataset.recogniser = w;
+  setStatus(w === 'server' ? 'Ready — recognising on the server' : 'Ready — write a postal code');
   registerServiceWorker();
   if (state.strokes.length) scheduleRecognise(0);
 }
 
 function fallBackToServer(why) {
-  if (link && state.mode !== 'server') {
+  state.preferServer = true;
+  if (link) {
     setStatus(`Local recogniser unavailable (${why}); using the server.`);
-    state.mode = 'server';
-    link.whenOpen().then(() => onModelReady({ model: { name: 'server', sha256: state.serverModel || '' } }));
+    link.whenOpen().then(markReady);
     return;
   }
   setStatus(`The recogniser could not start: ${why}`, true);
@@ -296,12 +311,13 @@ async function recognise() {
     showResult(null, seq);
     return;
   }
-  if (!state.ready) return; // onModelReady recognises what is already drawn
+  const w = where();
+  if (!w) return; // markReady recognises what is already drawn
   const t0 = performance.now();
   const format = formatSel.value;
   try {
     let res;
-    if (state.mode === 'server') {
+    if (w === 'server') {
       res = await link.request('predict', {
         strokes: state.strokes.map((s) => s.map((p) => [p[0], p[1]])),
         width: Math.round(state.cssW), height: Math.round(state.cssH), format,
@@ -325,6 +341,7 @@ async function recognise() {
     }
     showResult(res, seq);
   } catch (e) {
+    if (e.code === 'no_ink') { showResult(null, seq); return; }
     setStatus(`Could not recognise: ${e.message}`, true);
     if (seq === state.seq) setPending(false);
   }
@@ -378,7 +395,8 @@ function render() {
       b.style.width = `${Math.max(8, x1 - x0)}px`;
       b.style.height = `${Math.max(8, y1 - y0)}px`;
       const tag = document.createElement('span');
-      tag.className = 'tag' + (y0 < 24 ? ' below' : '');
+      // Alternate labels above and below so neighbours' labels never overlap.
+      tag.className = 'tag' + (y0 < 24 || (i % 2 === 1 && y1 + 24 < state.cssH) ? ' below' : '');
       tag.setAttribute('aria-hidden', 'true');
       tag.textContent = corrected ? `${ls[i]} ✎` : `${ls[i]} · ${pct}%${needs ? ' · please confirm' : ''}`;
       b.append(tag);
@@ -499,7 +517,7 @@ function bytesToBase64(bytes) {
 }
 
 async function inkPNG() {
-  if (state.mode !== 'server') {
+  if (state.result && state.result.inputs) { // recognised locally: the Go ink mask
     const reply = await callWorker({ type: 'inkPNG' });
     if (!reply.result.error) return reply.result.png;
   }
@@ -569,22 +587,44 @@ async function loadConfig() {
   return {};
 }
 
+// adoptServerModel swaps the worker to the model the server announces, so browser and server agree. The
+// input scale comes from the model card (GET /v1/model); the worker verifies the bytes against the sha256.
+async function adoptServerModel(m) {
+  if (!worker || !m.url || !m.sha256) return;
+  if (!state.model) { setTimeout(() => adoptServerModel(m), 500); return; } // still loading the shipped one
+  if (m.sha256 === state.model.sha256) return;
+  let scale;
+  try {
+    const r = await fetch(new URL('/v1/model', location.href), { cache: 'no-cache' });
+    if (r.ok) {
+      const card = await r.json();
+      if (card.sha256 !== m.sha256) return; // changed again meanwhile; the next announcement follows
+      scale = card.card && card.card.input_scale;
+    }
+  } catch { /* offline between the announcement and now: keep the current model */ return; }
+  worker.postMessage({ type: 'model', url: new URL(m.url, location.href).href, sha256: m.sha256, name: m.name, input_scale: scale });
+}
+
 function startLink(cfg) {
   if (!cfg.ws) return;
   const url = new URL(cfg.ws, location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  // Browsers cannot set headers on a websocket; a token for guarded servers travels as a query parameter.
+  const token = params.get('token') || localStorage.getItem('digitpad.token');
+  if (params.get('token')) localStorage.setItem('digitpad.token', params.get('token'));
+  if (token) url.searchParams.set('access_token', token);
   link = new ServerLink(url.href, {
     onState: (s) => {
       document.body.dataset.link = s;
       $('sync-status').textContent = s === 'open' ? '(server connected)' : '(server offline)';
-      if (s === 'open' && outboxSync) outboxSync.kick();
-    },
-    onModel: (m) => {
-      state.serverModel = m.sha256;
-      if (worker && state.mode === 'wasm' && m.url && m.sha256 && state.model && m.sha256 !== state.model.sha256) {
-        worker.postMessage({ type: 'model', url: new URL(m.url, location.href).href, sha256: m.sha256, name: m.name });
+      if (s === 'open') {
+        if (outboxSync) outboxSync.kick();
+        if (state.preferServer) markReady();
+      } else if (s === 'closed' && state.preferServer && typeof WebAssembly === 'object') {
+        startWorker(); // keep recognising in the browser while the server is away
       }
     },
+    onModel: (m) => { state.serverModel = m.sha256; adoptServerModel(m); },
   });
   outboxReady.then((o) => {
     if (!o) return;
@@ -609,20 +649,28 @@ serverBox.addEventListener('change', () => {
   location.reload();
 });
 
+// For the bench script: recognise what is on the pad now, resolving when the result is shown.
+window.digitpadRecognizeNow = () => recognise();
+
 new ResizeObserver(resize).observe(wrap);
+// Zooming or moving to another screen changes devicePixelRatio without resizing the element.
+(function watchDPR() {
+  matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`).addEventListener('change', () => { resize(); watchDPR(); }, { once: true });
+})();
 resize();
 setPending(false);
 updateButtons();
 
 (async () => {
+  // The worker starts at once: only server mode has to wait for the configuration.
+  if (!serverBox.checked) startWorker();
   const cfg = await loadConfig();
   startLink(cfg);
   if (serverBox.checked && link) {
-    state.mode = 'server';
+    state.preferServer = true;
     setStatus('Connecting to the server…');
-    link.whenOpen().then(() => onModelReady({ model: { name: 'server', sha256: state.serverModel || '' } }));
-  } else {
-    if (serverBox.checked) setStatus('No server configured; recognising in the browser.');
+  } else if (serverBox.checked) {
+    setStatus('No server configured; recognising in the browser.');
     startWorker();
   }
 })();

@@ -73,10 +73,12 @@ async function loadModel(m, prefetched) {
 
 async function init() {
   const t0 = performance.now();
+  // The wasm's name is fixed, so its download and compilation start before the manifest arrives.
+  const goP = startGo(new URL('gen/app.wasm', self.location.href).href);
+  goP.catch(() => {}); // reported through await below
   const manifest = await (await fetchOK('gen/manifest.json', { cache: 'no-cache' })).json();
   const base = new URL('gen/', self.location.href);
   const model = { ...manifest.model, url: new URL(manifest.model.url, base).href };
-  const goP = startGo(new URL(manifest.wasm, base).href);
   // Fetch the model while the wasm compiles.
   const bytesP = modelBytes(model.url, model.sha256);
   bytesP.catch(() => {}); // reported through loadModel below

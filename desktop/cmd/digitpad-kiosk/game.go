@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"log/slog"
 	"math"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -16,7 +17,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 
 	"digitpad/desktop/kiosk"
-	"digitpad/shared/ink"
+	inkpkg "digitpad/shared/ink"
 )
 
 // Pointer ids handed to the kiosk: touches keep Ebiten's ids, the mouse gets one no touch uses.
@@ -41,6 +42,7 @@ var (
 type game struct {
 	ctx    context.Context
 	app    *kiosk.App
+	log    *slog.Logger
 	layout kiosk.Layout
 	white  *ebiten.Image
 	faces  struct{ status, small, card, key, button *text.GoTextFace }
@@ -51,9 +53,16 @@ type game struct {
 	touches   []ebiten.TouchID
 	vs        []ebiten.Vertex
 	is        []uint16
+	// drawn is what the screen shows (state and ink versions); an unchanged frame is not redrawn.
+	drawnState, drawnInk uint64
+	drawnOnce            bool
+	ticks                int
+	// inkLayer holds the finished strokes of ink generation inkGen.
+	inkLayer *ebiten.Image
+	inkGen   uint64
 }
 
-func newGame(ctx context.Context, app *kiosk.App) (*game, error) {
+func newGame(ctx context.Context, app *kiosk.App, log *slog.Logger) (*game, error) {
 	reg, err := text.NewGoTextFaceSource(bytes.NewReader(goregular.TTF))
 	if err != nil {
 		return nil, fmt.Errorf("font: %w", err)
@@ -62,7 +71,7 @@ func newGame(ctx context.Context, app *kiosk.App) (*game, error) {
 	if err != nil {
 		return nil, fmt.Errorf("font: %w", err)
 	}
-	g := &game{ctx: ctx, app: app, layout: app.Layout()}
+	g := &game{ctx: ctx, app: app, layout: app.Layout(), log: log}
 	g.faces.status = &text.GoTextFace{Source: reg, Size: 24}
 	g.faces.small = &text.GoTextFace{Source: bold, Size: 18}
 	g.faces.card = &text.GoTextFace{Source: bold, Size: 64}
@@ -78,6 +87,10 @@ func newGame(ctx context.Context, app *kiosk.App) (*game, error) {
 func (g *game) Update() error {
 	if g.ctx.Err() != nil {
 		return ebiten.Termination
+	}
+	g.ticks++
+	if g.ticks%600 == 0 {
+		g.log.Debug("frame rate", "tps", ebiten.ActualTPS(), "fps", ebiten.ActualFPS())
 	}
 	x, y := ebiten.CursorPosition()
 	switch {
@@ -118,24 +131,46 @@ func (g *game) Layout(int, int) (int, int) { return kiosk.ScreenW, kiosk.ScreenH
 // Draw renders the state: status bar, pad with ink and digit boxes, digit cards, keys and buttons.
 func (g *game) Draw(screen *ebiten.Image) {
 	st := g.app.State()
-	l := g.layout
-	screen.Fill(colBackground)
-	g.drawStatus(screen, st)
+	ink := g.app.Ink()
+	// The screen is not cleared between frames (see Main.Run): an idle kiosk draws nothing, and while the clerk
+	// writes only the pad is redrawn, with the finished strokes from a cached layer, so a slow machine spends
+	// its frames on the pen.
+	full := !g.drawnOnce || st.Version != g.drawnState
+	if !full && ink.Version == g.drawnInk {
+		return
+	}
+	g.drawnOnce, g.drawnState, g.drawnInk = true, st.Version, ink.Version
+	if full {
+		g.drawControls(screen, st)
+	}
+	g.drawPad(screen, st, ink)
+}
 
-	// Pad, ink, digit boxes.
-	fillRect(screen, l.Pad, colPad)
-	done, active, _ := g.app.Ink()
-	ox, oy := float32(l.Pad.Min.X), float32(l.Pad.Min.Y)
-	pen := float32(max(6, l.Pad.Dy()/40))
+// drawPad draws the pad: paper, finished ink (cached), strokes in progress, digit boxes with their confidence.
+func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapshot) {
+	l := g.layout
 	pad := screen.SubImage(l.Pad).(*ebiten.Image)
-	for _, s := range done {
+	pen := float32(max(6, l.Pad.Dy()/40))
+	if g.inkLayer == nil {
+		g.inkLayer = ebiten.NewImage(l.Pad.Dx(), l.Pad.Dy())
+		g.inkGen = in.Gen + 1
+	}
+	if g.inkGen != in.Gen {
+		g.inkLayer.Fill(colPad)
+		for _, s := range in.Done {
+			g.drawStroke(g.inkLayer, s, 0, 0, pen, colInk)
+		}
+		g.inkGen = in.Gen
+	}
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Translate(float64(l.Pad.Min.X), float64(l.Pad.Min.Y))
+	pad.DrawImage(g.inkLayer, op)
+	ox, oy := float32(l.Pad.Min.X), float32(l.Pad.Min.Y)
+	for _, s := range in.Active {
 		g.drawStroke(pad, s, ox, oy, pen, colInk)
 	}
-	for _, s := range active {
-		g.drawStroke(pad, s, ox, oy, pen, colInk)
-	}
-	if len(done) == 0 && len(active) == 0 {
-		g.label(screen, "Write the postal code here", g.faces.status, l.Pad, colTextDim)
+	if len(in.Done) == 0 && len(in.Active) == 0 {
+		g.label(pad, "Write the postal code here", g.faces.status, l.Pad, colTextDim)
 	}
 	for i, d := range st.Digits {
 		r := image.Rect(d.Box[0], d.Box[1], d.Box[2], d.Box[3]).Add(l.Pad.Min).Inset(-6)
@@ -148,6 +183,13 @@ func (g *game) Draw(screen *ebiten.Image) {
 		fillRect(pad, tag, c)
 		g.label(pad, fmt.Sprintf("%d  %.0f%%", d.Predicted, 100*d.Confidence), g.faces.small, tag, colText)
 	}
+}
+
+// drawControls draws everything but the pad: status bar, digit cards, keys and buttons.
+func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
+	l := g.layout
+	screen.Fill(colBackground)
+	g.drawStatus(screen, st)
 
 	// Digit cards: tap one to correct it.
 	for i, d := range st.Digits {
@@ -213,7 +255,7 @@ func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {
 	if msg == "" {
 		msg = st.FormatError
 	}
-	right := fmt.Sprintf("%s    %d pending    %s", conn, st.Pending, st.Model.Name)
+	right := fmt.Sprintf("%s    %d pending    %s", conn, st.Pending, truncate(st.Model.Name, 28))
 	opt = &text.DrawOptions{}
 	opt.GeoM.Translate(float64(l.Max.X), float64(l.Min.Y+l.Dy()/2))
 	opt.LayoutOptions.PrimaryAlign = text.AlignEnd
@@ -275,7 +317,7 @@ func fillRect(dst *ebiten.Image, r image.Rectangle, c color.Color) {
 }
 
 // drawStroke draws one stroke as a round-capped path (one draw call per stroke, not one per segment).
-func (g *game) drawStroke(dst *ebiten.Image, s ink.Stroke, ox, oy, width float32, c color.RGBA) {
+func (g *game) drawStroke(dst *ebiten.Image, s inkpkg.Stroke, ox, oy, width float32, c color.RGBA) {
 	if len(s) == 1 {
 		vector.DrawFilledCircle(dst, ox+float32(s[0].X), oy+float32(s[0].Y), width/2, c, true)
 		return

@@ -56,6 +56,7 @@ type Main struct {
 	TokenFile  string
 	LogJSON    bool
 	LogLevel   slog.Level
+	BackoffMax time.Duration
 }
 
 // ParseFlags reads flags, with environment variables as their defaults.
@@ -74,6 +75,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&window, "window", window, "window size in window mode, WxH")
 	fs.Float64Var(&c.Threshold, "threshold", 0, "confidence under which a digit is highlighted (default 0.9)")
 	fs.DurationVar(&c.Debounce, "debounce", 120*time.Millisecond, "pause after a stroke before recognising")
+	fs.DurationVar(&m.BackoffMax, "backoff-max", 30*time.Second, "longest wait between reconnection attempts")
 	fs.StringVar(&c.StateFile, "state-file", "", "write the app state as JSON to this file on every change (tests, monitoring)")
 	fs.BoolVar(&m.LogJSON, "log-json", false, "JSON logs")
 	fs.TextVar(&m.LogLevel, "log-level", slog.LevelInfo, "log level")
@@ -90,6 +92,10 @@ func (m *Main) ParseFlags(args []string) error {
 	if !ok || err1 != nil || err2 != nil || m.WindowW < 320 || m.WindowH < 200 {
 		return fmt.Errorf("-window %q: want WxH, at least 320x200", window)
 	}
+	if m.BackoffMax <= 0 {
+		return fmt.Errorf("-backoff-max %v: want a positive duration", m.BackoffMax)
+	}
+	c.Sync.Backoff = kiosk.Backoff{Min: min(time.Second, m.BackoffMax), Max: m.BackoffMax}
 	if m.TokenFile != "" {
 		b, err := os.ReadFile(m.TokenFile)
 		if err != nil {
@@ -129,6 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	ebiten.SetWindowTitle("digitpad kiosk")
 	ebiten.SetRunnableOnUnfocused(true)
+	ebiten.SetScreenClearedEveryFrame(false)
 	if m.Fullscreen {
 		ebiten.SetFullscreen(true)
 		ebiten.SetCursorMode(ebiten.CursorModeHidden)
@@ -136,7 +143,7 @@ func (m *Main) Run(ctx context.Context) error {
 		ebiten.SetWindowSize(m.WindowW, m.WindowH)
 		ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
 	}
-	g, err := newGame(ctx, app)
+	g, err := newGame(ctx, app, log)
 	if err != nil {
 		cancel()
 		<-done

@@ -1,0 +1,39 @@
+# Desktop kiosk (issue 6): included from the main Makefile.
+#   make desktop         build bin/digitpad-kiosk (installs the X11/GL headers Ebiten's cgo build needs if missing)
+#   make test-desktop    logic tests with no display (CGO_ENABLED=0), then the end-to-end test under xvfb-run:
+#                        the real kiosk binary driven with xdotool, synced to the real server in-process
+#   make run-kiosk       start the kiosk in a window; DIGITPAD_SERVER, DIGITPAD_TOKEN, ... from the environment
+# The e2e test saves a screenshot to desktop/testdata/artifacts/kiosk.png.
+KIOSK_BIN         := bin/digitpad-kiosk
+DESKTOP_DEBS      := libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev libxrandr-dev libxxf86vm-dev pkg-config
+DESKTOP_TEST_DEBS := xvfb xauth xdotool imagemagick
+
+# apt-ensure installs the listed Debian packages that are not installed yet (one apt-get update, only if needed).
+apt-ensure = @missing=$$(for p in $(1); do \
+	  [ "$$(dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null)" = installed ] || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "desktop: installing" $$missing; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+
+.PHONY: desktop desktop-deps desktop-test-deps test-desktop run-kiosk
+
+desktop-deps:
+	$(call apt-ensure,$(DESKTOP_DEBS))
+
+desktop-test-deps:
+	$(call apt-ensure,$(DESKTOP_DEBS) $(DESKTOP_TEST_DEBS))
+
+desktop: desktop-deps
+	$(GO) build -o $(KIOSK_BIN) ./desktop/cmd/digitpad-kiosk
+
+test-desktop: desktop-test-deps desktop
+	CGO_ENABLED=0 $(GO) test -count=1 ./desktop/kiosk/...
+	DIGITPAD_KIOSK_BIN=$(abspath $(KIOSK_BIN)) xvfb-run -a -s "-screen 0 1280x1024x24" \
+	  $(GO) test -count=1 -tags e2e -timeout 8m ./desktop/e2e/
+
+run-kiosk: desktop
+	$(KIOSK_BIN) -data data/kiosk
+
+# `go vet ./...` and `go test ./...` compile the kiosk's cgo code too, so they need the headers first.
+lint test-go: desktop-deps
+
+TEST_TARGETS += test-desktop

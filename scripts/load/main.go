@@ -1,0 +1,341 @@
+// Command load drives a running digitpad server on this machine with open-loop load and prints latency
+// percentiles and status counts: HTTP via vegeta (as a library), websockets via gorilla/websocket. Every run is
+// bounded in time and refuses targets other than loopback.
+//
+//	go run ./scripts/load -mode http  -url http://127.0.0.1:8080 -rate 5000 -duration 10s
+//	go run ./scripts/load -mode ws    -url http://127.0.0.1:8080 -rate 5000 -duration 10s -conns 32
+//	go run ./scripts/load -mode burst -url http://127.0.0.1:8080 -rate 5000 -duration 5s
+//	go run ./scripts/load -mode ready -url http://127.0.0.1:8080   (polls /readyz, prints time to ready)
+//
+// scripts/load/run.sh starts a server and runs them all.
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"digitpad/shared/protocol"
+	"digitpad/shared/synth"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	mode     string
+	base     string
+	rate     int
+	duration time.Duration
+	conns    int
+	digits   int
+	height   int
+	workers  int
+	timeout  time.Duration
+}
+
+func run(args []string) error {
+	var o options
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.StringVar(&o.mode, "mode", "http", "http | ws | burst | ready")
+	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
+	fs.IntVar(&o.rate, "rate", 5000, "requests (messages) per second; burst mode goes to 3× this")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of the run (burst: of each phase); at most 60s")
+	fs.IntVar(&o.conns, "conns", 32, "websocket connections (ws mode)")
+	fs.IntVar(&o.digits, "digits", 1, "digits written on each canvas (1 = one digit; 5 = a postal code)")
+	fs.IntVar(&o.height, "height", 64, "canvas height in pixels (64: one MNIST-like digit image; 160: a pad canvas)")
+	fs.IntVar(&o.workers, "workers", 64, "initial vegeta workers")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "per-request timeout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.duration > time.Minute {
+		return errors.New("duration above 60s: this tool is for short, bounded runs")
+	}
+	if err := checkLoopback(o.base); err != nil {
+		return err
+	}
+	switch o.mode {
+	case "ready":
+		return waitReady(o)
+	case "http":
+		png, err := canvas(o.digits, o.height)
+		if err != nil {
+			return err
+		}
+		r := attack(o, png, o.rate, o.duration, "steady")
+		r.print(os.Stdout)
+		return nil
+	case "burst":
+		return burst(o)
+	case "ws":
+		return wsLoad(o)
+	default:
+		return fmt.Errorf("unknown mode %q", o.mode)
+	}
+}
+
+// checkLoopback refuses anything but this machine: the tool must never load someone else's server.
+func checkLoopback(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("url: %w", err)
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("url host %q is not a loopback address", host)
+	}
+	return nil
+}
+
+// canvas renders a code of n digits as a pad's PNG snapshot: dark ink on white, 8-bit gray, h pixels high.
+func canvas(n, h int) ([]byte, error) {
+	text := "80331472695"[:max(1, min(n, 11))]
+	w := int(float64(h) * (0.5 + 0.7*float64(len(text))))
+	p := synth.Defaults()
+	p.Height = float64(h) * 0.6
+	p = synth.Centered(p, len(text), w, h)
+	p.Seed = 1
+	c, err := synth.Write(text, p)
+	if err != nil {
+		return nil, err
+	}
+	rgba, err := synth.Render(c.Strokes, w, h, synth.Pen{Width: max(2, float64(h)/20), Background: color.White})
+	if err != nil {
+		return nil, err
+	}
+	g := image.NewGray(rgba.Bounds())
+	draw.Draw(g, g.Bounds(), rgba, image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, g); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// report separates served requests (200) from shed ones (429/503) and failures (anything else).
+type report struct {
+	name         string
+	rate         int
+	all, served  vegeta.Metrics
+	codes        map[int]int
+	errs         map[string]int
+	sent         time.Duration
+	otherFailure int
+}
+
+func newReport(name string, rate int) *report {
+	return &report{name: name, rate: rate, codes: map[int]int{}, errs: map[string]int{}}
+}
+
+func (r *report) add(res *vegeta.Result) {
+	r.all.Add(res)
+	r.codes[int(res.Code)]++
+	switch {
+	case res.Code == http.StatusOK:
+		r.served.Add(res)
+	case res.Code == http.StatusTooManyRequests || res.Code == http.StatusServiceUnavailable:
+	default:
+		r.otherFailure++
+		if res.Error != "" {
+			r.errs[res.Error]++
+		}
+	}
+}
+
+func (r *report) close() {
+	r.all.Close()
+	r.served.Close()
+}
+
+func (r *report) print(w *os.File) {
+	codes := make([]int, 0, len(r.codes))
+	for c := range r.codes {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	var cs []string
+	for _, c := range codes {
+		cs = append(cs, fmt.Sprintf("%d:%d", c, r.codes[c]))
+	}
+	fmt.Fprintf(w, "%-8s target %5d/s  sent %6d at %7.0f/s  served %7.0f/s  codes [%s]  other failures %d\n",
+		r.name, r.rate, r.all.Requests, r.all.Rate, float64(r.codes[200])/r.all.Duration.Seconds(),
+		strings.Join(cs, " "), r.otherFailure)
+	l := r.served.Latencies
+	fmt.Fprintf(w, "%-8s served latency  p50 %v  p90 %v  p99 %v  max %v\n", "", l.P50.Round(10*time.Microsecond),
+		l.P90.Round(10*time.Microsecond), l.P99.Round(10*time.Microsecond), l.Max.Round(10*time.Microsecond))
+	for e, n := range r.errs {
+		fmt.Fprintf(w, "%-8s error ×%d: %s\n", "", n, e)
+	}
+}
+
+func attack(o options, body []byte, rate int, d time.Duration, name string) *report {
+	target := vegeta.Target{Method: http.MethodPost, URL: o.base + "/v1/predict", Body: body,
+		Header: http.Header{"Content-Type": {"image/png"}}}
+	a := vegeta.NewAttacker(vegeta.Workers(uint64(o.workers)), vegeta.MaxWorkers(4096), vegeta.KeepAlive(true),
+		vegeta.Connections(4096), vegeta.Timeout(o.timeout))
+	r := newReport(name, rate)
+	for res := range a.Attack(vegeta.NewStaticTargeter(target), vegeta.Rate{Freq: rate, Per: time.Second}, d, name) {
+		r.add(res)
+	}
+	r.close()
+	return r
+}
+
+// burst runs rate, then 3× rate, then rate again: the server must shed only with 429/503 and recover.
+func burst(o options) error {
+	png, err := canvas(o.digits, o.height)
+	if err != nil {
+		return err
+	}
+	phases := []struct {
+		name string
+		rate int
+	}{{"before", o.rate}, {"burst", 3 * o.rate}, {"after", o.rate}}
+	for _, p := range phases {
+		attack(o, png, p.rate, o.duration, p.name).print(os.Stdout)
+	}
+	return nil
+}
+
+func waitReady(o options) error {
+	start := time.Now()
+	deadline := start.Add(30 * time.Second)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		res, err := client.Get(o.base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				fmt.Printf("ready after %v of polling\n", time.Since(start).Round(time.Millisecond))
+				return nil
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return errors.New("server not ready within 30s")
+}
+
+// wsLoad spreads rate messages per second over conns connections, open loop: each connection sends on its own
+// schedule whatever the replies do, and latency runs from send to the matching reply.
+func wsLoad(o options) error {
+	png, err := canvas(o.digits, o.height)
+	if err != nil {
+		return err
+	}
+	data, _ := json.Marshal(protocol.Predict{Image: base64.StdEncoding.EncodeToString(png)})
+	wsURL := "ws" + strings.TrimPrefix(o.base, "http") + "/v1/ws"
+	r := newReport("ws", o.rate)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	perConn := float64(o.rate) / float64(o.conns)
+	start := time.Now()
+	for c := range o.conns {
+		conn, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
+		if err != nil {
+			return fmt.Errorf("dial %d: %w", c, err)
+		}
+		wg.Go(func() {
+			defer conn.Close()
+			var sentMu sync.Mutex
+			sent := map[string]time.Time{}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					var env protocol.Envelope
+					if err := conn.ReadJSON(&env); err != nil {
+						return
+					}
+					if env.ID == "" {
+						continue // announcements
+					}
+					sentMu.Lock()
+					t0, ok := sent[env.ID]
+					delete(sent, env.ID)
+					remaining := len(sent)
+					sentMu.Unlock()
+					if !ok {
+						continue
+					}
+					res := &vegeta.Result{Timestamp: t0, Latency: time.Since(t0), Code: http.StatusOK}
+					if env.Type == protocol.TypeError {
+						var e protocol.Error
+						_ = json.Unmarshal(env.Data, &e)
+						res.Code = statusFor(e.Code)
+						res.Error = e.Code
+					}
+					mu.Lock()
+					r.add(res)
+					mu.Unlock()
+					if remaining == 0 && time.Since(start) > o.duration {
+						return
+					}
+				}
+			}()
+			interval := time.Duration(float64(time.Second) / perConn)
+			next := start.Add(time.Duration(c) * interval / time.Duration(o.conns))
+			for i := 0; ; i++ {
+				if d := time.Until(next); d > 0 {
+					time.Sleep(d)
+				}
+				if time.Since(start) > o.duration {
+					break
+				}
+				id := fmt.Sprint(i)
+				msg, _ := json.Marshal(protocol.Envelope{V: protocol.Version, Type: protocol.TypePredict, ID: id, Data: data})
+				sentMu.Lock()
+				sent[id] = time.Now()
+				sentMu.Unlock()
+				if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+					break
+				}
+				next = next.Add(interval)
+			}
+			select {
+			case <-done:
+			case <-time.After(o.timeout):
+			}
+		})
+	}
+	wg.Wait()
+	r.close()
+	r.print(os.Stdout)
+	return nil
+}
+
+func statusFor(code string) uint16 {
+	switch code {
+	case protocol.EOverloaded, protocol.EUnavailable:
+		return http.StatusServiceUnavailable
+	case protocol.ERateLimited:
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusInternalServerError
+	}
+}

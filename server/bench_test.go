@@ -1,0 +1,62 @@
+package server_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"digitpad/server"
+	"digitpad/shared/synth"
+)
+
+// BenchmarkPredict_PNG measures one POST /v1/predict with a raw PNG body through the whole handler stack (no
+// network): PNG decode, ink mask, segmentation, batcher, model, JSON. Sizes: one digit on a small 64×64 image,
+// and a pad canvas (gray, as a pad's snapshot after conversion) with one and five digits.
+func BenchmarkPredict_PNG(b *testing.B) {
+	cases := []struct {
+		name string
+		code string
+		w, h int
+	}{
+		{"digit-64x64", "8", 64, 64},
+		{"pad-1digit-200x160", "8", 200, 160},
+		{"pad-5digits-560x160", "80331", 560, 160},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			ts := mustOpen(b, func(c *server.Config) { c.BatchWait = -1 })
+			img := grayPNG(b, c.code, c.w, c.h)
+			h := ts.Handler()
+			b.SetBytes(int64(len(img)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(img))
+					req.Header.Set("Content-Type", "image/png")
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+				}
+			})
+		})
+	}
+}
+
+func grayPNG(tb testing.TB, code string, w, h int) []byte {
+	tb.Helper()
+	pen := max(2, float64(h)/20)
+	rgba, err := synth.Render(writeCode(tb, code, w, h), w, h, synth.Pen{Width: pen, Background: color.White})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g := image.NewGray(rgba.Bounds())
+	draw.Draw(g, g.Bounds(), rgba, image.Point{}, draw.Src)
+	return encodePNG(tb, g)
+}
