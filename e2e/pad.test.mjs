@@ -132,6 +132,29 @@ describe('web pad', () => {
     });
   });
 
+  it('can be corrected and confirmed with the keyboard alone', async () => {
+    await withPad({ format: '' }, async ({ page }) => {
+      await draw(page, '12');
+      await page.getByTestId('pad').focus();
+      await page.keyboard.press('Tab'); // from the pad to the first digit box
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'digit');
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Enter'); // opens the picker on the second digit
+      assert.equal(await page.locator('#picker').isVisible(), true);
+      assert.match(await page.evaluate(() => document.activeElement.dataset.testid), /^pick-/);
+      await page.keyboard.press('7');
+      assert.equal(await codeText(page), '17');
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.digit), '7', 'focus back on the corrected box');
+      await page.keyboard.press('Shift+Tab'); // back to the first box: keyboard focus shows a ring
+      const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+      assert.notEqual(outline, 'none', 'visible focus ring');
+      await page.getByTestId('confirm').focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.body.dataset.lastConfirmed === '17');
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'pad', 'focus returns to the pad');
+    });
+  });
+
   it('keeps recognising offline after a reload', async () => {
     await withPad({ format: '' }, async ({ context, page }) => {
       await page.waitForFunction(() => document.body.dataset.offline === '1', null, { timeout: 15000 });

@@ -536,3 +536,52 @@ func storeFor(tb testing.TB) store.Store {
 	tb.Helper()
 	return memstore.New()
 }
+
+func TestOverload_InFlightLimitIs503BeforeWork(t *testing.T) {
+	eng := &fakeEngine{gate: make(chan struct{}), entered: make(chan int, 10)}
+	ts := mustOpen(t, withFake(eng), func(c *server.Config) { c.MaxInFlight = 1 })
+	body := protocol.Predict{Strokes: [][][2]float64{{{1, 1}}}, Width: 10, Height: 10}
+	first := make(chan int, 1)
+	go func() { first <- postJSON(t, ts.URL+"/v1/predict", body).Status }()
+	<-eng.entered
+
+	r := postJSON(t, ts.URL+"/v1/predict", body)
+	if r.Status != 503 || r.Header.Get("Retry-After") == "" || r.apiError(t).Code != protocol.EOverloaded {
+		t.Errorf("second request: %d Retry-After %q body %s, want 503 overloaded", r.Status, r.Header.Get("Retry-After"), r.Body)
+	}
+	ws := dialWS(t, ts.URL, nil)
+	ws.send(t, protocol.TypePredict, "w", body)
+	if e := decodeData[protocol.Error](t, ws.nextOf(t, protocol.TypePrediction)); e.Code != protocol.EOverloaded {
+		t.Errorf("websocket predict: error %+v, want overloaded", e)
+	}
+	if h := do(t, http.MethodGet, ts.URL+"/readyz", "", nil); h.Status != 200 {
+		t.Errorf("readyz during overload: %d, want 200 (not a prediction)", h.Status)
+	}
+	close(eng.gate)
+	if s := <-first; s != 200 {
+		t.Errorf("admitted request: %d, want 200", s)
+	}
+}
+
+func TestPredict_KeepInkStoresTheUploadedImage(t *testing.T) {
+	ts := mustOpen(t, withFake(&fakeEngine{}), func(c *server.Config) { c.KeepInk = true })
+	imgs := [][]byte{codePNG(t, "1"), codePNG(t, "23"), blankPNG(t)}
+	var ids []string
+	for _, img := range imgs[:2] {
+		var p protocol.Prediction
+		do(t, http.MethodPost, ts.URL+"/v1/predict", "image/png", img).decode(t, &p)
+		ids = append(ids, p.ID)
+	}
+	do(t, http.MethodPost, ts.URL+"/v1/predict", "image/png", imgs[2]) // reuses huma's body buffers
+	for i, id := range ids {
+		var got *store.Prediction
+		waitFor(t, "logged prediction", func() bool {
+			var err error
+			got, _, err = ts.Store.Prediction(t.Context(), id)
+			return err == nil
+		})
+		if !bytes.Equal(got.InkPNG, imgs[i]) {
+			t.Errorf("prediction %d: stored ink (%d bytes) differs from the upload (%d bytes)", i, len(got.InkPNG), len(imgs[i]))
+		}
+	}
+}

@@ -22,7 +22,7 @@ func BenchmarkPredict_PNG(b *testing.B) {
 		code string
 		w, h int
 	}{
-		{"digit-64x64", "8", 64, 64},
+		{"digit-76x64", "8", 76, 64},
 		{"pad-1digit-200x160", "8", 200, 160},
 		{"pad-5digits-560x160", "80331", 560, 160},
 	}
@@ -51,12 +51,40 @@ func BenchmarkPredict_PNG(b *testing.B) {
 
 func grayPNG(tb testing.TB, code string, w, h int) []byte {
 	tb.Helper()
+	p := synth.Defaults()
+	p.Height = 0.6 * float64(h)
+	p = synth.Centered(p, len(code), w, h)
+	c, err := synth.Write(code, p)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	pen := max(2, float64(h)/20)
-	rgba, err := synth.Render(writeCode(tb, code, w, h), w, h, synth.Pen{Width: pen, Background: color.White})
+	rgba, err := synth.Render(c.Strokes, w, h, synth.Pen{Width: pen, Background: color.White})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	g := image.NewGray(rgba.Bounds())
 	draw.Draw(g, g.Bounds(), rgba, image.Point{}, draw.Src)
 	return encodePNG(tb, g)
+}
+
+// BenchmarkPredict_ServerOverhead is the server's own cost per request (routing, huma, JSON, batcher, metrics,
+// prediction log) with a recogniser that does no work.
+func BenchmarkPredict_ServerOverhead(b *testing.B) {
+	ts := mustOpen(b, withFake(&fakeEngine{}), func(c *server.Config) { c.BatchWait = -1 })
+	body := []byte(`{"strokes":[[[1,1],[2,2]]],"width":10,"height":10}`)
+	h := ts.Handler()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
 }

@@ -81,7 +81,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.DurationVar(&c.BatchWait, "batch-wait", time.Millisecond, "how long a partial batch waits for more canvases (negative: never)")
 	fs.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "model workers")
 	fs.IntVar(&c.Queue, "queue", 1024, "canvases that may wait for a worker; beyond: 503 overloaded")
-	fs.IntVar(&c.MaxInFlight, "max-inflight", 256, "HTTP prediction requests in work at once; beyond: 503 overloaded")
+	fs.IntVar(&c.MaxInFlight, "max-inflight", 32*runtime.GOMAXPROCS(0), "predictions in work at once (HTTP and websocket); beyond: 503 overloaded")
 	fs.IntVar(&l.MaxBatchItems, "max-batch-items", l.MaxBatchItems, "items per /v1/predict/batch request")
 	fs.IntVar(&l.MaxMessageBytes, "max-body", l.MaxMessageBytes, "bytes per request body or websocket message")
 	fs.IntVar(&l.MaxPixels, "max-pixels", l.MaxPixels, "pixels per image or canvas")

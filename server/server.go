@@ -7,6 +7,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -68,8 +69,9 @@ type Config struct {
 	Web http.Handler
 	// PingInterval is the websocket keepalive period (default 30s); a connection silent for 2× it is dropped.
 	PingInterval time.Duration
-	// MaxInFlight bounds HTTP prediction requests being worked on at once (default 256); beyond it requests are
-	// refused with 503 overloaded before their body is read, so a burst cannot make every request slow.
+	// MaxInFlight bounds predictions (HTTP requests and websocket messages) being worked on at once (default
+	// 32×GOMAXPROCS); beyond it they are refused with overloaded at once (HTTP before the body is read), so a burst
+	// cannot make every request slow: decoding and segmentation run before the batcher's queue.
 	MaxInFlight int
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
@@ -113,7 +115,7 @@ func (c Config) withDefaults() Config {
 		c.PingInterval = 30 * time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 256
+		c.MaxInFlight = 32 * runtime.GOMAXPROCS(0)
 	}
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
@@ -343,7 +345,7 @@ func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options,
 	s.metrics.observeResult(res)
 	p := store.Prediction{ID: id, CreatedAt: time.Now().UTC(), ClientID: clientID, Result: *res}
 	if s.cfg.KeepInk {
-		p.InkPNG = ink
+		p.InkPNG = bytes.Clone(ink) // a raw body belongs to huma's buffer pool once the handler returns
 	}
 	s.plog.add(p)
 	return &protocol.Prediction{ID: id, Result: *res}, nil

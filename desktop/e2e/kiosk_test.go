@@ -16,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"digitpad/assets"
 	"digitpad/desktop/kiosk"
+	"digitpad/onnxpb"
 	"digitpad/server"
 	"digitpad/server/store/sqlite"
 	"digitpad/shared/synth"
@@ -29,6 +32,7 @@ type kioskState struct {
 	Code     string `json:"code"`
 	Selected int    `json:"selected"`
 	Saved    string `json:"saved"`
+	Strokes  int    `json:"strokes"`
 	Digits   []struct {
 		Digit      int     `json:"digit"`
 		Confidence float64 `json:"confidence"`
@@ -36,6 +40,9 @@ type kioskState struct {
 	} `json:"digits"`
 	Pending int  `json:"pending"`
 	Online  bool `json:"online"`
+	Model   struct {
+		SHA256 string `json:"sha256"`
+	} `json:"model"`
 }
 
 // kioskProc is one run of the kiosk binary.
@@ -58,7 +65,8 @@ const (
 // TestKiosk_DrawCorrectConfirmSurviveKillSync is the kiosk's acceptance test, in order: write a code with the
 // mouse, correct a digit with the on-screen keys, confirm with the server down (the record waits in the
 // outbox), SIGKILL the kiosk, restart it (the record is still pending), start the real server: the record
-// arrives exactly once and the kiosk shows nothing pending.
+// arrives exactly once and the kiosk shows nothing pending; then the server swaps its model and the running
+// kiosk downloads, verifies and uses it.
 func TestKiosk_DrawCorrectConfirmSurviveKillSync(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
 		t.Fatal("DISPLAY is not set: run this test under xvfb-run (make test-desktop)")
@@ -100,8 +108,8 @@ func TestKiosk_DrawCorrectConfirmSurviveKillSync(t *testing.T) {
 		k.drag(path)
 	}
 	st = k.waitState("the code recognised", func(s kioskState) bool { return s.Phase == "recognised" && s.Code == code })
-	if len(st.Digits) != 5 {
-		t.Fatalf("state has %d digits, want 5", len(st.Digits))
+	if len(st.Digits) != 5 || st.Strokes != len(written.Strokes) {
+		t.Fatalf("state has %d digits from %d strokes, want 5 from %d", len(st.Digits), st.Strokes, len(written.Strokes))
 	}
 	for i, d := range st.Digits {
 		if d.Box[2] <= d.Box[0] || d.Box[3] <= d.Box[1] || d.Confidence <= 0 {
@@ -114,6 +122,7 @@ func TestKiosk_DrawCorrectConfirmSurviveKillSync(t *testing.T) {
 	k.waitState("digit 2 selected", func(s kioskState) bool { return s.Phase == "correcting" && s.Selected == 2 })
 	k.click(kiosk.Centre(l.Keys[7]))
 	k.waitState("the correction shown", func(s kioskState) bool { return s.Phase == "recognised" && s.Code == corrected })
+	time.Sleep(500 * time.Millisecond) // the state file is written before the next frame is drawn
 	k.screenshot()
 
 	k.click(kiosk.Centre(l.Confirm))
@@ -126,6 +135,18 @@ func TestKiosk_DrawCorrectConfirmSurviveKillSync(t *testing.T) {
 
 	// Power cut: nothing pending may be lost.
 	k.kill()
+	ob, err := kiosk.OpenOutbox(filepath.Join(data, "outbox.db"), 5*time.Second)
+	if err != nil {
+		t.Fatalf("outbox after SIGKILL: %v", err)
+	}
+	recs, err := ob.List()
+	if cerr := ob.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || len(recs) != 1 || recs[0].Code != corrected || recs[0].Predicted != code {
+		t.Fatalf("outbox after SIGKILL holds %d records (%v), want the one confirmed %s", len(recs), err, corrected)
+	}
+	key := recs[0].IdempotencyKey
 	_ = os.Remove(k.state)
 	k = startKiosk(t, bin, args)
 	k.waitState("the restarted kiosk with its pending record", func(s kioskState) bool {
@@ -161,12 +182,40 @@ func TestKiosk_DrawCorrectConfirmSurviveKillSync(t *testing.T) {
 		t.Fatalf("server stored %d feedback records, want exactly 1", len(fbs))
 	}
 	f := fbs[0]
+	if f.IdempotencyKey != key {
+		t.Errorf("stored idempotency key %q, want the outbox record's %q", f.IdempotencyKey, key)
+	}
 	if f.Code != corrected || f.Predicted != code || f.ClientID != kioskID || len(f.Inputs) != 5 ||
 		len(f.InkPNG) == 0 || f.ModelSHA256 == "" {
 		t.Errorf("stored record: code %q predicted %q client %q, %d inputs, %d ink bytes, model %q",
 			f.Code, f.Predicted, f.ClientID, len(f.Inputs), len(f.InkPNG), f.ModelSHA256)
 	}
+
+	// A new model on the server reaches the running kiosk: announced, downloaded, verified, swapped.
+	v2 := variantModel(t)
+	if err := srv.SetModel(v2, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := srv.ModelInfo().SHA256
+	k.waitState("the server's new model active in the kiosk", func(s kioskState) bool { return s.Model.SHA256 == want })
+	if _, err := os.Stat(filepath.Join(data, "models", want+".onnx")); err != nil {
+		t.Errorf("the new model is not kept on disk: %v", err)
+	}
 	k.stop()
+}
+
+// variantModel is the shipped model with another producer name: other bytes, the same network.
+func variantModel(t *testing.T) []byte {
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(assets.Model(), &m); err != nil {
+		t.Fatal(err)
+	}
+	m.ProducerName = proto.String("digitpad-e2e-v2")
+	b, err := proto.Marshal(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // kioskBinary is the binary `make desktop` built, or a fresh build.
@@ -278,21 +327,22 @@ func (k *kioskProc) moveArgs(x, y float64) []string {
 }
 
 // drag presses the button at the first point, moves through the rest and releases. The pauses let Ebiten,
-// which polls the pointer once per frame, see the press and the release.
+// which polls the pointer once per tick (and ticks slowly under Xvfb's software GL on a busy machine), see the
+// press and the release.
 func (k *kioskProc) drag(path [][2]float64) {
 	k.t.Helper()
-	args := append(k.moveArgs(path[0][0], path[0][1]), "sleep", "0.1", "mousedown", "1", "sleep", "0.1")
+	args := append(k.moveArgs(path[0][0], path[0][1]), "sleep", "0.25", "mousedown", "1", "sleep", "0.25")
 	for _, p := range path[1:] {
 		args = append(args, k.moveArgs(p[0], p[1])...)
 		args = append(args, "sleep", "0.012")
 	}
-	args = append(args, "sleep", "0.1", "mouseup", "1", "sleep", "0.1")
+	args = append(args, "sleep", "0.25", "mouseup", "1", "sleep", "0.25")
 	k.xdo(args...)
 }
 
 func (k *kioskProc) click(x, y float64) {
 	k.t.Helper()
-	k.xdo(append(k.moveArgs(x, y), "sleep", "0.1", "mousedown", "1", "sleep", "0.15", "mouseup", "1", "sleep", "0.1")...)
+	k.xdo(append(k.moveArgs(x, y), "sleep", "0.25", "mousedown", "1", "sleep", "0.25", "mouseup", "1", "sleep", "0.25")...)
 }
 
 // screenshot saves the window as desktop/testdata/artifacts/kiosk.png.

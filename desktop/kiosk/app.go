@@ -384,6 +384,8 @@ func (a *App) Confirm() error {
 	a.pad.EndConfirm(d, err)
 	if err == nil {
 		a.saved = d.Code()
+		// In the same step as the phase, so no one sees "confirmed" with a pending count that lacks the code.
+		a.refreshPendingLocked()
 	}
 	a.changedLocked()
 	a.mu.Unlock()
@@ -392,7 +394,6 @@ func (a *App) Confirm() error {
 		return fmt.Errorf("code not saved: %w", err)
 	}
 	a.log.Info("code confirmed", "code", rec.Code, "predicted", rec.Predicted, "key", rec.IdempotencyKey)
-	a.refreshPending()
 	if a.syncer != nil {
 		a.syncer.Kick()
 	}
@@ -431,18 +432,26 @@ func (a *App) record(d *Draft) (protocol.Feedback, error) {
 	}, nil
 }
 
+// refreshPending recounts the outbox after sync removed records.
 func (a *App) refreshPending() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.refreshPendingLocked() {
+		a.changedLocked()
+	}
+}
+
+// refreshPendingLocked recounts the outbox and reports whether the count changed; a.mu must be held, which
+// orders concurrent recounts so the last one written is the freshest (a count is a cheap read, no fsync).
+func (a *App) refreshPendingLocked() bool {
 	n, err := a.outbox.Len()
 	if err != nil {
 		a.log.Error("cannot count the outbox", "err", err)
-		return
+		return false
 	}
-	a.mu.Lock()
-	if n != a.pending {
-		a.pending = n
-		a.changedLocked()
-	}
-	a.mu.Unlock()
+	changed := n != a.pending
+	a.pending = n
+	return changed
 }
 
 func (a *App) setOnline(on bool) {
@@ -547,7 +556,10 @@ func (a *App) applyAnnouncement(ctx context.Context, m protocol.ModelAnnouncemen
 		return fmt.Errorf("announcement has no valid sha256: %q", m.SHA256)
 	}
 	if a.ModelInfo().SHA256 == m.SHA256 {
-		return a.models.Touch(m.SHA256, a.cfg.Now())
+		if a.models.Has(m.SHA256) {
+			return a.models.Touch(m.SHA256, a.cfg.Now())
+		}
+		return nil // the embedded model, already active
 	}
 	if !a.models.Has(m.SHA256) {
 		u, err := resolveURL(a.cfg.Server, m.URL)

@@ -334,6 +334,44 @@ func TestApp_ModelAnnouncedOverTheWebsocketIsSwappedIn(t *testing.T) {
 	}
 }
 
+func TestApp_AnnouncingTheActiveModelChangesNothing(t *testing.T) {
+	card, _ := assets.ParseCard(assets.ModelCard(), assets.Model())
+	fs := newFakeServer(t)
+	fs.announce = &protocol.ModelAnnouncement{Name: "same", SHA256: card.SHA256, URL: "/v1/model.onnx"}
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	r := startApp(t, kiosk.Config{Server: srv.URL})
+	r.wait(t, "online", func(s kiosk.State) bool { return s.Online })
+	// The announcement arrives right after connecting; give the model loop a moment to (not) act on it.
+	time.Sleep(200 * time.Millisecond)
+	if s := r.app.State(); s.Message != "" || s.Model.SHA256 != card.SHA256 {
+		t.Errorf("after announcing the active model: message %q, model %s", s.Message, s.Model.SHA256)
+	}
+}
+
+func TestApp_LowConfidenceDigitsAreFlagged(t *testing.T) {
+	tests := []struct {
+		name      string
+		threshold float64
+		wantLow   bool
+	}{
+		{"confident digits under the default threshold", 0, false},
+		{"a threshold no digit reaches", 1.5, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startApp(t, kiosk.Config{Threshold: tc.threshold})
+			r.write(t, "10115", 2)
+			s := r.wait(t, "recognised", hasCode("10115"))
+			for i, d := range s.Digits {
+				if d.Low != tc.wantLow && (tc.wantLow || d.Confidence >= 0.9) {
+					t.Errorf("digit %d (confidence %.3f) low = %v, want %v", i, d.Confidence, d.Low, tc.wantLow)
+				}
+			}
+		})
+	}
+}
+
 func TestApp_StartIgnoresATamperedModelFile(t *testing.T) {
 	dir := t.TempDir()
 	models := filepath.Join(dir, "models")

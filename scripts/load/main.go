@@ -63,7 +63,7 @@ func run(args []string) error {
 	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
 	fs.IntVar(&o.rate, "rate", 5000, "requests (messages) per second; burst mode goes to 3× this")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of the run (burst: of each phase); at most 60s")
-	fs.IntVar(&o.conns, "conns", 32, "websocket connections (ws mode)")
+	fs.IntVar(&o.conns, "conns", 32, "websocket connections (ws mode); HTTP modes use up to 16× this many")
 	fs.IntVar(&o.digits, "digits", 1, "digits written on each canvas (1 = one digit; 5 = a postal code)")
 	fs.IntVar(&o.height, "height", 64, "canvas height in pixels (64: one MNIST-like digit image; 160: a pad canvas)")
 	fs.IntVar(&o.workers, "workers", 64, "initial vegeta workers")
@@ -197,8 +197,11 @@ func (r *report) print(w *os.File) {
 func attack(o options, body []byte, rate int, d time.Duration, name string) *report {
 	target := vegeta.Target{Method: http.MethodPost, URL: o.base + "/v1/predict", Body: body,
 		Header: http.Header{"Content-Type": {"image/png"}}}
-	a := vegeta.NewAttacker(vegeta.Workers(uint64(o.workers)), vegeta.MaxWorkers(4096), vegeta.KeepAlive(true),
-		vegeta.Connections(4096), vegeta.Timeout(o.timeout))
+	// A bounded pool of kept-alive connections: without a cap, a slow phase makes vegeta open thousands of new
+	// connections whose SYNs overflow the listen backlog and measure TCP retransmission instead of the server.
+	a := vegeta.NewAttacker(vegeta.Workers(uint64(o.workers)), vegeta.MaxWorkers(uint64(o.conns*16)),
+		vegeta.KeepAlive(true), vegeta.Connections(o.conns*16), vegeta.MaxConnections(o.conns*16),
+		vegeta.Timeout(o.timeout))
 	r := newReport(name, rate)
 	for res := range a.Attack(vegeta.NewStaticTargeter(target), vegeta.Rate{Freq: rate, Per: time.Second}, d, name) {
 		r.add(res)

@@ -37,9 +37,11 @@ pid=$!
 echo "start to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms (process start, model load, store open, listen)"
 echo "canvas: $DIGITS digit(s), $HEIGHT px high; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-"$tmp/load" -mode http "${common[@]}"
+"$tmp/load" -mode http -conns "$CONNS" "${common[@]}"
+sleep 2
 "$tmp/load" -mode ws -conns "$CONNS" "${common[@]}"
-"$tmp/load" -mode burst "${common[@]}"
+sleep 2
+"$tmp/load" -mode burst -conns "$CONNS" "${common[@]}"
 
 echo "server-side view:"
 curl -s "$URL/metrics" | grep -E '^digitpad_(batch_size_(sum|count)|rejections_total|prediction_log_(written|dropped)_total)' || true

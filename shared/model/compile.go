@@ -355,7 +355,16 @@ func (c *compiler) layout() (*plan, error) {
 			cs.wideBase = c.tmpSize
 		}
 	}
-	p.probability = c.output.producer != nil && c.output.producer.typ == "Softmax"
+	// Views after the Softmax (Identity, Reshape, ...) keep probabilities probabilities.
+	for v := c.output; v.producer != nil && len(v.producer.in) > 0 && v.producer.in[0] != nil; v = v.producer.in[0] {
+		if v.producer.typ == "Softmax" {
+			p.probability = true
+			break
+		}
+		if v.b != v.producer.in[0].b { // not a view: some other computation
+			break
+		}
+	}
 	if p.inSize <= 0 || p.outSize <= 0 {
 		return nil, errors.New("empty input or output")
 	}

@@ -23,11 +23,13 @@ type tileFunc func(rows int, a *float32, lda uintptr, b *float32, off *int32, k 
 
 // kernel is one implementation of the tile GEMM: mr rows at most per call, tiles nr columns wide.
 type kernel struct {
-	name     string
-	mr, nr   int
-	fn       tileFunc
-	maxPool2 func(dst, r0, r1 []float32) // dst[j] = max of r0[2j:2j+2] and r1[2j:2j+2]
-	maxVec   func(dst, a, b []float32)   // dst[i] = max(a[i], b[i])
+	name   string
+	mr, nr int
+	fn     tileFunc
+	// maxPool2x2 pools c channels (planes plane floats apart, rows rowStride apart) 2x2/2 into dense dst.
+	maxPool2x2 func(dst, src []float32, c, ho, wo, plane, rowStride int)
+	// maxRows sets dst[i] to the maximum of src[r*rowStride+i] over r < nrows.
+	maxRows func(dst, src []float32, nrows, rowStride int)
 }
 
 // gemm checks every extent the kernel will touch, then runs it. The checks are O(1) per call and turn a planning
@@ -51,21 +53,29 @@ func (kr *kernel) gemm(rows int, a []float32, lda int, b []float32, off []int32,
 }
 
 // genericKernel is the portable kernel (wasm, -tags purego, CPUs without AVX2).
-var genericKernel = kernel{name: "go", mr: 4, nr: 8, fn: gemmGo, maxPool2: maxPool2Go, maxVec: maxVecGo}
+var genericKernel = kernel{name: "go", mr: 4, nr: 8, fn: gemmGo, maxPool2x2: maxPool2x2Go, maxRows: maxRowsGo}
 
-func maxPool2Go(dst, r0, r1 []float32) {
-	r0 = r0[:2*len(dst)]
-	r1 = r1[:2*len(dst)]
-	for j := range dst {
-		dst[j] = max(r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1])
+func maxPool2x2Go(dst, src []float32, c, ho, wo, plane, rowStride int) {
+	for ch := 0; ch < c; ch++ {
+		for oh := 0; oh < ho; oh++ {
+			o := ch*plane + 2*oh*rowStride
+			r0 := src[o : o+2*wo]
+			r1 := src[o+rowStride : o+rowStride+2*wo]
+			d := dst[(ch*ho+oh)*wo : (ch*ho+oh+1)*wo]
+			for j := range d {
+				d[j] = max(r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1])
+			}
+		}
 	}
 }
 
-func maxVecGo(dst, a, b []float32) {
-	a = a[:len(dst)]
-	b = b[:len(dst)]
-	for i := range dst {
-		dst[i] = max(a[i], b[i])
+func maxRowsGo(dst, src []float32, nrows, rowStride int) {
+	copy(dst, src[:len(dst)])
+	for r := 1; r < nrows; r++ {
+		row := src[r*rowStride : r*rowStride+len(dst)]
+		for i, v := range row {
+			dst[i] = max(dst[i], v)
+		}
 	}
 }
 

@@ -80,34 +80,45 @@ func gemmAVX512(rows int, a *float32, lda uintptr, b *float32, off *int32, k int
 func availableKernels() []kernel {
 	var ks []kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{name: "avx512", mr: 8, nr: 32, fn: gemmAVX512, maxPool2: maxPool2Fast, maxVec: maxVecFast})
+		ks = append(ks, kernel{name: "avx512", mr: 8, nr: 32, fn: gemmAVX512, maxPool2x2: maxPool2x2Fast, maxRows: maxRowsFast})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{name: "avx2", mr: 4, nr: 24, fn: gemmAVX2, maxPool2: maxPool2Fast, maxVec: maxVecFast})
+		ks = append(ks, kernel{name: "avx2", mr: 4, nr: 24, fn: gemmAVX2, maxPool2x2: maxPool2x2Fast, maxRows: maxRowsFast})
 	}
 	return append(ks, genericKernel)
 }
 
 //go:noescape
-func maxPool2AVX2(dst, r0, r1 *float32, n int)
+func maxPool2x2AVX2(dst, src *float32, c, ho, wo int, plane, rowStride uintptr)
 
 //go:noescape
-func maxVecAVX2(dst, a, b *float32, n int)
+func maxPool2x2AVX2x4(dst, src *float32, c, ho, wo int, plane, rowStride uintptr)
 
-func maxPool2Fast(dst, r0, r1 []float32) {
-	n8 := len(dst) &^ 7
-	if n8 > 0 {
-		_, _ = r0[2*n8-1], r1[2*n8-1]
-		maxPool2AVX2(&dst[0], &r0[0], &r1[0], n8)
+//go:noescape
+func maxRowsAVX2(dst, src *float32, nrows int, rowStride uintptr, n int)
+
+// maxPool2x2Fast is maxPool2x2Go with the loops in assembly.
+func maxPool2x2Fast(dst, src []float32, c, ho, wo, plane, rowStride int) {
+	if wo < 4 || c < 1 || ho < 1 {
+		maxPool2x2Go(dst, src, c, ho, wo, plane, rowStride)
+		return
 	}
-	maxPool2Go(dst[n8:], r0[2*n8:], r1[2*n8:])
+	_ = dst[c*ho*wo-1]
+	_ = src[(c-1)*plane+(2*ho-1)*rowStride+2*wo-1]
+	if wo < 8 {
+		maxPool2x2AVX2x4(&dst[0], &src[0], c, ho, wo, uintptr(plane)*4, uintptr(rowStride)*4)
+		return
+	}
+	maxPool2x2AVX2(&dst[0], &src[0], c, ho, wo, uintptr(plane)*4, uintptr(rowStride)*4)
 }
 
-func maxVecFast(dst, a, b []float32) {
-	n8 := len(dst) &^ 7
-	if n8 > 0 {
-		_, _ = a[n8-1], b[n8-1]
-		maxVecAVX2(&dst[0], &a[0], &b[0], n8)
+// maxRowsFast is maxRowsGo with the loops in assembly.
+func maxRowsFast(dst, src []float32, nrows, rowStride int) {
+	n := len(dst)
+	if n < 8 || nrows < 1 {
+		maxRowsGo(dst, src, nrows, rowStride)
+		return
 	}
-	maxVecGo(dst[n8:], a[n8:], b[n8:])
+	_ = src[(nrows-1)*rowStride+n-1]
+	maxRowsAVX2(&dst[0], &src[0], nrows, uintptr(rowStride)*4, n)
 }

@@ -97,3 +97,34 @@ func BenchmarkKernel(b *testing.B) {
 		})
 	}
 }
+
+func TestPoolKernels_MatchPortableVersions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, kr := range availableKernels() {
+		for wo := 1; wo <= 20; wo++ {
+			c, ho := 1+rng.IntN(3), 1+rng.IntN(4)
+			rowStride := 2*wo + rng.IntN(3)
+			plane := 2*ho*rowStride + rng.IntN(5)
+			src := randSlice(rng, c*plane)
+			got := make([]float32, c*ho*wo)
+			want := make([]float32, len(got))
+			kr.maxPool2x2(got, src, c, ho, wo, plane, rowStride)
+			maxPool2x2Go(want, src, c, ho, wo, plane, rowStride)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s maxPool2x2 wo=%d: [%d] = %v, want %v", kr.name, wo, i, got[i], want[i])
+				}
+			}
+			nrows := 1 + rng.IntN(4)
+			rows := randSlice(rng, nrows*rowStride)
+			got, want = got[:wo], want[:wo]
+			kr.maxRows(got, rows, nrows, rowStride)
+			maxRowsGo(want, rows, nrows, rowStride)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s maxRows n=%d: [%d] = %v, want %v", kr.name, wo, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

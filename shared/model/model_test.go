@@ -18,7 +18,7 @@ func testModels(t *testing.T) map[string][]byte {
 	ms := map[string][]byte{
 		"zoo":                  zooModel(t),
 		"trainer symbolic N":   trainerShaped(t, 3, -1, 8, 16, 32),
-		"trainer conv32/64":    trainerShaped(t, 4, -1, 32, 64, 128),
+		"trainer conv16/32":    trainerShaped(t, 4, -1, 16, 32, 40), // 40 outputs: a partial column tile
 		"trainer fixed batch1": trainerShaped(t, 5, 1, 6, 12, 20),
 	}
 	if b := shippedModel(t); b != nil {
@@ -66,6 +66,26 @@ func TestLoad_TrainerModelEndsInProbabilities(t *testing.T) {
 	}
 	if sum < 0.999 || sum > 1.001 {
 		t.Errorf("probabilities sum to %v, want 1", sum)
+	}
+}
+
+func TestLoad_ProbabilityThroughViews(t *testing.T) {
+	b := newGraph(1, -1, 4)
+	y := b.op("Identity", []string{b.op("Softmax", []string{"x"}, intAttr("axis", 1))})
+	if m := mustLoad(t, b.bytes(t, y, -1, 4)); !m.OutputIsProbability() {
+		t.Error("OutputIsProbability = false for Softmax followed by Identity")
+	}
+	b = newGraph(1, -1, 4)
+	y = b.op("Relu", []string{b.op("Softmax", []string{"x"}, intAttr("axis", 1))})
+	if m := mustLoad(t, b.bytes(t, y, -1, 4)); m.OutputIsProbability() {
+		t.Error("OutputIsProbability = true for Softmax followed by Relu")
+	}
+}
+
+func TestLoadWith_UnknownKernel(t *testing.T) {
+	_, err := model.LoadWith(zooModel(t), model.WithKernel("quantum"))
+	if err == nil || !strings.Contains(err.Error(), `kernel "quantum" not available`) {
+		t.Errorf("LoadWith error = %v, want unknown kernel", err)
 	}
 }
 

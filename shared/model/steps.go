@@ -220,12 +220,7 @@ func (p *poolSpec) desc() string {
 func (p *poolSpec) run(src []float32, plane, rowStride, c, h, w int, dst, tmp []float32) {
 	inside := p.pt == 0 && p.pl == 0 && (p.ho-1)*p.sh+p.kh <= h && (p.wo-1)*p.sw+p.kw <= w
 	if p.max && inside && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 {
-		for ch := 0; ch < c; ch++ {
-			for oh := 0; oh < p.ho; oh++ {
-				o := ch*plane + 2*oh*rowStride
-				p.kr.maxPool2(dst[(ch*p.ho+oh)*p.wo:(ch*p.ho+oh+1)*p.wo], src[o:o+2*p.wo], src[o+rowStride:o+rowStride+2*p.wo])
-			}
-		}
+		p.kr.maxPool2x2(dst, src, c, p.ho, p.wo, plane, rowStride)
 		return
 	}
 	if p.max && inside {
@@ -234,12 +229,7 @@ func (p *poolSpec) run(src []float32, plane, rowStride, c, h, w int, dst, tmp []
 		row := tmp[p.rowOff : p.rowOff+span]
 		for ch := 0; ch < c; ch++ {
 			for oh := 0; oh < p.ho; oh++ {
-				first := src[ch*plane+oh*p.sh*rowStride:]
-				copy(row, first[:span])
-				for i := 1; i < p.kh; i++ {
-					r := src[ch*plane+(oh*p.sh+i)*rowStride:]
-					p.kr.maxVec(row, row, r[:span])
-				}
+				p.kr.maxRows(row, src[ch*plane+oh*p.sh*rowStride:], p.kh, rowStride)
 				d := dst[(ch*p.ho+oh)*p.wo : (ch*p.ho+oh+1)*p.wo]
 				for ow := range d {
 					win := row[ow*p.sw : ow*p.sw+p.kw]

@@ -97,7 +97,7 @@ func (p *Predict) Validate(l Limits) error {
 }
 
 // Validate checks a feedback record: keys present and short, the code made of digits, labels 0..9 matching the
-// code, inputs 28×28, and the ink within the image limit.
+// code, one 28×28 input per digit, and the ink within the image limit.
 func (f *Feedback) Validate(l Limits) error {
 	if err := checkID("idempotency_key", f.IdempotencyKey, true, l); err != nil {
 		return err
@@ -133,6 +133,13 @@ func (f *Feedback) Validate(l Limits) error {
 	}
 	if len(f.Inputs) > l.MaxDigits {
 		return Errorf(EInvalid, "%d inputs exceed the limit of %d", len(f.Inputs), l.MaxDigits)
+	}
+	digits := len(f.Code)
+	if digits == 0 {
+		digits = len(f.Labels)
+	}
+	if len(f.Inputs) > 0 && len(f.Inputs) != digits {
+		return Errorf(EInvalid, "%d inputs for %d digits: send one 28×28 input per digit", len(f.Inputs), digits)
 	}
 	for i, in := range f.Inputs {
 		if len(in) != 28*28 {

@@ -557,6 +557,7 @@ confirmBtn.addEventListener('click', async () => {
     document.body.dataset.lastConfirmed = code;
     setStatus(`Code ${code} confirmed and saved.`);
     clearPad();
+    canvas.focus(); // the confirm button is disabled now; keep keyboard users at the pad
     if (outboxSync) outboxSync.kick();
   } catch (e) {
     setStatus(`Could not save the code: ${e.message}`, true);

@@ -21,7 +21,9 @@ const SHELL = [
 self.addEventListener('install', (ev) => {
   ev.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
-    await cache.addAll(SHELL.map((u) => new Request(u, { cache: 'reload' })));
+    // no-cache revalidates against the HTTP cache (ETag -> 304), so the wasm the page just loaded is not
+    // downloaded a second time.
+    await cache.addAll(SHELL.map((u) => new Request(u, { cache: 'no-cache' })));
     await self.skipWaiting();
   })());
 });

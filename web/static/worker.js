@@ -99,6 +99,13 @@ function recognise(msg) {
   return { type: 'result', id: msg.id, result: res, workerMs: performance.now() - t0 };
 }
 
+// warmUp runs one throwaway recognition right after loading: the engine first runs freshly compiled wasm
+// unoptimised, so without it the clerk's first code would take several times longer than the next ones.
+function warmUp() {
+  const pts = new Float32Array([40, 20, 42, 60, 44, 100, 120, 20, 110, 60, 100, 100]);
+  api.strokes(pts, new Uint32Array([3, 6]), 200, 120, '');
+}
+
 let initP = null;
 self.onmessage = async (ev) => {
   const msg = ev.data;
@@ -107,6 +114,7 @@ self.onmessage = async (ev) => {
       case 'init':
         initP = initP || init();
         post({ type: 'ready', ...(await initP) });
+        warmUp();
         break;
       case 'strokes':
       case 'image':

@@ -158,7 +158,7 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 	if g.inkGen != in.Gen {
 		g.inkLayer.Fill(colPad)
 		for _, s := range in.Done {
-			g.drawStroke(g.inkLayer, s, 0, 0, pen, colInk)
+			g.drawStroke(g.inkLayer, s, 0, 0, pen, colInk, true)
 		}
 		g.inkGen = in.Gen
 	}
@@ -167,7 +167,9 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 	pad.DrawImage(g.inkLayer, op)
 	ox, oy := float32(l.Pad.Min.X), float32(l.Pad.Min.Y)
 	for _, s := range in.Active {
-		g.drawStroke(pad, s, ox, oy, pen, colInk)
+		// Without anti-aliasing: Ebiten anti-aliases through an offscreen buffer twice the screen's size, too
+		// slow per frame for software GL; the finished stroke is redrawn smooth into the ink layer.
+		g.drawStroke(pad, s, ox, oy, pen, colInk, false)
 	}
 	if len(in.Done) == 0 && len(in.Active) == 0 {
 		g.label(pad, "Write the postal code here", g.faces.status, l.Pad, colTextDim)
@@ -175,7 +177,7 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 	for i, d := range st.Digits {
 		r := image.Rect(d.Box[0], d.Box[1], d.Box[2], d.Box[3]).Add(l.Pad.Min).Inset(-6)
 		c := digitColor(st, i)
-		vector.StrokeRect(pad, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 3, c, true)
+		vector.StrokeRect(pad, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 3, c, false)
 		tag := image.Rect(r.Min.X, r.Min.Y-28, r.Min.X+86, r.Min.Y)
 		if tag.Min.Y < l.Pad.Min.Y {
 			tag = tag.Add(image.Pt(0, tag.Dy()+r.Dy()))
@@ -196,7 +198,7 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		r := l.Card(i, len(st.Digits))
 		c := digitColor(st, i)
 		fillRect(screen, r, colPanel)
-		vector.StrokeRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 5, c, true)
+		vector.StrokeRect(screen, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 5, c, false)
 		top := image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y-24)
 		g.label(screen, fmt.Sprint(d.Digit), g.faces.card, top, colText)
 		bottom := image.Rect(r.Min.X, r.Max.Y-30, r.Max.X, r.Max.Y-4)
@@ -317,9 +319,9 @@ func fillRect(dst *ebiten.Image, r image.Rectangle, c color.Color) {
 }
 
 // drawStroke draws one stroke as a round-capped path (one draw call per stroke, not one per segment).
-func (g *game) drawStroke(dst *ebiten.Image, s inkpkg.Stroke, ox, oy, width float32, c color.RGBA) {
+func (g *game) drawStroke(dst *ebiten.Image, s inkpkg.Stroke, ox, oy, width float32, c color.RGBA, aa bool) {
 	if len(s) == 1 {
-		vector.DrawFilledCircle(dst, ox+float32(s[0].X), oy+float32(s[0].Y), width/2, c, true)
+		vector.DrawFilledCircle(dst, ox+float32(s[0].X), oy+float32(s[0].Y), width/2, c, aa)
 		return
 	}
 	// Long strokes are drawn in pieces so the vertex count stays within uint16 indices.
@@ -339,6 +341,6 @@ func (g *game) drawStroke(dst *ebiten.Image, s inkpkg.Stroke, ox, oy, width floa
 			g.vs[i].SrcX, g.vs[i].SrcY = 1, 1
 			g.vs[i].ColorR, g.vs[i].ColorG, g.vs[i].ColorB, g.vs[i].ColorA = r, gg, b, a
 		}
-		dst.DrawTriangles(g.vs, g.is, g.white, &ebiten.DrawTrianglesOptions{AntiAlias: true, FillRule: ebiten.FillRuleFillAll})
+		dst.DrawTriangles(g.vs, g.is, g.white, &ebiten.DrawTrianglesOptions{AntiAlias: aa, FillRule: ebiten.FillRuleFillAll})
 	}
 }

@@ -1,0 +1,18 @@
+# Server: HTTP API, websocket, batcher, feedback capture (server/, shared/protocol/) and its load run.
+# Included from the main Makefile. Targets:
+#   make test-server   the server's tests with the race detector (test-go already runs them once without it,
+#                      so this target is not added to TEST_TARGETS)
+#   make bench-server  per-request cost of POST /v1/predict through the handler stack, and the batcher
+#   make load          scripts/load/run.sh: start to ready, HTTP and websocket predictions and a 3x burst on
+#                      127.0.0.1, ~1 minute; RATE=, DURATION=, DIGITS=, HEIGHT=, CONNS= adjust it
+SERVER_PKGS ?= ./server/ ./server/batcher/ ./server/internal/... ./shared/protocol/ ./scripts/load/
+
+.PHONY: test-server bench-server load
+test-server:
+	$(GO) test -race -count=1 $(SERVER_PKGS)
+
+bench-server:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/ ./server/batcher/
+
+load:
+	scripts/load/run.sh
