@@ -32,8 +32,8 @@ test-web: web web-deps
 serve-web: web
 	$(GO) run ./web/cmd/webserve -addr $(WEB_ADDR)
 
-web-bench: web web-deps
-	node e2e/bench.mjs
+web-bench:
+	scripts/web-bench.sh
 
 # Which packages make the wasm big (code bytes per package, from a build that keeps function names).
 web-size:

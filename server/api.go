@@ -47,7 +47,7 @@ const apiDescription = `Handwritten postal-code recognition.
   announcements, errors) is documented in shared/protocol/README.md.
 * Prometheus metrics are at ` + "`/metrics`" + `; liveness at ` + "`/healthz`" + `, readiness at ` + "`/readyz`" + `.`
 
-func (s *Server) routes() (http.Handler, error) {
+func (s *Server) routes() (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("digitpad API", "1.0.0")
 	cfg.Info.Description = apiDescription

@@ -585,3 +585,21 @@ func TestPredict_KeepInkStoresTheUploadedImage(t *testing.T) {
 		}
 	}
 }
+
+func TestMetrics_RefusedRequestsKeepTheirRoute(t *testing.T) {
+	ts := mustOpen(t, withFake(&fakeEngine{}), func(c *server.Config) { c.RateLimit = 0.1; c.RateBurst = 1 })
+	body := protocol.Predict{Strokes: [][][2]float64{{{1, 1}}}, Width: 10, Height: 10}
+	postJSON(t, ts.URL+"/v1/predict", body)
+	postJSON(t, ts.URL+"/v1/predict", body) // rate limited before routing
+	do(t, http.MethodGet, ts.URL+"/no/such/path", "", nil)
+	m := metricsText(t, ts.URL)
+	for _, want := range []string{
+		`digitpad_http_requests_total{code="429",route="POST /v1/predict"} 1`,
+		`digitpad_http_requests_total{code="404",route="/"} 1`,
+		`digitpad_rejections_total{reason="rate_limited"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -55,9 +55,13 @@ func (s *Server) observe(r *http.Request, sw *statusWriter, id string, took time
 	case status == 0:
 		status = http.StatusOK
 	}
-	// r.Pattern is set by the ServeMux on this same *http.Request; unmatched paths share one label so scanners
-	// cannot blow up the metric's cardinality.
+	// The label is the mux pattern, never the path, so scanners cannot blow up the cardinality: unknown paths
+	// fall under the catch-all "/". r.Pattern is set by the ServeMux on this same *http.Request; requests refused
+	// before routing (rate limit, admission) are looked up.
 	route := r.Pattern
+	if route == "" && !sw.hijacked {
+		_, route = s.mux.Handler(r)
+	}
 	if route == "" {
 		route = "unmatched"
 	}
@@ -110,22 +114,22 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	})
 }
 
-// admission refuses prediction requests beyond MaxInFlight at once with 503 overloaded, before reading bodies:
-// the cheapest possible rejection, and the bound that keeps served latency flat during a burst.
+// admission refuses prediction requests beyond the admitter's limit at once with 503 overloaded, before reading
+// bodies: the cheapest possible rejection, and the bound that keeps served latency flat during a burst.
 func (s *Server) admission(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/v1/predict") {
 			next.ServeHTTP(w, r)
 			return
 		}
-		select {
-		case s.admit <- struct{}{}:
-			defer func() { <-s.admit }()
-			next.ServeHTTP(w, r)
-		default:
+		if !s.admit.acquire() {
 			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, s.cfg.RetryAfter/time.Second))))
 			writeJSONError(w, apiErr(protocol.EOverloaded, "server overloaded: too many predictions in flight, retry later"))
+			return
 		}
+		start := time.Now()
+		defer func() { s.admit.release(time.Since(start), time.Now()) }()
+		next.ServeHTTP(w, r)
 	})
 }
 

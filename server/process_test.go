@@ -182,7 +182,7 @@ func TestCrash_AckedFeedbackStoredExactlyOnce(t *testing.T) {
 	for kill := range 3 {
 		// Kill at a quarter, half and three quarters of the records, while every client is mid-stream.
 		n := 0
-		waitFor(t, "clients to make progress", func() bool {
+		waitWithin(t, time.Minute, "clients to make progress", func() bool {
 			mu.Lock()
 			defer mu.Unlock()
 			n = len(acked)

@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"digitpad/server/batcher"
 	"digitpad/server/store"
 	"digitpad/shared/protocol"
@@ -71,8 +73,11 @@ type Config struct {
 	PingInterval time.Duration
 	// MaxInFlight bounds predictions (HTTP requests and websocket messages) being worked on at once (default
 	// 32×GOMAXPROCS); beyond it they are refused with overloaded at once (HTTP before the body is read), so a burst
-	// cannot make every request slow: decoding and segmentation run before the batcher's queue.
-	MaxInFlight int
+	// cannot make every request slow: decoding and segmentation run before the batcher's queue. The bound adapts
+	// between MaxInFlight/4 and MaxInFlight so that predictions finish within LatencyTarget (default 50ms; negative:
+	// fixed bound).
+	MaxInFlight   int
+	LatencyTarget time.Duration
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
 }
@@ -117,6 +122,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 32 * runtime.GOMAXPROCS(0)
 	}
+	if c.LatencyTarget == 0 {
+		c.LatencyTarget = 50 * time.Millisecond
+	}
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
@@ -133,8 +141,9 @@ type Server struct {
 	plog    *predLog
 	limiter *clientLimiter
 	hub     *wsHub
-	admit   chan struct{} // MaxInFlight tokens for HTTP prediction requests
+	admit   *admitter
 	handler http.Handler
+	mux     *http.ServeMux
 	reqSeq  atomic.Uint64
 	reqPfx  string
 
@@ -176,12 +185,16 @@ func New(cfg Config) (*Server, error) {
 		s.limiter = newClientLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
 	s.hub = newWSHub()
-	s.admit = make(chan struct{}, cfg.MaxInFlight)
-	h, err := s.routes()
+	s.admit = newAdmitter(cfg.MaxInFlight/4, cfg.MaxInFlight, cfg.LatencyTarget)
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
+	}, func() float64 { return float64(s.admit.current()) }))
+	mux, err := s.routes()
 	if err != nil {
 		return nil, err
 	}
-	s.handler = s.instrument(s.rateLimit(s.admission(h)))
+	s.mux = mux
+	s.handler = s.instrument(s.rateLimit(s.admission(mux)))
 	return s, nil
 }
 

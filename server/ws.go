@@ -276,13 +276,12 @@ func (c *wsConn) predict(env *protocol.Envelope) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EUnauthorized, "prediction needs the bearer token"))
 		return
 	}
-	select {
-	case c.s.admit <- struct{}{}:
-		defer func() { <-c.s.admit }()
-	default:
+	if !c.s.admit.acquire() {
 		c.sendError(env.ID, protocol.Errorf(protocol.EOverloaded, "server overloaded: too many predictions in flight, retry later"))
 		return
 	}
+	start := time.Now()
+	defer func() { c.s.admit.release(time.Since(start), time.Now()) }()
 	var req protocol.Predict
 	if err := json.Unmarshal(env.Data, &req); err != nil {
 		c.sendError(env.ID, protocol.Errorf(protocol.EInvalid, "malformed predict data: %v", err))

@@ -52,6 +52,7 @@ type options struct {
 	conns    int
 	digits   int
 	height   int
+	strokes  bool
 	workers  int
 	timeout  time.Duration
 }
@@ -66,6 +67,7 @@ func run(args []string) error {
 	fs.IntVar(&o.conns, "conns", 32, "websocket connections (ws mode); HTTP modes use up to 16× this many")
 	fs.IntVar(&o.digits, "digits", 1, "digits written on each canvas (1 = one digit; 5 = a postal code)")
 	fs.IntVar(&o.height, "height", 64, "canvas height in pixels (64: one MNIST-like digit image; 160: a pad canvas)")
+	fs.BoolVar(&o.strokes, "strokes", false, "send strokes JSON (what the web pad sends) instead of a PNG snapshot")
 	fs.IntVar(&o.workers, "workers", 64, "initial vegeta workers")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "per-request timeout")
 	if err := fs.Parse(args); err != nil {
@@ -81,11 +83,11 @@ func run(args []string) error {
 	case "ready":
 		return waitReady(o)
 	case "http":
-		png, err := canvas(o.digits, o.height)
+		pl, err := canvas(o.digits, o.height)
 		if err != nil {
 			return err
 		}
-		r := attack(o, png, o.rate, o.duration, "steady")
+		r := attack(o, pl, o.rate, o.duration, "steady")
 		r.print(os.Stdout)
 		return nil
 	case "burst":
@@ -113,8 +115,14 @@ func checkLoopback(base string) error {
 	return nil
 }
 
-// canvas renders a code of n digits as a pad's PNG snapshot: dark ink on white, 8-bit gray, h pixels high.
-func canvas(n, h int) ([]byte, error) {
+// payload is one canvas with a code of n digits, h pixels high: a PNG snapshot (dark ink on white, 8-bit gray)
+// and the same code as a strokes predict request.
+type payload struct {
+	png     []byte
+	strokes []byte // protocol.Predict JSON
+}
+
+func canvas(n, h int) (*payload, error) {
 	text := "80331472695"[:max(1, min(n, 11))]
 	w := int(float64(h) * (0.5 + 0.7*float64(len(text))))
 	p := synth.Defaults()
@@ -135,7 +143,11 @@ func canvas(n, h int) ([]byte, error) {
 	if err := png.Encode(&buf, g); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	st, err := json.Marshal(protocol.Predict{Strokes: c.Paths(), Width: w, Height: h})
+	if err != nil {
+		return nil, err
+	}
+	return &payload{png: buf.Bytes(), strokes: st}, nil
 }
 
 // report separates served requests (200) from shed ones (429/503) and failures (anything else).
@@ -194,9 +206,12 @@ func (r *report) print(w *os.File) {
 	}
 }
 
-func attack(o options, body []byte, rate int, d time.Duration, name string) *report {
-	target := vegeta.Target{Method: http.MethodPost, URL: o.base + "/v1/predict", Body: body,
+func attack(o options, pl *payload, rate int, d time.Duration, name string) *report {
+	target := vegeta.Target{Method: http.MethodPost, URL: o.base + "/v1/predict", Body: pl.png,
 		Header: http.Header{"Content-Type": {"image/png"}}}
+	if o.strokes {
+		target.Body, target.Header = pl.strokes, http.Header{"Content-Type": {"application/json"}}
+	}
 	// A bounded pool of kept-alive connections: without a cap, a slow phase makes vegeta open thousands of new
 	// connections whose SYNs overflow the listen backlog and measure TCP retransmission instead of the server.
 	a := vegeta.NewAttacker(vegeta.Workers(uint64(o.workers)), vegeta.MaxWorkers(uint64(o.conns*16)),
@@ -212,7 +227,7 @@ func attack(o options, body []byte, rate int, d time.Duration, name string) *rep
 
 // burst runs rate, then 3× rate, then rate again: the server must shed only with 429/503 and recover.
 func burst(o options) error {
-	png, err := canvas(o.digits, o.height)
+	pl, err := canvas(o.digits, o.height)
 	if err != nil {
 		return err
 	}
@@ -221,7 +236,7 @@ func burst(o options) error {
 		rate int
 	}{{"before", o.rate}, {"burst", 3 * o.rate}, {"after", o.rate}}
 	for _, p := range phases {
-		attack(o, png, p.rate, o.duration, p.name).print(os.Stdout)
+		attack(o, pl, p.rate, o.duration, p.name).print(os.Stdout)
 	}
 	return nil
 }
@@ -247,11 +262,14 @@ func waitReady(o options) error {
 // wsLoad spreads rate messages per second over conns connections, open loop: each connection sends on its own
 // schedule whatever the replies do, and latency runs from send to the matching reply.
 func wsLoad(o options) error {
-	png, err := canvas(o.digits, o.height)
+	pl, err := canvas(o.digits, o.height)
 	if err != nil {
 		return err
 	}
-	data, _ := json.Marshal(protocol.Predict{Image: base64.StdEncoding.EncodeToString(png)})
+	data, _ := json.Marshal(protocol.Predict{Image: base64.StdEncoding.EncodeToString(pl.png)})
+	if o.strokes {
+		data = pl.strokes
+	}
 	wsURL := "ws" + strings.TrimPrefix(o.base, "http") + "/v1/ws"
 	r := newReport("ws", o.rate)
 	var mu sync.Mutex

@@ -4,7 +4,7 @@
 # predictions (vegeta), websocket predictions (gorilla) and a 3× burst, and stops the server.
 #
 #   scripts/load/run.sh                 # defaults: 5000/s for 10 s each, one-digit 64-px images
-#   RATE=2000 DURATION=5s HEIGHT=160 DIGITS=5 scripts/load/run.sh
+#   RATE=2000 DURATION=5s HEIGHT=160 DIGITS=5 STROKES=true scripts/load/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RATE=${RATE:-5000}
@@ -12,6 +12,7 @@ DURATION=${DURATION:-10s}
 DIGITS=${DIGITS:-1}
 HEIGHT=${HEIGHT:-64}
 CONNS=${CONNS:-32}
+STROKES=${STROKES:-false}
 PORT=${PORT:-18090}
 SERVER_FLAGS=${SERVER_FLAGS:-}
 URL=http://127.0.0.1:$PORT
@@ -27,7 +28,7 @@ export GOFLAGS=${GOFLAGS:--mod=mod}
 go build -o "$tmp/server" ./server/internal/testserver
 go build -o "$tmp/load" ./scripts/load
 
-common=(-url "$URL" -rate "$RATE" -duration "$DURATION" -digits "$DIGITS" -height "$HEIGHT")
+common=(-url "$URL" -rate "$RATE" -duration "$DURATION" -digits "$DIGITS" -height "$HEIGHT" -strokes="$STROKES")
 start=$(date +%s%N)
 # --rate 0: the load comes from one IP, so the per-client limit would shed it all.
 "$tmp/server" --addr "127.0.0.1:$PORT" --db "sqlite:$tmp/load.db" --data "$tmp" --rate 0 $SERVER_FLAGS \
@@ -35,7 +36,7 @@ start=$(date +%s%N)
 pid=$!
 "$tmp/load" -mode ready -url "$URL" >/dev/null
 echo "start to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms (process start, model load, store open, listen)"
-echo "canvas: $DIGITS digit(s), $HEIGHT px high; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "canvas: $DIGITS digit(s), $HEIGHT px high, strokes=$STROKES; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$tmp/load" -mode http -conns "$CONNS" "${common[@]}"
 sleep 2

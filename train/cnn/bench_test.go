@@ -12,9 +12,8 @@ import (
 func BenchmarkTrainStep(b *testing.B) {
 	archs := []string{
 		DefaultArch,
-		"conv5x32p2-bn-relu-pool-conv3x32-bn-relu-pool-conv3x64-bn-relu-fc128-bn-relu-drop0.25-fc10",
+		"conv5x32p2-bn-relu-pool-conv3x48-bn-relu-pool-conv3x64-bn-relu-fc128-bn-relu-drop0.25-fc10",
 		"conv3x32p1-bn-relu-pool-conv3x64p1-bn-relu-pool-fc128-bn-relu-fc10",
-		"conv3x32p1-bn-relu-conv3x32p1-bn-relu-pool-conv3x64p1-bn-relu-conv3x64p1-bn-relu-pool-fc128-bn-relu-fc10",
 	}
 	for _, s := range archs {
 		arch, err := ParseArch(s)

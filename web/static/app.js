@@ -357,9 +357,11 @@ function showResult(res, seq) {
   if (seq !== state.seq) return; // a newer request is on its way
   state.result = res;
   state.corrections.clear();
-  closePicker(false);
+  const picking = !picker.hidden && res && state.selected < res.digits.length;
+  if (!picking) closePicker(false);
   setPending(false);
   render();
+  if (picking) $('picker-title').textContent = `Digit ${state.selected + 1} is ${labels()[state.selected]} — pick the right one:`;
 }
 
 function render() {
