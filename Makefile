@@ -9,14 +9,24 @@ BIN := bin/digitpad
 TEST_TARGETS :=
 -include mk/*.mk
 
-.PHONY: all build run test test-go lint wasm-core train train-smoke clean
+.PHONY: all build run samples test test-go lint wasm-core train train-smoke clean
 all: build
 
-build:
+# The server embeds the web pad, so the wasm is built first when it is missing.
+build: $(WEB_GEN)/app.wasm
 	$(GO) build -o $(BIN) ./cmd/digitpad
 
-## run: the main job — recognise the sample canvas snapshots shipped in assets/samples.
-run: build
+$(WEB_GEN)/app.wasm:
+	$(MAKE) web
+
+## run: the main job — build everything and serve the web pad, API (docs at /docs) and feedback store
+## (SQLite under data/) on embedded defaults. ADDR=host:port to change the address.
+ADDR ?= 127.0.0.1:8080
+run: web build
+	$(BIN) serve --addr $(ADDR) --data data
+
+## samples: recognise the sample canvas snapshots shipped in assets/samples (one JSON line each).
+samples: build
 	$(BIN) predict assets/samples
 
 ## train: reproduce the shipped model (full run, ~20 min on 2 cores) into assets/.
@@ -24,7 +34,7 @@ train: build
 	$(BIN) train --out assets
 
 ## test: every check, installing what it needs.
-test: lint wasm-core test-go train-smoke $(TEST_TARGETS)
+test: lint wasm-core test-go train-smoke test-web $(TEST_TARGETS)
 	@echo "make test: all suites passed"
 
 lint:

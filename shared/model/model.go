@@ -1,6 +1,23 @@
 // Package model loads ONNX digit classifiers with onnx-go into digitpad's own backend, compiles them once into an
 // execution plan and runs that plan with allocation-free float32 kernels. A *Model is immutable after Load and safe
 // for concurrent use by many goroutines.
+//
+// How a model gets run:
+//   - Load checks the protobuf with digitpad/onnxpb first (sizes, data types, symbolic batch dimension: onnx-go
+//     drops symbolic dimensions and would allocate whatever a file declares), then lets onnx-go decode the graph
+//     into backend, which only records values and operations.
+//   - compile folds constant subgraphs (Reshape of weights, Constant, Transpose), infers per-sample shapes (the
+//     batch dimension is implicit and leading), and fuses: Conv absorbs a per-channel Add/Sub, BatchNormalization,
+//     Relu and one MaxPool/AveragePool; MatMul/Gemm absorb a bias Add and Relu. Weights are packed once.
+//   - Convolutions run as implicit GEMM (no im2col for stride 1) through one tile kernel: AVX-512 (8x32) or
+//     AVX2+FMA (4x24) assembly when the CPU has it, portable Go (2x4 register blocks) on wasm, with -tags purego
+//     or elsewhere. Bias and ReLU are applied in the kernel's epilogue.
+//   - Activations live in one arena per goroutine whose layout is computed once in per-sample units, so any
+//     batch size reuses it; arenas come from a sync.Pool.
+//
+// Supported operators: Conv (group 1), Relu, MaxPool, AveragePool, Reshape, Flatten, MatMul, Gemm, Add, Sub, Mul,
+// Div (with broadcast constants; Add/Sub/Mul also between equal-shaped tensors), Softmax, BatchNormalization
+// (inference), Dropout, Identity, Constant, Transpose of constants. Anything else is a Load error naming it.
 package model
 
 import (

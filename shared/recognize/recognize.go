@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"digitpad/shared/ink"
 	"digitpad/shared/model"
@@ -18,6 +19,9 @@ import (
 
 // DefaultThreshold is the confidence under which a digit is flagged for confirmation.
 const DefaultThreshold = 0.9
+
+// maxCachedFormats bounds the per-call formats a Recognizer keeps compiled.
+const maxCachedFormats = 64
 
 // ModelInfo names the model that produced a result.
 type ModelInfo struct {
@@ -76,7 +80,8 @@ type Recognizer struct {
 	scale     float32
 	inkOpt    ink.Options
 	format    *Format
-	formats   sync.Map // string -> *Format, per-call formats compiled once
+	formats   sync.Map     // string -> *Format, per-call formats compiled once
+	nformats  atomic.Int32 // entries in formats, bounded by maxCachedFormats
 	bufs      sync.Pool
 }
 
@@ -204,7 +209,10 @@ func (r *Recognizer) formatFor(opt Options) (*Format, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.formats.Store(opt.Format, f)
+	// Clients choose formats, so the cache is bounded: past it, formats are compiled per call.
+	if r.nformats.Add(1) <= maxCachedFormats {
+		r.formats.Store(opt.Format, f)
+	}
 	return f, nil
 }
 
