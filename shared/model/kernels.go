@@ -91,10 +91,10 @@ func gemmGo(rows int, a *float32, lda uintptr, b *float32, off *int32, k int, c 
 			// 2x4 register blocks: with 13 live floats they stay in registers (wasm locals) where 4x4 spills.
 			r := 0
 			for ; r+2 <= rows; r += 2 {
-				block2x4(unsafe.Add(unsafe.Pointer(a), uintptr(r)*lda), lda, unsafe.Add(bt, j), offs, unsafe.Add(ct, uintptr(r)*ldc+j), ldc)
+				gemmGo2x4(unsafe.Add(unsafe.Pointer(a), uintptr(r)*lda), lda, unsafe.Add(bt, j), offs, unsafe.Add(ct, uintptr(r)*ldc+j), ldc)
 			}
 			if r < rows {
-				block1x4(unsafe.Add(unsafe.Pointer(a), uintptr(r)*lda), unsafe.Add(bt, j), offs, unsafe.Add(ct, uintptr(r)*ldc+j))
+				gemmGo1x4(unsafe.Add(unsafe.Pointer(a), uintptr(r)*lda), unsafe.Add(bt, j), offs, unsafe.Add(ct, uintptr(r)*ldc+j))
 			}
 		}
 		epilogueGo(rows, ct, ldc, nr, bias, uintptr(t)*nr, flags)
