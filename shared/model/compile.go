@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"digitpad/onnxpb"
 	"gorgonia.org/tensor"
 )
 
@@ -19,6 +20,13 @@ type value struct {
 	b         *buf      // storage of an activation
 	consumers int       // activation ops reading this value
 	producer  *irOp     // activation op producing this value, nil for the input
+	// Quantised activations (see quant.go): q and ql describe a value stored as uint8 (b holds bytes); a value
+	// with deq set is DequantizeLinear(deq) with parameters dq, computed lazily: int8 Conv/MatMul read deq's
+	// bytes directly, anything else gets a dequantising step (materialize).
+	q   *qparams
+	ql  qlayout
+	deq *value
+	dq  qparams
 }
 
 func (v *value) isConst() bool { return v.c != nil }
@@ -30,6 +38,8 @@ type constant struct {
 	f     []float32
 	ints  []int64
 	isInt bool
+	dtype onnxpb.TensorProto_DataType // the type in the file (int8 weights arrive widened to int32)
+	q     *qconst                     // set when the constant is DequantizeLinear of integer data
 }
 
 func (c *constant) size() int { return prod(c.shape) }
@@ -105,6 +115,10 @@ func compile(b *backend, info *protoInfo, inputID, outputID int64, kr *kernel) (
 			return nil, fmt.Errorf("%s (output %q): %w", op.typ, op.out.name, err)
 		}
 	}
+	if c.output.q != nil {
+		return nil, fmt.Errorf("graph output %q is quantised (%s): want float", c.output.name, c.output.q.typeName())
+	}
+	c.materialize(c.output)
 	return c.layout()
 }
 
@@ -122,6 +136,9 @@ func (c *compiler) value(n *node) (*value, error) {
 	k, err := constFromTensor(n.t)
 	if err != nil {
 		return nil, fmt.Errorf("initializer %q: %w", n.name, err)
+	}
+	if t, ok := c.info.narrowed[n.name]; ok {
+		k.dtype = t
 	}
 	v := &value{name: n.name, node: n, c: k}
 	c.values[n] = v
@@ -165,6 +182,9 @@ func (c *compiler) buildOps() error {
 			k, err := foldConstant(op, c.info.opset)
 			if err != nil {
 				return fmt.Errorf("%s (output %q): %w", op.typ, outNode.name, err)
+			}
+			if t, ok := c.info.narrowed[outNode.name]; ok && op.typ == "Constant" {
+				k.dtype = t
 			}
 			op.out.c = k
 		} else {
@@ -351,7 +371,10 @@ func (c *compiler) layout() (*plan, error) {
 		kernel:     c.kr.name,
 	}
 	for _, s := range c.steps {
-		if cs, ok := s.(*convStep); ok {
+		switch cs := s.(type) {
+		case *convStep:
+			cs.wideBase = c.tmpSize
+		case *qconvStep:
 			cs.wideBase = c.tmpSize
 		}
 	}
@@ -389,6 +412,7 @@ func constFromTensor(t tensor.Tensor) (*constant, error) {
 	switch d := t.Data().(type) {
 	case []float32:
 		c.f = slices.Clone(d)
+		c.dtype = onnxpb.TensorProto_FLOAT
 	case []float64:
 		c.f = make([]float32, len(d))
 		for i, x := range d {
@@ -396,19 +420,24 @@ func constFromTensor(t tensor.Tensor) (*constant, error) {
 		}
 	case []int64:
 		c.ints, c.isInt = slices.Clone(d), true
+		c.dtype = onnxpb.TensorProto_INT64
 	case []int32:
 		c.ints, c.isInt = make([]int64, len(d)), true
+		c.dtype = onnxpb.TensorProto_INT32
 		for i, x := range d {
 			c.ints[i] = int64(x)
 		}
 	case float32:
 		c.f = []float32{d}
+		c.dtype = onnxpb.TensorProto_FLOAT
 	case float64:
 		c.f = []float32{float32(d)}
 	case int64:
 		c.ints, c.isInt = []int64{d}, true
+		c.dtype = onnxpb.TensorProto_INT64
 	case int32:
 		c.ints, c.isInt = []int64{int64(d)}, true
+		c.dtype = onnxpb.TensorProto_INT32
 	default:
 		return nil, fmt.Errorf("unsupported data type %v", t.Dtype())
 	}
@@ -454,6 +483,7 @@ func foldConstant(op *irOp, opset int64) (*constant, error) {
 		}
 		out := *x
 		out.shape = shape
+		out.q = nil // the quantisation axis refers to the old shape; the float view stays right
 		return &out, nil
 	case "Transpose":
 		x, err := cnst(op, 0, false)
@@ -475,6 +505,10 @@ func foldConstant(op *irOp, opset int64) (*constant, error) {
 			}
 		}
 		return out, nil
+	case "DequantizeLinear":
+		return dequantizeConst(op, opset)
+	case "Cast":
+		return castConst(op)
 	}
 	return nil, fmt.Errorf("operator %s on constant inputs is not supported (constant folding)", op.typ)
 }

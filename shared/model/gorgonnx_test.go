@@ -32,9 +32,18 @@ func gorgonnxRun(tb testing.TB, onnxBytes []byte, inShape []int, in []float32) [
 	return append([]float32(nil), outs[0].Data().([]float32)...)
 }
 
-// shippedModel is the trained model once training has produced it; nil while it does not exist yet.
+// shippedModel is the trained model every shell ships; the tests fail without it.
 func shippedModel(tb testing.TB) []byte {
-	b, err := os.ReadFile("../../assets/model.onnx")
+	b := shippedFile(tb, "model.onnx")
+	if b == nil {
+		tb.Fatal("assets/model.onnx is missing: the shipped model must be tested")
+	}
+	return b
+}
+
+// shippedFile is a file of assets/, nil while it does not exist.
+func shippedFile(tb testing.TB, name string) []byte {
+	b, err := os.ReadFile("../../assets/" + name)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -30,6 +30,8 @@ type kernel struct {
 	maxPool2x2 func(dst, src []float32, c, ho, wo, plane, rowStride int)
 	// maxRows sets dst[i] to the maximum of src[r*rowStride+i] over r < nrows.
 	maxRows func(dst, src []float32, nrows, rowStride int)
+	// q runs the int8 steps of quantised models.
+	q *qkernel
 }
 
 // gemm checks every extent the kernel will touch, then runs it. The checks are O(1) per call and turn a planning
@@ -53,7 +55,7 @@ func (kr *kernel) gemm(rows int, a []float32, lda int, b []float32, off []int32,
 }
 
 // genericKernel is the portable kernel (wasm, -tags purego, CPUs without AVX2).
-var genericKernel = kernel{name: "go", mr: 4, nr: 8, fn: gemmGo, maxPool2x2: maxPool2x2Go, maxRows: maxRowsGo}
+var genericKernel = kernel{name: "go", mr: 4, nr: 8, fn: gemmGo, maxPool2x2: maxPool2x2Go, maxRows: maxRowsGo, q: &genericQKernel}
 
 func maxPool2x2Go(dst, src []float32, c, ho, wo, plane, rowStride int) {
 	for ch := 0; ch < c; ch++ {

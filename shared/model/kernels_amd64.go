@@ -76,14 +76,22 @@ func gemmAVX512(rows int, a *float32, lda uintptr, b *float32, off *int32, k int
 	}
 }
 
+// fastQKernel is the AVX-512 VNNI int8 kernel when the CPU has it.
+func fastQKernel() *qkernel {
+	if cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512BW {
+		return &vnniQKernel
+	}
+	return &genericQKernel
+}
+
 // availableKernels lists the kernels this CPU can run, fastest first.
 func availableKernels() []kernel {
 	var ks []kernel
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, kernel{name: "avx512", mr: 8, nr: 32, fn: gemmAVX512, maxPool2x2: maxPool2x2Fast, maxRows: maxRowsFast})
+		ks = append(ks, kernel{name: "avx512", mr: 8, nr: 32, fn: gemmAVX512, maxPool2x2: maxPool2x2Fast, maxRows: maxRowsFast, q: fastQKernel()})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, kernel{name: "avx2", mr: 4, nr: 24, fn: gemmAVX2, maxPool2x2: maxPool2x2Fast, maxRows: maxRowsFast})
+		ks = append(ks, kernel{name: "avx2", mr: 4, nr: 24, fn: gemmAVX2, maxPool2x2: maxPool2x2Fast, maxRows: maxRowsFast, q: &genericQKernel})
 	}
 	return append(ks, genericKernel)
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"digitpad/onnxpb"
 	"gorgonia.org/tensor"
 )
 
@@ -16,10 +17,46 @@ func (c *compiler) lower(op *irOp) error {
 	}
 	op.done = true
 	switch op.typ {
+	case "Conv", "MatMul", "Gemm", "Reshape", "Flatten", "Identity", "Dropout":
+		// These take lazily dequantised inputs (int8 kernels or views).
+	default:
+		for _, in := range op.in {
+			if in != nil && in.deq != nil {
+				c.materialize(in)
+			}
+		}
+	}
+	switch op.typ {
 	case "Conv":
+		if done, err := c.lowerQConv(op); done || err != nil {
+			return err
+		}
+		if op.in[0] != nil {
+			c.materialize(op.in[0])
+		}
 		return c.lowerConv(op)
 	case "MatMul", "Gemm":
+		if done, err := c.lowerQFC(op); done || err != nil {
+			return err
+		}
+		if op.in[0] != nil {
+			c.materialize(op.in[0])
+		}
 		return c.lowerFC(op)
+	case "QuantizeLinear":
+		return c.lowerQuantize(op)
+	case "DequantizeLinear":
+		return c.lowerDequantize(op)
+	case "Cast":
+		x, err := act(op, 0)
+		if err != nil {
+			return err
+		}
+		if to, _ := attrInt(op, "to", 0); onnxpb.TensorProto_DataType(to) != onnxpb.TensorProto_FLOAT || x.q != nil {
+			return fmt.Errorf("only casts of float activations to float are supported (to=%d)", to)
+		}
+		c.view(op.out, x, x.shape)
+		return nil
 	case "Relu":
 		x, err := act(op, 0)
 		if err != nil {
@@ -58,7 +95,7 @@ func (c *compiler) lower(op *irOp) error {
 		if len(full) == 0 || full[0] != 1 {
 			return fmt.Errorf("reshape to %v would change the batch dimension", full)
 		}
-		c.alias(op.out, x, full[1:])
+		c.view(op.out, x, full[1:])
 		return nil
 	case "Flatten":
 		x, err := act(op, 0)
@@ -72,14 +109,14 @@ func (c *compiler) lower(op *irOp) error {
 		if axis != 1 {
 			return fmt.Errorf("only axis 1 is supported (got %d): other axes fold samples together", axis)
 		}
-		c.alias(op.out, x, []int{prod(x.shape)})
+		c.view(op.out, x, []int{prod(x.shape)})
 		return nil
 	case "Identity", "Dropout":
 		x, err := act(op, 0)
 		if err != nil {
 			return err
 		}
-		c.alias(op.out, x, x.shape)
+		c.view(op.out, x, x.shape)
 		return nil
 	case "Add", "Sub", "Mul", "Div":
 		return c.lowerBinary(op)

@@ -86,11 +86,11 @@ func LoadWith(onnxBytes []byte, opts ...Option) (*Model, error) {
 	if len(onnxBytes) == 0 {
 		return nil, errors.New("model: empty ONNX file")
 	}
-	info, err := inspect(onnxBytes)
+	info, decodable, err := inspect(onnxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	b, om, err := decode(onnxBytes)
+	b, om, err := decode(decodable)
 	if err != nil {
 		return nil, fmt.Errorf("model: decoding ONNX: %w", err)
 	}

@@ -20,9 +20,15 @@ func testModels(t *testing.T) map[string][]byte {
 		"trainer symbolic N":   trainerShaped(t, 3, -1, 8, 16, 32),
 		"trainer conv16/32":    trainerShaped(t, 4, -1, 16, 32, 40), // 40 outputs: a partial column tile
 		"trainer fixed batch1": trainerShaped(t, 5, 1, 6, 12, 20),
+		"int8 trainer":         int8Shaped(t, 8, 8, 16, 40),
 	}
 	if b := shippedModel(t); b != nil {
 		ms["assets/model.onnx"] = b
+	}
+	for _, v := range []string{"model-int8.onnx", "model-fp16.onnx"} {
+		if b := shippedFile(t, v); b != nil {
+			ms["assets/"+v] = b
+		}
 	}
 	return ms
 }
@@ -156,7 +162,12 @@ func TestRun_KernelsAgree(t *testing.T) {
 }
 
 func TestRun_ConcurrentCallsGiveSameResults(t *testing.T) {
-	m := mustLoad(t, trainerShaped(t, 6, -1, 8, 16, 32))
+	t.Run("float", func(t *testing.T) { testConcurrentRuns(t, trainerShaped(t, 6, -1, 8, 16, 32)) })
+	t.Run("int8", func(t *testing.T) { testConcurrentRuns(t, int8Shaped(t, 6, 8, 16, 32)) })
+}
+
+func testConcurrentRuns(t *testing.T, b []byte) {
+	m := mustLoad(t, b)
 	const n = 5
 	in := digitLike(2, n, m.InputSize())
 	want := make([]float32, n*m.OutputSize())

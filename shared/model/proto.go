@@ -21,21 +21,45 @@ const (
 // drops symbolic dimensions (so [N,1,28,28] and [1,28,28] look alike) and trusts every declared size.
 type protoInfo struct {
 	initializers map[string]bool
+	// narrowed maps initializers and Constant outputs that the file stores as INT8, UINT8, INT16, UINT16 or
+	// FLOAT16 (and Load widened for onnx-go, see widen) to their original data type.
+	narrowed     map[string]onnxpb.TensorProto_DataType
 	inputShapes  map[string][]int // per-sample shapes (leading batch dimension removed) of the real inputs
 	opset        int64
 }
 
-// inspect validates the parts of the file onnx-go would trust and returns what compile needs.
-func inspect(data []byte) (*protoInfo, error) {
+// inspect validates the parts of the file onnx-go would trust and returns what compile needs, with the bytes
+// onnx-go should decode: data itself, or a re-marshalled copy with narrow tensors widened (see widen).
+func inspect(data []byte) (*protoInfo, []byte, error) {
 	var m onnxpb.ModelProto
 	if err := proto.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("not an ONNX protobuf: %w", err)
+		return nil, nil, fmt.Errorf("not an ONNX protobuf: %w", err)
 	}
+	info, err := inspectModel(&m)
+	if err != nil {
+		return nil, nil, err
+	}
+	widened, err := widen(&m, info)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !widened {
+		return info, data, nil
+	}
+	out, err := proto.Marshal(&m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("re-encoding widened model: %w", err)
+	}
+	return info, out, nil
+}
+
+func inspectModel(m *onnxpb.ModelProto) (*protoInfo, error) {
 	g := m.GetGraph()
 	if g == nil || len(g.GetNode()) == 0 {
 		return nil, errors.New("model has no graph")
 	}
-	info := &protoInfo{initializers: map[string]bool{}, inputShapes: map[string][]int{}, opset: 1}
+	info := &protoInfo{initializers: map[string]bool{}, inputShapes: map[string][]int{}, opset: 1,
+		narrowed: map[string]onnxpb.TensorProto_DataType{}}
 	for _, o := range m.GetOpsetImport() {
 		if o.GetDomain() == "" || o.GetDomain() == "ai.onnx" {
 			info.opset = o.GetVersion()
@@ -143,8 +167,12 @@ func checkTensor(t *onnxpb.TensorProto) (int, error) {
 		size, have = 8, len(t.GetInt64Data())
 	case onnxpb.TensorProto_INT32:
 		size, have = 4, len(t.GetInt32Data())
+	case onnxpb.TensorProto_INT8, onnxpb.TensorProto_UINT8:
+		size, have = 1, len(t.GetInt32Data())
+	case onnxpb.TensorProto_INT16, onnxpb.TensorProto_UINT16, onnxpb.TensorProto_FLOAT16:
+		size, have = 2, len(t.GetInt32Data())
 	default:
-		return 0, fmt.Errorf("data type %v is not supported (float, double, int32, int64 only)",
+		return 0, fmt.Errorf("data type %v is not supported (float, float16, double, int8, uint8, int16, uint16, int32, int64 only)",
 			onnxpb.TensorProto_DataType(t.GetDataType()))
 	}
 	if raw := t.GetRawData(); raw != nil {

@@ -380,7 +380,7 @@ func (j *Job) choose() []int {
 		fits := want > 0 && len(c) == want
 		switch {
 		case fits && !bestFits && geo >= bestGeo-0.15 && mn >= 0.5,
-			fits == bestFits && geo > bestGeo+0.1 && mn > bestMin:
+			fits == bestFits && (geo > bestGeo+0.1 || geo > bestGeo+0.04 && mn > bestMin+0.1):
 			best, bestGeo, bestMin, bestFits = i+1, geo, mn, fits
 		}
 	}

@@ -39,10 +39,10 @@ type Params struct {
 // Default is the augmentation the shipped model was trained with.
 func Default() Params {
 	return Params{
-		RotateDeg: 15, ScaleMin: 0.8, ScaleMax: 1.2, Aspect: 0.15, Shear: 0.3,
-		ElasticAlpha: 34, ElasticSigma: 4, ElasticProb: 0.5,
-		ThickProb: 0.5, Thicken: 0.8, Thin: 0.5,
-		BoxJitter: 2, ShiftPx: 2, ShiftProb: 0.3, RawProb: 0.1, Renormalise: true,
+		RotateDeg: 15, ScaleMin: 0.8, ScaleMax: 1.2, Aspect: 0.1, Shear: 0.2,
+		ElasticAlpha: 34, ElasticSigma: 4, ElasticProb: 0.3,
+		ThickProb: 0.3, Thicken: 0.8, Thin: 0.5,
+		BoxJitter: 1, ShiftPx: 2, ShiftProb: 0.2, RawProb: 0.2, Renormalise: true,
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
@@ -112,8 +111,7 @@ func saveTiles(path string, plots ...*plot.Plot) error {
 // ConfusionHeatMap writes a PNG heat map of c (log-scaled colours, counts written in each cell).
 func ConfusionHeatMap(path, title string, c *Confusion) error {
 	g := grid{c: c}
-	pal := palette.Heat(64, 1)
-	hm := plotter.NewHeatMap(g, pal)
+	hm := plotter.NewHeatMap(g, whiteToBlue(64))
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "predicted"
@@ -135,7 +133,16 @@ func ConfusionHeatMap(path, title string, c *Confusion) error {
 		if err != nil {
 			return fmt.Errorf("confusion labels: %w", err)
 		}
+		var most int
+		for t := range c {
+			for _, v := range c[t] {
+				most = max(most, v)
+			}
+		}
 		for i := range lb.TextStyle {
+			if math.Log1p(float64(c[int(xy[i].Y)][int(xy[i].X)])) > 0.6*math.Log1p(float64(most)) {
+				lb.TextStyle[i].Color = color.White // readable on the dark cells
+			}
 			lb.TextStyle[i].XAlign = -0.5
 			lb.TextStyle[i].YAlign = -0.5
 			lb.TextStyle[i].Font.Size = vg.Points(8)
@@ -155,6 +162,18 @@ func ConfusionHeatMap(path, title string, c *Confusion) error {
 		return fmt.Errorf("save %s: %w", path, err)
 	}
 	return nil
+}
+
+// whiteToBlue runs from white (no samples) to dark blue (the most), so empty cells stay blank.
+type whiteToBlue int
+
+func (n whiteToBlue) Colors() []color.Color {
+	cs := make([]color.Color, int(n))
+	for i := range cs {
+		t := float64(i) / float64(max(1, int(n)-1))
+		cs[i] = color.RGBA{R: uint8(255 - 225*t), G: uint8(255 - 175*t), B: uint8(255 - 90*t), A: 255}
+	}
+	return cs
 }
 
 // grid adapts a Confusion to plotter.GridXYZ; colours use log(1+count) so rare mistakes stay visible.
