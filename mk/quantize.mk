@@ -27,7 +27,7 @@ test-quantize: ort-check-deps
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	  $(GO) run ./$(ORT_CHECK)/golden -out "$$tmp" -zoo $(wildcard assets/model.onnx assets/model-int8.onnx assets/model-fp16.onnx); \
 	  node $(ORT_CHECK)/check.mjs "$$tmp"/case*.json
-	$(GO) test -count=1 -tags purego ./shared/model/... ./quantize/...
+	$(GO) test -count=1 -tags purego ./shared/model/...
 	ONNX_GO_DIR=$$($(GO) list -m -f '{{.Dir}}' github.com/owulveryck/onnx-go) GOOS=js GOARCH=wasm \
 	  $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run 'Int8|Quant|FP16|Widen' ./shared/model/
 

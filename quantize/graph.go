@@ -2,8 +2,8 @@ package quantize
 
 import (
 	"errors"
-	"math"
 	"fmt"
+	"math"
 	"slices"
 
 	"digitpad/onnxpb"

@@ -20,9 +20,10 @@ type Int8Report struct {
 
 // Activation is the calibrated quantisation of one activation tensor.
 type Activation struct {
-	Min, Max  float32
-	Scale     float32
-	ZeroPoint uint8
+	Min       float32 `json:"min"`
+	Max       float32 `json:"max"`
+	Scale     float32 `json:"scale"`
+	ZeroPoint uint8   `json:"zero_point"`
 }
 
 // viewOps pass their input through unchanged (values, not layout), so quantising before them is equivalent.
@@ -56,7 +57,7 @@ func Int8(src []byte, calib []float32, n int) ([]byte, *Int8Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := &Int8Report{Activations: map[string]Activation{}}
+	rep := &Int8Report{Activations: map[string]Activation{}, Float: []string{}}
 	type target struct {
 		nd   *onnxpb.NodeProto
 		axis int64

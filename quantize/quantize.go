@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -231,7 +232,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger) (*VariantCard, error) 
 	card.Metrics = Metrics{TestAccuracy: row.TestAccuracy, TestErrors: scores.test.Errors, PadLikeAccuracy: row.PadLike,
 		PadLike:   fmt.Sprintf("last %d samples of the MNIST training set, each augmented once with train/augment defaults (seed %d)", c.Val, PadLikeSeed),
 		Agreement: Agreement(scores.test.Preds, srcScores.test.Preds), TestConfusion: scores.test.Confusion}
-	card.Latency = Latency{Batch1: row.Batch1, Batch64: row.Batch64, Kernel: m.Kernel(), Machine: machine()}
+	card.Latency = Latency{Batch1: row.Batch1, Batch64: row.Batch64, Kernel: kernels(m), Machine: machine()}
 	name, _ := base["name"].(string)
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(c.In), ".onnx")
@@ -338,6 +339,26 @@ func opTypes(b []byte) []string {
 		}
 	}
 	return ops
+}
+
+// kernels names the kernels a model's plan runs on, e.g. "avx512-vnni (int8), avx512".
+func kernels(m *model.Model) string {
+	var names []string
+	for _, op := range m.Ops() {
+		if i := strings.LastIndex(op, "["); i >= 0 && strings.HasSuffix(op, "]") {
+			k := op[i+1 : len(op)-1]
+			if strings.Contains(op, "(int8)") {
+				k += " (int8)"
+			}
+			if !slices.Contains(names, k) {
+				names = append(names, k)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return m.Kernel()
+	}
+	return strings.Join(names, ", ")
 }
 
 func machine() string {

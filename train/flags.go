@@ -6,7 +6,7 @@ import "flag"
 // the flag defaults.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Out, "out", c.Out, "output directory for model.onnx, model.json and report/ (default assets)")
-	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs (0 = 8)")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs (0 = 12)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (0 = 1)")
 	fs.IntVar(&c.Limit, "limit", c.Limit, "use only the first N training samples (0 = all)")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "stop after N optimiser steps (0 = all epochs; for CI)")

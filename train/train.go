@@ -31,7 +31,7 @@ import (
 type Config struct {
 	// Out is the output directory for model.onnx, model.json and report/*.png [--out, default "assets"].
 	Out string
-	// Epochs is the number of passes over the training split [--epochs, default 8].
+	// Epochs is the number of passes over the training split [--epochs, default 12].
 	Epochs int
 	// Seed makes the run reproducible: initial weights, shuffling, augmentation and dropout [--seed, default 1].
 	Seed uint64
@@ -79,7 +79,7 @@ func (c *Config) withDefaults() (Config, error) {
 		d.Out = "assets"
 	}
 	if d.Epochs == 0 {
-		d.Epochs = 8
+		d.Epochs = 12
 	}
 	if d.Seed == 0 {
 		d.Seed = 1

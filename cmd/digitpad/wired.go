@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 
+	"digitpad/quantize"
 	"digitpad/server"
 	"digitpad/server/export"
 	"digitpad/train"
@@ -53,5 +54,5 @@ func runFeedback(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func runQuantize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("quantize: not built yet (issue 3)")
+	return quantize.Main(ctx, args, stdout, stderr)
 }

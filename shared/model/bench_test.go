@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"fmt"
 	"testing"
 
 	"digitpad/shared/model"
@@ -46,3 +47,36 @@ func BenchmarkConv32Batch64(b *testing.B) { benchRun(b, trainerShaped(b, 1, -1, 
 // A smaller alternative: conv 1->16, conv 16->32, fc 1568->64->10.
 func BenchmarkConv16Batch1(b *testing.B)  { benchRun(b, trainerShaped(b, 1, -1, 16, 32, 64), 1) }
 func BenchmarkConv16Batch64(b *testing.B) { benchRun(b, trainerShaped(b, 1, -1, 16, 32, 64), 64) }
+
+// BenchmarkAssets compares the shipped variants (assets/model.onnx, model-fp16.onnx, model-int8.onnx) on the
+// fastest kernel at batch 1 and 64 (`make bench-quantize`, which also runs it under WebAssembly).
+func BenchmarkAssets(b *testing.B) {
+	for _, name := range []string{"model.onnx", "model-fp16.onnx", "model-int8.onnx"} {
+		data := shippedFile(b, name)
+		if data == nil {
+			continue
+		}
+		for _, n := range []int{1, 64} {
+			b.Run(fmt.Sprintf("%s/batch%d", name, n), func(b *testing.B) {
+				m := mustLoad(b, data)
+				in := make([]float32, n*m.InputSize())
+				for i := range in {
+					in[i] = float32(i%255) / 255
+				}
+				out := make([]float32, n*m.OutputSize())
+				for range 2 + 1000/n {
+					if err := m.Run(in, n, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := m.Run(in, n, out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*n), "µs/digit")
+			})
+		}
+	}
+}

@@ -3,21 +3,32 @@
 // for concurrent use by many goroutines.
 //
 // How a model gets run:
+//
 //   - Load checks the protobuf with digitpad/onnxpb first (sizes, data types, symbolic batch dimension: onnx-go
 //     drops symbolic dimensions and would allocate whatever a file declares), then lets onnx-go decode the graph
 //     into backend, which only records values and operations.
+//
 //   - compile folds constant subgraphs (Reshape of weights, Constant, Transpose), infers per-sample shapes (the
 //     batch dimension is implicit and leading), and fuses: Conv absorbs a per-channel Add/Sub, BatchNormalization,
 //     Relu and one MaxPool/AveragePool; MatMul/Gemm absorb a bias Add and Relu. Weights are packed once.
+//
 //   - Convolutions run as implicit GEMM (no im2col for stride 1) through one tile kernel: AVX-512 (8x32) or
 //     AVX2+FMA (4x24) assembly when the CPU has it, portable Go (2x4 register blocks) on wasm, with -tags purego
 //     or elsewhere. Bias and ReLU are applied in the kernel's epilogue.
+//
 //   - Activations live in one arena per goroutine whose layout is computed once in per-sample units, so any
 //     batch size reuses it; arenas come from a sync.Pool.
 //
+//   - Quantised models (QDQ: QuantizeLinear/DequantizeLinear around Conv/MatMul with int8 weights, see quant.go)
+//     run on int8 kernels: uint8 activations x int8 weights -> int32 (AVX-512 VNNI VPDPBUSD, portable Go with two
+//     MACs per 64-bit multiply elsewhere), requantised per output channel in the epilogue. int8, uint8 and
+//     float16 initializers are widened before onnx-go decodes the file (it cannot read them, see widen.go).
+//
 // Supported operators: Conv (group 1), Relu, MaxPool, AveragePool, Reshape, Flatten, MatMul, Gemm, Add, Sub, Mul,
 // Div (with broadcast constants; Add/Sub/Mul also between equal-shaped tensors), Softmax, BatchNormalization
-// (inference), Dropout, Identity, Constant, Transpose of constants. Anything else is a Load error naming it.
+// (inference), Dropout, Identity, Constant, Transpose of constants, QuantizeLinear and DequantizeLinear
+// (per-tensor for activations, per-axis for constants), Cast of constants (and float-to-float). Anything else is
+// a Load error naming it.
 package model
 
 import (
@@ -59,6 +70,11 @@ func Kernels() []string {
 	}
 	return names
 }
+
+// Int8Kernel names the int8 kernel quantised models run on with the default (fastest) kernel: "avx512-vnni" when
+// the CPU has AVX-512 VNNI, else the portable "go-int8" (faster than portable float32, but slower than the AVX2
+// and AVX-512 float32 kernels), so a server should prefer an int8 model only when this is not "go-int8".
+func Int8Kernel() string { return availableKernels()[0].q.name }
 
 // Load decodes ONNX bytes (via github.com/owulveryck/onnx-go) and compiles an execution plan.
 // Errors name the unsupported op or the problem in the file; Load never panics on bad bytes.

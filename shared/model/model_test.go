@@ -290,6 +290,7 @@ func FuzzLoad(f *testing.F) {
 		f.Add(zoo[:n])
 	}
 	f.Add(trainerShaped(f, 1, -1, 2, 2, 4))
+	f.Add(int8Shaped(f, 1, 2, 4, 4))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := model.Load(data)
 		if err != nil {

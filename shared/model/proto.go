@@ -23,9 +23,9 @@ type protoInfo struct {
 	initializers map[string]bool
 	// narrowed maps initializers and Constant outputs that the file stores as INT8, UINT8, INT16, UINT16 or
 	// FLOAT16 (and Load widened for onnx-go, see widen) to their original data type.
-	narrowed     map[string]onnxpb.TensorProto_DataType
-	inputShapes  map[string][]int // per-sample shapes (leading batch dimension removed) of the real inputs
-	opset        int64
+	narrowed    map[string]onnxpb.TensorProto_DataType
+	inputShapes map[string][]int // per-sample shapes (leading batch dimension removed) of the real inputs
+	opset       int64
 }
 
 // inspect validates the parts of the file onnx-go would trust and returns what compile needs, with the bytes

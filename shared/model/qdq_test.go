@@ -158,15 +158,14 @@ func TestFP16_LoadsHalfWeightsAsFloat(t *testing.T) {
 // qdqGraph is a minimal quantised model: x -> QuantizeLinear -> DequantizeLinear -> MatMul(DequantizeLinear(W))
 // with the pieces a test wants to corrupt given as initializers.
 type qdqGraph struct {
-	wData                   []int32 // int8 values (as int32_data)
-	wType                   onnxpb.TensorProto_DataType
-	wScale                  []float32
-	wScaleDims              []int64
-	wZP                     *onnxpb.TensorProto // nil: absent
-	xScale                  []float32
-	xZPType, xDQZPType      onnxpb.TensorProto_DataType
-	wRaw                    []byte
-	omitXZP, omitWScaleInit bool
+	wData              []int32 // int8 values (as int32_data)
+	wType              onnxpb.TensorProto_DataType
+	wScale             []float32
+	wScaleDims         []int64
+	wZP                *onnxpb.TensorProto // nil: absent
+	xScale             []float32
+	xZPType, xDQZPType onnxpb.TensorProto_DataType
+	wRaw               []byte
 }
 
 func validQDQ() qdqGraph {
@@ -273,5 +272,15 @@ func TestLoad_RejectsBadQuantisationParameters(t *testing.T) {
 				t.Errorf("Load error = %v (model %v), want it to contain %q", err, m != nil, tc.want)
 			}
 		})
+	}
+}
+
+func TestInt8Kernel_NamesTheDefaultPlansKernel(t *testing.T) {
+	m := mustLoad(t, int8Shaped(t, 1, 4, 8, 16))
+	want := "[" + model.Int8Kernel() + "]"
+	for _, op := range m.Ops() {
+		if strings.Contains(op, "(int8)") && !strings.HasSuffix(op, want) {
+			t.Errorf("op %q does not run on %s", op, want)
+		}
 	}
 }

@@ -2,6 +2,8 @@
 
 package model
 
+import "unsafe"
+
 //go:generate go run qkernels_gen.go
 
 //go:noescape
@@ -35,14 +37,15 @@ func qgemmVNNIP4(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, 
 func qgemmVNNIP8(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
 
 // vnniQKernel runs the int8 GEMM with AVX-512 VNNI (VPDPBUSD).
-var vnniQKernel = qkernel{name: "avx512-vnni", mr: 8, fn: qgemmVNNI}
+var vnniQKernel = qkernel{name: "avx512-vnni", mr: 8, fn: qgemmVNNI, wbytes: 1}
 
-func qgemmVNNI(rows int, a *uint8, rowOff, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt, ncol int,
+func qgemmVNNI(rows int, a *uint8, rowOff, off *int32, kq int, bp unsafe.Pointer, c *byte, ldc uintptr, nt, ncol int,
 	scale, bias *float32, clamp *[2]float32, flags uintptr) {
 	// Store masks of the last tile's two vectors (16 columns each).
 	rem := ncol - (nt-1)*qnr
 	mask := uintptr(1)<<min(rem, 16) - 1 | (uintptr(1)<<max(rem-16, 0)-1)<<16
 	f := flags & qflagU8
+	b := (*int8)(bp)
 	if flags&qflagPool != 0 {
 		if rows == 8 {
 			qgemmVNNIP8(a, rowOff, off, kq, b, c, ldc, nt, mask, scale, bias, clamp, f)

@@ -107,7 +107,7 @@ func TestQKernels_MatchNaiveGEMM(t *testing.T) {
 						for i := range got {
 							got[i], want[i] = 0xa5, 0xa5
 						}
-						qk.gemm(rows, a, rowOff, off, b, nt, ncol, got, ldc, scale, bias, &clamp, flags)
+						qk.gemm(rows, a, rowOff, off, qk.packB(b, kq, nt), nt, ncol, got, ldc, scale, bias, &clamp, flags)
 						naiveQTiles(rows, a, rowOff, off, b, nt, ncol, want, ldc, scale, bias, clamp, flags)
 						for i := range got {
 							if got[i] == want[i] {
@@ -136,7 +136,9 @@ func TestQKernels_MatchNaiveGEMM(t *testing.T) {
 	}
 }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 
 // BenchmarkQKernel runs a conv2-shaped int8 GEMM (216 taps x channels, 32 output channels, 8 rows).
 func BenchmarkQKernel(b *testing.B) {
@@ -159,8 +161,9 @@ func BenchmarkQKernel(b *testing.B) {
 			scale, bias := make([]float32, qnr), make([]float32, qnr)
 			c := make([]byte, qk.mr*32)
 			clamp := [2]float32{0, 255}
+			packed := qk.packB(bb, kq, 1)
 			for b.Loop() {
-				qk.gemm(qk.mr, a, rowOff, off, bb, 1, 32, c, 32, scale, bias, &clamp, qflagU8)
+				qk.gemm(qk.mr, a, rowOff, off, packed, 1, 32, c, 32, scale, bias, &clamp, qflagU8)
 			}
 			b.ReportMetric(float64(qk.mr*kq*4*32)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 		})

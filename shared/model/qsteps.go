@@ -91,7 +91,7 @@ type qconvStep struct {
 	zx                   uint8
 	off, rowOff          []int32
 	kq, nt               int
-	b                    []int8
+	b                    []byte // weights packed for qk
 	scale, bias          []float32
 	clamp                [2]float32
 	ldc                  int // output bytes between rows (pixels)
@@ -161,7 +161,7 @@ type qfcStep struct {
 	u8          bool
 	off, rowOff []int32
 	kq, nt      int
-	b           []int8
+	b           []byte // weights packed for qk
 	scale, bias []float32
 	clamp       [2]float32
 	ldc         int

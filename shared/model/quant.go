@@ -326,13 +326,12 @@ func (c *compiler) view(out, x *value, shape []int) {
 // qchain absorbs what follows an int8 Conv/MatMul: per-channel bias Add/Sub, Relu, (conv only) a 2x2 stride-2
 // MaxPool that feeds a QuantizeLinear, and the QuantizeLinear itself.
 type qchain struct {
-	bias       []float32
-	relu       bool
-	pool       bool
-	q          *qparams
-	out        *value
-	desc       []string
-	rowsPerCol int // conv: output pixels (bias must be constant over them)
+	bias []float32
+	relu bool
+	pool bool
+	q    *qparams
+	out  *value
+	desc []string
 }
 
 func (c *compiler) absorbChain(start *value, ch *qchain, shape []int, convSpatial [2]int) error {
@@ -560,7 +559,7 @@ func (c *compiler) planQConv(s *qconvStep, g geometry, w *constant, xp qparams, 
 	wat := func(m int, t tap) int64 {
 		return w.q.vals[((m*l.c+t.ch)*kh+t.i)*kw+t.j]
 	}
-	s.b = make([]int8, s.nt*s.kq*nr*4)
+	wb := make([]int8, s.nt*s.kq*nr*4)
 	wsum := make([]int64, s.m)
 	for m := 0; m < s.m; m++ {
 		for _, v := range w.q.vals[m*l.c*kh*kw : (m+1)*l.c*kh*kw] {
@@ -570,11 +569,12 @@ func (c *compiler) planQConv(s *qconvStep, g geometry, w *constant, xp qparams, 
 		for q, qd := range quads {
 			for e, tp := range qd {
 				if tp.i >= 0 {
-					s.b[((t*s.kq+q)*nr+jj)*4+e] = int8(wat(m, tp))
+					wb[((t*s.kq+q)*nr+jj)*4+e] = int8(wat(m, tp))
 				}
 			}
 		}
 	}
+	s.b = s.qk.packB(wb, s.kq, s.nt)
 	s.scale, s.bias, s.clamp = ch.epilogue(xp, w.q.scaleAt, wsum, s.nt*nr)
 	// Row offsets: output pixel (oh, ow) reads the padded source from (oh*sh*rowStride + ow*sw)*cp; with a fused
 	// 2x2 pool the four pixels of each window are consecutive rows.
@@ -599,7 +599,7 @@ func (c *compiler) planQConv(s *qconvStep, g geometry, w *constant, xp qparams, 
 		s.wideShared = len(s.rowOff) * s.m
 		c.tmpWide = max(c.tmpWide, s.wideShared)
 	}
-	if int64(srcBytes)+int64(len(s.b)) > maxElements*4 {
+	if int64(srcBytes)+int64(len(wb)) > maxElements*4 {
 		return errors.New("convolution too large")
 	}
 	return nil
@@ -679,7 +679,7 @@ func (c *compiler) lowerQFC(op *irOp) (done bool, err error) {
 	for q := range s.off {
 		s.off[q] = int32(4 * q)
 	}
-	s.b = make([]int8, s.nt*s.kq*nr*4)
+	wb := make([]int8, s.nt*s.kq*nr*4)
 	wsum := make([]int64, n)
 	hw := l.h * l.w
 	for p := 0; p < kp; p++ {
@@ -692,9 +692,10 @@ func (c *compiler) lowerQFC(op *irOp) (done bool, err error) {
 			v := wat(kk, j)
 			wsum[j] += v
 			t, jj := j/nr, j%nr
-			s.b[((t*s.kq+p/4)*nr+jj)*4+p%4] = int8(v)
+			wb[((t*s.kq+p/4)*nr+jj)*4+p%4] = int8(v)
 		}
 	}
+	s.b = s.qk.packB(wb, s.kq, s.nt)
 	ws := func(j int) float32 { return alpha * w.q.scaleAt(j) }
 	s.scale, s.bias, s.clamp = ch.epilogue(x.dq, ws, wsum, s.nt*nr)
 	inStride := x.deq.b.size * 4
