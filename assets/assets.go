@@ -3,23 +3,41 @@ package assets
 
 import (
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
+
+	"digitpad/shared/model"
 )
 
-//go:embed model.onnx
-var model []byte
+//go:embed model.onnx model.json model-int8.onnx model-int8.json model-fp16.onnx model-fp16.json
+var files embed.FS
 
-//go:embed model.json
-var card []byte
+// Variants of the shipped model: fp32 (the trained weights), int8 (post-training quantised, QDQ) and fp16
+// (weights stored as float16, computed in float32). README's table compares them.
+var Variants = []string{"fp32", "int8", "fp16"}
 
-// Model returns the shipped ONNX model bytes. Callers must not modify them.
-func Model() []byte { return model }
+// Model returns the shipped fp32 ONNX model bytes. Callers must not modify them.
+func Model() []byte { b, _ := Variant("fp32"); return b }
 
-// ModelCard returns the shipped model card (JSON).
-func ModelCard() []byte { return card }
+// ModelCard returns the shipped fp32 model card (JSON).
+func ModelCard() []byte { _, c := Variant("fp32"); return c }
+
+// Variant returns a shipped variant's ONNX bytes and card, or nil for an unknown name.
+func Variant(name string) (onnx, card []byte) {
+	base := "model"
+	if name != "fp32" {
+		base += "-" + name
+	}
+	onnx, err := files.ReadFile(base + ".onnx")
+	if err != nil {
+		return nil, nil
+	}
+	card, _ = files.ReadFile(base + ".json")
+	return onnx, card
+}
 
 // Card is the part of a model card the shells need; the full card has training details and metrics.
 type Card struct {
@@ -47,4 +65,13 @@ func ParseCard(cardJSON, modelBytes []byte) (Card, error) {
 		c.Name = "digitpad-" + c.SHA256[:12]
 	}
 	return c, nil
+}
+
+// FastestVariant is the variant that runs fastest on this CPU: int8 where the runtime has an int8 dot-product
+// (VNNI) kernel; elsewhere the portable int8 kernel is slower than the float SIMD kernels, so fp32.
+func FastestVariant() string {
+	if strings.Contains(model.Int8Kernel(), "vnni") {
+		return "int8"
+	}
+	return "fp32"
 }

@@ -45,6 +45,8 @@ type Program struct {
 	TokenFile string
 	// ModelFile is an ONNX file (card: the .json beside it); empty means the embedded shipped model.
 	ModelFile string
+	// Variant picks the embedded model variant (fp32, int8, fp16 or auto) when ModelFile is empty.
+	Variant string
 	// LogJSON and LogLevel configure logging.
 	LogJSON  bool
 	LogLevel slog.Level
@@ -75,6 +77,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.StringVar(&p.DataDir, "data", "data", "data folder for the default SQLite store and generated token")
 	fs.StringVar(&p.TokenFile, "token-file", "", "file with the bearer token for feedback/admin (default DATA/token, created if missing)")
 	fs.StringVar(&p.ModelFile, "model", "", "ONNX model file (card: same name .json); default: the embedded model")
+	fs.StringVar(&p.Variant, "variant", "auto", "embedded model variant when --model is not given: fp32, int8, fp16, or auto (the fastest here: int8 where the CPU has an int8 dot-product kernel, else fp32)")
 	fs.BoolVar(&c.OpenPredict, "open-predict", true, "allow prediction without the token")
 	fs.BoolVar(&c.OpenFeedback, "open-feedback", false, "allow feedback without the token (trusted kiosk networks)")
 	fs.IntVar(&c.BatchMax, "batch-max", 64, "most canvases per batched model call")
@@ -158,7 +161,14 @@ func (p *Program) Run(ctx context.Context) error {
 	}
 	p.Config.Store = p.store
 
-	onnx, card := assets.Model(), assets.ModelCard()
+	variant := p.Variant
+	if variant == "" || variant == "auto" {
+		variant = assets.FastestVariant()
+	}
+	onnx, card := assets.Variant(variant)
+	if onnx == nil {
+		return fmt.Errorf("model variant %q: want one of %v or auto", p.Variant, assets.Variants)
+	}
 	if p.ModelFile != "" {
 		if onnx, err = os.ReadFile(p.ModelFile); err != nil {
 			return fmt.Errorf("read model: %w", err)

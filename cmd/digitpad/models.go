@@ -17,9 +17,12 @@ type loadedModel struct {
 }
 
 // loadModel reads an ONNX file (and the model card beside it, FILE with .json instead of .onnx, if present), or
-// the embedded shipped model when path is empty.
-func loadModel(path string) (*loadedModel, error) {
-	data, cardJSON := assets.Model(), assets.ModelCard()
+// the embedded shipped model's variant (fp32, int8, fp16) when path is empty.
+func loadModel(path, variant string) (*loadedModel, error) {
+	data, cardJSON := assets.Variant(variant)
+	if data == nil {
+		return nil, fmt.Errorf("model variant %q: want one of %v", variant, assets.Variants)
+	}
 	if path != "" {
 		var err error
 		data, err = os.ReadFile(path)

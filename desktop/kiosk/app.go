@@ -168,7 +168,7 @@ func (a *App) loadStartModel() error {
 			a.log.Warn("stored model does not load; using the embedded one", "sha256", m.SHA256, "err", err)
 		}
 	}
-	if err := a.useModel(assets.Model(), assets.ModelCard()); err != nil {
+	if err := a.useModel(assets.Variant(assets.FastestVariant())); err != nil {
 		return fmt.Errorf("kiosk: embedded model: %w", err)
 	}
 	return nil
