@@ -335,7 +335,7 @@ func TestApp_ModelAnnouncedOverTheWebsocketIsSwappedIn(t *testing.T) {
 }
 
 func TestApp_AnnouncingTheActiveModelChangesNothing(t *testing.T) {
-	card, _ := assets.ParseCard(assets.ModelCard(), assets.Model())
+	card := embeddedCard(t)
 	fs := newFakeServer(t)
 	fs.announce = &protocol.ModelAnnouncement{Name: "same", SHA256: card.SHA256, URL: "/v1/model.onnx"}
 	srv := httptest.NewServer(fs)
@@ -384,7 +384,7 @@ func TestApp_StartIgnoresATamperedModelFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := startApp(t, kiosk.Config{DataDir: dir})
-	card, _ := assets.ParseCard(assets.ModelCard(), assets.Model())
+	card := embeddedCard(t)
 	if got := r.app.ModelInfo(); got.SHA256 != card.SHA256 {
 		t.Errorf("model = %+v, want the embedded %s", got, card.SHA256)
 	}
@@ -408,4 +408,15 @@ func TestOpen_RejectsBadConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// embeddedCard is the card of the embedded model the kiosk starts with (the fastest variant on this CPU).
+func embeddedCard(t *testing.T) assets.Card {
+	t.Helper()
+	onnx, cardJSON := assets.Variant(assets.FastestVariant())
+	c, err := assets.ParseCard(cardJSON, onnx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
