@@ -245,9 +245,9 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 		return nil, err
 	}
 	cands := free
-	if f != nil && f.digits > 0 && len(free[0]) != f.digits && abs(len(free[0])-f.digits) <= 1 {
-		// One digit off the format: a touching pair or a split digit. Let the model judge the segmentation
-		// with the expected count. Further off, the clerk has not written a whole code: report, don't invent.
+	if f != nil && f.digits > 0 && len(free[0]) != f.digits && plausibleCount(free[0], f.digits) {
+		// The format fixes the count and the ink could hold that many digits (touching or split ones): let
+		// the model judge segmentations with the expected count too.
 		io := r.inkOpt
 		io.ExpectDigits = f.digits
 		if exp, err := ink.SegmentCandidates(m, io, maxCandidates); err == nil {
@@ -272,11 +272,23 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	return j, nil
 }
 
-func abs(x int) int {
-	if x < 0 {
-		return -x
+// plausibleCount reports whether the digits found could be re-cut into want digits. Joining is always
+// plausible; so is one more cut. More cuts need ink as wide as want digits would be (a digit is about half as
+// wide as tall): a clerk who has written 3 clean digits of a 5-digit code gets a format error, not 2 invented
+// digits.
+func plausibleCount(ds []ink.Digit, want int) bool {
+	if len(ds) >= want-1 {
+		return true
 	}
-	return x
+	hs := make([]int, len(ds))
+	width := 0
+	for i, d := range ds {
+		hs[i] = d.Box.Dy()
+		width += d.Box.Dx()
+	}
+	slices.Sort(hs)
+	h := hs[len(hs)/2]
+	return float64(width)/float64(want) >= 0.45*float64(h)
 }
 
 // Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this).
@@ -352,39 +364,55 @@ func softmax(v []float32) {
 	}
 }
 
-// choose picks the candidate segmentation to report. The geometric guess (first) stands unless another reads
-// clearly more confidently, or matches the format's digit count while reading about as confidently.
+// choose picks the candidate segmentation to report. The geometric guess (first) stands unless another with the
+// same fit to the format reads clearly more confidently; a candidate with the format's digit count then wins over
+// one without if it reads about as confidently.
 func (j *Job) choose() []int {
-	best := 0
 	if len(j.cands) == 1 {
 		return j.cands[0]
-	}
-	score := func(c []int) (geo, minConf float64) {
-		minConf = 1
-		for _, k := range c {
-			p := j.probs[k*10 : (k+1)*10]
-			conf := float64(slices.Max(p))
-			geo += math.Log(max(conf, 1e-12))
-			minConf = min(minConf, conf)
-		}
-		return math.Exp(geo / float64(len(c))), minConf
 	}
 	want := 0
 	if j.format != nil {
 		want = j.format.digits
 	}
-	bestGeo, bestMin := score(j.cands[0])
-	bestFits := want > 0 && len(j.cands[0]) == want
-	for i, c := range j.cands[1:] {
-		geo, mn := score(c)
-		fits := want > 0 && len(c) == want
-		switch {
-		case fits && !bestFits && geo >= bestGeo-0.15 && mn >= 0.5,
-			fits == bestFits && (geo > bestGeo+0.1 || geo > bestGeo+0.04 && mn > bestMin+0.1):
-			best, bestGeo, bestMin, bestFits = i+1, geo, mn, fits
+	type scored struct {
+		i         int
+		geo, minC float64
+		fits      bool
+	}
+	score := func(i int) scored {
+		sc := scored{i: i, minC: 1, fits: want > 0 && len(j.cands[i]) == want}
+		for _, k := range j.cands[i] {
+			conf := float64(slices.Max(j.probs[k*10 : (k+1)*10]))
+			sc.geo += math.Log(max(conf, 1e-12))
+			sc.minC = min(sc.minC, conf)
+		}
+		sc.geo = math.Exp(sc.geo / float64(len(j.cands[i])))
+		return sc
+	}
+	clearlyBetter := func(a, b scored) bool {
+		return a.geo > b.geo+0.1 || a.geo > b.geo+0.04 && a.minC > b.minC+0.1
+	}
+	first := score(0)
+	best := first
+	var bestFit *scored
+	if first.fits {
+		bestFit = &first
+	}
+	for i := 1; i < len(j.cands); i++ {
+		sc := score(i)
+		if sc.fits {
+			if bestFit == nil || clearlyBetter(sc, *bestFit) {
+				bestFit = &sc
+			}
+		} else if !first.fits && clearlyBetter(sc, best) {
+			best = sc
 		}
 	}
-	return j.cands[best]
+	if bestFit != nil && (best.fits || bestFit.geo >= best.geo-0.2 && bestFit.minC >= 0.3) {
+		best = *bestFit
+	}
+	return j.cands[best.i]
 }
 
 // Result assembles the Result of a classified job. It must be called after Classify.
