@@ -206,9 +206,23 @@ func contrastLUT(src []uint8, w, h int) (lut [256]uint8, ok bool) {
 	borderVisit(w, h, func(i int) { bh[src[i]]++; nb++ })
 	bg := quantile(&bh, nb, 0.5)
 
+	// Four interleaved histograms: consecutive equal pixels (most of a canvas) would otherwise wait on the
+	// previous increment of the same counter.
+	var h4 [4][256]int32
+	n4 := len(src) &^ 3
+	for i := 0; i < n4; i += 4 {
+		q := src[i : i+4 : i+4]
+		h4[0][q[0]]++
+		h4[1][q[1]]++
+		h4[2][q[2]]++
+		h4[3][q[3]]++
+	}
+	for _, v := range src[n4:] {
+		h4[0][v]++
+	}
 	var hist [256]int
-	for _, v := range src {
-		hist[v]++
+	for v := range hist {
+		hist[v] = int(h4[0][v]) + int(h4[1][v]) + int(h4[2][v]) + int(h4[3][v])
 	}
 	// Ink is darker than a light background, lighter than a dark one. A mid-grey background decides by
 	// which side has the stronger tail.
