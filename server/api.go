@@ -275,7 +275,8 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 		if aerr != nil {
 			return nil, aerr
 		}
-		return s.recognize(ctx, Input{Image: img}, opt, clientID, raw)
+		p, rerr := s.recognize(ctx, Input{Image: img}, opt, clientID, raw)
+		return withInputs(p, rerr, req.Inputs)
 	}
 	strokes := make([]ink.Stroke, len(req.Strokes))
 	for i, st := range req.Strokes {
@@ -284,7 +285,16 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 			strokes[i][j] = ink.Point{X: pt[0], Y: pt[1]}
 		}
 	}
-	return s.recognize(ctx, Input{Strokes: strokes, Width: req.Width, Height: req.Height}, opt, clientID, nil)
+	p, err := s.recognize(ctx, Input{Strokes: strokes, Width: req.Width, Height: req.Height}, opt, clientID, nil)
+	return withInputs(p, err, req.Inputs)
+}
+
+// withInputs adds the 28×28 inputs to a prediction when the client asked for them.
+func withInputs(p *protocol.Prediction, err error, want bool) (*protocol.Prediction, error) {
+	if err == nil && want {
+		p.Inputs = protocol.InputBytes(p.Result.Inputs)
+	}
+	return p, err
 }
 
 // decodeBase64 accepts standard base64 with or without padding and an optional data: URL prefix.

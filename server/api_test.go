@@ -41,6 +41,37 @@ func TestPredict_StrokesGiveOneDigitPerWrittenDigit(t *testing.T) {
 	}
 }
 
+func TestPredict_InputsOnlyWhenAskedFor(t *testing.T) {
+	ts := mustOpen(t)
+	for _, want := range []bool{false, true} {
+		res := postJSON(t, ts.URL+"/v1/predict", protocol.Predict{
+			Strokes: strokesJSON(writeCode(t, "472", 400, 160)), Width: 400, Height: 160, Inputs: want,
+		})
+		var p protocol.Prediction
+		res.decode(t, &p)
+		if !want {
+			if p.Inputs != nil {
+				t.Errorf("inputs sent without being asked for")
+			}
+			continue
+		}
+		if len(p.Inputs) != len(p.Digits) || len(p.Digits) == 0 {
+			t.Fatalf("%d inputs for %d digits", len(p.Inputs), len(p.Digits))
+		}
+		for i, in := range p.Inputs {
+			ink := 0
+			for _, b := range in {
+				if b > 128 {
+					ink++
+				}
+			}
+			if len(in) != 784 || ink < 20 || ink > 400 {
+				t.Errorf("input %d: %d bytes with %d inked pixels, want 784 bytes of a digit", i, len(in), ink)
+			}
+		}
+	}
+}
+
 func TestPredict_ImageFormsAgree(t *testing.T) {
 	ts := mustOpen(t)
 	img := codePNG(t, "52")

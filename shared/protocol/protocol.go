@@ -37,12 +37,29 @@ type Predict struct {
 	Width   int            `json:"width,omitempty"`
 	Height  int            `json:"height,omitempty"`
 	Format  string         `json:"format,omitempty"`
+	// Inputs asks for the 28×28 model inputs in the reply, for a feedback record built from a server prediction.
+	Inputs bool `json:"inputs,omitempty"`
 }
 
 // Prediction is a recognition result with the server's prediction id.
 type Prediction struct {
 	ID string `json:"id"`
 	recognize.Result
+	// Inputs are the 28×28 model inputs, one per digit, 0..255 (only when Predict.Inputs asked for them).
+	Inputs [][]byte `json:"inputs,omitempty"`
+}
+
+// InputBytes converts 0..1 model inputs to the 0..255 bytes that feedback records carry.
+func InputBytes(in [][784]float32) [][]byte {
+	out := make([][]byte, len(in))
+	for i := range in {
+		b := make([]byte, 784)
+		for p, v := range in[i] {
+			b[p] = uint8(min(max(v, 0), 1)*255 + 0.5)
+		}
+		out[i] = b
+	}
+	return out
 }
 
 // Feedback is a clerk's confirmed code: the training record. Clients create it (also offline) and send it until

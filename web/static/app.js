@@ -321,6 +321,7 @@ async function recognise() {
       res = await link.request('predict', {
         strokes: state.strokes.map((s) => s.map((p) => [p[0], p[1]])),
         width: Math.round(state.cssW), height: Math.round(state.cssH), format,
+        inputs: true, // the 28×28 inputs go into the feedback record
       });
     } else {
       const { points, ends } = flatten(state.strokes);
