@@ -1,6 +1,7 @@
 package ink
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 	"math"
@@ -140,17 +141,19 @@ func planes(img image.Image, luma []uint8) []uint8 {
 // rgbaPlanes handles both premultiplied and straight RGBA; for polarity only the luma ordering matters. The
 // alpha plane is only built when some pixel is not opaque.
 func rgbaPlanes(pix []uint8, stride, off, w, h int, luma []uint8, needAlpha func() []uint8) []uint8 {
-	translucent := uint8(0)
+	alphaAnd := uint32(0xffffffff)
 	for y := 0; y < h; y++ {
 		row := pix[off+y*stride : off+y*stride+4*w]
 		dst := luma[y*w : (y+1)*w]
+		// One 32-bit load per pixel (R,G,B,A little-endian) instead of four bounds-checked byte loads.
 		for x := range dst {
-			p := row[4*x : 4*x+4 : 4*x+4]
-			dst[x] = uint8((77*uint32(p[0]) + 150*uint32(p[1]) + 29*uint32(p[2])) >> 8)
-			translucent |= ^p[3]
+			v := binary.LittleEndian.Uint32(row[4*x:])
+			dst[x] = uint8((77*(v&0xff) + 150*(v>>8&0xff) + 29*(v>>16&0xff)) >> 8)
+			alphaAnd &= v
 		}
 	}
-	if translucent == 0 {
+	translucent := alphaAnd>>24 != 0xff
+	if !translucent {
 		return nil
 	}
 	alpha := needAlpha()
