@@ -55,6 +55,7 @@ describe('web pad with the server', () => {
       assert.equal(fb.v, 1);
       assert.equal(fb.data.code, '12345');
       assert.ok(fb.data.prediction_id, 'server-mode feedback names the server prediction');
+      assert.equal(fb.data.inputs?.length, 5, 'server-mode feedback carries one 28x28 input per digit');
       const ack = received.find((m) => m.type === 'ack' && m.id === fb.id);
       assert.equal(ack.data.idempotency_key, fb.data.idempotency_key);
       const res = await fetch(new URL(`v1/predictions/${fb.data.prediction_id}`, server.url));

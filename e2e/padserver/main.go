@@ -56,7 +56,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.SetModel(assets.Model(), assets.ModelCard()); err != nil {
+	// The variant the page ships (mk/web.mk WEB_MODEL), so page and server start on one model.
+	if err := srv.SetModel(assets.Variant("int8")); err != nil {
 		return fmt.Errorf("set model: %w", err)
 	}
 	if err := srv.Open(); err != nil {

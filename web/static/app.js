@@ -520,7 +520,7 @@ function bytesToBase64(bytes) {
 }
 
 async function inkPNG() {
-  if (state.result && state.result.inputs) { // recognised locally: the Go ink mask
+  if (state.result && !state.result.id) { // recognised locally (server results carry an id): the Go ink mask
     const reply = await callWorker({ type: 'inkPNG' });
     if (!reply.result.error) return reply.result.png;
   }
