@@ -159,13 +159,39 @@ func (r *Recognizer) Image(img image.Image, opt Options) (*Result, error) {
 	return r.Mask(m, opt)
 }
 
-// Strokes recognises strokes drawn on a w×h canvas.
+// strokeHeight is the canvas height strokes are rasterised at: digits end up 20 pixels tall, so a taller raster
+// only costs time (a 640×200 pad drawn at full size spends most of its recognition rasterising and resampling).
+const strokeHeight = 160
+
+// Strokes recognises strokes drawn on a w×h canvas. Boxes are in the canvas's coordinates.
 func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Result, error) {
+	scale := 1.0
+	if h > strokeHeight {
+		scale = float64(strokeHeight) / float64(h)
+		scaled := make([]ink.Stroke, len(strokes))
+		for i, s := range strokes {
+			scaled[i] = make(ink.Stroke, len(s))
+			for k, p := range s {
+				scaled[i][k] = ink.Point{X: p.X * scale, Y: p.Y * scale}
+			}
+		}
+		strokes = scaled
+		w, h = max(1, int(math.Ceil(float64(w)*scale))), strokeHeight
+	}
 	m, err := ink.MaskFromStrokes(strokes, w, h)
 	if err != nil {
 		return nil, err
 	}
-	return r.Mask(m, opt)
+	res, err := r.Mask(m, opt)
+	if err != nil || scale == 1 {
+		return res, err
+	}
+	for i := range res.Digits {
+		b := &res.Digits[i].Box
+		b[0], b[1] = int(float64(b[0])/scale), int(float64(b[1])/scale)
+		b[2], b[3] = int(math.Ceil(float64(b[2])/scale)), int(math.Ceil(float64(b[3])/scale))
+	}
+	return res, nil
 }
 
 // Mask recognises an ink mask.
