@@ -84,6 +84,13 @@ func capsule[T uint8 | float32](c *raster[T], ax, ay, bx, by, r float64) {
 	}
 	dx, dy := bx-ax, by-ay
 	l2 := dx*dx + dy*dy
+	// Squared radii bound the anti-aliased rim: outside it nothing, inside it full ink, so the square root
+	// is taken only on the rim.
+	outer2 := (r + 0.5) * (r + 0.5)
+	inner2 := 0.0
+	if r > 0.5 {
+		inner2 = (r - 0.5) * (r - 0.5)
+	}
 	for y := y0; y <= y1; y++ {
 		py := float64(y) + 0.5
 		for x := x0; x <= x1; x++ {
@@ -94,10 +101,13 @@ func capsule[T uint8 | float32](c *raster[T], ax, ay, bx, by, r float64) {
 				t = min(1, max(0, t))
 			}
 			ex, ey := px-(ax+t*dx), py-(ay+t*dy)
-			d := math.Sqrt(ex*ex + ey*ey)
-			cov := r + 0.5 - d
-			if cov <= 0 {
+			d2 := ex*ex + ey*ey
+			if d2 >= outer2 {
 				continue
+			}
+			cov := 1.0
+			if d2 > inner2 {
+				cov = r + 0.5 - math.Sqrt(d2)
 			}
 			v := T(min(1, cov)*peak*c.full + 0.5)
 			if c.full == 1 {

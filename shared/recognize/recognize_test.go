@@ -244,3 +244,30 @@ func TestClassify_BatchedJobsEqualSingleJobs(t *testing.T) {
 		t.Error("classifying jobs prepared by another recogniser gave no error")
 	}
 }
+
+// BenchmarkStrokes_FiveDigitCode640x200 is one whole recognition of a 5-digit code from strokes: rasterising,
+// segmentation, normalisation and the model.
+func BenchmarkStrokes_FiveDigitCode640x200(b *testing.B) {
+	r := mustRecognizer(b, recognize.Config{})
+	c := mustWrite(b, "94107", 1, 640, 200)
+	for b.Loop() {
+		if _, err := r.Strokes(c.Strokes, 640, 200, recognize.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkImage_FiveDigitCode640x200 is the same from a rendered canvas snapshot.
+func BenchmarkImage_FiveDigitCode640x200(b *testing.B) {
+	r := mustRecognizer(b, recognize.Config{})
+	c := mustWrite(b, "94107", 1, 640, 200)
+	img, err := synth.Render(c.Strokes, 640, 200, synth.Pen{Width: 6, Ink: color.Black, Background: color.White})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := r.Image(img, recognize.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
