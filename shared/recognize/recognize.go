@@ -165,7 +165,7 @@ const strokeHeight = 160
 
 // Strokes recognises strokes drawn on a w×h canvas. Boxes are in the canvas's coordinates.
 func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Result, error) {
-	scale := 1.0
+	scale, cw, ch := 1.0, w, h
 	if h > strokeHeight {
 		scale = float64(strokeHeight) / float64(h)
 		scaled := make([]ink.Stroke, len(strokes))
@@ -188,8 +188,8 @@ func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Resu
 	}
 	for i := range res.Digits {
 		b := &res.Digits[i].Box
-		b[0], b[1] = int(float64(b[0])/scale), int(float64(b[1])/scale)
-		b[2], b[3] = int(math.Ceil(float64(b[2])/scale)), int(math.Ceil(float64(b[3])/scale))
+		b[0], b[1] = max(0, int(float64(b[0])/scale)), max(0, int(float64(b[1])/scale))
+		b[2], b[3] = min(cw, int(math.Ceil(float64(b[2])/scale))), min(ch, int(math.Ceil(float64(b[3])/scale)))
 	}
 	return res, nil
 }
