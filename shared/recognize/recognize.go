@@ -159,38 +159,61 @@ func (r *Recognizer) Image(img image.Image, opt Options) (*Result, error) {
 	return r.Mask(m, opt)
 }
 
-// strokeHeight is the canvas height strokes are rasterised at: digits end up 20 pixels tall, so a taller raster
-// only costs time (a 640×200 pad drawn at full size spends most of its recognition rasterising and resampling).
-const strokeHeight = 160
+// WorkHeight is the canvas height strokes are rasterised at: digits end up 20 pixels tall, so a taller raster
+// only costs time (a 640×200 pad drawn at full size spends most of its recognition rasterising and resampling;
+// in wasm a desktop pad took ~100 ms at full size, a few ms at 160 px). Pen width and segmentation scale with it.
+const WorkHeight = 160
 
-// Strokes recognises strokes drawn on a w×h canvas. Boxes are in the canvas's coordinates.
+// WorkScale is the factor from canvas pixels to the working raster for a canvas h pixels high (1 for short ones).
+func WorkScale(h int) float64 {
+	if h <= WorkHeight {
+		return 1
+	}
+	return float64(WorkHeight) / float64(h)
+}
+
+// WorkSize maps a canvas size to the working raster at scale s (at least 1×1).
+func WorkSize(w, h int, s float64) (int, int) {
+	return max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
+}
+
+// UnscaleBoxes maps digit boxes from a working raster at scale s back to a w×h canvas, rounding outwards.
+func (res *Result) UnscaleBoxes(s float64, w, h int) {
+	if s == 1 {
+		return
+	}
+	for i := range res.Digits {
+		b := &res.Digits[i].Box
+		b[0] = max(0, int(math.Floor(float64(b[0])/s)))
+		b[1] = max(0, int(math.Floor(float64(b[1])/s)))
+		b[2] = min(w, int(math.Ceil(float64(b[2])/s)))
+		b[3] = min(h, int(math.Ceil(float64(b[3])/s)))
+	}
+}
+
+// Strokes recognises strokes drawn on a w×h canvas, rasterised at WorkHeight. Boxes are in canvas pixels.
 func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Result, error) {
-	scale, cw, ch := 1.0, w, h
-	if h > strokeHeight {
-		scale = float64(strokeHeight) / float64(h)
+	s := WorkScale(h)
+	if s != 1 {
 		scaled := make([]ink.Stroke, len(strokes))
-		for i, s := range strokes {
-			scaled[i] = make(ink.Stroke, len(s))
-			for k, p := range s {
-				scaled[i][k] = ink.Point{X: p.X * scale, Y: p.Y * scale}
+		for i, st := range strokes {
+			scaled[i] = make(ink.Stroke, len(st))
+			for k, p := range st {
+				scaled[i][k] = ink.Point{X: p.X * s, Y: p.Y * s}
 			}
 		}
 		strokes = scaled
-		w, h = max(1, int(math.Ceil(float64(w)*scale))), strokeHeight
 	}
-	m, err := ink.MaskFromStrokes(strokes, w, h)
+	sw, sh := WorkSize(w, h, s)
+	m, err := ink.MaskFromStrokes(strokes, sw, sh)
 	if err != nil {
 		return nil, err
 	}
 	res, err := r.Mask(m, opt)
-	if err != nil || scale == 1 {
-		return res, err
+	if err != nil {
+		return nil, err
 	}
-	for i := range res.Digits {
-		b := &res.Digits[i].Box
-		b[0], b[1] = max(0, int(float64(b[0])/scale)), max(0, int(float64(b[1])/scale))
-		b[2], b[3] = min(cw, int(math.Ceil(float64(b[2])/scale))), min(ch, int(math.Ceil(float64(b[3])/scale)))
-	}
+	res.UnscaleBoxes(s, w, h)
 	return res, nil
 }
 

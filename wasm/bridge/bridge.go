@@ -158,7 +158,7 @@ func (b *Bridge) strokes(args []js.Value) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	scale := workScale(h)
+	scale := recognize.WorkScale(h)
 	strokes, err := strokesFromFlat(pts, ends, scale)
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (b *Bridge) strokes(args []js.Value) (map[string]any, error) {
 	if len(strokes) == 0 {
 		return nil, ink.ErrNoInk
 	}
-	sw, sh := scaleSize(w, h, scale)
+	sw, sh := recognize.WorkSize(w, h, scale)
 	m, err := ink.MaskFromStrokes(strokes, sw, sh)
 	if err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func (b *Bridge) recognise(m *ink.Mask, format string, start time.Time, scale fl
 	b.mu.Lock()
 	b.lastMask = m
 	b.mu.Unlock()
-	unscaleBoxes(res, scale, w, h)
+	res.UnscaleBoxes(scale, w, h)
 	out := resultObject(res)
 	out["ms"] = msSince(start)
 	return out, nil

@@ -23,38 +23,6 @@ const (
 // errInvalid marks caller mistakes (bad sizes, malformed arrays); the JS side gets code "invalid".
 var errInvalid = errors.New("invalid input")
 
-// workHeight is the canvas height strokes are rasterised at. A clerk's pad is 150–600 CSS pixels high, but
-// digits are normalised to 20×20 anyway: rasterising a desktop pad at full size cost 9 ms natively and ~100 ms
-// in wasm for a 5-digit code, at 160 px it is a few ms. Pen width and segmentation scale with the canvas.
-const workHeight = 160
-
-// workScale is the factor from CSS canvas pixels to the working raster.
-func workScale(h int) float64 {
-	if h <= workHeight {
-		return 1
-	}
-	return float64(workHeight) / float64(h)
-}
-
-// scaleSize maps a canvas size to the working raster (at least 1×1).
-func scaleSize(w, h int, s float64) (int, int) {
-	return max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
-}
-
-// unscaleBoxes maps digit boxes from the working raster back to CSS canvas pixels, rounding outwards.
-func unscaleBoxes(res *recognize.Result, s float64, w, h int) {
-	if s == 1 {
-		return
-	}
-	for i := range res.Digits {
-		b := &res.Digits[i].Box
-		b[0] = max(0, int(math.Floor(float64(b[0])/s)))
-		b[1] = max(0, int(math.Floor(float64(b[1])/s)))
-		b[2] = min(w, int(math.Ceil(float64(b[2])/s)))
-		b[3] = min(h, int(math.Ceil(float64(b[3])/s)))
-	}
-}
-
 // strokesFromFlat rebuilds strokes from the wire layout used by the worker: points holds little-endian float32
 // pairs x0,y0,x1,y1,... and ends[i] is the exclusive end (in points, not floats) of stroke i. Coordinates are
 // multiplied by scale.

@@ -160,7 +160,7 @@ func TestWorkScale_ShrinksTallCanvasesOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			gotW, gotH := scaleSize(tt.w, tt.h, workScale(tt.h))
+			gotW, gotH := recognize.WorkSize(tt.w, tt.h, recognize.WorkScale(tt.h))
 			if gotW != tt.wantW || gotH != tt.wantH {
 				t.Errorf("working raster %dx%d, want %dx%d", gotW, gotH, tt.wantW, tt.wantH)
 			}
@@ -170,7 +170,7 @@ func TestWorkScale_ShrinksTallCanvasesOnly(t *testing.T) {
 
 func TestUnscaleBoxes_CoverTheCanvasBox(t *testing.T) {
 	res := &recognize.Result{Digits: []recognize.Digit{{Box: [4]int{10, 20, 31, 159}}}}
-	unscaleBoxes(res, 0.5, 100, 300)
+	res.UnscaleBoxes(0.5, 100, 300)
 	if got, want := res.Digits[0].Box, [4]int{20, 40, 62, 300}; got != want {
 		t.Errorf("box = %v, want %v (clamped to the canvas)", got, want)
 	}

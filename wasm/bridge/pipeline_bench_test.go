@@ -37,7 +37,7 @@ func BenchmarkPipeline_FiveDigitCode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	scale := workScale(h)
+	scale := recognize.WorkScale(h)
 	var pts []byte
 	var ends []uint32
 	n := 0
@@ -53,7 +53,7 @@ func BenchmarkPipeline_FiveDigitCode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sw, sh := scaleSize(w, h, scale)
+	sw, sh := recognize.WorkSize(w, h, scale)
 	b.Run("mask", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := ink.MaskFromStrokes(strokes, sw, sh); err != nil {
