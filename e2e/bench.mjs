@@ -22,11 +22,11 @@ async function gzipSize(url) {
 const server = await startServer();
 try {
   const sizes = {};
-  for (const f of ['gen/app.wasm', 'gen/model.onnx', 'gen/wasm_exec.js', 'app.js', 'worker.js', 'index.html']) {
+  for (const f of ['gen/app.wasm', 'gen/model.graph', 'gen/wasm_exec.js', 'app.js', 'worker.js', 'index.html']) {
     sizes[f] = await gzipSize(new URL(f, server.url));
   }
   console.log('download (gzip, bytes):', JSON.stringify(sizes));
-  console.log(`  wasm + model: ${((sizes['gen/app.wasm'] + sizes['gen/model.onnx']) / 1e6).toFixed(2)} MB (target <= 1.5 MB)`);
+  console.log(`  wasm + model: ${((sizes['gen/app.wasm'] + sizes['gen/model.graph']) / 1e6).toFixed(2)} MB (target <= 1.5 MB)`);
 
   const b = await launch();
   try {

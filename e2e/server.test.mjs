@@ -2,16 +2,19 @@
 // SQLite): recognition over the websocket in server mode, and outbox sync with retry while the server is away.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launch, openPad, draw, codeText, outbox, paths } from './lib.mjs';
+import { startServer, launch, openPad, draw, codeText, outbox, paths, ROOT } from './lib.mjs';
 
 const dbDir = mkdtempSync(path.join(tmpdir(), 'digitpad-e2e-db-'));
 const dsn = `sqlite:${path.join(dbDir, 'pad.db')}`;
+const TOKEN = 'e2e-admin-token';
+const serverArgs = ['-db', dsn, '-token', TOKEN];
 let server;
 before(async () => {
-  server = await startServer({ withServer: true, args: ['-db', dsn] });
+  server = await startServer({ withServer: true, args: serverArgs });
   paths(['12345', '67890']);
 });
 after(async () => {
@@ -98,11 +101,43 @@ describe('web pad with the server', () => {
       const [rec] = await outbox(b.page);
       assert.equal(rec.code, '67890');
 
-      server = await startServer({ withServer: true, args: ['-db', dsn, '-addr', `127.0.0.1:${port}`] });
+      server = await startServer({ withServer: true, args: [...serverArgs, '-addr', `127.0.0.1:${port}`] });
       await b.page.waitForFunction(() => document.getElementById('outbox-count').textContent.trim() === '0', null, { timeout: 40000 });
       // While the server was down Chromium logs the failed websocket handshakes; nothing else may be logged.
       const others = b.errors.filter((e) => !/WebSocket connection to .* failed/.test(e));
       assert.deepEqual(others, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('switches the in-browser model when the server announces a new one (graph file, no reload)', async () => {
+    const b = await launch();
+    try {
+      await openPad(b.page, server.url, { format: '5' }); // local (wasm) recognition, server link open
+      await b.page.waitForFunction(() => document.body.dataset.link === 'open');
+      const onnx = readFileSync(path.join(ROOT, 'assets/model.onnx')); // fp32: the page shipped int8
+      const sha = createHash('sha256').update(onnx).digest('hex');
+      assert.ok(!(await b.page.getByTestId('model').textContent()).includes(sha.slice(0, 12)), 'starts on another model');
+
+      const put = await fetch(new URL('v1/admin/model?name=e2e-fp32', server.url), {
+        method: 'PUT', body: onnx,
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/octet-stream' },
+      });
+      assert.equal(put.status, 200, await put.text());
+      const card = await (await fetch(new URL('v1/model', server.url))).json();
+      assert.equal(card.sha256, sha);
+      const graph = await fetch(new URL(card.graph_url, server.url));
+      assert.equal(graph.headers.get('x-model-sha256'), sha);
+      const gbytes = Buffer.from(await graph.arrayBuffer());
+      assert.equal(createHash('sha256').update(gbytes).digest('hex'), card.graph_sha256);
+
+      // The announcement reaches the page; the worker fetches the graph file, checks it and swaps.
+      await b.page.waitForFunction((p) => document.getElementById('model-info').textContent.includes(p), sha.slice(0, 12), { timeout: 20000 });
+      assert.equal(await b.page.evaluate(() => document.body.dataset.recogniser), 'local');
+      await draw(b.page, '12345');
+      assert.equal(await codeText(b.page), '12345');
+      assert.deepEqual(b.errors, []);
     } finally {
       await b.close();
     }

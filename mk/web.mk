@@ -16,9 +16,10 @@ web:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(WEB_GEN)/app.wasm ./wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WEB_GEN)/wasm_exec.js
 	$(GO) run ./web/cmd/webgen -model $(WEB_MODEL) -out $(WEB_GEN)
-	gzip -9 -n -k -f $(WEB_GEN)/app.wasm $(WEB_GEN)/model.onnx
+	rm -f $(WEB_GEN)/model.onnx.gz
+	gzip -9 -n -k -f $(WEB_GEN)/app.wasm $(WEB_GEN)/model.graph
 	@echo "web: app.wasm $$(wc -c < $(WEB_GEN)/app.wasm) bytes, gzip -9 $$(wc -c < $(WEB_GEN)/app.wasm.gz);" \
-		"model gzip -9 $$(wc -c < $(WEB_GEN)/model.onnx.gz)"
+		"model graph gzip -9 $$(wc -c < $(WEB_GEN)/model.graph.gz)"
 
 # Debian's Chromium (never a Playwright browser download) and the pinned e2e packages.
 web-deps:

@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"digitpad/onnxpb"
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -234,7 +234,7 @@ func calibrate(src []byte, tensors []string, calib []float32, n int) (map[string
 		if err != nil {
 			return nil, err
 		}
-		m, err := model.Load(b)
+		m, err := onnxload.Load(b)
 		if err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", name, err)
 		}

@@ -16,7 +16,7 @@ import (
 
 	"digitpad/onnxpb"
 	"digitpad/quantize"
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/train/mnist"
 	"google.golang.org/protobuf/proto"
 )
@@ -116,11 +116,11 @@ func TestInt8_AgreesWithFloatOnMNISTTest(t *testing.T) {
 			if len(rep.Weights) < 2 || len(rep.Activations) < 2 {
 				t.Errorf("report %+v: want the model's Conv/MatMul weights and their inputs quantised", rep)
 			}
-			fm, err := model.Load(src.b)
+			fm, err := onnxload.Load(src.b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			qm, err := model.Load(q)
+			qm, err := onnxload.Load(q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,11 +150,11 @@ func TestFP16_AgreesWithFloatOnMNISTTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fm, err := model.Load(src)
+	fm, err := onnxload.Load(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hm, err := model.Load(h)
+	hm, err := onnxload.Load(h)
 	if err != nil {
 		t.Fatal(err)
 	}

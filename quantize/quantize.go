@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/train/mnist"
 )
 
@@ -259,7 +260,7 @@ func Run(ctx context.Context, c Config, log *slog.Logger) (*VariantCard, error) 
 type scoreSet struct{ test, padLike *Scores }
 
 func measure(b []byte, test, padLike *mnist.Set, scale float32, d time.Duration, log *slog.Logger) (Row, *scoreSet, *model.Model, error) {
-	m, err := model.Load(b)
+	m, err := onnxload.Load(b)
 	if err != nil {
 		return Row{}, nil, nil, err
 	}

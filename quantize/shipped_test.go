@@ -8,7 +8,7 @@ import (
 	"os"
 	"testing"
 
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 )
 
 // The shipped variants must be made from the shipped model: after retraining, `make quantize-assets`.
@@ -49,7 +49,7 @@ func TestShippedVariants_ComeFromShippedModel(t *testing.T) {
 			if card.Variant != v || card.SHA256 != hex.EncodeToString(got[:]) {
 				t.Errorf("model-%s.json names variant %q sha256 %s, file has %s", v, card.Variant, card.SHA256, hex.EncodeToString(got[:]))
 			}
-			if _, err := model.Load(b); err != nil {
+			if _, err := onnxload.Load(b); err != nil {
 				t.Errorf("loading model-%s.onnx: %v", v, err)
 			}
 		})

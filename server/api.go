@@ -131,6 +131,14 @@ func (s *Server) routes() (*http.ServeMux, error) {
 		Description: "Clients check the bytes against X-Model-SHA256 (also the ETag) before using them.",
 		Errors:      []int{503},
 	}, s.handleGetModelONNX)
+	huma.Register(api, huma.Operation{
+		OperationID: "get-model-graph", Method: http.MethodGet, Path: "/v1/model.graph", Tags: []string{"model"},
+		Summary: "The active model as a model graph file",
+		Description: "The ONNX model decoded by onnx-go into digitpad's compact graph form, for clients without an " +
+			"ONNX decoder (the browser pad). Clients check the bytes against X-Graph-SHA256 (also the ETag); the " +
+			"model's identity stays the ONNX sha256 (X-Model-SHA256).",
+		Errors: []int{404, 503},
+	}, s.handleGetModelGraph)
 
 	admin := huma.Operation{
 		OperationID: "put-model", Method: http.MethodPut, Path: "/v1/admin/model", Tags: []string{"admin"},
@@ -490,12 +498,15 @@ func (s *Server) handleGetPrediction(ctx context.Context, in *predictionIDInput)
 
 // ModelCard describes the active model.
 type ModelCard struct {
-	Name     string    `json:"name"`
-	SHA256   string    `json:"sha256"`
-	URL      string    `json:"url" doc:"Where to download the ONNX bytes"`
-	Bytes    int       `json:"bytes"`
-	LoadedAt time.Time `json:"loaded_at"`
-	Card     any       `json:"card,omitempty" doc:"The model card shipped with the model (training details, metrics)"`
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	URL    string `json:"url" doc:"Where to download the ONNX bytes"`
+	Bytes  int    `json:"bytes"`
+	// GraphURL and GraphSHA256 locate the model graph file (absent when the model has none).
+	GraphURL    string    `json:"graph_url,omitempty" doc:"Where to download the model graph file (browser form)"`
+	GraphSHA256 string    `json:"graph_sha256,omitempty" doc:"sha256 of the model graph file's bytes"`
+	LoadedAt    time.Time `json:"loaded_at"`
+	Card        any       `json:"card,omitempty" doc:"The model card shipped with the model (training details, metrics)"`
 }
 
 type modelOutput struct {
@@ -509,6 +520,9 @@ func (s *Server) modelCard() (*ModelCard, error) {
 	}
 	c := &ModelCard{Name: m.engine.Info().Name, SHA256: m.sha256, URL: "/v1/model.onnx", Bytes: len(m.onnx),
 		LoadedAt: m.loadedAt}
+	if m.graph != nil {
+		c.GraphURL, c.GraphSHA256 = "/v1/model.graph", m.graphSHA256
+	}
 	if len(m.card) > 0 {
 		var card any
 		if json.Unmarshal(m.card, &card) == nil {
@@ -540,6 +554,26 @@ func (s *Server) handleGetModelONNX(ctx context.Context, _ *struct{}) (*onnxOutp
 	}
 	return &onnxOutput{ContentType: "application/octet-stream", ETag: `"` + m.sha256 + `"`, SHA256: m.sha256,
 		Body: m.onnx}, nil
+}
+
+type graphOutput struct {
+	ContentType string `header:"Content-Type"`
+	ETag        string `header:"ETag"`
+	SHA256      string `header:"X-Model-SHA256"`
+	GraphSHA256 string `header:"X-Graph-SHA256"`
+	Body        []byte
+}
+
+func (s *Server) handleGetModelGraph(ctx context.Context, _ *struct{}) (*graphOutput, error) {
+	m := s.model.Load()
+	if m == nil {
+		return nil, apiErr(protocol.EUnavailable, "no model loaded")
+	}
+	if m.graph == nil {
+		return nil, apiErr(protocol.ENotFound, "the active model has no graph file")
+	}
+	return &graphOutput{ContentType: "application/octet-stream", ETag: `"` + m.graphSHA256 + `"`, SHA256: m.sha256,
+		GraphSHA256: m.graphSHA256, Body: m.graph}, nil
 }
 
 type putModelInput struct {

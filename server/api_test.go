@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,8 @@ import (
 	"digitpad/server"
 	"digitpad/server/internal/memstore"
 	"digitpad/server/store"
+	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/shared/protocol"
 )
 
@@ -322,6 +325,49 @@ func TestModel_CardAndBytesMatch(t *testing.T) {
 	}
 	if card.Name == "" || card.Card == nil {
 		t.Errorf("card = %+v, want a name and the shipped card", card)
+	}
+}
+
+// The browser gets the active model as a graph file: it must be the same model (identity, outputs) as the ONNX.
+func TestModelGraph_IsTheActiveModelForClientsWithoutONNX(t *testing.T) {
+	ts := mustOpen(t)
+	var card server.ModelCard
+	do(t, http.MethodGet, ts.URL+"/v1/model", "", nil).decode(t, &card)
+	if card.GraphURL != "/v1/model.graph" {
+		t.Fatalf("card graph_url = %q", card.GraphURL)
+	}
+	res := do(t, http.MethodGet, ts.URL+card.GraphURL, "", nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("status %d body %s", res.Status, res.Body)
+	}
+	sum := sha256.Sum256(res.Body)
+	if got := hex.EncodeToString(sum[:]); got != card.GraphSHA256 || res.Header.Get("X-Graph-SHA256") != got {
+		t.Errorf("graph sha %s (header %s), card says %s", got, res.Header.Get("X-Graph-SHA256"), card.GraphSHA256)
+	}
+	m, err := model.LoadGraph(res.Body)
+	if err != nil {
+		t.Fatalf("LoadGraph: %v", err)
+	}
+	if m.SHA256() != card.SHA256 || res.Header.Get("X-Model-SHA256") != card.SHA256 {
+		t.Errorf("graph of model %s (header %s), active model %s", m.SHA256(), res.Header.Get("X-Model-SHA256"), card.SHA256)
+	}
+	direct, err := onnxload.Load(do(t, http.MethodGet, ts.URL+"/v1/model.onnx", "", nil).Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := make([]float32, m.InputSize())
+	for i := range in {
+		in[i] = float32(i%29) / 29
+	}
+	a, b := make([]float32, m.OutputSize()), make([]float32, m.OutputSize())
+	if err := m.Run(in, 1, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := direct.Run(in, 1, b); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a, b) {
+		t.Errorf("graph file outputs %v, ONNX outputs %v", a, b)
 	}
 }
 

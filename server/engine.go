@@ -11,7 +11,7 @@ import (
 
 	"digitpad/assets"
 	"digitpad/shared/ink"
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
 )
 
@@ -50,7 +50,7 @@ func RecognizeLoader(cfg recognize.Config) Loader {
 		if err != nil {
 			return nil, err
 		}
-		m, err := model.Load(onnx)
+		m, err := onnxload.Load(onnx)
 		if err != nil {
 			return nil, fmt.Errorf("load model: %w", err)
 		}
@@ -105,6 +105,10 @@ type activeModel struct {
 	card     json.RawMessage
 	sha256   string
 	loadedAt time.Time
+	// graph is the model as a graph file for the browser (nil when onnx-go could not decode the bytes, e.g. with
+	// a test Loader); graphSHA256 is the hex sha256 of those bytes.
+	graph       []byte
+	graphSHA256 string
 }
 
 func newActiveModel(load Loader, onnx, card []byte, now time.Time) (*activeModel, error) {
@@ -116,5 +120,10 @@ func newActiveModel(load Loader, onnx, card []byte, now time.Time) (*activeModel
 		return nil, err
 	}
 	sum := sha256.Sum256(onnx)
-	return &activeModel{engine: e, onnx: onnx, card: card, sha256: hex.EncodeToString(sum[:]), loadedAt: now}, nil
+	m := &activeModel{engine: e, onnx: onnx, card: card, sha256: hex.EncodeToString(sum[:]), loadedAt: now}
+	if g, err := onnxload.GraphFile(onnx); err == nil {
+		gs := sha256.Sum256(g)
+		m.graph, m.graphSHA256 = g, hex.EncodeToString(gs[:])
+	}
+	return m, nil
 }

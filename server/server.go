@@ -417,7 +417,11 @@ func (s *Server) announcement() *protocol.ModelAnnouncement {
 		return nil
 	}
 	info := m.engine.Info()
-	return &protocol.ModelAnnouncement{Name: info.Name, SHA256: m.sha256, URL: "/v1/model.onnx"}
+	a := &protocol.ModelAnnouncement{Name: info.Name, SHA256: m.sha256, URL: "/v1/model.onnx"}
+	if m.graph != nil {
+		a.GraphURL, a.GraphSHA256 = "/v1/model.graph", m.graphSHA256
+	}
+	return a
 }
 
 // validToken compares an Authorization header against the configured bearer token in constant time.

@@ -26,6 +26,9 @@ func TestWS_AnnouncesModelOnConnect(t *testing.T) {
 	if a.SHA256 != ts.ModelInfo().SHA256 || a.URL != "/v1/model.onnx" {
 		t.Errorf("announcement %+v, want sha %s and the download url", a, ts.ModelInfo().SHA256)
 	}
+	if a.GraphURL != "/v1/model.graph" || len(a.GraphSHA256) != 64 {
+		t.Errorf("announcement %+v, want the graph file's url and sha256 for the browser", a)
+	}
 }
 
 func TestWS_PredictRepliesWithPrediction(t *testing.T) {

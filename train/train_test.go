@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/train"
 	"digitpad/train/mnist"
 	"digitpad/train/report"
@@ -109,7 +109,7 @@ func TestRunData_LearnsAndWritesModelCardAndPlots(t *testing.T) {
 	}
 
 	// The exported model reproduces the reported test accuracy in the product runtime.
-	m, err := model.Load(onnxBytes)
+	m, err := onnxload.Load(onnxBytes)
 	if err != nil {
 		t.Fatal(err)
 	}

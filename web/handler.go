@@ -127,7 +127,7 @@ func (h *handler) write(w http.ResponseWriter, r *http.Request, name string, e *
 	switch path.Ext(name) {
 	case ".wasm":
 		ctype = "application/wasm"
-	case ".onnx":
+	case ".onnx", ".graph":
 		ctype = "application/octet-stream"
 	case ".js", ".mjs":
 		ctype = "text/javascript; charset=utf-8"
@@ -163,7 +163,7 @@ func etagOf(b []byte) string {
 
 func compressible(name string) bool {
 	switch path.Ext(name) {
-	case ".html", ".css", ".js", ".mjs", ".json", ".wasm", ".onnx", ".svg", ".txt", ".md":
+	case ".html", ".css", ".js", ".mjs", ".json", ".wasm", ".onnx", ".graph", ".svg", ".txt", ".md":
 		return true
 	}
 	return false

@@ -7,6 +7,7 @@ import (
 
 	"digitpad/assets"
 	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
 )
 
@@ -38,7 +39,7 @@ func loadModel(path, variant string) (*loadedModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := model.Load(data)
+	m, err := onnxload.Load(data)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", orEmbedded(path), err)
 	}

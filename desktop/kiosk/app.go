@@ -17,7 +17,7 @@ import (
 
 	"digitpad/assets"
 	"digitpad/shared/ink"
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 )
@@ -180,7 +180,7 @@ func (a *App) useModel(onnx, card []byte) error {
 	if err != nil {
 		return err
 	}
-	m, err := model.Load(onnx)
+	m, err := onnxload.Load(onnx)
 	if err != nil {
 		return fmt.Errorf("load model %s: %w", c.SHA256, err)
 	}

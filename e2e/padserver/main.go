@@ -31,6 +31,7 @@ func run(args []string) error {
 	addr := fl.String("addr", "127.0.0.1:0", "listen address")
 	dir := fl.String("dir", "web/static", "the pad's folder")
 	db := fl.String("db", "", "store DSN (default: SQLite in a temporary folder)")
+	token := fl.String("token", "", "bearer token for the admin routes (empty: admin locked)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func run(args []string) error {
 	}
 	defer st.Close()
 	srv, err := server.New(server.Config{
-		Addr: *addr, Store: st, OpenPredict: true, OpenFeedback: true,
+		Addr: *addr, Store: st, OpenPredict: true, OpenFeedback: true, Token: *token,
 		Web: web.Handler(os.DirFS(*dir), web.Options{WS: "/v1/ws"}),
 	})
 	if err != nil {

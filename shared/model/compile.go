@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"digitpad/onnxpb"
-	"gorgonia.org/tensor"
 )
 
 // value is one tensor of the graph during compilation: either a constant (full shape, data known) or an
 // activation (per-sample shape; the batch dimension is implicit and always leading).
 type value struct {
 	name      string
-	node      *node
 	c         *constant // non-nil for constants
 	shape     []int     // per-sample shape of an activation
 	b         *buf      // storage of an activation
@@ -38,8 +34,8 @@ type constant struct {
 	f     []float32
 	ints  []int64
 	isInt bool
-	dtype onnxpb.TensorProto_DataType // the type in the file (int8 weights arrive widened to int32)
-	q     *qconst                     // set when the constant is DequantizeLinear of integer data
+	dtype DataType // the type in the file
+	q     *qconst  // set when the constant is DequantizeLinear of integer data
 }
 
 func (c *constant) size() int { return prod(c.shape) }
@@ -61,12 +57,11 @@ type buf struct {
 	last int // index of the last step reading it (for arena reuse)
 }
 
-// compiler turns the recorded graph into a plan.
+// compiler turns a graph into a plan.
 type compiler struct {
-	b       *backend
+	g       *Graph
 	kr      *kernel
-	info    *protoInfo
-	values  map[*node]*value
+	values  map[string]*value
 	ops     []*irOp
 	steps   []step
 	descs   []string
@@ -82,26 +77,15 @@ type step interface {
 	bufs() (in []*buf, out *buf)
 }
 
-func compile(b *backend, info *protoInfo, inputID, outputID int64, kr *kernel) (*plan, error) {
-	c := &compiler{b: b, kr: kr, info: info, values: map[*node]*value{}}
-	inNode, ok := b.Node(inputID).(*node)
-	if !ok {
-		return nil, errors.New("graph input node missing")
-	}
-	outNode, ok := b.Node(outputID).(*node)
-	if !ok {
-		return nil, errors.New("graph output node missing")
-	}
-	shape, ok := info.inputShapes[inNode.name]
-	if !ok {
-		return nil, fmt.Errorf("graph input %q has no tensor shape", inNode.name)
-	}
-	c.input = &value{name: inNode.name, node: inNode, shape: shape, b: &buf{size: prod(shape), off: -1}}
-	c.values[inNode] = c.input
+func compile(g *Graph, kr *kernel) (*plan, error) {
+	c := &compiler{g: g, kr: kr, values: map[string]*value{}}
+	shape := g.InputShape
+	c.input = &value{name: g.Input, shape: slices.Clone(shape), b: &buf{size: prod(shape), off: -1}}
+	c.values[g.Input] = c.input
 	if err := c.buildOps(); err != nil {
 		return nil, err
 	}
-	out, err := c.value(outNode)
+	out, err := c.value(g.Output)
 	if err != nil {
 		return nil, err
 	}
@@ -122,26 +106,17 @@ func compile(b *backend, info *protoInfo, inputID, outputID int64, kr *kernel) (
 	return c.layout()
 }
 
-// value returns the compile-time view of a node, folding constants on first use.
-func (c *compiler) value(n *node) (*value, error) {
-	if v, ok := c.values[n]; ok {
+// value returns the compile-time view of a named value: computed earlier, or an initializer.
+func (c *compiler) value(name string) (*value, error) {
+	if v, ok := c.values[name]; ok {
 		return v, nil
 	}
-	if n.record != nil {
-		return nil, fmt.Errorf("value %q used before it is computed (graph not topologically sorted or cyclic)", n.name)
+	t, ok := c.g.Constants[name]
+	if !ok || t == nil {
+		return nil, fmt.Errorf("value %q has no producer and no initializer", name)
 	}
-	if !c.info.initializers[n.name] || n.t == nil {
-		return nil, fmt.Errorf("value %q has no producer and no initializer", n.name)
-	}
-	k, err := constFromTensor(n.t)
-	if err != nil {
-		return nil, fmt.Errorf("initializer %q: %w", n.name, err)
-	}
-	if t, ok := c.info.narrowed[n.name]; ok {
-		k.dtype = t
-	}
-	v := &value{name: n.name, node: n, c: k}
-	c.values[n] = v
+	v := &value{name: name, c: constFromIR(t)}
+	c.values[name] = v
 	return v, nil
 }
 
@@ -152,19 +127,12 @@ func (c *compiler) buildOps() error {
 	if err != nil {
 		return err
 	}
-	for _, rec := range order {
-		ins, err := c.b.inputs(rec)
-		if err != nil {
-			return err
-		}
-		op := &irOp{typ: rec.op.Name, attrs: rec.op.Attributes}
+	for _, nd := range order {
+		op := &irOp{typ: nd.Op, attrs: nd.Attrs}
 		allConst := true
-		for _, in := range ins {
-			if in == nil {
+		for _, in := range nd.Inputs {
+			if in == "" {
 				op.in = append(op.in, nil)
-				continue
-			}
-			if op.typ == "Constant" { // onnx-go gives input-less nodes a fake input
 				continue
 			}
 			v, err := c.value(in)
@@ -176,15 +144,11 @@ func (c *compiler) buildOps() error {
 				allConst = false
 			}
 		}
-		outNode := rec.outputs[0]
-		op.out = &value{name: outNode.name, node: outNode}
+		op.out = &value{name: nd.Output}
 		if allConst {
-			k, err := foldConstant(op, c.info.opset)
+			k, err := foldConstant(op, c.g.Opset)
 			if err != nil {
-				return fmt.Errorf("%s (output %q): %w", op.typ, outNode.name, err)
-			}
-			if t, ok := c.info.narrowed[outNode.name]; ok && op.typ == "Constant" {
-				k.dtype = t
+				return fmt.Errorf("%s (output %q): %w", op.typ, nd.Output, err)
 			}
 			op.out.c = k
 		} else {
@@ -196,42 +160,51 @@ func (c *compiler) buildOps() error {
 			}
 			c.ops = append(c.ops, op)
 		}
-		c.values[outNode] = op.out
+		c.values[nd.Output] = op.out
 	}
 	return nil
 }
 
-// topoOrder orders the recorded operations so every input is computed first (ONNX files should already be
-// sorted; this also rejects cycles).
-func (c *compiler) topoOrder() ([]*opRecord, error) {
-	var order []*opRecord
-	state := map[*opRecord]int{} // 1 visiting, 2 done
-	var visit func(rec *opRecord, depth int) error
-	visit = func(rec *opRecord, depth int) error {
-		switch state[rec] {
+// topoOrder orders the operations so every input is computed first (ONNX files should already be sorted; this
+// also rejects cycles and values produced twice).
+func (c *compiler) topoOrder() ([]*Node, error) {
+	producer := make(map[string]*Node, len(c.g.Nodes))
+	for _, nd := range c.g.Nodes {
+		if _, dup := producer[nd.Output]; dup || nd.Output == c.g.Input {
+			return nil, fmt.Errorf("operator %s: value %q is produced twice", nd.Op, nd.Output)
+		}
+		if _, isConst := c.g.Constants[nd.Output]; isConst {
+			return nil, fmt.Errorf("operator %s: value %q is also an initializer", nd.Op, nd.Output)
+		}
+		producer[nd.Output] = nd
+	}
+	var order []*Node
+	state := map[*Node]int{} // 1 visiting, 2 done
+	var visit func(nd *Node, depth int) error
+	visit = func(nd *Node, depth int) error {
+		switch state[nd] {
 		case 1:
-			return fmt.Errorf("graph has a cycle through %s", rec.op.Name)
+			return fmt.Errorf("graph has a cycle through %s", nd.Op)
 		case 2:
 			return nil
 		}
 		if depth > 10000 {
 			return errors.New("graph too deep")
 		}
-		state[rec] = 1
-		it := c.b.From(rec.outputs[0].ID())
-		for it.Next() {
-			if in := it.Node().(*node); in.record != nil {
-				if err := visit(in.record, depth+1); err != nil {
+		state[nd] = 1
+		for _, in := range nd.Inputs {
+			if p := producer[in]; p != nil {
+				if err := visit(p, depth+1); err != nil {
 					return err
 				}
 			}
 		}
-		state[rec] = 2
-		order = append(order, rec)
+		state[nd] = 2
+		order = append(order, nd)
 		return nil
 	}
-	for _, rec := range c.b.ops {
-		if err := visit(rec, 0); err != nil {
+	for _, nd := range c.g.Nodes {
+		if err := visit(nd, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -399,69 +372,31 @@ func (c *compiler) layout() (*plan, error) {
 	return p, nil
 }
 
-// constFromTensor converts onnx-go's tensor into a constant.
-func constFromTensor(t tensor.Tensor) (*constant, error) {
-	shape := []int(t.Shape())
-	for _, d := range shape {
-		if d < 0 {
-			return nil, fmt.Errorf("negative dimension in %v", shape)
-		}
-	}
-	c := &constant{shape: slices.Clone(shape)}
-	n := prod(shape)
-	switch d := t.Data().(type) {
-	case []float32:
-		c.f = slices.Clone(d)
-		c.dtype = onnxpb.TensorProto_FLOAT
-	case []float64:
-		c.f = make([]float32, len(d))
-		for i, x := range d {
+// constFromIR converts a validated graph tensor into a constant (with its own copy of the data: lowering may
+// rewrite constants in place, and a Graph can be compiled more than once).
+func constFromIR(t *Tensor) *constant {
+	c := &constant{shape: slices.Clone(t.Shape), dtype: t.DType}
+	if t.DType.IsInt() {
+		c.ints, c.isInt = slices.Clone(t.Int), true
+		c.f = make([]float32, len(t.Int))
+		for i, x := range t.Int {
 			c.f[i] = float32(x)
 		}
-	case []int64:
-		c.ints, c.isInt = slices.Clone(d), true
-		c.dtype = onnxpb.TensorProto_INT64
-	case []int32:
-		c.ints, c.isInt = make([]int64, len(d)), true
-		c.dtype = onnxpb.TensorProto_INT32
-		for i, x := range d {
-			c.ints[i] = int64(x)
-		}
-	case float32:
-		c.f = []float32{d}
-		c.dtype = onnxpb.TensorProto_FLOAT
-	case float64:
-		c.f = []float32{float32(d)}
-	case int64:
-		c.ints, c.isInt = []int64{d}, true
-		c.dtype = onnxpb.TensorProto_INT64
-	case int32:
-		c.ints, c.isInt = []int64{int64(d)}, true
-		c.dtype = onnxpb.TensorProto_INT32
-	default:
-		return nil, fmt.Errorf("unsupported data type %v", t.Dtype())
+		return c
 	}
-	if c.isInt {
-		c.f = make([]float32, len(c.ints))
-		for i, x := range c.ints {
-			c.f[i] = float32(x)
-		}
-	}
-	if len(c.f) != n {
-		return nil, fmt.Errorf("shape %v needs %d elements, tensor has %d", shape, n, len(c.f))
-	}
-	return c, nil
+	c.f = slices.Clone(t.Float)
+	return c
 }
 
 // foldConstant evaluates an op whose inputs are all constants.
 func foldConstant(op *irOp, opset int64) (*constant, error) {
 	switch op.typ {
 	case "Constant":
-		t, ok := op.attrs["value"].(tensor.Tensor)
+		t, ok := op.attrs["value"].(*Tensor)
 		if !ok {
 			return nil, errors.New("only the tensor form (attribute value) is supported")
 		}
-		return constFromTensor(t)
+		return constFromIR(t), nil
 	case "Identity", "Dropout":
 		if len(op.in) == 0 || op.in[0] == nil {
 			return nil, errors.New("input missing")
@@ -547,7 +482,7 @@ func reshapeTarget(op *irOp, in []int) ([]int, error) {
 			out[i] = int(d)
 		}
 		known *= out[i]
-		if known > maxElements {
+		if known > MaxTensorElements {
 			return nil, fmt.Errorf("shape %v too large", s.ints)
 		}
 	}

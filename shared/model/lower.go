@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-
-	"digitpad/onnxpb"
-	"gorgonia.org/tensor"
 )
 
 // lower turns one activation op (and the ops it can absorb) into plan steps.
@@ -52,7 +49,7 @@ func (c *compiler) lower(op *irOp) error {
 		if err != nil {
 			return err
 		}
-		if to, _ := attrInt(op, "to", 0); onnxpb.TensorProto_DataType(to) != onnxpb.TensorProto_FLOAT || x.q != nil {
+		if to, _ := attrInt(op, "to", 0); DataType(to) != Float || x.q != nil {
 			return fmt.Errorf("only casts of float activations to float are supported (to=%d)", to)
 		}
 		c.view(op.out, x, x.shape)
@@ -313,13 +310,12 @@ func (c *compiler) planConv(s *convStep, wts, bvec []float32) error {
 	} else {
 		s.srcLen = s.k*s.ldc + 1
 	}
-	if int64(s.srcLen)+int64(s.mpad)*int64(s.ldc) > maxElements || int64(s.offMax)*4 > math.MaxInt32 {
+	if int64(s.srcLen)+int64(s.mpad)*int64(s.ldc) > MaxTensorElements || int64(s.offMax)*4 > math.MaxInt32 {
 		return errors.New("convolution too large")
 	}
 	// Zero rows pad the weights to whole kernel row blocks.
 	packed := make([]float32, s.mpad*s.k)
 	copy(packed, wts)
-	s.weights = tensor.New(tensor.WithShape(s.mpad, s.k), tensor.WithBacking(packed))
 	s.wdata = packed
 	s.bias = make([]float32, s.mpad)
 	copy(s.bias, bvec)
@@ -467,7 +463,6 @@ func (c *compiler) planFC(s *fcStep, wf []float32, alpha float32, bias []float32
 			}
 		}
 	}
-	s.weights = tensor.New(tensor.WithShape(s.nt, s.k, nr), tensor.WithBacking(panels))
 	s.wdata = panels
 	s.off = make([]int32, s.k)
 	for kk := range s.off {
@@ -524,7 +519,7 @@ func (c *compiler) lowerSoftmax(op *irOp) error {
 	}
 	r := len(x.shape) + 1 // rank including batch
 	def := int64(1)
-	if c.info.opset >= 13 {
+	if c.g.Opset >= 13 {
 		def = -1
 	}
 	axis, _ := attrInt(op, "axis", def)
@@ -536,7 +531,7 @@ func (c *compiler) lowerSoftmax(op *irOp) error {
 	}
 	var inner int
 	switch {
-	case c.info.opset < 13:
+	case c.g.Opset < 13:
 		inner = prod(x.shape[axis-1:]) // coerced to 2-D at axis
 	case axis == int64(r-1):
 		inner = x.shape[len(x.shape)-1]

@@ -1,12 +1,10 @@
-// Package model loads ONNX digit classifiers with onnx-go into digitpad's own backend, compiles them once into an
-// execution plan and runs that plan with allocation-free float32 kernels. A *Model is immutable after Load and safe
-// for concurrent use by many goroutines.
+// Package model is digitpad's model runtime: it compiles a digit classifier Graph once into an execution plan
+// and runs that plan with allocation-free float32 and int8 kernels. A *Model is immutable after Compile and safe
+// for concurrent use by many goroutines. ONNX files are decoded into a Graph by the onnxload subpackage (with
+// github.com/owulveryck/onnx-go); this package links neither onnx-go nor protobuf, so the browser's WebAssembly
+// can carry the runtime and receive graphs decoded by onnx-go elsewhere (MarshalBinary, UnmarshalGraph).
 //
 // How a model gets run:
-//
-//   - Load checks the protobuf with digitpad/onnxpb first (sizes, data types, symbolic batch dimension: onnx-go
-//     drops symbolic dimensions and would allocate whatever a file declares), then lets onnx-go decode the graph
-//     into backend, which only records values and operations.
 //
 //   - compile folds constant subgraphs (Reshape of weights, Constant, Transpose), infers per-sample shapes (the
 //     batch dimension is implicit and leading), and fuses: Conv absorbs a per-channel Add/Sub, BatchNormalization,
@@ -21,25 +19,19 @@
 //
 //   - Quantised models (QDQ: QuantizeLinear/DequantizeLinear around Conv/MatMul with int8 weights, see quant.go)
 //     run on int8 kernels: uint8 activations x int8 weights -> int32 (AVX-512 VNNI VPDPBUSD, portable Go with two
-//     MACs per 64-bit multiply elsewhere), requantised per output channel in the epilogue. int8, uint8 and
-//     float16 initializers are widened before onnx-go decodes the file (it cannot read them, see widen.go).
+//     MACs per 64-bit multiply elsewhere), requantised per output channel in the epilogue.
 //
 // Supported operators: Conv (group 1), Relu, MaxPool, AveragePool, Reshape, Flatten, MatMul, Gemm, Add, Sub, Mul,
 // Div (with broadcast constants; Add/Sub/Mul also between equal-shaped tensors), Softmax, BatchNormalization
 // (inference), Dropout, Identity, Constant, Transpose of constants, QuantizeLinear and DequantizeLinear
 // (per-tensor for activations, per-axis for constants), Cast of constants (and float-to-float). Anything else is
-// a Load error naming it.
+// a compile error naming it.
 package model
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
-
-	"github.com/owulveryck/onnx-go"
 )
 
 // maxChunk bounds the samples one pass of the plan handles: bigger batches run in chunks (smaller ones for big
@@ -76,12 +68,9 @@ func Kernels() []string {
 // and AVX-512 float32 kernels), so a server should prefer an int8 model only when this is not "go-int8".
 func Int8Kernel() string { return availableKernels()[0].q.name }
 
-// Load decodes ONNX bytes (via github.com/owulveryck/onnx-go) and compiles an execution plan.
-// Errors name the unsupported op or the problem in the file; Load never panics on bad bytes.
-func Load(onnxBytes []byte) (*Model, error) { return LoadWith(onnxBytes) }
-
-// LoadWith is Load with options.
-func LoadWith(onnxBytes []byte, opts ...Option) (*Model, error) {
+// Compile checks g and compiles its execution plan. Errors name the unsupported op or the problem in the graph;
+// Compile never panics on a bad graph. The Model's SHA256 is g.SHA256.
+func Compile(g *Graph, opts ...Option) (*Model, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -99,53 +88,35 @@ func LoadWith(onnxBytes []byte, opts ...Option) (*Model, error) {
 			return nil, fmt.Errorf("model: kernel %q not available (have %v)", o.kernel, Kernels())
 		}
 	}
-	if len(onnxBytes) == 0 {
-		return nil, errors.New("model: empty ONNX file")
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
 	}
-	info, decodable, err := inspect(onnxBytes)
+	p, err := compileSafe(g, kr)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	b, om, err := decode(decodable)
-	if err != nil {
-		return nil, fmt.Errorf("model: decoding ONNX: %w", err)
-	}
-	if len(om.Input) != 1 || len(om.Output) != 1 {
-		return nil, fmt.Errorf("model: want exactly one input and one output, graph has %d and %d", len(om.Input), len(om.Output))
-	}
-	p, err := compileSafe(b, info, om.Input[0], om.Output[0], kr)
-	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	sum := sha256.Sum256(onnxBytes)
-	m := &Model{p: p, sha: hex.EncodeToString(sum[:])}
+	m := &Model{p: p, sha: g.SHA256}
 	m.scratch.New = func() any { return &scratch{tmp: make([]float32, p.tmp)} }
 	return m, nil
 }
 
-// decode runs onnx-go's decoder, turning its panics on malformed graphs into errors.
-func decode(data []byte) (b *backend, om *onnx.Model, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed model: %v", r)
-		}
-	}()
-	b = newBackend()
-	om = onnx.NewModel(b)
-	if err := om.UnmarshalBinary(data); err != nil {
-		return nil, nil, err
+// LoadGraph compiles a graph file written by Graph.MarshalBinary (see UnmarshalGraph).
+func LoadGraph(data []byte, opts ...Option) (*Model, error) {
+	g, err := UnmarshalGraph(data)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
 	}
-	return b, om, nil
+	return Compile(g, opts...)
 }
 
 // compileSafe compiles, turning a panic on an unforeseen graph shape into an error.
-func compileSafe(b *backend, info *protoInfo, in, out int64, kr *kernel) (p *plan, err error) {
+func compileSafe(g *Graph, kr *kernel) (p *plan, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("compiling: %v", r)
 		}
 	}()
-	return compile(b, info, in, out, kr)
+	return compile(g, kr)
 }
 
 // InputShape is the per-sample input shape without the batch dimension, e.g. [1 28 28].
@@ -160,7 +131,7 @@ func (m *Model) OutputSize() int { return m.p.outSize }
 // OutputIsProbability reports whether the graph ends in Softmax (otherwise outputs are logits).
 func (m *Model) OutputIsProbability() bool { return m.p.probability }
 
-// SHA256 is the hex sha256 of the ONNX bytes the model was loaded from.
+// SHA256 is the hex sha256 of the ONNX file the model was decoded from (Graph.SHA256).
 func (m *Model) SHA256() string { return m.sha }
 
 // Ops describes the compiled plan, one line per step (fused operations are listed on one line), ending with the

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 )
 
 // testModels are the models every runtime property is checked on.
@@ -89,7 +90,7 @@ func TestLoad_ProbabilityThroughViews(t *testing.T) {
 }
 
 func TestLoadWith_UnknownKernel(t *testing.T) {
-	_, err := model.LoadWith(zooModel(t), model.WithKernel("quantum"))
+	_, err := onnxload.Load(zooModel(t), model.WithKernel("quantum"))
 	if err == nil || !strings.Contains(err.Error(), `kernel "quantum" not available`) {
 		t.Errorf("LoadWith error = %v, want unknown kernel", err)
 	}
@@ -275,7 +276,7 @@ func TestLoad_RejectsBadFiles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := model.Load(tc.data)
+			m, err := onnxload.Load(tc.data)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Load error = %v (model %v), want it to contain %q", err, m != nil, tc.want)
 			}
@@ -292,7 +293,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add(trainerShaped(f, 1, -1, 2, 2, 4))
 	f.Add(int8Shaped(f, 1, 2, 4, 4))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := model.Load(data)
+		m, err := onnxload.Load(data)
 		if err != nil {
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"digitpad/onnxpb"
 	"digitpad/quantize"
 	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -267,7 +268,7 @@ func TestLoad_RejectsBadQuantisationParameters(t *testing.T) {
 			q := validQDQ()
 			q.wData = slices.Clone(q.wData)
 			tc.modify(&q)
-			m, err := model.Load(q.bytes(t))
+			m, err := onnxload.Load(q.bytes(t))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Load error = %v (model %v), want it to contain %q", err, m != nil, tc.want)
 			}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"digitpad/onnxpb"
 )
 
 // Quantised graphs (QDQ format): activations pass through QuantizeLinear -> DequantizeLinear and weights are
@@ -57,7 +55,7 @@ func round4(n int) int { return (n + 3) &^ 3 }
 // qconst is the integer side of a constant computed as DequantizeLinear(vals, scale, zp).
 type qconst struct {
 	vals      []int64
-	dtype     onnxpb.TensorProto_DataType
+	dtype     DataType
 	scale     []float32
 	zp        []int64
 	perTensor bool
@@ -66,7 +64,7 @@ type qconst struct {
 
 // symmetricInt8 reports whether the integers are int8 with zero points 0, which is what the int8 kernels take.
 func (q *qconst) symmetricInt8() bool {
-	if q.dtype != onnxpb.TensorProto_INT8 {
+	if q.dtype != Int8 {
 		return false
 	}
 	for _, z := range q.zp {
@@ -97,13 +95,13 @@ func checkScales(s *constant) error {
 	return nil
 }
 
-func intRange(t onnxpb.TensorProto_DataType) (lo, hi int64, ok bool) {
+func intRange(t DataType) (lo, hi int64, ok bool) {
 	switch t {
-	case onnxpb.TensorProto_INT8:
+	case Int8:
 		return math.MinInt8, math.MaxInt8, true
-	case onnxpb.TensorProto_UINT8:
+	case Uint8:
 		return 0, math.MaxUint8, true
-	case onnxpb.TensorProto_INT32:
+	case Int32:
 		return math.MinInt32, math.MaxInt32, true
 	}
 	return 0, 0, false
@@ -159,7 +157,7 @@ func dequantizeConst(op *irOp, opset int64) (*constant, error) {
 			return nil, fmt.Errorf("zero point has shape %v, scale has shape %v: want the same", zp.shape, s.shape)
 		}
 		for i, z := range zp.ints {
-			if z < lo || z > hi || (x.dtype == onnxpb.TensorProto_INT32 && z != 0) {
+			if z < lo || z > hi || (x.dtype == Int32 && z != 0) {
 				return nil, fmt.Errorf("zero point[%d] = %d is invalid for %v", i, z, x.dtype)
 			}
 		}
@@ -169,7 +167,7 @@ func dequantizeConst(op *irOp, opset int64) (*constant, error) {
 	if !q.perTensor {
 		inner = prod(x.shape[q.axis+1:])
 	}
-	out := &constant{shape: x.shape, f: make([]float32, len(x.ints)), dtype: onnxpb.TensorProto_FLOAT, q: q}
+	out := &constant{shape: x.shape, f: make([]float32, len(x.ints)), dtype: Float, q: q}
 	for i, v := range x.ints {
 		if v < lo || v > hi {
 			return nil, fmt.Errorf("x[%d] = %d is out of range for %v", i, v, x.dtype)
@@ -190,12 +188,12 @@ func castConst(op *irOp) (*constant, error) {
 		return nil, err
 	}
 	to, _ := attrInt(op, "to", 0)
-	switch onnxpb.TensorProto_DataType(to) {
-	case onnxpb.TensorProto_FLOAT, onnxpb.TensorProto_DOUBLE:
-		return &constant{shape: x.shape, f: x.f, dtype: onnxpb.TensorProto_FLOAT}, nil
-	case onnxpb.TensorProto_INT64, onnxpb.TensorProto_INT32:
+	switch DataType(to) {
+	case Float, Double:
+		return &constant{shape: x.shape, f: x.f, dtype: Float}, nil
+	case Int64, Int32:
 		out := &constant{shape: x.shape, f: make([]float32, len(x.f)), ints: make([]int64, len(x.f)), isInt: true,
-			dtype: onnxpb.TensorProto_DataType(to)}
+			dtype: DataType(to)}
 		for i, v := range x.f {
 			if x.isInt {
 				out.ints[i] = x.ints[i]
@@ -206,7 +204,7 @@ func castConst(op *irOp) (*constant, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("cast to %v is not supported", onnxpb.TensorProto_DataType(to))
+	return nil, fmt.Errorf("cast to %v is not supported", DataType(to))
 }
 
 // actParams reads the per-tensor scale and zero point inputs of an activation QuantizeLinear/DequantizeLinear.
@@ -233,8 +231,8 @@ func actParams(op *irOp) (qparams, error) {
 		return qparams{}, fmt.Errorf("zero point has %d values, scale has 1", zp.size())
 	}
 	switch zp.dtype {
-	case onnxpb.TensorProto_UINT8:
-	case onnxpb.TensorProto_INT8:
+	case Uint8:
+	case Int8:
 		p.signed = true
 	default:
 		return qparams{}, fmt.Errorf("zero point has type %v, want uint8 or int8", zp.dtype)
@@ -599,7 +597,7 @@ func (c *compiler) planQConv(s *qconvStep, g geometry, w *constant, xp qparams, 
 		s.wideShared = len(s.rowOff) * s.m
 		c.tmpWide = max(c.tmpWide, s.wideShared)
 	}
-	if int64(srcBytes)+int64(len(wb)) > maxElements*4 {
+	if int64(srcBytes)+int64(len(wb)) > MaxTensorElements*4 {
 		return errors.New("convolution too large")
 	}
 	return nil

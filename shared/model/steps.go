@@ -3,8 +3,6 @@ package model
 import (
 	"fmt"
 	"math"
-
-	"gorgonia.org/tensor"
 )
 
 // scratch is one goroutine's working memory for a run: act holds every activation of a batch (layout from
@@ -53,8 +51,7 @@ type convStep struct {
 	offMax                             int
 	srcOff, srcLen                     int // padded image in scratch.tmp (srcOff < 0: im2col in the shared area)
 	wideShared                         int
-	weights                            *tensor.Dense // mpad x k, rows beyond m are zero
-	wdata, bias                        []float32
+	wdata, bias                        []float32 // wdata: mpad x k, rows beyond m are zero
 	flags                              uintptr
 	pool                               *poolSpec
 	wideBase                           int // start of the shared scratch area, set by the plan
@@ -137,8 +134,7 @@ type fcStep struct {
 	in, out             *buf
 	k, n, rowsPerSample int
 	nt, ntFull          int
-	weights             *tensor.Dense // nt x k x nr panels
-	wdata, bias         []float32
+	wdata, bias         []float32 // wdata: nt x k x nr panels
 	off                 []int32
 	offMax              int
 	flags               uintptr

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 )
 
 func mustLoad(tb testing.TB, b []byte, opts ...model.Option) *model.Model {
 	tb.Helper()
-	m, err := model.LoadWith(b, opts...)
+	m, err := onnxload.Load(b, opts...)
 	if err != nil {
 		tb.Fatalf("Load: %v", err)
 	}

@@ -88,11 +88,15 @@ type Ack struct {
 	Duplicate      bool   `json:"duplicate,omitempty"`
 }
 
-// ModelAnnouncement tells clients which model is active and where to fetch it.
+// ModelAnnouncement tells clients which model is active and where to fetch it: the ONNX file (URL, SHA256, the
+// model's identity) for native clients, and the same graph as a model graph file (GraphURL, GraphSHA256 of the
+// file's bytes) for clients without an ONNX decoder, such as the browser's WebAssembly.
 type ModelAnnouncement struct {
-	Name   string `json:"name"`
-	SHA256 string `json:"sha256"`
-	URL    string `json:"url"`
+	Name        string `json:"name"`
+	SHA256      string `json:"sha256"`
+	URL         string `json:"url"`
+	GraphURL    string `json:"graph_url,omitempty"`
+	GraphSHA256 string `json:"graph_sha256,omitempty"`
 }
 
 // Error is a typed error: Code is one of the E* codes.

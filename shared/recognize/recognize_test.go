@@ -7,7 +7,7 @@ import (
 
 	"digitpad/assets"
 	"digitpad/shared/ink"
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 )
@@ -19,7 +19,7 @@ func mustRecognizer(tb testing.TB, cfg recognize.Config) *recognize.Recognizer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	m, err := model.Load(assets.Model())
+	m, err := onnxload.Load(assets.Model())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"digitpad/onnxpb"
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/train/cnn"
 	"digitpad/train/export"
 )
@@ -145,7 +145,7 @@ func TestONNX_ParsesBackAsStandardGraph(t *testing.T) {
 
 func TestONNX_RuntimeMatchesTrainer(t *testing.T) {
 	net := randomNet(t, cnn.DefaultArch, 4)
-	m, err := model.Load(mustExport(t, net, export.Options{}))
+	m, err := onnxload.Load(mustExport(t, net, export.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

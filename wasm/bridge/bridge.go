@@ -26,8 +26,10 @@ type Bridge struct {
 
 // Register installs the API on target (normally globalThis) as target.digitpad:
 //
-//	load(modelBytes: Uint8Array, opts?: {name?: string, threshold?: number, format?: string, inputScale?: number})
+//	load(graphBytes: Uint8Array, opts?: {name?: string, threshold?: number, format?: string, inputScale?: number})
 //	    -> {model: {name, sha256}, ms}
+//	    graphBytes is a model graph file (model.Graph.MarshalBinary, made from the ONNX file by onnx-go at build
+//	    or serve time: onnxload.GraphFile); sha256 is the ONNX file's.
 //	strokes(points: Float32Array /* x0,y0,x1,y1,... CSS px */, ends: Uint32Array /* exclusive end per stroke,
 //	    in points */, width: number, height: number, format?: string) -> Result
 //	image(rgba: Uint8Array|Uint8ClampedArray, width: number, height: number, format?: string) -> Result
@@ -90,9 +92,9 @@ func panicText(p any) string {
 func (b *Bridge) load(args []js.Value) (map[string]any, error) {
 	start := time.Now()
 	if len(args) < 1 {
-		return nil, wrapInvalid("load(modelBytes, opts?): model bytes missing")
+		return nil, wrapInvalid("load(graphBytes, opts?): graph bytes missing")
 	}
-	data, err := bytesArg(args[0], "modelBytes")
+	data, err := bytesArg(args[0], "graphBytes")
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +115,7 @@ func (b *Bridge) load(args []js.Value) (map[string]any, error) {
 			cfg.InputScale = float32(v.Float())
 		}
 	}
-	m, err := model.Load(data)
+	m, err := model.LoadGraph(data)
 	if err != nil {
 		return nil, wrapInvalid("load model: " + err.Error())
 	}

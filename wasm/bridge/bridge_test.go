@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"digitpad/assets"
+	"digitpad/shared/model/onnxload"
 	"digitpad/wasm/bridge"
 )
 
@@ -26,9 +27,19 @@ func api(t *testing.T) js.Value {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := d.Call("load", bytesValue(assets.Model()), map[string]any{"name": "shipped", "inputScale": float64(card.InputScale)})
+	out := d.Call("load", bytesValue(shippedGraph(t)), map[string]any{"name": "shipped", "inputScale": float64(card.InputScale)})
 	mustOK(t, out)
 	return d
+}
+
+// shippedGraph is the shipped model as the page gets it: a graph file decoded from the ONNX file by onnx-go.
+func shippedGraph(t *testing.T) []byte {
+	t.Helper()
+	g, err := onnxload.GraphFile(assets.Model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 func bytesValue(b []byte) js.Value {
@@ -84,7 +95,7 @@ func line(x0, y0, x1, y1 float64) []float64 {
 func TestLoad_ReportsModelSHA256(t *testing.T) {
 	target := js.Global().Get("Object").New()
 	defer bridge.Register(target).Release()
-	out := target.Get("digitpad").Call("load", bytesValue(assets.Model()), map[string]any{"name": "shipped"})
+	out := target.Get("digitpad").Call("load", bytesValue(shippedGraph(t)), map[string]any{"name": "shipped"})
 	mustOK(t, out)
 	sum := sha256.Sum256(assets.Model())
 	if got, want := out.Get("model").Get("sha256").String(), hex.EncodeToString(sum[:]); got != want {
@@ -196,6 +207,7 @@ func TestCalls_RejectBadInputWithCodes(t *testing.T) {
 		{"huge canvas", func() js.Value { return d.Call("strokes", pts, ends, 100000, 100) }, "invalid"},
 		{"pixels too short", func() js.Value { return d.Call("image", bytesValue(make([]byte, 10)), 10, 10) }, "invalid"},
 		{"not a model", func() js.Value { return d.Call("load", bytesValue([]byte("not onnx"))) }, "invalid"},
+		{"ONNX instead of a graph file", func() js.Value { return d.Call("load", bytesValue(assets.Model())) }, "invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 
 	"digitpad/assets"
 	"digitpad/shared/ink"
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 )
@@ -22,7 +22,7 @@ func BenchmarkPipeline_FiveDigitCode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := model.Load(assets.Model())
+	m, err := onnxload.Load(assets.Model())
 	if err != nil {
 		b.Fatal(err)
 	}

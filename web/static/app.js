@@ -591,10 +591,11 @@ async function loadConfig() {
   return {};
 }
 
-// adoptServerModel swaps the worker to the model the server announces, so browser and server agree. The
-// input scale comes from the model card (GET /v1/model); the worker verifies the bytes against the sha256.
+// adoptServerModel swaps the worker to the model the server announces, so browser and server agree. The worker
+// loads the announced graph file (graph_url; the wasm has no ONNX decoder) and verifies it against graph_sha256
+// and the model's identity (sha256). The input scale comes from the model card (GET /v1/model).
 async function adoptServerModel(m) {
-  if (!worker || !m.url || !m.sha256) return;
+  if (!worker || !m.graph_url || !m.graph_sha256 || !m.sha256) return; // no graph form: keep the current model
   if (!state.model) { setTimeout(() => adoptServerModel(m), 500); return; } // still loading the shipped one
   if (m.sha256 === state.model.sha256) return;
   let scale;
@@ -606,7 +607,10 @@ async function adoptServerModel(m) {
       scale = card.card && card.card.input_scale;
     }
   } catch { /* offline between the announcement and now: keep the current model */ return; }
-  worker.postMessage({ type: 'model', url: new URL(m.url, location.href).href, sha256: m.sha256, name: m.name, input_scale: scale });
+  worker.postMessage({
+    type: 'model', url: new URL(m.graph_url, location.href).href, sha256: m.sha256, graph_sha256: m.graph_sha256,
+    name: m.name, input_scale: scale,
+  });
 }
 
 function startLink(cfg) {

@@ -38,7 +38,7 @@ self.addEventListener('activate', (ev) => {
 });
 
 function cacheable(url) {
-  return url.origin === self.location.origin && !url.pathname.endsWith('.onnx') && !url.pathname.includes('/v1/');
+  return url.origin === self.location.origin && !url.pathname.endsWith('.onnx') && !url.pathname.endsWith('.graph') && !url.pathname.includes('/v1/');
 }
 
 self.addEventListener('fetch', (ev) => {

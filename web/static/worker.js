@@ -22,9 +22,10 @@ async function hex256(buf) {
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// modelBytes returns the model with the given sha256 from Cache Storage, fetching and verifying it on a miss.
-async function modelBytes(url, sha256) {
-  const key = new URL(`model-cache/${sha256}.onnx`, self.location.href).href;
+// graphBytes returns the model graph file with the given sha256 from Cache Storage, fetching and verifying it on
+// a miss. (The page gets models as graph files: the ONNX file decoded by onnx-go at build or serve time.)
+async function graphBytes(url, sha256) {
+  const key = new URL(`model-cache/${sha256}.graph`, self.location.href).href;
   const cache = self.caches ? await caches.open(MODEL_CACHE) : null;
   if (cache && sha256) {
     const hit = await cache.match(key);
@@ -33,7 +34,7 @@ async function modelBytes(url, sha256) {
   const bytes = await (await fetchOK(url)).arrayBuffer();
   if (sha256) {
     const got = await hex256(bytes);
-    if (got !== sha256) throw new Error(`model ${url}: sha256 ${got} does not match the manifest's ${sha256}`);
+    if (got !== sha256) throw new Error(`model ${url}: sha256 ${got} does not match the expected ${sha256}`);
     if (cache) {
       await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
       // Keep only the active model: older hashes are dead weight on a clerk's tablet.
@@ -61,12 +62,15 @@ async function startGo(url) {
 
 async function loadModel(m, prefetched) {
   const t0 = performance.now();
-  const { bytes, cached } = await (prefetched || modelBytes(new URL(m.url, self.location.href).href, m.sha256));
+  const { bytes, cached } = await (prefetched || graphBytes(new URL(m.url, self.location.href).href, m.graph_sha256));
   const t1 = performance.now();
   const out = api.load(new Uint8Array(bytes), {
     name: m.name || '', threshold: m.threshold, format: m.format, inputScale: m.input_scale,
   });
   if (out.error) throw new Error(`${out.error.code}: ${out.error.message}`);
+  if (m.sha256 && out.model.sha256 !== m.sha256) {
+    throw new Error(`model ${m.url}: graph of model ${out.model.sha256}, expected ${m.sha256}`);
+  }
   modelInfo = out.model;
   return { model: out.model, modelFetchMs: t1 - t0, modelLoadMs: out.ms, modelCached: cached };
 }
@@ -80,7 +84,7 @@ async function init() {
   const base = new URL('gen/', self.location.href);
   const model = { ...manifest.model, url: new URL(manifest.model.url, base).href };
   // Fetch the model while the wasm compiles.
-  const bytesP = modelBytes(model.url, model.sha256);
+  const bytesP = graphBytes(model.url, model.graph_sha256);
   bytesP.catch(() => {}); // reported through loadModel below
   api = await goP;
   const t1 = performance.now();

@@ -22,7 +22,7 @@ import (
 	"strings"
 
 	"digitpad/quantize"
-	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
 	"digitpad/train/mnist"
 )
 
@@ -93,7 +93,7 @@ func run(out string, zoo bool, models []string) error {
 		if err != nil {
 			return err
 		}
-		m, err := model.Load(b)
+		m, err := onnxload.Load(b)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}

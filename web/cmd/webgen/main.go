@@ -1,6 +1,7 @@
 // Command webgen fills the pad's generated folder (web/static/gen) next to the wasm that `make web` builds: it
-// copies the model and its card and writes manifest.json, which tells the recognition worker the model's
-// sha256 (its cache key), name and input scale.
+// decodes the ONNX model with onnx-go (shared/model/onnxload) into a model graph file (model.graph: the browser's
+// wasm does not link onnx-go), copies the model card and writes manifest.json, which tells the recognition
+// worker the model's identity (the ONNX sha256), the graph file's sha256 (its cache key), name and input scale.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 
 	"digitpad/assets"
+	"digitpad/shared/model/onnxload"
 )
 
 // Manifest is gen/manifest.json; URLs are relative to gen/.
@@ -24,10 +26,11 @@ type Manifest struct {
 
 // ManifestModel describes the model the worker loads.
 type ManifestModel struct {
-	URL        string  `json:"url"`
-	SHA256     string  `json:"sha256"`
-	Name       string  `json:"name"`
-	InputScale float32 `json:"input_scale"`
+	URL         string  `json:"url"`          // the graph file
+	SHA256      string  `json:"sha256"`       // the ONNX file's: the model's identity
+	GraphSHA256 string  `json:"graph_sha256"` // the graph file's bytes: cache key and integrity check
+	Name        string  `json:"name"`
+	InputScale  float32 `json:"input_scale"`
 }
 
 func main() {
@@ -64,14 +67,23 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("read built wasm: %w", err)
 	}
+	graph, err := onnxload.GraphFile(model)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *modelPath, err)
+	}
 	ws := sha256.Sum256(wasm)
+	gs := sha256.Sum256(graph)
 	m := Manifest{
 		Wasm:       "app.wasm",
 		WasmSHA256: hex.EncodeToString(ws[:]),
-		Model:      ManifestModel{URL: "model.onnx", SHA256: c.SHA256, Name: c.Name, InputScale: c.InputScale},
+		Model: ManifestModel{URL: "model.graph", SHA256: c.SHA256, GraphSHA256: hex.EncodeToString(gs[:]),
+			Name: c.Name, InputScale: c.InputScale},
 	}
-	if err := os.WriteFile(filepath.Join(*out, "model.onnx"), model, 0o644); err != nil {
-		return fmt.Errorf("copy model: %w", err)
+	if err := os.WriteFile(filepath.Join(*out, "model.graph"), graph, 0o644); err != nil {
+		return fmt.Errorf("write model graph: %w", err)
+	}
+	if err := os.Remove(filepath.Join(*out, "model.onnx")); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("remove the ONNX file of an older build: %w", err)
 	}
 	if card != nil {
 		if err := os.WriteFile(filepath.Join(*out, "model.json"), card, 0o644); err != nil {

@@ -7,12 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"digitpad/assets"
+	"digitpad/shared/model"
 )
 
-func TestRun_WritesManifestWithModelHashAndCard(t *testing.T) {
+func TestRun_WritesGraphFileAndManifestWithHashesAndCard(t *testing.T) {
 	dir := t.TempDir()
-	model := []byte("not really onnx, only hashed")
-	mustWrite(t, filepath.Join(dir, "m.onnx"), model)
+	onnxBytes := assets.Model()
+	mustWrite(t, filepath.Join(dir, "m.onnx"), onnxBytes)
 	mustWrite(t, filepath.Join(dir, "m.json"), []byte(`{"name": "tiny", "input_scale": 255}`))
 	out := filepath.Join(dir, "gen")
 	if err := os.Mkdir(out, 0o755); err != nil {
@@ -31,13 +34,35 @@ func TestRun_WritesManifestWithModelHashAndCard(t *testing.T) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(model)
-	want := ManifestModel{URL: "model.onnx", SHA256: hex.EncodeToString(sum[:]), Name: "tiny", InputScale: 255}
+	graph, err := os.ReadFile(filepath.Join(out, "model.graph"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, gsum := sha256.Sum256(onnxBytes), sha256.Sum256(graph)
+	want := ManifestModel{URL: "model.graph", SHA256: hex.EncodeToString(sum[:]), GraphSHA256: hex.EncodeToString(gsum[:]),
+		Name: "tiny", InputScale: 255}
 	if m.Model != want {
 		t.Errorf("model = %+v, want %+v", m.Model, want)
 	}
-	if got, err := os.ReadFile(filepath.Join(out, "model.onnx")); err != nil || string(got) != string(model) {
-		t.Errorf("copied model = %q, %v", got, err)
+	// The graph file runs like the ONNX file and keeps its identity.
+	fromGraph, err := model.LoadGraph(graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromGraph.SHA256() != want.SHA256 {
+		t.Errorf("graph model sha256 = %s, want the ONNX file's %s", fromGraph.SHA256(), want.SHA256)
+	}
+	if _, err := os.Stat(filepath.Join(out, "model.onnx")); !os.IsNotExist(err) {
+		t.Errorf("model.onnx in the generated folder (stat: %v): the page ships only the graph file", err)
+	}
+}
+
+func TestRun_NotONNXIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "m.onnx"), []byte("not onnx"))
+	mustWrite(t, filepath.Join(dir, "app.wasm"), []byte("\x00asm"))
+	if err := run([]string{"-model", filepath.Join(dir, "m.onnx"), "-out", dir}); err == nil {
+		t.Error("want an error for bytes onnx-go cannot decode")
 	}
 }
 

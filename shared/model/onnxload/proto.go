@@ -1,20 +1,19 @@
-package model
+package onnxload
 
 import (
 	"errors"
 	"fmt"
 
 	"digitpad/onnxpb"
+	"digitpad/shared/model"
 	"google.golang.org/protobuf/proto"
 )
 
 // Limits that keep a hostile or corrupt file from making onnx-go allocate without bound (an out-of-memory
-// crash cannot be recovered like a panic).
+// crash cannot be recovered like a panic): the runtime's own.
 const (
-	maxElements      = 1 << 26 // floats in one tensor
-	maxTotalElements = 1 << 27 // floats in all initializers
-	maxSampleFloats  = 1 << 22 // input, activation or scratch floats per sample
-	maxChunkFloats   = 1 << 23 // activation floats of one chunk of samples
+	maxElements      = model.MaxTensorElements
+	maxTotalElements = model.MaxTotalElements
 )
 
 // protoInfo is what digitpad reads from the ONNX protobuf itself, before onnx-go decodes the graph: onnx-go
