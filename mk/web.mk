@@ -9,6 +9,10 @@ WEB_GEN := web/static/gen
 WEB_MODEL ?= assets/model-int8.onnx
 WEB_ADDR ?= 127.0.0.1:8080
 GO_WASM_EXEC = $$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+# Saturating float->int conversions and sign extension (in every browser since 2021: Chrome 75, Firefox 64,
+# Safari 15): Go otherwise guards each float->int conversion with compares and branches; mask rasterisation gets
+# ~2.5x faster in node.
+export GOWASM = satconv,signext
 
 .PHONY: web test-web serve-web web-bench web-deps web-size
 
