@@ -42,7 +42,7 @@ try {
       await draw(b.page, code);
       const first = await b.page.evaluate(() => window.digitpadStats.lastRoundTripMs);
       console.log(`${kind} load: navigation -> model ready ${(s.readyMs + s.start).toFixed(0)} ms ` +
-        `(wasm fetch+compile+Go init ${s.load.wasmMs.toFixed(0)} ms, model load ${s.load.modelLoadMs.toFixed(0)} ms, ` +
+        `(page script starts at ${s.start.toFixed(0)} ms; worker init ${s.load.initMs.toFixed(0)} ms: wasm fetch+compile+Go init ${s.load.wasmMs.toFixed(0)} ms, model load ${s.load.modelLoadMs.toFixed(0)} ms, ` +
         `model from cache ${s.load.modelCached}); + first recognition ${first.toFixed(1)} ms ` +
         `=> load to first recognition ${(s.readyMs + s.start + first).toFixed(0)} ms (target <= 1000 ms)`);
     }
