@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"digitpad/server/batcher"
+	"digitpad/server/internal/pngdec"
 	"digitpad/server/store"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
@@ -142,6 +143,7 @@ type Server struct {
 	limiter *clientLimiter
 	hub     *wsHub
 	admit   *admitter
+	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
 	mux     *http.ServeMux
 	reqSeq  atomic.Uint64
