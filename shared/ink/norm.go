@@ -102,17 +102,29 @@ type weights struct {
 }
 
 // boxWeights maps each of the 28 output positions to the source pixels it covers, n source pixels centred.
+// All weights share one backing array.
 func boxWeights(n int, s float64) []weights {
 	out := make([]weights, side)
 	c := float64(n) / 2
+	span := func(u int) (a, b float64, i0, i1 int) {
+		a = (float64(u)-centreC)/s + c
+		b = (float64(u)+1-centreC)/s + c
+		return a, b, max(0, int(math.Floor(a))), min(n, int(math.Ceil(b)))
+	}
+	total := 0
 	for u := range out {
-		a := (float64(u)-centreC)/s + c
-		b := (float64(u)+1-centreC)/s + c
-		i0, i1 := max(0, int(math.Floor(a))), min(n, int(math.Ceil(b)))
+		if _, _, i0, i1 := span(u); i1 > i0 {
+			total += i1 - i0
+		}
+	}
+	all := make([]float32, total)
+	for u := range out {
+		a, b, i0, i1 := span(u)
 		if i0 >= i1 {
 			continue
 		}
-		ws := weights{first: i0, w: make([]float32, i1-i0)}
+		ws := weights{first: i0, w: all[: i1-i0 : i1-i0]}
+		all = all[i1-i0:]
 		for i := i0; i < i1; i++ {
 			ov := math.Min(b, float64(i+1)) - math.Max(a, float64(i))
 			ws.w[i-i0] = float32(math.Max(0, ov) * s)
@@ -168,11 +180,66 @@ func normalizePeak(img []float32) {
 	}
 }
 
-// blur is a separable Gaussian blur of the 28×28 frame with zero padding.
+// blur is a separable Gaussian blur of the 28×28 frame with zero padding. Rows and columns are copied into a
+// zero-padded line so the taps need no bounds checks; a padding tap adds an exact zero, so the sums are the
+// same as skipping it.
 func blur(img []float32, sigma float64) {
 	if sigma <= 0 {
 		return
 	}
+	r := int(math.Ceil(3 * sigma))
+	if r > maxBlurRadius {
+		blurSlow(img, sigma)
+		return
+	}
+	var kb [2*maxBlurRadius + 1]float32
+	k := kb[:2*r+1]
+	sum := 0.0
+	for i := range k {
+		d := float64(i - r)
+		v := math.Exp(-d * d / (2 * sigma * sigma))
+		k[i] = float32(v)
+		sum += v
+	}
+	for i := range k {
+		k[i] /= float32(sum)
+	}
+	var tmp [side * side]float32
+	var line [side + 2*maxBlurRadius]float32
+	pad := line[:side+2*r]
+	for y := 0; y < side; y++ {
+		copy(pad[r:r+side], img[y*side:(y+1)*side])
+		convolve(tmp[y*side:(y+1)*side], pad, k)
+	}
+	var col [side]float32
+	for x := 0; x < side; x++ {
+		for y := 0; y < side; y++ {
+			pad[r+y] = tmp[y*side+x]
+		}
+		convolve(col[:], pad, k)
+		for y := 0; y < side; y++ {
+			img[y*side+x] = col[y]
+		}
+	}
+}
+
+// maxBlurRadius is the largest kernel radius blur handles with its fixed buffers.
+const maxBlurRadius = 16
+
+// convolve sets out[i] = Σ_j k[j]·pad[i+j], summing in j order.
+func convolve(out, pad, k []float32) {
+	for i := range out {
+		win := pad[i : i+len(k)]
+		var acc float32
+		for j, kv := range k {
+			acc += kv * win[j]
+		}
+		out[i] = acc
+	}
+}
+
+// blurSlow is blur for very wide kernels (never needed for the stroke widths segmentation produces).
+func blurSlow(img []float32, sigma float64) {
 	r := int(math.Ceil(3 * sigma))
 	k := make([]float32, 2*r+1)
 	sum := 0.0
