@@ -77,21 +77,25 @@ func resample(crop []float32, cw, ch int, s float64, out []float32) {
 	tmp := make([]float32, ch*side)
 	for y := 0; y < ch; y++ {
 		row := crop[y*cw : (y+1)*cw]
+		trow := tmp[y*side : (y+1)*side]
 		for u, ws := range xw {
+			src := row[ws.first : ws.first+len(ws.w)]
 			var acc float32
 			for i, wt := range ws.w {
-				acc += wt * row[ws.first+i]
+				acc += wt * src[i]
 			}
-			tmp[y*side+u] = acc
+			trow[u] = acc
 		}
 	}
+	// Row by row over the taps: each output still sums its taps in order, but reads whole rows.
 	for v, ws := range yw {
-		for u := 0; u < side; u++ {
-			var acc float32
-			for i, wt := range ws.w {
-				acc += wt * tmp[(ws.first+i)*side+u]
+		dst := out[v*side : (v+1)*side]
+		clear(dst)
+		for i, wt := range ws.w {
+			src := tmp[(ws.first+i)*side : (ws.first+i+1)*side]
+			for u, x := range src {
+				dst[u] += wt * x
 			}
-			out[v*side+u] = acc
 		}
 	}
 }
