@@ -143,6 +143,7 @@ type Server struct {
 	limiter *clientLimiter
 	hub     *wsHub
 	admit   *admitter
+	shed    *shedder
 	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
 	mux     *http.ServeMux
@@ -188,6 +189,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hub = newWSHub()
 	s.admit = newAdmitter(cfg.MaxInFlight/4, cfg.MaxInFlight, cfg.LatencyTarget)
+	s.shed = newShedder(cfg.RetryAfter)
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
 	}, func() float64 { return float64(s.admit.current()) }))
