@@ -230,9 +230,23 @@ func blur(img []float32, sigma float64) {
 // maxBlurRadius is the largest kernel radius blur handles with its fixed buffers.
 const maxBlurRadius = 16
 
-// convolve sets out[i] = Σ_j k[j]·pad[i+j], summing in j order.
+// convolve sets out[i] = Σ_j k[j]·pad[i+j], summing in j order. Four outputs are summed side by side: one
+// output's sum is a chain of dependent additions, four chains keep the FPU busy.
 func convolve(out, pad, k []float32) {
-	for i := range out {
+	i := 0
+	for ; i+4 <= len(out); i += 4 {
+		var a0, a1, a2, a3 float32
+		win := pad[i : i+len(k)+3]
+		for j, kv := range k {
+			w := win[j : j+4 : j+4]
+			a0 += kv * w[0]
+			a1 += kv * w[1]
+			a2 += kv * w[2]
+			a3 += kv * w[3]
+		}
+		out[i], out[i+1], out[i+2], out[i+3] = a0, a1, a2, a3
+	}
+	for ; i < len(out); i++ {
 		win := pad[i : i+len(k)]
 		var acc float32
 		for j, kv := range k {
