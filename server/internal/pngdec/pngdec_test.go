@@ -99,6 +99,7 @@ func TestDecode_EncoderOutput(t *testing.T) {
 		image.NewNRGBA(image.Rect(0, 0, 640, 200)), // translucent: RGBA, several IDAT chunks
 		image.NewPaletted(image.Rect(0, 0, 20, 10), color.Palette{color.Black, color.White}),
 		image.NewGray16(image.Rect(0, 0, 10, 10)),
+		image.NewGray(image.Rect(0, 0, 2000, 700)), // several IDAT chunks
 	}
 	for _, img := range imgs {
 		b := img.Bounds()
