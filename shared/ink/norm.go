@@ -74,17 +74,15 @@ func fromCrop(crop []float32, cw, ch int, T float64) [784]float32 {
 func resample(crop []float32, cw, ch int, s float64, out []float32) {
 	xw := boxWeights(cw, s)
 	yw := boxWeights(ch, s)
+	// Column by column over the taps: each tmp value still sums its taps in order, and the rows advance side
+	// by side instead of through one accumulator.
 	tmp := make([]float32, ch*side)
-	for y := 0; y < ch; y++ {
-		row := crop[y*cw : (y+1)*cw]
-		trow := tmp[y*side : (y+1)*side]
-		for u, ws := range xw {
-			src := row[ws.first : ws.first+len(ws.w)]
-			var acc float32
-			for i, wt := range ws.w {
-				acc += wt * src[i]
+	for u, ws := range xw {
+		for i, wt := range ws.w {
+			x := ws.first + i
+			for y := 0; y < ch; y++ {
+				tmp[y*side+u] += wt * crop[y*cw+x]
 			}
-			trow[u] = acc
 		}
 	}
 	// Row by row over the taps: each output still sums its taps in order, but reads whole rows.
