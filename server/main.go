@@ -105,7 +105,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.Float64Var(&c.Threshold, "threshold", 0, "confidence below which a digit is flagged for confirmation (default 0.9)")
 	fs.DurationVar(&p.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful drain limit on SIGTERM")
 	fs.IntVar(&p.GCPercent, "gogc", 400, "garbage collector target (GOGC) for the server; the GOGC environment variable wins. "+
-		"A request allocates ~70 KB and live data is a few MB, so the Go default of 100 collects hundreds of times a second under load")
+		"A request allocates ~55 KB and live data is a few MB, so the Go default of 100 collects hundreds of times a second under load; 0: leave the runtime's setting")
 	fs.Int64Var(&p.MemoryLimit, "memory-limit", 0, "soft heap limit in bytes (GOMEMLIMIT; 0: none); the GOMEMLIMIT environment variable wins")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -67,8 +67,10 @@ type File struct {
 	n    int    // IDAT chunks
 }
 
-// Width and Height are the image size from the header.
-func (f *File) Width() int  { return f.hd.w }
+// Width is the image width from the header.
+func (f *File) Width() int { return f.hd.w }
+
+// Height is the image height from the header.
 func (f *File) Height() int { return f.hd.h }
 
 // Parse checks the chunk structure of b without decoding pixels (nothing is allocated). ok is false when b is
