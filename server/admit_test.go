@@ -61,3 +61,28 @@ func TestAdmitter_FastCompletionsGrowBackToMax(t *testing.T) {
 		t.Errorf("limit after fast completions = %d, want the maximum 16", got)
 	}
 }
+
+func TestAdmitter_IsolatedSlowCompletionsKeepTheLimit(t *testing.T) {
+	a := newAdmitter(8, 32, 10*time.Millisecond)
+	now := time.Now()
+	for w := range 20 { // 20 windows of 50 completions, the first of each slow (a pause, a neighbour's burst)
+		for i := range 50 {
+			a.acquire()
+			took := time.Millisecond
+			if i == 0 {
+				took = 30 * time.Millisecond
+			}
+			a.release(took, now.Add(time.Duration(w)*10*time.Millisecond+time.Duration(i)*100*time.Microsecond))
+		}
+	}
+	if got := a.current(); got != 32 {
+		t.Errorf("limit = %d, want 32: one slow completion in fifty is no overload", got)
+	}
+	for i := range 50 { // then most completions slow: the limit comes down
+		a.acquire()
+		a.release(30*time.Millisecond, now.Add(200*time.Millisecond+time.Duration(i)*time.Millisecond))
+	}
+	if got := a.current(); got >= 32 {
+		t.Errorf("limit = %d after mostly slow completions, want below 32", got)
+	}
+}

@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // registers the JPEG decoder for uploads
-	_ "image/png"  // registers the PNG decoder for uploads
 	"mime"
 	"net/http"
 	"reflect"
@@ -244,7 +241,7 @@ func (s *Server) handlePredict(ctx context.Context, in *predictInput) (*predictO
 	var err error
 	switch mt {
 	case "image/png", "image/jpeg":
-		img, ierr := decodeImage(in.RawBody, s.cfg.Limits)
+		img, ierr := s.decodeImage(in.RawBody)
 		if ierr != nil {
 			return nil, ierr
 		}
@@ -279,7 +276,7 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 		if err != nil {
 			return nil, err
 		}
-		img, aerr := decodeImage(raw, s.cfg.Limits)
+		img, aerr := s.decodeImage(raw)
 		if aerr != nil {
 			return nil, aerr
 		}
@@ -320,33 +317,6 @@ func decodeBase64(s string) ([]byte, *APIError) {
 		return nil, apiErr(protocol.EInvalid, "image is not valid base64")
 	}
 	return b, nil
-}
-
-// decodeImage reads the header first so a small file claiming a huge size (a decompression bomb) is rejected
-// before any pixel memory is allocated.
-func decodeImage(b []byte, l protocol.Limits) (image.Image, *APIError) {
-	if len(b) == 0 {
-		return nil, apiErr(protocol.EInvalid, "empty image")
-	}
-	if len(b) > l.MaxImageBytes {
-		return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("image larger than %d bytes", l.MaxImageBytes))
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-	if err != nil {
-		return nil, apiErr(protocol.EInvalid, "not a readable PNG or JPEG image: "+err.Error())
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, apiErr(protocol.EInvalid, "image has no pixels")
-	}
-	if cfg.Width > l.MaxSide || cfg.Height > l.MaxSide || cfg.Width*cfg.Height > l.MaxPixels {
-		return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("image %dx%d exceeds the limit of %d pixels (side <= %d)",
-			cfg.Width, cfg.Height, l.MaxPixels, l.MaxSide))
-	}
-	img, _, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, apiErr(protocol.EInvalid, "corrupt "+format+" image: "+err.Error())
-	}
-	return img, nil
 }
 
 func decodeJSON(b []byte, v any) *APIError {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"digitpad/assets"
 	"digitpad/server"
 	"digitpad/shared/synth"
 )
@@ -18,17 +19,24 @@ import (
 // and a pad canvas (gray, as a pad's snapshot after conversion) with one and five digits.
 func BenchmarkPredict_PNG(b *testing.B) {
 	cases := []struct {
-		name string
-		code string
-		w, h int
+		name    string
+		code    string
+		w, h    int
+		variant string // embedded model variant; empty: fp32
 	}{
-		{"digit-76x64", "8", 76, 64},
-		{"pad-1digit-200x160", "8", 200, 160},
-		{"pad-5digits-560x160", "80331", 560, 160},
+		{"digit-76x64", "8", 76, 64, ""},
+		{"digit-76x64-int8", "8", 76, 64, "int8"}, // what scripts/load sends, to the model `serve` picks on VNNI CPUs
+		{"pad-1digit-200x160", "8", 200, 160, ""},
+		{"pad-5digits-560x160", "80331", 560, 160, ""},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			ts := mustOpen(b, func(c *server.Config) { c.BatchWait = -1 })
+			if c.variant != "" {
+				if err := ts.SetModel(assets.Variant(c.variant)); err != nil {
+					b.Fatal(err)
+				}
+			}
 			img := grayPNG(b, c.code, c.w, c.h)
 			h := ts.Handler()
 			b.SetBytes(int64(len(img)))

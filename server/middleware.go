@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -72,7 +74,13 @@ func (s *Server) observe(r *http.Request, sw *statusWriter, id string, took time
 		s.metrics.reject(rejectReason(status, sw.Header()))
 	}
 	level := slog.LevelDebug
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable && sw.Header().Get("Retry-After") != "" && isPrediction(r):
+		// Load shedding is the server working as designed and is counted in the metrics: one warning a second
+		// sums it up, instead of an error line per refused request (thousands a second in a burst, written
+		// exactly when the CPU is short).
+		s.shed.note(s.log, time.Now())
+	case status >= 500:
 		level = slog.LevelError
 	}
 	if s.log.Enabled(r.Context(), level) {
@@ -118,13 +126,12 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 // bodies: the cheapest possible rejection, and the bound that keeps served latency flat during a burst.
 func (s *Server) admission(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/v1/predict") {
+		if !isPrediction(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		if !s.admit.acquire() {
-			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, s.cfg.RetryAfter/time.Second))))
-			writeJSONError(w, apiErr(protocol.EOverloaded, "server overloaded: too many predictions in flight, retry later"))
+			s.shed.write(w)
 			return
 		}
 		start := time.Now()
@@ -241,3 +248,55 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap exposes the underlying writer to http.ResponseController.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// shedder answers predictions refused by admission and reports load shedding in the log. The refusal is the
+// hot path of an overload, so its body and headers are encoded once.
+type shedder struct {
+	body       []byte
+	retryAfter []string
+
+	refused atomic.Int64 // since the last report
+	last    atomic.Int64 // unix nanoseconds of the last report
+}
+
+func newShedder(retryAfter time.Duration) *shedder {
+	body, _ := json.Marshal(apiErr(protocol.EOverloaded, "server overloaded: too many predictions in flight, retry later"))
+	return &shedder{
+		body:       append(body, '\n'), // as json.Encoder writes it
+		retryAfter: []string{strconv.Itoa(int(max(1, retryAfter/time.Second)))},
+	}
+}
+
+var (
+	jsonContentType = []string{"application/json"}
+	noSniff         = []string{"nosniff"}
+)
+
+// write sends 503 overloaded with Retry-After, as writeJSONError would.
+func (sh *shedder) write(w http.ResponseWriter) {
+	h := w.Header()
+	h["Retry-After"] = sh.retryAfter
+	h["Content-Type"] = jsonContentType
+	h["X-Content-Type-Options"] = noSniff
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write(sh.body)
+}
+
+// note counts one shed request and logs a summary at most once a second.
+func (sh *shedder) note(log *slog.Logger, now time.Time) {
+	sh.refused.Add(1)
+	last := sh.last.Load()
+	if last != 0 && now.UnixNano()-last < int64(time.Second) || !sh.last.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	attrs := []slog.Attr{slog.Int64("refused", sh.refused.Swap(0))}
+	if last != 0 {
+		attrs = append(attrs, slog.Duration("in", now.Sub(time.Unix(0, last)).Round(time.Millisecond)))
+	}
+	log.LogAttrs(context.Background(), slog.LevelWarn, "overloaded: refusing predictions with 503 and Retry-After", attrs...)
+}
+
+// isPrediction reports whether r is a prediction request (the ones admission control may refuse).
+func isPrediction(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/predict")
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"digitpad/server/batcher"
+	"digitpad/server/internal/pngdec"
 	"digitpad/server/store"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
@@ -72,10 +73,11 @@ type Config struct {
 	// PingInterval is the websocket keepalive period (default 30s); a connection silent for 2× it is dropped.
 	PingInterval time.Duration
 	// MaxInFlight bounds predictions (HTTP requests and websocket messages) being worked on at once (default
-	// 32×GOMAXPROCS); beyond it they are refused with overloaded at once (HTTP before the body is read), so a burst
+	// 16×GOMAXPROCS); beyond it they are refused with overloaded at once (HTTP before the body is read), so a burst
 	// cannot make every request slow: decoding and segmentation run before the batcher's queue. The bound adapts
-	// between MaxInFlight/4 and MaxInFlight so that predictions finish within LatencyTarget (default 50ms; negative:
-	// fixed bound).
+	// between MaxInFlight/4 and MaxInFlight so that predictions finish within LatencyTarget (default 10ms; negative:
+	// fixed bound). A one-digit image costs ~0.25 ms of CPU, so 16 per core is ~4 ms of work queued per core: enough
+	// to ride out scheduling hiccups without shedding, little enough to keep the p99 of served requests low.
 	MaxInFlight   int
 	LatencyTarget time.Duration
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
@@ -120,10 +122,10 @@ func (c Config) withDefaults() Config {
 		c.PingInterval = 30 * time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 32 * runtime.GOMAXPROCS(0)
+		c.MaxInFlight = 16 * runtime.GOMAXPROCS(0)
 	}
 	if c.LatencyTarget == 0 {
-		c.LatencyTarget = 50 * time.Millisecond
+		c.LatencyTarget = 10 * time.Millisecond
 	}
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
@@ -142,6 +144,8 @@ type Server struct {
 	limiter *clientLimiter
 	hub     *wsHub
 	admit   *admitter
+	shed    *shedder
+	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
 	mux     *http.ServeMux
 	reqSeq  atomic.Uint64
@@ -186,6 +190,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hub = newWSHub()
 	s.admit = newAdmitter(cfg.MaxInFlight/4, cfg.MaxInFlight, cfg.LatencyTarget)
+	s.shed = newShedder(cfg.RetryAfter)
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
 	}, func() float64 { return float64(s.admit.current()) }))

@@ -22,7 +22,7 @@ import (
 const (
 	wsWriteWait   = 10 * time.Second
 	wsSendBuffer  = 256 // queued outgoing messages per connection
-	wsMaxInFlight = 64  // messages one connection may have in processing at once
+	wsMaxInFlight = 64  // messages one connection may have in processing at once (at most the admission floor)
 )
 
 // wsHub tracks open connections for announcements and shutdown.
@@ -92,7 +92,7 @@ func (h *wsHub) shutdown(ctx context.Context) {
 }
 
 // wsConn is one websocket client: a reader goroutine dispatching messages to per-message goroutines (at most
-// wsMaxInFlight), and a writer goroutine owning all writes (gorilla allows one concurrent writer).
+// wsConnInFlight), and a writer goroutine owning all writes (gorilla allows one concurrent writer).
 type wsConn struct {
 	s        *Server
 	ws       *websocket.Conn
@@ -149,7 +149,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s: s, ws: ws, authed: authed, clientID: r.Header.Get("X-Client-ID"),
 		log:  s.log.With("request_id", requestID(r.Context()), "remote", r.RemoteAddr),
 		send: make(chan []byte, wsSendBuffer), dead: make(chan struct{}), finish: make(chan struct{}),
-		sem: make(chan struct{}, wsMaxInFlight), ctx: ctx, cancel: cancel,
+		sem: make(chan struct{}, wsConnInFlight(s.cfg.MaxInFlight)), ctx: ctx, cancel: cancel,
 	}
 	if len(c.clientID) > s.cfg.Limits.MaxIDLen {
 		c.clientID = ""
@@ -173,6 +173,13 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	go c.writeLoop()
 	go c.readLoop()
+}
+
+// wsConnInFlight is how many messages one connection may have in work: wsMaxInFlight, but no more than the
+// admission bound's floor (MaxInFlight/4), so that a lone client pipelining predictions is slowed by
+// backpressure (the reader stops reading) rather than refused by admission control.
+func wsConnInFlight(maxInFlight int) int {
+	return max(1, min(wsMaxInFlight, maxInFlight/4))
 }
 
 // originAllowed accepts the server's own origin, listed origins, or any with "*".
@@ -251,7 +258,7 @@ func (c *wsConn) handle(msg []byte) {
 			return
 		}
 	}
-	c.sem <- struct{}{} // backpressure: the reader stops reading while wsMaxInFlight messages are in work
+	c.sem <- struct{}{} // backpressure: the reader stops reading while wsConnInFlight messages are in work
 	c.inflight.Add(1)
 	go func() {
 		defer func() {

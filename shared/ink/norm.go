@@ -74,24 +74,26 @@ func fromCrop(crop []float32, cw, ch int, T float64) [784]float32 {
 func resample(crop []float32, cw, ch int, s float64, out []float32) {
 	xw := boxWeights(cw, s)
 	yw := boxWeights(ch, s)
+	// Column by column over the taps: each tmp value still sums its taps in order, and the rows advance side
+	// by side instead of through one accumulator.
 	tmp := make([]float32, ch*side)
-	for y := 0; y < ch; y++ {
-		row := crop[y*cw : (y+1)*cw]
-		for u, ws := range xw {
-			var acc float32
-			for i, wt := range ws.w {
-				acc += wt * row[ws.first+i]
+	for u, ws := range xw {
+		for i, wt := range ws.w {
+			x := ws.first + i
+			for y := 0; y < ch; y++ {
+				tmp[y*side+u] += wt * crop[y*cw+x]
 			}
-			tmp[y*side+u] = acc
 		}
 	}
+	// Row by row over the taps: each output still sums its taps in order, but reads whole rows.
 	for v, ws := range yw {
-		for u := 0; u < side; u++ {
-			var acc float32
-			for i, wt := range ws.w {
-				acc += wt * tmp[(ws.first+i)*side+u]
+		dst := out[v*side : (v+1)*side]
+		clear(dst)
+		for i, wt := range ws.w {
+			src := tmp[(ws.first+i)*side : (ws.first+i+1)*side]
+			for u, x := range src {
+				dst[u] += wt * x
 			}
-			out[v*side+u] = acc
 		}
 	}
 }
@@ -102,17 +104,29 @@ type weights struct {
 }
 
 // boxWeights maps each of the 28 output positions to the source pixels it covers, n source pixels centred.
+// All weights share one backing array.
 func boxWeights(n int, s float64) []weights {
 	out := make([]weights, side)
 	c := float64(n) / 2
+	span := func(u int) (a, b float64, i0, i1 int) {
+		a = (float64(u)-centreC)/s + c
+		b = (float64(u)+1-centreC)/s + c
+		return a, b, max(0, int(math.Floor(a))), min(n, int(math.Ceil(b)))
+	}
+	total := 0
 	for u := range out {
-		a := (float64(u)-centreC)/s + c
-		b := (float64(u)+1-centreC)/s + c
-		i0, i1 := max(0, int(math.Floor(a))), min(n, int(math.Ceil(b)))
+		if _, _, i0, i1 := span(u); i1 > i0 {
+			total += i1 - i0
+		}
+	}
+	all := make([]float32, total)
+	for u := range out {
+		a, b, i0, i1 := span(u)
 		if i0 >= i1 {
 			continue
 		}
-		ws := weights{first: i0, w: make([]float32, i1-i0)}
+		ws := weights{first: i0, w: all[: i1-i0 : i1-i0]}
+		all = all[i1-i0:]
 		for i := i0; i < i1; i++ {
 			ov := math.Min(b, float64(i+1)) - math.Max(a, float64(i))
 			ws.w[i-i0] = float32(math.Max(0, ov) * s)
@@ -168,11 +182,80 @@ func normalizePeak(img []float32) {
 	}
 }
 
-// blur is a separable Gaussian blur of the 28×28 frame with zero padding.
+// blur is a separable Gaussian blur of the 28×28 frame with zero padding. Rows and columns are copied into a
+// zero-padded line so the taps need no bounds checks; a padding tap adds an exact zero, so the sums are the
+// same as skipping it.
 func blur(img []float32, sigma float64) {
 	if sigma <= 0 {
 		return
 	}
+	r := int(math.Ceil(3 * sigma))
+	if r > maxBlurRadius {
+		blurSlow(img, sigma)
+		return
+	}
+	var kb [2*maxBlurRadius + 1]float32
+	k := kb[:2*r+1]
+	sum := 0.0
+	for i := range k {
+		d := float64(i - r)
+		v := math.Exp(-d * d / (2 * sigma * sigma))
+		k[i] = float32(v)
+		sum += v
+	}
+	for i := range k {
+		k[i] /= float32(sum)
+	}
+	var tmp [side * side]float32
+	var line [side + 2*maxBlurRadius]float32
+	pad := line[:side+2*r]
+	for y := 0; y < side; y++ {
+		copy(pad[r:r+side], img[y*side:(y+1)*side])
+		convolve(tmp[y*side:(y+1)*side], pad, k)
+	}
+	var col [side]float32
+	for x := 0; x < side; x++ {
+		for y := 0; y < side; y++ {
+			pad[r+y] = tmp[y*side+x]
+		}
+		convolve(col[:], pad, k)
+		for y := 0; y < side; y++ {
+			img[y*side+x] = col[y]
+		}
+	}
+}
+
+// maxBlurRadius is the largest kernel radius blur handles with its fixed buffers.
+const maxBlurRadius = 16
+
+// convolve sets out[i] = Σ_j k[j]·pad[i+j], summing in j order. Four outputs are summed side by side: one
+// output's sum is a chain of dependent additions, four chains keep the FPU busy.
+func convolve(out, pad, k []float32) {
+	i := 0
+	for ; i+4 <= len(out); i += 4 {
+		var a0, a1, a2, a3 float32
+		win := pad[i : i+len(k)+3]
+		for j, kv := range k {
+			w := win[j : j+4 : j+4]
+			a0 += kv * w[0]
+			a1 += kv * w[1]
+			a2 += kv * w[2]
+			a3 += kv * w[3]
+		}
+		out[i], out[i+1], out[i+2], out[i+3] = a0, a1, a2, a3
+	}
+	for ; i < len(out); i++ {
+		win := pad[i : i+len(k)]
+		var acc float32
+		for j, kv := range k {
+			acc += kv * win[j]
+		}
+		out[i] = acc
+	}
+}
+
+// blurSlow is blur for very wide kernels (never needed for the stroke widths segmentation produces).
+func blurSlow(img []float32, sigma float64) {
 	r := int(math.Ceil(3 * sigma))
 	k := make([]float32, 2*r+1)
 	sum := 0.0

@@ -1,0 +1,342 @@
+// Package pngdec decodes the PNG uploads the server sees most (8-bit grey, grey+alpha, RGB and RGBA, not
+// interlaced, no tRNS chunk) without image/png's per-call inflater allocation: image/png builds a new zlib reader
+// (about 50 KB of tables and window) for every image, which for a small digit snapshot costs more than the
+// decoding itself. A Decoder keeps inflaters in a pool and resets them.
+//
+// The result is the image image/png returns for the same bytes: the same concrete type (*image.Gray,
+// *image.NRGBA, *image.RGBA) and the same pixels. Anything else — other colour types and depths, interlacing,
+// transparency chunks, and every malformed file — is handed to image/png, so errors and unusual images behave
+// exactly as with image.Decode.
+package pngdec
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"io"
+	"sync"
+)
+
+const signature = "\x89PNG\r\n\x1a\n"
+
+// PNG colour types handled by the fast path.
+const (
+	ctGray      = 0
+	ctRGB       = 2
+	ctGrayAlpha = 4
+	ctRGBA      = 6
+)
+
+// maxPooled bounds the scratch buffers a pooled decoder keeps, in bytes.
+const maxPooled = 1 << 20
+
+// errFallback sends a file to image/png.
+var errFallback = errors.New("pngdec: not on the fast path")
+
+// Is reports whether b starts with the PNG signature.
+func Is(b []byte) bool { return len(b) >= len(signature) && string(b[:len(signature)]) == signature }
+
+// Decoder decodes PNG files; it is safe for concurrent use. The zero value is ready to use.
+type Decoder struct {
+	pool sync.Pool // *state
+}
+
+type state struct {
+	zr       io.ReadCloser // zlib reader, reset per image (nil until first use)
+	src      bytes.Reader
+	idat     []byte // IDAT payloads when a file splits them over several chunks
+	cur, prv []byte // filtered rows
+}
+
+// header is what IHDR says.
+type header struct {
+	w, h                   int
+	depth, ct, interlace   uint8
+	compression, filterMet uint8
+}
+
+// File is a PNG file whose chunks have been checked (CRCs, order) and whose pixels can take the fast path.
+type File struct {
+	hd   header
+	b    []byte
+	idat []byte // the IDAT payload when the file has a single IDAT chunk
+	n    int    // IDAT chunks
+}
+
+// Width is the image width from the header.
+func (f *File) Width() int { return f.hd.w }
+
+// Height is the image height from the header.
+func (f *File) Height() int { return f.hd.h }
+
+// Parse checks the chunk structure of b without decoding pixels (nothing is allocated). ok is false when b is
+// not a PNG the fast path handles; decode it with image/png then.
+func Parse(b []byte) (f File, ok bool) {
+	if !Is(b) {
+		return f, false
+	}
+	f.b = b
+	p := b[len(signature):]
+	seenIHDR, seenIEND, idatDone := false, false, false
+	for !seenIEND {
+		if len(p) < 12 {
+			return f, false
+		}
+		n := binary.BigEndian.Uint32(p[:4])
+		if n > 0x7fffffff || uint64(n) > uint64(len(p)-12) {
+			return f, false
+		}
+		typ := string(p[4:8])
+		data := p[8 : 8+n]
+		if crc32.ChecksumIEEE(p[4:8+n]) != binary.BigEndian.Uint32(p[8+n:12+n]) {
+			return f, false
+		}
+		p = p[12+n:]
+		switch typ {
+		case "IHDR":
+			if seenIHDR || n != 13 {
+				return f, false
+			}
+			seenIHDR = true
+			f.hd = header{
+				w: int(binary.BigEndian.Uint32(data[0:4])), h: int(binary.BigEndian.Uint32(data[4:8])),
+				depth: data[8], ct: data[9], compression: data[10], filterMet: data[11], interlace: data[12],
+			}
+			if !f.hd.supported() {
+				return f, false
+			}
+		case "IDAT":
+			if !seenIHDR || idatDone {
+				return f, false // out of order, or IDAT runs split by other chunks
+			}
+			if f.n == 0 {
+				f.idat = data
+			}
+			f.n++
+		case "IEND":
+			if f.n == 0 || n != 0 {
+				return f, false
+			}
+			seenIEND = true
+		case "PLTE", "tRNS":
+			return f, false // palettes and transparency keys: image/png's business
+		default:
+			if !seenIHDR {
+				return f, false
+			}
+			if f.n > 0 {
+				idatDone = true
+			}
+		}
+	}
+	return f, true
+}
+
+// Decode decodes a PNG file: the image png.Decode(bytes.NewReader(b)) returns, and its error.
+func (d *Decoder) Decode(b []byte) (image.Image, error) {
+	if f, ok := Parse(b); ok {
+		return d.DecodeFile(&f)
+	}
+	return png.Decode(bytes.NewReader(b))
+}
+
+// DecodeFile decodes a parsed file; like Decode, it falls back to image/png when the pixel data surprises it.
+func (d *Decoder) DecodeFile(f *File) (image.Image, error) {
+	st, _ := d.pool.Get().(*state)
+	if st == nil {
+		st = &state{}
+	}
+	img, err := st.pixels(f)
+	if cap(st.idat) > maxPooled || cap(st.cur) > maxPooled {
+		st.idat, st.cur, st.prv = nil, nil, nil // a rare huge upload should not stay resident
+	}
+	d.pool.Put(st)
+	if err != nil {
+		return png.Decode(bytes.NewReader(f.b))
+	}
+	return img, nil
+}
+
+// joinIDAT returns the IDAT payloads of f as one slice (f.idat itself when there is one chunk).
+func (st *state) joinIDAT(f *File) []byte {
+	if f.n == 1 {
+		return f.idat
+	}
+	st.idat = st.idat[:0]
+	p := f.b[len(signature):]
+	for len(p) >= 12 {
+		n := binary.BigEndian.Uint32(p[:4])
+		if string(p[4:8]) == "IDAT" {
+			st.idat = append(st.idat, p[8:8+n]...)
+		}
+		p = p[12+n:]
+	}
+	return st.idat
+}
+
+func (h *header) supported() bool {
+	if h.depth != 8 || h.interlace != 0 || h.compression != 0 || h.filterMet != 0 || h.w <= 0 || h.h <= 0 {
+		return false
+	}
+	switch h.ct {
+	case ctGray, ctRGB, ctGrayAlpha, ctRGBA:
+	default:
+		return false
+	}
+	// image/png's own overflow guard: the pixel count and row size must fit comfortably.
+	return int64(h.w)*int64(h.h) < 1<<40/8 && h.w < 1<<30/8
+}
+
+func (h *header) bpp() int {
+	switch h.ct {
+	case ctGray:
+		return 1
+	case ctGrayAlpha:
+		return 2
+	case ctRGB:
+		return 3
+	default:
+		return 4
+	}
+}
+
+// pixels inflates and unfilters the IDAT stream into the image type image/png would return.
+func (st *state) pixels(f *File) (image.Image, error) {
+	h := &f.hd
+	st.src.Reset(st.joinIDAT(f))
+	if st.zr == nil {
+		zr, err := zlib.NewReader(&st.src)
+		if err != nil {
+			return nil, errFallback
+		}
+		st.zr = zr
+	} else if err := st.zr.(zlib.Resetter).Reset(&st.src, nil); err != nil {
+		return nil, errFallback
+	}
+	bpp := h.bpp()
+	rowLen := 1 + bpp*h.w
+	st.cur = grow(st.cur, rowLen)
+	st.prv = grow(st.prv, rowLen)
+	clear(st.prv)
+
+	var img image.Image
+	var pix []byte
+	var stride int
+	r := image.Rect(0, 0, h.w, h.h)
+	switch h.ct {
+	case ctGray:
+		g := image.NewGray(r)
+		img, pix, stride = g, g.Pix, g.Stride
+	case ctRGB:
+		c := image.NewRGBA(r)
+		img, pix, stride = c, c.Pix, c.Stride
+	default:
+		c := image.NewNRGBA(r)
+		img, pix, stride = c, c.Pix, c.Stride
+	}
+	rowPix := 4 * h.w // bytes of one image row
+	if h.ct == ctGray {
+		rowPix = h.w
+	}
+	for y := 0; y < h.h; y++ {
+		if _, err := io.ReadFull(st.zr, st.cur); err != nil {
+			return nil, errFallback
+		}
+		if err := unfilter(st.cur[0], st.cur[1:], st.prv[1:], bpp); err != nil {
+			return nil, err
+		}
+		cdat := st.cur[1:]
+		dst := pix[y*stride : y*stride+rowPix]
+		switch h.ct {
+		case ctGray, ctRGBA:
+			copy(dst, cdat)
+		case ctGrayAlpha:
+			for x := 0; x < h.w; x++ {
+				g, a := cdat[2*x], cdat[2*x+1]
+				dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = g, g, g, a
+			}
+		case ctRGB:
+			for x := 0; x < h.w; x++ {
+				dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = cdat[3*x], cdat[3*x+1], cdat[3*x+2], 0xff
+			}
+		}
+		st.cur, st.prv = st.prv, st.cur
+	}
+	// The stream must end here (this also verifies its Adler-32) and use up the IDAT data exactly.
+	var one [1]byte
+	if n, err := st.zr.Read(one[:]); n != 0 || err != io.EOF || st.src.Len() != 0 {
+		return nil, errFallback
+	}
+	return img, nil
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
+}
+
+// unfilter undoes a row's PNG filter in place; prev is the previous row, already unfiltered (zero for the first).
+func unfilter(filter byte, cdat, pdat []byte, bpp int) error {
+	switch filter {
+	case 0:
+	case 1: // Sub
+		for i := bpp; i < len(cdat); i++ {
+			cdat[i] += cdat[i-bpp]
+		}
+	case 2: // Up
+		for i, p := range pdat {
+			cdat[i] += p
+		}
+	case 3: // Average
+		for i := 0; i < bpp; i++ {
+			cdat[i] += pdat[i] / 2
+		}
+		for i := bpp; i < len(cdat); i++ {
+			cdat[i] += uint8((int(cdat[i-bpp]) + int(pdat[i])) / 2)
+		}
+	case 4: // Paeth
+		paeth(cdat, pdat, bpp)
+	default:
+		return errFallback
+	}
+	return nil
+}
+
+func paeth(cdat, pdat []byte, bpp int) {
+	var a, b, c, pa, pb, pc int
+	for i := 0; i < bpp; i++ {
+		a, c = 0, 0
+		for j := i; j < len(cdat); j += bpp {
+			b = int(pdat[j])
+			pa = b - c
+			pb = a - c
+			pc = abs(pa + pb)
+			pa = abs(pa)
+			pb = abs(pb)
+			if pa <= pb && pa <= pc {
+				// a stays
+			} else if pb <= pc {
+				a = b
+			} else {
+				a = c
+			}
+			a += int(cdat[j])
+			a &= 0xff
+			cdat[j] = uint8(a)
+			c = b
+		}
+	}
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,153 @@
+package pngdec
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+func chunk(typ string, data []byte) []byte {
+	var b []byte
+	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+	b = append(b, typ...)
+	b = append(b, data...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[4:]))
+}
+
+// craft builds a PNG of colour type ct from random filtered rows (every filter type; any bytes unfilter to some
+// image), its IDAT stream split into parts chunks, with an ancillary chunk before and after the pixels.
+func craft(rng *rand.Rand, w, h int, ct uint8, parts int) []byte {
+	bpp := map[uint8]int{0: 1, 2: 3, 4: 2, 6: 4}[ct]
+	var raw []byte
+	for range h {
+		raw = append(raw, byte(rng.IntN(5)))
+		for range w * bpp {
+			// Mostly flat rows, as in real snapshots, with some noise.
+			v := byte(0)
+			if rng.IntN(4) == 0 {
+				v = byte(rng.IntN(256))
+			}
+			raw = append(raw, v)
+		}
+	}
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(raw)
+	zw.Close()
+	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
+	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
+	ihdr = append(ihdr, 8, ct, 0, 0, 0)
+	out := []byte(signature)
+	out = append(out, chunk("IHDR", ihdr)...)
+	out = append(out, chunk("tEXt", []byte("Software\x00test"))...)
+	zb := z.Bytes()
+	for i := range parts {
+		out = append(out, chunk("IDAT", zb[i*len(zb)/parts:(i+1)*len(zb)/parts])...)
+	}
+	out = append(out, chunk("tIME", []byte{7, 234, 1, 2, 3, 4, 5})...)
+	return append(out, chunk("IEND", nil)...)
+}
+
+// same checks that Decode agrees with image/png on b: the same image (type and pixels) or the same error.
+func same(t *testing.T, d *Decoder, b []byte, what string) {
+	t.Helper()
+	want, werr := png.Decode(bytes.NewReader(b))
+	got, gerr := d.Decode(b)
+	if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+		t.Fatalf("%s: error %v, image/png says %v", what, gerr, werr)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: image differs from image/png's (%T vs %T)", what, got, want)
+	}
+}
+
+func TestDecode_MatchesImagePNG(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var d Decoder
+	for i := range 300 {
+		w, h := 1+rng.IntN(90), 1+rng.IntN(70)
+		ct := []uint8{0, 2, 4, 6}[i%4]
+		b := craft(rng, w, h, ct, 1+rng.IntN(3))
+		if _, ok := Parse(b); !ok {
+			t.Fatalf("crafted %dx%d ct %d: not on the fast path", w, h, ct)
+		}
+		same(t, &d, b, "crafted")
+		// Corruptions: a flipped byte anywhere (bad CRC, broken stream, bad filter), or a truncation.
+		for range 5 {
+			c := bytes.Clone(b)
+			c[rng.IntN(len(c))] ^= byte(1 + rng.IntN(255))
+			same(t, &d, c, "corrupted")
+		}
+		same(t, &d, b[:rng.IntN(len(b))], "truncated")
+	}
+}
+
+func TestDecode_EncoderOutput(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var d Decoder
+	imgs := []image.Image{
+		image.NewGray(image.Rect(0, 0, 76, 64)),
+		image.NewRGBA(image.Rect(0, 0, 300, 200)),  // opaque: encoded as RGB
+		image.NewNRGBA(image.Rect(0, 0, 640, 200)), // translucent: RGBA, several IDAT chunks
+		image.NewPaletted(image.Rect(0, 0, 20, 10), color.Palette{color.Black, color.White}),
+		image.NewGray16(image.Rect(0, 0, 10, 10)),
+		image.NewGray(image.Rect(0, 0, 2000, 700)), // several IDAT chunks
+	}
+	for _, img := range imgs {
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				if rng.IntN(3) == 0 {
+					v := uint8(rng.IntN(256))
+					img.(interface{ Set(x, y int, c color.Color) }).Set(x, y, color.NRGBA{v, v / 2, 255 - v, uint8(rng.IntN(256))})
+				} else if _, ok := img.(*image.RGBA); ok {
+					img.(*image.RGBA).Set(x, y, color.White)
+				}
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		same(t, &d, buf.Bytes(), "encoded")
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	// One handwritten-like digit on a 76×64 canvas, as scripts/load sends: a dark ring, anti-aliased.
+	g := image.NewGray(image.Rect(0, 0, 76, 64))
+	for y := range 64 {
+		for x := range 76 {
+			d := math.Hypot(float64(x)-38, (float64(y)-32)*0.7) - 14
+			g.Pix[y*76+x] = uint8(255 * min(1, max(0, math.Abs(d)-1.5)))
+		}
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, g)
+	data := buf.Bytes()
+	b.Run("pngdec", func(b *testing.B) {
+		var d Decoder
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := d.Decode(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("image-png", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,87 @@
+package ink
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// The padded blur must give exactly the sums of the bounds-checked one: padding taps add exact zeros.
+func TestBlur_MatchesBoundsChecked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 200 {
+		var a [784]float32
+		for p := range a {
+			if rng.IntN(3) == 0 {
+				a[p] = rng.Float32()
+			}
+		}
+		b := a
+		sigma := 0.05 + 4*rng.Float64()
+		if i%50 == 0 {
+			sigma = 6 // beyond maxBlurRadius/3: the slow path itself
+		}
+		blur(a[:], sigma)
+		blurSlow(b[:], sigma)
+		if a != b {
+			t.Fatalf("sigma %.3f: padded blur differs from the bounds-checked one", sigma)
+		}
+	}
+}
+
+// The transposed first pass must give exactly the row-by-row sums.
+func TestResample_SameSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 200 {
+		cw, ch := 3+rng.IntN(80), 3+rng.IntN(80)
+		crop := make([]float32, cw*ch)
+		for i := range crop {
+			if rng.IntN(3) == 0 {
+				crop[i] = rng.Float32()
+			}
+		}
+		s := (0.2 + 1.5*rng.Float64()) * 20 / float64(max(cw, ch))
+		var a, b [784]float32
+		resample(crop, cw, ch, s, a[:])
+		resampleRows(crop, cw, ch, s, b[:])
+		if a != b {
+			t.Fatalf("%dx%d at %.3f: resample differs from the row-by-row reference", cw, ch, s)
+		}
+	}
+}
+
+// resampleRows is the row-by-row reference for resample.
+func resampleRows(crop []float32, cw, ch int, s float64, out []float32) {
+	xw := boxWeights(cw, s)
+	yw := boxWeights(ch, s)
+	tmp := make([]float32, ch*side)
+	for y := 0; y < ch; y++ {
+		row := crop[y*cw : (y+1)*cw]
+		for u, ws := range xw {
+			var acc float32
+			for i, wt := range ws.w {
+				acc += wt * row[ws.first+i]
+			}
+			tmp[y*side+u] = acc
+		}
+	}
+	for v, ws := range yw {
+		for u := 0; u < side; u++ {
+			var acc float32
+			for i, wt := range ws.w {
+				acc += wt * tmp[(ws.first+i)*side+u]
+			}
+			out[v*side+u] = acc
+		}
+	}
+}
+
+func BenchmarkResample(b *testing.B) {
+	crop := make([]float32, 42*40)
+	for i := range crop {
+		crop[i] = float32(i%7) / 7
+	}
+	var out [784]float32
+	for b.Loop() {
+		resample(crop, 42, 40, 0.5, out[:])
+	}
+}
