@@ -122,7 +122,7 @@ func SampleFeedback(key, code string) protocol.Feedback {
 func SamplePrediction(id string, i int) store.Prediction {
 	in := [784]float32{}
 	in[i%784] = 1
-	in[(i+400)%784] = 0.5
+	in[(i+400)%784] = 0.6 // = 153/255: stores keep inputs as bytes
 	return store.Prediction{
 		ID:        id,
 		CreatedAt: time.Date(2026, 11, 22, 9, 30, 0, 987654321, time.UTC).Add(time.Duration(i) * time.Millisecond),

@@ -41,27 +41,44 @@ func UnpackInputs(b []byte) ([][]byte, error) {
 	return out, nil
 }
 
-// PackFloatInputs stores float32 model inputs little-endian; nil for none.
+// inputs8 marks a PackFloatInputs blob of 0..255 bytes; older blobs hold float32s, and their length (a multiple
+// of 784*4) never leaves a remainder of one byte modulo 784.
+const inputs8 = 1
+
+// PackFloatInputs stores model inputs (0..1) as one byte per pixel, rounded like protocol.InputBytes (what clients
+// send in feedback and what the training export writes), behind a format byte; nil for none. A quarter of float32
+// storage: the prediction log writes one per request.
 func PackFloatInputs(in [][784]float32) []byte {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]byte, len(in)*784*4)
+	out := make([]byte, 1+len(in)*784)
+	out[0] = inputs8
 	for i := range in {
+		row := out[1+i*784 : 1+(i+1)*784]
 		for j, v := range in[i] {
-			binary.LittleEndian.PutUint32(out[(i*784+j)*4:], math.Float32bits(v))
+			row[j] = uint8(min(max(v, 0), 1)*255 + 0.5)
 		}
 	}
 	return out
 }
 
-// UnpackFloatInputs reverses PackFloatInputs.
+// UnpackFloatInputs reverses PackFloatInputs (pixels k/255), and reads the float32 blobs of earlier versions.
 func UnpackFloatInputs(b []byte) ([][784]float32, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
+	if len(b)%784 == 1 && b[0] == inputs8 {
+		out := make([][784]float32, len(b)/784)
+		for i := range out {
+			for j, v := range b[1+i*784 : 1+(i+1)*784] {
+				out[i][j] = float32(v) / 255
+			}
+		}
+		return out, nil
+	}
 	if len(b)%(784*4) != 0 {
-		return nil, fmt.Errorf("float inputs blob of %d bytes is not a multiple of %d", len(b), 784*4)
+		return nil, fmt.Errorf("inputs blob of %d bytes is neither bytes nor float32s of 28×28 inputs", len(b))
 	}
 	out := make([][784]float32, len(b)/(784*4))
 	for i := range out {
