@@ -6,6 +6,7 @@
 //	go run ./scripts/load -mode ws    -url http://127.0.0.1:8080 -rate 5000 -duration 10s -conns 32
 //	go run ./scripts/load -mode burst -url http://127.0.0.1:8080 -rate 5000 -duration 5s
 //	go run ./scripts/load -mode ready -url http://127.0.0.1:8080   (polls /readyz, prints time to ready)
+//	go run ./scripts/load -mode png -out FILE                      (writes the PNG the HTTP modes send, for wrk)
 //
 // scripts/load/run.sh starts a server and runs them all.
 package main
@@ -26,6 +27,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +48,7 @@ func main() {
 
 type options struct {
 	mode     string
+	out      string
 	base     string
 	rate     int
 	duration time.Duration
@@ -60,7 +63,8 @@ type options struct {
 func run(args []string) error {
 	var o options
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.StringVar(&o.mode, "mode", "http", "http | ws | burst | ready")
+	fs.StringVar(&o.mode, "mode", "http", "http | ws | burst | ready | png")
+	fs.StringVar(&o.out, "out", "", "png mode: file to write the request body to")
 	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
 	fs.IntVar(&o.rate, "rate", 5000, "requests (messages) per second; burst mode goes to 3× this")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of the run (burst: of each phase); at most 60s")
@@ -92,6 +96,15 @@ func run(args []string) error {
 		return nil
 	case "burst":
 		return burst(o)
+	case "png":
+		pl, err := canvas(o.digits, o.height)
+		if err != nil {
+			return err
+		}
+		if o.out == "" {
+			return errors.New("png mode needs -out FILE")
+		}
+		return os.WriteFile(o.out, pl.png, 0o644)
 	case "ws":
 		return wsLoad(o)
 	default:
@@ -270,6 +283,15 @@ func wsLoad(o options) error {
 	if o.strokes {
 		data = pl.strokes
 	}
+	// The envelope is marshalled once; each message splices its id in (the generator shares the server's cores).
+	tmpl, err := json.Marshal(protocol.Envelope{V: protocol.Version, Type: protocol.TypePredict, ID: "\x00", Data: data})
+	if err != nil {
+		return err
+	}
+	cut := bytes.Index(tmpl, []byte(`\u0000`))
+	if cut < 0 {
+		return errors.New("ws: no id placeholder in the envelope")
+	}
 	wsURL := "ws" + strings.TrimPrefix(o.base, "http") + "/v1/ws"
 	r := newReport("ws", o.rate)
 	var mu sync.Mutex
@@ -328,8 +350,8 @@ func wsLoad(o options) error {
 				if time.Since(start) > o.duration {
 					break
 				}
-				id := fmt.Sprint(i)
-				msg, _ := json.Marshal(protocol.Envelope{V: protocol.Version, Type: protocol.TypePredict, ID: id, Data: data})
+				id := strconv.Itoa(i)
+				msg := append(append(append(make([]byte, 0, len(tmpl)+8), tmpl[:cut]...), id...), tmpl[cut+6:]...)
 				sentMu.Lock()
 				sent[id] = time.Now()
 				sentMu.Unlock()

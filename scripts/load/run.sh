@@ -44,5 +44,24 @@ sleep 2
 sleep 2
 "$tmp/load" -mode burst -conns "$CONNS" "${common[@]}"
 
+# Closed loop with a C load generator (wrk, one thread, WRK_CONNS connections): how many requests/s the server
+# completes when the generator costs far less CPU than vegeta's ~80 µs per request (both share the 2 cores).
+if ! command -v wrk >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+  (apt-get install -y wrk || (apt-get update && apt-get install -y wrk)) >/dev/null 2>&1 || true
+fi
+if command -v wrk >/dev/null 2>&1; then
+  sleep 2
+  "$tmp/load" -mode png -digits "$DIGITS" -height "$HEIGHT" -out "$tmp/payload.png"
+  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "image/png"\nlocal f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\n' \
+    "$tmp/payload.png" >"$tmp/post.lua"
+  for c in ${WRK_CONNS:-8 16}; do
+    echo "closed loop: wrk, 1 thread, $c connections, $DURATION:"
+    wrk -t1 -c"$c" -d"$DURATION" --latency -s "$tmp/post.lua" "$URL/v1/predict" |
+      grep -E "Requests/sec|Non-2xx|^ +(50|90|99)%" | sed 's/^ */         /'
+  done
+else
+  echo "closed loop: skipped (wrk not installed: apt-get install wrk)"
+fi
+
 echo "server-side view:"
 curl -s "$URL/metrics" | grep -E '^digitpad_(batch_size_(sum|count)|rejections_total|prediction_log_(written|dropped)_total)' || true
