@@ -229,7 +229,7 @@ func attack(o options, pl *payload, rate int, d time.Duration, name string) *rep
 	// connections whose SYNs overflow the listen backlog and measure TCP retransmission instead of the server.
 	a := vegeta.NewAttacker(vegeta.Workers(uint64(o.workers)), vegeta.MaxWorkers(uint64(o.conns*16)),
 		vegeta.KeepAlive(true), vegeta.Connections(o.conns*16), vegeta.MaxConnections(o.conns*16),
-		vegeta.Timeout(o.timeout))
+		vegeta.Timeout(o.timeout), vegeta.MaxBody(0)) // responses are drained, not kept: only the status counts
 	r := newReport(name, rate)
 	for res := range a.Attack(vegeta.NewStaticTargeter(target), vegeta.Rate{Freq: rate, Per: time.Second}, d, name) {
 		r.add(res)
