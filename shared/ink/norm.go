@@ -163,7 +163,7 @@ func thicken(img []float32, got, want float64) {
 	}
 	lo, hi := 0.3*p, 0.7*p
 	for i, v := range img {
-		img[i] = min(1, max(0, (v-lo)/(hi-lo)))
+		img[i] = minF(1, maxF(0, (v-lo)/(hi-lo)))
 	}
 }
 
@@ -171,14 +171,14 @@ func thicken(img []float32, got, want float64) {
 func normalizePeak(img []float32) {
 	peak := float32(0)
 	for _, v := range img {
-		peak = max(peak, v)
+		peak = maxF(peak, v)
 	}
 	if peak <= 0 || peak >= 1 {
 		return
 	}
 	gain := 1 / max(peak, 0.05)
 	for i, v := range img {
-		img[i] = min(1, v*gain)
+		img[i] = minF(1, v*gain)
 	}
 }
 
@@ -328,9 +328,9 @@ func morph(img []float32, r float64, dilate bool) {
 					v = src[yy*side+xx]
 				}
 				if dilate {
-					acc = max(acc, v*o.w)
+					acc = maxF(acc, v*o.w)
 				} else {
-					acc = min(acc, 1-(1-v)*o.w)
+					acc = minF(acc, 1-(1-v)*o.w)
 				}
 			}
 			img[y*side+x] = acc

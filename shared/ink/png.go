@@ -35,7 +35,7 @@ func EncodeMaskPNG(w io.Writer, m *Mask) error {
 func InputImage(in *[784]float32) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, side, side))
 	for i, v := range in {
-		g.Pix[i] = uint8(math.Round(float64(min(1, max(0, v))) * 255))
+		g.Pix[i] = uint8(math.Round(float64(minF(1, maxF(0, v))) * 255))
 	}
 	return g
 }

@@ -98,7 +98,7 @@ func capsule[T uint8 | float32](c *raster[T], ax, ay, bx, by, r float64) {
 			t := 0.0
 			if l2 > 0 {
 				t = ((px-ax)*dx + (py-ay)*dy) / l2
-				t = min(1, max(0, t))
+				t = minF(1, maxF(0, t))
 			}
 			ex, ey := px-(ax+t*dx), py-(ay+t*dy)
 			d2 := ex*ex + ey*ey
@@ -109,9 +109,9 @@ func capsule[T uint8 | float32](c *raster[T], ax, ay, bx, by, r float64) {
 			if d2 > inner2 {
 				cov = r + 0.5 - math.Sqrt(d2)
 			}
-			v := T(min(1, cov)*peak*c.full + 0.5)
+			v := T(minF(1, cov)*peak*c.full + 0.5)
 			if c.full == 1 {
-				v = T(min(1, cov) * peak)
+				v = T(minF(1, cov) * peak)
 			}
 			if i := y*w + x; v > c.pix[i] {
 				c.pix[i] = v

@@ -65,7 +65,7 @@ func maxPool2x2Go(dst, src []float32, c, ho, wo, plane, rowStride int) {
 			r1 := src[o+rowStride : o+rowStride+2*wo]
 			d := dst[(ch*ho+oh)*wo : (ch*ho+oh+1)*wo]
 			for j := range d {
-				d[j] = max(r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1])
+				d[j] = maxF(maxF(r0[2*j], r0[2*j+1]), maxF(r1[2*j], r1[2*j+1]))
 			}
 		}
 	}
@@ -76,7 +76,7 @@ func maxRowsGo(dst, src []float32, nrows, rowStride int) {
 	for r := 1; r < nrows; r++ {
 		row := src[r*rowStride : r*rowStride+len(dst)]
 		for i, v := range row {
-			dst[i] = max(dst[i], v)
+			dst[i] = maxF(dst[i], v)
 		}
 	}
 }

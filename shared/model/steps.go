@@ -231,7 +231,7 @@ func (p *poolSpec) run(src []float32, plane, rowStride, c, h, w int, dst, tmp []
 					win := row[ow*p.sw : ow*p.sw+p.kw]
 					m := win[0]
 					for _, v := range win[1:] {
-						m = max(m, v)
+						m = maxF(m, v)
 					}
 					d[ow] = m
 				}
@@ -257,7 +257,7 @@ func (p *poolSpec) run(src []float32, plane, rowStride, c, h, w int, dst, tmp []
 					for iw := max(w0, 0); iw < w1; iw++ {
 						v := row[iw]
 						if p.max {
-							acc = max(acc, v)
+							acc = maxF(acc, v)
 						} else {
 							acc += v
 						}
