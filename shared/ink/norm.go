@@ -1,6 +1,10 @@
 package ink
 
-import "math"
+import (
+	"math"
+
+	"digitpad/shared/internal/floats"
+)
 
 // MNIST frame geometry: digits fit a 20×20 box inside the 28×28 input, centre of mass at pixel index 14.
 const (
@@ -163,7 +167,7 @@ func thicken(img []float32, got, want float64) {
 	}
 	lo, hi := 0.3*p, 0.7*p
 	for i, v := range img {
-		img[i] = minF(1, maxF(0, (v-lo)/(hi-lo)))
+		img[i] = floats.Min(1, floats.Max(0, (v-lo)/(hi-lo)))
 	}
 }
 
@@ -171,14 +175,14 @@ func thicken(img []float32, got, want float64) {
 func normalizePeak(img []float32) {
 	peak := float32(0)
 	for _, v := range img {
-		peak = maxF(peak, v)
+		peak = floats.Max(peak, v)
 	}
 	if peak <= 0 || peak >= 1 {
 		return
 	}
 	gain := 1 / max(peak, 0.05)
 	for i, v := range img {
-		img[i] = minF(1, v*gain)
+		img[i] = floats.Min(1, v*gain)
 	}
 }
 
@@ -196,16 +200,7 @@ func blur(img []float32, sigma float64) {
 	}
 	var kb [2*maxBlurRadius + 1]float32
 	k := kb[:2*r+1]
-	sum := 0.0
-	for i := range k {
-		d := float64(i - r)
-		v := math.Exp(-d * d / (2 * sigma * sigma))
-		k[i] = float32(v)
-		sum += v
-	}
-	for i := range k {
-		k[i] /= float32(sum)
-	}
+	gaussKernel(k, sigma)
 	var tmp [side * side]float32
 	var line [side + 2*maxBlurRadius]float32
 	pad := line[:side+2*r]
@@ -254,10 +249,9 @@ func convolve(out, pad, k []float32) {
 	}
 }
 
-// blurSlow is blur for very wide kernels (never needed for the stroke widths segmentation produces).
-func blurSlow(img []float32, sigma float64) {
-	r := int(math.Ceil(3 * sigma))
-	k := make([]float32, 2*r+1)
+// gaussKernel fills k (2r+1 taps) with a normalised Gaussian of the given sigma centred on tap r.
+func gaussKernel(k []float32, sigma float64) {
+	r := len(k) / 2
 	sum := 0.0
 	for i := range k {
 		d := float64(i - r)
@@ -268,6 +262,13 @@ func blurSlow(img []float32, sigma float64) {
 	for i := range k {
 		k[i] /= float32(sum)
 	}
+}
+
+// blurSlow is blur for very wide kernels (never needed for the stroke widths segmentation produces).
+func blurSlow(img []float32, sigma float64) {
+	r := int(math.Ceil(3 * sigma))
+	k := make([]float32, 2*r+1)
+	gaussKernel(k, sigma)
 	var tmp [side * side]float32
 	for y := 0; y < side; y++ {
 		for x := 0; x < side; x++ {
@@ -328,9 +329,9 @@ func morph(img []float32, r float64, dilate bool) {
 					v = src[yy*side+xx]
 				}
 				if dilate {
-					acc = maxF(acc, v*o.w)
+					acc = floats.Max(acc, v*o.w)
 				} else {
-					acc = minF(acc, 1-(1-v)*o.w)
+					acc = floats.Min(acc, 1-(1-v)*o.w)
 				}
 			}
 			img[y*side+x] = acc

@@ -6,6 +6,8 @@ import (
 	"image/png"
 	"io"
 	"math"
+
+	"digitpad/shared/internal/floats"
 )
 
 // Image returns the mask as a grayscale image, ink white on black like MNIST. MaskFromImage reads it back
@@ -35,7 +37,7 @@ func EncodeMaskPNG(w io.Writer, m *Mask) error {
 func InputImage(in *[784]float32) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, side, side))
 	for i, v := range in {
-		g.Pix[i] = uint8(math.Round(float64(minF(1, maxF(0, v))) * 255))
+		g.Pix[i] = uint8(math.Round(float64(floats.Min(1, floats.Max(0, v))) * 255))
 	}
 	return g
 }

@@ -3,6 +3,8 @@ package ink
 import (
 	"fmt"
 	"math"
+
+	"digitpad/shared/internal/floats"
 )
 
 // MaskFromStrokesOpt is MaskFromStrokes with options (PenWidth, MaxPixels). The returned mask keeps the strokes
@@ -98,7 +100,7 @@ func capsule[T uint8 | float32](c *raster[T], ax, ay, bx, by, r float64) {
 			t := 0.0
 			if l2 > 0 {
 				t = ((px-ax)*dx + (py-ay)*dy) / l2
-				t = minF(1, maxF(0, t))
+				t = floats.Min(1, floats.Max(0, t))
 			}
 			ex, ey := px-(ax+t*dx), py-(ay+t*dy)
 			d2 := ex*ex + ey*ey
@@ -109,9 +111,9 @@ func capsule[T uint8 | float32](c *raster[T], ax, ay, bx, by, r float64) {
 			if d2 > inner2 {
 				cov = r + 0.5 - math.Sqrt(d2)
 			}
-			v := T(minF(1, cov)*peak*c.full + 0.5)
+			v := T(floats.Min(1, cov)*peak*c.full + 0.5)
 			if c.full == 1 {
-				v = T(minF(1, cov) * peak)
+				v = T(floats.Min(1, cov) * peak)
 			}
 			if i := y*w + x; v > c.pix[i] {
 				c.pix[i] = v

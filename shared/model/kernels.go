@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"unsafe"
+
+	"digitpad/shared/internal/floats"
 )
 
 // Epilogue flags shared by every kernel implementation (and kernels_amd64.s).
@@ -65,7 +67,7 @@ func maxPool2x2Go(dst, src []float32, c, ho, wo, plane, rowStride int) {
 			r1 := src[o+rowStride : o+rowStride+2*wo]
 			d := dst[(ch*ho+oh)*wo : (ch*ho+oh+1)*wo]
 			for j := range d {
-				d[j] = maxF(maxF(r0[2*j], r0[2*j+1]), maxF(r1[2*j], r1[2*j+1]))
+				d[j] = floats.Max(floats.Max(r0[2*j], r0[2*j+1]), floats.Max(r1[2*j], r1[2*j+1]))
 			}
 		}
 	}
@@ -76,7 +78,7 @@ func maxRowsGo(dst, src []float32, nrows, rowStride int) {
 	for r := 1; r < nrows; r++ {
 		row := src[r*rowStride : r*rowStride+len(dst)]
 		for i, v := range row {
-			dst[i] = maxF(dst[i], v)
+			dst[i] = floats.Max(dst[i], v)
 		}
 	}
 }

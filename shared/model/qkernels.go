@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"digitpad/shared/internal/floats"
 )
 
 // Flags of the int8 kernels.
@@ -139,7 +141,7 @@ func qgemmGo(rows int, a *uint8, rowOff, off *int32, kq int, b unsafe.Pointer, c
 				// As VCVTDQ2PS + VFMADD213PS: the product of two float32s is exact in float64, so this rounds once
 				// (to float64, then float32; a double rounding that differs only in vanishingly rare cases).
 				v := float32(float64(float32(acc[r][j]))*float64(sc[col]) + float64(bi[col]))
-				v = minF(maxF(v, lo), hi)
+				v = floats.Min(floats.Max(v, lo), hi)
 				if flags&qflagU8 != 0 {
 					*(*uint8)(unsafe.Add(row, col)) = uint8(math.RoundToEven(float64(v)))
 				} else {

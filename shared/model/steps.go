@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
+
+	"digitpad/shared/internal/floats"
 )
 
 // scratch is one goroutine's working memory for a run: act holds every activation of a batch (layout from
@@ -231,7 +233,7 @@ func (p *poolSpec) run(src []float32, plane, rowStride, c, h, w int, dst, tmp []
 					win := row[ow*p.sw : ow*p.sw+p.kw]
 					m := win[0]
 					for _, v := range win[1:] {
-						m = maxF(m, v)
+						m = floats.Max(m, v)
 					}
 					d[ow] = m
 				}
@@ -257,7 +259,7 @@ func (p *poolSpec) run(src []float32, plane, rowStride, c, h, w int, dst, tmp []
 					for iw := max(w0, 0); iw < w1; iw++ {
 						v := row[iw]
 						if p.max {
-							acc = maxF(acc, v)
+							acc = floats.Max(acc, v)
 						} else {
 							acc += v
 						}
