@@ -13,16 +13,18 @@ import (
 )
 
 // BenchmarkPipeline_FiveDigitCode is what one recognition in the worker costs: strokes of a 5-digit code on a
-// desktop-sized pad -> mask -> segmentation -> one model call. Run under node too:
+// desktop-sized pad -> mask -> segmentation -> one call of the int8 model. Run under node too:
 //
 //	GOOS=js GOARCH=wasm go test -exec="$(go env GOROOT)/lib/wasm/go_js_wasm_exec" -run=^$ -bench=. ./wasm/bridge
 func BenchmarkPipeline_FiveDigitCode(b *testing.B) {
 	const w, h = 1164, 364
-	card, err := assets.ParseCard(assets.ModelCard(), assets.Model())
+	// The variant the page ships (mk/web.mk WEB_MODEL).
+	onnxBytes, cardBytes := assets.Variant("int8")
+	card, err := assets.ParseCard(cardBytes, onnxBytes)
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := onnxload.Load(assets.Model())
+	m, err := onnxload.Load(onnxBytes)
 	if err != nil {
 		b.Fatal(err)
 	}
