@@ -37,6 +37,21 @@ async function digitBoxes(page) {
 }
 
 describe('web pad', () => {
+  it('downloads at most 1.5 MB gzip of wasm and model', async () => {
+    // Wire sizes as the server sends them to a browser that accepts gzip (issue 4's download budget).
+    let total = 0;
+    for (const f of ['gen/app.wasm', 'gen/model.graph']) {
+      const res = await fetch(new URL(f, server.url), { headers: { 'Accept-Encoding': 'gzip' } });
+      assert.equal(res.status, 200, f);
+      assert.equal(res.headers.get('content-encoding'), 'gzip', `${f} is served gzipped`);
+      const wire = Number(res.headers.get('content-length'));
+      assert.ok(wire > 0, `${f} has a Content-Length`);
+      await res.arrayBuffer();
+      total += wire;
+    }
+    assert.ok(total <= 1.5e6, `wasm + model graph are ${total} bytes gzip, budget 1,500,000`);
+  });
+
   it('recognises each single digit', async () => {
     await withPad({ format: '' }, async ({ page }) => {
       for (const d of ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
