@@ -51,15 +51,23 @@ type Prediction struct {
 
 // InputBytes converts 0..1 model inputs to the 0..255 bytes that feedback records carry.
 func InputBytes(in [][784]float32) [][]byte {
+	flat := AppendInputBytes(make([]byte, 0, len(in)*784), in)
 	out := make([][]byte, len(in))
-	for i := range in {
-		b := make([]byte, 784)
-		for p, v := range in[i] {
-			b[p] = uint8(min(max(v, 0), 1)*255 + 0.5)
-		}
-		out[i] = b
+	for i := range out {
+		out[i] = flat[i*784 : (i+1)*784 : (i+1)*784]
 	}
 	return out
+}
+
+// AppendInputBytes appends the inputs' 0..255 bytes (as InputBytes rounds them) to dst, one 784-byte run per
+// input.
+func AppendInputBytes(dst []byte, in [][784]float32) []byte {
+	for i := range in {
+		for _, v := range in[i] {
+			dst = append(dst, uint8(min(max(v, 0), 1)*255+0.5))
+		}
+	}
+	return dst
 }
 
 // Feedback is a clerk's confirmed code: the training record. Clients create it (also offline) and send it until

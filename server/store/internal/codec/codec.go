@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 
+	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 )
 
@@ -52,15 +53,7 @@ func PackFloatInputs(in [][784]float32) []byte {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]byte, 1+len(in)*784)
-	out[0] = inputs8
-	for i := range in {
-		row := out[1+i*784 : 1+(i+1)*784]
-		for j, v := range in[i] {
-			row[j] = uint8(min(max(v, 0), 1)*255 + 0.5)
-		}
-	}
-	return out
+	return protocol.AppendInputBytes(append(make([]byte, 0, 1+len(in)*784), inputs8), in)
 }
 
 // UnpackFloatInputs reverses PackFloatInputs (pixels k/255), and reads the float32 blobs of earlier versions.
