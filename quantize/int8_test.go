@@ -3,17 +3,12 @@ package quantize_test
 import (
 	"context"
 	"errors"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"digitpad/internal/zoo"
 	"digitpad/onnxpb"
 	"digitpad/quantize"
 	"digitpad/shared/model/onnxload"
@@ -71,26 +66,10 @@ func isDigitpad(b []byte) bool {
 
 func zooModel(tb testing.TB) []byte {
 	tb.Helper()
-	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/owulveryck/onnx-go").Output()
-	if err != nil {
-		tb.Fatalf("locating onnx-go: %v", err)
-	}
-	// onnx-go ships the model as a Go string literal.
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(strings.TrimSpace(string(dir)), "internal", "examples", "mnist", "mnist_binary.go"), nil, 0)
+	b, err := zoo.Model()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var b []byte
-	ast.Inspect(f, func(n ast.Node) bool {
-		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && b == nil {
-			s, err := strconv.Unquote(lit.Value)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			b = []byte(s)
-		}
-		return b == nil
-	})
 	return b
 }
 

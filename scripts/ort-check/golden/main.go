@@ -11,16 +11,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"digitpad/internal/zoo"
 	"digitpad/quantize"
 	"digitpad/shared/model/onnxload"
 	"digitpad/train/mnist"
@@ -47,7 +44,7 @@ func main() {
 	}
 }
 
-func run(out string, zoo bool, models []string) error {
+func run(out string, withZoo bool, models []string) error {
 	if out == "" {
 		return fmt.Errorf("-out is required")
 	}
@@ -60,8 +57,8 @@ func run(out string, zoo bool, models []string) error {
 	if err != nil {
 		return err
 	}
-	if zoo {
-		src, err := zooModel()
+	if withZoo {
+		src, err := zoo.Model()
 		if err != nil {
 			return err
 		}
@@ -134,30 +131,4 @@ func run(out string, zoo bool, models []string) error {
 		}
 	}
 	return nil
-}
-
-// zooModel returns the ONNX zoo MNIST model that onnx-go ships as a Go string literal.
-func zooModel() ([]byte, error) {
-	dirOut, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/owulveryck/onnx-go").Output()
-	if err != nil {
-		return nil, fmt.Errorf("locating onnx-go: %w", err)
-	}
-	path := filepath.Join(strings.TrimSpace(string(dirOut)), "internal", "examples", "mnist", "mnist_binary.go")
-	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-	if err != nil {
-		return nil, err
-	}
-	var b []byte
-	ast.Inspect(f, func(n ast.Node) bool {
-		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && b == nil {
-			if s, err := strconv.Unquote(lit.Value); err == nil {
-				b = []byte(s)
-			}
-		}
-		return b == nil
-	})
-	if len(b) == 0 {
-		return nil, fmt.Errorf("no model literal in %s", path)
-	}
-	return b, nil
 }
