@@ -1,0 +1,37 @@
+# Deployment (issue 17): container image, Kubernetes manifests, scale-out test, AWS IaC, capacity plan.
+# Included from the main Makefile. Targets:
+#   make static        bin/static/digitpad: the static (CGO_ENABLED=0) server/CLI with the web pad embedded
+#   make image         the Dockerfile's image, built with podman (no Docker daemon, no registry): the binary is
+#                      built on the host (make static) and the Dockerfile's runtime stage assembled from it
+#   make test-image    runs the image with podman on 127.0.0.1: ready, a prediction, SIGTERM drains, exit 0
+STATIC_OUT ?= bin/static/digitpad
+IMAGE      ?= localhost/digitpad:dev
+IMAGE_CTX  := bin/image-ctx
+IMAGE_DEBS := podman buildah runc uidmap ca-certificates
+# What rootful podman needs on a machine without systemd and with no registry to pull from.
+PODMAN_RUN_FLAGS := --runtime runc --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 --pull=never
+
+.PHONY: static image image-deps test-image
+
+# (web.mk, which defines WEB_GEN, is included after this file, so the path is spelled out.)
+static: web/static/gen/app.wasm
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(STATIC_OUT) ./cmd/digitpad
+
+image-deps:
+	$(call apt-ensure,$(IMAGE_DEBS))
+
+image: image-deps static
+	rm -rf $(IMAGE_CTX) && mkdir -p $(IMAGE_CTX)/out/data $(IMAGE_CTX)/out/etc/ssl/certs
+	cp $(STATIC_OUT) $(IMAGE_CTX)/out/digitpad
+	cp deploy/image/passwd deploy/image/group $(IMAGE_CTX)/out/etc/
+	cp /etc/ssl/certs/ca-certificates.crt $(IMAGE_CTX)/out/etc/ssl/certs/
+	podman build --runtime runc --pull=never --build-arg BUILD_FROM=prebuilt -f $(abspath Dockerfile) \
+	  -t $(IMAGE) $(IMAGE_CTX)
+	@echo "image $(IMAGE): $$(podman image inspect --format '{{.Size}}' $(IMAGE)) bytes uncompressed," \
+	  "binary gzip -6 $$(gzip -6 -c $(STATIC_OUT) | wc -c) bytes"
+
+test-image: image
+	DIGITPAD_IMAGE=$(IMAGE) DIGITPAD_PODMAN_RUN_FLAGS="$(PODMAN_RUN_FLAGS)" \
+	  $(GO) test -count=1 -tags podman -timeout 5m ./deploy/imagetest/
+
+TEST_TARGETS += test-image
