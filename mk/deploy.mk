@@ -13,8 +13,7 @@ PODMAN_RUN_FLAGS := --runtime runc --ulimit nofile=4096:4096 --ulimit nproc=4096
 
 .PHONY: static image image-deps test-image
 
-# (web.mk, which defines WEB_GEN, is included after this file, so the path is spelled out.)
-static: web/static/gen/app.wasm
+static: $(WEB_GEN)/app.wasm
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(STATIC_OUT) ./cmd/digitpad
 
 image-deps:

@@ -194,6 +194,9 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
 	}, func() float64 { return float64(s.admit.current()) }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_inflight_predictions", Help: "Predictions in work now (HTTP and websocket); the autoscaling signal.",
+	}, func() float64 { return float64(s.admit.inFlight()) }))
 	mux, err := s.routes()
 	if err != nil {
 		return nil, err
