@@ -4,6 +4,9 @@
 #   make image         the Dockerfile's image, built with podman (no Docker daemon, no registry): the binary is
 #                      built on the host (make static) and the Dockerfile's runtime stage assembled from it
 #   make test-image    runs the image with podman on 127.0.0.1: ready, a prediction, SIGTERM drains, exit 0
+#   make test-k8s      renders deploy/k8s overlays with the kustomize API and validates every object against the
+#                      Kubernetes OpenAPI v3 schemas of K8S_VERSION (the k8s.io/kubernetes module's api/openapi-spec,
+#                      fetched once from the Go module proxy into the module cache; not a dependency of go.mod)
 STATIC_OUT ?= bin/static/digitpad
 IMAGE      ?= localhost/digitpad:dev
 IMAGE_CTX  := bin/image-ctx
@@ -11,7 +14,9 @@ IMAGE_DEBS := podman buildah runc uidmap ca-certificates
 # What rootful podman needs on a machine without systemd and with no registry to pull from.
 PODMAN_RUN_FLAGS := --runtime runc --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 --pull=never
 
-.PHONY: static image image-deps test-image
+K8S_VERSION ?= v1.37.2
+
+.PHONY: static image image-deps test-image test-k8s
 
 static: $(WEB_GEN)/app.wasm
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(STATIC_OUT) ./cmd/digitpad
@@ -33,4 +38,10 @@ test-image: image
 	DIGITPAD_IMAGE=$(IMAGE) DIGITPAD_PODMAN_RUN_FLAGS="$(PODMAN_RUN_FLAGS)" \
 	  $(GO) test -count=1 -tags podman -timeout 5m ./deploy/imagetest/
 
-TEST_TARGETS += test-image
+# `go mod download` runs outside the repository's module so go.mod/go.sum stay as they are.
+test-k8s:
+	@dir=$$(cd / && GOFLAGS= $(GO) mod download -json k8s.io/kubernetes@$(K8S_VERSION) | \
+	  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p') && test -d "$$dir/api/openapi-spec/v3" && \
+	  DIGITPAD_K8S_OPENAPI=$$dir/api/openapi-spec/v3 $(GO) test -count=1 -tags k8sschema ./deploy/k8s/
+
+TEST_TARGETS += test-image test-k8s
