@@ -45,3 +45,11 @@ test-k8s:
 	  DIGITPAD_K8S_OPENAPI=$$dir/api/openapi-spec/v3 $(GO) test -count=1 -tags k8sschema ./deploy/k8s/
 
 TEST_TARGETS += test-image test-k8s
+
+# test-scale: three replicas behind HAProxy on one throwaway PostgreSQL; crash, restart, rolling restart (~1 min).
+SCALE_DEBS := haproxy
+.PHONY: test-scale
+test-scale: build
+	$(call apt-ensure,$(SCALE_DEBS))
+	@$(call with-postgres,DIGITPAD_BIN=$(abspath $(BIN)) $(GO) test -count=1 -v -tags scale -timeout 5m ./deploy/scaletest/)
+TEST_TARGETS += test-scale
