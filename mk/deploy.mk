@@ -53,3 +53,21 @@ test-scale: build
 	$(call apt-ensure,$(SCALE_DEBS))
 	@$(call with-postgres,DIGITPAD_BIN=$(abspath $(BIN)) $(GO) test -count=1 -v -tags scale -timeout 5m ./deploy/scaletest/)
 TEST_TARGETS += test-scale
+
+# test-aws: the AWS CDK app (deploy/aws: VPC, EKS, RDS, S3, ECR, IRSA) is tested on its synthesised template and
+# synthesised by the cdk CLI inside a network namespace with no network (unshare -n), so nothing can reach AWS
+# (instance-metadata lookups are switched off as well). npm ci of the pinned aws-cdk-lib + aws-cdk: ~215 MB.
+CDK_ENV := AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
+	AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_PROFILE=
+.PHONY: aws-deps test-aws aws-synth
+aws-deps:
+	cd deploy/aws && npm ci --ignore-scripts --no-audit --no-fund
+
+aws-synth: aws-deps
+	cd deploy/aws && rm -rf cdk.out && $(CDK_ENV) unshare -n npx --no-install cdk synth --no-notices -q -o cdk.out && \
+	  node bin/check-synth.js
+
+test-aws: aws-synth
+	cd deploy/aws && $(CDK_ENV) unshare -n node --test test/
+
+TEST_TARGETS += test-aws
