@@ -71,3 +71,16 @@ test-aws: aws-synth
 	cd deploy/aws && $(CDK_ENV) unshare -n node --test test/
 
 TEST_TARGETS += test-aws
+
+# capacity: the HPA simulation against a 10x shift-change burst of the seed load (deploy/capacity/CAPACITY.md);
+# writes deploy/capacity/hpa.png and prints the scenarios of the plan. capacity-measure: one replica's CPU per
+# request and goodput with wrk on 127.0.0.1 (~30 s; the numbers the simulation takes).
+.PHONY: capacity capacity-measure
+capacity:
+	$(GO) run ./deploy/capacity/cmd/hpasim -out deploy/capacity/hpa.png
+	@for s in "100 6 30" "200 6 30" "2000 20 250"; do set -- $$s; echo "== base $$1 req/s, 10x bursts, minReplicas $$2, maxReplicas $$3"; \
+	  $(GO) run ./deploy/capacity/cmd/hpasim -png=false -base $$1 -min-replicas $$2 -max-replicas $$3 | tail -1; done
+
+capacity-measure: build
+	$(call apt-ensure,wrk)
+	deploy/capacity/measure.sh
