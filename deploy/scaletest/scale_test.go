@@ -124,8 +124,14 @@ type balancer struct {
 const haproxyConfig = `global
 	maxconn 4000
 	stats socket %[1]s mode 600 level admin
+	# Requests up to 64 KB stay buffered, so L7 retries can resend them (a 5-digit canvas is ~23 KB of JSON).
+	tune.bufsize 65536
+	log stderr format short local0 info
 defaults
 	mode http
+	log global
+	option httplog
+	option dontlog-normal
 	timeout connect 1s
 	timeout client 30s
 	timeout server 30s
@@ -527,6 +533,9 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 		t.Errorf("kiosks connected %d times: the restarts should have made them reconnect", reconnects.Load())
 	}
 
+	if b, err := os.ReadFile(filepath.Join(dir, "haproxy.log")); err == nil {
+		t.Logf("HAProxy's log of failed or retried requests (tail):\n%s", tail(string(b), 1500))
+	}
 	for _, name := range ph.order {
 		t.Logf("phase %-16s %s", name, ph.byName[name])
 	}
