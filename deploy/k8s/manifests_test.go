@@ -486,6 +486,15 @@ func TestManifests_AWSOverlay(t *testing.T) {
 	if ann["alb.ingress.kubernetes.io/healthcheck-path"] != "/readyz" {
 		t.Error("ALB health check is not the readiness endpoint")
 	}
+	admitted := false
+	for _, r := range get(find(objs, "NetworkPolicy", "digitpad"), "spec", "ingress").([]any) {
+		for _, f := range get(r, "from").([]any) {
+			admitted = admitted || get(f, "ipBlock", "cidr") != nil
+		}
+	}
+	if !admitted {
+		t.Error("the NetworkPolicy does not admit the ALB's subnets (target-type ip sends from VPC addresses, not pods)")
+	}
 	sa := find(objs, "ServiceAccount", "digitpad")
 	if !strings.HasPrefix(fmt.Sprint(get(sa, "metadata", "annotations", "eks.amazonaws.com/role-arn")), "arn:aws:iam::") {
 		t.Error("ServiceAccount has no IRSA role")

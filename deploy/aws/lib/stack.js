@@ -16,6 +16,9 @@ const K8S = {
   serviceAccount: 'digitpad',
   registryRoleName: 'digitpad-registry',
   registryPrefix: 'models/',
+  // The ALB sends from its subnets straight to pod IPs (target-type ip); the overlay's NetworkPolicy admits this
+  // block, which holds the three public /24s the VPC below lays out first.
+  albSourceCidr: '10.0.0.0/22',
 };
 
 class DigitpadStack extends cdk.Stack {
@@ -31,6 +34,7 @@ class DigitpadStack extends cdk.Stack {
 
     // Network: public subnets for the ALB, private ones (one NAT gateway) for nodes, isolated ones for RDS.
     const vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       availabilityZones: ['a', 'b', 'c'].map((z) => `${this.region}${z}`),
       natGateways: 1,
       subnetConfiguration: [

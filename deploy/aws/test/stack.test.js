@@ -29,6 +29,13 @@ test('VPC spans three zones with subnets tagged for the ALB controller', () => {
   const elb = Object.values(subnets).filter((s) => (s.Properties.Tags || []).some((g) => g.Key === 'kubernetes.io/role/elb'));
   assert.equal(elb.length, 3, 'public subnets tagged kubernetes.io/role/elb');
   t.resourceCountIs('AWS::EC2::NatGateway', 1);
+  // The overlay's NetworkPolicy admits the ALB's subnets by CIDR: every public subnet must lie inside it.
+  const [base, bits] = K8S.albSourceCidr.split('/');
+  const block = (ip) => Math.floor(ip.split('.').reduce((a, o) => a * 256 + Number(o), 0) / 2 ** (32 - Number(bits)));
+  for (const s of elb) {
+    assert.equal(block(s.Properties.CidrBlock.split('/')[0]), block(base), `public subnet ${s.Properties.CidrBlock} outside ${K8S.albSourceCidr}`);
+  }
+  assert.match(overlay, new RegExp(`cidr: ${K8S.albSourceCidr.replace(/\./g, '\\.')}`));
 });
 
 test('registry bucket is private, encrypted, versioned and TLS-only', () => {
