@@ -24,6 +24,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 
 	"digitpad/desktop/kiosk"
@@ -405,6 +408,78 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 		}()
 	}
 
+	// Websocket prediction clients, as a server-mode pad uses the socket: one prediction at a time, matched by id; a
+	// connection that ends before the reply (a replica going away) is redialled through the balancer and the same
+	// prediction resent (predictions have no side effects). A prediction fails only if it gets an error reply or
+	// no reply within 10 s across reconnections.
+	var wsResent atomic.Int64
+	wsURL := strings.Replace(lb.url(), "http://", "ws://", 1) + "/v1/ws"
+	predictData, _ := json.Marshal(protocol.Predict{Image: base64.StdEncoding.EncodeToString(png)})
+	for i := range 2 {
+		clients.Add(1)
+		go func() {
+			defer clients.Done()
+			var conn *websocket.Conn
+			defer func() {
+				if conn != nil {
+					conn.Close()
+				}
+			}()
+			for n := 0; ctx.Err() == nil; n++ {
+				c := ph.now()
+				id := fmt.Sprintf("ws%d-%d", i, n)
+				deadline := time.Now().Add(10 * time.Second)
+				outcome := ""
+				for attempt := 0; outcome == "" && time.Now().Before(deadline); attempt++ {
+					if attempt > 0 {
+						wsResent.Add(1)
+						time.Sleep(50 * time.Millisecond)
+					}
+					if conn == nil {
+						d := websocket.Dialer{HandshakeTimeout: 2 * time.Second}
+						var err error
+						if conn, _, err = d.Dial(wsURL, nil); err != nil {
+							conn = nil
+							continue
+						}
+					}
+					env := protocol.Envelope{V: protocol.Version, Type: protocol.TypePredict, ID: id, Data: predictData}
+					_ = conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+					if err := conn.WriteJSON(env); err != nil {
+						conn.Close()
+						conn = nil
+						continue
+					}
+					_ = conn.SetReadDeadline(deadline)
+					for outcome == "" {
+						var reply protocol.Envelope
+						if err := conn.ReadJSON(&reply); err != nil {
+							conn.Close()
+							conn = nil
+							break
+						}
+						switch {
+						case reply.ID != id: // the model announcement
+						case reply.Type == protocol.TypePrediction:
+							outcome = "ok"
+						default:
+							outcome = "ws predict: " + reply.Type + " " + string(reply.Data)
+						}
+					}
+				}
+				switch outcome {
+				case "ok":
+					c.ok.Add(1)
+				case "":
+					c.fail("ws predict: no reply within 10 s")
+				default:
+					c.fail(outcome)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+	}
+
 	// Kiosks: the real outbox (bbolt) and websocket syncer; a clerk confirms a code every 60 ms each.
 	var outboxes []*kiosk.Outbox
 	var reconnects atomic.Int64
@@ -534,8 +609,16 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 	}
 
 	if b, err := os.ReadFile(filepath.Join(dir, "haproxy.log")); err == nil {
-		t.Logf("HAProxy's log of failed or retried requests (tail):\n%s", tail(string(b), 1500))
+		var keep []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if haproxyNotable(l) {
+				keep = append(keep, l)
+			}
+		}
+		t.Logf("HAProxy: requests answered 5xx or cut short (termination state not ----, SD--, CR--), %d:\n%s",
+			len(keep), strings.Join(keep, "\n"))
 	}
+	t.Logf("websocket predictions resent after their connection ended: %d", wsResent.Load())
 	for _, name := range ph.order {
 		t.Logf("phase %-16s %s", name, ph.byName[name])
 	}
@@ -560,6 +643,16 @@ func who(resp *http.Response) string {
 		return "replica " + e.Code
 	}
 	return "balancer"
+}
+
+// haproxyLine picks the status and the termination state out of an httplog line.
+var haproxyLine = regexp.MustCompile(`\] \S+ \S+ \S+ (\d{3}) \d+ \S+ \S+ (\S{4}) `)
+
+// haproxyNotable: a 5xx status, or a termination state other than normal (----), server closed a finished
+// websocket (SD--) and client closed an idle connection (CR--).
+func haproxyNotable(line string) bool {
+	m := haproxyLine.FindStringSubmatch(line)
+	return m != nil && (m[1][0] == '5' || !slices.Contains([]string{"----", "SD--", "CR--"}, m[2]))
 }
 
 func errClass(err error) string {
