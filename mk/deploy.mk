@@ -78,7 +78,7 @@ TEST_TARGETS += test-aws
 .PHONY: capacity capacity-measure
 capacity:
 	$(GO) run ./deploy/capacity/cmd/hpasim -out deploy/capacity/hpa.png
-	@for s in "100 6 30" "200 6 30" "2000 20 250"; do set -- $$s; echo "== base $$1 req/s, 10x bursts, minReplicas $$2, maxReplicas $$3"; \
+	@for s in "100 6 30" "1000 10 100" "1000 60 120"; do set -- $$s; echo "== base $$1 req/s, 10x bursts, minReplicas $$2, maxReplicas $$3"; \
 	  $(GO) run ./deploy/capacity/cmd/hpasim -png=false -base $$1 -min-replicas $$2 -max-replicas $$3 | tail -1; done
 
 capacity-measure: build
