@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"digitpad/deploy/capacity"
+
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -505,5 +507,45 @@ func TestManifests_AWSOverlay(t *testing.T) {
 	}
 	if img := fmt.Sprint(get(container(find(objs, "Deployment", "digitpad")), "image")); !strings.Contains(img, ".dkr.ecr.") {
 		t.Errorf("image %s is not from ECR", img)
+	}
+}
+
+// The capacity plan's simulation (deploy/capacity) and the manifests must describe the same autoscaler.
+func TestManifests_HPAMatchesTheCapacitySimulation(t *testing.T) {
+	p := capacity.Defaults()
+	objs := render(t, "base")
+	hpa := find(objs, "HorizontalPodAutoscaler", "digitpad")
+	spec := get(hpa, "spec")
+	check := func(what string, got, want any) {
+		t.Helper()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: manifests %v, simulation %v", what, got, want)
+		}
+	}
+	check("minReplicas", toInt(get(spec, "minReplicas")), p.MinReplicas)
+	check("maxReplicas", toInt(get(spec, "maxReplicas")), p.MaxReplicas)
+	for _, m := range get(spec, "metrics").([]any) {
+		switch get(m, "type") {
+		case "Resource":
+			check("CPU averageUtilization", toInt(get(m, "resource", "target", "averageUtilization")), int(p.CPUTarget))
+		case "Pods":
+			check("in-flight averageValue", get(m, "pods", "target", "averageValue"), p.InFlightTarget)
+		}
+	}
+	check("scale-down stabilisation", toInt(get(spec, "behavior", "scaleDown", "stabilizationWindowSeconds")), int(p.ScaleDownWindow.Seconds()))
+	for _, pol := range get(spec, "behavior", "scaleUp", "policies").([]any) {
+		check("scale-up policy period", toInt(get(pol, "periodSeconds")), int(p.SyncPeriod.Seconds()))
+		switch get(pol, "type") {
+		case "Percent":
+			check("scale-up percent", toInt(get(pol, "value")), int(p.ScaleUpPercent))
+		case "Pods":
+			check("scale-up pods", toInt(get(pol, "value")), p.ScaleUpPods)
+		}
+	}
+	c := container(find(objs, "Deployment", "digitpad"))
+	check("CPU request", get(c, "resources", "requests", "cpu"), fmt.Sprintf("%dm", int(p.CPURequest*1000)))
+	adapter := get(find(render(t, "prometheus-adapter"), "ConfigMap", "prometheus-adapter-digitpad"), "data", "config.yaml").(string)
+	if w := fmt.Sprintf("[%ds]", int(p.InFlightWindow.Seconds())); !strings.Contains(adapter, w) {
+		t.Errorf("adapter rule does not average over the simulation's in-flight window %s", w)
 	}
 }
