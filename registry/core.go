@@ -457,3 +457,39 @@ func (r *Registry) Watch(ctx context.Context, name, alias string, every time.Dur
 func (r *Registry) HasFile(ctx context.Context, sha256 string) (bool, error) {
 	return r.blobs.Exists(ctx, blobKey(sha256))
 }
+
+// HasVariant reports whether a version holds a variant (fp32, int8, fp16).
+func (v Version) HasVariant(variant string) bool {
+	on, _, _, ok := VariantFiles(variant)
+	if !ok {
+		return false
+	}
+	_, ok = v.File(on)
+	return ok
+}
+
+// Variant reads a variant's ONNX bytes, its card (the variant's own, else the fp32 card; nil when the version has
+// none) and its graph file (nil when the variant has none), each verified against its sha256.
+func (r *Registry) Variant(ctx context.Context, v Version, variant string) (onnx, card, graph []byte, err error) {
+	on, cn, gn, ok := VariantFiles(variant)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("%w: variant %q: want one of %v", ErrInvalid, variant, Variants)
+	}
+	if onnx, err = r.ReadFile(ctx, v, on); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, name := range []string{cn, FileCard} {
+		if _, ok := v.File(name); ok {
+			if card, err = r.ReadFile(ctx, v, name); err != nil {
+				return nil, nil, nil, err
+			}
+			break
+		}
+	}
+	if _, ok := v.File(gn); gn != "" && ok {
+		if graph, err = r.ReadFile(ctx, v, gn); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return onnx, card, graph, nil
+}
