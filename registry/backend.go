@@ -40,3 +40,10 @@ type Blobs interface {
 	Delete(ctx context.Context, key string) error
 	Close() error
 }
+
+// Notifier is implemented by backends that push changes (PostgreSQL LISTEN/NOTIFY): Watch wakes on a signal at
+// once instead of at its next poll. Changes sends (without blocking; signals may merge) after each change by any
+// process, until ctx ends.
+type Notifier interface {
+	Changes(ctx context.Context) <-chan struct{}
+}

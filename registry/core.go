@@ -409,7 +409,7 @@ func ShippedUpload() Upload {
 }
 
 // Watch sends the version an alias points at: first the current one, then each change, checking every interval
-// (the backend's Seq makes a check one cheap query). A missing alias is sent as version 0. The channel closes
+// (the backend's Seq makes a check one cheap query) and at once when a Notifier backend pushes a change. A missing alias is sent as version 0. The channel closes
 // when ctx ends.
 func (r *Registry) Watch(ctx context.Context, name, alias string, every time.Duration) <-chan int {
 	if every <= 0 {
@@ -421,6 +421,10 @@ func (r *Registry) Watch(ctx context.Context, name, alias string, every time.Dur
 		lastSeq, lastV := int64(-1), -1
 		t := time.NewTicker(every)
 		defer t.Stop()
+		var pushed <-chan struct{}
+		if n, ok := r.meta.(Notifier); ok {
+			pushed = n.Changes(ctx)
+		}
 		for {
 			if seq, err := r.meta.Seq(ctx); err != nil {
 				r.opt.Logger.Warn("registry watch: check failed", "err", err)
@@ -446,6 +450,7 @@ func (r *Registry) Watch(ctx context.Context, name, alias string, every time.Dur
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			case <-pushed:
 			}
 		}
 	}()

@@ -1,11 +1,13 @@
 // Package scaleout is the registry backend for several replicas: metadata in PostgreSQL (pgx), files in S3
-// (registry/s3blob). Replicas see each other's changes through the change sequence in PostgreSQL.
+// (registry/s3blob). Replicas see each other's changes at once through LISTEN/NOTIFY (every change notifies
+// channel digitpad_registry on commit), and through the polled change sequence should that connection drop.
 package scaleout
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
@@ -44,5 +46,11 @@ func Open(ctx context.Context, dsn, blobURL string, opt registry.Options) (*regi
 	if opt.Describe == "" {
 		opt.Describe = "postgres + " + blobURL
 	}
-	return registry.New(sqlmeta.New(db, nil), blobs, opt), nil
+	sm := sqlmeta.New(db, nil)
+	sm.Notify = notifyChannel
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return registry.New(&meta{Meta: sm, dsn: dsn, log: log}, blobs, opt), nil
 }

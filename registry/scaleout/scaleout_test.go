@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"digitpad/internal/s3test"
 	"digitpad/registry"
@@ -88,5 +89,47 @@ func TestOpen_RefusesMissingBucket(t *testing.T) {
 	}
 	if _, err := scaleout.Open(context.Background(), dsn, "", registry.Options{}); err == nil {
 		t.Fatal("opened a PostgreSQL registry without a blob store")
+	}
+}
+
+// TestWatch_PushedByNotify: with polling effectively off (an hour), a watcher still sees a promotion made by
+// another replica at once, through LISTEN/NOTIFY.
+func TestWatch_PushedByNotify(t *testing.T) {
+	dsn := DSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	open := func() *registry.Registry {
+		r, err := scaleout.Open(ctx, dsn, s3.URL("notify"), registry.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		if _, err := r.Bootstrap(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := open(), open()
+	v2, err := b.Register(ctx, registry.DefaultModel, registry.ShippedUpload())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := a.Watch(ctx, registry.DefaultModel, registry.Production, time.Hour)
+	if v := <-ch; v != 1 {
+		t.Fatalf("watch starts at %d", v)
+	}
+	time.Sleep(200 * time.Millisecond) // let LISTEN take effect
+	start := time.Now()
+	if _, err := b.SetAlias(ctx, registry.DefaultModel, registry.Production, v2.Version, 1, "b", "push"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-ch:
+		if v != v2.Version {
+			t.Errorf("pushed %d, want %d", v, v2.Version)
+		}
+		t.Logf("promotion seen %v after the move", time.Since(start).Round(time.Millisecond))
+	case <-time.After(30 * time.Second):
+		t.Fatal("no push within 30 s (polling is set to an hour)")
 	}
 }

@@ -61,6 +61,9 @@ var Schema = []string{
 type Meta struct {
 	db    *sql.DB
 	close func() error
+	// Notify is a PostgreSQL channel that every mutation notifies (pg_notify, delivered on commit) with the new
+	// change sequence; empty for SQLite.
+	Notify string
 }
 
 var _ registry.Meta = (*Meta)(nil)
@@ -108,6 +111,11 @@ func (m *Meta) mutate(ctx context.Context, fn func(tx *sql.Tx, seq int64) error)
 	var seq int64
 	if err := tx.QueryRowContext(ctx, `UPDATE registry_state SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
 		return fmt.Errorf("registry: lock: %w", err)
+	}
+	if m.Notify != "" {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, m.Notify, fmt.Sprint(seq)); err != nil {
+			return fmt.Errorf("registry: notify: %w", err)
+		}
 	}
 	if err := fn(tx, seq); err != nil {
 		return err
