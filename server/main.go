@@ -95,7 +95,7 @@ func (p *Program) ParseFlags(args []string) error {
 		"an ONNX file (card: same name .json), or \"\" for the embedded model")
 	fs.StringVar(&p.Registry.Registry, "registry", os.Getenv(regopen.EnvRegistry), "model registry: a directory (created when missing; default DATA/registry) or a PostgreSQL DSN (then --registry-blobs); env "+regopen.EnvRegistry)
 	fs.StringVar(&p.Registry.Blobs, "registry-blobs", os.Getenv(regopen.EnvBlobs), "S3 URL for the files of a PostgreSQL registry: s3://BUCKET/PREFIX (AWS_* environment for credentials, region, endpoint); env "+regopen.EnvBlobs)
-	fs.DurationVar(&p.RegistryPoll, "registry-poll", 500*time.Millisecond, "how often a followed registry alias is checked for moves")
+	fs.DurationVar(&p.RegistryPoll, "registry-poll", 500*time.Millisecond, "how often a followed registry alias is checked for moves (a PostgreSQL registry also pushes moves at once)")
 	fs.StringVar(&p.Variant, "variant", "auto", "model variant (embedded model or registry version): fp32, int8, fp16, or auto (the fastest here: int8 where the CPU has an int8 dot-product kernel and the version has it, else fp32)")
 	fs.BoolVar(&c.OpenPredict, "open-predict", true, "allow prediction without the token")
 	fs.BoolVar(&c.OpenFeedback, "open-feedback", false, "allow feedback without the token (trusted kiosk networks)")

@@ -64,6 +64,7 @@ func chooseVariant(v registry.Version, want string) (string, error) {
 // ServeVersion downloads a registry version (every file verified against its sha256), loads and warms it, then
 // swaps it in and announces it to websocket clients. In-flight predictions finish on the model they started with.
 func (s *Server) ServeVersion(ctx context.Context, reg *registry.Registry, v registry.Version, variant string) (string, error) {
+	start := time.Now()
 	variant, err := chooseVariant(v, variant)
 	if err != nil {
 		return "", err
@@ -80,7 +81,8 @@ func (s *Server) ServeVersion(ctx context.Context, reg *registry.Registry, v reg
 		return "", fmt.Errorf("warm version %d (%s): %w", v.Version, variant, err)
 	}
 	s.activate(m)
-	s.log.Info("registry version active", "model", v.Model, "version", v.Version, "variant", variant)
+	s.log.Info("registry version active", "model", v.Model, "version", v.Version, "variant", variant,
+		"download_verify_load_warm", time.Since(start).Round(time.Millisecond))
 	return variant, nil
 }
 
