@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 
 	"digitpad/assets"
@@ -43,8 +44,17 @@ func VariantFiles(variant string) (onnx, card, graph string, ok bool) {
 	return "", "", "", false
 }
 
-// uploadable lists the files an upload may carry.
+// uploadable lists the model files an upload may carry.
 var uploadable = []string{FileONNX, FileONNXInt8, FileONNXFP16, FileCard, FileCardInt8, FileCardFP16}
+
+// ReportPrefix names a version's report files (plots and tables a training run made, e.g. report/confusion.png):
+// stored and checksummed like the model files, not interpreted.
+const ReportPrefix = "report/"
+
+var reportRE = regexp.MustCompile(`^report/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.(png|svg|json|csv|txt|md|html)$`)
+
+// IsReportFile reports whether name is an acceptable report file name.
+func IsReportFile(name string) bool { return reportRE.MatchString(name) }
 
 // MaxFileBytes bounds one uploaded file (the shipped fp32 model is 0.7 MB).
 const MaxFileBytes = 64 << 20
@@ -73,8 +83,8 @@ func (r *Registry) prepare(u Upload) (*prepared, error) {
 	}
 	p := &prepared{data: map[string][]byte{}}
 	for name, b := range u.Files {
-		if !slices.Contains(uploadable, name) {
-			return nil, fmt.Errorf("%w: file %q: want one of %v (graph files are made from the ONNX files)", ErrInvalid, name, uploadable)
+		if !slices.Contains(uploadable, name) && !IsReportFile(name) {
+			return nil, fmt.Errorf("%w: file %q: want one of %v or report/NAME.(png|svg|json|csv|txt|md|html) (graph files are made from the ONNX files)", ErrInvalid, name, uploadable)
 		}
 		if len(b) > MaxFileBytes {
 			return nil, fmt.Errorf("%w: file %s: %d bytes, limit %d", ErrInvalid, name, len(b), MaxFileBytes)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -150,6 +151,7 @@ func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Int64Var(&lin.Seed, "seed", 0, "register: lineage: training seed")
 	fs.StringVar(&lin.Command, "command", "", "register: lineage: the command that made the model")
 	metrics := fs.String("metrics", "", "register: metrics as KEY=NUMBER,KEY=NUMBER")
+	reportDir := fs.String("report", "", "register: a folder whose plots and tables (png, svg, json, csv, txt, md, html) are stored with the version as report/NAME")
 	modelTag := fs.Bool("model-tag", false, "tag: set tags of the registered model instead of a version")
 	all := fs.Bool("all", false, "history: every alias")
 	pos, err := parseInterleaved(fs, args)
@@ -234,6 +236,11 @@ func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		u, err := uploadFromFile(pos[0])
 		if err != nil {
 			return err
+		}
+		if *reportDir != "" {
+			if err := addReport(u, *reportDir); err != nil {
+				return err
+			}
 		}
 		if lin.CodeVersion == "" {
 			lin.CodeVersion = codeVersion()
@@ -427,6 +434,26 @@ func codeVersion() string {
 		rev += "+dirty"
 	}
 	return rev
+}
+
+// addReport adds the report files of a folder (not recursing) to an upload.
+func addReport(u registry.Upload, dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("register --report: %w", err)
+	}
+	for _, e := range ents {
+		name := registry.ReportPrefix + e.Name()
+		if e.IsDir() || !registry.IsReportFile(name) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("register --report: %w", err)
+		}
+		u.Files[name] = b
+	}
+	return nil
 }
 
 func parseMetrics(s string) (map[string]float64, error) {

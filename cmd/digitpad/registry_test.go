@@ -38,10 +38,20 @@ func TestRegistryCLI_Lifecycle(t *testing.T) {
 	if err := os.WriteFile(model, assets.Model(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	report := filepath.Join(dir, "report")
+	os.Mkdir(report, 0o755)
+	os.WriteFile(filepath.Join(report, "per_class.png"), []byte("png bytes"), 0o644)
+	os.WriteFile(filepath.Join(report, "notes.exe"), []byte("skipped"), 0o644)
 	var v registry.Version
-	jsonOut(&v, "registry", "register", model, "--alias", "candidate", "--parent", "1", "--seed", "5", "--metrics", "acc=0.99")
+	jsonOut(&v, "registry", "register", model, "--alias", "candidate", "--parent", "1", "--seed", "5", "--metrics", "acc=0.99", "--report", report)
 	if v.Version != 2 || v.Lineage.Parent != 1 || v.Lineage.Seed != 5 || v.Metrics["acc"] != 0.99 || len(v.Aliases) != 1 {
 		t.Fatalf("registered %+v", v)
+	}
+	if _, ok := v.File("report/per_class.png"); !ok {
+		t.Errorf("report plot not registered: %+v", v.Files)
+	}
+	if _, ok := v.File("report/notes.exe"); ok {
+		t.Errorf("a non-report file was registered")
 	}
 	var mv registry.AliasMove
 	jsonOut(&mv, "registry", "promote", "--expect", "1", "production", "2", "--by", "alice", "--reason", "holdout +2 points")

@@ -125,6 +125,8 @@ func testRegister(t *testing.T, o func() *registry.Registry) {
 	u.Metrics = map[string]float64{"mnist_test_accuracy": 0.9931}
 	u.Tags = map[string]string{"stage": "candidate"}
 	u.SHA256 = map[string]string{registry.FileONNX: hexSHA(assets.Model())}
+	report := []byte("\x89PNG\r\n\x1a\n not really, but stored as given")
+	u.Files["report/per_class.png"] = report
 	v, err := r.Register(c, registry.DefaultModel, u)
 	if err != nil {
 		t.Fatalf("register: %v", err)
@@ -145,6 +147,9 @@ func testRegister(t *testing.T, o func() *registry.Registry) {
 	}
 	if _, ok := got.File(registry.FileGraph); !ok {
 		t.Errorf("version 2 has no graph file")
+	}
+	if b, err := r.ReadFile(c, got, "report/per_class.png"); err != nil || string(b) != string(report) {
+		t.Errorf("report file: %q %v", b, err)
 	}
 	if _, err := r.Resolve(c, registry.Ref{Model: registry.DefaultModel, Version: 9}); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("resolve missing version: %v, want ErrNotFound", err)
@@ -187,6 +192,7 @@ func testRefuse(t *testing.T, o func() *registry.Registry) {
 		{"card not JSON", registry.Upload{Files: map[string][]byte{registry.FileONNX: good, registry.FileCard: []byte("{")}}},
 		{"corrupt int8 variant", registry.Upload{Files: map[string][]byte{registry.FileONNX: good, registry.FileONNXInt8: garbage}}},
 		{"unknown file", registry.Upload{Files: map[string][]byte{registry.FileONNX: good, "evil.sh": garbage}}},
+		{"report path escape", registry.Upload{Files: map[string][]byte{registry.FileONNX: good, "report/../../x.png": garbage}}},
 		{"no model", registry.Upload{Files: map[string][]byte{registry.FileCard: assets.ModelCard()}}},
 	}
 	for _, tc := range cases {
