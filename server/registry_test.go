@@ -264,7 +264,8 @@ func TestRegistry_CorruptUploadRefused(t *testing.T) {
 	if len(vs) != 1 {
 		t.Errorf("%d versions after refused uploads, want 1", len(vs))
 	}
-	r := post(map[string][]byte{"model.onnx": good, "model.json": assets.ModelCard()}, map[string]string{"model.onnx": sha(good)})
+	r := post(map[string][]byte{"model.onnx": good, "model.json": assets.ModelCard(), "report/curve.png": []byte("plot")},
+		map[string]string{"model.onnx": sha(good)})
 	if r.Status != http.StatusOK {
 		t.Fatalf("good upload: %d %s", r.Status, r.Body)
 	}
@@ -276,6 +277,9 @@ func TestRegistry_CorruptUploadRefused(t *testing.T) {
 	f := do(t, http.MethodGet, ts.URL+"/v1/registry/models/digitpad/versions/2/files/model.onnx", "", nil, bearer()...)
 	if f.Status != 200 || sha(f.Body) != sha(good) || f.Header.Get("X-Content-SHA256") != sha(good) {
 		t.Errorf("download: %d sha %s header %s", f.Status, sha(f.Body), f.Header.Get("X-Content-SHA256"))
+	}
+	if f := do(t, http.MethodGet, ts.URL+"/v1/registry/models/digitpad/versions/2/files/report%2Fcurve.png", "", nil, bearer()...); f.Status != 200 || string(f.Body) != "plot" {
+		t.Errorf("report download: %d %q", f.Status, f.Body)
 	}
 	if r := do(t, http.MethodDelete, ts.URL+"/v1/registry/models/digitpad/versions/1", "", nil, bearer()...); r.Status != http.StatusConflict {
 		t.Errorf("delete production's version: %d %s, want 409", r.Status, r.Body)
