@@ -170,7 +170,7 @@ func TestRegistry_PromotionAndRollbackUnderLoadReachEveryReplica(t *testing.T) {
 	v2sha := f.SHA256
 	stop := make(chan struct{})
 	l := startLoad(t, []string{a.URL, b.URL}, stop)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second)
 	converge := func(want string) {
 		t.Helper()
 		waitWithin(t, 15*time.Second, "replicas to serve "+want[:12], func() bool {
@@ -184,13 +184,13 @@ func TestRegistry_PromotionAndRollbackUnderLoadReachEveryReplica(t *testing.T) {
 		t.Fatalf("promote: %d %s", r.Status, r.Body)
 	}
 	converge(v2sha)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second)
 	// Roll back from another process (the CLI's registry handle).
 	if _, err := cli.Rollback(context.Background(), registry.DefaultModel, registry.Production, "bob", "complaints"); err != nil {
 		t.Fatal(err)
 	}
 	converge(v1sha)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second)
 	close(stop)
 	l.wg.Wait()
 	t.Logf("%d predictions answered, %d failed during promotion and rollback", l.ok.Load(), l.failed.Load())

@@ -118,7 +118,8 @@ const registryUsage = `digitpad registry SUBCOMMAND [flags]
                                     beside it are included); --alias NAME points an alias at it
   promote [--expect V] ALIAS VERSION move an alias, compare-and-set against V (0: alias must not exist)
   rollback ALIAS                    move an alias back to where it pointed before its last move
-  history ALIAS                     every move of an alias (who, when, from, to, why); "" or --all for all aliases
+  history ALIAS                     every move of an alias (who, when, from, to, why); --all for all aliases;
+                                    --at TIME: the version the alias pointed at then
   tag VERSION KEY=VALUE...          set version tags (KEY= deletes); --model-tag sets the model's tags
   delete VERSION                    delete a version no alias points at
 
@@ -154,6 +155,7 @@ func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	reportDir := fs.String("report", "", "register: a folder whose plots and tables (png, svg, json, csv, txt, md, html) are stored with the version as report/NAME")
 	modelTag := fs.Bool("model-tag", false, "tag: set tags of the registered model instead of a version")
 	all := fs.Bool("all", false, "history: every alias")
+	at := fs.String("at", "", "history: print only the version the alias pointed at, at this time (RFC 3339, e.g. 2026-11-24T09:00:00Z)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -297,6 +299,22 @@ func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				return err
 			}
 			a = pos[0]
+		}
+		if *at != "" {
+			if a == "" {
+				return errors.New("registry history --at: name one ALIAS")
+			}
+			t, err := time.Parse(time.RFC3339, *at)
+			if err != nil {
+				return fmt.Errorf("registry history --at: %w", err)
+			}
+			v, err := reg.AliasAt(ctx, *name, a, t)
+			if err != nil {
+				return err
+			}
+			return out(map[string]any{"alias": a, "at": t, "version": v}, func(w io.Writer) {
+				fmt.Fprintf(w, "%s at %s: version %d\n", a, t.Format(time.RFC3339), v)
+			})
 		}
 		h, err := reg.History(ctx, *name, a)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"digitpad/assets"
 	"digitpad/registry"
@@ -70,6 +71,11 @@ func TestRegistryCLI_Lifecycle(t *testing.T) {
 	jsonOut(&h, "registry", "history", "production")
 	if len(h) != 3 || h[1].Reason != "holdout +2 points" || h[2].To != 1 {
 		t.Errorf("history: %+v", h)
+	}
+	var atPromotion struct{ Version int }
+	jsonOut(&atPromotion, "registry", "history", "production", "--at", h[1].At.Format(time.RFC3339Nano))
+	if atPromotion.Version != 2 {
+		t.Errorf("production at the promotion: %+v, want version 2", atPromotion)
 	}
 	jsonOut(&v, "registry", "tag", "2", "reviewed=yes")
 	if v.Tags["reviewed"] != "yes" {
