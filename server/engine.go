@@ -5,14 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
 	"time"
 
-	"digitpad/assets"
 	"digitpad/shared/ink"
 	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
+	"digitpad/shared/recognize/onnxrec"
 )
 
 // Input is one canvas to recognise: an image, or strokes on a Width×Height canvas.
@@ -42,23 +41,13 @@ type Engine interface {
 // Loader builds an Engine from ONNX bytes; card is the model card JSON (may be nil).
 type Loader func(onnx, card []byte) (Engine, error)
 
-// RecognizeLoader is the production Loader: shared/model compiles the ONNX bytes, shared/recognize runs it. The
-// model card (assets.ParseCard) names the model and sets its input scale; cfg supplies the rest.
+// RecognizeLoader is the production Loader: onnxrec.New compiles the ONNX bytes into a recogniser named by the
+// model card, with the card's input scale; cfg supplies the rest.
 func RecognizeLoader(cfg recognize.Config) Loader {
 	return func(onnx, card []byte) (Engine, error) {
-		c, err := assets.ParseCard(card, onnx)
+		r, err := onnxrec.New(onnx, card, cfg)
 		if err != nil {
 			return nil, err
-		}
-		m, err := onnxload.Load(onnx)
-		if err != nil {
-			return nil, fmt.Errorf("load model: %w", err)
-		}
-		cfg := cfg
-		cfg.InputScale = c.InputScale
-		r, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256}, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("new recogniser: %w", err)
 		}
 		return &recognizeEngine{r: r}, nil
 	}

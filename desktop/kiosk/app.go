@@ -17,9 +17,9 @@ import (
 
 	"digitpad/assets"
 	"digitpad/shared/ink"
-	"digitpad/shared/model/onnxload"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
+	"digitpad/shared/recognize/onnxrec"
 )
 
 // Config configures an App. Zero values take the defaults noted.
@@ -176,16 +176,7 @@ func (a *App) loadStartModel() error {
 
 // useModel loads ONNX bytes and makes them the recogniser for the next recognition.
 func (a *App) useModel(onnx, card []byte) error {
-	c, err := assets.ParseCard(card, onnx)
-	if err != nil {
-		return err
-	}
-	m, err := onnxload.Load(onnx)
-	if err != nil {
-		return fmt.Errorf("load model %s: %w", c.SHA256, err)
-	}
-	r, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256},
-		recognize.Config{Threshold: a.cfg.Threshold, Format: a.cfg.Format, InputScale: c.InputScale})
+	r, err := onnxrec.New(onnx, card, recognize.Config{Threshold: a.cfg.Threshold, Format: a.cfg.Format})
 	if err != nil {
 		return err
 	}
@@ -197,7 +188,7 @@ func (a *App) useModel(onnx, card []byte) error {
 	}
 	a.changedLocked()
 	a.mu.Unlock()
-	a.log.Info("model active", "name", c.Name, "sha256", c.SHA256)
+	a.log.Info("model active", "name", r.Info().Name, "sha256", r.Info().SHA256)
 	return nil
 }
 
