@@ -60,10 +60,13 @@ func (e *recognizeEngine) Info() recognize.ModelInfo { return e.r.Info() }
 func (e *recognizeEngine) Prepare(in Input, opt recognize.Options) (Job, error) {
 	var m *ink.Mask
 	var err error
+	scale := 1.0
 	if in.Image != nil {
 		m, err = ink.MaskFromImage(in.Image)
 	} else {
-		m, err = ink.MaskFromStrokes(in.Strokes, in.Width, in.Height)
+		// The working raster every shell uses for strokes, so a server prediction equals the kiosk's and the
+		// browser's for the same ink.
+		m, scale, err = recognize.StrokesMask(in.Strokes, in.Width, in.Height)
 	}
 	if err != nil {
 		return nil, err
@@ -72,17 +75,30 @@ func (e *recognizeEngine) Prepare(in Input, opt recognize.Options) (Job, error) 
 	if err != nil {
 		return nil, err
 	}
-	return j, nil
+	return &engineJob{Job: j, scale: scale, w: in.Width, h: in.Height}, nil
+}
+
+// engineJob is a recognize.Job whose boxes are mapped back from the working raster to the canvas.
+type engineJob struct {
+	*recognize.Job
+	scale float64
+	w, h  int
+}
+
+func (j *engineJob) Result() *recognize.Result {
+	res := j.Job.Result()
+	res.UnscaleBoxes(j.scale, j.w, j.h)
+	return res
 }
 
 func (e *recognizeEngine) Classify(jobs []Job) error {
 	rj := make([]*recognize.Job, len(jobs))
 	for i, j := range jobs {
-		r, ok := j.(*recognize.Job)
+		r, ok := j.(*engineJob)
 		if !ok {
 			return errors.New("classify: job from another engine")
 		}
-		rj[i] = r
+		rj[i] = r.Job
 	}
 	return e.r.Classify(rj)
 }

@@ -1,7 +1,6 @@
 package kiosk
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -391,36 +390,25 @@ func (a *App) Confirm() error {
 	return nil
 }
 
-// record builds the feedback record of a confirmed draft.
+// record builds the feedback record of a confirmed draft with protocol.NewFeedback and ink.StrokesPNG, as the
+// web pad does through the wasm bridge.
 func (a *App) record(d *Draft) (protocol.Feedback, error) {
-	m, err := ink.MaskFromStrokes(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy())
+	png, err := ink.StrokesPNG(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy())
 	if err != nil {
-		return protocol.Feedback{}, fmt.Errorf("ink mask: %w", err)
-	}
-	var png bytes.Buffer
-	if err := ink.EncodeMaskPNG(&png, m); err != nil {
-		return protocol.Feedback{}, err
-	}
-	inputs := make([][]byte, len(d.Result.Inputs))
-	for i := range d.Result.Inputs {
-		inputs[i] = ink.InputImage(&d.Result.Inputs[i]).Pix
+		return protocol.Feedback{}, fmt.Errorf("ink image: %w", err)
 	}
 	key, err := uuid.NewRandom()
 	if err != nil {
 		return protocol.Feedback{}, fmt.Errorf("idempotency key: %w", err)
 	}
-	return protocol.Feedback{
+	return protocol.NewFeedback(protocol.Confirmation{
 		IdempotencyKey: key.String(),
 		ClientID:       a.cfg.KioskID,
-		Code:           d.Code(),
 		Labels:         d.Labels,
-		Predicted:      d.Result.Code,
-		Digits:         d.Result.Digits,
-		InkPNG:         png.Bytes(),
-		Inputs:         inputs,
-		ModelSHA256:    d.Result.Model.SHA256,
-		CreatedAt:      a.cfg.Now().UTC(),
-	}, nil
+		Prediction:     protocol.Prediction{Result: *d.Result},
+		InkPNG:         png,
+		CreatedAt:      a.cfg.Now(),
+	})
 }
 
 // refreshPending recounts the outbox after sync removed records.
