@@ -71,8 +71,10 @@ function clientID() {
 }
 
 // ---------- drawing ----------
-// The same pen as ink.MaskFromStrokes, so the clerk sees what the recogniser sees.
-function penWidth() { return Math.max(2, Math.min(state.cssW, state.cssH) / 40); }
+// The same pen as ink.MaskFromStrokes (ink.PenWidth; its numbers come in config.json), so the clerk sees what
+// the recogniser sees. Until the config is read (a few ms after start) ink is drawn 1 px wide.
+let pen = null;
+function penWidth() { return pen ? Math.max(pen.min_width, Math.min(state.cssW, state.cssH) / pen.side_divisor) : 1; }
 
 function resize() {
   const r = canvas.getBoundingClientRect();
@@ -565,7 +567,11 @@ $('download').addEventListener('click', async () => {
 async function loadConfig() {
   try {
     const r = await fetch('config.json', { cache: 'no-cache' });
-    if (r.ok) return await r.json();
+    if (r.ok) {
+      const cfg = await r.json();
+      if (cfg.pen) { pen = cfg.pen; redraw(); }
+      return cfg;
+    }
   } catch { /* offline without a cached config: no server */ }
   return {};
 }
