@@ -203,8 +203,9 @@ func (a *App) anyCorrectedLocked() bool {
 // Layout returns the screen layout the App hit-tests against.
 func (a *App) Layout() Layout { return a.layout }
 
-// Run recognises, writes the state file, syncs and applies model updates until ctx ends.
-func (a *App) Run(ctx context.Context) error {
+// Run recognises, writes the state file, syncs and applies model updates until ctx ends. It has no error to
+// return: failures (recognition, sync, model downloads) are logged, shown in the State and retried.
+func (a *App) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.recognizeLoop(ctx) })
 	wg.Go(func() { a.modelLoop(ctx) })
@@ -212,10 +213,9 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() { a.stateFileLoop(ctx) })
 	}
 	if a.syncer != nil {
-		wg.Go(func() { _ = a.syncer.Run(ctx) })
+		wg.Go(func() { a.syncer.Run(ctx) })
 	}
 	wg.Wait()
-	return nil
 }
 
 // Close closes the outbox. Call it after Run returned.
