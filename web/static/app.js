@@ -517,8 +517,12 @@ const outboxReady = Outbox.open().then((o) => {
 
 // feedbackRecord has Go build the record (protocol.NewFeedback through the wasm bridge, as the kiosk does): the
 // ink PNG from the strokes, the inputs and digits from the result shown (local or the server's). In server
-// mode the worker starts here, so records are built the same way there.
+// mode the worker starts here, so records are built the same way there. A browser without WebAssembly only
+// names the server's prediction, which holds the digits (protocol.Feedback allows that); nothing is computed.
 async function feedbackRecord(res, labels) {
+  if (typeof WebAssembly !== 'object') {
+    return { idempotency_key: crypto.randomUUID(), client_id: clientID(), labels, prediction_id: res.id, created_at: new Date().toISOString() };
+  }
   startWorker();
   const { points, ends } = flatten(state.strokes);
   const reply = await callWorker({
