@@ -16,10 +16,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"digitpad/assets"
 	"digitpad/registry"
 	"digitpad/registry/open"
-	"digitpad/shared/model/onnxload"
+	"digitpad/shared/recognize/onnxrec"
 )
 
 // registryFlags are --registry and --registry-blobs, shared by every command that takes a models:/ URI.
@@ -45,7 +44,7 @@ func (rf *registryFlags) open(ctx context.Context) (*registry.Registry, error) {
 
 // loadModelFrom is loadModel that also takes models:/NAME@ALIAS and models:/NAME/VERSION (read from the registry,
 // verified against their sha256s).
-func loadModelFrom(ctx context.Context, path, variant string, rf *registryFlags) (*loadedModel, error) {
+func loadModelFrom(ctx context.Context, path, variant string, rf *registryFlags) (*onnxrec.Model, error) {
 	if !registry.IsURI(path) {
 		return loadModel(path, variant)
 	}
@@ -69,15 +68,11 @@ func loadModelFrom(ctx context.Context, path, variant string, rf *registryFlags)
 	if err != nil {
 		return nil, err
 	}
-	card, err := assets.ParseCard(cardJSON, data)
+	m, err := onnxrec.Load(data, cardJSON)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
-	m, err := onnxload.Load(data)
-	if err != nil {
-		return nil, fmt.Errorf("load model %s: %w", path, err)
-	}
-	return &loadedModel{model: m, card: card}, nil
+	return m, nil
 }
 
 // parseInterleaved parses flags that may come before, between or after positional arguments.
