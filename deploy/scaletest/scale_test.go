@@ -505,7 +505,7 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 			t.Fatal(err)
 		}
 		syncers.Add(1)
-		go func() { defer syncers.Done(); _ = s.Run(syncCtx) }()
+		go func() { defer syncers.Done(); s.Run(syncCtx) }()
 		clients.Add(1)
 		go func() {
 			defer clients.Done()
