@@ -4,18 +4,21 @@
 // a real HAProxy on 127.0.0.1, sharing one PostgreSQL. HTTP clients and kiosk clients (the real kiosk outbox and
 // websocket syncer from desktop/kiosk) keep working while one replica is SIGKILLed and another restarted, then
 // all three are restarted one by one as a rolling update does (taken out of the balancer, SIGTERM, drain, start,
-// back in once its health check passes). `make test-scale` runs it with a throwaway PostgreSQL.
+// back in once its health check passes), and finally a new model version is promoted in the registry
+// (PostgreSQL + a real S3 server process). `make test-scale` runs it with a throwaway PostgreSQL.
 //
 // What must hold: every feedback record a client created is acknowledged in the end and stored exactly once (the
-// database is checked); the rolling restart fails no HTTP request; failures during the crash are counted and
-// reported.
+// database is checked); the rolling restart and the promotion fail no request; every replica serves the promoted
+// model and every kiosk is told; failures during the crash are counted and reported.
 package scaletest
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,6 +40,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"digitpad/desktop/kiosk"
+	"digitpad/internal/s3test"
 	"digitpad/shared/protocol"
 )
 
@@ -299,6 +303,18 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 	}
 	predictBody, _ := json.Marshal(map[string]string{"image": base64.StdEncoding.EncodeToString(png)})
 
+	// The registry as a cluster has it: metadata in the same PostgreSQL, model files in a real S3 server process
+	// (internal/s3server). The replicas follow models:/digitpad@production (serve's default).
+	s3, err := s3test.Start("digitpad-registry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s3.Close() })
+	for k, v := range s3.Env() {
+		t.Setenv(k, v) // inherited by the replicas and the registry CLI
+	}
+	registryFlags := []string{"--registry", pg, "--registry-blobs", s3.URL("scaletest")}
+
 	// Three replicas on one PostgreSQL (each migrates on start, under the store's advisory lock).
 	var reps []*replica
 	for i := range 3 {
@@ -306,8 +322,9 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := &replica{name: fmt.Sprintf("s%d", i), port: freePort(t), log: f, args: []string{
-			"--db", pg, "--token-file", tokenFile, "--shutdown-timeout", "10s", "--rate", "0", "--log-level", "warn"}}
+		r := &replica{name: fmt.Sprintf("s%d", i), port: freePort(t), log: f, args: append([]string{
+			"--db", pg, "--data", filepath.Join(dir, fmt.Sprintf("data%d", i)), "--token-file", tokenFile,
+			"--shutdown-timeout", "10s", "--rate", "0", "--log-level", "warn"}, registryFlags...)}
 		reps = append(reps, r)
 	}
 	var wg sync.WaitGroup
@@ -483,6 +500,7 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 	// Kiosks: the real outbox (bbolt) and websocket syncer; a clerk confirms a code every 60 ms each.
 	var outboxes []*kiosk.Outbox
 	var reconnects atomic.Int64
+	announced := make([]atomic.Value, 4) // the sha256 each kiosk was last told about
 	syncCtx, stopSync := context.WithCancel(context.Background())
 	var syncers sync.WaitGroup
 	for i := range 4 {
@@ -500,6 +518,7 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 					reconnects.Add(1)
 				}
 			},
+			OnModel: func(m protocol.ModelAnnouncement) { announced[i].Store(m.SHA256) },
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -522,6 +541,8 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 		}()
 	}
 	t.Cleanup(func() {
+		stopClients() // on a failed test: the clients stop before their outboxes close
+		clients.Wait()
 		stopSync()
 		syncers.Wait()
 		for _, o := range outboxes {
@@ -560,6 +581,57 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 		lb.admin(t, "set server replicas/"+r.name+" state ready")
 		waitUntil(t, 10*time.Second, r.name+" UP after the rolling restart", func() bool { return lb.status(t)[r.name] == "UP" })
 	}
+	time.Sleep(time.Second)
+
+	// Promotion: a new version is registered and production moved to it with the registry CLI, as the retraining
+	// job or an operator would; every replica must follow, with no failed request, and every kiosk be told.
+	ph.set("model promotion")
+	newModel := filepath.Join(dir, "promoted", "model.onnx")
+	onnx, err := os.ReadFile("../../assets/model-fp16.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.MkdirAll(filepath.Dir(newModel), 0o755)
+	if err := os.WriteFile(newModel, onnx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(onnx)
+	newSHA := hex.EncodeToString(sum[:])
+	out, err := exec.Command(bin, append([]string{"registry", "register", "--json"}, append(registryFlags, newModel)...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("registry register: %v\n%s", err, out)
+	}
+	var reg struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(out[max(0, bytes.IndexByte(out, '{')):], &reg); err != nil || reg.Version < 2 {
+		t.Fatalf("registry register printed %s (%v), want a version >= 2", out, err)
+	}
+	if out, err := exec.Command(bin, append([]string{"registry", "promote", "--reason", "scale test"},
+		append(registryFlags, "production", fmt.Sprint(reg.Version))...)...).CombinedOutput(); err != nil {
+		t.Fatalf("registry promote: %v\n%s", err, out)
+	}
+	for _, r := range reps {
+		waitUntil(t, 30*time.Second, r.name+" serving the promoted model", func() bool {
+			resp, err := http.Get(r.url() + "/v1/model")
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			var m struct {
+				SHA256 string `json:"sha256"`
+			}
+			return json.NewDecoder(resp.Body).Decode(&m) == nil && m.SHA256 == newSHA
+		})
+	}
+	waitUntil(t, 30*time.Second, "every kiosk told about the promoted model", func() bool {
+		for i := range announced {
+			if v, _ := announced[i].Load().(string); v != newSHA {
+				return false
+			}
+		}
+		return true
+	})
 	time.Sleep(time.Second)
 
 	// Stop creating work; every outbox must empty (all acknowledged) within a bounded time.
@@ -622,17 +694,15 @@ func TestScale_ThreeReplicasBehindHAProxy(t *testing.T) {
 	for _, name := range ph.order {
 		t.Logf("phase %-16s %s", name, ph.byName[name])
 	}
-	if c := ph.byName["rolling restart"]; c.failed.Load() != 0 {
-		t.Errorf("rolling restart failed %d requests (%s), want none", c.failed.Load(), c)
+	for _, name := range []string{"rolling restart", "model promotion"} {
+		if c := ph.byName[name]; c.failed.Load() != 0 {
+			t.Errorf("%s failed %d requests (%s), want none", name, c.failed.Load(), c)
+		}
 	}
 	if c := ph.byName["rolling restart"]; c.ok.Load() == 0 {
 		t.Error("no request completed during the rolling restart")
 	}
 
-	// HOOK (issue 13, model registry; not done here): a model promotion must reach all replicas. Once `digitpad
-	// serve --model models:/digitpad@production --registry LOCATION` follows an alias, start the replicas with it,
-	// promote a second version with `digitpad registry promote`, and wait until GET /v1/model on every replica
-	// (directly, not through HAProxy) names the new sha256 and each kiosk received the model announcement.
 }
 
 // who tells a replica's refusal (JSON with an error code) from the balancer's own (HTML).
