@@ -348,6 +348,25 @@ func TestManifests_ServerDeploymentBehaviour(t *testing.T) {
 				}
 			}
 
+			// The registry: PostgreSQL + S3 (shared by the replicas), or a directory on a writable volume; the root
+			// filesystem is read-only, so serve's default (DATA/registry) would fail at start.
+			switch reg := fmt.Sprint(get(env["DIGITPAD_REGISTRY"], "value")); {
+			case reg == "$(DATABASE_URL)":
+				if blobs := fmt.Sprint(get(cm, "data", "DIGITPAD_REGISTRY_BLOBS")); !strings.HasPrefix(blobs, "s3://") {
+					t.Errorf("PostgreSQL registry without an S3 URL for its files (DIGITPAD_REGISTRY_BLOBS=%q)", blobs)
+				}
+			default:
+				writable := false
+				for _, m := range get(c, "volumeMounts").([]any) {
+					if strings.HasPrefix(reg, fmt.Sprint(get(m, "mountPath"))+"/") && get(m, "readOnly") != true {
+						writable = true
+					}
+				}
+				if !writable {
+					t.Errorf("DIGITPAD_REGISTRY=%q is neither $(DATABASE_URL) nor on a writable volume", reg)
+				}
+			}
+
 			// Security: every pod of this app runs non-root, read-only, without capabilities.
 			for _, o := range objs {
 				var spec any

@@ -51,6 +51,7 @@ class DigitpadStack extends cdk.Stack {
 
     // Registry blobs: private, encrypted, TLS only, versioned (model versions are immutable anyway).
     const bucket = new s3.Bucket(this, 'RegistryBucket', {
+      bucketName: `digitpad-registry-${this.account}`,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,

@@ -73,6 +73,9 @@ test('the k8s aws overlay names the same role, namespace and region', () => {
   assert.match(overlay, new RegExp(`role/${K8S.registryRoleName}\\b`));
   assert.match(overlay, new RegExp(`^namespace: ${K8S.namespace}$`, 'm'));
   assert.match(overlay, /AWS_REGION=eu-west-1/);
+  // The pods' registry files go to the stack's bucket, under the prefix the IRSA role may use.
+  assert.match(overlay, new RegExp(`DIGITPAD_REGISTRY_BLOBS=s3://digitpad-registry-ACCOUNT_ID/${K8S.registryPrefix.replace(/\/$/, '')}$`, 'm'));
+  t.hasResourceProperties('AWS::S3::Bucket', { BucketName: { 'Fn::Join': ['', ['digitpad-registry-', { Ref: 'AWS::AccountId' }]] } });
 });
 
 test('PostgreSQL is Multi-AZ, encrypted, private, TLS-only, and reachable from the cluster only', () => {
