@@ -15,8 +15,10 @@ import (
 	"digitpad/shared/recognize"
 )
 
-// Input is one canvas to recognise: an image, or strokes on a Width×Height canvas.
+// Input is one canvas to recognise: an ink mask already built while decoding, an image, or strokes on a
+// Width×Height canvas.
 type Input struct {
+	Mask          *ink.Mask
 	Image         image.Image
 	Strokes       []ink.Stroke
 	Width, Height int
@@ -71,9 +73,12 @@ func (e *recognizeEngine) Info() recognize.ModelInfo { return e.r.Info() }
 func (e *recognizeEngine) Prepare(in Input, opt recognize.Options) (Job, error) {
 	var m *ink.Mask
 	var err error
-	if in.Image != nil {
-		m, err = ink.MaskFromImage(in.Image)
-	} else {
+	switch {
+	case in.Mask != nil:
+		m = in.Mask
+	case in.Image != nil:
+		m, err = ink.WorkMaskFromImage(in.Image, ink.Options{})
+	default:
 		m, err = ink.MaskFromStrokes(in.Strokes, in.Width, in.Height)
 	}
 	if err != nil {
