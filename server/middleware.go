@@ -122,20 +122,20 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	})
 }
 
-// admission refuses prediction requests beyond the admitter's limit at once with 503 overloaded, before reading
-// bodies: the cheapest possible rejection, and the bound that keeps served latency flat during a burst.
+// admission queues prediction requests for a slot while their wait fits the latency objective and refuses the
+// rest with 503 overloaded (see admitter), before reading bodies: the cheapest possible rejection.
 func (s *Server) admission(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPrediction(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !s.admit.acquire() {
+		done, ok := s.admit.acquire(r.Context())
+		if !ok {
 			s.shed.write(w)
 			return
 		}
-		start := time.Now()
-		defer func() { s.admit.release(time.Since(start), time.Now()) }()
+		defer done()
 		next.ServeHTTP(w, r)
 	})
 }

@@ -72,14 +72,17 @@ type Config struct {
 	Web http.Handler
 	// PingInterval is the websocket keepalive period (default 30s); a connection silent for 2× it is dropped.
 	PingInterval time.Duration
-	// MaxInFlight bounds predictions (HTTP requests and websocket messages) being worked on at once (default
-	// 16×GOMAXPROCS); beyond it they are refused with overloaded at once (HTTP before the body is read), so a burst
-	// cannot make every request slow: decoding and segmentation run before the batcher's queue. The bound adapts
-	// between MaxInFlight/4 and MaxInFlight so that predictions finish within LatencyTarget (default 10ms; negative:
-	// fixed bound). A one-digit image costs ~0.25 ms of CPU, so 16 per core is ~4 ms of work queued per core: enough
-	// to ride out scheduling hiccups without shedding, little enough to keep the p99 of served requests low.
-	MaxInFlight   int
-	LatencyTarget time.Duration
+	// MaxInFlight is how many predictions (HTTP requests and websocket messages) are worked on at once (default
+	// 4×GOMAXPROCS: decoding and segmentation run before the batcher, so a few per core keep the cores and the
+	// batcher busy). More wait in a queue, first come first served, while their expected wait fits the latency
+	// objective; beyond it they are refused at once with 503 overloaded + Retry-After (HTTP: before the body is
+	// read). See admitter for the policy.
+	MaxInFlight int
+	// LatencyObjective is the p99 latency the server aims at for served predictions (default 100ms; negative: no
+	// queue, refuse whatever finds every slot busy).
+	LatencyObjective time.Duration
+	// Now is the admission clock (default time.Now); tests inject a fake one.
+	Now func() time.Time
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
 }
@@ -122,16 +125,19 @@ func (c Config) withDefaults() Config {
 		c.PingInterval = 30 * time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 16 * runtime.GOMAXPROCS(0)
+		c.MaxInFlight = 4 * runtime.GOMAXPROCS(0)
 	}
-	if c.LatencyTarget == 0 {
-		c.LatencyTarget = 10 * time.Millisecond
+	if c.LatencyObjective == 0 {
+		c.LatencyObjective = 100 * time.Millisecond
 	}
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
 	return c
 }
+
+// maxWaiting bounds predictions queued for admission (memory), whatever the latency objective allows.
+const maxWaiting = 4096
 
 // Server serves the digitpad API. Its methods are safe for concurrent use.
 type Server struct {
@@ -189,11 +195,15 @@ func New(cfg Config) (*Server, error) {
 		s.limiter = newClientLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
 	s.hub = newWSHub()
-	s.admit = newAdmitter(cfg.MaxInFlight/4, cfg.MaxInFlight, cfg.LatencyTarget)
+	s.admit = newAdmitter(cfg.MaxInFlight, maxWaiting, cfg.LatencyObjective, cfg.Now)
 	s.shed = newShedder(cfg.RetryAfter)
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
-	}, func() float64 { return float64(s.admit.current()) }))
+		Name: "digitpad_admission_in_work", Help: "Predictions holding an admission slot.",
+	}, func() float64 { b, _, _ := s.admit.state(); return float64(b) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_admission_waiting", Help: "Predictions queued for an admission slot.",
+	}, func() float64 { _, q, _ := s.admit.state(); return float64(q) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_admission_wait_budget_seconds", Help: "How long a prediction may wait for a slot before it is refused.",
+	}, func() float64 { _, _, b := s.admit.state(); return b.Seconds() }))
 	mux, err := s.routes()
 	if err != nil {
 		return nil, err

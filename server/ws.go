@@ -175,11 +175,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	go c.readLoop()
 }
 
-// wsConnInFlight is how many messages one connection may have in work: wsMaxInFlight, but no more than the
-// admission bound's floor (MaxInFlight/4), so that a lone client pipelining predictions is slowed by
-// backpressure (the reader stops reading) rather than refused by admission control.
+// wsConnInFlight is how many messages one connection may have in work or queued for admission: wsMaxInFlight,
+// but no more than the admission slots, so that a lone client pipelining predictions is slowed by backpressure
+// (the reader stops reading) rather than filling the admission queue by itself.
 func wsConnInFlight(maxInFlight int) int {
-	return max(1, min(wsMaxInFlight, maxInFlight/4))
+	return max(1, min(wsMaxInFlight, maxInFlight))
 }
 
 // originAllowed accepts the server's own origin, listed origins, or any with "*".
@@ -283,12 +283,12 @@ func (c *wsConn) predict(env *protocol.Envelope) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EUnauthorized, "prediction needs the bearer token"))
 		return
 	}
-	if !c.s.admit.acquire() {
+	done, ok := c.s.admit.acquire(c.ctx)
+	if !ok {
 		c.sendError(env.ID, protocol.Errorf(protocol.EOverloaded, "server overloaded: too many predictions in flight, retry later"))
 		return
 	}
-	start := time.Now()
-	defer func() { c.s.admit.release(time.Since(start), time.Now()) }()
+	defer done()
 	var req protocol.Predict
 	if err := json.Unmarshal(env.Data, &req); err != nil {
 		c.sendError(env.ID, protocol.Errorf(protocol.EInvalid, "malformed predict data: %v", err))
