@@ -77,7 +77,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.SetOutput(p.Stderr)
 	c := &p.Config
 	l := protocol.DefaultLimits()
-	var origins string
+	var origins, proxies string
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&p.DB, "db", "", "store: sqlite:FILE | postgres://... | mem: (default sqlite:DATA/digitpad.db)")
 	fs.StringVar(&p.DataDir, "data", "data", "data folder for the default SQLite store and generated token")
@@ -95,7 +95,9 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.IntVar(&l.MaxBatchItems, "max-batch-items", l.MaxBatchItems, "items per /v1/predict/batch request")
 	fs.IntVar(&l.MaxMessageBytes, "max-body", l.MaxMessageBytes, "bytes per request body or websocket message")
 	fs.IntVar(&l.MaxPixels, "max-pixels", l.MaxPixels, "pixels per image or canvas")
-	fs.Float64Var(&c.RateLimit, "rate", 200, "requests per second per client IP (and per websocket); 0: unlimited")
+	fs.Float64Var(&c.RateLimit, "rate", 200, "requests per second per client (bearer token + client id, else address; HTTP and websocket together); 0: unlimited")
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/load balancers whose forwarding header names the client address")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", "X-Forwarded-For", "forwarding header the trusted proxies write: X-Forwarded-For or Forwarded")
 	fs.IntVar(&c.RateBurst, "burst", 0, "rate-limit burst (default 2×rate)")
 	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra browser origins allowed on /v1/ws (* for any)")
 	fs.BoolVar(&p.LogJSON, "log-json", false, "JSON logs")
@@ -114,6 +116,9 @@ func (p *Program) ParseFlags(args []string) error {
 		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
 	c.Limits = l
+	if proxies != "" {
+		c.TrustedProxies = strings.Split(proxies, ",")
+	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)

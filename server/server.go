@@ -56,10 +56,17 @@ type Config struct {
 	BatchWait time.Duration
 	Workers   int
 	Queue     int
-	// RateLimit is each client's (remote IP's, or websocket connection's) sustained requests per second, with
-	// RateBurst (default 2×RateLimit); 0 disables rate limiting.
+	// RateLimit is each client's sustained requests per second (HTTP requests and websocket messages together),
+	// with RateBurst (default 2×RateLimit); 0 disables rate limiting. A client is its bearer token and client id,
+	// or its address (see identity.go).
 	RateLimit float64
 	RateBurst int
+	// TrustedProxies lists the CIDRs of proxies and load balancers whose ProxyHeader is honoured to find client
+	// addresses; from any other peer the header is ignored.
+	TrustedProxies []string
+	// ProxyHeader is the forwarding header the trusted proxies write: "X-Forwarded-For" (default) or
+	// "Forwarded" (RFC 7239).
+	ProxyHeader string
 	// AllowedOrigins lists browser origins (scheme://host[:port]) allowed to open websockets besides the server's
 	// own; "*" allows any.
 	AllowedOrigins []string
@@ -112,6 +119,9 @@ func (c Config) withDefaults() Config {
 	if c.Queue <= 0 {
 		c.Queue = 1024
 	}
+	if c.ProxyHeader == "" {
+		c.ProxyHeader = headerXFF
+	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = max(1, int(2*c.RateLimit))
 	}
@@ -148,6 +158,7 @@ type Server struct {
 	batch   *batcher.Batcher[batchItem]
 	plog    *predLog
 	limiter *clientLimiter
+	proxies trustedProxies
 	hub     *wsHub
 	admit   *admitter
 	shed    *shedder
@@ -178,10 +189,18 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("server: config has no store")
 	}
 	cfg = cfg.withDefaults()
+	proxies, err := parseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	cfg.ProxyHeader = http.CanonicalHeaderKey(cfg.ProxyHeader)
+	if cfg.ProxyHeader != headerXFF && cfg.ProxyHeader != headerForwarded {
+		return nil, fmt.Errorf("server: proxy header %q: want %s or %s", cfg.ProxyHeader, headerXFF, headerForwarded)
+	}
 	hookOnce.Do(hookHumaErrors)
 	var pfx [4]byte
 	_, _ = rand.Read(pfx[:])
-	s := &Server{cfg: cfg, log: cfg.Logger, reqPfx: hex.EncodeToString(pfx[:]) + "-"}
+	s := &Server{cfg: cfg, log: cfg.Logger, reqPfx: hex.EncodeToString(pfx[:]) + "-", proxies: proxies}
 	s.batch = batcher.New(batcher.Config{
 		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Workers: cfg.Workers, Queue: cfg.Queue,
 		OnBatch: func(n int, took time.Duration) {

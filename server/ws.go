@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"digitpad/shared/protocol"
 )
@@ -99,7 +98,7 @@ type wsConn struct {
 	log      *slog.Logger
 	authed   bool
 	clientID string
-	lim      *rate.Limiter
+	identity string // rate-limit key, shared with the client's HTTP requests
 
 	send     chan []byte
 	dead     chan struct{} // closed when the writer can no longer write
@@ -154,8 +153,8 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if len(c.clientID) > s.cfg.Limits.MaxIDLen {
 		c.clientID = ""
 	}
-	if s.cfg.RateLimit > 0 {
-		c.lim = rate.NewLimiter(rate.Limit(s.cfg.RateLimit), s.cfg.RateBurst)
+	if s.limiter != nil {
+		c.identity = s.clientIdentity(r, bearerToken(r, true))
 	}
 	if !s.hub.add(c) {
 		_ = ws.WriteControl(websocket.CloseMessage,
@@ -252,9 +251,9 @@ func (c *wsConn) handle(msg []byte) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EInvalid, "unknown message type %q", env.Type))
 		return
 	}
-	if c.lim != nil {
-		if ok, _ := reserve(c.lim, time.Now()); !ok {
-			c.sendError(env.ID, protocol.Errorf(protocol.ERateLimited, "too many messages on this connection, slow down"))
+	if c.s.limiter != nil {
+		if ok, _ := c.s.limiter.allow(c.identity, time.Now()); !ok {
+			c.sendError(env.ID, protocol.Errorf(protocol.ERateLimited, "too many requests from this client, slow down"))
 			return
 		}
 	}
