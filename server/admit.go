@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -14,16 +15,20 @@ import (
 //   - On arrival, a prediction that finds a free slot and nobody waiting starts at once.
 //   - Otherwise its wait is estimated from the queue ahead of it and the measured time a prediction holds a
 //     slot (an exponentially weighted mean): (waiting+1) × service / slots. If that exceeds the budget, it is
-//     refused at once — a refusal costs microseconds, so the CPU keeps serving the admitted ones.
+//     refused without work: a refusal costs microseconds of CPU. It is answered after a pause (a parked
+//     goroutine; a tenth of the objective), so that closed-loop clients, who resend at once, cannot turn
+//     refusals into a storm that takes the CPU from the predictions being served.
 //   - When a slot frees, the oldest waiter gets it, unless it has already waited longer than the budget (the
 //     estimate was wrong: a burst of slow canvases, a neighbour's CPU spike); such stale waiters are refused
 //     from the head of the queue, which drains a standing queue instead of serving everyone late.
+//   - A waiter whose client gave up leaves the queue.
 //
-// The budget is the objective minus twice the mean service time (a served prediction waits, then runs), and at
-// least a quarter of the objective. Below saturation the queue stays short and nobody is refused whatever the
-// number of connections; at saturation the queue settles where its wait meets the budget, so the p99 of
-// served predictions stays near the objective and the excess gets cheap 503s. Waiters whose client gave up
-// leave the queue. The clock is injected so tests run on a fake one.
+// The budget is the objective minus what holding a slot usually takes at most — the mean plus twice the mean
+// deviation, as TCP bounds a round trip — and at least half the objective: a served prediction waits, then
+// runs, and on a busy host the running part varies; the floor keeps a noisy host from shedding far more than the
+// objective needs. Below saturation the queue stays short and nobody is refused, whatever the number of
+// connections; at saturation the queue settles where its wait meets the budget, so served predictions stay
+// near the objective and the excess gets cheap 503s. The clock is injected so tests run on a fake one.
 type admitter struct {
 	mu        sync.Mutex
 	now       func() time.Time
@@ -31,7 +36,9 @@ type admitter struct {
 	busy      int
 	maxQueue  int
 	objective time.Duration
-	service   float64 // mean slot holding time in nanoseconds (EWMA); 0 until measured
+	pause     time.Duration // how long a refusal on arrival is held before it is answered
+	service   float64       // mean slot holding time in nanoseconds (EWMA); 0 until measured
+	spread    float64       // mean absolute deviation from it (EWMA), as TCP estimates its RTT variance
 	queue     []*waiter
 }
 
@@ -48,12 +55,14 @@ func newAdmitter(slots, maxQueue int, objective time.Duration, now func() time.T
 	if now == nil {
 		now = time.Now
 	}
-	return &admitter{now: now, slots: max(1, slots), maxQueue: max(0, maxQueue), objective: objective}
+	return &admitter{now: now, slots: max(1, slots), maxQueue: max(0, maxQueue), objective: objective,
+		pause: max(0, objective/10)}
 }
 
-// budget is how long a prediction may wait for a slot. Callers hold mu.
+// budget is how long a prediction may wait for a slot: the objective minus what holding a slot usually takes
+// at most (mean + 2 × deviation), at least half the objective. Callers hold mu.
 func (a *admitter) budget() time.Duration {
-	return max(a.objective/4, a.objective-2*time.Duration(a.service))
+	return max(a.objective/2, a.objective-time.Duration(a.service+2*a.spread))
 }
 
 // expectedWait estimates the wait of a prediction with n predictions queued ahead of it. Callers hold mu.
@@ -100,9 +109,11 @@ func (a *admitter) release(took time.Duration) {
 	switch {
 	case took < 0:
 	case a.service == 0:
-		a.service = float64(took)
+		a.service, a.spread = float64(took), float64(took)/2
 	default:
-		a.service += serviceWeight * (float64(took) - a.service)
+		d := float64(took) - a.service
+		a.service += serviceWeight * d
+		a.spread += serviceWeight * (math.Abs(d) - a.spread)
 	}
 	a.busy--
 	now := a.now()
@@ -121,10 +132,20 @@ func (a *admitter) release(took time.Duration) {
 }
 
 // acquire waits for a slot as the policy allows: ok false means shed (or ctx ended while waiting). On ok the
-// caller must call done when the prediction is finished.
+// caller must call done when the prediction is finished. A prediction refused on arrival is answered after a
+// pause (pause, real time), so that closed-loop clients who resend at once cannot turn refusals into most of
+// the server's work.
 func (a *admitter) acquire(ctx context.Context) (done func(), ok bool) {
 	admitted, w := a.enter()
 	if !admitted && w == nil {
+		if a.pause > 0 {
+			t := time.NewTimer(a.pause)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
 		return nil, false
 	}
 	if w != nil {

@@ -33,11 +33,11 @@ func TestAdmitter_QueuesWhileTheWaitFitsAndShedsBeyond(t *testing.T) {
 			t.Fatal("free slot not taken at once")
 		}
 	}
-	a.release(10 * time.Millisecond) // the mean service time is now 10 ms
+	a.release(10 * time.Millisecond) // the first measurement: mean 10 ms, deviation taken as 5 ms
 	if ok, _ := a.enter(); !ok {
 		t.Fatal("freed slot not taken")
 	}
-	// Budget: 100 - 2×10 = 80 ms; each waiter adds 10/2 = 5 ms: waiters 1..16 fit (16×5 = 80), the 17th not.
+	// Budget: 100 - (10 + 2×5) = 80 ms; each waiter adds 10/2 = 5 ms: waiters 1..16 fit (16×5 = 80), the 17th not.
 	var ws []*waiter
 	for i := range 17 {
 		ok, w := a.enter()
@@ -112,6 +112,9 @@ func TestAdmitter_CancelledWaiterLeaves(t *testing.T) {
 
 func TestAdmitter_NoObjectiveMeansNoQueue(t *testing.T) {
 	a := newAdmitter(1, 100, -1, newFakeClock().now)
+	if a.pause != 0 {
+		t.Errorf("refusals paused %v without an objective", a.pause)
+	}
 	a.enter()
 	if ok, w := a.enter(); ok || w != nil {
 		t.Error("queued or admitted beyond the slots without an objective")

@@ -80,8 +80,8 @@ type Config struct {
 	// PingInterval is the websocket keepalive period (default 30s); a connection silent for 2× it is dropped.
 	PingInterval time.Duration
 	// MaxInFlight is how many predictions (HTTP requests and websocket messages) are worked on at once (default
-	// 4×GOMAXPROCS: decoding and segmentation run before the batcher, so a few per core keep the cores and the
-	// batcher busy). More wait in a queue, first come first served, while their expected wait fits the latency
+	// 2×GOMAXPROCS: the work is CPU-bound, and two per core keep a core busy while the other waits for its batch;
+	// more only makes each slower, a time the queue cannot control). More wait in a queue, first come first served, while their expected wait fits the latency
 	// objective; beyond it they are refused at once with 503 overloaded + Retry-After (HTTP: before the body is
 	// read). See admitter for the policy.
 	MaxInFlight int
@@ -135,7 +135,7 @@ func (c Config) withDefaults() Config {
 		c.PingInterval = 30 * time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 4 * runtime.GOMAXPROCS(0)
+		c.MaxInFlight = 2 * runtime.GOMAXPROCS(0)
 	}
 	if c.LatencyObjective == 0 {
 		c.LatencyObjective = 100 * time.Millisecond
