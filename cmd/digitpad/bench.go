@@ -41,12 +41,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m := lm.model
+	m := lm.Model
 	in := make([]float32, *batch*m.InputSize())
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range in {
 		if rng.Float32() < 0.2 {
-			in[i] = rng.Float32() * lm.card.InputScale
+			in[i] = rng.Float32() * lm.Card.InputScale
 		}
 	}
 	// Warm up: fill pools, page in weights.
@@ -92,7 +92,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	digits := float64(len(lats) * *batch)
 	r := benchResult{
-		Model: lm.card.Name, Batch: *batch, Threads: *threads, Calls: len(lats),
+		Model: lm.Card.Name, Batch: *batch, Threads: *threads, Calls: len(lats),
 		P50us: pct(0.50), P99us: pct(0.99),
 		DigitsPerS: digits / elapsed.Seconds(),
 	}

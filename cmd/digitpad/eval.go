@@ -47,11 +47,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rec, err := lm.recognizer(*format, 0)
+	rec, err := lm.Recognizer(recognize.Config{Format: *format})
 	if err != nil {
 		return err
 	}
-	res := evalResult{Model: lm.card.Name, SHA256: lm.card.SHA256, Data: *data}
+	res := evalResult{Model: lm.Card.Name, SHA256: lm.Card.SHA256, Data: *data}
 	if *data == "mnist-test" {
 		dir, err := mnist.Locate(ctx, *mnistDir)
 		if err != nil {

@@ -61,7 +61,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	rec, err := lm.recognizer(*format, *threshold)
+	rec, err := lm.Recognizer(recognize.Config{Format: *format, Threshold: *threshold})
 	if err != nil {
 		return err
 	}
