@@ -98,14 +98,17 @@ func curve(tsvPath, out, title string) error {
 		return err
 	}
 	sp.Y.Max = max(sp.Y.Max, 5)
-	if title != "" {
-		gp.Title.Text += " — " + title
-	}
-	const w, h = 15 * vg.Inch, 4.5 * vg.Inch
+	sp.Legend.Left = true
+	const w, h = 15 * vg.Inch, 4.8 * vg.Inch
 	img := vgimg.New(w, h)
 	dc := draw.New(img)
+	if title != "" {
+		sty := gp.Title.TextStyle
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+		dc.FillText(sty, vg.Point{X: w / 2, Y: h - vg.Millimeter*2}, title)
+	}
 	tiles := draw.Tiles{Rows: 1, Cols: 3, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2,
-		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2}
+		PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4, PadTop: vg.Millimeter * 10, PadBottom: vg.Millimeter * 2}
 	for i, p := range []*plot.Plot{gp, lp, sp} {
 		p.Draw(tiles.At(dc, i, 0))
 	}

@@ -63,9 +63,10 @@ echo
 echo "3. websocket, $WS_CONNS connections, $BURST_CANVAS as base64 JSON, $RATE/s open loop, $BURST_DURATION"
 "$tmp/load" -mode ws -url "$URL" -canvas "$BURST_CANVAS" -rate "$RATE" -duration "$BURST_DURATION" -conns "$WS_CONNS"
 echo
+cp "$tmp/closed.tsv" "${CURVE%.png}.tsv"
 "$tmp/load" -mode curve -tsv "$tmp/closed.tsv" -out "$CURVE" \
   -title "$(nproc) cores, wrk on the same machine, load avg $(cut -d' ' -f1 /proc/loadavg)"
-echo "4. curve written to $CURVE"
+echo "4. curve written to $CURVE (its table: ${CURVE%.png}.tsv)"
 echo
 echo "server-side view:"
 curl -s "$URL/metrics" | grep -E '^digitpad_(batch_size_(sum|count)|rejections_total|prediction_log_(written|dropped)_total)' || true
