@@ -1,6 +1,7 @@
 package ink
 
 import (
+	"encoding/binary"
 	"fmt"
 	"image"
 )
@@ -105,16 +106,20 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 	case RGB8:
 		row = row[:3*s.w]
 		for x := range lr {
-			p := row[3*x : 3*x+3 : 3*x+3]
-			lr[x] = luma8(uint32(p[0]), uint32(p[1]), uint32(p[2]))
+			if len(row) < 3 {
+				break
+			}
+			lr[x] = uint8((77*uint32(row[0]) + 150*uint32(row[1]) + 29*uint32(row[2])) >> 8)
+			row = row[3:]
 		}
 		ar = nil
 	case RGBA8:
 		row = row[:4*s.w]
+		ar = ar[:len(lr)]
 		for x := range lr {
-			p := row[4*x : 4*x+4 : 4*x+4]
-			lr[x] = luma8(uint32(p[0]), uint32(p[1]), uint32(p[2]))
-			ar[x] = p[3]
+			v := binary.LittleEndian.Uint32(row[4*x:])
+			lr[x] = uint8((77*(v&0xff) + 150*(v>>8&0xff) + 29*(v>>16&0xff)) >> 8)
+			ar[x] = uint8(v >> 24)
 		}
 	}
 	s.add(lr, ar)

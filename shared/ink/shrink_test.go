@@ -150,3 +150,30 @@ func renderCode(t *testing.T, code string, w, h int, bg color.Color) *image.RGBA
 	}
 	return img
 }
+
+// BenchmarkShrinker_RGB280 feeds a 280×280 RGB canvas row by row, as the server's PNG path does.
+func BenchmarkShrinker_RGB280(b *testing.B) {
+	img := renderCode(&testing.T{}, "8", 280, 280, color.White)
+	rows := make([][]byte, 280)
+	for y := range rows {
+		rows[y] = make([]byte, 3*280)
+		for x := range 280 {
+			copy(rows[y][3*x:], img.Pix[y*img.Stride+4*x:y*img.Stride+4*x+3])
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := ink.NewShrinker(280, 280, ink.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for y, r := range rows {
+			if err := s.Row(y, r, ink.RGB8); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := s.Mask(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
