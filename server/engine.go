@@ -69,13 +69,16 @@ type recognizeEngine struct{ r *recognize.Recognizer }
 func (e *recognizeEngine) Info() recognize.ModelInfo { return e.r.Info() }
 
 func (e *recognizeEngine) Prepare(in Input, opt recognize.Options) (Job, error) {
-	var m *ink.Mask
-	var err error
-	if in.Image != nil {
-		m, err = ink.MaskFromImage(in.Image)
-	} else {
-		m, err = ink.MaskFromStrokes(in.Strokes, in.Width, in.Height)
+	if in.Image == nil {
+		// Strokes are drawn at the recogniser's working height, as the pad does: the cost follows the ink, not
+		// the canvas.
+		j, err := e.r.PrepareStrokes(in.Strokes, in.Width, in.Height, opt)
+		if err != nil {
+			return nil, err
+		}
+		return j, nil
 	}
+	m, err := ink.MaskFromImage(in.Image)
 	if err != nil {
 		return nil, err
 	}
