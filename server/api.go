@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -241,11 +242,7 @@ func (s *Server) handlePredict(ctx context.Context, in *predictInput) (*predictO
 	var err error
 	switch mt {
 	case "image/png", "image/jpeg":
-		img, ierr := s.decodeImage(in.RawBody)
-		if ierr != nil {
-			return nil, ierr
-		}
-		p, err = s.recognize(ctx, Input{Image: img}, recognize.Options{Format: in.Format}, in.ClientID, in.RawBody)
+		p, err = s.recognizeImage(ctx, in.RawBody, recognize.Options{Format: in.Format}, in.ClientID)
 	case "application/json", "":
 		var req protocol.Predict
 		if jerr := decodeJSON(in.RawBody, &req); jerr != nil {
@@ -276,11 +273,7 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 		if err != nil {
 			return nil, err
 		}
-		img, aerr := s.decodeImage(raw)
-		if aerr != nil {
-			return nil, aerr
-		}
-		p, rerr := s.recognize(ctx, Input{Image: img}, opt, clientID, raw)
+		p, rerr := s.recognizeImage(ctx, raw, opt, clientID)
 		return withInputs(p, rerr, req.Inputs)
 	}
 	strokes := make([]ink.Stroke, len(req.Strokes))
@@ -383,23 +376,43 @@ func (s *Server) handleBatch(ctx context.Context, in *batchInput) (*batchOutput,
 	}
 	out := &batchOutput{}
 	out.Body.Results = make([]BatchResult, len(req.Items))
-	var wg sync.WaitGroup
+	ctx = withAllowance(ctx, s.cfg.DecodeBudget)
+	// Items run on at most GOMAXPROCS goroutines: a batch is one request's worth of CPU at a time, not 64
+	// canvases decoded at once, and images still wait for room in the decode budget one by one. Items left when
+	// the client hangs up are not started.
+	next := make(chan int, len(req.Items))
 	for i := range req.Items {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(len(req.Items), runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
-			it := &req.Items[i]
-			if it.Format == "" {
-				it.Format = req.Format
+			for i := range next {
+				it := &req.Items[i]
+				if it.Format == "" {
+					it.Format = req.Format
+				}
+				var p *protocol.Prediction
+				err := ctx.Err()
+				if err == nil {
+					p, err = s.predictRequest(ctx, it, in.ClientID)
+				} else {
+					err = errCancelled()
+				}
+				if err != nil {
+					ae := fromProtocol(err)
+					out.Body.Results[i].Error = &protocol.Error{Code: ae.Code, Message: ae.Message}
+					continue
+				}
+				out.Body.Results[i].Prediction = p
 			}
-			p, err := s.predictRequest(ctx, it, in.ClientID)
-			if err != nil {
-				ae := fromProtocol(err)
-				out.Body.Results[i].Error = &protocol.Error{Code: ae.Code, Message: ae.Message}
-				return
-			}
-			out.Body.Results[i].Prediction = p
 		})
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, errCancelled()
+	}
 	return out, nil
 }
 

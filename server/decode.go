@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	_ "image/jpeg" // registers the JPEG decoder for uploads
@@ -11,39 +12,48 @@ import (
 	"digitpad/shared/protocol"
 )
 
-// decodeImage reads the header first so a small file claiming a huge size (a decompression bomb) is rejected
-// before any pixel memory is allocated. Common PNGs take pngdec's path (pooled inflaters, no per-image tables);
-// the images and errors are those of image.Decode either way.
-func (s *Server) decodeImage(b []byte) (image.Image, *APIError) {
+// decodeImage reads the header first, so a small file claiming a huge size (a decompression bomb) is rejected
+// before any pixel memory is allocated, and the memory the pixels will take (at the header's bit depth) is
+// reserved from the process's decode budget before decoding; release gives it back once the caller is done
+// with the image. Only PNG and JPEG are accepted, as the API documents, whatever other decoders the binary
+// links. Common PNGs take pngdec's path (pooled inflaters, no per-image tables); the images and errors are those
+// of image.Decode either way.
+func (s *Server) decodeImage(ctx context.Context, b []byte) (img image.Image, release func(), err error) {
 	l := s.cfg.Limits
 	if len(b) == 0 {
-		return nil, apiErr(protocol.EInvalid, "empty image")
+		return nil, nil, apiErr(protocol.EInvalid, "empty image")
 	}
 	if len(b) > l.MaxImageBytes {
-		return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("image larger than %d bytes", l.MaxImageBytes))
+		return nil, nil, apiErr(protocol.ETooLarge, fmt.Sprintf("image larger than %d bytes", l.MaxImageBytes))
 	}
-	if f, ok := pngdec.Parse(b); ok {
-		if err := checkImageSize(f.Width(), f.Height(), l); err != nil {
-			return nil, err
-		}
-		img, err := s.png.DecodeFile(&f)
-		if err != nil {
-			return nil, apiErr(protocol.EInvalid, "corrupt png image: "+err.Error())
-		}
-		return img, nil
+	cfg, format, cerr := image.DecodeConfig(bytes.NewReader(b))
+	if cerr != nil {
+		return nil, nil, apiErr(protocol.EInvalid, "not a readable PNG or JPEG image: "+cerr.Error())
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
-	if err != nil {
-		return nil, apiErr(protocol.EInvalid, "not a readable PNG or JPEG image: "+err.Error())
+	if format != "png" && format != "jpeg" {
+		return nil, nil, apiErr(protocol.EInvalid, "unsupported image format "+format+": send PNG or JPEG")
 	}
 	if err := checkImageSize(cfg.Width, cfg.Height, l); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	img, _, err := image.Decode(bytes.NewReader(b))
+	cost := imageCost(cfg)
+	if aerr := spend(ctx, cost); aerr != nil {
+		return nil, nil, aerr
+	}
+	release, berr := s.mem.acquire(ctx, cost)
+	if berr != nil {
+		return nil, nil, s.budgetError(berr)
+	}
+	if f, ok := pngdec.Parse(b); ok {
+		img, err = s.png.DecodeFile(&f)
+	} else {
+		img, _, err = image.Decode(bytes.NewReader(b))
+	}
 	if err != nil {
-		return nil, apiErr(protocol.EInvalid, "corrupt "+format+" image: "+err.Error())
+		release()
+		return nil, nil, apiErr(protocol.EInvalid, "corrupt "+format+" image: "+err.Error())
 	}
-	return img, nil
+	return img, release, nil
 }
 
 func checkImageSize(w, h int, l protocol.Limits) *APIError {

@@ -54,8 +54,9 @@ type Program struct {
 	// ShutdownTimeout bounds the graceful drain.
 	ShutdownTimeout time.Duration
 	// GCPercent is the garbage collector's GOGC for the process (0: leave the runtime's setting); the GOGC
-	// environment variable, when set, wins. MemoryLimit (bytes, 0: none) is the soft heap limit (GOMEMLIMIT),
-	// which makes the collector work harder as the heap nears it whatever GCPercent says.
+	// environment variable, when set, wins. MemoryLimit (bytes, 0: none) is the bound the process's memory stays
+	// under: 3/4 of it is the soft heap limit (GOMEMLIMIT), which makes the collector work harder as the heap nears
+	// it whatever GCPercent says, and 1/4 the decode budget (default DefaultMemoryLimit with the flags).
 	GCPercent   int
 	MemoryLimit int64
 	// Web, when set, serves the web pad at "/".
@@ -65,6 +66,10 @@ type Program struct {
 	store  store.Store
 	start  time.Time
 }
+
+// DefaultMemoryLimit is the default soft heap limit of `digitpad serve` (512 MB); a quarter of it is the default
+// decode budget, so that no mix of requests takes the process's memory far beyond it.
+const DefaultMemoryLimit = 512 << 20
 
 // NewProgram returns a Program with the defaults of the flags.
 func NewProgram(stdout, stderr io.Writer) *Program {
@@ -106,7 +111,8 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.DurationVar(&p.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful drain limit on SIGTERM")
 	fs.IntVar(&p.GCPercent, "gogc", 400, "garbage collector target (GOGC) for the server; the GOGC environment variable wins. "+
 		"A request allocates ~55 KB and live data is a few MB, so the Go default of 100 collects hundreds of times a second under load; 0: leave the runtime's setting")
-	fs.Int64Var(&p.MemoryLimit, "memory-limit", 0, "soft heap limit in bytes (GOMEMLIMIT; 0: none); the GOMEMLIMIT environment variable wins")
+	fs.Int64Var(&p.MemoryLimit, "memory-limit", DefaultMemoryLimit, "bytes the server's memory stays under (0: no bound): the Go soft heap limit (GOMEMLIMIT) is set to 3/4 of it, leaving room for memory outside the heap and the collector's lag, and a quarter of it bounds the bytes of images being decoded at once (--decode-budget); the GOMEMLIMIT environment variable wins for the heap limit")
+	fs.Int64Var(&c.DecodeBudget, "decode-budget", 0, "bytes decoded images and their working planes may hold at once, counted from image headers before decoding (default: a quarter of --memory-limit, or 128 MB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,6 +120,9 @@ func (p *Program) ParseFlags(args []string) error {
 		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
 	c.Limits = l
+	if c.DecodeBudget <= 0 && p.MemoryLimit > 0 {
+		c.DecodeBudget = p.MemoryLimit / 4
+	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
@@ -223,8 +232,8 @@ func (p *Program) tuneGC(log *slog.Logger) {
 		log.Debug("garbage collector target set", "gogc", p.GCPercent)
 	}
 	if p.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(p.MemoryLimit)
-		log.Debug("soft memory limit set", "bytes", p.MemoryLimit)
+		debug.SetMemoryLimit(p.MemoryLimit / 4 * 3)
+		log.Debug("soft memory limit set", "bytes", p.MemoryLimit/4*3, "bound", p.MemoryLimit)
 	}
 }
 

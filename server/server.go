@@ -82,6 +82,10 @@ type Config struct {
 	LatencyTarget time.Duration
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
+	// DecodeBudget bounds the bytes decoded images and their working planes hold at once, counted from image
+	// headers before decoding (default 128 MB: a quarter of the default 512 MB memory limit); an image waits up
+	// to RetryAfter for room, then is refused with overloaded.
+	DecodeBudget int64
 }
 
 func (c Config) withDefaults() Config {
@@ -130,6 +134,9 @@ func (c Config) withDefaults() Config {
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
+	if c.DecodeBudget <= 0 {
+		c.DecodeBudget = DefaultMemoryLimit / 4
+	}
 	return c
 }
 
@@ -144,6 +151,7 @@ type Server struct {
 	limiter *clientLimiter
 	hub     *wsHub
 	admit   *admitter
+	mem     *memBudget
 	shed    *shedder
 	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
@@ -191,6 +199,7 @@ func New(cfg Config) (*Server, error) {
 	s.hub = newWSHub()
 	s.admit = newAdmitter(cfg.MaxInFlight/4, cfg.MaxInFlight, cfg.LatencyTarget)
 	s.shed = newShedder(cfg.RetryAfter)
+	s.mem = newMemBudget(cfg.DecodeBudget, cfg.RetryAfter)
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
 	}, func() float64 { return float64(s.admit.current()) }))
@@ -335,22 +344,54 @@ func (s *Server) classify(items []batchItem) error {
 
 // recognize runs one canvas through the active model: Prepare here, Classify in a batch, then logs the result.
 func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options, clientID string, ink []byte) (*protocol.Prediction, error) {
+	e, job, err := s.prepare(ctx, in, opt)
+	if err != nil {
+		return nil, err
+	}
+	return s.finish(ctx, e, job, clientID, ink)
+}
+
+// recognizeImage decodes an uploaded image within the decode budget and recognises it; the budget is held
+// until the image is prepared (the pixels are not needed for classification).
+func (s *Server) recognizeImage(ctx context.Context, raw []byte, opt recognize.Options, clientID string) (*protocol.Prediction, error) {
+	img, release, err := s.decodeImage(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	e, job, err := s.prepare(ctx, Input{Image: img}, opt)
+	release()
+	if err != nil {
+		return nil, err
+	}
+	return s.finish(ctx, e, job, clientID, raw)
+}
+
+// prepare segments one canvas on the caller's goroutine, unless the client has already gone.
+func (s *Server) prepare(ctx context.Context, in Input, opt recognize.Options) (Engine, Job, error) {
+	if ctx.Err() != nil {
+		return nil, nil, errCancelled()
+	}
 	m := s.model.Load()
 	if m == nil {
-		return nil, apiErr(protocol.EUnavailable, "no model loaded")
+		return nil, nil, apiErr(protocol.EUnavailable, "no model loaded")
 	}
 	job, err := m.engine.Prepare(in, opt)
 	if err != nil {
-		return nil, prepareError(err)
+		return nil, nil, prepareError(err)
 	}
-	switch err := s.batch.Do(ctx, batchItem{engine: m.engine, job: job}); {
+	return m.engine, job, nil
+}
+
+// finish classifies a prepared job in a batch and logs the prediction.
+func (s *Server) finish(ctx context.Context, e Engine, job Job, clientID string, ink []byte) (*protocol.Prediction, error) {
+	switch err := s.batch.Do(ctx, batchItem{engine: e, job: job}); {
 	case errors.Is(err, batcher.ErrOverloaded):
 		return nil, withRetryAfter(apiErr(protocol.EOverloaded, "server overloaded: prediction queue is full, retry later"),
 			s.cfg.RetryAfter)
 	case errors.Is(err, batcher.ErrClosed):
 		return nil, apiErr(protocol.EUnavailable, "server is shutting down")
 	case err != nil && ctx.Err() != nil:
-		return nil, apiErr(protocol.EUnavailable, "request cancelled")
+		return nil, errCancelled()
 	case err != nil:
 		s.log.ErrorContext(ctx, "classify failed", "err", err, "request_id", requestID(ctx))
 		return nil, apiErr(protocol.EInternal, "recognition failed")

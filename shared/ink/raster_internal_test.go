@@ -1,6 +1,8 @@
 package ink
 
 import (
+	"image"
+	"image/color"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -120,3 +122,37 @@ func TestCapsule_MatchesBoundingBoxRasteriser(t *testing.T) {
 		t.Fatalf("%d pixels differ from the bounding-box rasteriser", diffs)
 	}
 }
+
+// 16-bit images take a fast path in planes that must give what the generic At path gives, for premultiplied
+// and straight alpha, opaque and translucent.
+func TestPlanes_16BitMatchesGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 16))
+	const w, h = 23, 17
+	for _, translucent := range []bool{false, true} {
+		a := image.NewRGBA64(image.Rect(3, 2, 3+w, 2+h))
+		n := image.NewNRGBA64(a.Rect)
+		for y := a.Rect.Min.Y; y < a.Rect.Max.Y; y++ {
+			for x := a.Rect.Min.X; x < a.Rect.Max.X; x++ {
+				al := uint16(0xffff)
+				if translucent && (x+y)%3 == 0 {
+					al = uint16(rng.IntN(0x10000))
+				}
+				c := color.NRGBA64{uint16(rng.IntN(0x10000)), uint16(rng.IntN(0x10000)), uint16(rng.IntN(0x10000)), al}
+				n.SetNRGBA64(x, y, c)
+				a.Set(x, y, c)
+			}
+		}
+		for _, img := range []image.Image{a, n} {
+			fast := make([]uint8, w*h)
+			slow := make([]uint8, w*h)
+			fa := planes(img, fast)
+			sa := planes(onlyAt{img}, slow)
+			if string(fast) != string(slow) || string(fa) != string(sa) || (fa == nil) != (sa == nil) {
+				t.Errorf("%T translucent=%v: fast planes differ from the generic ones", img, translucent)
+			}
+		}
+	}
+}
+
+// onlyAt hides an image's concrete type so planes takes its generic path.
+type onlyAt struct{ image.Image }
