@@ -2,10 +2,12 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -122,14 +124,21 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	})
 }
 
-// admission refuses prediction requests beyond the admitter's limit at once with 503 overloaded, before reading
-// bodies: the cheapest possible rejection, and the bound that keeps served latency flat during a burst.
+// admission refuses prediction requests beyond the admitter's limit at once with 503 overloaded: a cheap
+// rejection, and the bound that keeps served latency flat during a burst. The body is read first (at a minimum
+// byte rate, see readBody), so slow senders cannot hold admission slots.
 func (s *Server) admission(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPrediction(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
+		body, aerr := s.readBody(w, r, int64(s.cfg.Limits.MaxMessageBytes))
+		if aerr != nil {
+			writeJSONError(w, aerr)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		if !s.admit.acquire() {
 			s.shed.write(w)
 			return

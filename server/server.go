@@ -152,6 +152,7 @@ type Server struct {
 	hub     *wsHub
 	admit   *admitter
 	mem     *memBudget
+	reading atomic.Int64 // prediction bodies being read, before admission
 	shed    *shedder
 	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
@@ -203,6 +204,10 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
 	}, func() float64 { return float64(s.admit.current()) }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_request_bodies_reading",
+		Help: "Prediction request bodies being received (before admission; slow senders show here, not in the admission limit).",
+	}, func() float64 { return float64(s.reading.Load()) }))
 	mux, err := s.routes()
 	if err != nil {
 		return nil, err
