@@ -451,7 +451,8 @@ func errOut(err error) error {
 }
 
 type predictionIDInput struct {
-	ID string `path:"id" maxLength:"200" doc:"Prediction id returned by predict"`
+	ID            string `path:"id" maxLength:"200" doc:"Prediction id returned by predict"`
+	Authorization string `header:"Authorization" doc:"Bearer token: without it, the ink, model inputs and client ids of the prediction and its feedback are left out"`
 }
 
 // PredictionRecord is a logged prediction with the feedback that refers to it.
@@ -476,7 +477,23 @@ func (s *Server) handleGetPrediction(ctx context.Context, in *predictionIDInput)
 	if fs == nil {
 		fs = []store.Feedback{}
 	}
+	if !s.validToken(in.Authorization) {
+		p, fs = redact(p, fs)
+	}
 	return &predictionOutput{Body: PredictionRecord{Prediction: p, Feedback: fs}}, nil
+}
+
+// redact leaves out what identifies a clerk or a pad (client ids) and the handwriting itself (ink and model
+// inputs): an open prediction route shows codes and confidences, not who wrote them or how.
+func redact(p *store.Prediction, fs []store.Feedback) (*store.Prediction, []store.Feedback) {
+	rp := *p
+	rp.ClientID, rp.InkPNG, rp.Result.Inputs = "", nil, nil
+	out := make([]store.Feedback, len(fs))
+	for i, f := range fs {
+		f.ClientID, f.InkPNG, f.Inputs = "", nil, nil
+		out[i] = f
+	}
+	return &rp, out
 }
 
 // ModelCard describes the active model.

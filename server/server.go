@@ -205,6 +205,11 @@ func New(cfg Config) (*Server, error) {
 		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
 	}, func() float64 { return float64(s.admit.current()) }))
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_prediction_log_pending",
+		Help: "Predictions answered but not yet in the store: what a SIGKILL now would lose (the log is written " +
+			"every --log-interval; feedback is never in this state).",
+	}, func() float64 { return float64(s.plog.pendingLen()) }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_request_bodies_reading",
 		Help: "Prediction request bodies being received (before admission; slow senders show here, not in the admission limit).",
 	}, func() float64 { return float64(s.reading.Load()) }))
@@ -213,7 +218,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mux = mux
-	s.handler = s.instrument(s.rateLimit(s.admission(mux)))
+	s.handler = s.instrument(s.jsonErrors(s.rateLimit(s.admission(mux))))
 	return s, nil
 }
 
@@ -261,7 +266,7 @@ func (s *Server) Open() error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    1 << 20, // jsonErrors answers a JSON 431 beyond maxHeaderBytes (64 KB)
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.serveErr = make(chan error, 1)
@@ -356,6 +361,14 @@ func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options,
 	return s.finish(ctx, e, job, clientID, ink)
 }
 
+// maxCandidateCrops is how many distinct digit crops per allowed digit a job may hold before classification:
+// the recogniser weighs up to three candidate segmentations, which share most crops.
+const maxCandidateCrops = 3
+
+func tooManyDigits(n, max int) *APIError {
+	return apiErr(protocol.ETooLarge, fmt.Sprintf("%d digits found, more than the limit of %d per canvas", n, max))
+}
+
 // recognizeImage decodes an uploaded image within the decode budget and recognises it; the budget is held
 // until the image is prepared (the pixels are not needed for classification).
 func (s *Server) recognizeImage(ctx context.Context, raw []byte, opt recognize.Options, clientID string) (*protocol.Prediction, error) {
@@ -384,6 +397,11 @@ func (s *Server) prepare(ctx context.Context, in Input, opt recognize.Options) (
 	if err != nil {
 		return nil, nil, prepareError(err)
 	}
+	// A canvas of hundreds of "1"s is not a code: refuse it before the model call when even the distinct crops
+	// of all candidate segmentations are far beyond the digit limit (finish checks the chosen one exactly).
+	if l, ok := job.(interface{ Len() int }); ok && l.Len() > maxCandidateCrops*s.cfg.Limits.MaxDigits {
+		return nil, nil, tooManyDigits(l.Len(), s.cfg.Limits.MaxDigits)
+	}
 	return m.engine, job, nil
 }
 
@@ -402,6 +420,10 @@ func (s *Server) finish(ctx context.Context, e Engine, job Job, clientID string,
 		return nil, apiErr(protocol.EInternal, "recognition failed")
 	}
 	res := job.Result()
+	if len(res.Digits) > s.cfg.Limits.MaxDigits {
+		// Neither answered nor logged: a stored prediction stays a few KB whatever the canvas holds.
+		return nil, tooManyDigits(len(res.Digits), s.cfg.Limits.MaxDigits)
+	}
 	id, err := store.NewID()
 	if err != nil {
 		return nil, err

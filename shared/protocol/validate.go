@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits bound what one client may send. Servers reject anything beyond them before doing work, so a hostile
@@ -181,6 +182,11 @@ func checkID(name, v string, required bool, l Limits) error {
 	}
 	if len(v) > l.MaxIDLen {
 		return Errorf(EInvalid, "%s longer than %d characters", name, l.MaxIDLen)
+	}
+	// JSON decoding turns invalid UTF-8 into U+FFFD, so two different byte strings would become one key: both
+	// are refused rather than stored as a collision.
+	if !utf8.ValidString(v) || strings.ContainsRune(v, utf8.RuneError) {
+		return Errorf(EInvalid, "%s is not valid UTF-8", name)
 	}
 	for _, r := range v {
 		if r < 0x20 || r == 0x7f {
