@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -267,4 +268,51 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// With every normal connection held (idle keep-alive clients), health checks still answer on the reserve,
+// other requests there are refused with JSON 503, and websockets beyond their cap are refused with 503.
+func TestConnectionCap_ReserveKeepsReadyzAnswering(t *testing.T) {
+	ts := mustOpen(t, func(c *server.Config) { c.MaxConns = 8; c.MaxWebsockets = 2 })
+	host := strings.TrimPrefix(ts.URL, "http://")
+	for range 8 {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	waitFor(t, "the idle connections to be accepted", func() bool {
+		return strings.Contains(metricsText(t, ts.URL), "digitpad_connections_open 9\n") // 8 idle + this one
+	})
+	fresh := func(method, path string, body []byte) *http.Response {
+		tr := &http.Transport{DisableKeepAlives: true}
+		defer tr.CloseIdleConnections()
+		req, _ := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res
+	}
+	if r := fresh(http.MethodGet, "/readyz", nil); r.StatusCode != http.StatusOK {
+		t.Errorf("/readyz on a reserve connection: %d, want 200", r.StatusCode)
+	}
+	r := fresh(http.MethodPost, "/v1/predict", []byte(`{"strokes":[[[1,1],[5,9]]],"width":10,"height":10}`))
+	if r.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("prediction on a reserve connection: %d %q, want JSON 503", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+
+	ws := mustOpen(t, func(c *server.Config) { c.MaxWebsockets = 2 })
+	for range 2 {
+		dialWS(t, ws.URL, nil) // closed at cleanup
+	}
+	_, err := tryDialWS(ws.URL, nil)
+	var de *dialError
+	if !errors.As(err, &de) || !strings.Contains(string(de.body), protocol.EOverloaded) {
+		t.Errorf("third websocket with a cap of 2: %v, want 503 overloaded", err)
+	}
 }

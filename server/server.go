@@ -82,6 +82,10 @@ type Config struct {
 	LatencyTarget time.Duration
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
+	// MaxConns bounds open client connections (default 4096); a few more (connReserve) are kept for health
+	// checks and metrics. MaxWebsockets bounds open websockets (default MaxConns/2), each also a connection.
+	MaxConns      int
+	MaxWebsockets int
 	// DecodeBudget bounds the bytes decoded images and their working planes hold at once, counted from image
 	// headers before decoding (default 128 MB: a quarter of the default 512 MB memory limit); an image waits up
 	// to RetryAfter for room, then is refused with overloaded.
@@ -134,6 +138,12 @@ func (c Config) withDefaults() Config {
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 4096
+	}
+	if c.MaxWebsockets <= 0 {
+		c.MaxWebsockets = max(1, c.MaxConns/2)
+	}
 	if c.DecodeBudget <= 0 {
 		c.DecodeBudget = DefaultMemoryLimit / 4
 	}
@@ -153,6 +163,7 @@ type Server struct {
 	admit   *admitter
 	mem     *memBudget
 	reading atomic.Int64 // prediction bodies being read, before admission
+	conns   atomic.Int64 // open client connections
 	shed    *shedder
 	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
@@ -210,6 +221,10 @@ func New(cfg Config) (*Server, error) {
 			"every --log-interval; feedback is never in this state).",
 	}, func() float64 { return float64(s.plog.pendingLen()) }))
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_connections_open",
+		Help: "Open client connections (HTTP and websocket); beyond --max-conns only health checks and metrics are served.",
+	}, func() float64 { return float64(s.conns.Load()) }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_request_bodies_reading",
 		Help: "Prediction request bodies being received (before admission; slow senders show here, not in the admission limit).",
 	}, func() float64 { return float64(s.reading.Load()) }))
@@ -218,7 +233,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.mux = mux
-	s.handler = s.instrument(s.jsonErrors(s.rateLimit(s.admission(mux))))
+	s.handler = s.instrument(s.jsonErrors(s.connCap(s.rateLimit(s.admission(mux)))))
 	return s, nil
 }
 
@@ -259,9 +274,11 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
 	}
+	ln = newCapListener(ln, s.cfg.MaxConns, connReserve, &s.conns)
 	s.ln = ln
 	s.http = &http.Server{
 		Handler:           s.handler,
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -360,6 +377,9 @@ func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options,
 	}
 	return s.finish(ctx, e, job, clientID, ink)
 }
+
+// connReserve is how many connections beyond Config.MaxConns are accepted for health checks and metrics only.
+const connReserve = 16
 
 // maxCandidateCrops is how many distinct digit crops per allowed digit a job may hold before classification:
 // the recogniser weighs up to three candidate segmentations, which share most crops.
