@@ -212,8 +212,9 @@ func TestGetPrediction_RedactsWithoutToken(t *testing.T) {
 		t.Fatalf("feedback: %d %s", r.Status, r.Body)
 	}
 	var open, full server.PredictionRecord
-	waitFor(t, "the prediction to be readable", func() bool {
-		return do(t, http.MethodGet, ts.URL+"/v1/predictions/"+p.ID, "", nil).Status == http.StatusOK
+	waitFor(t, "the prediction in the store", func() bool {
+		_, _, err := ts.Store.Prediction(t.Context(), p.ID)
+		return err == nil
 	})
 	do(t, http.MethodGet, ts.URL+"/v1/predictions/"+p.ID, "", nil).decode(t, &open)
 	do(t, http.MethodGet, ts.URL+"/v1/predictions/"+p.ID, "", nil, bearer()...).decode(t, &full)

@@ -32,8 +32,8 @@ type wsHub struct {
 	mu       sync.Mutex
 	conns    map[*wsConn]struct{}
 	reserved int // connections counted against Config.MaxWebsockets: open ones and upgrades under way
-	closing bool
-	wg      sync.WaitGroup
+	closing  bool
+	wg       sync.WaitGroup
 }
 
 func newWSHub() *wsHub { return &wsHub{conns: make(map[*wsConn]struct{})} }
