@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"digitpad/server"
+	"digitpad/server/store"
 	"digitpad/shared/protocol"
 	"digitpad/web"
 )
@@ -316,4 +317,44 @@ func TestConnectionCap_ReserveKeepsReadyzAnswering(t *testing.T) {
 	if !errors.As(err, &de) || !strings.Contains(string(de.body), protocol.EOverloaded) {
 		t.Errorf("third websocket with a cap of 2: %v, want 503 overloaded", err)
 	}
+}
+
+// The server applies the prediction log's retention in the background and publishes the log's size: with a
+// size limit of ~3 predictions, 10 logged predictions shrink to at most 3 rows.
+func TestRetention_BoundsThePredictionLog(t *testing.T) {
+	ts := mustOpen(t, func(c *server.Config) {
+		c.Retain = store.Retention{MaxBytes: 3 * 6000}
+		c.RetainEvery = 20 * time.Millisecond
+	})
+	for range 10 {
+		if r := do(t, http.MethodPost, ts.URL+"/v1/predict", "image/png", codePNG(t, "3")); r.Status != http.StatusOK {
+			t.Fatalf("predict: %d %s", r.Status, r.Body)
+		}
+	}
+	var m string
+	waitFor(t, "retention to prune the whole log", func() bool {
+		m = metricsText(t, ts.URL)
+		return metricValue(m, "digitpad_prediction_log_written_total") == 10 &&
+			metricValue(m, "digitpad_prediction_log_pruned_total")+metricValue(m, "digitpad_prediction_log_rows") == 10
+	})
+	t.Log(grepLines(m, "digitpad_prediction_log_"))
+	if rows, b := metricValue(m, "digitpad_prediction_log_rows"), metricValue(m, "digitpad_prediction_log_bytes"); rows == 0 || rows > 5 || b > 18000 {
+		t.Errorf("after retention: %v rows, %v bytes; want a few rows within 18000 bytes", rows, b)
+	}
+	if !strings.Contains(m, "digitpad_prediction_log_max_bytes 18000\n") {
+		t.Error("the size limit is not published")
+	}
+}
+
+// metricValue is the value of an unlabelled series in a /metrics text (-1 when absent).
+func metricValue(m, name string) float64 {
+	for _, l := range strings.Split(m, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }

@@ -112,6 +112,9 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.IntVar(&p.GCPercent, "gogc", 400, "garbage collector target (GOGC) for the server; the GOGC environment variable wins. "+
 		"A request allocates ~55 KB and live data is a few MB, so the Go default of 100 collects hundreds of times a second under load; 0: leave the runtime's setting")
 	fs.Int64Var(&p.MemoryLimit, "memory-limit", DefaultMemoryLimit, "bytes the server's memory stays under (0: no bound): the Go soft heap limit (GOMEMLIMIT) is set to 3/4 of it, leaving room for memory outside the heap and the collector's lag, and a quarter of it bounds the bytes of images being decoded at once (--decode-budget); the GOMEMLIMIT environment variable wins for the heap limit")
+	fs.DurationVar(&c.Retain.MaxAge, "retain", 30*24*time.Hour, "delete logged predictions older than this (0: keep forever); feedback is never deleted")
+	fs.Int64Var(&c.Retain.MaxBytes, "retain-bytes", 1<<30, "delete the oldest logged predictions beyond this many payload bytes (0: no limit)")
+	fs.DurationVar(&c.RetainEvery, "retain-every", 5*time.Minute, "how often retention runs and digitpad_prediction_log_bytes is measured")
 	fs.IntVar(&c.MaxConns, "max-conns", 4096, "most open client connections (HTTP and websocket); 16 more are kept for /healthz, /readyz and /metrics")
 	fs.IntVar(&c.MaxWebsockets, "max-websockets", 0, "most open websockets (default max-conns/2); beyond: 503 overloaded")
 	fs.Int64Var(&c.DecodeBudget, "decode-budget", 0, "bytes decoded images and their working planes may hold at once, counted from image headers before decoding (default: a quarter of --memory-limit, or 128 MB)")

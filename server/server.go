@@ -82,6 +82,10 @@ type Config struct {
 	LatencyTarget time.Duration
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
+	// Retain bounds the prediction log by age and payload size (zero fields: no bound), applied every
+	// RetainEvery (default 5 minutes) by stores that implement store.Pruner. Feedback is never deleted.
+	Retain      store.Retention
+	RetainEvery time.Duration
 	// MaxConns bounds open client connections (default 4096); a few more (connReserve) are kept for health
 	// checks and metrics. MaxWebsockets bounds open websockets (default MaxConns/2), each also a connection.
 	MaxConns      int
@@ -138,6 +142,9 @@ func (c Config) withDefaults() Config {
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
+	if c.RetainEvery <= 0 {
+		c.RetainEvery = 5 * time.Minute
+	}
 	if c.MaxConns <= 0 {
 		c.MaxConns = 4096
 	}
@@ -162,6 +169,7 @@ type Server struct {
 	hub     *wsHub
 	admit   *admitter
 	mem     *memBudget
+	retain  *retainer
 	reading atomic.Int64 // prediction bodies being read, before admission
 	conns   atomic.Int64 // open client connections
 	shed    *shedder
@@ -232,6 +240,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.startRetention()
 	s.mux = mux
 	s.handler = s.instrument(s.jsonErrors(s.connCap(s.rateLimit(s.admission(mux)))))
 	return s, nil
@@ -326,6 +335,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	wg.Wait()
 	s.batch.Close()
 	s.plog.close()
+	s.retain.close()
 	if s.serveErr != nil {
 		if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
