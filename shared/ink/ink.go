@@ -63,8 +63,8 @@ type Options struct {
 	ExpectDigits int
 	// MaxPixels caps W×H of a canvas; zero means DefaultMaxPixels. Larger canvases give a *SizeError.
 	MaxPixels int
-	// PenWidth is the pen diameter in canvas pixels used by MaskFromStrokesOpt; zero means
-	// max(2, min(w,h)/40).
+	// PenWidth is the pen diameter in canvas pixels used by MaskFromStrokesOpt; zero means the default pen,
+	// PenWidth(w, h).
 	PenWidth float64
 	// MaxRasterCost bounds the work of drawing strokes, in pixel visits as RasterCost counts them; zero means
 	// DefaultMaxRasterCost. Costlier strokes give an error matching ErrTooLarge before anything is drawn.

@@ -18,7 +18,7 @@ func MaskFromStrokesOpt(strokes []Stroke, w, h int, opt Options) (*Mask, error) 
 	}
 	pen := opt.PenWidth
 	if pen <= 0 {
-		pen = max(2, float64(min(w, h))/40)
+		pen = PenWidth(w, h)
 	}
 	if cost, budget := RasterCost(strokes, w, h, pen), opt.maxRasterCost(); cost > budget {
 		return nil, fmt.Errorf("ink: %d strokes on %dx%d would cost about %d pixel visits, over the budget of %d: %w",

@@ -21,8 +21,8 @@ func cpuTime() time.Duration {
 
 // The hostile request of issue 18 — 200 zigzag points across a 2048×2048 canvas, 2.2 KB of JSON, which cost
 // 3.7 s of CPU on the server — costs less than 50 ms of CPU to prepare (rasterise at the working height and
-// segment), as the server does it. Measured with getrusage, best of three.
-func TestPrepareStrokes_ZigzagWithinCPUBudget(t *testing.T) {
+// segment: StrokesMask + Prepare), as the server's engine does it. Measured with getrusage, best of three.
+func TestStrokes_ZigzagPreparedWithinCPUBudget(t *testing.T) {
 	r := mustRecognizer(t, recognize.Config{})
 	s := make(ink.Stroke, 200)
 	for i := range s {
@@ -31,7 +31,11 @@ func TestPrepareStrokes_ZigzagWithinCPUBudget(t *testing.T) {
 	var best time.Duration
 	for i := range 3 {
 		c0 := cpuTime()
-		j, err := r.PrepareStrokes([]ink.Stroke{s}, 2048, 2048, recognize.Options{})
+		m, _, err := recognize.StrokesMask([]ink.Stroke{s}, 2048, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := r.Prepare(m, recognize.Options{})
 		d := cpuTime() - c0
 		if err != nil {
 			t.Fatal(err)
@@ -46,23 +50,5 @@ func TestPrepareStrokes_ZigzagWithinCPUBudget(t *testing.T) {
 	t.Logf("200-point zigzag on 2048×2048 prepared in %v of CPU", best)
 	if best > 50*time.Millisecond {
 		t.Errorf("prepare took %v of CPU, budget 50 ms", best)
-	}
-}
-
-// Boxes of a job prepared from strokes come back in canvas pixels, as Strokes gives them.
-func TestPrepareStrokes_BoxesInCanvasPixels(t *testing.T) {
-	r := mustRecognizer(t, recognize.Config{})
-	c := mustWrite(t, "94107", 1, 1280, 400)
-	res, err := r.Strokes(c.Strokes, 1280, 400, recognize.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range res.Digits {
-		if d.Box[2] <= 160 && d.Box[3] <= 160 {
-			t.Errorf("box %v looks like working-raster pixels, not a 1280×400 canvas's", d.Box)
-		}
-		if d.Box[2] > 1280 || d.Box[3] > 400 {
-			t.Errorf("box %v leaves the 1280×400 canvas", d.Box)
-		}
 	}
 }

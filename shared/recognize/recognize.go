@@ -193,41 +193,16 @@ func (res *Result) UnscaleBoxes(s float64, w, h int) {
 
 // Strokes recognises strokes drawn on a w×h canvas, rasterised at WorkHeight. Boxes are in canvas pixels.
 func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Result, error) {
-	j, err := r.PrepareStrokes(strokes, w, h, opt)
+	m, s, err := StrokesMask(strokes, w, h)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Classify([]*Job{j}); err != nil {
-		return nil, err
-	}
-	return j.Result(), nil
-}
-
-// PrepareStrokes is Prepare for strokes drawn on a w×h canvas: they are rasterised at WorkHeight, so the work
-// does not grow with the canvas, and the job's Result has boxes in canvas pixels.
-func (r *Recognizer) PrepareStrokes(strokes []ink.Stroke, w, h int, opt Options) (*Job, error) {
-	s := WorkScale(h)
-	if s != 1 {
-		scaled := make([]ink.Stroke, len(strokes))
-		for i, st := range strokes {
-			scaled[i] = make(ink.Stroke, len(st))
-			for k, p := range st {
-				scaled[i][k] = ink.Point{X: p.X * s, Y: p.Y * s}
-			}
-		}
-		strokes = scaled
-	}
-	sw, sh := WorkSize(w, h, s)
-	m, err := ink.MaskFromStrokes(strokes, sw, sh)
+	res, err := r.Mask(m, opt)
 	if err != nil {
 		return nil, err
 	}
-	j, err := r.Prepare(m, opt)
-	if err != nil {
-		return nil, err
-	}
-	j.scale, j.w, j.h = s, w, h
-	return j, nil
+	res.UnscaleBoxes(s, w, h)
+	return res, nil
 }
 
 // Mask recognises an ink mask.
@@ -287,9 +262,6 @@ type Job struct {
 	digits []ink.Digit
 	cands  [][]int
 	probs  []float32 // len(digits)*10, filled by Classify
-	// scale, w and h map boxes from a working raster back to a w×h canvas (scale 0 or 1: boxes as segmented).
-	scale float64
-	w, h  int
 }
 
 // Len is the number of digits the job will send to the model.
@@ -512,9 +484,6 @@ func (j *Job) Result() *Result {
 		code[i] = byte('0' + dg.Digit)
 	}
 	res.Code = string(code)
-	if j.scale != 0 {
-		res.UnscaleBoxes(j.scale, j.w, j.h)
-	}
 	if f := j.format; !f.Match(res.Code) {
 		res.FormatError = fmt.Sprintf("code %q does not match %s", res.Code, f.desc)
 	}
