@@ -4,7 +4,8 @@
 #                      so this target is not added to TEST_TARGETS)
 #   make bench-server  per-request cost of POST /v1/predict through the handler stack, and the batcher
 #   make load          scripts/load/run.sh: start to ready, HTTP and websocket predictions and a 3x burst on
-#                      127.0.0.1, ~1 minute; RATE=, DURATION=, DIGITS=, HEIGHT=, CONNS= adjust it
+#                      127.0.0.1, then the hostile-client phase (scripts/load/hostile.sh, ~40 s), ~2 minutes;
+#                      RATE=, DURATION=, DIGITS=, HEIGHT=, CONNS=, HOSTILE_DURATION= adjust it
 SERVER_PKGS ?= ./server/ ./server/batcher/ ./server/internal/... ./shared/protocol/ ./scripts/load/
 
 .PHONY: test-server bench-server load

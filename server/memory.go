@@ -19,14 +19,19 @@ import (
 // any pixel is decoded. A decompression bomb within the size limits (a 38 KB PNG that inflates to 32 MB of
 // 16-bit RGBA) waits for room instead of adding its 32 MB to every other one's, so the process's heap stays
 // near the budget whatever arrives; an image that could never fit is refused as too_large.
+//
+// Large images (over a sixteenth of the budget each) also take their bytes from a second semaphore of half the
+// budget, so bombs queue behind each other while a pad's ordinary canvases (about 1 MB each) always find the
+// other half free instead of waiting behind them.
 type memBudget struct {
 	sem   *semaphore.Weighted
+	large *semaphore.Weighted // half of total, for images over total/16
 	total int64
 	wait  time.Duration // longest wait for room before answering overloaded
 }
 
 func newMemBudget(total int64, wait time.Duration) *memBudget {
-	return &memBudget{sem: semaphore.NewWeighted(total), total: total, wait: wait}
+	return &memBudget{sem: semaphore.NewWeighted(total), large: semaphore.NewWeighted(total / 2), total: total, wait: wait}
 }
 
 // errNoRoom is returned by acquire when the budget stayed full for the whole wait.
@@ -34,20 +39,41 @@ var errNoRoom = errors.New("memory budget full")
 
 // acquire reserves n bytes, waiting at most b.wait (or until ctx ends); release gives them back.
 func (b *memBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
-	if n > b.total {
-		return nil, fmt.Errorf("needs %d bytes, more than the whole budget of %d", n, b.total)
+	if n > b.total/2 {
+		return nil, fmt.Errorf("needs %d bytes, more than half the decode budget of %d", n, b.total)
 	}
-	if !b.sem.TryAcquire(n) {
-		wctx, cancel := context.WithTimeout(ctx, b.wait)
-		defer cancel()
-		if err := b.sem.Acquire(wctx, n); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, b.wait)
+	defer cancel()
+	take := func(s *semaphore.Weighted) error {
+		if s.TryAcquire(n) {
+			return nil
+		}
+		if err := s.Acquire(wctx, n); err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return ctx.Err()
 			}
-			return nil, errNoRoom
+			return errNoRoom
+		}
+		return nil
+	}
+	large := n > b.total/16
+	if large {
+		if err := take(b.large); err != nil {
+			return nil, err
 		}
 	}
-	return func() { b.sem.Release(n) }, nil
+	if err := take(b.sem); err != nil {
+		if large {
+			b.large.Release(n)
+		}
+		return nil, err
+	}
+	return func() {
+		b.sem.Release(n)
+		if large {
+			b.large.Release(n)
+		}
+	}, nil
 }
 
 // imageCost is the memory decoding and preparing a w×h image takes: its decoded pixels at the bit depth the

@@ -65,3 +65,6 @@ fi
 
 echo "server-side view:"
 curl -s "$URL/metrics" | grep -E '^digitpad_(batch_size_(sum|count)|rejections_total|prediction_log_(written|dropped)_total)' || true
+
+# Hostile clients (issue 18): well-behaved clients' success rate and p99, alone and under attack.
+scripts/load/hostile.sh
