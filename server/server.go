@@ -241,6 +241,9 @@ func New(cfg Config) (*Server, error) {
 		Name: "digitpad_request_bodies_reading",
 		Help: "Prediction request bodies being received (before admission; slow senders show here, not in the admission limit).",
 	}, func() float64 { return float64(s.reading.Load()) }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_inflight_predictions", Help: "Predictions in work now (HTTP and websocket); the autoscaling signal.",
+	}, func() float64 { return float64(s.admit.inFlight()) }))
 	mux, err := s.routes()
 	if err != nil {
 		return nil, err
