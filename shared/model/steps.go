@@ -31,7 +31,8 @@ type plan struct {
 	inSize      int
 	outSize     int
 	out         *buf
-	arena       int // activation floats per sample
+	tap         *buf // the value WithTap keeps (nil without a tap)
+	arena       int  // activation floats per sample
 	chunk       int // samples per pass (bounds scratch memory)
 	tmp         int // per-sample scratch floats
 	tmpPrivate  int // the first tmpPrivate floats of tmp belong to one step each
