@@ -33,9 +33,9 @@ type plan struct {
 	out         *buf
 	tap         *buf // the value WithTap keeps (nil without a tap)
 	arena       int  // activation floats per sample
-	chunk       int // samples per pass (bounds scratch memory)
-	tmp         int // per-sample scratch floats
-	tmpPrivate  int // the first tmpPrivate floats of tmp belong to one step each
+	chunk       int  // samples per pass (bounds scratch memory)
+	tmp         int  // per-sample scratch floats
+	tmpPrivate  int  // the first tmpPrivate floats of tmp belong to one step each
 	probability bool
 	kernel      string
 }
