@@ -353,6 +353,7 @@ func (m *Monitor) Feedback(f Feedback) {
 				s.corrected++
 			}
 		}
+		// As on the reference: digits count where the code was segmented into the right number of digits.
 		if len(pred) > 0 && len(pred) == len(lab) {
 			for i := range pred {
 				s.labelled++

@@ -64,7 +64,8 @@ type Accuracy struct {
 	Estimated *float64 `json:"estimated"`
 	// Reference is the digit accuracy measured on the reference data.
 	Reference *float64 `json:"reference"`
-	// Online is the digit accuracy from feedback (digits that line up with the labels), with a 95% Wilson interval.
+	// Online is the digit accuracy from feedback (digits of codes segmented into the right count), with a 95%
+	// Wilson interval.
 	Online     *float64 `json:"online"`
 	OnlineN    int      `json:"online_n"`
 	OnlineLow  *float64 `json:"online_low"`
@@ -177,6 +178,7 @@ type Series struct {
 	Tests                    []Test
 	Detected                 bool
 	Estimated, Online        *float64
+	Reference                *float64
 	Confirm, Correction      *float64
 }
 
@@ -194,7 +196,7 @@ func (m *Monitor) AllSeries() []Series {
 		st := s.state(k.client, me.profile, m.cfg.TimeWindow)
 		out = append(out, Series{Model: k.model, ModelName: me.name, Client: k.client, Active: k.model == m.active,
 			Tests: st.Drift.Tests, Detected: st.Drift.Detected, Estimated: st.Accuracy.Estimated,
-			Online: st.Accuracy.Online, Confirm: st.Rates.Confirm, Correction: st.Rates.Correction})
+			Online: st.Accuracy.Online, Reference: st.Accuracy.Reference, Confirm: st.Rates.Confirm, Correction: st.Rates.Correction})
 	}
 	return out
 }

@@ -129,20 +129,27 @@ func ksPValue(D float64, n int) float64 {
 	return min(1, max(0, p))
 }
 
-// chiSquare tests window class counts against reference shares: the statistic and its p-value (classes with a
-// zero reference share are merged into a floor to keep the statistic finite).
-func chiSquare(counts [10]int, ref [10]float64) (float64, float64) {
+// chiSquare is the two-sample chi-squared test of window class counts against the reference's (shares times its
+// digit count, so the reference's own sampling noise is accounted for): the statistic and its p-value (9 degrees
+// of freedom; classes empty in both are skipped).
+func chiSquare(counts [10]int, ref [10]float64, refN int) (float64, float64) {
 	n := 0
 	for _, c := range counts {
 		n += c
 	}
-	if n == 0 {
+	if n == 0 || refN == 0 {
 		return 0, 1
 	}
+	N := float64(n + refN)
 	x := 0.0
 	for i, c := range counts {
-		e := max(ref[i], 1e-4) * float64(n)
-		x += (float64(c) - e) * (float64(c) - e) / e
+		r := ref[i] * float64(refN)
+		col := float64(c) + r
+		if col == 0 {
+			continue
+		}
+		e1, e2 := col*float64(n)/N, col*float64(refN)/N
+		x += (float64(c)-e1)*(float64(c)-e1)/e1 + (r-e2)*(r-e2)/e2
 	}
 	return x, distuv.ChiSquared{K: 9}.Survival(x)
 }

@@ -57,7 +57,7 @@ func (p *Profile) statistics(win []*codeRec, rng *rand.Rand) []Test {
 	}
 	n := len(conf)
 	out := make([]Test, 0, 19)
-	chi, chiP := chiSquare(counts, p.ClassMix)
+	chi, chiP := chiSquare(counts, p.ClassMix, p.ClassMixDigits)
 	out = append(out, Test{Name: "class_mix_chi2", Statistic: chi, PValue: pv(chiP)})
 	out = append(out, Test{Name: "class_mix_js", Statistic: jensenShannon(counts, p.ClassMix)})
 	ks := func(name string, d Dist, v []float64) {

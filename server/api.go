@@ -171,6 +171,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	}
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.monitoringRoutes(api, mux)
 	mux.HandleFunc("GET /v1/ws", s.handleWS)
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.cfg.Web)

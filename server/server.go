@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"digitpad/monitor"
 	"digitpad/server/batcher"
 	"digitpad/server/internal/pngdec"
 	"digitpad/server/store"
@@ -82,6 +83,10 @@ type Config struct {
 	LatencyTarget time.Duration
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
+	// Monitor tunes drift and quality monitoring (package monitor; zero: its defaults); SeriesInterval is how
+	// often the dashboard's time series is sampled (default 5s).
+	Monitor        monitor.Config
+	SeriesInterval time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -145,6 +150,7 @@ type Server struct {
 	hub     *wsHub
 	admit   *admitter
 	shed    *shedder
+	mon     *monitoring
 	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
 	mux     *http.ServeMux
@@ -194,6 +200,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
 	}, func() float64 { return float64(s.admit.current()) }))
+	s.initMonitoring()
 	mux, err := s.routes()
 	if err != nil {
 		return nil, err
@@ -218,6 +225,7 @@ func (s *Server) SetModel(onnx, card []byte) error {
 	}
 	s.metrics.modelInfo.WithLabelValues(info.Name, info.SHA256).Set(1)
 	s.metrics.modelSwaps.Inc()
+	s.monitorModel(m)
 	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(onnx))
 	s.hub.broadcast(s.announcement())
 	return nil
@@ -290,6 +298,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	wg.Wait()
 	s.batch.Close()
 	s.plog.close()
+	s.closeMonitoring()
 	if s.serveErr != nil {
 		if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
@@ -361,6 +370,7 @@ func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options,
 		return nil, err
 	}
 	s.metrics.observeResult(res)
+	s.monitorPrediction(res, clientID)
 	p := store.Prediction{ID: id, CreatedAt: time.Now().UTC(), ClientID: clientID, Result: *res}
 	if s.cfg.KeepInk {
 		p.InkPNG = bytes.Clone(ink) // a raw body belongs to huma's buffer pool once the handler returns
@@ -387,6 +397,7 @@ func (s *Server) saveFeedback(ctx context.Context, f *protocol.Feedback) (*proto
 			return nil, err
 		}
 		s.log.ErrorContext(ctx, "save feedback failed", "err", err, "request_id", requestID(ctx))
+		s.monitorStoreError("feedback")
 		return nil, withRetryAfter(apiErr(protocol.EUnavailable, "feedback not stored: store unavailable, resend later"),
 			s.cfg.RetryAfter)
 	}
@@ -394,6 +405,7 @@ func (s *Server) saveFeedback(ctx context.Context, f *protocol.Feedback) (*proto
 		s.metrics.feedback.WithLabelValues("duplicate").Inc()
 	} else {
 		s.metrics.feedback.WithLabelValues("created").Inc()
+		s.monitorFeedback(f)
 		if f.Predicted != "" {
 			s.metrics.feedbackChecked.Inc()
 			if f.Predicted != f.Code {

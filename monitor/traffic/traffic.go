@@ -27,11 +27,11 @@ type Canvas struct {
 }
 
 // MNISTCode composites digit images (28×28, 0..1, ink = 1, with their labels) into one code, centred with
-// moderate jitter, black ink on white, as a clerk's pad snapshot would look.
+// gaps and some jitter, black ink on white, as a clerk's pad snapshot would look.
 func MNISTCode(digits [][784]float32, labels []int, seed uint64) (Canvas, error) {
 	rng := rand.New(rand.NewPCG(seed, 0xC0DE))
-	p := synth.CompositeParams{Seed: seed, Height: 70 + 20*rng.Float64(), Gap: 0.25 + 0.15*rng.Float64(),
-		Thickness: 0.4*rng.Float64() - 0.2, Jitter: 0.4, Center: true}
+	p := synth.CompositeParams{Seed: seed, Height: 80 + 20*rng.Float64(), Gap: 0.4 + 0.2*rng.Float64(),
+		Thickness: 0.3 * rng.Float64(), Jitter: 0.2, Center: true}
 	img, _, err := synth.Composite(digits, Width, Height, p, synth.Pen{Ink: color.Black, Background: color.White})
 	if err != nil {
 		return Canvas{}, err
