@@ -49,16 +49,16 @@ test('dashboard draws live charts and flags the drifting client', { timeout: 150
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
     assert.equal(await page.locator('#missing').isHidden(), true, 'uPlot is embedded (make dashboard)');
-    // The kiosk writing differently is flagged; the depots sending MNIST codes are not.
+    // The kiosk writing differently is flagged, with the stroke-width test among the alarms. (Whether the
+    // depots stay quiet is the Go tests' business: a window from the reference distribution may alarm 5% of the
+    // time, and this traffic is not deterministic.)
     await page.waitForSelector('#clients tr[data-client="kiosk-7"] td.drift', { timeout: 90000 });
+    const alarms = await page.locator('#clients tr[data-client="kiosk-7"] td').nth(3).textContent();
+    assert.match(alarms, /stroke_width/, 'the kiosk alarms on stroke width');
     await page.waitForFunction(() => {
       const rows = [...document.querySelectorAll('#clients tbody tr')].map((r) => r.dataset.client);
       return rows.includes('depot-a') && rows.includes('depot-b');
     }, null, { timeout: 30000 });
-    for (const depot of ['depot-a', 'depot-b']) {
-      const cell = await page.locator(`#clients tr[data-client="${depot}"] td`).nth(2).textContent();
-      assert.equal(cell, 'no', `${depot} shows no drift`);
-    }
     // Every chart has drawn a canvas with data from the series endpoint, shedding included.
     await page.waitForFunction(async () => {
       const r = await fetch('../v1/monitoring/series');

@@ -1,7 +1,7 @@
 // Command dashdemo runs the real server (in-process, in-memory store, the shipped model) on 127.0.0.1 and streams
 // labelled traffic through its HTTP API, for the dashboard's browser test and screenshot: MNIST test codes from
 // two depots, shifted writing (slanted, thick pen, rotated, unsteady) from one kiosk, clerks' feedback for all,
-// and a burst that gets shed. It prints "dashboard at URL" and stops after -duration or on SIGTERM.
+// and a burst from one depot that gets partly shed. It prints "dashboard at URL" and stops after -duration or on SIGTERM.
 package main
 
 import (
@@ -105,7 +105,19 @@ func run() error {
 		}
 		if time.Now().After(burstAt) {
 			burstAt = time.Now().Add(30 * time.Second)
-			burst(srv.URL(), buf.Bytes(), 64)
+			var imgs [][]byte
+			for k := range 48 {
+				c, err := canvas("depot-a", 5000+48*i+k)
+				if err != nil {
+					return err
+				}
+				var b bytes.Buffer
+				if err := png.Encode(&b, c.Image); err != nil {
+					return err
+				}
+				imgs = append(imgs, b.Bytes())
+			}
+			burst(srv.URL(), imgs)
 		}
 		go predictAndConfirm(srv.URL(), token, client, buf.Bytes(), c.Labels, i)
 	}
@@ -146,14 +158,14 @@ func predictAndConfirm(base, token, client string, img []byte, labels []int, i i
 	}
 }
 
-// burst sends n predictions at once: beyond the in-flight bound they are shed with 503.
-func burst(base string, img []byte, n int) {
+// burst sends predictions of depot-a all at once: beyond the in-flight bound they are shed with 503.
+func burst(base string, imgs [][]byte) {
 	var wg sync.WaitGroup
-	for range n {
+	for _, img := range imgs {
 		wg.Go(func() {
 			req, _ := http.NewRequest(http.MethodPost, base+"/v1/predict", bytes.NewReader(img))
 			req.Header.Set("Content-Type", "image/png")
-			req.Header.Set("X-Client-ID", "loadtest")
+			req.Header.Set("X-Client-ID", "depot-a")
 			if r, err := http.DefaultClient.Do(req); err == nil {
 				r.Body.Close()
 			}
