@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"digitpad/monitor"
+	"digitpad/registry"
 	"digitpad/server/batcher"
 	"digitpad/server/internal/pngdec"
 	"digitpad/server/store"
@@ -87,6 +88,9 @@ type Config struct {
 	// often the dashboard's time series is sampled (default 5s).
 	Monitor        monitor.Config
 	SeriesInterval time.Duration
+	// Registry, when set, is served under /v1/registry/ and at MLflow's /api/2.0/mlflow/ (registry_api.go,
+	// mlflow.go). The caller closes it after Shutdown.
+	Registry *registry.Registry
 }
 
 func (c Config) withDefaults() Config {
@@ -144,6 +148,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	model   atomic.Pointer[activeModel]
+	follow  atomic.Pointer[follower] // set when the server follows a registry alias (registry.go)
 	batch   *batcher.Batcher[batchItem]
 	plog    *predLog
 	limiter *clientLimiter
@@ -217,6 +222,12 @@ func (s *Server) SetModel(onnx, card []byte) error {
 	if err != nil {
 		return err
 	}
+	s.activate(m)
+	return nil
+}
+
+// activate makes a loaded model the active one and announces it.
+func (s *Server) activate(m *activeModel) {
 	old := s.model.Swap(m)
 	info := m.engine.Info()
 	if old != nil {
@@ -226,9 +237,8 @@ func (s *Server) SetModel(onnx, card []byte) error {
 	s.metrics.modelInfo.WithLabelValues(info.Name, info.SHA256).Set(1)
 	s.metrics.modelSwaps.Inc()
 	s.monitorModel(m)
-	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(onnx))
+	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(m.onnx))
 	s.hub.broadcast(s.announcement())
-	return nil
 }
 
 // ModelInfo returns the active model's name and sha256 (zero before SetModel).

@@ -41,7 +41,7 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	rec, err := lm.recognizer("", 0)
+	rec, err := lm.Recognizer(recognize.Config{})
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func runProfile(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	emb, tap, err := monitor.NewModelEmbedder(g, lm.card.InputScale)
+	emb, tap, err := monitor.NewModelEmbedder(g, lm.Card.InputScale)
 	if err != nil {
 		return err
 	}
