@@ -295,7 +295,9 @@ func (m *Monitor) evaluate(s *stream, p *Profile, now time.Time) {
 			recent = append(recent, r)
 		}
 	}
-	if ts, wc := p.evaluate(recent, m.rng); ts != nil {
+	// The time window reports the MMD statistic against its threshold without the permutation p-value: the
+	// permutations are the costly part and the count window already has them.
+	if ts, wc := p.evaluate(recent, nil); ts != nil {
 		s.timed = newEvaluation(p, recent[len(recent)-wc.Size:], ts, now)
 	} else {
 		s.timed = nil

@@ -202,43 +202,47 @@ func mmd(x, y [][]float64, sigma float64, perms int, rng *rand.Rand) (float64, f
 			k[i*N+j], k[j*N+i] = v, v
 		}
 	}
-	idx := make([]int, N)
-	for i := range idx {
-		idx[i] = i
+	total := 0.0
+	for _, v := range k {
+		total += v
 	}
-	stat := mmdFromKernel(k, N, idx, n)
+	mask := make([]float64, N)
+	for i := range n {
+		mask[i] = 1
+	}
+	stat := mmdMasked(k, N, mask, n, total)
 	if perms <= 0 {
 		return stat, math.NaN()
 	}
 	ge := 1
 	for range perms {
-		rng.Shuffle(N, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		if mmdFromKernel(k, N, idx, n) >= stat {
+		rng.Shuffle(N, func(i, j int) { mask[i], mask[j] = mask[j], mask[i] })
+		if mmdMasked(k, N, mask, n, total) >= stat {
 			ge++
 		}
 	}
 	return stat, float64(ge) / float64(perms+1)
 }
 
-// mmdFromKernel is MMD² for the split of idx into its first n and the rest.
-func mmdFromKernel(k []float64, N int, idx []int, n int) float64 {
-	var xx, yy, xy float64
-	for a := 0; a < N; a++ {
-		row := k[idx[a]*N:]
-		for b := 0; b < N; b++ {
-			v := row[idx[b]]
-			switch {
-			case a < n && b < n:
-				xx += v
-			case a >= n && b >= n:
-				yy += v
-			default:
-				xy += v
-			}
+// mmdMasked is MMD² for the split of the pooled sample into mask = 1 (n of them) and the rest, from the kernel
+// matrix k (N×N) and the sum of all its entries.
+func mmdMasked(k []float64, N int, mask []float64, n int, total float64) float64 {
+	var xx, xy float64
+	for i := range N {
+		row := k[i*N : (i+1)*N]
+		s := 0.0
+		for j, v := range row {
+			s += v * mask[j]
+		}
+		if mask[i] == 1 {
+			xx += s
+		} else {
+			xy += s
 		}
 	}
+	yy := total - xx - 2*xy
 	fn, fm := float64(n), float64(N-n)
-	return xx/(fn*fn) + yy/(fm*fm) - xy/(fn*fm)
+	return xx/(fn*fn) + yy/(fm*fm) - 2*xy/(fn*fm)
 }
 
 // Wilson is a Wilson score interval for a proportion.

@@ -116,7 +116,7 @@ func (p *Profile) evaluate(win []*codeRec, rng *rand.Rand) ([]Test, *WindowCalib
 		}
 		t.Threshold = th
 		t.Detected = t.Statistic > th
-		if t.Name == "embedding_mmd" && t.PValue != nil && *t.PValue >= 0.05 {
+		if t.Name == "embedding_mmd" && t.PValue != nil && *t.PValue >= 0.05 { // permutations, where run
 			t.Detected = false
 		}
 	}
