@@ -208,6 +208,7 @@ func New(cfg Config) (*Server, error) {
 	s.initMonitoring()
 	mux, err := s.routes()
 	if err != nil {
+		s.closeMonitoring()
 		return nil, err
 	}
 	s.mux = mux
