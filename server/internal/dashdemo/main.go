@@ -49,7 +49,7 @@ func run() error {
 	st := memstore.New()
 	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Store: st, Token: token, OpenPredict: true,
 		SeriesInterval: 500 * time.Millisecond, Monitor: monitor.Config{Window: 50, Every: 10},
-		MaxInFlight: 8, LatencyTarget: -1})
+		MaxInFlight: 2, LatencyObjective: -1})
 	if err != nil {
 		return err
 	}
