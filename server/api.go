@@ -175,6 +175,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 		s.registryRoutes(api, mux)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.monitoringRoutes(api, mux)
 	mux.HandleFunc("GET /v1/ws", s.handleWS)
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.cfg.Web)

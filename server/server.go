@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"digitpad/monitor"
 	"digitpad/registry"
 	"digitpad/server/batcher"
 	"digitpad/server/internal/pngdec"
@@ -105,6 +106,10 @@ type Config struct {
 	// headers before decoding (default 128 MB: a quarter of the default 512 MB memory limit); an image waits up
 	// to RetryAfter for room, then is refused with overloaded.
 	DecodeBudget int64
+	// Monitor tunes drift and quality monitoring (package monitor; zero: its defaults); SeriesInterval is how
+	// often the dashboard's time series is sampled (default 5s).
+	Monitor        monitor.Config
+	SeriesInterval time.Duration
 	// Registry, when set, is served under /v1/registry/ and at MLflow's /api/2.0/mlflow/ (registry_api.go,
 	// mlflow.go). The caller closes it after Shutdown.
 	Registry *registry.Registry
@@ -195,6 +200,7 @@ type Server struct {
 	reading atomic.Int64 // prediction bodies being read, before admission
 	conns   atomic.Int64 // open client connections
 	shed    *shedder
+	mon     *monitoring
 	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
 	mux     *http.ServeMux
@@ -273,8 +279,10 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_inflight_predictions", Help: "Predictions in work or queued now (HTTP and websocket); the autoscaling signal.",
 	}, func() float64 { return float64(s.admit.inFlight()) }))
+	s.initMonitoring()
 	mux, err := s.routes()
 	if err != nil {
+		s.closeMonitoring()
 		return nil, err
 	}
 	s.startRetention()
@@ -304,6 +312,7 @@ func (s *Server) activate(m *activeModel) {
 	}
 	s.metrics.modelInfo.WithLabelValues(info.Name, info.SHA256).Set(1)
 	s.metrics.modelSwaps.Inc()
+	s.monitorModel(m)
 	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(m.onnx))
 	s.hub.broadcast(s.announcement())
 }
@@ -378,6 +387,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.batch.Close()
 	s.plog.close()
 	s.retain.close()
+	s.closeMonitoring()
 	if s.serveErr != nil {
 		if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
@@ -501,6 +511,7 @@ func (s *Server) finish(ctx context.Context, e Engine, job Job, clientID string,
 		return nil, err
 	}
 	s.metrics.observeResult(res)
+	s.monitorPrediction(res, clientID)
 	p := store.Prediction{ID: id, CreatedAt: time.Now().UTC(), ClientID: clientID, Result: *res}
 	if s.cfg.KeepInk {
 		p.InkPNG = bytes.Clone(ink) // a raw body belongs to huma's buffer pool once the handler returns
@@ -527,6 +538,7 @@ func (s *Server) saveFeedback(ctx context.Context, f *protocol.Feedback) (*proto
 			return nil, err
 		}
 		s.log.ErrorContext(ctx, "save feedback failed", "err", err, "request_id", requestID(ctx))
+		s.monitorStoreError("feedback")
 		return nil, withRetryAfter(apiErr(protocol.EUnavailable, "feedback not stored: store unavailable, resend later"),
 			s.cfg.RetryAfter)
 	}
@@ -534,6 +546,7 @@ func (s *Server) saveFeedback(ctx context.Context, f *protocol.Feedback) (*proto
 		s.metrics.feedback.WithLabelValues("duplicate").Inc()
 	} else {
 		s.metrics.feedback.WithLabelValues("created").Inc()
+		s.monitorFeedback(f)
 		if f.Predicted != "" {
 			s.metrics.feedbackChecked.Inc()
 			if f.Predicted != f.Code {
