@@ -454,7 +454,11 @@ func (j *Job) choose() []int {
 			if bestFit == nil || clearlyBetter(sc, *bestFit) {
 				bestFit = &sc
 			}
-		} else if !first.fits && clearlyBetter(sc, best) {
+		} else if !first.fits && (clearlyBetter(sc, best) && (want > 0 || len(j.cands[i]) <= len(j.cands[0]) || sc.geo > best.geo+0.45) ||
+			want == 0 && len(j.cands[i]) < len(j.cands[best.i]) && sc.minC >= 0.9 && sc.geo >= best.geo-0.02) {
+			// Without a format, more digits than the geometry found must read far better (the model reads the
+			// halves of a wide digit confidently too), and fewer digits that read surely and about as well
+			// win: pieces that the model reads as one digit are one digit.
 			best = sc
 		}
 	}
