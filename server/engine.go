@@ -54,8 +54,7 @@ func RecognizeLoader(cfg recognize.Config) Loader {
 		if err != nil {
 			return nil, fmt.Errorf("load model: %w", err)
 		}
-		cfg := cfg
-		cfg.InputScale = c.InputScale
+		cfg := c.Configure(cfg) // input scale, calibrated temperature and confirm threshold
 		r, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256}, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("new recogniser: %w", err)

@@ -56,5 +56,5 @@ func orEmbedded(path string) string {
 // recognizer builds a recogniser around the model.
 func (l *loadedModel) recognizer(format string, threshold float64) (*recognize.Recognizer, error) {
 	return recognize.New(l.model, recognize.ModelInfo{Name: l.card.Name, SHA256: l.card.SHA256},
-		recognize.Config{Format: format, Threshold: threshold, InputScale: l.card.InputScale})
+		l.card.Configure(recognize.Config{Format: format, Threshold: threshold}))
 }

@@ -185,7 +185,7 @@ func (a *App) useModel(onnx, card []byte) error {
 		return fmt.Errorf("load model %s: %w", c.SHA256, err)
 	}
 	r, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256},
-		recognize.Config{Threshold: a.cfg.Threshold, Format: a.cfg.Format, InputScale: c.InputScale})
+		c.Configure(recognize.Config{Threshold: a.cfg.Threshold, Format: a.cfg.Format}))
 	if err != nil {
 		return err
 	}

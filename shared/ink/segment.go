@@ -343,13 +343,13 @@ func (lay *layout) decideCounts(expect int) {
 		lay.typW = float64(sum) / float64(expect)
 	}
 	typW := math.Max(lay.typW, 0.3*H)
-	wide, veryWide, tallRatio := math.Max(0.9*H, 1.5*typW), 1.5*H, 0.0
+	wide, tallRatio := math.Max(0.9*H, 1.5*typW), 0.0
 	if len(ws) == 0 && expect <= 0 {
 		// No clean single digit tells the pitch and no format the count: a lone wide group may be one wide
-		// digit (MNIST has digits wider than tall, flat 0s and 4s half as wide again) as well as touching
-		// ones. Touching digits stand about equally tall; a cut through one wide digit mostly leaves a
-		// shorter piece.
-		veryWide, tallRatio = 2*H, 0.8
+		// digit (MNIST has digits wider than tall) as well as touching ones. Touching digits stand about
+		// equally tall; a cut through one wide digit mostly leaves a shorter piece. (Wider groups are split
+		// here and judged whole again by the recogniser, see alternatives.)
+		tallRatio = 0.8
 	}
 	total := 0
 	for i := range lay.groups {
@@ -362,7 +362,7 @@ func (lay *layout) decideCounts(expect int) {
 			// crossed by two or more strokes everywhere) and leave every piece tall like a digit (a cut
 			// through the bar of a 7 or the base of a 2 leaves a flat piece).
 			k := max(2, min(8, int(math.Round(w/typW))))
-			if w > veryWide || lay.cutCrossings(g, k) <= 2.4 && lay.piecesTall(g, k, 0.5*H, tallRatio) {
+			if w > 1.5*H || lay.cutCrossings(g, k) <= 2.4 && lay.piecesTall(g, k, 0.5*H, tallRatio) {
 				g.k = k
 			}
 		}

@@ -158,7 +158,7 @@ func (wr Writer) Write(text string, seed uint64, w, h int, height float64, tight
 	rng := rand.New(rand.NewPCG(wr.ID, seed))
 	p := Params{Seed: rng.Uint64(), Height: height, Slant: wr.Slant, Jitter: wr.Jitter, Gap: wr.Gap}
 	if tight {
-		p.Gap = -0.1 + 0.1*rng.Float64()
+		p.Gap = -0.06 + 0.08*rng.Float64() // touching, some overlapping a little
 	}
 	styles := make([]int, len(text))
 	for i, r := range text {
