@@ -83,6 +83,20 @@ func fromCrop(crop []float32, cw, ch int, T float64) [784]float32 {
 	return centreMass(&img)
 }
 
+// profileGamma lifts the grey levels of a resampled digit unless it was thinned (erosion leaves flat strokes): resampling a canvas whose grid does not line up
+// with the 28×28 frame spreads every stroke edge over two pixels, so strokes come out fainter than MNIST's
+// (of MNIST test digits drawn as canvases and read back, 12% of the ink pixels were saturated against 18% in
+// the raw images, and the model misread more of them). v^0.55 restores the saturated share.
+const profileGamma = 0.55
+
+func restoreProfile(img []float32) {
+	for i, v := range img {
+		if v > 0 && v < 1 {
+			img[i] = float32(math.Pow(float64(v), profileGamma))
+		}
+	}
+}
+
 // resample draws the crop scaled by s into the 28×28 frame, crop centre at the frame centre, by exact
 // box-filter (area) weights: each output pixel averages the crop area it covers, so a downscaled thin line
 // keeps its ink as lower coverage instead of vanishing between samples.
@@ -159,10 +173,12 @@ func adjustWidth(img []float32, got, want float64) {
 	switch {
 	case got < want-0.3:
 		thicken(img, got, want)
+		restoreProfile(img)
 	case got > want+0.3:
 		morph(img, (got-want)/2, false)
 	default:
 		normalizePeak(img)
+		restoreProfile(img)
 	}
 }
 
