@@ -89,10 +89,22 @@ func fromCrop(crop []float32, cw, ch int, T float64) [784]float32 {
 // the raw images, and the model misread more of them). v^0.55 restores the saturated share.
 const profileGamma = 0.55
 
+// profileLUT tabulates v^profileGamma at profileSteps+1 points; restoreProfile interpolates linearly.
+var profileLUT = func() (t [profileSteps + 1]float32) {
+	for i := range t {
+		t[i] = float32(math.Pow(float64(i)/profileSteps, profileGamma))
+	}
+	return t
+}()
+
+const profileSteps = 1024
+
 func restoreProfile(img []float32) {
 	for i, v := range img {
 		if v > 0 && v < 1 {
-			img[i] = float32(math.Pow(float64(v), profileGamma))
+			f := v * profileSteps
+			k := int(f)
+			img[i] = profileLUT[k] + (f-float32(k))*(profileLUT[k+1]-profileLUT[k])
 		}
 	}
 }
