@@ -72,7 +72,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		sets = append(sets, s)
 	}
-	raw, err := recognize.New(lm.model, recognize.ModelInfo{Name: lm.card.Name}, recognize.Config{InputScale: lm.card.InputScale})
+	raw, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, recognize.Config{InputScale: lm.Card.InputScale})
 	if err != nil {
 		return err
 	}
@@ -104,8 +104,8 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "temperature %.3f fitted on %d validation digits\n", temp, len(labels))
 
 	// Threshold on validation codes read end to end (segmentation included) with the tempered probabilities.
-	rec, err := recognize.New(lm.model, recognize.ModelInfo{Name: lm.card.Name},
-		recognize.Config{InputScale: lm.card.InputScale, Temperature: temp, Format: *format})
+	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name},
+		recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: *format})
 	if err != nil {
 		return err
 	}

@@ -54,8 +54,8 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lm.card.Calibration.Threshold != c.Threshold || lm.card.Calibration.Temperature != c.Temperature {
-		t.Errorf("loaded card calibration %+v, want %v / %v", lm.card.Calibration, c.Temperature, c.Threshold)
+	if lm.Card.Calibration.Threshold != c.Threshold || lm.Card.Calibration.Temperature != c.Temperature {
+		t.Errorf("loaded card calibration %+v, want %v / %v", lm.Card.Calibration, c.Temperature, c.Threshold)
 	}
 }
 

@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"feedback":  {"feedback tools: 'feedback export --db DSN --out DIR' writes a labelled training set", runFeedback},
 		"quantize":  {"write an int8 or fp16 variant of a model", runQuantize},
 		"calibrate": {"fit the temperature and choose the confirm threshold on validation data; writes them into the model card", runCalibrate},
+		"registry":  {"model registry: list, show, register, promote, rollback, history, tag, delete", runRegistry},
 	}
 }
 

@@ -58,8 +58,8 @@ type Options struct {
 	ExpectDigits int
 	// MaxPixels caps W×H of a canvas; zero means DefaultMaxPixels. Larger canvases give a *SizeError.
 	MaxPixels int
-	// PenWidth is the pen diameter in canvas pixels used by MaskFromStrokesOpt; zero means
-	// max(2, min(w,h)/40).
+	// PenWidth is the pen diameter in canvas pixels used by MaskFromStrokesOpt; zero means the default pen,
+	// PenWidth(w, h).
 	PenWidth float64
 	// StrokeWidth is the stroke width digits are normalised to in the 28×28 frame; zero means
 	// DefaultStrokeWidth.

@@ -204,19 +204,7 @@ func (res *Result) UnscaleBoxes(s float64, w, h int) {
 
 // Strokes recognises strokes drawn on a w×h canvas, rasterised at WorkHeight. Boxes are in canvas pixels.
 func (r *Recognizer) Strokes(strokes []ink.Stroke, w, h int, opt Options) (*Result, error) {
-	s := WorkScale(h)
-	if s != 1 {
-		scaled := make([]ink.Stroke, len(strokes))
-		for i, st := range strokes {
-			scaled[i] = make(ink.Stroke, len(st))
-			for k, p := range st {
-				scaled[i][k] = ink.Point{X: p.X * s, Y: p.Y * s}
-			}
-		}
-		strokes = scaled
-	}
-	sw, sh := WorkSize(w, h, s)
-	m, err := ink.MaskFromStrokes(strokes, sw, sh)
+	m, s, err := StrokesMask(strokes, w, h)
 	if err != nil {
 		return nil, err
 	}

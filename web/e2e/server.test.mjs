@@ -1,4 +1,4 @@
-// Browser tests of the pad against the real digitpad server (e2e/padserver: package server, websocket /v1/ws,
+// Browser tests of the pad against the real digitpad server (web/e2e/padserver: package server, websocket /v1/ws,
 // SQLite): recognition over the websocket in server mode, and outbox sync with retry while the server is away.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,6 +78,9 @@ describe('web pad with the server', () => {
       assert.equal(await b.page.evaluate(() => document.body.dataset.recogniser), 'server');
       await draw(b.page, '67890');
       assert.equal(await codeText(b.page), '67890');
+      // Without wasm the record names the server's prediction; it is still saved and synced.
+      await confirmAndWait(b.page, '67890');
+      await b.page.waitForFunction(() => document.getElementById('outbox-count').textContent.trim() === '0', null, { timeout: 15000 });
       assert.deepEqual(b.errors, []);
     } finally {
       await b.close();
