@@ -5,7 +5,7 @@
 #                   errors per code and per digit), then MNIST test raw and drawn as canvases (280x280 RGB,
 #                   76x64 grey, white on black). EVAL_VARIANT=int8 for the int8 model; EVAL_PAD_DIR keeps the sets.
 # Stage 2 of `make train`: the fine-tuning that made the shipped model (README: The model).
-TRAIN_FINETUNE ?= -seed 1 -workers 4 -epochs 3 -lr 3e-4 -synth 30000 -synth-val 5000 -canvas 15000
+TRAIN_FINETUNE ?= -seed 1 -workers 4 -epochs 1 -lr 1.5e-4 -synth 15000 -synth-val 5000 -canvas 10000
 EVAL_PAD_DIR   ?= $(shell mktemp -d -t digitpad-evalpad.XXXXXX)
 EVAL_VARIANT   ?= fp32
 EVAL_PAD_SEED  ?= 1
