@@ -120,6 +120,9 @@ func (b *Bridge) load(args []js.Value) (map[string]any, error) {
 		if v := o.Get("inputScale"); v.Type() == js.TypeNumber {
 			cfg.InputScale = float32(v.Float())
 		}
+		if v := o.Get("temperature"); v.Type() == js.TypeNumber {
+			cfg.Temperature = v.Float()
+		}
 	}
 	m, err := model.LoadGraph(data)
 	if err != nil {

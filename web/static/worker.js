@@ -66,6 +66,7 @@ async function loadModel(m, prefetched) {
   const t1 = performance.now();
   const out = api.load(new Uint8Array(bytes), {
     name: m.name || '', threshold: m.threshold, format: m.format, inputScale: m.input_scale,
+    temperature: m.temperature,
   });
   if (out.error) throw new Error(`${out.error.code}: ${out.error.message}`);
   if (m.sha256 && out.model.sha256 !== m.sha256) {
