@@ -39,7 +39,7 @@ TRAIN_BASE ?= /tmp/digitpad-train-base
 train:
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_BASE) -seed 1 -workers 4 -epochs 12
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out assets -init $(TRAIN_BASE)/model.onnx $(TRAIN_FINETUNE)
-	$(MAKE) quantize-assets calibrate-assets web
+	$(MAKE) quantize-assets calibrate-assets profile-assets web
 
 ## test: every check, installing what it needs.
 test: lint wasm-core test-go train-smoke test-web $(TEST_TARGETS)
