@@ -148,6 +148,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	}
 	s.secure(&admin, authAdmin)
 	huma.Register(api, admin, s.handlePutModel)
+	s.registerDevices(api)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Tags: []string{"ops"},
@@ -211,7 +212,8 @@ func (s *Server) authorize(api huma.API) func(huma.Context, func(huma.Context)) 
 		level, _ := ctx.Operation().Metadata["auth"].(authLevel)
 		open := level == authNone || (level == authPredict && s.cfg.OpenPredict) ||
 			(level == authFeedback && s.cfg.OpenFeedback)
-		if open || s.validToken(ctx.Header("Authorization")) {
+		if open || s.validToken(ctx.Header("Authorization")) ||
+			level == authFeedback && s.bearerDevice(ctx.Context(), ctx.Header("Authorization")) {
 			next(ctx)
 			return
 		}

@@ -4,6 +4,7 @@ package bridge
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"sync"
@@ -34,6 +35,8 @@ type Bridge struct {
 //	    in points */, width: number, height: number, format?: string) -> Result
 //	image(rgba: Uint8Array|Uint8ClampedArray, width: number, height: number, format?: string) -> Result
 //	inkPNG() -> {png: base64 string} of the last recognised ink
+//	clerk(input: JSON string of ClerkInput) -> {json: JSON string of ClerkOutput}: the clerk's fixes applied
+//	    and whether the code may be confirmed (no model needed)
 //
 // Result is recognize.Result's JSON shape plus inputs (base64 28×28 bytes per digit) and ms (time in Go).
 // Every call returns {error: {code, message}} instead of throwing; codes are those of package protocol.
@@ -45,6 +48,7 @@ func Register(target js.Value) *Bridge {
 		"strokes": b.strokes,
 		"image":   b.image,
 		"inkPNG":  b.inkPNG,
+		"clerk":   clerkJS,
 	} {
 		f := js.FuncOf(guard(fn))
 		b.funcs = append(b.funcs, f)
@@ -264,6 +268,21 @@ func formatArg(args []js.Value, i int) string {
 		return args[i].String()
 	}
 	return ""
+}
+
+func clerkJS(args []js.Value) (map[string]any, error) {
+	if len(args) < 1 || args[0].Type() != js.TypeString {
+		return nil, wrapInvalid("clerk(input): a JSON string")
+	}
+	out, err := Clerk([]byte(args[0].String()))
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"json": string(b)}, nil
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

@@ -125,6 +125,12 @@ self.onmessage = async (ev) => {
         await initP;
         post(recognise(msg));
         break;
+      case 'clerk': {
+        await initP;
+        const r = api.clerk(JSON.stringify(msg.input));
+        post({ type: 'clerk', id: msg.id, result: r.error ? r : JSON.parse(r.json) });
+        break;
+      }
       case 'inkPNG':
         await initP;
         post({ type: 'inkPNG', id: msg.id, result: api.inkPNG() });
