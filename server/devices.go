@@ -241,3 +241,20 @@ func (s *Server) registerDevices(api huma.API) {
 		return &statusOutput{Body: statusBody{Status: "revoked"}}, nil
 	})
 }
+
+// printEnrolment prints, under the serving line, a one-time code for the first pad or kiosk, so that the URL a
+// clerk opens leads to enrolment (the pad shows its form when the server refuses its records) instead of a
+// silently filling outbox.
+func (p *Program) printEnrolment(ctx context.Context, url string) {
+	st, ok := p.store.(store.Devices)
+	if !ok || p.Config.Token == "" || p.Config.OpenFeedback {
+		return
+	}
+	code, exp, err := NewEnrolment(ctx, st, "enrolled at startup", EnrolmentTTL, time.Now())
+	if err != nil {
+		p.Config.Logger.Warn("cannot create a startup enrolment code", "err", err)
+		return
+	}
+	fmt.Fprintf(p.Stdout, "enrol a pad: open %s and type the code %s (one use, until %s; more with `digitpad enroll`)\n",
+		url, code, exp.Local().Format("15:04"))
+}
