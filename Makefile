@@ -5,12 +5,14 @@ export GOTOOLCHAIN := local
 export GOFLAGS := -mod=mod
 BIN := bin/digitpad
 
-# Fragments add their own targets and append to TEST_TARGETS.
+.PHONY: all build run samples test test-go lint wasm-core train train-smoke clean
+# The default goal comes before the fragments, so a bare `make` builds and never runs a fragment's first target.
+all: build
+
+# Fragments add their own targets and append to TEST_TARGETS; mk/common.mk (sorted first) holds the shared
+# helpers: apt-ensure, with-postgres, WEB_GEN, GO_WASM_EXEC.
 TEST_TARGETS :=
 -include mk/*.mk
-
-.PHONY: all build run samples test test-go lint wasm-core train train-smoke clean
-all: build
 
 # The server embeds the web pad, so the wasm is built first when it is missing.
 build: $(WEB_GEN)/app.wasm
@@ -49,7 +51,7 @@ wasm-core:
 	CGO_ENABLED=0 GOOS=js GOARCH=wasm $(GO) build ./shared/...
 	CGO_ENABLED=0 $(GO) build ./shared/...
 
-# test-go runs every Go package's tests, with a throwaway PostgreSQL for the store suite (mk/store.mk).
+# test-go runs every Go package's tests, with a throwaway PostgreSQL for the store suite (mk/common.mk).
 test-go:
 	@$(call with-postgres,$(GO) test -count=1 $(GO_TEST_FLAGS) ./...)
 

@@ -8,12 +8,6 @@ KIOSK_BIN         := bin/digitpad-kiosk
 DESKTOP_DEBS      := libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev libxrandr-dev libxxf86vm-dev pkg-config
 DESKTOP_TEST_DEBS := xvfb xauth xdotool imagemagick
 
-# apt-ensure installs the listed Debian packages that are not installed yet (one apt-get update, only if needed).
-apt-ensure = @missing=$$(for p in $(1); do \
-	  [ "$$(dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null)" = installed ] || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "desktop: installing" $$missing; \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
-
 .PHONY: desktop desktop-deps desktop-test-deps test-desktop run-kiosk
 
 desktop-deps:

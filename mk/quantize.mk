@@ -9,7 +9,7 @@
 #   make bench-quantize   fp32 / fp16 / int8 latency of the shipped models, native and in WASM (node)
 QUANTIZE_SRC   ?= assets/model.onnx
 QUANTIZE_CALIB ?= 1000
-ORT_CHECK      := scripts/ort-check
+ORT_CHECK      := quantize/ort-check
 QUANTIZE_RUN   ?= $(GO) run ./cmd/digitpad quantize
 
 .PHONY: quantize-assets test-quantize bench-quantize ort-check-deps
@@ -29,11 +29,11 @@ test-quantize: ort-check-deps
 	  node $(ORT_CHECK)/check.mjs "$$tmp"/case*.json
 	$(GO) test -count=1 -tags purego ./shared/model/...
 	ONNX_GO_DIR=$$($(GO) list -m -f '{{.Dir}}' github.com/owulveryck/onnx-go) GOOS=js GOARCH=wasm \
-	  $(GO) test -count=1 -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run 'Int8|Quant|FP16|Widen' ./shared/model/
+	  $(GO) test -count=1 -exec="$(GO_WASM_EXEC)" -run 'Int8|Quant|FP16|Widen' ./shared/model/
 
 bench-quantize:
 	$(GO) test -run '^$$' -bench 'Assets' -benchtime 2s ./shared/model/
 	ONNX_GO_DIR=$$($(GO) list -m -f '{{.Dir}}' github.com/owulveryck/onnx-go) GOOS=js GOARCH=wasm \
-	  $(GO) test -run '^$$' -bench 'Assets' -benchtime 2s -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" ./shared/model/
+	  $(GO) test -run '^$$' -bench 'Assets' -benchtime 2s -exec="$(GO_WASM_EXEC)" ./shared/model/
 
 TEST_TARGETS += test-quantize

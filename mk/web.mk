@@ -3,12 +3,10 @@
 #   make test-web   native + wasm (node) Go tests of the bridge and page handler, then the Chromium e2e
 #   make serve-web  serve the pad on WEB_ADDR (default 127.0.0.1:8080) with the small static server
 #   make web-bench  load-to-first-recognition and per-code timings in headless Chromium
-GO ?= go
-WEB_GEN := web/static/gen
 # The browser gets the int8 variant: the smallest download at the same accuracy (README: model variants).
 WEB_MODEL ?= assets/model-int8.onnx
 WEB_ADDR ?= 127.0.0.1:8080
-GO_WASM_EXEC = $$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+WEB_E2E  := web/e2e
 # Saturating float->int conversions and sign extension (in every browser since 2021: Chrome 75, Firefox 64,
 # Safari 15): Go otherwise guards each float->int conversion with compares and branches; mask rasterisation gets
 # ~2.5x faster in node.
@@ -27,13 +25,13 @@ web:
 
 # Debian's Chromium (never a Playwright browser download) and the pinned e2e packages.
 web-deps:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
-	cd e2e && npm ci --no-audit --no-fund
+	$(call apt-ensure,chromium)
+	cd $(WEB_E2E) && npm ci --no-audit --no-fund
 
 test-web: web web-deps
 	$(GO) test ./web/... ./wasm/...
 	GOOS=js GOARCH=wasm $(GO) test -exec="$(GO_WASM_EXEC)" ./wasm/...
-	cd e2e && node --test --test-concurrency=1 pad.test.mjs server.test.mjs
+	cd $(WEB_E2E) && node --test --test-concurrency=1 pad.test.mjs server.test.mjs
 
 serve-web: web
 	$(GO) run ./web/cmd/webserve -addr $(WEB_ADDR)
@@ -44,4 +42,4 @@ web-bench:
 # Which packages make the wasm big (code bytes per package, from a build that keeps function names).
 web-size:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o /tmp/digitpad-app-names.wasm ./wasm
-	node e2e/wasm-size.mjs /tmp/digitpad-app-names.wasm 25
+	node $(WEB_E2E)/wasm-size.mjs /tmp/digitpad-app-names.wasm 25

@@ -4,6 +4,6 @@
 #   scripts/web-bench.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -f mk/web.mk web web-deps >/dev/null
+make web web-deps >/dev/null
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores; timings scale with it)"
-node e2e/bench.mjs "${1:-30}"
+node web/e2e/bench.mjs "${1:-30}"

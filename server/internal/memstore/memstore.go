@@ -20,11 +20,13 @@ type Store struct {
 	byKey       map[string]int // idempotency key -> index in feedback
 	fail        error
 	closed      bool
+	now         func() time.Time
 }
 
-// New returns an empty store.
-func New() *Store {
-	return &Store{predictions: make(map[string]store.Prediction), byKey: make(map[string]int)}
+// New returns an empty store; opts as for the real stores (store.WithClock).
+func New(opts ...store.Option) *Store {
+	return &Store{predictions: make(map[string]store.Prediction), byKey: make(map[string]int),
+		now: store.NewOptions(opts...).Now}
 }
 
 // Fail makes every later call return err (nil: work again).
@@ -97,7 +99,7 @@ func (s *Store) SaveFeedback(ctx context.Context, f protocol.Feedback) (string, 
 		return "", false, err
 	}
 	s.byKey[f.IdempotencyKey] = len(s.feedback)
-	s.feedback = append(s.feedback, store.Feedback{ID: id, ReceivedAt: time.Now().UTC(), Feedback: f})
+	s.feedback = append(s.feedback, store.Feedback{ID: id, ReceivedAt: s.now().UTC(), Feedback: f})
 	return id, false, nil
 }
 

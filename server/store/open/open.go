@@ -13,17 +13,17 @@ import (
 )
 
 // Open opens the store named by dsn: "postgres://..." or "postgresql://..." for PostgreSQL, "sqlite:FILE" or a
-// plain file path for SQLite.
-func Open(ctx context.Context, dsn string) (store.Store, error) {
+// plain file path for SQLite. opts (e.g. store.WithClock) go to the backend.
+func Open(ctx context.Context, dsn string, opts ...store.Option) (store.Store, error) {
 	kind, target, err := Parse(dsn)
 	if err != nil {
 		return nil, err
 	}
 	switch kind {
 	case KindPostgres:
-		return postgres.Open(ctx, target)
+		return postgres.Open(ctx, target, opts...)
 	default:
-		return sqlite.Open(ctx, target)
+		return sqlite.Open(ctx, target, opts...)
 	}
 }
 

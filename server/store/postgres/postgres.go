@@ -33,12 +33,13 @@ const (
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
 	pool *pgxpool.Pool
+	now  func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open connects to the database named by dsn (postgres://...) and applies pending migrations.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string, opts ...store.Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// The parse error can echo the DSN with its password, so do not wrap it verbatim.
@@ -48,7 +49,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", cfg.ConnConfig.Host, err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, now: store.NewOptions(opts...).Now}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
@@ -97,7 +98,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			m.Version, m.Name, micro(s.now())); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
 	}
@@ -229,7 +231,7 @@ func (s *Store) SaveFeedback(ctx context.Context, f protocol.Feedback) (string, 
 		VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9, $10, $11, $12, $13)
 		ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
 		newID, f.IdempotencyKey, f.PredictionID, f.ClientID, f.Code, codec.Labels(f.Labels), f.Predicted, digits,
-		codec.Blob(f.InkPNG), codec.PackInputs(f.Inputs), f.ModelSHA256, micro(f.CreatedAt), micro(time.Now())).Scan(&id)
+		codec.Blob(f.InkPNG), codec.PackInputs(f.Inputs), f.ModelSHA256, micro(f.CreatedAt), micro(s.now())).Scan(&id)
 	duplicate := false
 	if errors.Is(err, pgx.ErrNoRows) {
 		duplicate = true

@@ -54,8 +54,8 @@ func backend(tb testing.TB) storetest.Backend {
 			u.RawQuery = q.Encode()
 			return u.String()
 		},
-		Open: func(ctx context.Context, dsn string) (store.Store, error) {
-			return postgres.Open(ctx, dsn)
+		Open: func(ctx context.Context, dsn string, opts ...store.Option) (store.Store, error) {
+			return postgres.Open(ctx, dsn, opts...)
 		},
 	}
 }

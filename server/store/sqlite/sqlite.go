@@ -32,14 +32,15 @@ const busyTimeoutMS = 10_000
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	w *sql.DB // exactly one connection: all writes are serialised here
-	r *sql.DB // read-only pool
+	w   *sql.DB // exactly one connection: all writes are serialised here
+	r   *sql.DB // read-only pool
+	now func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database file at path and applies pending migrations.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite %q: want a file path", path)
 	}
@@ -56,7 +57,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, now: store.NewOptions(opts...).Now}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
@@ -123,7 +124,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.Version, m.Name, time.Now().UnixMicro()); err != nil {
+			m.Version, m.Name, s.now().UnixMicro()); err != nil {
 			return fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
 	}
@@ -261,7 +262,7 @@ func (s *Store) SaveFeedback(ctx context.Context, f protocol.Feedback) (string, 
 		ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
 		newID, f.IdempotencyKey, f.PredictionID, f.ClientID, f.Code, codec.Labels(f.Labels), f.Predicted, digits,
 		codec.Blob(f.InkPNG), codec.PackInputs(f.Inputs), f.ModelSHA256, toMicro(f.CreatedAt),
-		toMicro(time.Now())).Scan(&id)
+		toMicro(s.now())).Scan(&id)
 	duplicate := false
 	if errors.Is(err, sql.ErrNoRows) {
 		duplicate = true

@@ -21,8 +21,8 @@ import (
 func backend() storetest.Backend {
 	return storetest.Backend{
 		NewDSN: func(tb testing.TB) string { return filepath.Join(tb.TempDir(), "digitpad.db") },
-		Open: func(ctx context.Context, dsn string) (store.Store, error) {
-			return sqlite.Open(ctx, dsn)
+		Open: func(ctx context.Context, dsn string, opts ...store.Option) (store.Store, error) {
+			return sqlite.Open(ctx, dsn, opts...)
 		},
 	}
 }

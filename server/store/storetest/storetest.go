@@ -25,8 +25,9 @@ import (
 type Backend struct {
 	// NewDSN returns the DSN of a fresh, empty database that lives until the test ends.
 	NewDSN func(tb testing.TB) string
-	// Open opens a store on a DSN (called again on the same DSN to test reopening).
-	Open func(ctx context.Context, dsn string) (store.Store, error)
+	// Open opens a store on a DSN (called again on the same DSN to test reopening), passing opts on to the
+	// backend (the suite injects a clock with store.WithClock).
+	Open func(ctx context.Context, dsn string, opts ...store.Option) (store.Store, error)
 }
 
 // Migrator is implemented by stores that can list their applied schema migrations.
@@ -35,9 +36,9 @@ type Migrator interface {
 }
 
 // MustOpen opens a store on dsn and closes it when the test ends.
-func (b Backend) MustOpen(tb testing.TB, dsn string) store.Store {
+func (b Backend) MustOpen(tb testing.TB, dsn string, opts ...store.Option) store.Store {
 	tb.Helper()
-	st, err := b.Open(context.Background(), dsn)
+	st, err := b.Open(context.Background(), dsn, opts...)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
@@ -67,6 +68,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Feedback_AfterUnknownIDIsNotFound", func(t *testing.T) { testPageUnknownAfter(t, b) })
 	t.Run("Feedback_RejectsNonPositiveLimit", func(t *testing.T) { testPageBadLimit(t, b) })
 	t.Run("Reopen_MigrationsAreANoOp", func(t *testing.T) { testReopenMigrations(t, b) })
+	t.Run("Clock_StampsMigrationsAndReceipts", func(t *testing.T) { testClock(t, b) })
 	t.Run("Reopen_DataSurvives", func(t *testing.T) { testReopenData(t, b) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, b) })
 	t.Run("Devices_EnrolOnceRevoke", func(t *testing.T) { testDevices(t, b) })
@@ -196,6 +198,7 @@ func diff(tb testing.TB, what string, got, want any) {
 func testFeedbackRoundTrip(t *testing.T, b Backend) {
 	st := b.MustNew(t)
 	f := SampleFeedback("k1", "10115")
+	// Without store.WithClock the store reads the system clock.
 	before := time.Now().Add(-time.Millisecond)
 	id := mustSave(t, st, f)
 	after := time.Now().Add(time.Millisecond)
@@ -501,6 +504,51 @@ func testReopenMigrations(t *testing.T, b Backend) {
 		}
 		diff(t, fmt.Sprintf("migrations after reopen %d", i), after, before)
 		again.Close()
+	}
+}
+
+// testClock: a store opened with store.WithClock takes every time it stamps from that clock, truncated to
+// microseconds in UTC, so time-based behaviour can be tested without sleeping.
+func testClock(t *testing.T, b Backend) {
+	var mu sync.Mutex
+	now := time.Date(2031, 2, 3, 4, 5, 6, 789_123_456, time.FixedZone("EST", -5*3600))
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	advance := func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(d)
+	}
+	st := b.MustOpen(t, b.NewDSN(t), store.WithClock(clock))
+	first := clock().UTC().Truncate(time.Microsecond)
+	m, ok := st.(Migrator)
+	if !ok {
+		t.Fatalf("%T does not list its migrations (storetest.Migrator)", st)
+	}
+	applied, err := m.Migrations(ctx())
+	if err != nil {
+		t.Fatalf("Migrations: %v", err)
+	}
+	for _, a := range applied {
+		if !a.AppliedAt.Equal(first) {
+			t.Errorf("migration %d applied at %v, want the injected clock's %v", a.Version, a.AppliedAt, first)
+		}
+	}
+	mustSave(t, st, SampleFeedback("c1", "123"))
+	advance(36 * time.Hour)
+	mustSave(t, st, SampleFeedback("c2", "456"))
+	got := mustList(t, st)
+	if len(got) != 2 {
+		t.Fatalf("Feedback listed %d records, want 2", len(got))
+	}
+	second := first.Add(36 * time.Hour)
+	for i, want := range []time.Time{first, second} {
+		if r := got[i].ReceivedAt; !r.Equal(want) || r.Location() != time.UTC {
+			t.Errorf("record %d ReceivedAt = %v, want %v in UTC (the injected clock)", i, r, want)
+		}
 	}
 }
 

@@ -3,7 +3,7 @@
 // With -zoo it also quantises the ONNX zoo MNIST model shipped in onnx-go to int8 and fp16 (calibrated on the
 // MNIST training set) and adds those, so the check covers freshly written files, not only the shipped ones.
 //
-//	go run ./scripts/ort-check/golden -out DIR [-zoo] [MODEL.onnx[:INPUT_SCALE] ...]
+//	go run ./quantize/ort-check/golden -out DIR [-zoo] [MODEL.onnx[:INPUT_SCALE] ...]
 package main
 
 import (

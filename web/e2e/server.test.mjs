@@ -1,4 +1,4 @@
-// Browser tests of the pad against the real digitpad server (e2e/padserver: package server, websocket /v1/ws,
+// Browser tests of the pad against the real digitpad server (web/e2e/padserver: package server, websocket /v1/ws,
 // SQLite): recognition over the websocket in server mode, and outbox sync with retry while the server is away.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';

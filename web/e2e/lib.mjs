@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const E2E = path.dirname(fileURLToPath(import.meta.url));
-export const ROOT = path.resolve(E2E, '..');
+export const ROOT = path.resolve(E2E, '../..');
 export const ARTIFACTS = path.join(E2E, 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -26,10 +26,10 @@ function goBuild(pkg, name) {
 
 // startServer serves the pad: DIGITPAD_URL if set (e.g. `digitpad serve`), else web/cmd/webserve over
 // web/static on a free port. `make web` must have filled web/static/gen.
-// withServer: run the real digitpad server (e2e/padserver: websocket, SQLite store) instead; extra args pass on.
+// withServer: run the real digitpad server (web/e2e/padserver: websocket, SQLite store) instead; extra args pass on.
 export async function startServer({ withServer = false, args = [] } = {}) {
   if (process.env.DIGITPAD_URL && !withServer) return { url: process.env.DIGITPAD_URL, stop: async () => {} };
-  const bin = withServer ? goBuild('./e2e/padserver', 'padserver') : goBuild('./web/cmd/webserve', 'webserve');
+  const bin = withServer ? goBuild('./web/e2e/padserver', 'padserver') : goBuild('./web/cmd/webserve', 'webserve');
   const proc = spawn(bin, ['-addr', '127.0.0.1:0', '-dir', path.join(ROOT, 'web/static'), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve, reject) => {

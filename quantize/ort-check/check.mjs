@@ -1,7 +1,7 @@
 // Loads each case's model in onnxruntime (CPU) and compares its outputs with digitpad's runtime (the case's
 // "output", written by golden/main.go). Exits non-zero on any load failure or mismatch.
 //
-//   node scripts/ort-check/check.mjs DIR/case*.json
+//   node quantize/ort-check/check.mjs DIR/case*.json
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as ort from 'onnxruntime-node';

@@ -1,6 +1,6 @@
 // Speed of the web pad in headless Chromium (issue 4 targets: load to first recognition <= 1 s, a 5-digit
 // code <= 20 ms, wasm + model <= 1.5 MB gzip). Prints a small report; asserts nothing.
-//   make web && node e2e/bench.mjs [runs=30]
+//   make web && node web/e2e/bench.mjs [runs=30]
 import { startServer, launch, openPad, draw, paths } from './lib.mjs';
 
 const runs = Number(process.argv[2] || 30);

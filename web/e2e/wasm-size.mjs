@@ -1,5 +1,5 @@
 // Where do the bytes of app.wasm go? Sums function body sizes per Go package using the wasm "name" section
-// (build without -s -w for names) plus the data section. Usage: node e2e/wasm-size.mjs app.wasm [top=25]
+// (build without -s -w for names) plus the data section. Usage: node web/e2e/wasm-size.mjs app.wasm [top=25]
 import { readFileSync } from 'node:fs';
 
 const buf = readFileSync(process.argv[2]);
