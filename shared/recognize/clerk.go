@@ -1,7 +1,9 @@
 package recognize
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -85,6 +87,13 @@ func iou(a, b [4]int) float64 {
 	inter := float64(ix * iy)
 	area := func(r [4]int) float64 { return float64(max(0, r[2]-r[0]) * max(0, r[3]-r[1])) }
 	return inter / (area(a) + area(b) - inter)
+}
+
+// Top returns the n likeliest readings of the digit, likeliest first (ties in digit order).
+func (d Digit) Top(n int) []int {
+	order := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(d.Probs[b], d.Probs[a]) })
+	return order[:min(max(n, 0), 10)]
 }
 
 // Verdict says whether a code may be confirmed, and if not, why, in words for the clerk.

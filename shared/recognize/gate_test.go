@@ -96,3 +96,10 @@ func equal(a, b []int) bool {
 	}
 	return true
 }
+
+func TestDigitTop(t *testing.T) {
+	d := recognize.Digit{Probs: [10]float64{0.01, 0.5, 0.02, 0.01, 0.3, 0, 0, 0.16, 0, 0}}
+	if got := d.Top(3); !equal(got, []int{1, 4, 7}) {
+		t.Errorf("Top(3) = %v, want [1 4 7]", got)
+	}
+}
