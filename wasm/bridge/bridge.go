@@ -4,7 +4,6 @@ package bridge
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"sync"
@@ -35,8 +34,8 @@ type Bridge struct {
 //	    in points */, width: number, height: number, format?: string) -> Result
 //	image(rgba: Uint8Array|Uint8ClampedArray, width: number, height: number, format?: string) -> Result
 //	inkPNG() -> {png: base64 string} of the last recognised ink
-//	clerk(input: JSON string of ClerkInput) -> {json: JSON string of ClerkOutput}: the clerk's fixes applied
-//	    and whether the code may be confirmed (no model needed)
+//	clerk(input: {digits, confirm, fixes, format, anyway} as ClerkInput) -> ClerkOutput: the clerk's fixes
+//	    applied and whether the code may be confirmed (no model needed)
 //
 // Result is recognize.Result's JSON shape plus inputs (base64 28×28 bytes per digit) and ms (time in Go).
 // Every call returns {error: {code, message}} instead of throwing; codes are those of package protocol.
@@ -271,18 +270,47 @@ func formatArg(args []js.Value, i int) string {
 }
 
 func clerkJS(args []js.Value) (map[string]any, error) {
-	if len(args) < 1 || args[0].Type() != js.TypeString {
-		return nil, wrapInvalid("clerk(input): a JSON string")
+	if len(args) < 1 || args[0].Type() != js.TypeObject {
+		return nil, wrapInvalid("clerk(input): an object {digits, confirm, fixes, format, anyway}")
 	}
-	out, err := Clerk([]byte(args[0].String()))
+	o := args[0]
+	var ci ClerkInput
+	box := func(v js.Value) (b [4]int) {
+		for i := range 4 {
+			b[i] = v.Index(i).Int()
+		}
+		return b
+	}
+	ds := o.Get("digits")
+	for i := 0; i < ds.Length(); i++ {
+		d := ds.Index(i)
+		dg := recognize.Digit{Digit: d.Get("digit").Int(), Confidence: d.Get("confidence").Float(), Box: box(d.Get("box"))}
+		if p := d.Get("probs"); p.Type() == js.TypeObject && p.Length() == 10 {
+			for k := range 10 {
+				dg.Probs[k] = p.Index(k).Float()
+			}
+		}
+		ci.Digits = append(ci.Digits, dg)
+	}
+	if c := o.Get("confirm"); c.Type() == js.TypeObject {
+		for i := 0; i < c.Length(); i++ {
+			ci.Confirm = append(ci.Confirm, c.Index(i).Int())
+		}
+	}
+	if fs := o.Get("fixes"); fs.Type() == js.TypeObject {
+		for i := 0; i < fs.Length(); i++ {
+			ci.Fixes = append(ci.Fixes, recognize.Fix{Box: box(fs.Index(i).Get("box")), Digit: fs.Index(i).Get("digit").Int()})
+		}
+	}
+	if f := o.Get("format"); f.Type() == js.TypeString {
+		ci.Format = f.String()
+	}
+	ci.Anyway = o.Get("anyway").Truthy()
+	out, err := Clerk(ci)
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"json": string(b)}, nil
+	return out.Object(), nil
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

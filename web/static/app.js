@@ -369,6 +369,11 @@ function labels() {
 
 // clerk asks Go (wasm/bridge Clerk) how the result reads with the clerk's fixes and whether it may be confirmed.
 async function clerk(input) {
+  if (!worker) { // no WebAssembly: show the server's reading, but only Go may say a code is confirmable
+    const labels = input.digits.map((d) => d.digit);
+    return { code: labels.join(''), labels, fixed: labels.map(() => false), fixes: [], alternatives: labels.map(() => []),
+      verdict: { ok: false, reason: 'this browser cannot check codes (no WebAssembly)' } };
+  }
   const reply = await callWorker({ type: 'clerk', input });
   if (reply.result.error) throw new Error(reply.result.error.message);
   return reply.result;
@@ -569,7 +574,7 @@ function openPicker(i) {
   fillPicker(i);
   picker.hidden = false;
   render();
-  $('picker-alts').querySelector('button').focus();
+  pickerKeys.querySelectorAll('button')[labels()[i]].focus();
 }
 
 function closePicker(refocus) {
@@ -586,7 +591,7 @@ function updateButtons() {
   // Undo, redo and clear stay enabled (a no-op on an empty pad) so they never trap keyboard focus or a test.
   const v = state.view && state.view.verdict;
   confirmBtn.disabled = !v || document.body.dataset.pending === '1';
-  confirmBtn.setAttribute('aria-disabled', v && v.ok ? 'false' : 'true');
+  // A blocked confirm stays pressable: pressing it says why (the format, the doubtful digits) in words.
   confirmBtn.classList.toggle('blocked', !(v && v.ok));
   document.body.dataset.confirmable = v && v.ok ? '1' : '0';
 }

@@ -127,8 +127,7 @@ self.onmessage = async (ev) => {
         break;
       case 'clerk': {
         await initP;
-        const r = api.clerk(JSON.stringify(msg.input));
-        post({ type: 'clerk', id: msg.id, result: r.error ? r : JSON.parse(r.json) });
+        post({ type: 'clerk', id: msg.id, result: api.clerk(msg.input) });
         break;
       }
       case 'inkPNG':
