@@ -190,18 +190,45 @@ func TestPad_UndoRevertsCorrectionsThenStrokes(t *testing.T) {
 	}
 }
 
-func TestPad_NewStrokeDropsCorrections(t *testing.T) {
+func TestPad_CorrectionStaysWithItsDigitAcrossAStroke(t *testing.T) {
 	p := recognised(t, "", 1, 2)
 	_ = p.Select(0)
 	_ = p.Correct(9)
 	p.AddStroke(stroke(100))
 	p.SetResult(p.Gen(), fakeResult([]int{1, 2, 3}), nil)
-	if got := p.Code(); got != "123" {
-		t.Errorf("code = %q, want the fresh recognition 123", got)
+	if got := p.Code(); got != "923" {
+		t.Errorf("code = %q, want 923: the correction of digit 1 survives a stroke elsewhere", got)
 	}
-	p.Undo() // removes the stroke, not the dropped correction
-	if len(p.Strokes()) != 2 {
-		t.Errorf("undo left %d strokes, want 2", len(p.Strokes()))
+	p.Undo() // removes the stroke
+	p.SetResult(p.Gen(), fakeResult([]int{1, 2}), nil)
+	if len(p.Strokes()) != 2 || p.Code() != "92" {
+		t.Errorf("undo left %d strokes and code %q, want 2 and 92", len(p.Strokes()), p.Code())
+	}
+	p.Undo() // then the correction
+	if p.Code() != "12" {
+		t.Errorf("second undo: code %q, want 12", p.Code())
+	}
+}
+
+func TestPad_DoubtfulDigitNeedsATapOrASecondPress(t *testing.T) {
+	p := mustPad(t, "2")
+	p.AddStroke(stroke(0))
+	res := fakeResult([]int{4, 7}, 0.99, 0.5)
+	res.Confirm = []int{1}
+	p.SetResult(p.Gen(), res, nil)
+	if _, err := p.BeginConfirm(); !errors.Is(err, kiosk.ErrDoubt) {
+		t.Fatalf("first press: %v, want ErrDoubt", err)
+	}
+	if _, err := p.BeginConfirm(); err != nil {
+		t.Fatalf("second press (confirm anyway): %v", err)
+	}
+	q := mustPad(t, "2")
+	q.AddStroke(stroke(0))
+	q.SetResult(q.Gen(), res, nil)
+	_ = q.Select(1)
+	_ = q.Correct(7) // the clerk checked it
+	if _, err := q.BeginConfirm(); err != nil {
+		t.Fatalf("checked digit: %v", err)
 	}
 }
 

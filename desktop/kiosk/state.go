@@ -66,9 +66,14 @@ func (a *App) stateLocked() State {
 			low[i] = true
 		}
 		for i, d := range r.Digits {
+			// A corrected digit's card shows the model's confidence in the digit it now shows.
+			conf := d.Confidence
+			if labels[i] != d.Digit && labels[i] >= 0 && labels[i] <= 9 {
+				conf = d.Probs[labels[i]]
+			}
 			s.Digits = append(s.Digits, DigitState{
-				Digit: labels[i], Predicted: d.Digit, Confidence: d.Confidence, Box: d.Box,
-				Low: low[i], Corrected: labels[i] != d.Digit,
+				Digit: labels[i], Predicted: d.Digit, Confidence: conf, Box: d.Box,
+				Low: low[i] && !a.pad.Fixed(i), Corrected: labels[i] != d.Digit,
 			})
 		}
 	}
