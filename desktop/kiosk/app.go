@@ -34,7 +34,7 @@ type Config struct {
 	Threshold float64
 	// Server is the server's base URL; empty runs offline only (records stay in the outbox).
 	Server string
-	// Token is the server's bearer token.
+	// Token is the server's bearer token. Empty: the device credential from enrolment (DataDir/device.credential).
 	Token string
 	// W, H is the screen the Layout is computed for (default ScreenW×ScreenH).
 	W, H int
@@ -76,6 +76,7 @@ type App struct {
 	lastPos  map[int][2]float64
 	pending  int
 	online   bool
+	refused  bool // the server refused the kiosk's records (not enrolled, revoked)
 	message  string
 	saved    string // last confirmed code
 	version  uint64
@@ -135,6 +136,10 @@ func Open(cfg Config) (*App, error) {
 		_ = a.outbox.Close()
 		return nil, fmt.Errorf("kiosk: %w", err)
 	}
+	if cfg.Token == "" {
+		cfg.Token = readCredential(cfg.DataDir)
+		a.cfg.Token = cfg.Token
+	}
 	if cfg.Server != "" {
 		sc := cfg.Sync
 		sc.Server, sc.Token, sc.ClientID, sc.Outbox = cfg.Server, cfg.Token, cfg.KioskID, a.outbox
@@ -142,6 +147,7 @@ func Open(cfg Config) (*App, error) {
 			sc.Logger = cfg.Logger
 		}
 		sc.OnStatus = a.setOnline
+		sc.OnRefused = a.setRefused
 		sc.OnOutbox = a.refreshPending
 		sc.OnModel = a.announce
 		if a.syncer, err = NewSyncer(sc); err != nil {
@@ -452,6 +458,15 @@ func (a *App) refreshPendingLocked() bool {
 	changed := n != a.pending
 	a.pending = n
 	return changed
+}
+
+func (a *App) setRefused(r bool) {
+	a.mu.Lock()
+	if r != a.refused {
+		a.refused = r
+		a.changedLocked()
+	}
+	a.mu.Unlock()
 }
 
 func (a *App) setOnline(on bool) {

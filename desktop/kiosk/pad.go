@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
@@ -34,8 +35,8 @@ var (
 	ErrNoSuchDigit   = errors.New("no such digit")
 	ErrNotCorrecting = errors.New("tap a digit before choosing its correction")
 	ErrBadLabel      = errors.New("a correction must be a digit 0..9")
-	ErrFormat        = errors.New("code does not match the format")
-	ErrDoubt         = errors.New("doubtful digits")
+	ErrFormat        = errors.New("not confirmed")
+	ErrDoubt         = errors.New("please check")
 )
 
 // Pad is the state machine of one kiosk pad: the ink, its recognition, the clerk's corrections, and an undo
@@ -283,7 +284,11 @@ func (p *Pad) BeginConfirm() (*Draft, error) {
 	}
 	if !v.OK {
 		p.anyway = true // one more press is the explicit "confirm anyway"
-		return nil, fmt.Errorf("%w: %s (press Confirm again)", ErrDoubt, v.Reason)
+		names := make([]string, len(v.Doubtful))
+		for k, i := range v.Doubtful {
+			names[k] = fmt.Sprint(i + 1)
+		}
+		return nil, fmt.Errorf("%w digit %s (tap it) or press Confirm again", ErrDoubt, strings.Join(names, ", "))
 	}
 	p.selected = -1
 	p.phase = PhaseSaving

@@ -36,10 +36,13 @@ type State struct {
 	// Message explains the last refused action or failure.
 	Message string `json:"message,omitempty"`
 	// Saved is the last confirmed code.
-	Saved   string              `json:"saved,omitempty"`
-	Strokes int                 `json:"strokes"`
-	Pending int                 `json:"pending"`
-	Online  bool                `json:"online"`
+	Saved   string `json:"saved,omitempty"`
+	Strokes int    `json:"strokes"`
+	Pending int    `json:"pending"`
+	Online  bool   `json:"online"`
+	// Sync is what the screen says about sending: "local" (no server), "offline", "refused" (not enrolled or
+	// revoked), "syncing" (records pending) or "synced".
+	Sync    string              `json:"sync"`
 	Server  bool                `json:"server"` // a server is configured
 	Model   recognize.ModelInfo `json:"model"`
 	KioskID string              `json:"kiosk_id"`
@@ -58,6 +61,18 @@ func (a *App) stateLocked() State {
 		Selected: a.pad.Selected(), FormatError: a.pad.FormatError(), Message: a.message, Saved: a.saved,
 		Strokes: len(a.pad.Strokes()), Pending: a.pending, Online: a.online, Server: a.syncer != nil,
 		Model: a.rec.Info(), KioskID: a.cfg.KioskID,
+	}
+	switch {
+	case a.syncer == nil:
+		s.Sync = "local"
+	case a.refused:
+		s.Sync = "refused"
+	case !a.online:
+		s.Sync = "offline"
+	case a.pending > 0:
+		s.Sync = "syncing"
+	default:
+		s.Sync = "synced"
 	}
 	if r := a.pad.Result(); r != nil {
 		labels := a.pad.Labels()

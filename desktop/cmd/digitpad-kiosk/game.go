@@ -245,13 +245,17 @@ func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {
 
 	var conn string
 	var cc color.Color
-	switch {
-	case !st.Server:
-		conn, cc = "● local only", colTextDim
-	case st.Online:
-		conn, cc = "● online", colOK
-	default:
+	switch st.Sync {
+	case "local":
+		conn, cc = "● saved here only", colTextDim
+	case "refused":
+		conn, cc = "● refused: not enrolled", colError
+	case "offline":
 		conn, cc = "● offline", colLow
+	case "syncing":
+		conn, cc = "● syncing", colOK
+	default:
+		conn, cc = "● synced", colOK
 	}
 	msg := st.Message
 	if msg == "" {
