@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -74,6 +75,8 @@ type App struct {
 	rec      *recognize.Recognizer
 	pressed  map[int]Target // pointer id -> control pressed (not the pad)
 	lastPos  map[int][2]float64
+	lastUp   map[int][2]float64 // where each pointer was last released
+	suspect  map[int][2]float64 // strokes that began exactly where the pointer was last released
 	pending  int
 	online   bool
 	refused  bool // the server refused the kiosk's records (not enrolled, revoked)
@@ -85,6 +88,10 @@ type App struct {
 	closeErr error
 	closed   bool
 }
+
+// StaleJump is how far (in screen pixels) the first move after a press must land from a press reported at the
+// pointer's last release position for the press position to count as stale.
+const StaleJump = 24.0
 
 // Open opens the outbox and the newest verified model (a downloaded one, else the embedded one).
 func Open(cfg Config) (*App, error) {
@@ -121,6 +128,7 @@ func Open(cfg Config) (*App, error) {
 		cfg: cfg, log: cfg.Logger, layout: NewLayout(cfg.W, cfg.H), http: cfg.HTTPClient,
 		recKick: make(chan struct{}, 1), modelKick: make(chan protocol.ModelAnnouncement, 1),
 		pad: pad, capture: NewCapture(DefaultStep), pressed: map[int]Target{}, lastPos: map[int][2]float64{},
+		lastUp: map[int][2]float64{}, suspect: map[int][2]float64{},
 		changed: make(chan struct{}),
 	}
 	if a.models, err = OpenModelStore(filepath.Join(cfg.DataDir, "models")); err != nil {
@@ -254,6 +262,10 @@ func (a *App) PointerDown(id int, x, y float64) {
 	if t.Kind == TargetPad {
 		a.pad.BeginStroke()
 		a.capture.Down(id, a.padPoint(x, y))
+		delete(a.suspect, id)
+		if up, ok := a.lastUp[id]; ok && up == [2]float64{x, y} {
+			a.suspect[id] = up
+		}
 		a.inkVer++
 		a.changedLocked()
 		return
@@ -266,6 +278,17 @@ func (a *App) PointerDown(id int, x, y float64) {
 func (a *App) PointerMove(id int, x, y float64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if at, ok := a.suspect[id]; ok {
+		delete(a.suspect, id)
+		// A press reported exactly where the pointer was last released, then a jump: the press position was
+		// stale (touch screens in mouse emulation move and press in one instant; a slow frame reports the
+		// press before the move). The stroke starts where the pointer really is.
+		if math.Hypot(x-at[0], y-at[1]) > StaleJump && a.capture.Drawing(id) {
+			a.capture.Down(id, a.padPoint(x, y))
+			a.inkVer++
+			return
+		}
+	}
 	if a.capture.Move(id, a.padPoint(x, y)) {
 		a.inkVer++
 		return
@@ -279,6 +302,14 @@ func (a *App) PointerMove(id int, x, y float64) {
 // released over the control it pressed.
 func (a *App) PointerUp(id int) {
 	a.mu.Lock()
+	delete(a.suspect, id)
+	if p, ok := a.lastPos[id]; ok {
+		a.lastUp[id] = p
+	}
+	if s, ok := a.capture.Active1(id); ok && len(s) > 0 {
+		last := s[len(s)-1]
+		a.lastUp[id] = [2]float64{last.X + float64(a.layout.Pad.Min.X), last.Y + float64(a.layout.Pad.Min.Y)}
+	}
 	if s, ok := a.capture.Up(id); ok {
 		a.pad.AddStroke(s)
 		a.inkVer++

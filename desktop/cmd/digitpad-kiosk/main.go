@@ -55,6 +55,7 @@ type Main struct {
 	WindowH    int
 	TokenFile  string
 	EnrolCode  string
+	TPS        int
 	LogJSON    bool
 	LogLevel   slog.Level
 	BackoffMax time.Duration
@@ -77,6 +78,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&window, "window", window, "window size in window mode, WxH")
 	fs.Float64Var(&c.Threshold, "threshold", 0, "confidence under which a digit is highlighted (default 0.9)")
 	fs.DurationVar(&c.Debounce, "debounce", 120*time.Millisecond, "pause after a stroke before recognising")
+	fs.IntVar(&m.TPS, "tps", ebiten.DefaultTPS, "input ticks per second (lower it to try the kiosk as a slow machine runs it)")
 	fs.DurationVar(&m.BackoffMax, "backoff-max", 30*time.Second, "longest wait between reconnection attempts")
 	fs.StringVar(&c.StateFile, "state-file", "", "write the app state as JSON to this file on every change (tests, monitoring)")
 	fs.BoolVar(&m.LogJSON, "log-json", false, "JSON logs")
@@ -150,6 +152,9 @@ func (m *Main) Run(ctx context.Context) error {
 		"model", st.Model.Name, "pending", st.Pending)
 
 	ebiten.SetWindowTitle("digitpad kiosk")
+	if m.TPS > 0 {
+		ebiten.SetTPS(m.TPS)
+	}
 	ebiten.SetRunnableOnUnfocused(true)
 	ebiten.SetScreenClearedEveryFrame(false)
 	if m.Fullscreen {
