@@ -18,6 +18,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"digitpad/server/docsui"
 	"digitpad/server/store"
 	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
@@ -49,6 +50,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	cfg := huma.DefaultConfig("digitpad API", "1.0.0")
 	cfg.Info.Description = apiDescription
 	cfg.CreateHooks = nil // no $schema links in responses: smaller bodies, less work per request
+	cfg.DocsPath = ""     // huma's page loads its viewer from a CDN; docsui serves one from the binary
 	// store.Prediction and protocol.Prediction share a Go name; schemas from package store get a prefix.
 	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", func(t reflect.Type, hint string) string {
 		name := huma.DefaultSchemaNamer(t, hint)
@@ -173,6 +175,8 @@ func (s *Server) routes() (*http.ServeMux, error) {
 
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /v1/ws", s.handleWS)
+	docsui.Register(mux)
+	addExamples(api.OpenAPI())
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.cfg.Web)
 	} else {
