@@ -120,6 +120,19 @@ describe('the clerk', () => {
     const phone = devices['iPhone 13'] || {};
     await withPad({ format: '', context: { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
       deviceScaleFactor: 3, userAgent: phone.userAgent } }, async ({ page }) => {
+      // The phone's height is used and Confirm stays in view, upright and on its side.
+      const pad = await page.getByTestId('pad').boundingBox();
+      assert.ok(pad.height >= 300, `pad is ${pad.height} px tall on a 844 px phone`);
+      const inView = async () => {
+        const c = await page.getByTestId('confirm').boundingBox();
+        return c.y >= 0 && c.y + c.height <= page.viewportSize().height;
+      };
+      assert.ok(await inView(), 'Confirm in view, portrait');
+      await page.setViewportSize({ width: 844, height: 390 });
+      await page.waitForTimeout(100);
+      assert.ok(await inView(), 'Confirm in view, landscape');
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(100);
       await drawDigits(page, '3058', () => true, { touch: true });
       const code = await codeText(page);
       // Doubtful digits need a tap or "confirm anyway"; either way one explicit act.
@@ -145,5 +158,25 @@ describe('the clerk', () => {
       assert.ok(!JSON.stringify(await page.evaluate(() => ({ ...localStorage }))).includes('dpd_'));
       await page.screenshot({ path: path.join(ROOT, 'docs', 'pad-phone.png') });
     });
+  });
+
+  it('in server mode, a pad visited once online still recognises after an offline reload', async () => {
+    const b = await launch();
+    try {
+      await b.page.addInitScript(() => localStorage.setItem('digitpad.server', '1'));
+      await openPad(b.page, server.url, { format: '' });
+      assert.equal(await b.page.evaluate(() => document.body.dataset.recogniser), 'server');
+      // The model is cached in server mode too, and the service worker holds the shell.
+      await b.page.waitForFunction(() => window.digitpadStats.load && document.body.dataset.offline === '1', null, { timeout: 15000 });
+      await b.context.setOffline(true);
+      await b.page.reload();
+      await b.page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 15000 });
+      assert.equal(await b.page.evaluate(() => document.body.dataset.recogniser), 'local');
+      await draw(b.page, '3058');
+      assert.equal((await codeText(b.page)).length, 4);
+      await b.context.setOffline(false);
+    } finally {
+      await b.close();
+    }
   });
 });
