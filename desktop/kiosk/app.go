@@ -312,6 +312,9 @@ func (a *App) PointerUp(id int) {
 	}
 	if s, ok := a.capture.Up(id); ok {
 		a.pad.AddStroke(s)
+		if a.pad.ScratchOut() {
+			a.message = "scratched out; Undo brings it back"
+		}
 		a.inkVer++
 		a.kickRecognition()
 		a.changedLocked()

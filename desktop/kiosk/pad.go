@@ -58,10 +58,12 @@ type Pad struct {
 	formatS  string
 }
 
-// edit is one undoable step: a stroke, or a correction (prev holds the fixes before it).
+// edit is one undoable step: a stroke, a correction (prev holds the fixes before it), or a scratch-out
+// (erased holds the strokes before it).
 type edit struct {
 	stroke bool
 	prev   []recognize.Fix
+	erased []ink.Stroke
 }
 
 // NewPad returns an empty pad whose codes must match format ("" for any; see recognize.ParseFormat).
@@ -234,6 +236,11 @@ func (p *Pad) Undo() {
 	}
 	e := p.history[len(p.history)-1]
 	p.history = p.history[:len(p.history)-1]
+	if e.erased != nil {
+		p.strokes = e.erased
+		p.inkChanged()
+		return
+	}
 	if !e.stroke {
 		p.fixes = e.prev
 		if p.Result() != nil {
@@ -247,6 +254,33 @@ func (p *Pad) Undo() {
 	if len(p.strokes) == 0 {
 		p.result, p.resGen, p.recErr = nil, p.gen, nil
 	}
+}
+
+// ScratchOut erases the strokes the last stroke scribbled over, with the scribble (ink.ScratchOut), as one
+// undoable step; it reports whether anything was erased.
+func (p *Pad) ScratchOut() bool {
+	erase := ink.ScratchOut(p.strokes)
+	if erase == nil {
+		return false
+	}
+	before := slices.Clone(p.strokes[:len(p.strokes)-1]) // Undo brings back the ink, not the scribble
+	// The scribble's own stroke edit is replaced by the scratch-out.
+	if n := len(p.history); n > 0 && p.history[n-1].stroke {
+		p.history = p.history[:n-1]
+	}
+	p.history = append(p.history, edit{erased: before})
+	kept := make([]ink.Stroke, 0, len(p.strokes))
+	for i, s := range p.strokes {
+		if !slices.Contains(erase, i) {
+			kept = append(kept, s)
+		}
+	}
+	p.strokes = kept
+	p.inkChanged()
+	if len(p.strokes) == 0 {
+		p.result, p.resGen, p.recErr = nil, p.gen, nil
+	}
+	return true
 }
 
 // Clear empties the pad.

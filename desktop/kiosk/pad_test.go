@@ -284,3 +284,30 @@ func TestNewPad_RejectsABadFormat(t *testing.T) {
 		t.Error("no error for an invalid regular expression")
 	}
 }
+
+func TestPad_ScribbleErasesTheDigitUnderItAndUndoRestoresIt(t *testing.T) {
+	p := mustPad(t, "")
+	zero := ink.Stroke{{X: 100, Y: 20}, {X: 80, Y: 60}, {X: 100, Y: 100}, {X: 120, Y: 60}, {X: 100, Y: 20}}
+	one := ink.Stroke{{X: 200, Y: 20}, {X: 200, Y: 100}}
+	p.AddStroke(zero)
+	p.AddStroke(one)
+	var scribble ink.Stroke
+	for i := 0; i <= 8; i++ {
+		x := 75.0
+		if i%2 == 1 {
+			x = 125
+		}
+		scribble = append(scribble, ink.Point{X: x, Y: 15 + float64(i)*11}, ink.Point{X: 100, Y: 16 + float64(i)*11})
+	}
+	p.AddStroke(scribble)
+	if !p.ScratchOut() {
+		t.Fatal("the scribble over the 0 was not a scratch-out")
+	}
+	if got := p.Strokes(); len(got) != 1 || got[0][0] != one[0] {
+		t.Fatalf("left %d strokes, want only the 1", len(got))
+	}
+	p.Undo()
+	if got := p.Strokes(); len(got) != 2 {
+		t.Errorf("undo left %d strokes, want the 0 and the 1 back, without the scribble", len(got))
+	}
+}

@@ -34,6 +34,8 @@ type Bridge struct {
 //	    in points */, width: number, height: number, format?: string) -> Result
 //	image(rgba: Uint8Array|Uint8ClampedArray, width: number, height: number, format?: string) -> Result
 //	inkPNG() -> {png: base64 string} of the last recognised ink
+//	scratch(points: Float32Array, ends: Uint32Array) -> {erase: [stroke indexes]}: the strokes the last stroke
+//	    scratches out (ink.ScratchOut), empty when it is not a scribble over ink
 //	clerk(input: {digits, confirm, fixes, format, anyway} as ClerkInput) -> ClerkOutput: the clerk's fixes
 //	    applied and whether the code may be confirmed (no model needed)
 //
@@ -48,6 +50,7 @@ func Register(target js.Value) *Bridge {
 		"image":   b.image,
 		"inkPNG":  b.inkPNG,
 		"clerk":   clerkJS,
+		"scratch": b.scratch,
 	} {
 		f := js.FuncOf(guard(fn))
 		b.funcs = append(b.funcs, f)
@@ -267,6 +270,36 @@ func formatArg(args []js.Value, i int) string {
 		return args[i].String()
 	}
 	return ""
+}
+
+func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
+	if len(args) < 2 {
+		return nil, wrapInvalid("scratch(points, ends): arguments missing")
+	}
+	pts, err := bytesArg(args[0], "points")
+	if err != nil {
+		return nil, err
+	}
+	endBytes, err := bytesArg(args[1], "ends")
+	if err != nil {
+		return nil, err
+	}
+	if len(endBytes)%4 != 0 {
+		return nil, wrapInvalid("ends: want a Uint32Array")
+	}
+	ends := make([]uint32, len(endBytes)/4)
+	for i := range ends {
+		ends[i] = uint32(endBytes[4*i]) | uint32(endBytes[4*i+1])<<8 | uint32(endBytes[4*i+2])<<16 | uint32(endBytes[4*i+3])<<24
+	}
+	strokes, err := strokesFromFlat(pts, ends, 1)
+	if err != nil {
+		return nil, err
+	}
+	erase := []any{}
+	for _, i := range ink.ScratchOut(strokes) {
+		erase = append(erase, i)
+	}
+	return map[string]any{"erase": erase}, nil
 }
 
 func clerkJS(args []js.Value) (map[string]any, error) {

@@ -179,4 +179,26 @@ describe('the clerk', () => {
       await b.close();
     }
   });
+
+  it('scratches out a digit by scribbling over it, and Undo brings it back', async () => {
+    await withPad({ format: '' }, async ({ page }) => {
+      await draw(page, '3058');
+      const before = await digits(page);
+      assert.equal(before.length, 4);
+      const box = await page.getByTestId('digit').nth(1).boundingBox();
+      await page.mouse.move(box.x + 2, box.y + 4);
+      await page.mouse.down();
+      for (let i = 1; i <= 10; i++) {
+        await page.mouse.move(box.x + (i % 2 ? box.width - 2 : 2), box.y + 4 + (box.height - 8) * i / 10, { steps: 4 });
+      }
+      await page.mouse.up();
+      await page.waitForFunction(() => /Scratched out/.test(document.getElementById('status').textContent), null, { timeout: 10000 });
+      await page.waitForTimeout(200);
+      await settled(page);
+      assert.equal(await digits(page), before[0] + before.slice(2), 'the scribbled digit and the scribble are gone');
+      await page.keyboard.press('Control+z');
+      await settled(page);
+      assert.equal(await digits(page), before, 'Undo brings the digit back');
+    });
+  });
 });

@@ -324,7 +324,7 @@ async function recognise() {
     showResult(null, seq);
     return;
   }
-  if (scratchOut()) return;
+  if (await scratchOut()) return;
   const w = where();
   if (!w) return; // markReady recognises what is already drawn
   const t0 = performance.now();
@@ -526,8 +526,25 @@ function redo() {
   setStatus('Redone.');
 }
 
-// scratchOut: Go decides whether the last stroke scribbles over ink (not implemented in this build).
-function scratchOut() { return false; }
+// scratchOut asks Go (ink.ScratchOut) whether the last stroke scribbles over ink; if so the scribble and the
+// strokes it covers are erased (Undo brings them back).
+async function scratchOut() {
+  if (!worker || state.strokes.length < 2) return false;
+  const strokes = state.strokes;
+  const { points, ends } = flatten(strokes);
+  let reply;
+  try {
+    reply = await callWorker({ type: 'scratch', points, ends }, [points.buffer, ends.buffer]);
+  } catch { return false; }
+  const erase = reply.result && reply.result.erase;
+  if (!erase || !erase.length || strokes !== state.strokes) return false;
+  const gone = new Set(erase);
+  state.strokes = strokes.filter((_, i) => !gone.has(i));
+  redraw();
+  setStatus(`Scratched out ${erase.length - 1} stroke${erase.length === 2 ? '' : 's'}. Undo brings them back.`);
+  scheduleRecognise(0);
+  return true;
+}
 
 const pickerKeys = $('picker-keys');
 for (let d = 0; d <= 9; d++) {
