@@ -82,6 +82,7 @@ type App struct {
 	refused  bool // the server refused the kiosk's records (not enrolled, revoked)
 	message  string
 	saved    string // last confirmed code
+	recent   []RecentCode
 	version  uint64
 	changed  chan struct{} // closed and replaced on every change
 	inkVer   uint64
@@ -340,6 +341,11 @@ func (a *App) activate(t Target) {
 	case TargetKey:
 		a.report(a.Correct(t.Index))
 	case TargetUndo:
+		// Right after a confirm, Undo withdraws the code while it is still unsent.
+		if a.State().Phase == PhaseConfirmed {
+			a.report(a.UndoConfirm())
+			return
+		}
 		a.Undo()
 	case TargetClear:
 		a.Clear()
@@ -424,6 +430,7 @@ func (a *App) Confirm() error {
 	a.pad.EndConfirm(d, err)
 	if err == nil {
 		a.saved = d.Code()
+		a.addRecentLocked(d.Code(), rec.IdempotencyKey)
 		// In the same step as the phase, so no one sees "confirmed" with a pending count that lacks the code.
 		a.refreshPendingLocked()
 	}
@@ -491,7 +498,7 @@ func (a *App) refreshPendingLocked() bool {
 	}
 	changed := n != a.pending
 	a.pending = n
-	return changed
+	return a.markSentLocked() || changed
 }
 
 func (a *App) setRefused(r bool) {

@@ -63,3 +63,25 @@ func TestApp_EnrolmentMakesCodesSyncAndRevocationStopsThem(t *testing.T) {
 	r.tap(kiosk.Centre(r.app.Layout().Confirm))
 	r.wait(t, "refused after revocation", func(s kiosk.State) bool { return s.Sync == "refused" && s.Pending == 1 })
 }
+
+// Recent codes show where each is; Undo right after a confirm withdraws the code while it is unsent.
+func TestApp_RecentCodesAndUndoLastConfirm(t *testing.T) {
+	r := startApp(t, kiosk.Config{Format: "5"})
+	l := r.app.Layout()
+	r.write(t, "29384", 4)
+	r.wait(t, "recognised", hasCode("29384"))
+	r.tap(kiosk.Centre(l.Confirm))
+	st := r.wait(t, "confirmed", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseConfirmed && s.Pending == 1 })
+	if len(st.Recent) != 1 || st.Recent[0].Code != "29384" || st.Recent[0].State != "pending" {
+		t.Fatalf("recent %+v", st.Recent)
+	}
+	r.tap(kiosk.Centre(l.Undo))
+	st = r.wait(t, "withdrawn", func(s kiosk.State) bool { return s.Pending == 0 })
+	if st.Recent[0].State != "withdrawn" {
+		t.Errorf("after undo: recent %+v", st.Recent)
+	}
+	r.stop()
+	if n := len(readOutbox(t, r.cfg.DataDir)); n != 0 {
+		t.Errorf("the withdrawn code is still in the outbox (%d records)", n)
+	}
+}

@@ -42,7 +42,9 @@ type State struct {
 	Online  bool   `json:"online"`
 	// Sync is what the screen says about sending: "local" (no server), "offline", "refused" (not enrolled or
 	// revoked), "syncing" (records pending) or "synced".
-	Sync    string              `json:"sync"`
+	Sync string `json:"sync"`
+	// Recent are the last codes confirmed here, newest first, with where each is.
+	Recent  []RecentCode        `json:"recent"`
 	Server  bool                `json:"server"` // a server is configured
 	Model   recognize.ModelInfo `json:"model"`
 	KioskID string              `json:"kiosk_id"`
@@ -62,6 +64,7 @@ func (a *App) stateLocked() State {
 		Strokes: len(a.pad.Strokes()), Pending: a.pending, Online: a.online, Server: a.syncer != nil,
 		Model: a.rec.Info(), KioskID: a.cfg.KioskID,
 	}
+	s.Recent = a.recentLocked()
 	switch {
 	case a.syncer == nil:
 		s.Sync = "local"
