@@ -53,6 +53,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// FormatPause is how long the clerk pauses before a code that does not fit the format is flagged on screen
+	// (default 1.2 s; a refused confirm flags it at once).
+	FormatPause time.Duration
 }
 
 // App is the kiosk: a Pad, recognition off the UI goroutine, the outbox, sync and model updates. Its methods
@@ -83,6 +86,7 @@ type App struct {
 	message  string
 	saved    string // last confirmed code
 	recent   []RecentCode
+	fmtShown uint64 // the ink generation whose format problem the screen shows
 	version  uint64
 	changed  chan struct{} // closed and replaced on every change
 	inkVer   uint64
@@ -114,6 +118,9 @@ func Open(cfg Config) (*App, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.FormatPause <= 0 {
+		cfg.FormatPause = 1200 * time.Millisecond
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
@@ -417,6 +424,9 @@ func (a *App) Confirm() error {
 	a.mu.Lock()
 	d, err := a.pad.BeginConfirm()
 	a.message = ""
+	if errors.Is(err, ErrFormat) {
+		a.fmtShown = a.pad.Gen()
+	}
 	a.changedLocked()
 	a.mu.Unlock()
 	if err != nil {
@@ -569,6 +579,16 @@ func (a *App) recognizeLoop(ctx context.Context) {
 			a.message = ""
 			if e := a.pad.RecognitionError(); e != nil {
 				a.message = "cannot read this ink: " + e.Error()
+			}
+			if a.pad.FormatError() != "" && a.fmtShown != gen {
+				time.AfterFunc(a.cfg.FormatPause, func() {
+					a.mu.Lock()
+					if a.pad.Gen() == gen && a.fmtShown != gen {
+						a.fmtShown = gen
+						a.changedLocked()
+					}
+					a.mu.Unlock()
+				})
 			}
 			a.changedLocked()
 		}

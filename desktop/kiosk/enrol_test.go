@@ -2,6 +2,7 @@ package kiosk_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -83,5 +84,20 @@ func TestApp_RecentCodesAndUndoLastConfirm(t *testing.T) {
 	r.stop()
 	if n := len(readOutbox(t, r.cfg.DataDir)); n != 0 {
 		t.Errorf("the withdrawn code is still in the outbox (%d records)", n)
+	}
+}
+
+// Four digits with format 5: no amber from the first digit; the problem shows, in words that fit, once the
+// clerk pauses.
+func TestApp_FormatProblemShowsAfterAPause(t *testing.T) {
+	r := startApp(t, kiosk.Config{Format: "5", FormatPause: 300 * time.Millisecond})
+	r.write(t, "2938", 4)
+	st := r.wait(t, "recognised", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseRecognised })
+	if st.ShowFormat {
+		t.Errorf("the format problem shows at once: %+v", st)
+	}
+	st = r.wait(t, "the pause", func(s kiosk.State) bool { return s.ShowFormat })
+	if st.FormatError != fmt.Sprintf("%d of 5 digits: add %d", len(st.Code), 5-len(st.Code)) {
+		t.Errorf("format problem %q for code %q", st.FormatError, st.Code)
 	}
 }

@@ -33,6 +33,8 @@ type State struct {
 	// Selected is the digit being corrected, or -1.
 	Selected    int    `json:"selected"`
 	FormatError string `json:"format_error,omitempty"`
+	// ShowFormat: the clerk paused (Config.FormatPause) or pressed Confirm, so the format problem is shown.
+	ShowFormat bool `json:"show_format,omitempty"`
 	// Message explains the last refused action or failure.
 	Message string `json:"message,omitempty"`
 	// Saved is the last confirmed code.
@@ -65,6 +67,7 @@ func (a *App) stateLocked() State {
 		Model: a.rec.Info(), KioskID: a.cfg.KioskID,
 	}
 	s.Recent = a.recentLocked()
+	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Gen()
 	switch {
 	case a.syncer == nil:
 		s.Sync = "local"

@@ -272,7 +272,7 @@ func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {
 		conn, cc = "● synced", colOK
 	}
 	msg := st.Message
-	if msg == "" {
+	if msg == "" && st.ShowFormat {
 		msg = st.FormatError
 	}
 	right := fmt.Sprintf("%s    %d pending    %s", conn, st.Pending, truncate(st.Model.Name, 28))
