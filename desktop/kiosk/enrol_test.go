@@ -101,3 +101,19 @@ func TestApp_FormatProblemShowsAfterAPause(t *testing.T) {
 		t.Errorf("format problem %q for code %q", st.FormatError, st.Code)
 	}
 }
+
+// A corrected digit's card shows the model's confidence in the digit it now shows, not in the one it replaced.
+func TestApp_CorrectedCardShowsTheConfidenceOfTheShownDigit(t *testing.T) {
+	r := startApp(t, kiosk.Config{Format: "5"})
+	l := r.app.Layout()
+	r.write(t, "29384", 4)
+	before := r.wait(t, "recognised", hasCode("29384"))
+	r.tap(kiosk.Centre(l.Card(1, 5)))
+	r.wait(t, "selected", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseCorrecting })
+	r.tap(kiosk.Centre(l.Keys[7]))
+	st := r.wait(t, "corrected", hasCode("27384"))
+	d := st.Digits[1]
+	if !d.Corrected || d.Confidence >= before.Digits[1].Confidence || d.Confidence > 0.5 {
+		t.Errorf("corrected card %+v shows confidence %.3f; the 9 read at %.3f, a 7 is unlikely", d, d.Confidence, before.Digits[1].Confidence)
+	}
+}
