@@ -3,12 +3,13 @@
 #   make test-desktop    logic tests with no display (CGO_ENABLED=0), then the end-to-end test under xvfb-run:
 #                        the real kiosk binary driven with xdotool, synced to the real server in-process
 #   make run-kiosk       start the kiosk in a window; DIGITPAD_SERVER, DIGITPAD_TOKEN, ... from the environment
+#   make docs-kiosk      test-desktop, then docs/kiosk.png from its screenshot (800x500, 256 colours)
 # The e2e test saves a screenshot to desktop/testdata/artifacts/kiosk.png.
 KIOSK_BIN         := bin/digitpad-kiosk
 DESKTOP_DEBS      := libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev libxrandr-dev libxxf86vm-dev pkg-config
 DESKTOP_TEST_DEBS := xvfb xauth xdotool imagemagick
 
-.PHONY: desktop desktop-deps desktop-test-deps test-desktop run-kiosk
+.PHONY: desktop desktop-deps desktop-test-deps test-desktop run-kiosk docs-kiosk
 
 desktop-deps:
 	$(call apt-ensure,$(DESKTOP_DEBS))
@@ -23,6 +24,9 @@ test-desktop: desktop-test-deps desktop
 	CGO_ENABLED=0 $(GO) test -count=1 ./desktop/kiosk/...
 	DIGITPAD_KIOSK_BIN=$(abspath $(KIOSK_BIN)) xvfb-run -a -s "-screen 0 1280x1024x24" \
 	  $(GO) test -count=1 -tags e2e -timeout 8m ./desktop/e2e/
+
+docs-kiosk: test-desktop
+	convert desktop/testdata/artifacts/kiosk.png -resize 800x500 -colors 256 PNG8:docs/kiosk.png
 
 run-kiosk: desktop
 	$(KIOSK_BIN) -data data/kiosk

@@ -173,6 +173,9 @@ func (s *Server) routes() (*http.ServeMux, error) {
 		delete(api.OpenAPI().Paths[path].Post.RequestBody.Content, "application/octet-stream")
 	}
 
+	if s.cfg.Registry != nil {
+		s.registryRoutes(api, mux)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /v1/ws", s.handleWS)
 	docsui.Register(mux)
@@ -247,11 +250,11 @@ func (s *Server) handlePredict(ctx context.Context, in *predictInput) (*predictO
 	var err error
 	switch mt {
 	case "image/png", "image/jpeg":
-		img, ierr := s.decodeImage(in.RawBody)
+		input, ierr := s.decodeInput(in.RawBody)
 		if ierr != nil {
 			return nil, ierr
 		}
-		p, err = s.recognize(ctx, Input{Image: img}, recognize.Options{Format: in.Format}, in.ClientID, in.RawBody)
+		p, err = s.recognize(ctx, input, recognize.Options{Format: in.Format}, in.ClientID, in.RawBody)
 	case "application/json", "":
 		var req protocol.Predict
 		if jerr := decodeJSON(in.RawBody, &req); jerr != nil {
@@ -282,11 +285,11 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 		if err != nil {
 			return nil, err
 		}
-		img, aerr := s.decodeImage(raw)
+		input, aerr := s.decodeInput(raw)
 		if aerr != nil {
 			return nil, aerr
 		}
-		p, rerr := s.recognize(ctx, Input{Image: img}, opt, clientID, raw)
+		p, rerr := s.recognize(ctx, input, opt, clientID, raw)
 		return withInputs(p, rerr, req.Inputs)
 	}
 	strokes := make([]ink.Stroke, len(req.Strokes))

@@ -5,18 +5,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
 	"time"
 
-	"digitpad/assets"
 	"digitpad/shared/ink"
 	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
+	"digitpad/shared/recognize/onnxrec"
 )
 
-// Input is one canvas to recognise: an image, or strokes on a Width×Height canvas.
+// Input is one canvas to recognise: an ink mask already built while decoding, an image, or strokes on a
+// Width×Height canvas.
 type Input struct {
+	Mask          *ink.Mask
 	Image         image.Image
 	Strokes       []ink.Stroke
 	Width, Height int
@@ -42,23 +43,13 @@ type Engine interface {
 // Loader builds an Engine from ONNX bytes; card is the model card JSON (may be nil).
 type Loader func(onnx, card []byte) (Engine, error)
 
-// RecognizeLoader is the production Loader: shared/model compiles the ONNX bytes, shared/recognize runs it. The
-// model card (assets.ParseCard) names the model and sets its input scale; cfg supplies the rest.
+// RecognizeLoader is the production Loader: onnxrec.New compiles the ONNX bytes into a recogniser named by the
+// model card, with the card's input scale; cfg supplies the rest.
 func RecognizeLoader(cfg recognize.Config) Loader {
 	return func(onnx, card []byte) (Engine, error) {
-		c, err := assets.ParseCard(card, onnx)
+		r, err := onnxrec.New(onnx, card, cfg)
 		if err != nil {
 			return nil, err
-		}
-		m, err := onnxload.Load(onnx)
-		if err != nil {
-			return nil, fmt.Errorf("load model: %w", err)
-		}
-		cfg := cfg
-		cfg.InputScale = c.InputScale
-		r, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256}, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("new recogniser: %w", err)
 		}
 		return &recognizeEngine{r: r}, nil
 	}
@@ -71,10 +62,16 @@ func (e *recognizeEngine) Info() recognize.ModelInfo { return e.r.Info() }
 func (e *recognizeEngine) Prepare(in Input, opt recognize.Options) (Job, error) {
 	var m *ink.Mask
 	var err error
-	if in.Image != nil {
-		m, err = ink.MaskFromImage(in.Image)
-	} else {
-		m, err = ink.MaskFromStrokes(in.Strokes, in.Width, in.Height)
+	scale := 1.0
+	switch {
+	case in.Mask != nil:
+		m = in.Mask
+	case in.Image != nil:
+		m, err = ink.WorkMaskFromImage(in.Image, ink.Options{})
+	default:
+		// The working raster every shell uses for strokes, so a server prediction equals the kiosk's and the
+		// browser's for the same ink.
+		m, scale, err = recognize.StrokesMask(in.Strokes, in.Width, in.Height)
 	}
 	if err != nil {
 		return nil, err
@@ -83,17 +80,30 @@ func (e *recognizeEngine) Prepare(in Input, opt recognize.Options) (Job, error) 
 	if err != nil {
 		return nil, err
 	}
-	return j, nil
+	return &engineJob{Job: j, scale: scale, w: in.Width, h: in.Height}, nil
+}
+
+// engineJob is a recognize.Job whose boxes are mapped back from the working raster to the canvas.
+type engineJob struct {
+	*recognize.Job
+	scale float64
+	w, h  int
+}
+
+func (j *engineJob) Result() *recognize.Result {
+	res := j.Job.Result()
+	res.UnscaleBoxes(j.scale, j.w, j.h)
+	return res
 }
 
 func (e *recognizeEngine) Classify(jobs []Job) error {
 	rj := make([]*recognize.Job, len(jobs))
 	for i, j := range jobs {
-		r, ok := j.(*recognize.Job)
+		r, ok := j.(*engineJob)
 		if !ok {
 			return errors.New("classify: job from another engine")
 		}
-		rj[i] = r
+		rj[i] = r.Job
 	}
 	return e.r.Classify(rj)
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"digitpad/shared/protocol"
 )
@@ -100,7 +99,7 @@ type wsConn struct {
 	authed   bool
 	device   string // an enrolled device's credential, re-checked per feedback record
 	clientID string
-	lim      *rate.Limiter
+	identity string // rate-limit key, shared with the client's HTTP requests
 
 	send     chan []byte
 	dead     chan struct{} // closed when the writer can no longer write
@@ -164,8 +163,8 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if len(c.clientID) > s.cfg.Limits.MaxIDLen {
 		c.clientID = ""
 	}
-	if s.cfg.RateLimit > 0 {
-		c.lim = rate.NewLimiter(rate.Limit(s.cfg.RateLimit), s.cfg.RateBurst)
+	if s.limiter != nil {
+		c.identity = s.clientIdentity(r, bearerToken(r, true))
 	}
 	if !s.hub.add(c) {
 		_ = ws.WriteControl(websocket.CloseMessage,
@@ -185,11 +184,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	go c.readLoop()
 }
 
-// wsConnInFlight is how many messages one connection may have in work: wsMaxInFlight, but no more than the
-// admission bound's floor (MaxInFlight/4), so that a lone client pipelining predictions is slowed by
-// backpressure (the reader stops reading) rather than refused by admission control.
+// wsConnInFlight is how many messages one connection may have in work or queued for admission: wsMaxInFlight,
+// but no more than the admission slots, so that a lone client pipelining predictions is slowed by backpressure
+// (the reader stops reading) rather than filling the admission queue by itself.
 func wsConnInFlight(maxInFlight int) int {
-	return max(1, min(wsMaxInFlight, maxInFlight/4))
+	return max(1, min(wsMaxInFlight, maxInFlight))
 }
 
 // originAllowed accepts the server's own origin, listed origins, or any with "*".
@@ -262,9 +261,9 @@ func (c *wsConn) handle(msg []byte) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EInvalid, "unknown message type %q", env.Type))
 		return
 	}
-	if c.lim != nil {
-		if ok, _ := reserve(c.lim, time.Now()); !ok {
-			c.sendError(env.ID, protocol.Errorf(protocol.ERateLimited, "too many messages on this connection, slow down"))
+	if c.s.limiter != nil {
+		if ok, _ := c.s.limiter.allow(c.identity, time.Now()); !ok {
+			c.sendError(env.ID, protocol.Errorf(protocol.ERateLimited, "too many requests from this client, slow down"))
 			return
 		}
 	}
@@ -293,12 +292,12 @@ func (c *wsConn) predict(env *protocol.Envelope) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EUnauthorized, "prediction needs the bearer token"))
 		return
 	}
-	if !c.s.admit.acquire() {
+	done, ok := c.s.admit.acquire(c.ctx)
+	if !ok {
 		c.sendError(env.ID, protocol.Errorf(protocol.EOverloaded, "server overloaded: too many predictions in flight, retry later"))
 		return
 	}
-	start := time.Now()
-	defer func() { c.s.admit.release(time.Since(start), time.Now()) }()
+	defer done()
 	var req protocol.Predict
 	if err := json.Unmarshal(env.Data, &req); err != nil {
 		c.sendError(env.ID, protocol.Errorf(protocol.EInvalid, "malformed predict data: %v", err))

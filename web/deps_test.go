@@ -22,7 +22,8 @@ func TestWasmLinksNoONNXDecoder(t *testing.T) {
 	}
 	for _, d := range deps {
 		for _, banned := range []string{"github.com/owulveryck/onnx-go", "gorgonia.org/tensor", "google.golang.org/protobuf",
-			"github.com/gogo/protobuf", "gonum.org/v1/gonum", "digitpad/onnxpb", "digitpad/shared/model/onnxload"} {
+			"github.com/gogo/protobuf", "gonum.org/v1/gonum", "digitpad/onnxpb", "digitpad/shared/model/onnxload",
+			"digitpad/shared/recognize/onnxrec", "digitpad/assets"} {
 			if d == banned || strings.HasPrefix(d, banned+"/") {
 				t.Errorf("the wasm links %s", d)
 			}

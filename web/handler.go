@@ -16,12 +16,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"digitpad/shared/ink"
 )
 
 // Options configure Handler.
 type Options struct {
 	// WS is the websocket path the page uses for server mode and outbox sync (e.g. "/v1/ws"); empty means the
-	// page runs without a server. It is served to the page as config.json.
+	// page runs without a server. It is served to the page as config.json, with the pen (ink.PenWidth's
+	// numbers: {"pen": {"min_width", "side_divisor"}}).
 	WS string
 }
 
@@ -30,7 +33,9 @@ type Options struct {
 // once per file version and kept), strong ETags, and
 // "no-cache" so the service worker and browsers revalidate instead of running stale code.
 func Handler(files fs.FS, opt Options) http.Handler {
-	cfg, _ := json.Marshal(map[string]string{"ws": opt.WS}) // a map of strings always marshals
+	// The pen is ink's default, so the page draws what the model gets without retyping its numbers.
+	cfg, _ := json.Marshal(map[string]any{"ws": opt.WS, // a map of strings and numbers always marshals
+		"pen": map[string]float64{"min_width": ink.PenMinWidth, "side_divisor": ink.PenSideDivisor}})
 	return &handler{files: files, config: cfg, cache: map[string]*entry{}}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"digitpad/shared/ink"
 	"digitpad/web"
 )
 
@@ -120,12 +121,25 @@ func TestHandler_ConfigTellsThePageWhereTheWebsocketIs(t *testing.T) {
 	for name, ws := range map[string]string{"no server": "", "server": "/v1/ws"} {
 		t.Run(name, func(t *testing.T) {
 			res := get(t, web.Handler(testFiles(), web.Options{WS: ws}), http.MethodGet, "/config.json", nil)
-			var cfg struct{ WS string }
+			var cfg struct {
+				WS  string
+				Pen struct {
+					MinWidth    float64 `json:"min_width"`
+					SideDivisor float64 `json:"side_divisor"`
+				}
+			}
 			if err := json.Unmarshal(body(t, res), &cfg); err != nil {
 				t.Fatal(err)
 			}
 			if cfg.WS != ws {
 				t.Errorf("ws = %q, want %q", cfg.WS, ws)
+			}
+			// The page's pen, max(min_width, min(w, h)/side_divisor), is ink's default pen.
+			for _, sz := range [][2]int{{640, 200}, {60, 30}, {1248, 360}} {
+				page := max(cfg.Pen.MinWidth, float64(min(sz[0], sz[1]))/cfg.Pen.SideDivisor)
+				if want := ink.PenWidth(sz[0], sz[1]); page != want {
+					t.Errorf("%dx%d: page pen %v, want ink.PenWidth %v", sz[0], sz[1], page, want)
+				}
 			}
 		})
 	}

@@ -30,6 +30,8 @@ func commands() map[string]command {
 		"serve":    {"HTTP/websocket server: prediction API, web pad, feedback store", runServe},
 		"feedback": {"feedback tools: 'feedback export --db DSN --out DIR' writes a labelled training set", runFeedback},
 		"quantize": {"write an int8 or fp16 variant of a model", runQuantize},
+		"migrate":  {"apply the feedback store's pending schema migrations and exit (the Kubernetes migration Job)", runMigrate},
+		"registry": {"model registry: list, show, register, promote, rollback, history, tag, delete", runRegistry},
 		"enroll":   {"one-time code to enrol a pad or kiosk; 'enroll list', 'enroll revoke ID'", runEnroll},
 	}
 }

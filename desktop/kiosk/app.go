@@ -1,7 +1,6 @@
 package kiosk
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,9 +17,9 @@ import (
 
 	"digitpad/assets"
 	"digitpad/shared/ink"
-	"digitpad/shared/model/onnxload"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
+	"digitpad/shared/recognize/onnxrec"
 )
 
 // Config configures an App. Zero values take the defaults noted.
@@ -198,16 +197,7 @@ func (a *App) loadStartModel() error {
 
 // useModel loads ONNX bytes and makes them the recogniser for the next recognition.
 func (a *App) useModel(onnx, card []byte) error {
-	c, err := assets.ParseCard(card, onnx)
-	if err != nil {
-		return err
-	}
-	m, err := onnxload.Load(onnx)
-	if err != nil {
-		return fmt.Errorf("load model %s: %w", c.SHA256, err)
-	}
-	r, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256},
-		recognize.Config{Threshold: a.cfg.Threshold, Format: a.cfg.Format, InputScale: c.InputScale})
+	r, err := onnxrec.New(onnx, card, recognize.Config{Threshold: a.cfg.Threshold, Format: a.cfg.Format})
 	if err != nil {
 		return err
 	}
@@ -219,7 +209,7 @@ func (a *App) useModel(onnx, card []byte) error {
 	}
 	a.changedLocked()
 	a.mu.Unlock()
-	a.log.Info("model active", "name", c.Name, "sha256", c.SHA256)
+	a.log.Info("model active", "name", r.Info().Name, "sha256", r.Info().SHA256)
 	return nil
 }
 
@@ -235,8 +225,9 @@ func (a *App) anyCorrectedLocked() bool {
 // Layout returns the screen layout the App hit-tests against.
 func (a *App) Layout() Layout { return a.layout }
 
-// Run recognises, writes the state file, syncs and applies model updates until ctx ends.
-func (a *App) Run(ctx context.Context) error {
+// Run recognises, writes the state file, syncs and applies model updates until ctx ends. It has no error to
+// return: failures (recognition, sync, model downloads) are logged, shown in the State and retried.
+func (a *App) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.recognizeLoop(ctx) })
 	wg.Go(func() { a.modelLoop(ctx) })
@@ -244,10 +235,9 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() { a.stateFileLoop(ctx) })
 	}
 	if a.syncer != nil {
-		wg.Go(func() { _ = a.syncer.Run(ctx) })
+		wg.Go(func() { a.syncer.Run(ctx) })
 	}
 	wg.Wait()
-	return nil
 }
 
 // Close closes the outbox. Call it after Run returned.
@@ -457,36 +447,25 @@ func (a *App) Confirm() error {
 	return nil
 }
 
-// record builds the feedback record of a confirmed draft.
+// record builds the feedback record of a confirmed draft with protocol.NewFeedback and ink.StrokesPNG, as the
+// web pad does through the wasm bridge.
 func (a *App) record(d *Draft) (protocol.Feedback, error) {
-	m, err := ink.MaskFromStrokes(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy())
+	png, err := ink.StrokesPNG(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy())
 	if err != nil {
-		return protocol.Feedback{}, fmt.Errorf("ink mask: %w", err)
-	}
-	var png bytes.Buffer
-	if err := ink.EncodeMaskPNG(&png, m); err != nil {
-		return protocol.Feedback{}, err
-	}
-	inputs := make([][]byte, len(d.Result.Inputs))
-	for i := range d.Result.Inputs {
-		inputs[i] = ink.InputImage(&d.Result.Inputs[i]).Pix
+		return protocol.Feedback{}, fmt.Errorf("ink image: %w", err)
 	}
 	key, err := uuid.NewRandom()
 	if err != nil {
 		return protocol.Feedback{}, fmt.Errorf("idempotency key: %w", err)
 	}
-	return protocol.Feedback{
+	return protocol.NewFeedback(protocol.Confirmation{
 		IdempotencyKey: key.String(),
 		ClientID:       a.cfg.KioskID,
-		Code:           d.Code(),
 		Labels:         d.Labels,
-		Predicted:      d.Result.Code,
-		Digits:         d.Result.Digits,
-		InkPNG:         png.Bytes(),
-		Inputs:         inputs,
-		ModelSHA256:    d.Result.Model.SHA256,
-		CreatedAt:      a.cfg.Now().UTC(),
-	}, nil
+		Prediction:     protocol.Prediction{Result: *d.Result},
+		InkPNG:         png,
+		CreatedAt:      a.cfg.Now(),
+	})
 }
 
 // refreshPending recounts the outbox after sync removed records.

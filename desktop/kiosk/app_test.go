@@ -46,7 +46,7 @@ func startApp(t *testing.T, cfg kiosk.Config) *appRig {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &appRig{app: a, cfg: cfg, cancel: cancel, done: make(chan struct{})}
-	go func() { defer close(r.done); _ = a.Run(ctx) }()
+	go func() { defer close(r.done); a.Run(ctx) }()
 	t.Cleanup(r.stop)
 	return r
 }

@@ -231,7 +231,7 @@ func (p *Pad) Correct(d int) error {
 // Undo reverts the last correction, or else removes the last stroke. A confirmed or saving code cannot be
 // undone: it is already in the outbox.
 func (p *Pad) Undo() {
-	if p.phase == PhaseConfirmed || p.phase == PhaseSaving || len(p.history) == 0 {
+	if !p.CanUndo() {
 		return
 	}
 	e := p.history[len(p.history)-1]
@@ -305,11 +305,8 @@ func (d *Draft) Code() string { return protocol.LabelsCode(d.Labels) }
 
 // BeginConfirm moves a recognised code that fits the format to PhaseSaving and returns its draft.
 func (p *Pad) BeginConfirm() (*Draft, error) {
-	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting {
-		return nil, ErrNotRecognised
-	}
 	res := p.Result()
-	if res == nil {
+	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting || res == nil {
 		return nil, ErrNotRecognised
 	}
 	v := recognize.CheckConfirm(p.format, p.labels, res.Confirm, p.fixed, p.anyway)

@@ -50,6 +50,10 @@ type State struct {
 	Server  bool                `json:"server"` // a server is configured
 	Model   recognize.ModelInfo `json:"model"`
 	KioskID string              `json:"kiosk_id"`
+	// CanUndo and CanConfirm say whether Undo and Confirm would act now (Pad.CanUndo, Pad.CanConfirm): the
+	// screen enables its buttons by them instead of deciding itself.
+	CanUndo    bool `json:"can_undo"`
+	CanConfirm bool `json:"can_confirm"`
 }
 
 // State returns a snapshot of the kiosk's state.
@@ -64,7 +68,7 @@ func (a *App) stateLocked() State {
 		Version: a.version, Phase: a.pad.Phase(), Code: a.pad.Code(), Digits: []DigitState{},
 		Selected: a.pad.Selected(), FormatError: a.pad.FormatError(), Message: a.message, Saved: a.saved,
 		Strokes: len(a.pad.Strokes()), Pending: a.pending, Online: a.online, Server: a.syncer != nil,
-		Model: a.rec.Info(), KioskID: a.cfg.KioskID,
+		Model: a.rec.Info(), KioskID: a.cfg.KioskID, CanUndo: a.pad.CanUndo(), CanConfirm: a.pad.CanConfirm(),
 	}
 	s.Recent = a.recentLocked()
 	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Gen()

@@ -119,8 +119,9 @@ func (s *Syncer) Kick() {
 	}
 }
 
-// Run keeps a connection to the server until ctx ends, reconnecting with backoff.
-func (s *Syncer) Run(ctx context.Context) error {
+// Run keeps a connection to the server until ctx ends, reconnecting with backoff. It has no error to return:
+// an unreachable server or a broken session is logged, reported through OnStatus and retried.
+func (s *Syncer) Run(ctx context.Context) {
 	hdr := http.Header{}
 	if s.cfg.Token != "" {
 		hdr.Set("Authorization", "Bearer "+s.cfg.Token)
@@ -142,14 +143,14 @@ func (s *Syncer) Run(ctx context.Context) error {
 			s.status(false)
 		}
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		d := s.cfg.Backoff.Delay(attempt)
 		attempt++
 		s.cfg.Logger.Info("server unreachable, retrying", "err", err, "in", d.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(d):
 		}
 	}

@@ -146,7 +146,7 @@ func startSync(t *testing.T, server string, mod func(*kiosk.SyncConfig), recs ..
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rig.cancel = cancel
-	go func() { defer close(rig.done); _ = s.Run(ctx) }()
+	go func() { defer close(rig.done); s.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-rig.done

@@ -58,8 +58,8 @@ type Options struct {
 	ExpectDigits int
 	// MaxPixels caps W×H of a canvas; zero means DefaultMaxPixels. Larger canvases give a *SizeError.
 	MaxPixels int
-	// PenWidth is the pen diameter in canvas pixels used by MaskFromStrokesOpt; zero means
-	// max(2, min(w,h)/40).
+	// PenWidth is the pen diameter in canvas pixels used by MaskFromStrokesOpt; zero means the default pen,
+	// PenWidth(w, h).
 	PenWidth float64
 	// StrokeWidth is the stroke width digits are normalised to in the 28×28 frame; zero means
 	// DefaultStrokeWidth.
@@ -97,6 +97,11 @@ type Mask struct {
 	// Strokes, when set (MaskFromStrokes does), are the pen paths the mask was drawn from; Segment then renders
 	// each digit's input from its strokes with an MNIST-like pen instead of resampling pixels.
 	Strokes []Stroke
+	// Factor, when above 1, says the mask is a canvas of CanvasW×CanvasH reduced by that factor (each mask pixel
+	// is the average of Factor×Factor canvas pixels; see WorkMaskFromImage); CanvasBox maps boxes back.
+	Factor           int
+	CanvasW, CanvasH int
+	full             func() *Mask // builds the canvas-resolution mask of a reduced one
 }
 
 func (m *Mask) validate() error {

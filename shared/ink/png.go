@@ -1,13 +1,11 @@
 package ink
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
-	"math"
-
-	"digitpad/shared/internal/floats"
 )
 
 // Image returns the mask as a grayscale image, ink white on black like MNIST. MaskFromImage reads it back
@@ -33,11 +31,41 @@ func EncodeMaskPNG(w io.Writer, m *Mask) error {
 	return nil
 }
 
-// InputImage returns a 28×28 model input as a grayscale image, ink white on black (0..1 mapped to 0..255).
+// StrokesPNG is the ink image of a feedback record drawn as strokes on a w×h canvas: the strokes rasterised at
+// the canvas size with the pen (MaskFromStrokes) and encoded by EncodeMaskPNG. The kiosk and the web pad (through
+// the wasm bridge) both use it, so the same ink gives the same image.
+func StrokesPNG(strokes []Stroke, w, h int) ([]byte, error) {
+	m, err := MaskFromStrokes(strokes, w, h)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := EncodeMaskPNG(&buf, m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// InputByte is the one rounding of a 0..1 model input to the 0..255 byte that feedback records, input images
+// and the prediction log carry: clamped, then v*255 rounded half up in float32 (NaN and below 0 give 0). The
+// product is rounded to float32 before the half is added, so no platform fuses it into an FMA and rounds
+// differently (the Go spec allows fusing x*y+z).
+func InputByte(v float32) uint8 {
+	switch {
+	case !(v > 0): // also NaN
+		return 0
+	case v >= 1:
+		return 255
+	}
+	return uint8(float32(v*255) + 0.5)
+}
+
+// InputImage returns a 28×28 model input as a grayscale image, ink white on black (0..1 mapped to 0..255 by
+// InputByte).
 func InputImage(in *[784]float32) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, side, side))
 	for i, v := range in {
-		g.Pix[i] = uint8(math.Round(float64(floats.Min(1, floats.Max(0, v))) * 255))
+		g.Pix[i] = InputByte(v)
 	}
 	return g
 }

@@ -18,7 +18,7 @@ func MaskFromStrokesOpt(strokes []Stroke, w, h int, opt Options) (*Mask, error) 
 	}
 	pen := opt.PenWidth
 	if pen <= 0 {
-		pen = max(2, float64(min(w, h))/40)
+		pen = PenWidth(w, h)
 	}
 	m := &Mask{W: w, H: h, Pix: make([]uint8, w*h), Strokes: strokes}
 	c := raster[uint8]{w: w, h: h, pix: m.Pix, full: 255}

@@ -4,77 +4,7 @@ package model
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run kernels_gen.go
-
-//go:noescape
-func gemmAVX2R1(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX2R2(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX2R3(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX2R4(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX512R1(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX512R2(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX512R3(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX512R4(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX512R5(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX512R6(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX512R7(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-//go:noescape
-func gemmAVX512R8(a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr)
-
-func gemmAVX2(rows int, a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr) {
-	switch rows {
-	case 1:
-		gemmAVX2R1(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	case 2:
-		gemmAVX2R2(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	case 3:
-		gemmAVX2R3(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	default:
-		gemmAVX2R4(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	}
-}
-
-func gemmAVX512(rows int, a *float32, lda uintptr, b *float32, off *int32, k int, c *float32, ldc uintptr, nt int, bstride uintptr, bias *float32, flags uintptr) {
-	switch rows {
-	case 1:
-		gemmAVX512R1(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	case 2:
-		gemmAVX512R2(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	case 3:
-		gemmAVX512R3(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	case 4:
-		gemmAVX512R4(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	case 5:
-		gemmAVX512R5(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	case 6:
-		gemmAVX512R6(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	case 7:
-		gemmAVX512R7(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	default:
-		gemmAVX512R8(a, lda, b, off, k, c, ldc, nt, bstride, bias, flags)
-	}
-}
+//go:generate go run ./internal/kernelgen/cmd
 
 // fastQKernel is the AVX-512 VNNI int8 kernel when the CPU has it.
 func fastQKernel() *qkernel {
@@ -96,12 +26,39 @@ func availableKernels() []kernel {
 	return append(ks, genericKernel)
 }
 
+// maxPool2x2AVX2 (wo >= 8, 8 columns per step) and maxPool2x2AVX2x4 (wo >= 4, 4 per step), hand-written in
+// pool_amd64.s, compute maxPool2x2Go's loop, with dst and src the slices at the pointers and plane and rowStride
+// in bytes; TestPoolKernels_MatchPortableVersions compares them:
+//
+//	for ch := 0; ch < c; ch++ {
+//		for oh := 0; oh < ho; oh++ {
+//			o := ch*plane + 2*oh*rowStride
+//			r0 := src[o : o+2*wo]
+//			r1 := src[o+rowStride : o+rowStride+2*wo]
+//			d := dst[(ch*ho+oh)*wo : (ch*ho+oh+1)*wo]
+//			for j := range d {
+//				d[j] = floats.Max(floats.Max(r0[2*j], r0[2*j+1]), floats.Max(r1[2*j], r1[2*j+1]))
+//			}
+//		}
+//	}
+//
 //go:noescape
 func maxPool2x2AVX2(dst, src *float32, c, ho, wo int, plane, rowStride uintptr)
 
 //go:noescape
 func maxPool2x2AVX2x4(dst, src *float32, c, ho, wo int, plane, rowStride uintptr)
 
+// maxRowsAVX2 (pool_amd64.s, n >= 8) computes maxRowsGo's loop, with dst the n floats at dst, src the slice at
+// src and rowStride in bytes; TestPoolKernels_MatchPortableVersions compares them:
+//
+//	copy(dst, src[:len(dst)])
+//	for r := 1; r < nrows; r++ {
+//		row := src[r*rowStride : r*rowStride+len(dst)]
+//		for i, v := range row {
+//			dst[i] = floats.Max(dst[i], v)
+//		}
+//	}
+//
 //go:noescape
 func maxRowsAVX2(dst, src *float32, nrows int, rowStride uintptr, n int)
 

@@ -4,38 +4,6 @@ package model
 
 import "unsafe"
 
-//go:generate go run qkernels_gen.go
-
-//go:noescape
-func qgemmVNNIR1(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIR2(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIR3(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIR4(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIR5(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIR6(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIR7(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIR8(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIP4(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
-//go:noescape
-func qgemmVNNIP8(a *uint8, rowOff *int32, off *int32, kq int, b *int8, c *byte, ldc uintptr, nt int, mask uintptr, scale *float32, bias *float32, clamp *[2]float32, flags uintptr)
-
 // vnniQKernel runs the int8 GEMM with AVX-512 VNNI (VPDPBUSD).
 var vnniQKernel = qkernel{name: "avx512-vnni", mr: 8, fn: qgemmVNNI, wbytes: 1}
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"digitpad/shared/ink"
 	"digitpad/shared/recognize"
 )
 
@@ -59,12 +60,12 @@ func InputBytes(in [][784]float32) [][]byte {
 	return out
 }
 
-// AppendInputBytes appends the inputs' 0..255 bytes (as InputBytes rounds them) to dst, one 784-byte run per
-// input.
+// AppendInputBytes appends the inputs' 0..255 bytes to dst, one 784-byte run per input, each rounded by
+// ink.InputByte: the one rounding of model inputs to bytes (feedback records, predictions, the prediction log).
 func AppendInputBytes(dst []byte, in [][784]float32) []byte {
 	for i := range in {
 		for _, v := range in[i] {
-			dst = append(dst, uint8(min(max(v, 0), 1)*255+0.5))
+			dst = append(dst, ink.InputByte(v))
 		}
 	}
 	return dst

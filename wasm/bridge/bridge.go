@@ -34,6 +34,11 @@ type Bridge struct {
 //	    in points */, width: number, height: number, format?: string) -> Result
 //	image(rgba: Uint8Array|Uint8ClampedArray, width: number, height: number, format?: string) -> Result
 //	inkPNG() -> {png: base64 string} of the last recognised ink
+//	feedback(points, ends, width, height, confirmation: {idempotency_key, client_id, labels: number[],
+//	    created_at: ms since the epoch, prediction: the result shown (this bridge's, or the server's with
+//	    inputs)}) -> {record}: the feedback record of a confirmed code, built by protocol.NewFeedback like the
+//	    kiosk's, as an object that JSON.stringify turns into protocol.Feedback's JSON; its ink PNG is the
+//	    strokes at the canvas size (ink.StrokesPNG).
 //	scratch(points: Float32Array, ends: Uint32Array) -> {erase: [stroke indexes]}: the strokes the last stroke
 //	    scratches out (ink.ScratchOut), empty when it is not a scribble over ink
 //	clerk(input: {digits, confirm, fixes, format, anyway} as ClerkInput) -> ClerkOutput: the clerk's fixes
@@ -45,12 +50,13 @@ func Register(target js.Value) *Bridge {
 	b := &Bridge{}
 	api := js.Global().Get("Object").New()
 	for name, fn := range map[string]func(args []js.Value) (map[string]any, error){
-		"load":    b.load,
-		"strokes": b.strokes,
-		"image":   b.image,
-		"inkPNG":  b.inkPNG,
-		"clerk":   clerkJS,
-		"scratch": b.scratch,
+		"load":     b.load,
+		"strokes":  b.strokes,
+		"image":    b.image,
+		"inkPNG":   b.inkPNG,
+		"feedback": b.feedback,
+		"clerk":    clerkJS,
+		"scratch":  b.scratch,
 	} {
 		f := js.FuncOf(guard(fn))
 		b.funcs = append(b.funcs, f)
@@ -147,16 +153,87 @@ func (b *Bridge) strokes(args []js.Value) (map[string]any, error) {
 	if len(args) < 4 {
 		return nil, wrapInvalid("strokes(points, ends, width, height, format?): arguments missing")
 	}
-	pts, err := bytesArg(args[0], "points")
+	strokes, w, h, err := strokesArgs(args)
 	if err != nil {
 		return nil, err
+	}
+	if len(strokes) == 0 {
+		return nil, ink.ErrNoInk
+	}
+	m, scale, err := recognize.StrokesMask(strokes, w, h)
+	if err != nil {
+		return nil, err
+	}
+	return b.recognise(m, formatArg(args, 4), start, scale, w, h)
+}
+
+func (b *Bridge) feedback(args []js.Value) (map[string]any, error) {
+	if len(args) < 5 || args[4].Type() != js.TypeObject {
+		return nil, wrapInvalid("feedback(points, ends, width, height, confirmation): arguments missing")
+	}
+	strokes, w, h, err := strokesArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	conf, _ := goValue(args[4], 0).(map[string]any)
+	f, err := feedbackRecord(strokes, w, h, conf)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"record": recordObject(f)}, nil
+}
+
+// goValue copies a JSON-like JavaScript value into Go (objects, arrays, numbers, strings, booleans; anything
+// else is nil). Depth and array length are bounded: a feedback confirmation is small.
+func goValue(v js.Value, depth int) any {
+	if depth > 8 {
+		return nil
+	}
+	switch v.Type() {
+	case js.TypeString:
+		return v.String()
+	case js.TypeNumber:
+		return v.Float()
+	case js.TypeBoolean:
+		return v.Bool()
+	case js.TypeObject:
+		if js.Global().Get("Array").Call("isArray", v).Bool() {
+			n := v.Length()
+			if n > 1024 {
+				return nil
+			}
+			a := make([]any, n)
+			for i := range a {
+				a[i] = goValue(v.Index(i), depth+1)
+			}
+			return a
+		}
+		keys := js.Global().Get("Object").Call("keys", v)
+		if keys.Length() > 64 {
+			return nil
+		}
+		o := make(map[string]any, keys.Length())
+		for i := 0; i < keys.Length(); i++ {
+			k := keys.Index(i).String()
+			o[k] = goValue(v.Get(k), depth+1)
+		}
+		return o
+	}
+	return nil
+}
+
+// strokesArgs reads (points: Float32Array, ends: Uint32Array, width, height) in canvas pixels.
+func strokesArgs(args []js.Value) ([]ink.Stroke, int, int, error) {
+	pts, err := bytesArg(args[0], "points")
+	if err != nil {
+		return nil, 0, 0, err
 	}
 	endBytes, err := bytesArg(args[1], "ends")
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
 	if len(endBytes)%4 != 0 {
-		return nil, wrapInvalid("ends: want a Uint32Array")
+		return nil, 0, 0, wrapInvalid("ends: want a Uint32Array")
 	}
 	ends := make([]uint32, len(endBytes)/4)
 	for i := range ends {
@@ -164,22 +241,13 @@ func (b *Bridge) strokes(args []js.Value) (map[string]any, error) {
 	}
 	w, h, err := sizeArgs(args[2], args[3])
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	scale := recognize.WorkScale(h)
-	strokes, err := strokesFromFlat(pts, ends, scale)
+	strokes, err := strokesFromFlat(pts, ends, 1)
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	if len(strokes) == 0 {
-		return nil, ink.ErrNoInk
-	}
-	sw, sh := recognize.WorkSize(w, h, scale)
-	m, err := ink.MaskFromStrokes(strokes, sw, sh)
-	if err != nil {
-		return nil, err
-	}
-	return b.recognise(m, formatArg(args, 4), start, scale, w, h)
+	return strokes, w, h, nil
 }
 
 func (b *Bridge) image(args []js.Value) (map[string]any, error) {

@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"image/png"
 	"syscall/js"
 	"testing"
 
 	"digitpad/assets"
 	"digitpad/shared/model/onnxload"
+	"digitpad/shared/protocol"
 	"digitpad/wasm/bridge"
 )
 
@@ -224,5 +226,43 @@ func TestStrokes_BeforeLoadIsAnError(t *testing.T) {
 	pts, ends := strokeArgs(line(60, 20, 60, 100))
 	if got := errorCode(target.Get("digitpad").Call("strokes", pts, ends, 260, 120)); got != "internal" {
 		t.Errorf("error code = %q, want internal (no model loaded)", got)
+	}
+}
+
+// The page's confirm: the shown result goes back with the clerk's labels and comes out as protocol.Feedback.
+func TestFeedback_BuildsTheRecordFromTheShownResult(t *testing.T) {
+	d := api(t)
+	pts, ends := strokeArgs(line(60, 20, 60, 100), line(180, 20, 180, 100))
+	res := d.Call("strokes", pts, ends, 260, 120, "")
+	mustOK(t, res)
+	conf := js.Global().Get("Object").New()
+	conf.Set("idempotency_key", "key-1")
+	conf.Set("client_id", "pad-1")
+	conf.Set("labels", js.ValueOf([]any{1, 7}))
+	conf.Set("created_at", 1764670215123.0)
+	conf.Set("prediction", res)
+	out := d.Call("feedback", pts, ends, 260, 120, conf)
+	mustOK(t, out)
+	text := js.Global().Get("JSON").Call("stringify", out.Get("record")).String()
+	var f protocol.Feedback
+	if err := json.Unmarshal([]byte(text), &f); err != nil {
+		t.Fatalf("record %s: %v", text, err)
+	}
+	if f.Code != "17" || f.Predicted != res.Get("code").String() || f.ClientID != "pad-1" || f.IdempotencyKey != "key-1" {
+		t.Errorf("record %+v: want code 17, predicted %s, client pad-1, key key-1", f, res.Get("code").String())
+	}
+	if got := f.CreatedAt.UnixMilli(); got != 1764670215123 {
+		t.Errorf("created_at = %v (%d ms), want 1764670215123 ms", f.CreatedAt, got)
+	}
+	if len(f.Inputs) != 2 || base64.StdEncoding.EncodeToString(f.Inputs[1]) != res.Get("inputs").Index(1).String() {
+		t.Errorf("inputs: want the shown result's two inputs")
+	}
+	img, err := png.Decode(bytes.NewReader(f.InkPNG))
+	if err != nil || img.Bounds().Dx() != 260 || img.Bounds().Dy() != 120 {
+		t.Errorf("ink_png: %v, err %v; want the 260×120 strokes", img.Bounds(), err)
+	}
+	conf.Set("labels", js.ValueOf([]any{1}))
+	if got := errorCode(d.Call("feedback", pts, ends, 260, 120, conf)); got != "invalid" {
+		t.Errorf("one label for two digits: code %q, want invalid", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"digitpad/shared/ink"
+	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 )
 
@@ -79,27 +80,33 @@ func rgbaImage(pix []byte, w, h int) (*image.RGBA, error) {
 	return &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}, nil
 }
 
-// inputBytes converts a 0..1 model input to the 0..255 bytes of protocol.Feedback.Inputs.
-func inputBytes(in *[784]float32) []byte {
-	b := make([]byte, len(in))
-	for i, v := range in {
-		switch {
-		case v <= 0 || math.IsNaN(float64(v)):
-			b[i] = 0
-		case v >= 1:
-			b[i] = 255
-		default:
-			b[i] = uint8(v*255 + 0.5)
-		}
-	}
-	return b
-}
-
 // resultObject turns a Result into the plain map handed to js.ValueOf: the JSON field names of
 // recognize.Result plus "inputs" (base64 of each 28×28 input, 0..255, as in protocol.Feedback).
 func resultObject(res *recognize.Result) map[string]any {
-	digits := make([]any, len(res.Digits))
-	for i, d := range res.Digits {
+	digits := digitObjects(res.Digits)
+	confirm := make([]any, len(res.Confirm))
+	for i, c := range res.Confirm {
+		confirm[i] = c
+	}
+	inputs := make([]any, len(res.Inputs))
+	for i, b := range protocol.InputBytes(res.Inputs) {
+		inputs[i] = encodeBase64(b)
+	}
+	return map[string]any{
+		"code":         res.Code,
+		"digits":       digits,
+		"confidence":   res.Confidence,
+		"confirm":      confirm,
+		"format_error": res.FormatError,
+		"model":        map[string]any{"name": res.Model.Name, "sha256": res.Model.SHA256},
+		"inputs":       inputs,
+	}
+}
+
+// digitObjects is recognize.Digit's JSON shape as plain objects.
+func digitObjects(ds []recognize.Digit) []any {
+	digits := make([]any, len(ds))
+	for i, d := range ds {
 		probs := make([]any, len(d.Probs))
 		for k, p := range d.Probs {
 			probs[k] = p
@@ -111,23 +118,7 @@ func resultObject(res *recognize.Result) map[string]any {
 			"box":        []any{d.Box[0], d.Box[1], d.Box[2], d.Box[3]},
 		}
 	}
-	confirm := make([]any, len(res.Confirm))
-	for i, c := range res.Confirm {
-		confirm[i] = c
-	}
-	inputs := make([]any, len(res.Inputs))
-	for i := range res.Inputs {
-		inputs[i] = encodeBase64(inputBytes(&res.Inputs[i]))
-	}
-	return map[string]any{
-		"code":         res.Code,
-		"digits":       digits,
-		"confidence":   res.Confidence,
-		"confirm":      confirm,
-		"format_error": res.FormatError,
-		"model":        map[string]any{"name": res.Model.Name, "sha256": res.Model.SHA256},
-		"inputs":       inputs,
-	}
+	return digits
 }
 
 // errorObject is what every bridge call returns on failure instead of throwing: {error: {code, message}} with

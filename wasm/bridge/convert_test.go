@@ -1,11 +1,18 @@
 package bridge
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
@@ -90,18 +97,6 @@ func TestRGBAImage_ChecksLength(t *testing.T) {
 	}
 }
 
-func TestInputBytes_MapsZeroOneTo0To255(t *testing.T) {
-	var in [784]float32
-	in[0], in[1], in[2], in[3], in[4] = 0, 1, 0.5, -3, 7
-	got := inputBytes(&in)
-	want := []byte{0, 255, 128, 0, 255}
-	for i, w := range want {
-		if got[i] != w {
-			t.Errorf("byte %d = %d, want %d", i, got[i], w)
-		}
-	}
-}
-
 func TestResultObject_HasFeedbackFields(t *testing.T) {
 	res := &recognize.Result{
 		Code:    "7",
@@ -173,5 +168,74 @@ func TestUnscaleBoxes_CoverTheCanvasBox(t *testing.T) {
 	res.UnscaleBoxes(0.5, 100, 300)
 	if got, want := res.Digits[0].Box, [4]int{20, 40, 62, 300}; got != want {
 		t.Errorf("box = %v, want %v (clamped to the canvas)", got, want)
+	}
+}
+
+// recordObject is what the page stores and sends: its JSON must decode to the same protocol.Feedback and carry
+// the same fields as encoding/json's, for a full record and for a minimal one.
+func TestRecordObject_IsFeedbackJSON(t *testing.T) {
+	full := protocol.Feedback{
+		IdempotencyKey: "k-1", PredictionID: "p-1", ClientID: "pad", Code: "07", Labels: []int{0, 7},
+		Predicted: "01", Digits: []recognize.Digit{{Digit: 0, Confidence: 0.5, Box: [4]int{1, 2, 3, 4}},
+			{Digit: 1, Confidence: 0.25, Probs: [10]float64{1: 0.25, 7: 0.125}, Box: [4]int{5, 6, 7, 8}}},
+		InkPNG: []byte{0x89, 'P', 'N', 'G'}, Inputs: [][]byte{make([]byte, 784), bytes.Repeat([]byte{255}, 784)},
+		ModelSHA256: strings.Repeat("ab", 32), CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 60_000_000, time.UTC),
+	}
+	minimal := protocol.Feedback{IdempotencyKey: "k", ClientID: "c", Code: "1",
+		CreatedAt: time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC)}
+	for _, f := range []protocol.Feedback{full, minimal} {
+		page, err := json.Marshal(recordObject(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		goJSON, _ := json.Marshal(f)
+		var a, b map[string]any
+		json.Unmarshal(page, &a)
+		json.Unmarshal(goJSON, &b)
+		if !reflect.DeepEqual(slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b))) {
+			t.Errorf("fields %v, want encoding/json's %v", slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b)))
+		}
+		var back protocol.Feedback
+		if err := json.Unmarshal(page, &back); err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+		if !reflect.DeepEqual(back, f) {
+			t.Errorf("record object decodes to\n%+v\nwant\n%+v", back, f)
+		}
+	}
+}
+
+func TestFeedbackRecord_RejectsBadConfirmations(t *testing.T) {
+	strokes := []ink.Stroke{{{X: 20, Y: 10}, {X: 21, Y: 40}}}
+	res := resultObject(&recognize.Result{Code: "1", Digits: []recognize.Digit{{Digit: 1}}, Inputs: make([][784]float32, 1)})
+	var shown map[string]any
+	b, _ := json.Marshal(res)
+	json.Unmarshal(b, &shown)
+	good := func() map[string]any {
+		return map[string]any{"idempotency_key": "k", "client_id": "c", "labels": []any{1.0},
+			"created_at": 1.7e12, "prediction": shown}
+	}
+	if _, err := feedbackRecord(strokes, 60, 60, good()); err != nil {
+		t.Fatalf("a good confirmation: %v", err)
+	}
+	for name, edit := range map[string]func(map[string]any){
+		"no key":             func(c map[string]any) { delete(c, "idempotency_key") },
+		"labels not numbers": func(c map[string]any) { c["labels"] = []any{"1"} },
+		"fractional label":   func(c map[string]any) { c["labels"] = []any{1.5} },
+		"label not a digit":  func(c map[string]any) { c["labels"] = []any{12.0} },
+		"labels ≠ digits":    func(c map[string]any) { c["labels"] = []any{1.0, 2.0} },
+		"no created_at":      func(c map[string]any) { delete(c, "created_at") },
+		"NaN created_at":     func(c map[string]any) { c["created_at"] = math.NaN() },
+		"no prediction":      func(c map[string]any) { delete(c, "prediction") },
+		"bad input bytes": func(c map[string]any) {
+			c["prediction"] = map[string]any{"code": "1", "inputs": []any{"AAAA"}}
+		},
+		"client id not a string": func(c map[string]any) { c["client_id"] = 3.0 },
+	} {
+		c := good()
+		edit(c)
+		if _, err := feedbackRecord(strokes, 60, 60, c); !errors.Is(err, errInvalid) {
+			t.Errorf("%s: err = %v, want invalid", name, err)
+		}
 	}
 }

@@ -78,6 +78,9 @@ describe('web pad with the server', () => {
       assert.equal(await b.page.evaluate(() => document.body.dataset.recogniser), 'server');
       await draw(b.page, '67890');
       assert.equal(await codeText(b.page), '67890');
+      // Without wasm the record names the server's prediction; it is still saved and synced.
+      await confirmAndWait(b.page, '67890');
+      await b.page.waitForFunction(() => document.getElementById('outbox-count').textContent.trim() === '0', null, { timeout: 15000 });
       assert.deepEqual(b.errors, []);
     } finally {
       await b.close();

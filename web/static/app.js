@@ -81,8 +81,10 @@ function clientID() {
 }
 
 // ---------- drawing ----------
-// The same pen as ink.MaskFromStrokes, so the clerk sees what the recogniser sees.
-function penWidth() { return Math.max(2, Math.min(state.cssW, state.cssH) / 40); }
+// The same pen as ink.MaskFromStrokes (ink.PenWidth; its numbers come in config.json), so the clerk sees what
+// the recogniser sees. Until the config is read (a few ms after start) ink is drawn 1 px wide.
+let pen = null;
+function penWidth() { return pen ? Math.max(pen.min_width, Math.min(state.cssW, state.cssH) / pen.side_divisor) : 1; }
 
 function resize() {
   const r = canvas.getBoundingClientRect();
@@ -650,26 +652,22 @@ const outboxReady = Outbox.open().then((o) => {
   return o;
 }).catch((e) => { setStatus(`Outbox unavailable: ${e.message}`, true); });
 
-function bytesToBase64(bytes) {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-async function inkPNG() {
-  if (state.result && !state.result.id) { // recognised locally (server results carry an id): the Go ink mask
-    const reply = await callWorker({ type: 'inkPNG' });
-    if (!reply.result.error) return reply.result.png;
+// feedbackRecord has Go build the record (protocol.NewFeedback through the wasm bridge, as the kiosk does): the
+// ink PNG from the strokes, the inputs and digits from the result shown (local or the server's). In server
+// mode the worker starts here, so records are built the same way there. A browser without WebAssembly only
+// names the server's prediction, which holds the digits (protocol.Feedback allows that); nothing is computed.
+async function feedbackRecord(res, labels) {
+  if (typeof WebAssembly !== 'object') {
+    return { idempotency_key: crypto.randomUUID(), client_id: clientID(), labels, prediction_id: res.id, created_at: new Date().toISOString() };
   }
-  // Server mode: the canvas itself, on white like paper.
-  const c = document.createElement('canvas');
-  c.width = Math.round(state.cssW); c.height = Math.round(state.cssH);
-  const g = c.getContext('2d');
-  g.fillStyle = '#fff';
-  g.fillRect(0, 0, c.width, c.height);
-  g.drawImage(canvas, 0, 0, c.width, c.height);
-  const blob = await new Promise((resolve) => c.toBlob(resolve, 'image/png'));
-  return bytesToBase64(new Uint8Array(await blob.arrayBuffer()));
+  startWorker();
+  const { points, ends } = flatten(state.strokes);
+  const reply = await callWorker({
+    type: 'feedback', points, ends, width: state.cssW, height: state.cssH,
+    confirmation: { idempotency_key: crypto.randomUUID(), client_id: clientID(), labels, created_at: Date.now(), prediction: res },
+  }, [points.buffer, ends.buffer]);
+  if (reply.result.error) throw new Error(reply.result.error.message);
+  return reply.result.record;
 }
 
 confirmBtn.addEventListener('click', async () => {
@@ -686,20 +684,7 @@ confirmBtn.addEventListener('click', async () => {
   try {
     const ls = labels();
     const code = ls.join('');
-    // Exactly protocol.Feedback's JSON; optional fields are left out when empty, as Go's omitempty does.
-    const record = {
-      idempotency_key: crypto.randomUUID(),
-      client_id: clientID(),
-      code,
-      labels: ls,
-      predicted: res.code,
-      digits: res.digits.map((d) => ({ digit: d.digit, confidence: d.confidence, probs: d.probs, box: d.box })),
-      ink_png: await inkPNG(),
-      model_sha256: res.model ? res.model.sha256 : '',
-      created_at: new Date().toISOString(),
-    };
-    if (res.id) record.prediction_id = res.id;
-    if (res.inputs && res.inputs.length) record.inputs = res.inputs;
+    const record = await feedbackRecord(res, ls);
     await outbox.add(record);
     addRecent(record.idempotency_key, code);
     document.body.dataset.lastConfirmed = code;
@@ -834,7 +819,11 @@ async function linkProtocols() {
 async function loadConfig() {
   try {
     const r = await fetch('config.json', { cache: 'no-cache' });
-    if (r.ok) return await r.json();
+    if (r.ok) {
+      const cfg = await r.json();
+      if (cfg.pen) { pen = cfg.pen; redraw(); }
+      return cfg;
+    }
   } catch { /* offline without a cached config: no server */ }
   return {};
 }

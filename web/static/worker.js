@@ -138,6 +138,10 @@ self.onmessage = async (ev) => {
         await initP;
         post({ type: 'inkPNG', id: msg.id, result: api.inkPNG() });
         break;
+      case 'feedback': // the record of a confirmed code, built in Go (protocol.NewFeedback)
+        await initP;
+        post({ type: 'feedback', id: msg.id, result: api.feedback(msg.points, msg.ends, msg.width, msg.height, msg.confirmation) });
+        break;
       case 'model': // a newer model announced by the server: swap without reloading the page
         await initP;
         if (modelInfo && msg.sha256 === modelInfo.sha256) break;

@@ -151,7 +151,7 @@ func (g *game) Draw(screen *ebiten.Image) {
 func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapshot) {
 	l := g.layout
 	pad := screen.SubImage(l.Pad).(*ebiten.Image)
-	pen := float32(max(6, l.Pad.Dy()/40))
+	pen := float32(inkpkg.PenWidth(l.Pad.Dx(), l.Pad.Dy())) // the pen the model's raster and the records use
 	if g.inkLayer == nil {
 		g.inkLayer = ebiten.NewImage(l.Pad.Dx(), l.Pad.Dy())
 		g.inkGen = in.Gen + 1
@@ -233,10 +233,8 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		g.label(screen, fmt.Sprint(d), g.faces.key, r, fg)
 	}
 
-	canUndo := st.Strokes > 0 && st.Phase != kiosk.PhaseConfirmed && st.Phase != kiosk.PhaseSaving
-	g.button(screen, l.Undo, "Undo", canUndo, colPanel)
+	g.button(screen, l.Undo, "Undo", st.CanUndo, colPanel)
 	g.button(screen, l.Clear, "Clear", st.Strokes > 0, colPanel)
-	canConfirm := (st.Phase == kiosk.PhaseRecognised || st.Phase == kiosk.PhaseCorrecting) && st.FormatError == ""
 	confirm := "Confirm " + st.Code
 	switch st.Phase {
 	case kiosk.PhaseSaving:
@@ -246,7 +244,7 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 	case kiosk.PhaseDrawing:
 		confirm = "Confirm"
 	}
-	g.button(screen, l.Confirm, confirm, canConfirm || st.Phase == kiosk.PhaseConfirmed, colOK)
+	g.button(screen, l.Confirm, confirm, st.CanConfirm || st.Phase == kiosk.PhaseConfirmed, colOK)
 }
 
 func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {

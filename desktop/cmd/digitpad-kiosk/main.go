@@ -145,7 +145,7 @@ func (m *Main) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = app.Run(ctx)
+		app.Run(ctx)
 	}()
 	st := app.State()
 	log.Info("kiosk ready", "data", m.Config.DataDir, "server", m.Config.Server, "kiosk_id", st.KioskID,

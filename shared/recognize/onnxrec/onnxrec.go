@@ -1,0 +1,55 @@
+// Package onnxrec turns ONNX bytes and a model card into a recognize.Recognizer: the one way native programs
+// (the CLI, the server, the kiosk, the model registry) load a model, so the card's name, sha256 and input scale
+// are applied in one place. It links onnx-go through onnxload, so the browser's wasm never imports it: the
+// browser gets graph files (shared/model/graphfile.go) and web/deps_test.go keeps the decoder out of its build.
+package onnxrec
+
+import (
+	"fmt"
+
+	"digitpad/assets"
+	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
+	"digitpad/shared/recognize"
+)
+
+// Model is a compiled model and the card that names it.
+type Model struct {
+	Model *model.Model
+	// Card is the parsed model card: Name (default "digitpad-" + sha256 prefix), SHA256 (always of the ONNX
+	// bytes) and InputScale (default 1).
+	Card assets.Card
+}
+
+// Load parses the card (nil or empty: defaults, see assets.ParseCard) and compiles the ONNX bytes.
+func Load(onnx, card []byte) (*Model, error) {
+	c, err := assets.ParseCard(card, onnx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := onnxload.Load(onnx)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", c.SHA256[:12], err)
+	}
+	return &Model{Model: m, Card: c}, nil
+}
+
+// Recognizer builds a recogniser around the model. The card decides the model's identity (ModelInfo) and its
+// input scale, whatever cfg.InputScale says; cfg supplies the rest (format, threshold, ink options).
+func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) {
+	cfg.InputScale = m.Card.InputScale
+	r, err := recognize.New(m.Model, recognize.ModelInfo{Name: m.Card.Name, SHA256: m.Card.SHA256}, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", m.Card.Name, err)
+	}
+	return r, nil
+}
+
+// New is Load followed by Recognizer.
+func New(onnx, card []byte, cfg recognize.Config) (*recognize.Recognizer, error) {
+	m, err := Load(onnx, card)
+	if err != nil {
+		return nil, err
+	}
+	return m.Recognizer(cfg)
+}
