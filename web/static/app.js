@@ -371,10 +371,14 @@ function labels() {
 
 // clerk asks Go (wasm/bridge Clerk) how the result reads with the clerk's fixes and whether it may be confirmed.
 async function clerk(input) {
-  if (!worker) { // no WebAssembly: show the server's reading, but only Go may say a code is confirmable
+  if (!worker) { // no WebAssembly: the server's reading and its Go verdict (format_error, confirm); no fixes
+    const res = state.result;
     const labels = input.digits.map((d) => d.digit);
+    const doubtful = (res && res.confirm) || [];
+    const formatError = res && res.format_error;
+    const ok = !formatError && (!doubtful.length || input.anyway);
     return { code: labels.join(''), labels, fixed: labels.map(() => false), fixes: [], alternatives: labels.map(() => []),
-      verdict: { ok: false, reason: 'this browser cannot check codes (no WebAssembly)' } };
+      verdict: { ok, format: !!formatError, doubtful, reason: formatError || (ok ? '' : 'check the flagged digits or confirm anyway') } };
   }
   const reply = await callWorker({ type: 'clerk', input });
   if (reply.result.error) throw new Error(reply.result.error.message);
@@ -485,6 +489,7 @@ function focusDigit(i) {
 async function correct(i, digit) {
   if (!state.view || !state.result || i >= state.result.digits.length) return;
   remember();
+  setPending(true); // until Go has applied the fix
   const box = state.result.digits[i].box;
   state.fixes = state.fixes.filter((f) => f.box.join() !== box.join()).concat([{ box, digit }]);
   await refreshView();
