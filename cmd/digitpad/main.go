@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"registry":  {"model registry: list, show, register, promote, rollback, history, tag, delete", runRegistry},
 		"profile":   {"compute a model's monitoring reference profile and write it into its model card", runProfile},
 		"migrate":   {"apply the feedback store's pending schema migrations and exit (the Kubernetes migration Job)", runMigrate},
+		"enroll":    {"one-time code to enrol a pad or kiosk; 'enroll list', 'enroll revoke ID'", runEnroll},
 	}
 }
 

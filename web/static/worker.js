@@ -126,6 +126,15 @@ self.onmessage = async (ev) => {
         await initP;
         post(recognise(msg));
         break;
+      case 'scratch':
+        await initP;
+        post({ type: 'scratch', id: msg.id, result: api.scratch(msg.points, msg.ends) });
+        break;
+      case 'clerk': {
+        await initP;
+        post({ type: 'clerk', id: msg.id, result: api.clerk(msg.input) });
+        break;
+      }
       case 'inkPNG':
         await initP;
         post({ type: 'inkPNG', id: msg.id, result: api.inkPNG() });
