@@ -170,6 +170,9 @@ func (s *Server) routes() (*http.ServeMux, error) {
 		delete(api.OpenAPI().Paths[path].Post.RequestBody.Content, "application/octet-stream")
 	}
 
+	if s.cfg.Registry != nil {
+		s.registryRoutes(api, mux)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /v1/ws", s.handleWS)
 	if s.cfg.Web != nil {

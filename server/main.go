@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"digitpad/assets"
+	"digitpad/registry"
+	regopen "digitpad/registry/open"
 	"digitpad/server/internal/memstore"
 	"digitpad/server/store"
 	"digitpad/server/store/open"
@@ -44,8 +46,13 @@ type Program struct {
 	DataDir string
 	// TokenFile holds the bearer token.
 	TokenFile string
-	// ModelFile is an ONNX file (card: the .json beside it); empty means the embedded shipped model.
+	// ModelFile is an ONNX file (card: the .json beside it), a registry URI (models:/NAME@ALIAS, followed as the
+	// alias moves, or models:/NAME/VERSION); empty means the embedded shipped model.
 	ModelFile string
+	// Registry is where the model registry lives (Registry.Registry empty: DATA/registry when DataDir is set);
+	// RegistryPoll is how often a followed alias is checked.
+	Registry     regopen.Location
+	RegistryPoll time.Duration
 	// Variant picks the embedded model variant (fp32, int8, fp16 or auto) when ModelFile is empty.
 	Variant string
 	// LogJSON and LogLevel configure logging.
@@ -61,9 +68,11 @@ type Program struct {
 	// Web, when set, serves the web pad at "/".
 	Web http.Handler
 
-	Server *Server
-	store  store.Store
-	start  time.Time
+	Server   *Server
+	store    store.Store
+	registry *registry.Registry
+	unfollow context.CancelFunc
+	start    time.Time
 }
 
 // NewProgram returns a Program with the defaults of the flags.
@@ -82,8 +91,12 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.StringVar(&p.DB, "db", "", "store: sqlite:FILE | postgres://... | mem: (default sqlite:DATA/digitpad.db)")
 	fs.StringVar(&p.DataDir, "data", "data", "data folder for the default SQLite store and generated token")
 	fs.StringVar(&p.TokenFile, "token-file", "", "file with the bearer token for feedback/admin (default DATA/token, created if missing)")
-	fs.StringVar(&p.ModelFile, "model", "", "ONNX model file (card: same name .json); default: the embedded model")
-	fs.StringVar(&p.Variant, "variant", "auto", "embedded model variant when --model is not given: fp32, int8, fp16, or auto (the fastest here: int8 where the CPU has an int8 dot-product kernel, else fp32)")
+	fs.StringVar(&p.ModelFile, "model", "models:/digitpad@production", "model to serve: models:/NAME@ALIAS (follows the alias as it moves), models:/NAME/VERSION, "+
+		"an ONNX file (card: same name .json), or \"\" for the embedded model")
+	fs.StringVar(&p.Registry.Registry, "registry", os.Getenv(regopen.EnvRegistry), "model registry: a directory (created when missing; default DATA/registry) or a PostgreSQL DSN (then --registry-blobs); env "+regopen.EnvRegistry)
+	fs.StringVar(&p.Registry.Blobs, "registry-blobs", os.Getenv(regopen.EnvBlobs), "S3 URL for the files of a PostgreSQL registry: s3://BUCKET/PREFIX (AWS_* environment for credentials, region, endpoint); env "+regopen.EnvBlobs)
+	fs.DurationVar(&p.RegistryPoll, "registry-poll", 500*time.Millisecond, "how often a followed registry alias is checked for moves (a PostgreSQL registry also pushes moves at once)")
+	fs.StringVar(&p.Variant, "variant", "auto", "model variant (embedded model or registry version): fp32, int8, fp16, or auto (the fastest here: int8 where the CPU has an int8 dot-product kernel and the version has it, else fp32)")
 	fs.BoolVar(&c.OpenPredict, "open-predict", true, "allow prediction without the token")
 	fs.BoolVar(&c.OpenFeedback, "open-feedback", false, "allow feedback without the token (trusted kiosk networks)")
 	fs.IntVar(&c.BatchMax, "batch-max", 64, "most canvases per batched model call")
@@ -179,7 +192,10 @@ func (p *Program) Run(ctx context.Context) error {
 	if onnx == nil {
 		return fmt.Errorf("model variant %q: want one of %v or auto", p.Variant, assets.Variants)
 	}
-	if p.ModelFile != "" {
+	if err := p.openRegistry(ctx, log); err != nil {
+		return err
+	}
+	if p.ModelFile != "" && !registry.IsURI(p.ModelFile) {
 		if onnx, err = os.ReadFile(p.ModelFile); err != nil {
 			return fmt.Errorf("read model: %w", err)
 		}
@@ -190,7 +206,11 @@ func (p *Program) Run(ctx context.Context) error {
 		return err
 	}
 	p.Server = srv
-	if err := srv.SetModel(onnx, card); err != nil {
+	if registry.IsURI(p.ModelFile) {
+		if err := p.follow(ctx, srv); err != nil {
+			return fmt.Errorf("model: %w", err)
+		}
+	} else if err := srv.SetModel(onnx, card); err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
 	if err := srv.Open(); err != nil {
@@ -205,10 +225,16 @@ func (p *Program) Run(ctx context.Context) error {
 // Close shuts the server down gracefully and closes the store.
 func (p *Program) Close() error {
 	var errs []error
+	if p.unfollow != nil {
+		p.unfollow()
+	}
 	if p.Server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), p.ShutdownTimeout)
 		errs = append(errs, p.Server.Shutdown(ctx))
 		cancel()
+	}
+	if p.registry != nil {
+		errs = append(errs, p.registry.Close())
 	}
 	if p.store != nil {
 		errs = append(errs, p.store.Close())

@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"digitpad/registry"
 	"digitpad/server/batcher"
 	"digitpad/server/internal/pngdec"
 	"digitpad/server/store"
@@ -82,6 +83,9 @@ type Config struct {
 	LatencyTarget time.Duration
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
+	// Registry, when set, is served under /v1/registry/ and at MLflow's /api/2.0/mlflow/ (registry_api.go,
+	// mlflow.go). The caller closes it after Shutdown.
+	Registry *registry.Registry
 }
 
 func (c Config) withDefaults() Config {
@@ -139,6 +143,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	model   atomic.Pointer[activeModel]
+	follow  atomic.Pointer[follower] // set when the server follows a registry alias (registry.go)
 	batch   *batcher.Batcher[batchItem]
 	plog    *predLog
 	limiter *clientLimiter
@@ -210,6 +215,12 @@ func (s *Server) SetModel(onnx, card []byte) error {
 	if err != nil {
 		return err
 	}
+	s.activate(m)
+	return nil
+}
+
+// activate makes a loaded model the active one and announces it.
+func (s *Server) activate(m *activeModel) {
 	old := s.model.Swap(m)
 	info := m.engine.Info()
 	if old != nil {
@@ -218,9 +229,8 @@ func (s *Server) SetModel(onnx, card []byte) error {
 	}
 	s.metrics.modelInfo.WithLabelValues(info.Name, info.SHA256).Set(1)
 	s.metrics.modelSwaps.Inc()
-	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(onnx))
+	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(m.onnx))
 	s.hub.broadcast(s.announcement())
-	return nil
 }
 
 // ModelInfo returns the active model's name and sha256 (zero before SetModel).

@@ -25,8 +25,9 @@ type benchResult struct {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", "bench [--model FILE] [--batch N] [--threads N] [--duration D] [--json]", stderr)
-	modelPath := fs.String("model", "", "ONNX model file (default: the embedded shipped model)")
-	variant := fs.String("variant", "fp32", "embedded model variant when --model is not given: fp32, int8 or fp16")
+	modelPath := fs.String("model", "", "ONNX model file, or models:/NAME@ALIAS or models:/NAME/VERSION from --registry (default: the embedded shipped model)")
+	variant := fs.String("variant", "fp32", "model variant (embedded model or models:/ URI): fp32, int8 or fp16")
+	rf := addRegistryFlags(fs)
 	batch := fs.Int("batch", 1, "digits per model call")
 	threads := fs.Int("threads", 1, "goroutines calling the model at once (1 = single-thread latency)")
 	dur := fs.Duration("duration", 2*time.Second, "how long to measure (after a short warm-up)")
@@ -37,7 +38,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *batch < 1 || *threads < 1 {
 		return fmt.Errorf("bench: --batch and --threads must be >= 1")
 	}
-	lm, err := loadModel(*modelPath, *variant)
+	lm, err := loadModelFrom(ctx, *modelPath, *variant, rf)
 	if err != nil {
 		return err
 	}

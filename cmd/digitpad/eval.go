@@ -34,8 +34,9 @@ type evalResult struct {
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", "eval [--model FILE] [--data mnist-test | DIR] [--mnist DIR] [--json]", stderr)
-	modelPath := fs.String("model", "", "ONNX model file (default: the embedded shipped model)")
-	variant := fs.String("variant", "fp32", "embedded model variant when --model is not given: fp32, int8 or fp16")
+	modelPath := fs.String("model", "", "ONNX model file, or models:/NAME@ALIAS or models:/NAME/VERSION from --registry (default: the embedded shipped model)")
+	variant := fs.String("variant", "fp32", "model variant (embedded model or models:/ URI): fp32, int8 or fp16")
+	rf := addRegistryFlags(fs)
 	data := fs.String("data", "mnist-test", "mnist-test (the 10,000 MNIST test digits), or a folder with labels.csv (file,code) and canvas images")
 	mnistDir := fs.String("mnist", "", "folder with the MNIST idx files (default: found in the GoMNIST Go module)")
 	format := fs.String("format", "", "code format for folder data (see predict)")
@@ -43,7 +44,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	lm, err := loadModel(*modelPath, *variant)
+	lm, err := loadModelFrom(ctx, *modelPath, *variant, rf)
 	if err != nil {
 		return err
 	}

@@ -45,8 +45,9 @@ type predictItem struct {
 
 func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("predict", "predict [--model FILE] [--format REGEXP|N] [--threshold P] [--workers N] PATH...", stderr)
-	modelPath := fs.String("model", "", "ONNX model file (default: the embedded shipped model)")
-	variant := fs.String("variant", "fp32", "embedded model variant when --model is not given: fp32, int8 or fp16")
+	modelPath := fs.String("model", "", "ONNX model file, or models:/NAME@ALIAS or models:/NAME/VERSION from --registry (default: the embedded shipped model)")
+	variant := fs.String("variant", "fp32", "model variant (embedded model or models:/ URI): fp32, int8 or fp16")
+	rf := addRegistryFlags(fs)
 	format := fs.String("format", "", `code format: a digit count such as 5, or a regular expression like ^\d{5}$; codes that do not match get "format_error"`)
 	threshold := fs.Float64("threshold", recognize.DefaultThreshold, "digits with confidence below this are listed in \"confirm\"")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers (default: all cores)")
@@ -57,7 +58,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.Usage()
 		return errors.New("predict: no PATH given")
 	}
-	lm, err := loadModel(*modelPath, *variant)
+	lm, err := loadModelFrom(ctx, *modelPath, *variant, rf)
 	if err != nil {
 		return err
 	}
