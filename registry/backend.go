@@ -38,7 +38,15 @@ type Blobs interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Exists(ctx context.Context, key string) (bool, error)
 	Delete(ctx context.Context, key string) error
+	// List returns every stored key under prefix with the time it was stored.
+	List(ctx context.Context, prefix string) ([]BlobInfo, error)
 	Close() error
+}
+
+// BlobInfo describes a stored blob.
+type BlobInfo struct {
+	Key      string
+	Modified time.Time
 }
 
 // Notifier is implemented by backends that push changes (PostgreSQL LISTEN/NOTIFY): Watch wakes on a signal at

@@ -342,6 +342,47 @@ func (r *Registry) DeleteVersion(ctx context.Context, name string, version int) 
 	return nil
 }
 
+// Sweep deletes stored files no version references that were stored more than grace ago (files of a
+// registration in progress are younger; a crash between storing files and recording the version leaves such
+// orphans). It returns the keys deleted.
+func (r *Registry) Sweep(ctx context.Context, grace time.Duration) ([]string, error) {
+	used := map[string]bool{}
+	models, err := r.meta.ListModels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := r.blobs.List(ctx, "sha256/")
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range models {
+		vs, err := r.meta.ListVersions(ctx, m.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			for _, f := range v.Files {
+				used[blobKey(f.SHA256)] = true
+			}
+		}
+	}
+	var deleted []string
+	cutoff := r.now().Add(-grace)
+	for _, b := range blobs {
+		if used[b.Key] || b.Modified.After(cutoff) {
+			continue
+		}
+		if err := r.blobs.Delete(ctx, b.Key); err != nil {
+			return deleted, err
+		}
+		deleted = append(deleted, b.Key)
+	}
+	return deleted, nil
+}
+
+// Blobs returns the backend's file store (for tools and tests; files are keyed sha256/HEX).
+func (r *Registry) Blobs() Blobs { return r.blobs }
+
 // Seq changes whenever the registry changes.
 func (r *Registry) Seq(ctx context.Context) (int64, error) { return r.meta.Seq(ctx) }
 

@@ -9,9 +9,9 @@ import (
 	"regexp"
 	"slices"
 
-	"digitpad/assets"
 	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
+	"digitpad/shared/recognize/onnxrec"
 	"digitpad/shared/synth"
 )
 
@@ -158,16 +158,11 @@ func checkCard(card []byte, name string, onnx []byte, strict bool) error {
 
 // smoke loads the model in shared/model and reads SmokeCodes with it.
 func (r *Registry) smoke(onnx, cardJSON []byte) error {
-	card, err := assets.ParseCard(cardJSON, onnx)
-	if err != nil {
-		return err
-	}
-	m, err := onnxload.Load(onnx)
+	m, err := onnxrec.Load(onnx, cardJSON)
 	if err != nil {
 		return fmt.Errorf("does not load: %v", err)
 	}
-	rec, err := recognize.New(m, recognize.ModelInfo{Name: card.Name, SHA256: card.SHA256},
-		recognize.Config{InputScale: card.InputScale})
+	rec, err := m.Recognizer(recognize.Config{})
 	if err != nil {
 		return fmt.Errorf("unsupported: %v", err)
 	}

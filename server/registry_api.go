@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -81,6 +82,20 @@ type regAliasDeleteIn struct {
 	Expect int    `query:"expect" default:"-1" doc:"Compare-and-set: the version the alias must point at now (-1: any)"`
 	By     string `query:"by"`
 	Reason string `query:"reason"`
+}
+
+type regAliasGetIn struct {
+	Name  string    `path:"name" maxLength:"128"`
+	Alias string    `path:"alias" maxLength:"64"`
+	At    time.Time `query:"at" doc:"RFC 3339 time: answer with the version the alias pointed at then (0: none) from its history"`
+}
+
+type regAliasGetOut struct {
+	Body struct {
+		Alias   string    `json:"alias"`
+		Version int       `json:"version"`
+		At      time.Time `json:"at,omitzero"`
+	}
 }
 
 type regRollbackIn struct {
@@ -236,6 +251,20 @@ func (s *Server) registryRoutes(api huma.API, mux *http.ServeMux) {
 		func(ctx context.Context, in *regRollbackIn) (*regMoveOut, error) {
 			mv, err := reg.Rollback(ctx, in.Name, in.Alias, who(in.Body.By), in.Body.Reason)
 			return &regMoveOut{Body: mv}, registryErr(err)
+		})
+	huma.Register(api, op("registry-get-alias", http.MethodGet, "/v1/registry/models/{name}/aliases/{alias}",
+		"The version an alias points at, now or at a past time", 400, 404),
+		func(ctx context.Context, in *regAliasGetIn) (*regAliasGetOut, error) {
+			out := &regAliasGetOut{}
+			out.Body.Alias = in.Alias
+			if in.At.IsZero() {
+				v, err := reg.Resolve(ctx, registry.Ref{Model: in.Name, Alias: in.Alias})
+				out.Body.Version = v.Version
+				return out, registryErr(err)
+			}
+			v, err := reg.AliasAt(ctx, in.Name, in.Alias, in.At)
+			out.Body.Version, out.Body.At = v, in.At
+			return out, registryErr(err)
 		})
 	huma.Register(api, op("registry-alias-history", http.MethodGet, "/v1/registry/models/{name}/aliases/{alias}/history",
 		"Every move of an alias: who, when, from, to, why", 404),

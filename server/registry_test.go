@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -216,6 +217,15 @@ func TestRegistry_PromotionAndRollbackUnderLoadReachEveryReplica(t *testing.T) {
 	do(t, http.MethodGet, a.URL+"/v1/registry/models/digitpad/aliases/production/history", "", nil, bearer()...).decode(t, &h)
 	if len(h) != 3 || h[1].By != "alice" || h[1].Reason != "better on the holdout" || h[2].By != "bob" || h[2].To != 1 {
 		t.Errorf("history %+v", h)
+	}
+	var at struct{ Version int }
+	do(t, http.MethodGet, a.URL+"/v1/registry/models/digitpad/aliases/production?at="+url.QueryEscape(h[1].At.Format(time.RFC3339Nano)), "", nil, bearer()...).decode(t, &at)
+	if at.Version != v2.Version {
+		t.Errorf("production at the promotion: %d, want %d", at.Version, v2.Version)
+	}
+	do(t, http.MethodGet, a.URL+"/v1/registry/models/digitpad/aliases/production", "", nil, bearer()...).decode(t, &at)
+	if at.Version != 1 {
+		t.Errorf("production now: %d, want 1", at.Version)
 	}
 }
 

@@ -16,10 +16,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"digitpad/assets"
 	"digitpad/registry"
 	"digitpad/registry/open"
-	"digitpad/shared/model/onnxload"
+	"digitpad/shared/recognize/onnxrec"
 )
 
 // registryFlags are --registry and --registry-blobs, shared by every command that takes a models:/ URI.
@@ -45,7 +44,7 @@ func (rf *registryFlags) open(ctx context.Context) (*registry.Registry, error) {
 
 // loadModelFrom is loadModel that also takes models:/NAME@ALIAS and models:/NAME/VERSION (read from the registry,
 // verified against their sha256s).
-func loadModelFrom(ctx context.Context, path, variant string, rf *registryFlags) (*loadedModel, error) {
+func loadModelFrom(ctx context.Context, path, variant string, rf *registryFlags) (*onnxrec.Model, error) {
 	if !registry.IsURI(path) {
 		return loadModel(path, variant)
 	}
@@ -69,15 +68,11 @@ func loadModelFrom(ctx context.Context, path, variant string, rf *registryFlags)
 	if err != nil {
 		return nil, err
 	}
-	card, err := assets.ParseCard(cardJSON, data)
+	m, err := onnxrec.Load(data, cardJSON)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
-	m, err := onnxload.Load(data)
-	if err != nil {
-		return nil, fmt.Errorf("load model %s: %w", path, err)
-	}
-	return &loadedModel{model: m, card: card}, nil
+	return m, nil
 }
 
 // parseInterleaved parses flags that may come before, between or after positional arguments.
@@ -122,6 +117,7 @@ const registryUsage = `digitpad registry SUBCOMMAND [flags]
                                     --at TIME: the version the alias pointed at then
   tag VERSION KEY=VALUE...          set version tags (KEY= deletes); --model-tag sets the model's tags
   delete VERSION                    delete a version no alias points at
+  gc                                delete stored files no version uses, older than --grace (crash leftovers)
 
 Every subcommand takes --registry, --registry-blobs, --name (default digitpad) and --json.`
 
@@ -155,6 +151,7 @@ func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	reportDir := fs.String("report", "", "register: a folder whose plots and tables (png, svg, json, csv, txt, md, html) are stored with the version as report/NAME")
 	modelTag := fs.Bool("model-tag", false, "tag: set tags of the registered model instead of a version")
 	all := fs.Bool("all", false, "history: every alias")
+	grace := fs.Duration("grace", time.Hour, "gc: keep unused files younger than this (registrations in progress)")
 	at := fs.String("at", "", "history: print only the version the alias pointed at, at this time (RFC 3339, e.g. 2026-11-24T09:00:00Z)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -387,6 +384,19 @@ func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		return out(map[string]int{"deleted": v.Version}, func(w io.Writer) { fmt.Fprintf(w, "deleted version %d\n", v.Version) })
+	}
+	if sub == "gc" {
+		if err := need(0, "no arguments"); err != nil {
+			return err
+		}
+		del, err := reg.Sweep(ctx, *grace)
+		if del == nil {
+			del = []string{}
+		}
+		if err != nil {
+			return err
+		}
+		return out(map[string]any{"deleted": del}, func(w io.Writer) { fmt.Fprintf(w, "deleted %d unused files\n", len(del)) })
 	}
 	fmt.Fprintln(stderr, "usage: "+registryUsage)
 	return fmt.Errorf("registry: unknown subcommand %q", sub)

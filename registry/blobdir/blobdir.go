@@ -106,5 +106,33 @@ func (d *Dir) Delete(_ context.Context, key string) error {
 	return nil
 }
 
+// List implements registry.Blobs.
+func (d *Dir) List(_ context.Context, prefix string) ([]registry.BlobInfo, error) {
+	var out []registry.BlobInfo
+	err := filepath.WalkDir(d.root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".tmp-") {
+			return nil
+		}
+		rel, err := filepath.Rel(d.root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, registry.BlobInfo{Key: key, Modified: info.ModTime()})
+		return nil
+	})
+	return out, err
+}
+
 // Close implements registry.Blobs.
 func (d *Dir) Close() error { return nil }

@@ -31,6 +31,7 @@ func Run(t *testing.T, newRegistry Opener) {
 		{"ConcurrentPromotionsOneWins", testConcurrentPromotions},
 		{"DeleteVersion", testDelete},
 		{"Tags", testTags},
+		{"SweepRemovesOrphans", testSweep},
 		{"WatchSeesOtherOpeners", testWatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newRegistry(t)) })
@@ -413,6 +414,31 @@ func testTags(t *testing.T, o func() *registry.Registry) {
 	}
 	if err := r.SetVersionTag(c, registry.DefaultModel, 42, "k", "v"); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("tag a missing version: %v, want ErrNotFound", err)
+	}
+}
+
+func testSweep(t *testing.T, o func() *registry.Registry) {
+	r := open(t, o)
+	c := ctx(t)
+	v := bootstrap(t, r)
+	orphan := []byte("a file stored by a registration that crashed before recording its version")
+	if err := r.Blobs().Put(c, "sha256/"+hexSHA(orphan), orphan); err != nil {
+		t.Fatal(err)
+	}
+	if del, err := r.Sweep(c, time.Hour); err != nil || len(del) != 0 {
+		t.Errorf("sweep with an hour's grace deleted %v (%v), want nothing: the orphan is fresh", del, err)
+	}
+	if ok, _ := r.HasFile(c, hexSHA(orphan)); !ok {
+		t.Fatal("the fresh orphan is gone")
+	}
+	del, err := r.Sweep(c, -time.Hour) // everything counts as old
+	if err != nil || len(del) != 1 || del[0] != "sha256/"+hexSHA(orphan) {
+		t.Errorf("sweep deleted %v (%v), want only the orphan", del, err)
+	}
+	for _, f := range v.Files {
+		if _, err := r.ReadFile(c, v, f.Name); err != nil {
+			t.Errorf("after the sweep, %s of version 1: %v", f.Name, err)
+		}
 	}
 }
 

@@ -139,5 +139,21 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// List implements registry.Blobs.
+func (b *Bucket) List(ctx context.Context, prefix string) ([]registry.BlobInfo, error) {
+	var out []registry.BlobInfo
+	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: &b.bucket, Prefix: aws.String(b.prefix + prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3 list: %w", err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, registry.BlobInfo{Key: strings.TrimPrefix(aws.ToString(o.Key), b.prefix), Modified: aws.ToTime(o.LastModified)})
+		}
+	}
+	return out, nil
+}
+
 // Close implements registry.Blobs.
 func (b *Bucket) Close() error { return nil }
