@@ -24,6 +24,8 @@ type Sample struct {
 	Confidence float64
 	RecordID   string
 	Client     string
+	// New marks digits of records after the base's snapshot.
+	New bool
 	At         time.Time
 }
 
@@ -101,6 +103,9 @@ func ReadRecords(ctx context.Context, st store.Store, sinceID string, holdoutFra
 		if err != nil || len(ss) == 0 {
 			out.Skipped++
 			continue
+		}
+		for k := range ss {
+			ss[k].New = i >= firstNew
 		}
 		for _, s := range ss {
 			h.Write([]byte(s.RecordID))

@@ -287,7 +287,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	newKept := 0
 	for _, s := range kept {
-		if s.RecordID > base.Lineage.FeedbackTo || base.Lineage.FeedbackTo == "" {
+		if s.New {
 			newKept++
 		}
 	}
