@@ -43,14 +43,14 @@ type Config struct {
 	// MNIST is the idx directory ("" = $DIGITPAD_MNIST or the GoMNIST module).
 	MNIST string
 	Seed  uint64
-	// Steps, Batch, LR: optimiser (defaults: fine-tune 400 steps at 4e-4, full 6000 steps at 3e-3; batch 64).
+	// Steps, Batch, LR: optimiser (defaults: fine-tune 400 steps at 2e-4, full 6000 steps at 3e-3; batch 64).
 	Steps, Batch, Workers int
 	LR                    float64
 	// HoldoutFrac is the share of the new records (the newest) sealed as holdout (default 0.25).
 	HoldoutFrac float64
-	// CorrectionWeight repeats corrected digits in the mix (default 4).
+	// CorrectionWeight repeats corrected digits in the mix (default 2).
 	CorrectionWeight int
-	// MNISTPerClass is the class-balanced MNIST replay (default 600 per class).
+	// MNISTPerClass is the class-balanced MNIST replay (default 1500 per class).
 	MNISTPerClass int
 	// SynthTrain and SynthEval are the synthetic writers' digits for training and for evaluation (defaults
 	// 1000 and 1000; their seeds never overlap).
@@ -108,7 +108,7 @@ func (c *Config) defaults() error {
 		}
 	}
 	if c.LR == 0 {
-		c.LR = 4e-4
+		c.LR = 2e-4
 		if c.Full {
 			c.LR = 3e-3
 		}
@@ -117,10 +117,10 @@ func (c *Config) defaults() error {
 		c.HoldoutFrac = 0.25
 	}
 	if c.CorrectionWeight == 0 {
-		c.CorrectionWeight = 4
+		c.CorrectionWeight = 2
 	}
 	if c.MNISTPerClass == 0 {
-		c.MNISTPerClass = 600
+		c.MNISTPerClass = 1500
 	}
 	if c.SynthTrain == 0 {
 		c.SynthTrain = 1000
