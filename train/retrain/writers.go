@@ -40,6 +40,9 @@ func RandomWriter(rng *rand.Rand, _ string) synth.Params {
 type Style struct {
 	Slant  float64
 	Styles [10]int
+	// Jitter adds to the usual 0.4..0.7; Hurried writes fast (rounded corners, overshoot, sparse samples).
+	Jitter  float64
+	Hurried bool
 }
 
 // Writer returns the Params function of the style.
@@ -48,7 +51,8 @@ func (s Style) Writer(rng *rand.Rand, code string) synth.Params {
 	p.Seed = rng.Uint64()
 	p.Height = 90 + 40*rng.Float64()
 	p.Slant = s.Slant + 0.05*(rng.Float64()-0.5)
-	p.Jitter = 0.4 + 0.3*rng.Float64()
+	p.Jitter = s.Jitter + 0.4 + 0.3*rng.Float64()
+	p.Hurried = s.Hurried
 	for _, c := range code {
 		p.Styles = append(p.Styles, s.Styles[c-'0'])
 	}
