@@ -26,7 +26,7 @@ type Sample struct {
 	Client     string
 	// New marks digits of records after the base's snapshot.
 	New bool
-	At         time.Time
+	At  time.Time
 }
 
 // Corrected reports whether the clerk changed the model's digit.
