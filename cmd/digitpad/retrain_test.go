@@ -94,6 +94,21 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer watcher.Close()
+	// The watcher reads all the time (as a kiosk does), so it answers the server's pings.
+	announced := make(chan string, 16)
+	go func() {
+		for {
+			var env protocol.Envelope
+			if err := watcher.ReadJSON(&env); err != nil {
+				close(announced)
+				return
+			}
+			var a protocol.ModelAnnouncement
+			if env.Type == protocol.TypeModel && json.Unmarshal(env.Data, &a) == nil {
+				announced <- a.SHA256
+			}
+		}
+	}()
 	clerk, _, err := websocket.DefaultDialer.Dial(wsURL, auth)
 	if err != nil {
 		t.Fatal(err)
@@ -271,16 +286,23 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	_ = watcher.SetReadDeadline(time.Now().Add(20 * time.Second))
-	for {
-		var env protocol.Envelope
-		if err := watcher.ReadJSON(&env); err != nil {
-			t.Fatalf("websocket client never told of model %s: %v", newSHA, err)
+	timeout := time.After(20 * time.Second)
+	for told := false; !told; {
+		select {
+		case sha, ok := <-announced:
+			if !ok {
+				t.Fatalf("websocket client closed before it was told of model %s", newSHA)
+			}
+			told = sha == newSHA
+		case <-timeout:
+			t.Fatalf("websocket client never told of model %s", newSHA)
 		}
-		var a protocol.ModelAnnouncement
-		if env.Type == protocol.TypeModel && json.Unmarshal(env.Data, &a) == nil && a.SHA256 == newSHA {
-			break
-		}
+	}
+
+	// The clerk's connection idled through the retrain; a client reconnects.
+	clerk.Close()
+	if clerk, _, err = websocket.DefaultDialer.Dial(wsURL, auth); err != nil {
+		t.Fatal(err)
 	}
 
 	// A kiosk that labels everything 1.

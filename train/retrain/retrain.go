@@ -43,12 +43,12 @@ type Config struct {
 	// MNIST is the idx directory ("" = $DIGITPAD_MNIST or the GoMNIST module).
 	MNIST string
 	Seed  uint64
-	// Steps, Batch, LR: optimiser (defaults: fine-tune 400 steps at 2e-4, full 6000 steps at 3e-3; batch 64).
+	// Steps, Batch, LR: optimiser (defaults: fine-tune 600 steps at 2e-4, full 6000 steps at 3e-3; batch 64).
 	Steps, Batch, Workers int
 	LR                    float64
 	// HoldoutFrac is the share of the new records (the newest) sealed as holdout (default 0.25).
 	HoldoutFrac float64
-	// CorrectionWeight repeats corrected digits in the mix (default 2).
+	// CorrectionWeight repeats corrected digits in the mix (default 4).
 	CorrectionWeight int
 	// MNISTPerClass is the class-balanced MNIST replay (default 1500 per class).
 	MNISTPerClass int
@@ -102,7 +102,7 @@ func (c *Config) defaults() error {
 		c.Workers = 2
 	}
 	if c.Steps == 0 {
-		c.Steps = 400
+		c.Steps = 600
 		if c.Full {
 			c.Steps = 6000
 		}
@@ -117,7 +117,7 @@ func (c *Config) defaults() error {
 		c.HoldoutFrac = 0.25
 	}
 	if c.CorrectionWeight == 0 {
-		c.CorrectionWeight = 2
+		c.CorrectionWeight = 4
 	}
 	if c.MNISTPerClass == 0 {
 		c.MNISTPerClass = 1500
