@@ -33,7 +33,7 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	asJSON := fs.Bool("json", false, "print the outcome as one JSON line last")
 	fs.StringVar(&c.MNIST, "mnist", "", "MNIST idx directory (default $DIGITPAD_MNIST or the GoMNIST module)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
-	fs.IntVar(&c.Steps, "steps", 0, "optimiser steps (0: 600 fine-tuning, 6000 full)")
+	fs.IntVar(&c.Steps, "steps", 0, "optimiser steps (0: 800 fine-tuning, 6000 full)")
 	fs.IntVar(&c.Workers, "workers", 2, "data-parallel workers")
 	fs.Float64Var(&c.LR, "lr", 0, "peak learning rate (0: 2e-4 fine-tuning, 3e-3 full)")
 	fs.Float64Var(&c.HoldoutFrac, "holdout", 0.25, "share of the new records (the newest) sealed as holdout")

@@ -38,6 +38,8 @@ type FitConfig struct {
 	Steps, Batch, Workers int
 	LR, WeightDecay       float64
 	Seed                  uint64
+	// LabelSmoothing is the target smoothing epsilon.
+	LabelSmoothing float64
 	// CurveEvery records a learning-curve point every so many steps, evaluated on Val.
 	CurveEvery int
 }
@@ -100,7 +102,7 @@ func Fit(ctx context.Context, net *cnn.Net, mix *Mix, val *Mix, c FitConfig, pro
 					labels[i] = mix.Labels[si]
 				}
 				reps[w].ZeroGrad()
-				losses[w], corrects[w] = reps[w].TrainStep(x, labels, scale, 0.05)
+				losses[w], corrects[w] = reps[w].TrainStep(x, labels, scale, float32(c.LabelSmoothing))
 			}()
 		}
 		wg.Wait()
