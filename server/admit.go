@@ -1,74 +1,176 @@
 package server
 
 import (
+	"context"
+	"math"
 	"sync"
 	"time"
 )
 
-// admitter bounds predictions in work with a limit that adapts to latency (AIMD, as TCP does with its window):
-// while predictions finish within the target the limit grows by one per limit completions; completions over the
-// target shrink it by a tenth, at most once per target interval, once they are a quarter of the completions seen
-// in the current target-long window (counted against the previous window's total, so the first completion of a
-// window does not speak for all of it). A lone slow completion — a collector pause, a neighbour's burst on the
-// host — then leaves the limit alone, while a machine that is really short of CPU, where most completions are
-// slow, shrinks it within a few completions. The limit stays within [min, max]. On an idle machine it settles at
-// max; when CPU is short (a burst, or neighbours on a shared host) it drops, so excess requests are refused at
-// once instead of every request getting slow.
+// admitter lets at most slots predictions be in work at once and queues the rest, first come first served, for
+// as long as their wait fits a queue-time budget derived from the latency objective; only beyond it are they
+// shed. The policy, in the spirit of CoDel (which judges a queue by how long packets sit in it, not by how many
+// there are):
+//
+//   - On arrival, a prediction that finds a free slot and nobody waiting starts at once.
+//   - Otherwise its wait is estimated from the queue ahead of it and the measured time a prediction holds a
+//     slot (an exponentially weighted mean): (waiting+1) × service / slots. If that exceeds the budget, it is
+//     refused without work: a refusal costs microseconds of CPU. It is answered after a pause (a parked
+//     goroutine; a tenth of the objective), so that closed-loop clients, who resend at once, cannot turn
+//     refusals into a storm that takes the CPU from the predictions being served.
+//   - When a slot frees, the oldest waiter gets it, unless it has already waited longer than the budget (the
+//     estimate was wrong: a burst of slow canvases, a neighbour's CPU spike); such stale waiters are refused
+//     from the head of the queue, which drains a standing queue instead of serving everyone late.
+//   - A waiter whose client gave up leaves the queue.
+//
+// The budget is the objective minus what holding a slot usually takes at most — the mean plus twice the mean
+// deviation, as TCP bounds a round trip — and at least half the objective: a served prediction waits, then
+// runs, and on a busy host the running part varies; the floor keeps a noisy host from shedding far more than the
+// objective needs. Below saturation the queue stays short and nobody is refused, whatever the number of
+// connections; at saturation the queue settles where its wait meets the budget, so served predictions stay
+// near the objective and the excess gets cheap 503s. The clock is injected so tests run on a fake one.
 type admitter struct {
-	mu           sync.Mutex
-	limit        float64
-	min, max     float64 // bounds of limit
-	target       time.Duration
-	inflight     int
-	lastDecrease time.Time
-
-	winStart       time.Time // current window of one target
-	n, slow, prevN int       // completions and slow ones in the window; completions in the previous one
+	mu        sync.Mutex
+	now       func() time.Time
+	slots     int
+	busy      int
+	maxQueue  int
+	objective time.Duration
+	pause     time.Duration // how long a refusal on arrival is held before it is answered
+	service   float64       // mean slot holding time in nanoseconds (EWMA); 0 until measured
+	spread    float64       // mean absolute deviation from it (EWMA), as TCP estimates its RTT variance
+	queue     []*waiter
 }
 
-func newAdmitter(lo, hi int, target time.Duration) *admitter {
-	hi = max(1, hi)
-	lo = max(1, min(lo, hi))
-	return &admitter{limit: float64(hi), min: float64(lo), max: float64(hi), target: target}
+// waiter is a queued prediction; ready receives true when it got a slot, false when it was shed.
+type waiter struct {
+	since time.Time
+	ready chan bool
 }
 
-// acquire takes a slot, or reports false when the limit is reached.
-func (a *admitter) acquire() bool {
+// serviceWeight is the weight of each new completion in the mean service time.
+const serviceWeight = 0.05
+
+func newAdmitter(slots, maxQueue int, objective time.Duration, now func() time.Time) *admitter {
+	if now == nil {
+		now = time.Now
+	}
+	return &admitter{now: now, slots: max(1, slots), maxQueue: max(0, maxQueue), objective: objective,
+		pause: max(0, objective/10)}
+}
+
+// budget is how long a prediction may wait for a slot: the objective minus what holding a slot usually takes
+// at most (mean + 2 × deviation), at least half the objective. Callers hold mu.
+func (a *admitter) budget() time.Duration {
+	return max(a.objective/2, a.objective-time.Duration(a.service+2*a.spread))
+}
+
+// expectedWait estimates the wait of a prediction with n predictions queued ahead of it. Callers hold mu.
+func (a *admitter) expectedWait(n int) time.Duration {
+	return time.Duration(float64(n+1) * a.service / float64(a.slots))
+}
+
+// enter admits, queues or sheds a prediction arriving now. admitted: it holds a slot; w != nil: it waits on
+// w.ready; neither: shed.
+func (a *admitter) enter() (admitted bool, w *waiter) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.inflight >= int(a.limit) {
-		return false
+	if a.busy < a.slots && len(a.queue) == 0 {
+		a.busy++
+		return true, nil
 	}
-	a.inflight++
-	return true
+	if a.objective <= 0 || len(a.queue) >= a.maxQueue || a.expectedWait(len(a.queue)) > a.budget() {
+		return false, nil
+	}
+	w = &waiter{since: a.now(), ready: make(chan bool, 1)}
+	a.queue = append(a.queue, w)
+	return false, w
 }
 
-// release returns a slot and adapts the limit to how long the prediction took.
-func (a *admitter) release(took time.Duration, now time.Time) {
+// leave takes a waiter whose client gave up out of the queue. It reports false when the waiter was already
+// given a slot (the caller must release it) or refused.
+func (a *admitter) leave(w *waiter) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.inflight--
-	if a.target <= 0 {
-		return
-	}
-	if now.Sub(a.winStart) >= a.target {
-		a.winStart, a.prevN, a.n, a.slow = now, a.n, 0, 0
-	}
-	a.n++
-	if took > a.target {
-		a.slow++
-		if 4*a.slow >= max(a.n, a.prevN) && now.Sub(a.lastDecrease) >= a.target {
-			a.limit = max(a.min, a.limit*0.9)
-			a.lastDecrease = now
+	for i, q := range a.queue {
+		if q == w {
+			a.queue = append(a.queue[:i], a.queue[i+1:]...)
+			return true
 		}
-		return
 	}
-	a.limit = min(a.max, a.limit+1/a.limit)
+	return false
 }
 
-// current is the limit now (for metrics and tests).
-func (a *admitter) current() int {
+// release frees a slot held for took (negative: a slot given to a client that had already left, not a
+// measurement) and hands free slots to waiters, refusing those that waited too long.
+func (a *admitter) release(took time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return int(a.limit)
+	switch {
+	case took < 0:
+	case a.service == 0:
+		a.service, a.spread = float64(took), float64(took)/2
+	default:
+		d := float64(took) - a.service
+		a.service += serviceWeight * d
+		a.spread += serviceWeight * (math.Abs(d) - a.spread)
+	}
+	a.busy--
+	now := a.now()
+	budget := a.budget()
+	for len(a.queue) > 0 && a.busy < a.slots {
+		w := a.queue[0]
+		a.queue[0] = nil
+		a.queue = a.queue[1:]
+		if now.Sub(w.since) > budget {
+			w.ready <- false
+			continue
+		}
+		a.busy++
+		w.ready <- true
+	}
+}
+
+// acquire waits for a slot as the policy allows: ok false means shed (or ctx ended while waiting). On ok the
+// caller must call done when the prediction is finished. A prediction refused on arrival is answered after a
+// pause (pause, real time), so that closed-loop clients who resend at once cannot turn refusals into most of
+// the server's work.
+func (a *admitter) acquire(ctx context.Context) (done func(), ok bool) {
+	admitted, w := a.enter()
+	if !admitted && w == nil {
+		if a.pause > 0 {
+			t := time.NewTimer(a.pause)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		return nil, false
+	}
+	if w != nil {
+		select {
+		case admitted = <-w.ready:
+		case <-ctx.Done():
+			if a.leave(w) {
+				return nil, false
+			}
+			if admitted = <-w.ready; admitted {
+				a.release(-1)
+			}
+			return nil, false
+		}
+		if !admitted {
+			return nil, false
+		}
+	}
+	start := a.now()
+	return func() { a.release(a.now().Sub(start)) }, true
+}
+
+// state reports slots in use, predictions waiting and the current queue-time budget (metrics, tests).
+func (a *admitter) state() (busy, waiting int, budget time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.busy, len(a.queue), a.budget()
 }

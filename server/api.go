@@ -244,11 +244,11 @@ func (s *Server) handlePredict(ctx context.Context, in *predictInput) (*predictO
 	var err error
 	switch mt {
 	case "image/png", "image/jpeg":
-		img, ierr := s.decodeImage(in.RawBody)
+		input, ierr := s.decodeInput(in.RawBody)
 		if ierr != nil {
 			return nil, ierr
 		}
-		p, err = s.recognize(ctx, Input{Image: img}, recognize.Options{Format: in.Format}, in.ClientID, in.RawBody)
+		p, err = s.recognize(ctx, input, recognize.Options{Format: in.Format}, in.ClientID, in.RawBody)
 	case "application/json", "":
 		var req protocol.Predict
 		if jerr := decodeJSON(in.RawBody, &req); jerr != nil {
@@ -279,11 +279,11 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 		if err != nil {
 			return nil, err
 		}
-		img, aerr := s.decodeImage(raw)
+		input, aerr := s.decodeInput(raw)
 		if aerr != nil {
 			return nil, aerr
 		}
-		p, rerr := s.recognize(ctx, Input{Image: img}, opt, clientID, raw)
+		p, rerr := s.recognize(ctx, input, opt, clientID, raw)
 		return withInputs(p, rerr, req.Inputs)
 	}
 	strokes := make([]ink.Stroke, len(req.Strokes))

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"digitpad/assets"
 	"digitpad/server"
@@ -616,7 +617,8 @@ func storeFor(tb testing.TB) store.Store {
 
 func TestOverload_InFlightLimitIs503BeforeWork(t *testing.T) {
 	eng := &fakeEngine{gate: make(chan struct{}), entered: make(chan int, 10)}
-	ts := mustOpen(t, withFake(eng), func(c *server.Config) { c.MaxInFlight = 1 })
+	// No latency objective: no queue, so a busy slot means an immediate refusal.
+	ts := mustOpen(t, withFake(eng), func(c *server.Config) { c.MaxInFlight = 1; c.LatencyObjective = -1 })
 	body := protocol.Predict{Strokes: [][][2]float64{{{1, 1}}}, Width: 10, Height: 10}
 	first := make(chan int, 1)
 	go func() { first <- postJSON(t, ts.URL+"/v1/predict", body).Status }()
@@ -677,6 +679,25 @@ func TestMetrics_RefusedRequestsKeepTheirRoute(t *testing.T) {
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestOverload_BusySlotsQueueWithinTheObjective(t *testing.T) {
+	eng := &fakeEngine{gate: make(chan struct{}), entered: make(chan int, 10)}
+	ts := mustOpen(t, withFake(eng), func(c *server.Config) { c.MaxInFlight = 1; c.LatencyObjective = time.Hour })
+	body := protocol.Predict{Strokes: [][][2]float64{{{1, 1}}}, Width: 10, Height: 10}
+	res := make(chan int, 2)
+	go func() { res <- postJSON(t, ts.URL+"/v1/predict", body).Status }()
+	<-eng.entered
+	go func() { res <- postJSON(t, ts.URL+"/v1/predict", body).Status }()
+	waitFor(t, "second request queued", func() bool {
+		return strings.Contains(metricsText(t, ts.URL), "digitpad_admission_waiting 1")
+	})
+	close(eng.gate)
+	for range 2 {
+		if s := <-res; s != 200 {
+			t.Errorf("status %d, want 200: the queued request waits for the slot instead of a 503", s)
 		}
 	}
 }

@@ -14,8 +14,10 @@ import (
 	"digitpad/shared/recognize/onnxrec"
 )
 
-// Input is one canvas to recognise: an image, or strokes on a Width×Height canvas.
+// Input is one canvas to recognise: an ink mask already built while decoding, an image, or strokes on a
+// Width×Height canvas.
 type Input struct {
+	Mask          *ink.Mask
 	Image         image.Image
 	Strokes       []ink.Stroke
 	Width, Height int
@@ -61,9 +63,12 @@ func (e *recognizeEngine) Prepare(in Input, opt recognize.Options) (Job, error) 
 	var m *ink.Mask
 	var err error
 	scale := 1.0
-	if in.Image != nil {
-		m, err = ink.MaskFromImage(in.Image)
-	} else {
+	switch {
+	case in.Mask != nil:
+		m = in.Mask
+	case in.Image != nil:
+		m, err = ink.WorkMaskFromImage(in.Image, ink.Options{})
+	default:
 		// The working raster every shell uses for strokes, so a server prediction equals the kiosk's and the
 		// browser's for the same ink.
 		m, scale, err = recognize.StrokesMask(in.Strokes, in.Width, in.Height)

@@ -333,7 +333,7 @@ func (e *fakeEngine) Prepare(in server.Input, opt recognize.Options) (server.Job
 		panic("fake engine asked to panic")
 	}
 	d := 1
-	if in.Image == nil {
+	if in.Image == nil && in.Mask == nil {
 		if len(in.Strokes) == 0 {
 			return nil, ink.ErrNoInk
 		}

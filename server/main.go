@@ -86,7 +86,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.SetOutput(p.Stderr)
 	c := &p.Config
 	l := protocol.DefaultLimits()
-	var origins string
+	var origins, proxies string
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&p.DB, "db", "", "store: sqlite:FILE | postgres://... | mem: (default sqlite:DATA/digitpad.db)")
 	fs.StringVar(&p.DataDir, "data", "data", "data folder for the default SQLite store and generated token")
@@ -103,12 +103,14 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.DurationVar(&c.BatchWait, "batch-wait", time.Millisecond, "how long a partial batch waits for more canvases (negative: never)")
 	fs.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "model workers")
 	fs.IntVar(&c.Queue, "queue", 1024, "canvases that may wait for a worker; beyond: 503 overloaded")
-	fs.IntVar(&c.MaxInFlight, "max-inflight", 16*runtime.GOMAXPROCS(0), "most predictions in work at once (HTTP and websocket); beyond: 503 overloaded")
-	fs.DurationVar(&c.LatencyTarget, "latency-target", 10*time.Millisecond, "the in-flight bound shrinks while predictions take longer (negative: fixed bound)")
+	fs.IntVar(&c.MaxInFlight, "max-inflight", 2*runtime.GOMAXPROCS(0), "predictions in work at once (HTTP and websocket); more wait in a queue")
+	fs.DurationVar(&c.LatencyObjective, "latency-objective", 100*time.Millisecond, "p99 latency objective: predictions wait for a slot while that fits, beyond it 503 overloaded (negative: no queue)")
 	fs.IntVar(&l.MaxBatchItems, "max-batch-items", l.MaxBatchItems, "items per /v1/predict/batch request")
 	fs.IntVar(&l.MaxMessageBytes, "max-body", l.MaxMessageBytes, "bytes per request body or websocket message")
 	fs.IntVar(&l.MaxPixels, "max-pixels", l.MaxPixels, "pixels per image or canvas")
-	fs.Float64Var(&c.RateLimit, "rate", 200, "requests per second per client IP (and per websocket); 0: unlimited")
+	fs.Float64Var(&c.RateLimit, "rate", 200, "requests per second per client (bearer token + client id, else address; HTTP and websocket together); 0: unlimited")
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated CIDRs of proxies/load balancers whose forwarding header names the client address")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", "X-Forwarded-For", "forwarding header the trusted proxies write: X-Forwarded-For or Forwarded")
 	fs.IntVar(&c.RateBurst, "burst", 0, "rate-limit burst (default 2×rate)")
 	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra browser origins allowed on /v1/ws (* for any)")
 	fs.BoolVar(&p.LogJSON, "log-json", false, "JSON logs")
@@ -127,6 +129,9 @@ func (p *Program) ParseFlags(args []string) error {
 		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
 	c.Limits = l
+	if proxies != "" {
+		c.TrustedProxies = strings.Split(proxies, ",")
+	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)

@@ -103,17 +103,18 @@ func rejectReason(status int, h http.Header) string {
 	}
 }
 
-// rateLimit applies the per-client limit to API routes (not to health checks, metrics or docs).
+// rateLimit applies the per-client limit to API routes (not to health checks, metrics or docs). The websocket
+// upgrade itself is exempt: its messages count against the same client's bucket (wsConn.predict).
 func (s *Server) rateLimit(next http.Handler) http.Handler {
 	if s.limiter == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+		if !strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1/ws" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if ok, wait := s.limiter.allow(clientKey(r), time.Now()); !ok {
+		if ok, wait := s.limiter.allow(s.clientIdentity(r, bearerToken(r, false)), time.Now()); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
 			writeJSONError(w, apiErr(protocol.ERateLimited, "too many requests from this client, retry later"))
 			return
@@ -122,31 +123,22 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	})
 }
 
-// admission refuses prediction requests beyond the admitter's limit at once with 503 overloaded, before reading
-// bodies: the cheapest possible rejection, and the bound that keeps served latency flat during a burst.
+// admission queues prediction requests for a slot while their wait fits the latency objective and refuses the
+// rest with 503 overloaded (see admitter), before reading bodies: the cheapest possible rejection.
 func (s *Server) admission(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPrediction(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !s.admit.acquire() {
+		done, ok := s.admit.acquire(r.Context())
+		if !ok {
 			s.shed.write(w)
 			return
 		}
-		start := time.Now()
-		defer func() { s.admit.release(time.Since(start), time.Now()) }()
+		defer done()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// clientKey identifies a client by its remote IP. Client-chosen ids are not used: they are free to forge.
-func clientKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // clientLimiter keeps one token bucket per client, forgetting clients idle for a few minutes.

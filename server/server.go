@@ -57,10 +57,17 @@ type Config struct {
 	BatchWait time.Duration
 	Workers   int
 	Queue     int
-	// RateLimit is each client's (remote IP's, or websocket connection's) sustained requests per second, with
-	// RateBurst (default 2×RateLimit); 0 disables rate limiting.
+	// RateLimit is each client's sustained requests per second (HTTP requests and websocket messages together),
+	// with RateBurst (default 2×RateLimit); 0 disables rate limiting. A client is its bearer token and client id,
+	// or its address (see identity.go).
 	RateLimit float64
 	RateBurst int
+	// TrustedProxies lists the CIDRs of proxies and load balancers whose ProxyHeader is honoured to find client
+	// addresses; from any other peer the header is ignored.
+	TrustedProxies []string
+	// ProxyHeader is the forwarding header the trusted proxies write: "X-Forwarded-For" (default) or
+	// "Forwarded" (RFC 7239).
+	ProxyHeader string
 	// AllowedOrigins lists browser origins (scheme://host[:port]) allowed to open websockets besides the server's
 	// own; "*" allows any.
 	AllowedOrigins []string
@@ -73,14 +80,17 @@ type Config struct {
 	Web http.Handler
 	// PingInterval is the websocket keepalive period (default 30s); a connection silent for 2× it is dropped.
 	PingInterval time.Duration
-	// MaxInFlight bounds predictions (HTTP requests and websocket messages) being worked on at once (default
-	// 16×GOMAXPROCS); beyond it they are refused with overloaded at once (HTTP before the body is read), so a burst
-	// cannot make every request slow: decoding and segmentation run before the batcher's queue. The bound adapts
-	// between MaxInFlight/4 and MaxInFlight so that predictions finish within LatencyTarget (default 10ms; negative:
-	// fixed bound). A one-digit image costs ~0.25 ms of CPU, so 16 per core is ~4 ms of work queued per core: enough
-	// to ride out scheduling hiccups without shedding, little enough to keep the p99 of served requests low.
-	MaxInFlight   int
-	LatencyTarget time.Duration
+	// MaxInFlight is how many predictions (HTTP requests and websocket messages) are worked on at once (default
+	// 2×GOMAXPROCS: the work is CPU-bound, and two per core keep a core busy while the other waits for its batch;
+	// more only makes each slower, a time the queue cannot control). More wait in a queue, first come first served, while their expected wait fits the latency
+	// objective; beyond it they are refused at once with 503 overloaded + Retry-After (HTTP: before the body is
+	// read). See admitter for the policy.
+	MaxInFlight int
+	// LatencyObjective is the p99 latency the server aims at for served predictions (default 100ms; negative: no
+	// queue, refuse whatever finds every slot busy).
+	LatencyObjective time.Duration
+	// Now is the admission clock (default time.Now); tests inject a fake one.
+	Now func() time.Time
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
 	// Registry, when set, is served under /v1/registry/ and at MLflow's /api/2.0/mlflow/ (registry_api.go,
@@ -113,6 +123,9 @@ func (c Config) withDefaults() Config {
 	if c.Queue <= 0 {
 		c.Queue = 1024
 	}
+	if c.ProxyHeader == "" {
+		c.ProxyHeader = headerXFF
+	}
 	if c.RateBurst <= 0 {
 		c.RateBurst = max(1, int(2*c.RateLimit))
 	}
@@ -126,16 +139,19 @@ func (c Config) withDefaults() Config {
 		c.PingInterval = 30 * time.Second
 	}
 	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = 16 * runtime.GOMAXPROCS(0)
+		c.MaxInFlight = 2 * runtime.GOMAXPROCS(0)
 	}
-	if c.LatencyTarget == 0 {
-		c.LatencyTarget = 10 * time.Millisecond
+	if c.LatencyObjective == 0 {
+		c.LatencyObjective = 100 * time.Millisecond
 	}
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
 	return c
 }
+
+// maxWaiting bounds predictions queued for admission (memory), whatever the latency objective allows.
+const maxWaiting = 4096
 
 // Server serves the digitpad API. Its methods are safe for concurrent use.
 type Server struct {
@@ -147,6 +163,7 @@ type Server struct {
 	batch   *batcher.Batcher[batchItem]
 	plog    *predLog
 	limiter *clientLimiter
+	proxies trustedProxies
 	hub     *wsHub
 	admit   *admitter
 	shed    *shedder
@@ -177,10 +194,18 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("server: config has no store")
 	}
 	cfg = cfg.withDefaults()
+	proxies, err := parseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	cfg.ProxyHeader = http.CanonicalHeaderKey(cfg.ProxyHeader)
+	if cfg.ProxyHeader != headerXFF && cfg.ProxyHeader != headerForwarded {
+		return nil, fmt.Errorf("server: proxy header %q: want %s or %s", cfg.ProxyHeader, headerXFF, headerForwarded)
+	}
 	hookOnce.Do(hookHumaErrors)
 	var pfx [4]byte
 	_, _ = rand.Read(pfx[:])
-	s := &Server{cfg: cfg, log: cfg.Logger, reqPfx: hex.EncodeToString(pfx[:]) + "-"}
+	s := &Server{cfg: cfg, log: cfg.Logger, reqPfx: hex.EncodeToString(pfx[:]) + "-", proxies: proxies}
 	s.batch = batcher.New(batcher.Config{
 		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Workers: cfg.Workers, Queue: cfg.Queue,
 		OnBatch: func(n int, took time.Duration) {
@@ -194,11 +219,18 @@ func New(cfg Config) (*Server, error) {
 		s.limiter = newClientLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
 	s.hub = newWSHub()
-	s.admit = newAdmitter(cfg.MaxInFlight/4, cfg.MaxInFlight, cfg.LatencyTarget)
+	s.admit = newAdmitter(cfg.MaxInFlight, maxWaiting, cfg.LatencyObjective, cfg.Now)
 	s.shed = newShedder(cfg.RetryAfter)
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "digitpad_admission_limit", Help: "Predictions allowed in work at once (adapts to latency).",
-	}, func() float64 { return float64(s.admit.current()) }))
+		Name: "digitpad_admission_in_work", Help: "Predictions holding an admission slot.",
+	}, func() float64 { b, _, _ := s.admit.state(); return float64(b) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_admission_waiting", Help: "Predictions queued for an admission slot.",
+	}, func() float64 { _, q, _ := s.admit.state(); return float64(q) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_admission_wait_budget_seconds", Help: "How long a prediction may wait for a slot before it is refused.",
+	}, func() float64 { _, _, b := s.admit.state(); return b.Seconds() }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_inflight_predictions", Help: "Predictions in work or queued now (HTTP and websocket); the autoscaling signal.",
+	}, func() float64 { return float64(s.admit.inFlight()) }))
 	mux, err := s.routes()
 	if err != nil {
 		return nil, err

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"digitpad/shared/protocol"
 )
@@ -99,7 +98,7 @@ type wsConn struct {
 	log      *slog.Logger
 	authed   bool
 	clientID string
-	lim      *rate.Limiter
+	identity string // rate-limit key, shared with the client's HTTP requests
 
 	send     chan []byte
 	dead     chan struct{} // closed when the writer can no longer write
@@ -154,8 +153,8 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if len(c.clientID) > s.cfg.Limits.MaxIDLen {
 		c.clientID = ""
 	}
-	if s.cfg.RateLimit > 0 {
-		c.lim = rate.NewLimiter(rate.Limit(s.cfg.RateLimit), s.cfg.RateBurst)
+	if s.limiter != nil {
+		c.identity = s.clientIdentity(r, bearerToken(r, true))
 	}
 	if !s.hub.add(c) {
 		_ = ws.WriteControl(websocket.CloseMessage,
@@ -175,11 +174,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	go c.readLoop()
 }
 
-// wsConnInFlight is how many messages one connection may have in work: wsMaxInFlight, but no more than the
-// admission bound's floor (MaxInFlight/4), so that a lone client pipelining predictions is slowed by
-// backpressure (the reader stops reading) rather than refused by admission control.
+// wsConnInFlight is how many messages one connection may have in work or queued for admission: wsMaxInFlight,
+// but no more than the admission slots, so that a lone client pipelining predictions is slowed by backpressure
+// (the reader stops reading) rather than filling the admission queue by itself.
 func wsConnInFlight(maxInFlight int) int {
-	return max(1, min(wsMaxInFlight, maxInFlight/4))
+	return max(1, min(wsMaxInFlight, maxInFlight))
 }
 
 // originAllowed accepts the server's own origin, listed origins, or any with "*".
@@ -252,9 +251,9 @@ func (c *wsConn) handle(msg []byte) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EInvalid, "unknown message type %q", env.Type))
 		return
 	}
-	if c.lim != nil {
-		if ok, _ := reserve(c.lim, time.Now()); !ok {
-			c.sendError(env.ID, protocol.Errorf(protocol.ERateLimited, "too many messages on this connection, slow down"))
+	if c.s.limiter != nil {
+		if ok, _ := c.s.limiter.allow(c.identity, time.Now()); !ok {
+			c.sendError(env.ID, protocol.Errorf(protocol.ERateLimited, "too many requests from this client, slow down"))
 			return
 		}
 	}
@@ -283,12 +282,12 @@ func (c *wsConn) predict(env *protocol.Envelope) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EUnauthorized, "prediction needs the bearer token"))
 		return
 	}
-	if !c.s.admit.acquire() {
+	done, ok := c.s.admit.acquire(c.ctx)
+	if !ok {
 		c.sendError(env.ID, protocol.Errorf(protocol.EOverloaded, "server overloaded: too many predictions in flight, retry later"))
 		return
 	}
-	start := time.Now()
-	defer func() { c.s.admit.release(time.Since(start), time.Now()) }()
+	defer done()
 	var req protocol.Predict
 	if err := json.Unmarshal(env.Data, &req); err != nil {
 		c.sendError(env.ID, protocol.Errorf(protocol.EInvalid, "malformed predict data: %v", err))

@@ -7,6 +7,12 @@
 //	go run ./scripts/load -mode burst -url http://127.0.0.1:8080 -rate 5000 -duration 5s
 //	go run ./scripts/load -mode ready -url http://127.0.0.1:8080   (polls /readyz, prints time to ready)
 //	go run ./scripts/load -mode png -out FILE                      (writes the PNG the HTTP modes send, for wrk)
+//	go run ./scripts/load -mode closed -canvas 280x280-rgb-1digit -conns-list 8,16,32,64,128 -duration 5s -tsv F
+//	                                                               (wrk closed loop, one table row per count)
+//	go run ./scripts/load -mode curve -tsv F -out curve.png        (connections → goodput, p99, shed share)
+//
+// -canvas picks one of the canvases of internal/loadcanvas (280x280-rgb-1digit, 640x200-rgb-5digits,
+// 76x64-gray-1digit); without it, -digits and -height describe a grey canvas as before.
 //
 // scripts/load/run.sh starts a server and runs them all.
 package main
@@ -35,6 +41,7 @@ import (
 	"github.com/gorilla/websocket"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"digitpad/internal/loadcanvas"
 	"digitpad/shared/protocol"
 	"digitpad/shared/synth"
 )
@@ -47,23 +54,27 @@ func main() {
 }
 
 type options struct {
-	mode     string
-	out      string
-	base     string
-	rate     int
-	duration time.Duration
-	conns    int
-	digits   int
-	height   int
-	strokes  bool
-	workers  int
-	timeout  time.Duration
+	mode      string
+	out       string
+	base      string
+	rate      int
+	duration  time.Duration
+	conns     int
+	digits    int
+	height    int
+	strokes   bool
+	workers   int
+	timeout   time.Duration
+	canvas    string
+	connsList []int
+	tsv       string
+	title     string
 }
 
 func run(args []string) error {
 	var o options
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.StringVar(&o.mode, "mode", "http", "http | ws | burst | ready | png")
+	fs.StringVar(&o.mode, "mode", "http", "http | ws | burst | closed | curve | ready | png")
 	fs.StringVar(&o.out, "out", "", "png mode: file to write the request body to")
 	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
 	fs.IntVar(&o.rate, "rate", 5000, "requests (messages) per second; burst mode goes to 3× this")
@@ -74,8 +85,25 @@ func run(args []string) error {
 	fs.BoolVar(&o.strokes, "strokes", false, "send strokes JSON (what the web pad sends) instead of a PNG snapshot")
 	fs.IntVar(&o.workers, "workers", 64, "initial vegeta workers")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "per-request timeout")
+	fs.StringVar(&o.canvas, "canvas", "", "a named canvas of internal/loadcanvas (e.g. 280x280-rgb-1digit); overrides -digits/-height")
+	connsList := fs.String("conns-list", "8,16,32,64,128", "closed mode: wrk connection counts")
+	fs.StringVar(&o.tsv, "tsv", "", "closed mode: append rows to this TSV file; curve mode: read it")
+	fs.StringVar(&o.title, "title", "", "curve mode: title suffix (machine, generator)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	for _, c := range strings.Split(*connsList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 || n > 1024 {
+			return fmt.Errorf("conns-list: %q is not a connection count in 1..1024", c)
+		}
+		o.connsList = append(o.connsList, n)
+	}
+	if o.mode == "curve" {
+		if o.tsv == "" || o.out == "" {
+			return errors.New("curve mode needs -tsv and -out")
+		}
+		return curve(o.tsv, o.out, o.title)
 	}
 	if o.duration > time.Minute {
 		return errors.New("duration above 60s: this tool is for short, bounded runs")
@@ -86,8 +114,14 @@ func run(args []string) error {
 	switch o.mode {
 	case "ready":
 		return waitReady(o)
+	case "closed":
+		pl, err := o.payload()
+		if err != nil {
+			return err
+		}
+		return closedLoop(o, pl.name, pl.png)
 	case "http":
-		pl, err := canvas(o.digits, o.height)
+		pl, err := o.payload()
 		if err != nil {
 			return err
 		}
@@ -97,7 +131,7 @@ func run(args []string) error {
 	case "burst":
 		return burst(o)
 	case "png":
-		pl, err := canvas(o.digits, o.height)
+		pl, err := o.payload()
 		if err != nil {
 			return err
 		}
@@ -131,8 +165,28 @@ func checkLoopback(base string) error {
 // payload is one canvas with a code of n digits, h pixels high: a PNG snapshot (dark ink on white, 8-bit gray)
 // and the same code as a strokes predict request.
 type payload struct {
+	name    string
 	png     []byte
 	strokes []byte // protocol.Predict JSON
+}
+
+// payload is the named loadcanvas canvas, or a grey canvas of -digits digits, -height pixels high.
+func (o options) payload() (*payload, error) {
+	if o.canvas == "" {
+		return canvas(o.digits, o.height)
+	}
+	cs, err := loadcanvas.Standard()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range cs {
+		if c.Name == o.canvas {
+			return &payload{name: c.Name, png: c.PNG, strokes: c.Strokes}, nil
+		}
+		names = append(names, c.Name)
+	}
+	return nil, fmt.Errorf("canvas %q: want one of %s", o.canvas, strings.Join(names, ", "))
 }
 
 func canvas(n, h int) (*payload, error) {
@@ -160,7 +214,7 @@ func canvas(n, h int) (*payload, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &payload{png: buf.Bytes(), strokes: st}, nil
+	return &payload{name: fmt.Sprintf("%dx%d-gray-%dd", w, h, len(text)), png: buf.Bytes(), strokes: st}, nil
 }
 
 // report separates served requests (200) from shed ones (429/503) and failures (anything else).
@@ -240,7 +294,7 @@ func attack(o options, pl *payload, rate int, d time.Duration, name string) *rep
 
 // burst runs rate, then 3× rate, then rate again: the server must shed only with 429/503 and recover.
 func burst(o options) error {
-	pl, err := canvas(o.digits, o.height)
+	pl, err := o.payload()
 	if err != nil {
 		return err
 	}
@@ -275,7 +329,7 @@ func waitReady(o options) error {
 // wsLoad spreads rate messages per second over conns connections, open loop: each connection sends on its own
 // schedule whatever the replies do, and latency runs from send to the matching reply.
 func wsLoad(o options) error {
-	pl, err := canvas(o.digits, o.height)
+	pl, err := o.payload()
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,11 @@ type Mask struct {
 	// Strokes, when set (MaskFromStrokes does), are the pen paths the mask was drawn from; Segment then renders
 	// each digit's input from its strokes with an MNIST-like pen instead of resampling pixels.
 	Strokes []Stroke
+	// Factor, when above 1, says the mask is a canvas of CanvasW×CanvasH reduced by that factor (each mask pixel
+	// is the average of Factor×Factor canvas pixels; see WorkMaskFromImage); CanvasBox maps boxes back.
+	Factor           int
+	CanvasW, CanvasH int
+	full             func() *Mask // builds the canvas-resolution mask of a reduced one
 }
 
 func (m *Mask) validate() error {

@@ -23,6 +23,12 @@ func MaskFromImageOpt(img image.Image, opt Options) (*Mask, error) {
 	}
 	luma := make([]uint8, w*h)
 	alpha := planes(img, luma)
+	return maskFromPlanes(luma, alpha, w, h), nil
+}
+
+// maskFromPlanes decides polarity and contrast from a luma plane and an alpha plane (nil: opaque) and maps the
+// plane to ink coverage in place.
+func maskFromPlanes(luma, alpha []uint8, w, h int) *Mask {
 	m := &Mask{W: w, H: h, Pix: luma}
 
 	// Ink on a transparent background: most of the border is see-through, so coverage is opacity, whatever
@@ -34,12 +40,12 @@ func MaskFromImageOpt(img image.Image, opt Options) (*Mask, error) {
 	lut, ok := contrastLUT(src, w, h)
 	if !ok {
 		clear(m.Pix)
-		return m, nil
+		return m
 	}
 	for i, v := range src {
 		m.Pix[i] = lut[v]
 	}
-	return m, nil
+	return m
 }
 
 // planes fills luma (w*h, row-major from Bounds().Min) and returns the alpha plane, or nil when every pixel is

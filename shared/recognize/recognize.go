@@ -150,9 +150,11 @@ func (r *Recognizer) Info() ModelInfo { return r.info }
 // Model returns the loaded model.
 func (r *Recognizer) Model() *model.Model { return r.model }
 
-// Image recognises a canvas snapshot (any size; dark-on-light, light-on-dark or ink on transparent).
+// Image recognises a canvas snapshot (any size; dark-on-light, light-on-dark or ink on transparent). Canvases
+// taller than ink.WorkHeight are masked and segmented at working resolution (ink.WorkMaskFromImage); boxes are
+// in canvas pixels.
 func (r *Recognizer) Image(img image.Image, opt Options) (*Result, error) {
-	m, err := ink.MaskFromImage(img)
+	m, err := ink.WorkMaskFromImage(img, r.inkOpt)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,8 @@ func (r *Recognizer) Image(img image.Image, opt Options) (*Result, error) {
 // WorkHeight is the canvas height strokes are rasterised at: digits end up 20 pixels tall, so a taller raster
 // only costs time (a 640×200 pad drawn at full size spends most of its recognition rasterising and resampling;
 // in wasm a desktop pad took ~100 ms at full size, a few ms at 160 px). Pen width and segmentation scale with it.
-const WorkHeight = 160
+// Images are reduced below the same height (ink.WorkFactor).
+const WorkHeight = ink.WorkHeight
 
 // WorkScale is the factor from canvas pixels to the working raster for a canvas h pixels high (1 for short ones).
 func WorkScale(h int) float64 {
@@ -278,6 +281,12 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 		return nil, err
 	}
 	free, err := ink.SegmentCandidates(m, r.inkOpt, maxCandidates)
+	if m.Factor > 1 && (err != nil || ink.Touching(free[0])) {
+		// A working-resolution mask serves separate digits; touching ones are cut at full resolution, and
+		// faint ink that did not survive the reduction gets its chance there too.
+		m = m.FullResolution()
+		free, err = ink.SegmentCandidates(m, r.inkOpt, maxCandidates)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -296,6 +305,7 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	for _, c := range cands {
 		ids := make([]int, len(c))
 		for i, d := range c {
+			d.Box = m.CanvasBox(d.Box) // a working-resolution mask's boxes, back in canvas pixels
 			k, ok := index[d.Box]
 			if !ok {
 				k = len(j.digits)

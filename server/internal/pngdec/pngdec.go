@@ -204,25 +204,71 @@ func (h *header) bpp() int {
 	}
 }
 
-// pixels inflates and unfilters the IDAT stream into the image type image/png would return.
-func (st *state) pixels(f *File) (image.Image, error) {
+// Channels is the number of 8-bit channels per pixel of the rows Rows hands out: 1 grey, 2 grey and alpha,
+// 3 RGB, 4 RGBA (straight alpha).
+func (f *File) Channels() int { return f.hd.bpp() }
+
+// ErrFallback is returned by Rows when the pixel data is not on the fast path (or is malformed): decode the
+// file with image/png (Decode does) to get image/png's image or error.
+var ErrFallback = errFallback
+
+// Rows inflates and unfilters f row by row, calling row for each in order with the row's pixels (Width×Channels
+// bytes, valid during the call): a caller that reduces or converts rows never holds the image at full size. An
+// error from row stops decoding and is returned.
+func (d *Decoder) Rows(f *File, row func(y int, pix []byte) error) error {
+	st, _ := d.pool.Get().(*state)
+	if st == nil {
+		st = &state{}
+	}
+	err := st.rows(f, row)
+	if cap(st.idat) > maxPooled || cap(st.cur) > maxPooled {
+		st.idat, st.cur, st.prv = nil, nil, nil
+	}
+	d.pool.Put(st)
+	return err
+}
+
+// rows inflates and unfilters the IDAT stream, handing each row to emit; the stream must end with the last row.
+func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 	h := &f.hd
 	st.src.Reset(st.joinIDAT(f))
 	if st.zr == nil {
 		zr, err := zlib.NewReader(&st.src)
 		if err != nil {
-			return nil, errFallback
+			return errFallback
 		}
 		st.zr = zr
 	} else if err := st.zr.(zlib.Resetter).Reset(&st.src, nil); err != nil {
-		return nil, errFallback
+		return errFallback
 	}
 	bpp := h.bpp()
 	rowLen := 1 + bpp*h.w
 	st.cur = grow(st.cur, rowLen)
 	st.prv = grow(st.prv, rowLen)
 	clear(st.prv)
+	for y := 0; y < h.h; y++ {
+		if _, err := io.ReadFull(st.zr, st.cur); err != nil {
+			return errFallback
+		}
+		if err := unfilter(st.cur[0], st.cur[1:], st.prv[1:], bpp); err != nil {
+			return err
+		}
+		if err := emit(y, st.cur[1:]); err != nil {
+			return err
+		}
+		st.cur, st.prv = st.prv, st.cur
+	}
+	// The stream must end here (this also verifies its Adler-32) and use up the IDAT data exactly.
+	var one [1]byte
+	if n, err := st.zr.Read(one[:]); n != 0 || err != io.EOF || st.src.Len() != 0 {
+		return errFallback
+	}
+	return nil
+}
 
+// pixels inflates and unfilters the IDAT stream into the image type image/png would return.
+func (st *state) pixels(f *File) (image.Image, error) {
+	h := &f.hd
 	var img image.Image
 	var pix []byte
 	var stride int
@@ -242,14 +288,7 @@ func (st *state) pixels(f *File) (image.Image, error) {
 	if h.ct == ctGray {
 		rowPix = h.w
 	}
-	for y := 0; y < h.h; y++ {
-		if _, err := io.ReadFull(st.zr, st.cur); err != nil {
-			return nil, errFallback
-		}
-		if err := unfilter(st.cur[0], st.cur[1:], st.prv[1:], bpp); err != nil {
-			return nil, err
-		}
-		cdat := st.cur[1:]
+	err := st.rows(f, func(y int, cdat []byte) error {
 		dst := pix[y*stride : y*stride+rowPix]
 		switch h.ct {
 		case ctGray, ctRGBA:
@@ -264,12 +303,10 @@ func (st *state) pixels(f *File) (image.Image, error) {
 				dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = cdat[3*x], cdat[3*x+1], cdat[3*x+2], 0xff
 			}
 		}
-		st.cur, st.prv = st.prv, st.cur
-	}
-	// The stream must end here (this also verifies its Adler-32) and use up the IDAT data exactly.
-	var one [1]byte
-	if n, err := st.zr.Read(one[:]); n != 0 || err != io.EOF || st.src.Len() != 0 {
-		return nil, errFallback
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return img, nil
 }

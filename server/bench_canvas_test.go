@@ -1,0 +1,71 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"digitpad/assets"
+	"digitpad/internal/loadcanvas"
+	"digitpad/server"
+)
+
+// BenchmarkPredict_Canvas is one POST /v1/predict through the whole handler stack (no network) for the three
+// canvases of the serving goals: a pad's 280×280 RGB one-digit snapshot, a 640×200 RGB five-digit code and a
+// 76×64 grey digit, with the fp32 and the int8 model (`serve` picks int8 where the CPU has an int8 dot-product
+// kernel). cpu-ns/op is the process CPU time per request (getrusage): on a shared machine it counts the work,
+// where ns/op also counts time spent descheduled.
+//
+//	go test ./server -run '^$' -bench Predict_Canvas -cpu 1 -benchtime 2000x
+func BenchmarkPredict_Canvas(b *testing.B) {
+	cs, err := loadcanvas.Standard()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, variant := range []string{"fp32", "int8"} {
+		for _, c := range cs {
+			b.Run(c.Name+"-"+variant, func(b *testing.B) {
+				ts := mustOpen(b, func(c *server.Config) { c.BatchWait = -1 })
+				if variant != "fp32" {
+					if err := ts.SetModel(assets.Variant(variant)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				h := ts.Handler()
+				check := func(w *httptest.ResponseRecorder) {
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+					var p struct{ Code string }
+					if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Code != c.Code {
+						b.Fatalf("read %q (%v), want %q", p.Code, err, c.Code)
+					}
+				}
+				req := func() *http.Request {
+					r := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(c.PNG))
+					r.Header.Set("Content-Type", "image/png")
+					return r
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req())
+				check(w)
+				b.SetBytes(int64(len(c.PNG)))
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu0 := cpuTime()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						w := httptest.NewRecorder()
+						h.ServeHTTP(w, req())
+						if w.Code != http.StatusOK {
+							b.Fatalf("status %d: %s", w.Code, w.Body)
+						}
+					}
+				})
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}

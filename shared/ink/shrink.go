@@ -1,0 +1,323 @@
+package ink
+
+import (
+	"encoding/binary"
+	"fmt"
+	"image"
+)
+
+// WorkHeight is the canvas height above which images are reduced before masking and segmentation: a digit
+// ends up 20 pixels tall, so pixels beyond that only cost time (a 280×280 pad snapshot at full size spent most
+// of a request in the mask and the segmentation). The stroke path rasterises at the same height.
+const WorkHeight = 160
+
+// WorkFactor is the integer factor a canvas h pixels high is reduced by: the smallest that brings it to at most
+// WorkHeight (1 for short canvases). An integer factor makes the reduction an exact box average, cheap enough
+// to run while an image is being decoded.
+func WorkFactor(h int) int {
+	if h <= WorkHeight {
+		return 1
+	}
+	return (h + WorkHeight - 1) / WorkHeight
+}
+
+// Layout names the interleaved 8-bit channel order of rows given to a Shrinker.
+type Layout uint8
+
+// Row layouts: grey; grey and straight alpha; RGB; RGBA (straight or premultiplied: only the luma ordering
+// and the alpha matter).
+const (
+	Gray8 Layout = iota + 1
+	GrayAlpha8
+	RGB8
+	RGBA8
+)
+
+func (l Layout) bytesPerPixel() int {
+	switch l {
+	case Gray8:
+		return 1
+	case GrayAlpha8:
+		return 2
+	case RGB8:
+		return 3
+	case RGBA8:
+		return 4
+	}
+	return 0
+}
+
+// Shrinker builds a working-resolution ink mask from canvas rows as they are decoded, so a large canvas is
+// never held at full size: each mask pixel is the box average of Factor×Factor canvas pixels (luma, and alpha
+// when some pixel is translucent), then polarity and contrast are decided at working resolution exactly as
+// MaskFromImage decides them at full size. WorkMaskFromImage uses it for decoded images; a decoder can feed it
+// rows directly (the server's PNG path does).
+type Shrinker struct {
+	w, h, k int
+	sw, sh  int
+	next    int // the next canvas row expected
+	// bandOpaque counts rows of the current band given without alpha (their alpha is 255 everywhere).
+	bandOpaque int
+	lacc       []uint32 // column sums of the current band
+	aacc       []uint32
+	luma       []uint8 // working-resolution planes
+	alpha      []uint8
+	alphaAnd   uint8
+	lrow       []uint8 // one canvas row converted to luma / alpha
+	arow       []uint8
+	// fullLuma and fullAlpha keep the canvas at full resolution for Mask.FullResolution (alpha only once a
+	// translucent row was seen; earlier rows were opaque).
+	fullLuma, fullAlpha []uint8
+}
+
+// NewShrinker prepares a reduction of a w×h canvas by WorkFactor(h); the size is checked against opt.MaxPixels.
+func NewShrinker(w, h int, opt Options) (*Shrinker, error) {
+	if err := opt.checkSize(w, h); err != nil {
+		return nil, err
+	}
+	k := WorkFactor(h)
+	sw, sh := (w+k-1)/k, (h+k-1)/k
+	return &Shrinker{
+		w: w, h: h, k: k, sw: sw, sh: sh,
+		lacc: make([]uint32, sw), aacc: make([]uint32, sw),
+		luma: make([]uint8, sw*sh), alpha: make([]uint8, sw*sh), alphaAnd: 0xff,
+		lrow: make([]uint8, w), arow: make([]uint8, w), fullLuma: make([]uint8, 0, w*h),
+	}, nil
+}
+
+// Factor is the reduction factor: each mask pixel covers Factor×Factor canvas pixels.
+func (s *Shrinker) Factor() int { return s.k }
+
+// Row adds canvas row y (rows must come in order, 0 first) given as w pixels in layout l.
+func (s *Shrinker) Row(y int, row []byte, l Layout) error {
+	bpp := l.bytesPerPixel()
+	if y != s.next || bpp == 0 || len(row) < bpp*s.w {
+		return fmt.Errorf("ink: shrinker row %d (want %d) of %d bytes in layout %d: %w", y, s.next, len(row), l, ErrBadInput)
+	}
+	lr, ar := s.lrow, s.arow
+	switch l {
+	case Gray8:
+		copy(lr, row[:s.w])
+		ar = nil
+	case GrayAlpha8:
+		for x := range lr {
+			lr[x], ar[x] = row[2*x], row[2*x+1]
+		}
+	case RGB8:
+		row = row[:3*s.w]
+		for x := range lr {
+			if len(row) < 3 {
+				break
+			}
+			lr[x] = uint8((77*uint32(row[0]) + 150*uint32(row[1]) + 29*uint32(row[2])) >> 8)
+			row = row[3:]
+		}
+		ar = nil
+	case RGBA8:
+		row = row[:4*s.w]
+		ar = ar[:len(lr)]
+		for x := range lr {
+			v := binary.LittleEndian.Uint32(row[4*x:])
+			lr[x] = uint8((77*(v&0xff) + 150*(v>>8&0xff) + 29*(v>>16&0xff)) >> 8)
+			ar[x] = uint8(v >> 24)
+		}
+	}
+	s.add(lr, ar)
+	return nil
+}
+
+// add accumulates one canvas row of luma and alpha (nil: opaque).
+func (s *Shrinker) add(lr, ar []uint8) {
+	s.fullLuma = append(s.fullLuma, lr...)
+	sumColumns(s.lacc, lr, s.k)
+	if ar == nil {
+		s.bandOpaque++
+		if s.fullAlpha != nil {
+			for range s.w {
+				s.fullAlpha = append(s.fullAlpha, 0xff)
+			}
+		}
+	} else {
+		sumColumns(s.aacc, ar, s.k)
+		and := s.alphaAnd
+		for _, v := range ar {
+			and &= v
+		}
+		s.alphaAnd = and
+		if and != 0xff {
+			if s.fullAlpha == nil {
+				s.fullAlpha = make([]uint8, s.next*s.w, s.w*s.h)
+				for i := range s.fullAlpha {
+					s.fullAlpha[i] = 0xff
+				}
+			}
+			s.fullAlpha = append(s.fullAlpha, ar...)
+		}
+	}
+	s.next++
+	if s.next%s.k == 0 || s.next == s.h {
+		s.flush()
+	}
+}
+
+// sumColumns adds each run of k values of row to one accumulator (the last run may be shorter).
+func sumColumns(acc []uint32, row []uint8, k int) {
+	if k == 2 {
+		n := len(row) / 2
+		acc, pairs := acc[:n], row[:2*n]
+		for i := range acc {
+			acc[i] += uint32(pairs[2*i]) + uint32(pairs[2*i+1])
+		}
+		if len(row)&1 == 1 {
+			acc = acc[:n+1]
+			acc[n] += uint32(row[len(row)-1])
+		}
+		return
+	}
+	for ox, x := 0, 0; x < len(row); ox++ {
+		end := min(x+k, len(row))
+		var sum uint32
+		for _, v := range row[x:end] {
+			sum += uint32(v)
+		}
+		acc[ox] += sum
+		x = end
+	}
+}
+
+// flush writes the band that ends at row s.next into the working planes: each pixel the rounded mean of its
+// block (blocks on the right and bottom edges may be smaller).
+func (s *Shrinker) flush() {
+	oy := (s.next - 1) / s.k
+	rows := s.next - oy*s.k
+	dl := s.luma[oy*s.sw : (oy+1)*s.sw]
+	da := s.alpha[oy*s.sw : (oy+1)*s.sw]
+	full := s.w / s.k // columns with a whole block
+	n := uint32(rows * s.k)
+	if rows == s.k && s.k == 2 {
+		for ox, v := range s.lacc[:full] {
+			dl[ox] = uint8((v + 2) >> 2)
+		}
+	} else {
+		for ox, v := range s.lacc[:full] {
+			dl[ox] = uint8((v + n/2) / n)
+		}
+	}
+	if full < s.sw {
+		m := uint32(rows * (s.w - full*s.k))
+		dl[full] = uint8((s.lacc[full] + m/2) / m)
+	}
+	if s.bandOpaque < rows { // some row of the band had alpha
+		for ox := range da {
+			m := uint32(rows * min(s.k, s.w-ox*s.k))
+			cols := m / uint32(rows)
+			da[ox] = uint8((s.aacc[ox] + 255*cols*uint32(s.bandOpaque) + m/2) / m)
+		}
+		clear(s.aacc)
+	} else {
+		for ox := range da {
+			da[ox] = 0xff
+		}
+	}
+	clear(s.lacc)
+	s.bandOpaque = 0
+}
+
+// Mask decides polarity and contrast on the working planes and returns the working-resolution mask. Every row
+// must have been added.
+func (s *Shrinker) Mask() (*Mask, error) {
+	if s.next != s.h {
+		return nil, fmt.Errorf("ink: shrinker got %d of %d rows: %w", s.next, s.h, ErrBadInput)
+	}
+	var alpha []uint8
+	if s.alphaAnd != 0xff {
+		alpha = s.alpha
+	}
+	if s.k == 1 {
+		return maskFromPlanes(s.fullLuma, s.fullAlpha, s.w, s.h), nil
+	}
+	m := maskFromPlanes(s.luma, alpha, s.sw, s.sh)
+	m.Factor, m.CanvasW, m.CanvasH = s.k, s.w, s.h
+	luma, fa, w, h := s.fullLuma, s.fullAlpha, s.w, s.h
+	m.full = func() *Mask { return maskFromPlanes(luma, fa, w, h) }
+	return m, nil
+}
+
+// FullResolution returns the mask at canvas resolution: m itself unless it is a reduced working mask, whose
+// full-size counterpart (the mask MaskFromImage gives for the same canvas) is built on the first call.
+func (m *Mask) FullResolution() *Mask {
+	if m.Factor <= 1 || m.full == nil {
+		return m
+	}
+	f := m.full()
+	m.full = func() *Mask { return f }
+	return f
+}
+
+// Touching reports whether neighbouring digits' boxes touch or overlap horizontally: the digits were cut
+// apart rather than found apart, and a cut deserves full resolution (on the synthetic pad sets, cutting touching
+// digits at half resolution read ~2% fewer of those codes right; separate digits read the same).
+func Touching(ds []Digit) bool {
+	for i := 1; i < len(ds); i++ {
+		if ds[i-1].Box.Max.X >= ds[i].Box.Min.X {
+			return true
+		}
+	}
+	return false
+}
+
+// WorkMaskFromImage is MaskFromImageOpt at working resolution: canvases taller than WorkHeight are reduced by
+// WorkFactor first (see Shrinker), so the cost of masking and segmenting stops growing with canvas size. Digit
+// boxes found on the mask map back to canvas pixels with Mask.CanvasBox; Mask.FullResolution gives the full-size
+// mask when the working one is not enough (digits to cut apart).
+func WorkMaskFromImage(img image.Image, opt Options) (*Mask, error) {
+	if img == nil {
+		return nil, fmt.Errorf("ink: nil image: %w", ErrBadInput)
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if WorkFactor(h) == 1 {
+		return MaskFromImageOpt(img, opt)
+	}
+	s, err := NewShrinker(w, h, opt)
+	if err != nil {
+		return nil, err
+	}
+	switch im := img.(type) {
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			o := im.PixOffset(b.Min.X, b.Min.Y+y)
+			s.add(im.Pix[o:o+w], nil)
+		}
+	case *image.RGBA:
+		for y := 0; y < h; y++ {
+			o := im.PixOffset(b.Min.X, b.Min.Y+y)
+			_ = s.Row(y, im.Pix[o:o+4*w], RGBA8)
+		}
+	case *image.NRGBA:
+		for y := 0; y < h; y++ {
+			o := im.PixOffset(b.Min.X, b.Min.Y+y)
+			_ = s.Row(y, im.Pix[o:o+4*w], RGBA8)
+		}
+	default:
+		luma := make([]uint8, w*h)
+		alpha := planes(img, luma)
+		for y := 0; y < h; y++ {
+			var ar []uint8
+			if alpha != nil {
+				ar = alpha[y*w : (y+1)*w]
+			}
+			s.add(luma[y*w:(y+1)*w], ar)
+		}
+	}
+	return s.Mask()
+}
+
+// CanvasBox maps a box on the mask back to canvas pixels, rounding outwards (identity for a full-size mask).
+func (m *Mask) CanvasBox(r image.Rectangle) image.Rectangle {
+	if m.Factor <= 1 {
+		return r
+	}
+	k := m.Factor
+	return image.Rect(r.Min.X*k, r.Min.Y*k, min(m.CanvasW, r.Max.X*k), min(m.CanvasH, r.Max.Y*k))
+}
