@@ -50,7 +50,7 @@ type Config struct {
 	HoldoutFrac float64
 	// CorrectionWeight repeats corrected digits in the mix (default 4).
 	CorrectionWeight int
-	// MNISTPerClass is the class-balanced MNIST replay (default 1500 per class).
+	// MNISTPerClass is the class-balanced MNIST replay (default 2500 per class).
 	MNISTPerClass int
 	// SynthTrain and SynthEval are the synthetic writers' digits for training and for evaluation (defaults
 	// 1000 and 1000; their seeds never overlap).
@@ -123,7 +123,7 @@ func (c *Config) defaults() error {
 		c.CorrectionWeight = 4
 	}
 	if c.MNISTPerClass == 0 {
-		c.MNISTPerClass = 1500
+		c.MNISTPerClass = 2500
 	}
 	if c.SynthTrain == 0 {
 		c.SynthTrain = 1000
