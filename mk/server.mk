@@ -4,8 +4,9 @@
 #                      so this target is not added to TEST_TARGETS)
 #   make bench-server  per-request cost of POST /v1/predict through the handler stack, and the batcher
 #   make load          scripts/load/run.sh: start to ready, wrk closed loop for three canvases at 8..128
-#                      connections, open-loop 3x burst, websocket, curve PNG (CURVE=); ~2 minutes on 127.0.0.1;
-#                      DURATION=, CONNS=, CANVASES=, RATE=, BURST_DURATION= adjust it
+#                      connections, open-loop 3x burst, websocket, curve PNG (CURVE=), then the hostile-client
+#                      phase (scripts/load/hostile.sh, ~40 s); ~3 minutes on 127.0.0.1; DURATION=, CONNS=,
+#                      CANVASES=, RATE=, BURST_DURATION=, HOSTILE_DURATION= adjust it
 SERVER_PKGS ?= ./server/ ./server/batcher/ ./server/internal/... ./shared/protocol/ ./scripts/load/
 
 .PHONY: test-server bench-server load

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -174,6 +175,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 		s.registryRoutes(api, mux)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.monitoringRoutes(api, mux)
 	mux.HandleFunc("GET /v1/ws", s.handleWS)
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.cfg.Web)
@@ -244,11 +246,7 @@ func (s *Server) handlePredict(ctx context.Context, in *predictInput) (*predictO
 	var err error
 	switch mt {
 	case "image/png", "image/jpeg":
-		input, ierr := s.decodeInput(in.RawBody)
-		if ierr != nil {
-			return nil, ierr
-		}
-		p, err = s.recognize(ctx, input, recognize.Options{Format: in.Format}, in.ClientID, in.RawBody)
+		p, err = s.recognizeImage(ctx, in.RawBody, recognize.Options{Format: in.Format}, in.ClientID)
 	case "application/json", "":
 		var req protocol.Predict
 		if jerr := decodeJSON(in.RawBody, &req); jerr != nil {
@@ -279,11 +277,7 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 		if err != nil {
 			return nil, err
 		}
-		input, aerr := s.decodeInput(raw)
-		if aerr != nil {
-			return nil, aerr
-		}
-		p, rerr := s.recognize(ctx, input, opt, clientID, raw)
+		p, rerr := s.recognizeImage(ctx, raw, opt, clientID)
 		return withInputs(p, rerr, req.Inputs)
 	}
 	strokes := make([]ink.Stroke, len(req.Strokes))
@@ -386,23 +380,43 @@ func (s *Server) handleBatch(ctx context.Context, in *batchInput) (*batchOutput,
 	}
 	out := &batchOutput{}
 	out.Body.Results = make([]BatchResult, len(req.Items))
-	var wg sync.WaitGroup
+	ctx = withAllowance(ctx, s.cfg.DecodeBudget)
+	// Items run on at most GOMAXPROCS goroutines: a batch is one request's worth of CPU at a time, not 64
+	// canvases decoded at once, and images still wait for room in the decode budget one by one. Items left when
+	// the client hangs up are not started.
+	next := make(chan int, len(req.Items))
 	for i := range req.Items {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(len(req.Items), runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
-			it := &req.Items[i]
-			if it.Format == "" {
-				it.Format = req.Format
+			for i := range next {
+				it := &req.Items[i]
+				if it.Format == "" {
+					it.Format = req.Format
+				}
+				var p *protocol.Prediction
+				err := ctx.Err()
+				if err == nil {
+					p, err = s.predictRequest(ctx, it, in.ClientID)
+				} else {
+					err = errCancelled()
+				}
+				if err != nil {
+					ae := fromProtocol(err)
+					out.Body.Results[i].Error = &protocol.Error{Code: ae.Code, Message: ae.Message}
+					continue
+				}
+				out.Body.Results[i].Prediction = p
 			}
-			p, err := s.predictRequest(ctx, it, in.ClientID)
-			if err != nil {
-				ae := fromProtocol(err)
-				out.Body.Results[i].Error = &protocol.Error{Code: ae.Code, Message: ae.Message}
-				return
-			}
-			out.Body.Results[i].Prediction = p
 		})
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, errCancelled()
+	}
 	return out, nil
 }
 
@@ -441,7 +455,8 @@ func errOut(err error) error {
 }
 
 type predictionIDInput struct {
-	ID string `path:"id" maxLength:"200" doc:"Prediction id returned by predict"`
+	ID            string `path:"id" maxLength:"200" doc:"Prediction id returned by predict"`
+	Authorization string `header:"Authorization" doc:"Bearer token: without it, the ink, model inputs and client ids of the prediction and its feedback are left out"`
 }
 
 // PredictionRecord is a logged prediction with the feedback that refers to it.
@@ -466,7 +481,23 @@ func (s *Server) handleGetPrediction(ctx context.Context, in *predictionIDInput)
 	if fs == nil {
 		fs = []store.Feedback{}
 	}
+	if !s.validToken(in.Authorization) {
+		p, fs = redact(p, fs)
+	}
 	return &predictionOutput{Body: PredictionRecord{Prediction: p, Feedback: fs}}, nil
+}
+
+// redact leaves out what identifies a clerk or a pad (client ids) and the handwriting itself (ink and model
+// inputs): an open prediction route shows codes and confidences, not who wrote them or how.
+func redact(p *store.Prediction, fs []store.Feedback) (*store.Prediction, []store.Feedback) {
+	rp := *p
+	rp.ClientID, rp.InkPNG, rp.Result.Inputs = "", nil, nil
+	out := make([]store.Feedback, len(fs))
+	for i, f := range fs {
+		f.ClientID, f.InkPNG, f.Inputs = "", nil, nil
+		out[i] = f
+	}
+	return &rp, out
 }
 
 // ModelCard describes the active model.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	_ "image/jpeg" // registers the JPEG decoder for uploads
@@ -11,39 +12,58 @@ import (
 	"digitpad/shared/protocol"
 )
 
-// decodeImage reads the header first so a small file claiming a huge size (a decompression bomb) is rejected
-// before any pixel memory is allocated. Common PNGs take pngdec's path (pooled inflaters, no per-image tables);
-// the images and errors are those of image.Decode either way.
-func (s *Server) decodeImage(b []byte) (image.Image, *APIError) {
-	l := s.cfg.Limits
-	if len(b) == 0 {
-		return nil, apiErr(protocol.EInvalid, "empty image")
-	}
-	if len(b) > l.MaxImageBytes {
-		return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("image larger than %d bytes", l.MaxImageBytes))
+// decodeImage reads the header first, so a small file claiming a huge size (a decompression bomb) is rejected
+// before any pixel memory is allocated, and the memory the pixels will take (at the header's bit depth) is
+// reserved from the process's decode budget before decoding; release gives it back once the caller is done
+// with the image. Only PNG and JPEG are accepted, as the API documents, whatever other decoders the binary
+// links. Common PNGs take pngdec's path (pooled inflaters, no per-image tables); the images and errors are those
+// of image.Decode either way.
+func (s *Server) decodeImage(ctx context.Context, b []byte) (img image.Image, release func(), err error) {
+	format, release, aerr := s.priceImage(ctx, b)
+	if aerr != nil {
+		return nil, nil, aerr
 	}
 	if f, ok := pngdec.Parse(b); ok {
-		if err := checkImageSize(f.Width(), f.Height(), l); err != nil {
-			return nil, err
-		}
-		img, err := s.png.DecodeFile(&f)
-		if err != nil {
-			return nil, apiErr(protocol.EInvalid, "corrupt png image: "+err.Error())
-		}
-		return img, nil
+		img, err = s.png.DecodeFile(&f)
+	} else {
+		img, _, err = image.Decode(bytes.NewReader(b))
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, apiErr(protocol.EInvalid, "not a readable PNG or JPEG image: "+err.Error())
+		release()
+		return nil, nil, apiErr(protocol.EInvalid, "corrupt "+format+" image: "+err.Error())
+	}
+	return img, release, nil
+}
+
+// priceImage checks an upload's header against the contract and the limits and takes its decoded size from the
+// decode budget; the caller decodes and then calls release once the pixels are no longer needed.
+func (s *Server) priceImage(ctx context.Context, b []byte) (format string, release func(), err error) {
+	l := s.cfg.Limits
+	if len(b) == 0 {
+		return "", nil, apiErr(protocol.EInvalid, "empty image")
+	}
+	if len(b) > l.MaxImageBytes {
+		return "", nil, apiErr(protocol.ETooLarge, fmt.Sprintf("image larger than %d bytes", l.MaxImageBytes))
+	}
+	cfg, format, cerr := image.DecodeConfig(bytes.NewReader(b))
+	if cerr != nil {
+		return "", nil, apiErr(protocol.EInvalid, "not a readable PNG or JPEG image: "+cerr.Error())
+	}
+	if format != "png" && format != "jpeg" {
+		return "", nil, apiErr(protocol.EInvalid, "unsupported image format "+format+": send PNG or JPEG")
 	}
 	if err := checkImageSize(cfg.Width, cfg.Height, l); err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	img, _, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, apiErr(protocol.EInvalid, "corrupt "+format+" image: "+err.Error())
+	cost := imageCost(cfg)
+	if aerr := spend(ctx, cost); aerr != nil {
+		return "", nil, aerr
 	}
-	return img, nil
+	release, berr := s.mem.acquire(ctx, cost)
+	if berr != nil {
+		return "", nil, s.budgetError(berr)
+	}
+	return format, release, nil
 }
 
 func checkImageSize(w, h int, l protocol.Limits) *APIError {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 
 	"digitpad/server/internal/pngdec"
@@ -12,23 +13,26 @@ import (
 // what pads send) are decoded row by row straight into the working-resolution ink mask (ink.Shrinker), so a
 // large canvas never exists at full size as an image: the cost of everything after inflating stops growing with
 // canvas pixels. Other images take decodeImage and are reduced by the engine; both give the same mask.
-func (s *Server) decodeInput(b []byte) (Input, *APIError) {
-	l := s.cfg.Limits
-	if f, ok := pngdec.Parse(b); ok && len(b) <= l.MaxImageBytes {
-		if err := checkImageSize(f.Width(), f.Height(), l); err != nil {
-			return Input{}, err
+func (s *Server) decodeInput(ctx context.Context, b []byte) (Input, func(), error) {
+	if f, ok := pngdec.Parse(b); ok {
+		format, release, err := s.priceImage(ctx, b)
+		if err != nil {
+			return Input{}, nil, err
 		}
-		if m, err := s.pngMask(&f); err == nil {
-			return Input{Mask: m}, nil
-		} else if !errors.Is(err, pngdec.ErrFallback) {
-			return Input{}, apiErr(protocol.EInvalid, "corrupt png image: "+err.Error())
+		m, merr := s.pngMask(&f)
+		if merr == nil {
+			return Input{Mask: m}, release, nil
+		}
+		release()
+		if !errors.Is(merr, pngdec.ErrFallback) {
+			return Input{}, nil, apiErr(protocol.EInvalid, "corrupt "+format+" image: "+merr.Error())
 		}
 	}
-	img, err := s.decodeImage(b)
+	img, release, err := s.decodeImage(ctx, b)
 	if err != nil {
-		return Input{}, err
+		return Input{}, nil, err
 	}
-	return Input{Image: img}, nil
+	return Input{Image: img}, release, nil
 }
 
 var layouts = [...]ink.Layout{1: ink.Gray8, 2: ink.GrayAlpha8, 3: ink.RGB8, 4: ink.RGBA8}

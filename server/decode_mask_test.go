@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -15,7 +16,7 @@ import (
 // TestDecodeInput_SameMaskAsTheImagePath: the row-by-row PNG path builds exactly the mask ink.WorkMaskFromImage
 // builds from image/png's image, for every colour type the fast path takes, small and large canvases.
 func TestDecodeInput_SameMaskAsTheImagePath(t *testing.T) {
-	s := &Server{cfg: Config{Limits: protocol.DefaultLimits()}}
+	s := &Server{cfg: Config{Limits: protocol.DefaultLimits()}, mem: newMemBudget(256<<20, 0)}
 	for _, size := range []image.Point{{76, 64}, {280, 280}, {641, 201}} {
 		canvas := func(set func(x, y int, ink bool)) {
 			for y := range size.Y {
@@ -49,10 +50,11 @@ func TestDecodeInput_SameMaskAsTheImagePath(t *testing.T) {
 			if err := png.Encode(&buf, img); err != nil {
 				t.Fatal(err)
 			}
-			in, aerr := s.decodeInput(buf.Bytes())
+			in, release, aerr := s.decodeInput(context.Background(), buf.Bytes())
 			if aerr != nil {
 				t.Fatalf("%s %v: %v", name, size, aerr)
 			}
+			release()
 			if in.Mask == nil {
 				t.Fatalf("%s %v: took the image path, want the row path", name, size)
 			}

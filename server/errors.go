@@ -16,7 +16,7 @@ import (
 // (huma's validation messages). Status is the HTTP status, not serialised.
 type APIError struct {
 	Status  int      `json:"-"`
-	Code    string   `json:"code" doc:"Machine-readable error code" enum:"invalid,no_ink,too_large,unauthorized,forbidden,not_found,overloaded,rate_limited,internal,unavailable"`
+	Code    string   `json:"code" doc:"Machine-readable error code" enum:"invalid,no_ink,too_large,unauthorized,forbidden,not_found,overloaded,rate_limited,internal,unavailable,cancelled"`
 	Message string   `json:"message" doc:"Human-readable explanation"`
 	Details []string `json:"details,omitempty" doc:"Individual validation problems, when there are several"`
 }
@@ -50,6 +50,18 @@ func statusOf(code string) int {
 	}
 }
 
+// StatusClientClosed is the status (nginx's 499) recorded for a request whose client hung up before the
+// answer: counted in the metrics as code "cancelled", logged at debug level, never as the server's failure.
+const StatusClientClosed = 499
+
+// codeCancelled labels client cancellations in metrics; the client never reads it.
+const codeCancelled = "cancelled"
+
+// errCancelled is the error for work abandoned because the client left.
+func errCancelled() *APIError {
+	return &APIError{Status: StatusClientClosed, Code: codeCancelled, Message: "request cancelled by the client"}
+}
+
 // codeOf is the inverse used for errors huma raises itself (bad parameters, oversized bodies...).
 func codeOf(status int) string {
 	switch status {
@@ -68,6 +80,8 @@ func codeOf(status int) string {
 		return protocol.ERateLimited
 	case http.StatusServiceUnavailable:
 		return protocol.EUnavailable
+	case StatusClientClosed:
+		return codeCancelled
 	default:
 		return protocol.EInternal
 	}

@@ -61,8 +61,9 @@ type Program struct {
 	// ShutdownTimeout bounds the graceful drain.
 	ShutdownTimeout time.Duration
 	// GCPercent is the garbage collector's GOGC for the process (0: leave the runtime's setting); the GOGC
-	// environment variable, when set, wins. MemoryLimit (bytes, 0: none) is the soft heap limit (GOMEMLIMIT),
-	// which makes the collector work harder as the heap nears it whatever GCPercent says.
+	// environment variable, when set, wins. MemoryLimit (bytes, 0: none) is the bound the process's memory stays
+	// under: 3/4 of it is the soft heap limit (GOMEMLIMIT), which makes the collector work harder as the heap nears
+	// it whatever GCPercent says, and 1/4 the decode budget (default DefaultMemoryLimit with the flags).
 	GCPercent   int
 	MemoryLimit int64
 	// Web, when set, serves the web pad at "/".
@@ -74,6 +75,10 @@ type Program struct {
 	unfollow context.CancelFunc
 	start    time.Time
 }
+
+// DefaultMemoryLimit is the default soft heap limit of `digitpad serve` (512 MB); a quarter of it is the default
+// decode budget, so that no mix of requests takes the process's memory far beyond it.
+const DefaultMemoryLimit = 512 << 20
 
 // NewProgram returns a Program with the defaults of the flags.
 func NewProgram(stdout, stderr io.Writer) *Program {
@@ -121,7 +126,13 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.DurationVar(&p.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful drain limit on SIGTERM")
 	fs.IntVar(&p.GCPercent, "gogc", 400, "garbage collector target (GOGC) for the server; the GOGC environment variable wins. "+
 		"A request allocates ~55 KB and live data is a few MB, so the Go default of 100 collects hundreds of times a second under load; 0: leave the runtime's setting")
-	fs.Int64Var(&p.MemoryLimit, "memory-limit", 0, "soft heap limit in bytes (GOMEMLIMIT; 0: none); the GOMEMLIMIT environment variable wins")
+	fs.Int64Var(&p.MemoryLimit, "memory-limit", DefaultMemoryLimit, "bytes the server's memory stays under (0: no bound): the Go soft heap limit (GOMEMLIMIT) is set to 3/4 of it, leaving room for memory outside the heap and the collector's lag, and a quarter of it bounds the bytes of images being decoded at once (--decode-budget); the GOMEMLIMIT environment variable wins for the heap limit")
+	fs.DurationVar(&c.Retain.MaxAge, "retain", 30*24*time.Hour, "delete logged predictions older than this (0: keep forever); feedback is never deleted")
+	fs.Int64Var(&c.Retain.MaxBytes, "retain-bytes", 1<<30, "delete the oldest logged predictions beyond this many payload bytes (0: no limit)")
+	fs.DurationVar(&c.RetainEvery, "retain-every", 5*time.Minute, "how often retention runs and digitpad_prediction_log_bytes is measured")
+	fs.IntVar(&c.MaxConns, "max-conns", 4096, "most open client connections (HTTP and websocket); 16 more are kept for /healthz, /readyz and /metrics")
+	fs.IntVar(&c.MaxWebsockets, "max-websockets", 0, "most open websockets (default max-conns/2); beyond: 503 overloaded")
+	fs.Int64Var(&c.DecodeBudget, "decode-budget", 0, "bytes decoded images and their working planes may hold at once, counted from image headers before decoding (default: a quarter of --memory-limit, or 128 MB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -131,6 +142,9 @@ func (p *Program) ParseFlags(args []string) error {
 	c.Limits = l
 	if proxies != "" {
 		c.TrustedProxies = strings.Split(proxies, ",")
+	}
+	if c.DecodeBudget <= 0 && p.MemoryLimit > 0 {
+		c.DecodeBudget = p.MemoryLimit / 4
 	}
 	for _, o := range strings.Split(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -254,8 +268,8 @@ func (p *Program) tuneGC(log *slog.Logger) {
 		log.Debug("garbage collector target set", "gogc", p.GCPercent)
 	}
 	if p.MemoryLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(p.MemoryLimit)
-		log.Debug("soft memory limit set", "bytes", p.MemoryLimit)
+		debug.SetMemoryLimit(p.MemoryLimit / 4 * 3)
+		log.Debug("soft memory limit set", "bytes", p.MemoryLimit/4*3, "bound", p.MemoryLimit)
 	}
 }
 

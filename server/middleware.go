@@ -2,10 +2,12 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -124,13 +126,20 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 }
 
 // admission queues prediction requests for a slot while their wait fits the latency objective and refuses the
-// rest with 503 overloaded (see admitter), before reading bodies: the cheapest possible rejection.
+// rest with 503 overloaded (see admitter). The body is read first (at a minimum byte rate, see readBody), so slow
+// senders cannot hold admission slots.
 func (s *Server) admission(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPrediction(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
+		body, aerr := s.readBody(w, r, int64(s.cfg.Limits.MaxMessageBytes))
+		if aerr != nil {
+			writeJSONError(w, aerr)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		done, ok := s.admit.acquire(r.Context())
 		if !ok {
 			s.shed.write(w)

@@ -46,6 +46,13 @@ func newPredLog(st store.Store, max int, every time.Duration, log *slog.Logger, 
 	return l
 }
 
+// pendingLen is the number of predictions answered but not yet committed to the store.
+func (l *predLog) pendingLen() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pending)
+}
+
 // add queues p; it reports false when p was dropped because the buffer is full.
 func (l *predLog) add(p store.Prediction) bool {
 	l.mu.Lock()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,9 +22,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"digitpad/server/store"
-	"digitpad/server/store/sqlite"
+	"digitpad/server/store/open"
 	"digitpad/shared/protocol"
 )
 
@@ -117,16 +119,50 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 
 // TestCrash_AckedFeedbackStoredExactlyOnce sends feedback from HTTP and websocket clients while the server process
 // is killed with SIGKILL and restarted, several times. Clients resend until acknowledged and sometimes resend
-// acknowledged records. At the end, every key the clients sent is in the SQLite file exactly once, with the id
-// of its first acknowledgement.
+// acknowledged records. At the end, every key the clients sent is in the store exactly once, with the id of its
+// first acknowledgement — on SQLite, and on PostgreSQL when DIGITPAD_TEST_POSTGRES names one (make test sets it).
 func TestCrash_AckedFeedbackStoredExactlyOnce(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { crashTest(t, "sqlite:"+filepath.Join(t.TempDir(), "feedback.db")) })
+	t.Run("postgres", func(t *testing.T) { crashTest(t, postgresSchema(t)) })
+}
+
+// postgresSchema returns a DSN for a fresh schema in the test database (dropped afterwards), skipping when none
+// is configured outside CI.
+func postgresSchema(t *testing.T) string {
+	dsn := os.Getenv("DIGITPAD_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("DIGITPAD_TEST_POSTGRES is not set: CI must run the crash test on PostgreSQL")
+		}
+		t.Skip("DIGITPAD_TEST_POSTGRES is not set; make test starts a throwaway PostgreSQL")
+	}
+	admin, err := pgxpool.New(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Close)
+	name := fmt.Sprintf("crash_%d", rand.Uint64())
+	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE") })
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func crashTest(t *testing.T, db string) {
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "token")
 	if err := os.WriteFile(tokenFile, []byte(testToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dbFile := filepath.Join(dir, "feedback.db")
-	args := []string{"--db", "sqlite:" + dbFile, "--token-file", tokenFile, "--data", dir, "--rate", "0"}
+	args := []string{"--db", db, "--token-file", tokenFile, "--data", dir, "--rate", "0"}
 
 	var current atomic.Pointer[string]
 	p := startProc(t, args...)
@@ -210,7 +246,7 @@ func TestCrash_AckedFeedbackStoredExactlyOnce(t *testing.T) {
 		t.Errorf("server exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
 	}
 
-	st, err := sqlite.Open(context.Background(), dbFile)
+	st, err := open.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

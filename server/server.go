@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"digitpad/monitor"
 	"digitpad/registry"
 	"digitpad/server/batcher"
 	"digitpad/server/internal/pngdec"
@@ -93,6 +94,22 @@ type Config struct {
 	Now func() time.Time
 	// RetryAfter is what overloaded and rate-limited clients are told to wait (default 1s).
 	RetryAfter time.Duration
+	// Retain bounds the prediction log by age and payload size (zero fields: no bound), applied every
+	// RetainEvery (default 5 minutes) by stores that implement store.Pruner. Feedback is never deleted.
+	Retain      store.Retention
+	RetainEvery time.Duration
+	// MaxConns bounds open client connections (default 4096); a few more (connReserve) are kept for health
+	// checks and metrics. MaxWebsockets bounds open websockets (default MaxConns/2), each also a connection.
+	MaxConns      int
+	MaxWebsockets int
+	// DecodeBudget bounds the bytes decoded images and their working planes hold at once, counted from image
+	// headers before decoding (default 128 MB: a quarter of the default 512 MB memory limit); an image waits up
+	// to RetryAfter for room, then is refused with overloaded.
+	DecodeBudget int64
+	// Monitor tunes drift and quality monitoring (package monitor; zero: its defaults); SeriesInterval is how
+	// often the dashboard's time series is sampled (default 5s).
+	Monitor        monitor.Config
+	SeriesInterval time.Duration
 	// Registry, when set, is served under /v1/registry/ and at MLflow's /api/2.0/mlflow/ (registry_api.go,
 	// mlflow.go). The caller closes it after Shutdown.
 	Registry *registry.Registry
@@ -147,6 +164,18 @@ func (c Config) withDefaults() Config {
 	if c.RetryAfter <= 0 {
 		c.RetryAfter = time.Second
 	}
+	if c.RetainEvery <= 0 {
+		c.RetainEvery = 5 * time.Minute
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 4096
+	}
+	if c.MaxWebsockets <= 0 {
+		c.MaxWebsockets = max(1, c.MaxConns/2)
+	}
+	if c.DecodeBudget <= 0 {
+		c.DecodeBudget = DefaultMemoryLimit / 4
+	}
 	return c
 }
 
@@ -166,7 +195,12 @@ type Server struct {
 	proxies trustedProxies
 	hub     *wsHub
 	admit   *admitter
+	mem     *memBudget
+	retain  *retainer
+	reading atomic.Int64 // prediction bodies being read, before admission
+	conns   atomic.Int64 // open client connections
 	shed    *shedder
+	mon     *monitoring
 	png     pngdec.Decoder // pools inflaters across uploads
 	handler http.Handler
 	mux     *http.ServeMux
@@ -221,6 +255,7 @@ func New(cfg Config) (*Server, error) {
 	s.hub = newWSHub()
 	s.admit = newAdmitter(cfg.MaxInFlight, maxWaiting, cfg.LatencyObjective, cfg.Now)
 	s.shed = newShedder(cfg.RetryAfter)
+	s.mem = newMemBudget(cfg.DecodeBudget, cfg.RetryAfter)
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_in_work", Help: "Predictions holding an admission slot.",
 	}, func() float64 { b, _, _ := s.admit.state(); return float64(b) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -229,14 +264,30 @@ func New(cfg Config) (*Server, error) {
 		Name: "digitpad_admission_wait_budget_seconds", Help: "How long a prediction may wait for a slot before it is refused.",
 	}, func() float64 { _, _, b := s.admit.state(); return b.Seconds() }))
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_prediction_log_pending",
+		Help: "Predictions answered but not yet in the store: what a SIGKILL now would lose (the log is written " +
+			"every --log-interval; feedback is never in this state).",
+	}, func() float64 { return float64(s.plog.pendingLen()) }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_connections_open",
+		Help: "Open client connections (HTTP and websocket); beyond --max-conns only health checks and metrics are served.",
+	}, func() float64 { return float64(s.conns.Load()) }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "digitpad_request_bodies_reading",
+		Help: "Prediction request bodies being received (before admission; slow senders show here, not in the admission limit).",
+	}, func() float64 { return float64(s.reading.Load()) }))
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_inflight_predictions", Help: "Predictions in work or queued now (HTTP and websocket); the autoscaling signal.",
 	}, func() float64 { return float64(s.admit.inFlight()) }))
+	s.initMonitoring()
 	mux, err := s.routes()
 	if err != nil {
+		s.closeMonitoring()
 		return nil, err
 	}
+	s.startRetention()
 	s.mux = mux
-	s.handler = s.instrument(s.rateLimit(s.admission(mux)))
+	s.handler = s.instrument(s.jsonErrors(s.connCap(s.rateLimit(s.admission(mux)))))
 	return s, nil
 }
 
@@ -261,6 +312,7 @@ func (s *Server) activate(m *activeModel) {
 	}
 	s.metrics.modelInfo.WithLabelValues(info.Name, info.SHA256).Set(1)
 	s.metrics.modelSwaps.Inc()
+	s.monitorModel(m)
 	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(m.onnx))
 	s.hub.broadcast(s.announcement())
 }
@@ -282,14 +334,16 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
 	}
+	ln = newCapListener(ln, s.cfg.MaxConns, connReserve, &s.conns)
 	s.ln = ln
 	s.http = &http.Server{
 		Handler:           s.handler,
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    1 << 20, // jsonErrors answers a JSON 431 beyond maxHeaderBytes (64 KB)
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.serveErr = make(chan error, 1)
@@ -332,6 +386,8 @@ func (s *Server) shutdown(ctx context.Context) error {
 	wg.Wait()
 	s.batch.Close()
 	s.plog.close()
+	s.retain.close()
+	s.closeMonitoring()
 	if s.serveErr != nil {
 		if err := <-s.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
@@ -377,32 +433,85 @@ func (s *Server) classify(items []batchItem) error {
 
 // recognize runs one canvas through the active model: Prepare here, Classify in a batch, then logs the result.
 func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options, clientID string, ink []byte) (*protocol.Prediction, error) {
+	e, job, err := s.prepare(ctx, in, opt)
+	if err != nil {
+		return nil, err
+	}
+	return s.finish(ctx, e, job, clientID, ink)
+}
+
+// connReserve is how many connections beyond Config.MaxConns are accepted for health checks and metrics only.
+const connReserve = 16
+
+// maxCandidateCrops is how many distinct digit crops per allowed digit a job may hold before classification:
+// the recogniser weighs up to three candidate segmentations, which share most crops.
+const maxCandidateCrops = 3
+
+func tooManyDigits(n, max int) *APIError {
+	return apiErr(protocol.ETooLarge, fmt.Sprintf("%d digits found, more than the limit of %d per canvas", n, max))
+}
+
+// recognizeImage decodes an uploaded image within the decode budget and recognises it; the budget is held
+// until the image is prepared (the pixels are not needed for classification).
+func (s *Server) recognizeImage(ctx context.Context, raw []byte, opt recognize.Options, clientID string) (*protocol.Prediction, error) {
+	in, release, err := s.decodeInput(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	e, job, err := s.prepare(ctx, in, opt)
+	release()
+	if err != nil {
+		return nil, err
+	}
+	return s.finish(ctx, e, job, clientID, raw)
+}
+
+// prepare segments one canvas on the caller's goroutine, unless the client has already gone.
+func (s *Server) prepare(ctx context.Context, in Input, opt recognize.Options) (Engine, Job, error) {
+	if ctx.Err() != nil {
+		return nil, nil, errCancelled()
+	}
 	m := s.model.Load()
 	if m == nil {
-		return nil, apiErr(protocol.EUnavailable, "no model loaded")
+		return nil, nil, apiErr(protocol.EUnavailable, "no model loaded")
 	}
 	job, err := m.engine.Prepare(in, opt)
 	if err != nil {
-		return nil, prepareError(err)
+		return nil, nil, prepareError(err)
 	}
-	switch err := s.batch.Do(ctx, batchItem{engine: m.engine, job: job}); {
+	// A canvas of hundreds of "1"s is not a code: refuse it before the model call when even the distinct crops
+	// of all candidate segmentations are far beyond the digit limit (finish checks the chosen one exactly).
+	if l, ok := job.(interface{ Len() int }); ok && l.Len() > maxCandidateCrops*s.cfg.Limits.MaxDigits {
+		return nil, nil, tooManyDigits(l.Len(), s.cfg.Limits.MaxDigits)
+	}
+	return m.engine, job, nil
+}
+
+// finish classifies a prepared job in a batch and logs the prediction.
+func (s *Server) finish(ctx context.Context, e Engine, job Job, clientID string, ink []byte) (*protocol.Prediction, error) {
+	switch err := s.batch.Do(ctx, batchItem{engine: e, job: job}); {
 	case errors.Is(err, batcher.ErrOverloaded):
 		return nil, withRetryAfter(apiErr(protocol.EOverloaded, "server overloaded: prediction queue is full, retry later"),
 			s.cfg.RetryAfter)
 	case errors.Is(err, batcher.ErrClosed):
 		return nil, apiErr(protocol.EUnavailable, "server is shutting down")
 	case err != nil && ctx.Err() != nil:
-		return nil, apiErr(protocol.EUnavailable, "request cancelled")
+		return nil, errCancelled()
 	case err != nil:
 		s.log.ErrorContext(ctx, "classify failed", "err", err, "request_id", requestID(ctx))
 		return nil, apiErr(protocol.EInternal, "recognition failed")
 	}
 	res := job.Result()
+	if len(res.Digits) > s.cfg.Limits.MaxDigits {
+		// Neither answered nor logged: a stored prediction stays a few KB whatever the canvas holds.
+		return nil, tooManyDigits(len(res.Digits), s.cfg.Limits.MaxDigits)
+	}
 	id, err := store.NewID()
 	if err != nil {
 		return nil, err
 	}
 	s.metrics.observeResult(res)
+	s.monitorPrediction(res, clientID)
 	p := store.Prediction{ID: id, CreatedAt: time.Now().UTC(), ClientID: clientID, Result: *res}
 	if s.cfg.KeepInk {
 		p.InkPNG = bytes.Clone(ink) // a raw body belongs to huma's buffer pool once the handler returns
@@ -429,6 +538,7 @@ func (s *Server) saveFeedback(ctx context.Context, f *protocol.Feedback) (*proto
 			return nil, err
 		}
 		s.log.ErrorContext(ctx, "save feedback failed", "err", err, "request_id", requestID(ctx))
+		s.monitorStoreError("feedback")
 		return nil, withRetryAfter(apiErr(protocol.EUnavailable, "feedback not stored: store unavailable, resend later"),
 			s.cfg.RetryAfter)
 	}
@@ -436,6 +546,7 @@ func (s *Server) saveFeedback(ctx context.Context, f *protocol.Feedback) (*proto
 		s.metrics.feedback.WithLabelValues("duplicate").Inc()
 	} else {
 		s.metrics.feedback.WithLabelValues("created").Inc()
+		s.monitorFeedback(f)
 		if f.Predicted != "" {
 			s.metrics.feedbackChecked.Inc()
 			if f.Predicted != f.Code {

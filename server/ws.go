@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,10 +28,11 @@ const (
 
 // wsHub tracks open connections for announcements and shutdown.
 type wsHub struct {
-	mu      sync.Mutex
-	conns   map[*wsConn]struct{}
-	closing bool
-	wg      sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[*wsConn]struct{}
+	reserved int // connections counted against Config.MaxWebsockets: open ones and upgrades under way
+	closing  bool
+	wg       sync.WaitGroup
 }
 
 func newWSHub() *wsHub { return &wsHub{conns: make(map[*wsConn]struct{})} }
@@ -45,9 +48,28 @@ func (h *wsHub) add(c *wsConn) bool {
 	return true
 }
 
+// reserve counts a new connection against max before its upgrade; false means the cap is reached.
+func (h *wsHub) reserve(max int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.reserved >= max {
+		return false
+	}
+	h.reserved++
+	return true
+}
+
+// unreserve gives back a reservation whose connection never joined the hub.
+func (h *wsHub) unreserve() {
+	h.mu.Lock()
+	h.reserved--
+	h.mu.Unlock()
+}
+
 func (h *wsHub) remove(c *wsConn) {
 	h.mu.Lock()
 	delete(h.conns, c)
+	h.reserved--
 	h.mu.Unlock()
 	h.wg.Done()
 }
@@ -139,8 +161,15 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, &APIError{Status: status, Code: codeOf(status), Message: reason.Error()})
 		},
 	}
+	if !s.hub.reserve(s.cfg.MaxWebsockets) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, s.cfg.RetryAfter/time.Second))))
+		writeJSONError(w, apiErr(protocol.EOverloaded, fmt.Sprintf("too many websocket connections (%d), retry later",
+			s.cfg.MaxWebsockets)))
+		return
+	}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
+		s.hub.unreserve()
 		return // Upgrade already answered
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -157,6 +186,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		c.identity = s.clientIdentity(r, bearerToken(r, true))
 	}
 	if !s.hub.add(c) {
+		s.hub.unreserve()
 		_ = ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		_ = ws.Close()

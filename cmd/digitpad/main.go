@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"feedback": {"feedback tools: 'feedback export --db DSN --out DIR' writes a labelled training set", runFeedback},
 		"quantize": {"write an int8 or fp16 variant of a model", runQuantize},
 		"retrain":  {"learn from clerks' corrections: fine-tune, gate, register a candidate, --promote when it passes", runRetrain},
+		"profile":  {"compute a model's monitoring reference profile and write it into its model card", runProfile},
 		"migrate":  {"apply the feedback store's pending schema migrations and exit (the Kubernetes migration Job)", runMigrate},
 		"registry": {"model registry: list, show, register, promote, rollback, history, tag, delete", runRegistry},
 	}

@@ -70,3 +70,6 @@ echo "4. curve written to $CURVE (its table: ${CURVE%.png}.tsv)"
 echo
 echo "server-side view:"
 curl -s "$URL/metrics" | grep -E '^digitpad_(batch_size_(sum|count)|rejections_total|prediction_log_(written|dropped)_total)' || true
+
+# Hostile clients (issue 18): well-behaved clients' success rate and p99, alone and under attack.
+scripts/load/hostile.sh

@@ -19,6 +19,11 @@ var ErrTooLarge = errors.New("canvas too large")
 // masks whose Pix does not match W×H.
 var ErrBadInput = errors.New("bad ink input")
 
+// DefaultMaxRasterCost is the rasterisation budget used when Options.MaxRasterCost is zero: 16 M pixel visits,
+// some 20–60 ms of CPU, far above a pad's strokes (a five-digit code on a 640×160 working raster costs ~0.1 M)
+// and far below what 20,000 canvas-wide zigzag points would cost.
+const DefaultMaxRasterCost = 16 << 20
+
 // DefaultMaxPixels is the canvas pixel limit used when Options.MaxPixels is zero.
 const DefaultMaxPixels = 16 << 20
 
@@ -61,6 +66,9 @@ type Options struct {
 	// PenWidth is the pen diameter in canvas pixels used by MaskFromStrokesOpt; zero means the default pen,
 	// PenWidth(w, h).
 	PenWidth float64
+	// MaxRasterCost bounds the work of drawing strokes, in pixel visits as RasterCost counts them; zero means
+	// DefaultMaxRasterCost. Costlier strokes give an error matching ErrTooLarge before anything is drawn.
+	MaxRasterCost int64
 	// StrokeWidth is the stroke width digits are normalised to in the 28×28 frame; zero means
 	// DefaultStrokeWidth.
 	StrokeWidth float64
@@ -71,6 +79,13 @@ func (o Options) maxPixels() int {
 		return o.MaxPixels
 	}
 	return DefaultMaxPixels
+}
+
+func (o Options) maxRasterCost() int64 {
+	if o.MaxRasterCost > 0 {
+		return o.MaxRasterCost
+	}
+	return DefaultMaxRasterCost
 }
 
 func (o Options) strokeWidth() float64 {

@@ -77,6 +77,10 @@ func planes(img image.Image, luma []uint8) []uint8 {
 		return rgbaPlanes(im.Pix, im.Stride, im.PixOffset(b.Min.X, b.Min.Y), w, h, luma, needAlpha)
 	case *image.NRGBA:
 		return rgbaPlanes(im.Pix, im.Stride, im.PixOffset(b.Min.X, b.Min.Y), w, h, luma, needAlpha)
+	case *image.RGBA64: // 16-bit PNGs: the same bytes the generic path reads through At, 50× faster
+		return rgba64Planes(im.Pix, im.Stride, im.PixOffset(b.Min.X, b.Min.Y), w, h, luma, needAlpha, false)
+	case *image.NRGBA64:
+		return rgba64Planes(im.Pix, im.Stride, im.PixOffset(b.Min.X, b.Min.Y), w, h, luma, needAlpha, true)
 	case *image.Paletted:
 		var pl, pa [256]uint8
 		opaque := true
@@ -168,6 +172,39 @@ func rgbaPlanes(pix []uint8, stride, off, w, h int, luma []uint8, needAlpha func
 		dst := alpha[y*w : (y+1)*w]
 		for x := range dst {
 			dst[x] = row[4*x+3]
+		}
+	}
+	return alpha
+}
+
+// rgba64Planes is rgbaPlanes for 16-bit images (big-endian channels, 8 bytes a pixel), giving exactly what the
+// generic At path gives: premultiplied channels (straight ones are premultiplied as color.NRGBA64 does), high
+// bytes only.
+func rgba64Planes(pix []uint8, stride, off, w, h int, luma []uint8, needAlpha func() []uint8, straight bool) []uint8 {
+	var alpha []uint8
+	for y := 0; y < h; y++ {
+		row := pix[off+y*stride : off+y*stride+8*w]
+		for x := 0; x < w; x++ {
+			p := row[8*x : 8*x+8]
+			r := uint32(binary.BigEndian.Uint16(p[0:]))
+			g := uint32(binary.BigEndian.Uint16(p[2:]))
+			b := uint32(binary.BigEndian.Uint16(p[4:]))
+			a := uint32(binary.BigEndian.Uint16(p[6:]))
+			if straight {
+				r, g, b = r*a/0xffff, g*a/0xffff, b*a/0xffff
+			}
+			luma[y*w+x] = luma8(r>>8, g>>8, b>>8)
+			if alpha == nil && a>>8 != 255 {
+				alpha = needAlpha()
+				for py := 0; py <= y; py++ { // pixels before the first translucent one
+					for px := 0; px < w && (py < y || px < x); px++ {
+						alpha[py*w+px] = pix[off+py*stride+8*px+6]
+					}
+				}
+			}
+			if alpha != nil {
+				alpha[y*w+x] = uint8(a >> 8)
+			}
 		}
 	}
 	return alpha

@@ -20,6 +20,10 @@ func MaskFromStrokesOpt(strokes []Stroke, w, h int, opt Options) (*Mask, error) 
 	if pen <= 0 {
 		pen = PenWidth(w, h)
 	}
+	if cost, budget := RasterCost(strokes, w, h, pen), opt.maxRasterCost(); cost > budget {
+		return nil, fmt.Errorf("ink: %d strokes on %dx%d would cost about %d pixel visits, over the budget of %d: %w",
+			len(strokes), w, h, cost, budget, ErrTooLarge)
+	}
 	m := &Mask{W: w, H: h, Pix: make([]uint8, w*h), Strokes: strokes}
 	c := raster[uint8]{w: w, h: h, pix: m.Pix, full: 255}
 	for _, s := range strokes {
@@ -37,6 +41,34 @@ func checkStrokes(strokes []Stroke) error {
 		}
 	}
 	return nil
+}
+
+// RasterCost estimates the work of rasterising strokes on a w×h canvas with a pen of the given diameter, in
+// pixel visits: per segment, the pixels its capsule covers plus a few per row, never more than its bounding box
+// clipped to the canvas. It costs one pass over the points, so callers can refuse a request before drawing it.
+func RasterCost(strokes []Stroke, w, h int, pen float64) int64 {
+	R := max(pen/2, 0.5) + 0.5 // the capsule's outer radius, as capsule draws it
+	var cost float64
+	seg := func(a, b Point) {
+		x0, x1 := max(0, min(a.X, b.X)-R-1), min(float64(w), max(a.X, b.X)+R+1)
+		y0, y1 := max(0, min(a.Y, b.Y)-R-1), min(float64(h), max(a.Y, b.Y)+R+1)
+		if x0 > x1 || y0 > y1 {
+			cost++
+			return
+		}
+		rows, cols := y1-y0+1, x1-x0+1
+		area := (math.Hypot(b.X-a.X, b.Y-a.Y) + 2*R + 2) * (2*R + 2)
+		cost += min(rows*cols, area+4*rows) + 1
+	}
+	for _, s := range strokes {
+		if len(s) == 1 {
+			seg(s[0], s[0])
+		}
+		for i := 1; i < len(s); i++ {
+			seg(s[i-1], s[i])
+		}
+	}
+	return int64(min(cost, math.MaxInt64/2))
 }
 
 // raster is a coverage buffer; plots keep the maximum so overlapping segments of one stroke do not darken
@@ -70,6 +102,11 @@ func drawStroke[T uint8 | float32](c *raster[T], s Stroke, r float64, ox, oy, sc
 // capsule plots coverage clamp(r + 0.5 - distance(pixel centre, segment)), a one-pixel-wide linear ramp that
 // approximates area coverage of a disc swept along the segment. Pens thinner than a pixel keep their ink
 // amount by lowering the peak instead of vanishing.
+//
+// The cost is bounded by the ink, not by the segment's bounding box: each row visits only the span where the
+// capsule can reach (computed in closed form, plus one pixel of margin each side for rounding), and the part of
+// that span where the pen is solid is filled without measuring distances. A long diagonal stroke on a large
+// canvas therefore costs its covered pixels, where the bounding box would cost the canvas.
 func capsule[T uint8 | float32](c *raster[T], ax, ay, bx, by, r float64) {
 	w, h := c.w, c.h
 	peak := 1.0
@@ -93,31 +130,109 @@ func capsule[T uint8 | float32](c *raster[T], ax, ay, bx, by, r float64) {
 	if r > 0.5 {
 		inner2 = (r - 0.5) * (r - 0.5)
 	}
-	for y := y0; y <= y1; y++ {
-		py := float64(y) + 0.5
-		for x := x0; x <= x1; x++ {
-			px := float64(x) + 0.5
-			t := 0.0
-			if l2 > 0 {
-				t = ((px-ax)*dx + (py-ay)*dy) / l2
-				t = floats.Min(1, floats.Max(0, t))
-			}
-			ex, ey := px-(ax+t*dx), py-(ay+t*dy)
-			d2 := ex*ex + ey*ey
-			if d2 >= outer2 {
-				continue
-			}
-			cov := 1.0
-			if d2 > inner2 {
-				cov = r + 0.5 - math.Sqrt(d2)
-			}
-			v := T(floats.Min(1, cov)*peak*c.full + 0.5)
-			if c.full == 1 {
-				v = T(floats.Min(1, cov) * peak)
-			}
-			if i := y*w + x; v > c.pix[i] {
-				c.pix[i] = v
-			}
+	solid := T(peak*c.full + 0.5)
+	if c.full == 1 {
+		solid = T(peak)
+	}
+	plot := func(x, y int, px, py float64) {
+		t := 0.0
+		if l2 > 0 {
+			t = ((px-ax)*dx + (py-ay)*dy) / l2
+			t = floats.Min(1, floats.Max(0, t))
+		}
+		ex, ey := px-(ax+t*dx), py-(ay+t*dy)
+		d2 := ex*ex + ey*ey
+		if d2 >= outer2 {
+			return
+		}
+		cov := 1.0
+		if d2 > inner2 {
+			cov = r + 0.5 - math.Sqrt(d2)
+		}
+		v := T(floats.Min(1, cov)*peak*c.full + 0.5)
+		if c.full == 1 {
+			v = T(floats.Min(1, cov) * peak)
+		}
+		if i := y*w + x; v > c.pix[i] {
+			c.pix[i] = v
 		}
 	}
+	seg := capsuleSpan{ax: ax, ay: ay, dx: dx, dy: dy, l2: l2, l: math.Sqrt(l2)}
+	for y := y0; y <= y1; y++ {
+		py := float64(y) + 0.5
+		lo, hi, ok := seg.span(py, r+0.5)
+		if !ok {
+			continue
+		}
+		// Pixel x has its centre at x+0.5; one pixel of margin each side absorbs rounding in the span.
+		xa := max(x0, int(math.Floor(lo-0.5))-1)
+		xb := min(x1, int(math.Ceil(hi-0.5))+1)
+		if xa > xb {
+			continue
+		}
+		// The solid run: centres well inside the inner capsule (distance < r-0.5) get full ink.
+		sa, sb := xb+1, xb
+		if inner2 > 0 {
+			if ilo, ihi, ok := seg.span(py, r-0.5); ok {
+				sa = max(xa, int(math.Ceil(ilo-0.5))+1)
+				sb = min(xb, int(math.Floor(ihi-0.5))-1)
+				if sa > sb {
+					sa, sb = xb+1, xb
+				}
+			}
+		}
+		for x := xa; x < min(sa, xb+1); x++ {
+			plot(x, y, float64(x)+0.5, py)
+		}
+		row := c.pix[y*w : y*w+w]
+		for x := sa; x <= sb; x++ {
+			if solid > row[x] {
+				row[x] = solid
+			}
+		}
+		for x := max(sb+1, xa); x <= xb; x++ {
+			plot(x, y, float64(x)+0.5, py)
+		}
+	}
+}
+
+// capsuleSpan is a segment from (ax, ay) by (dx, dy), with l2 = |d|² and l = |d|.
+type capsuleSpan struct{ ax, ay, dx, dy, l2, l float64 }
+
+// span returns the x interval where the horizontal line at py meets the capsule of radius rho around the
+// segment (the open set of points closer than rho): the union of the discs at both ends and the band between
+// them, which is one interval because the capsule is convex.
+func (s capsuleSpan) span(py, rho float64) (lo, hi float64, ok bool) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	disc := func(cx, cy float64) {
+		if d := py - cy; d*d < rho*rho {
+			hw := math.Sqrt(rho*rho - d*d)
+			lo, hi = min(lo, cx-hw), max(hi, cx+hw)
+		}
+	}
+	disc(s.ax, s.ay)
+	disc(s.ax+s.dx, s.ay+s.dy)
+	if s.l2 > 0 {
+		// The band: 0 <= (p-a)·d <= |d|² and |(p-a)×d| < rho|d|, each linear in x on this line.
+		blo, bhi := math.Inf(-1), math.Inf(1)
+		empty := false
+		c := (py - s.ay) * s.dy
+		if s.dx != 0 {
+			t0, t1 := s.ax-c/s.dx, s.ax+(s.l2-c)/s.dx
+			blo, bhi = max(blo, min(t0, t1)), min(bhi, max(t0, t1))
+		} else if c < 0 || c > s.l2 {
+			empty = true
+		}
+		e := (py - s.ay) * s.dx
+		if s.dy != 0 {
+			u0, u1 := s.ax+(e-rho*s.l)/s.dy, s.ax+(e+rho*s.l)/s.dy
+			blo, bhi = max(blo, min(u0, u1)), min(bhi, max(u0, u1))
+		} else if math.Abs(e) >= rho*s.l {
+			empty = true
+		}
+		if !empty && blo <= bhi {
+			lo, hi = min(lo, blo), max(hi, bhi)
+		}
+	}
+	return lo, hi, lo <= hi
 }

@@ -69,6 +69,7 @@ type compiler struct {
 	tmpWide int // floats of per-sample scratch shared between steps
 	input   *value
 	output  *value
+	tap     *value // kept for RunTap (WithTap), nil without
 }
 
 // step is one lowered operation of the plan.
@@ -77,7 +78,7 @@ type step interface {
 	bufs() (in []*buf, out *buf)
 }
 
-func compile(g *Graph, kr *kernel) (*plan, error) {
+func compile(g *Graph, kr *kernel, tap string) (*plan, error) {
 	c := &compiler{g: g, kr: kr, values: map[string]*value{}}
 	shape := g.InputShape
 	c.input = &value{name: g.Input, shape: slices.Clone(shape), b: &buf{size: prod(shape), off: -1}}
@@ -94,6 +95,15 @@ func compile(g *Graph, kr *kernel) (*plan, error) {
 	}
 	c.output = out
 	out.consumers++ // the final copy reads it
+	if tap != "" {
+		if c.tap, err = c.value(tap); err != nil {
+			return nil, fmt.Errorf("tap: %w", err)
+		}
+		if c.tap.isConst() {
+			return nil, fmt.Errorf("tap %q does not depend on the input", tap)
+		}
+		c.tap.consumers++ // the tap copy reads it, so no fusion swallows it
+	}
 	for _, op := range c.ops {
 		if err := c.lower(op); err != nil {
 			return nil, fmt.Errorf("%s (output %q): %w", op.typ, op.out.name, err)
@@ -103,6 +113,15 @@ func compile(g *Graph, kr *kernel) (*plan, error) {
 		return nil, fmt.Errorf("graph output %q is quantised (%s): want float", c.output.name, c.output.q.typeName())
 	}
 	c.materialize(c.output)
+	if c.tap != nil {
+		if c.tap.q != nil {
+			return nil, fmt.Errorf("tap %q is quantised (%s): tap its DequantizeLinear", c.tap.name, c.tap.q.typeName())
+		}
+		c.materialize(c.tap)
+		if c.tap.b == nil {
+			return nil, fmt.Errorf("tap %q is never computed", c.tap.name)
+		}
+	}
 	return c.layout()
 }
 
@@ -297,6 +316,9 @@ func (c *compiler) layout() (*plan, error) {
 	}
 	outBuf := c.output.b
 	outBuf.last = len(c.steps)
+	if c.tap != nil {
+		c.tap.b.last = len(c.steps)
+	}
 	type region struct{ off, size int }
 	var free []region
 	arena := 0
@@ -342,6 +364,9 @@ func (c *compiler) layout() (*plan, error) {
 		tmp:        c.tmpSize + c.tmpWide,
 		tmpPrivate: c.tmpSize,
 		kernel:     c.kr.name,
+	}
+	if c.tap != nil {
+		p.tap = c.tap.b
 	}
 	for _, s := range c.steps {
 		switch cs := s.(type) {

@@ -48,7 +48,7 @@ type Model struct {
 // Option changes how Load compiles a model.
 type Option func(*options)
 
-type options struct{ kernel string }
+type options struct{ kernel, tap string }
 
 // WithKernel selects a kernel by name (see Kernels) instead of the fastest one this CPU supports; it exists so
 // tests and benchmarks can compare implementations on one machine.
@@ -91,7 +91,7 @@ func Compile(g *Graph, opts ...Option) (*Model, error) {
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	p, err := compileSafe(g, kr)
+	p, err := compileSafe(g, kr, o.tap)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
@@ -110,13 +110,13 @@ func LoadGraph(data []byte, opts ...Option) (*Model, error) {
 }
 
 // compileSafe compiles, turning a panic on an unforeseen graph shape into an error.
-func compileSafe(g *Graph, kr *kernel) (p *plan, err error) {
+func compileSafe(g *Graph, kr *kernel, tap string) (p *plan, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("compiling: %v", r)
 		}
 	}()
-	return compile(g, kr)
+	return compile(g, kr, tap)
 }
 
 // InputShape is the per-sample input shape without the batch dimension, e.g. [1 28 28].
@@ -144,6 +144,10 @@ func (m *Model) Kernel() string { return m.p.kernel }
 // Run computes out (n*OutputSize floats) from in (n*InputSize floats) for a batch of n samples, any n >= 1.
 // Steady state allocates nothing; scratch buffers come from an internal pool.
 func (m *Model) Run(in []float32, n int, out []float32) error {
+	return m.run(in, n, out, nil)
+}
+
+func (m *Model) run(in []float32, n int, out, tap []float32) error {
 	p := m.p
 	if n < 1 {
 		return fmt.Errorf("model: batch size %d, want >= 1", n)
@@ -167,6 +171,9 @@ func (m *Model) Run(in []float32, n int, out []float32) error {
 			st.run(s, c)
 		}
 		copy(out[start*p.outSize:(start+c)*p.outSize], s.get(p.out, c))
+		if tap != nil {
+			copy(tap[start*p.tap.size:(start+c)*p.tap.size], s.get(p.tap, c))
+		}
 	}
 	s.in = nil
 	return nil

@@ -31,10 +31,11 @@ type plan struct {
 	inSize      int
 	outSize     int
 	out         *buf
-	arena       int // activation floats per sample
-	chunk       int // samples per pass (bounds scratch memory)
-	tmp         int // per-sample scratch floats
-	tmpPrivate  int // the first tmpPrivate floats of tmp belong to one step each
+	tap         *buf // the value WithTap keeps (nil without a tap)
+	arena       int  // activation floats per sample
+	chunk       int  // samples per pass (bounds scratch memory)
+	tmp         int  // per-sample scratch floats
+	tmpPrivate  int  // the first tmpPrivate floats of tmp belong to one step each
 	probability bool
 	kernel      string
 }

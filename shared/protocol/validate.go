@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits bound what one client may send. Servers reject anything beyond them before doing work, so a hostile
@@ -29,6 +30,10 @@ type Limits struct {
 	// MaxIDLen bounds ids, idempotency keys, client ids and format strings.
 	MaxIDLen int `json:"max_id_len"`
 }
+
+// MaxCoord bounds the magnitude of a stroke coordinate: a point may leave the canvas (a stroke running off the
+// pad) but not by more than any canvas is wide; 1e300 is a malformed request, not a stroke.
+const MaxCoord = 1 << 20
 
 // DefaultLimits are generous for a clerk's pad (a canvas is well under 1 MP and a few dozen strokes) yet keep one
 // message's worst-case cost to a few milliseconds of CPU.
@@ -87,9 +92,13 @@ func (p *Predict) Validate(l Limits) error {
 			return Errorf(ETooLarge, "more than %d points", l.MaxPoints)
 		}
 		for j, pt := range s {
-			// Points may lie off the canvas (a stroke leaving the pad) but must be finite numbers.
+			// Points may lie off the canvas (a stroke leaving the pad) but must be finite numbers of a sane size.
 			if math.IsNaN(pt[0]) || math.IsNaN(pt[1]) || math.IsInf(pt[0], 0) || math.IsInf(pt[1], 0) {
 				return Errorf(EInvalid, "stroke %d point %d is not a finite number", i, j)
+			}
+			if math.Abs(pt[0]) > MaxCoord || math.Abs(pt[1]) > MaxCoord {
+				return Errorf(EInvalid, "stroke %d point %d (%g,%g) is farther than %g pixels from the canvas origin",
+					i, j, pt[0], pt[1], float64(MaxCoord))
 			}
 		}
 	}
@@ -173,6 +182,11 @@ func checkID(name, v string, required bool, l Limits) error {
 	}
 	if len(v) > l.MaxIDLen {
 		return Errorf(EInvalid, "%s longer than %d characters", name, l.MaxIDLen)
+	}
+	// JSON decoding turns invalid UTF-8 into U+FFFD, so two different byte strings would become one key: both
+	// are refused rather than stored as a collision.
+	if !utf8.ValidString(v) || strings.ContainsRune(v, utf8.RuneError) {
+		return Errorf(EInvalid, "%s is not valid UTF-8", name)
 	}
 	for _, r := range v {
 		if r < 0x20 || r == 0x7f {

@@ -41,6 +41,8 @@ func TestPredictValidate(t *testing.T) {
 		{"too many strokes", protocol.Predict{Strokes: many, Width: 10, Height: 10}, protocol.ETooLarge},
 		{"too many points", protocol.Predict{Strokes: long, Width: 10, Height: 10}, protocol.ETooLarge},
 		{"NaN point", protocol.Predict{Strokes: [][][2]float64{{{math.NaN(), 1}}}, Width: 10, Height: 10}, protocol.EInvalid},
+		{"point near 1e300", protocol.Predict{Strokes: [][][2]float64{{{1, 1}, {1e300, -1e300}}}, Width: 10, Height: 10}, protocol.EInvalid},
+		{"point off the canvas", protocol.Predict{Strokes: [][][2]float64{{{-500, 1}, {5000, 12}}}, Width: 10, Height: 10}, ""},
 		{"image too large", protocol.Predict{Image: strings.Repeat("A", l.MaxImageBytes*2)}, protocol.ETooLarge},
 		{"long format", protocol.Predict{Image: "aGk=", Format: strings.Repeat("9", 200)}, protocol.EInvalid},
 	}

@@ -4,6 +4,7 @@ package memstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 type Store struct {
 	mu          sync.Mutex
 	predictions map[string]store.Prediction
+	order       []string // prediction ids in insertion order (retention deletes the oldest first)
 	feedback    []store.Feedback
 	byKey       map[string]int // idempotency key -> index in feedback
 	fail        error
@@ -56,7 +58,11 @@ func (s *Store) SavePredictions(ctx context.Context, ps []store.Prediction) erro
 		return err
 	}
 	for _, p := range ps {
+		if _, ok := s.predictions[p.ID]; ok {
+			continue // as the SQL stores: a stored id is skipped
+		}
 		s.predictions[p.ID] = p
+		s.order = append(s.order, p.ID)
 	}
 	return nil
 }
@@ -143,4 +149,49 @@ func (s *Store) Close() error {
 	defer s.mu.Unlock()
 	s.closed = true
 	return nil
+}
+
+var _ store.Pruner = (*Store)(nil)
+
+// PrunePredictions implements store.Pruner with store.PredictionBytes as the measure.
+func (s *Store) PrunePredictions(ctx context.Context, r store.Retention) (int64, store.LogStats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var st store.LogStats
+	if err := s.check(); err != nil {
+		return 0, st, err
+	}
+	cutoff := s.now().Add(-r.MaxAge)
+	keep := make([]bool, len(s.order))
+	var total int64
+	for i := len(s.order) - 1; i >= 0; i-- { // newest first
+		p := s.predictions[s.order[i]]
+		b := predictionBytes(&p)
+		if (r.MaxAge > 0 && p.CreatedAt.Before(cutoff)) || (r.MaxBytes > 0 && total+b > r.MaxBytes) {
+			if r.MaxBytes > 0 && total+b > r.MaxBytes {
+				break // this one and every older one go
+			}
+			continue
+		}
+		keep[i] = true
+		total += b
+	}
+	var deleted int64
+	order := s.order[:0]
+	for i, id := range s.order {
+		if keep[i] {
+			order = append(order, id)
+			continue
+		}
+		delete(s.predictions, id)
+		deleted++
+	}
+	s.order = order
+	return deleted, store.LogStats{Rows: int64(len(order)), Bytes: total}, nil
+}
+
+func predictionBytes(p *store.Prediction) int64 {
+	res, _ := json.Marshal(p.Result)
+	return store.PredictionBytes(p.ID, p.ClientID, p.Result.Code, p.Result.Model.SHA256, string(res),
+		4*784*len(p.Result.Inputs), len(p.InkPNG))
 }

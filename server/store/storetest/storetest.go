@@ -72,6 +72,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Reopen_DataSurvives", func(t *testing.T) { testReopenData(t, b) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, b) })
 	t.Run("Lock_OneHolderAtATime", func(t *testing.T) { testLock(t, b) })
+	t.Run("Retention_AgeAndSize", func(t *testing.T) { testRetention(t, b) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := b.MustNew(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)

@@ -1,0 +1,28 @@
+# Fuzz targets (go test -fuzz) for hostile input: image decoding (the server's PNG decoder against image/png) + ink, the rasteriser against its reference,
+# strokes, protocol messages, the ONNX loader. Seed corpora live in each package's testdata/fuzz/; `go test`
+# (test-go) replays them on every run. Targets:
+#   make fuzz-smoke   each target fuzzed for FUZZ_SMOKE_TIME (10 s) — part of `make test`, ~1 minute in all
+#   make fuzz         each target for FUZZTIME (default 2m); new crashers land in testdata/fuzz/ to commit
+# server's FuzzDecodeImage (the whole upload path) only replays its corpus in test-go: an instrumented build of
+# package server (SQLite, PostgreSQL, huma...) takes many minutes; its PNG decoder is fuzzed in pngdec instead.
+FUZZ_TARGETS := \
+	./server/internal/pngdec/:FuzzDecode \
+	./shared/ink/:FuzzImage \
+	./shared/ink/:FuzzStrokes \
+	./shared/ink/:FuzzCapsule \
+	./shared/protocol/:FuzzMessages \
+	./shared/model/onnxload/:FuzzLoad
+FUZZ_SMOKE_TIME ?= 10s
+FUZZTIME ?= 2m
+
+.PHONY: fuzz fuzz-smoke
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_SMOKE_TIME)
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 2 $$pkg; \
+	done
+
+TEST_TARGETS += fuzz-smoke

@@ -1,0 +1,150 @@
+//go:build linux
+
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"digitpad/server"
+	"digitpad/shared/protocol"
+)
+
+// bombPNG is a decompression bomb within the limits: a 16-bit 2048×2048 RGBA PNG (32 MB of pixels) that
+// compresses to a few tens of KB. A digit is drawn on it so it is also a real canvas.
+func bombPNG(tb testing.TB, seed int) []byte {
+	tb.Helper()
+	img := image.NewRGBA64(image.Rect(0, 0, 2048, 2048))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff // opaque white
+	}
+	for y := 700; y < 1400; y++ { // a black "1", a little different per item
+		for x := 1000 + seed; x < 1100+seed; x++ {
+			copy(img.Pix[img.PixOffset(x, y):], []byte{0, 0, 0, 0, 0, 0, 0xff, 0xff})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// peakRSS is a process's peak resident set (VmHWM) in bytes, from /proc.
+func peakRSS(tb testing.TB, pid int) int64 {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	tb.Fatal("no VmHWM in /proc status")
+	return 0
+}
+
+// Issue 18: 64 decompression-bomb PNGs in one batch took the server from 45 MB to 4.6 GB of RSS. With the decode
+// budget (a quarter of the default 512 MB memory limit) and bounded batch parallelism, two such batches at once
+// keep the server process's peak RSS under the stated 512 MB bound; every item gets an answer: a prediction,
+// too_large once the request has spent its decode allowance, or overloaded when it waited too long for room.
+func TestBombBatch_PeakRSSUnderMemoryLimit(t *testing.T) {
+	const bound = server.DefaultMemoryLimit
+	p := startProc(t, "--db", "mem:", "--rate", "0")
+	defer func() { p.cmd.Process.Kill(); <-p.exited }()
+
+	items := make([]protocol.Predict, 64)
+	raw := bombPNG(t, 0)
+	for i := range items {
+		items[i] = protocol.Predict{Image: b64(raw)}
+	}
+	body, err := json.Marshal(server.BatchRequest{Items: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("bomb: %d-byte PNG of 2048×2048 16-bit RGBA; batch body %d bytes", len(raw), len(body))
+	before := peakRSS(t, p.cmd.Process.Pid)
+
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			res, err := http.Post(p.url+"/v1/predict/batch", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			var out struct{ Results []server.BatchResult }
+			if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+				t.Errorf("batch: status %d, %v", res.StatusCode, err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range out.Results {
+				switch {
+				case r.Prediction != nil:
+					outcomes["prediction"]++
+				case r.Error != nil:
+					outcomes[r.Error.Code]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	peak := peakRSS(t, p.cmd.Process.Pid)
+	t.Logf("peak RSS %d MB before, %d MB after two 64-item bomb batches (bound %d MB); outcomes %v",
+		before>>20, peak>>20, bound>>20, outcomes)
+	if n := outcomes["prediction"] + outcomes[protocol.EOverloaded] + outcomes[protocol.ETooLarge]; n != 128 {
+		t.Errorf("%d of 128 items answered with a prediction, overloaded or too_large: %v", n, outcomes)
+	}
+	if outcomes["prediction"] == 0 {
+		t.Error("no bomb item was recognised: the budget must let images through one after another")
+	}
+	if peak > bound {
+		t.Errorf("peak RSS %d MB, over the %d MB bound", peak>>20, bound>>20)
+	}
+
+	// Eight single-image bombs at once: each request is within its own allowance, so the process-wide decode
+	// budget is what keeps them from inflating together.
+	clear(outcomes)
+	for i := range 8 {
+		wg.Go(func() {
+			res, err := http.Post(p.url+"/v1/predict", "image/png", bytes.NewReader(bombPNG(t, i)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			mu.Lock()
+			outcomes[strconv.Itoa(res.StatusCode)]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	peak = peakRSS(t, p.cmd.Process.Pid)
+	t.Logf("peak RSS %d MB after eight concurrent single-image bombs; statuses %v", peak>>20, outcomes)
+	if outcomes["200"] == 0 || outcomes["200"]+outcomes["503"] != 8 {
+		t.Errorf("statuses %v: want 200s, and 503 overloaded for the rest", outcomes)
+	}
+	if peak > bound {
+		t.Errorf("peak RSS %d MB, over the %d MB bound", peak>>20, bound>>20)
+	}
+}
