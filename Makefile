@@ -31,12 +31,15 @@ run: web build
 samples: build
 	$(BIN) predict assets/samples
 
-## train: reproduce the shipped model into assets/ (~18 min on 2 idle cores), then its int8/fp16 variants.
-## The same settings as the shipped run: seed 1, 4 data-parallel workers, 12 epochs, the AVX-512 training kernel
-## (GOEXPERIMENT=simd; without it gonum BLAS is used and the weights round differently).
+## train: reproduce the shipped model into assets/ (~18 + ~10 min on 2 idle cores), then its int8/fp16 variants,
+## their calibration and the web graph. Stage 1 trains on MNIST (seed 1, 4 data-parallel workers, 12 epochs, the
+## AVX-512 training kernel: GOEXPERIMENT=simd; without it gonum BLAS is used and the weights round differently);
+## stage 2 fine-tunes it on MNIST + synthetic training writers + MNIST redrawn as canvases (mk/evalpad.mk).
+TRAIN_BASE ?= /tmp/digitpad-train-base
 train:
-	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out assets -seed 1 -workers 4 -epochs 12
-	$(MAKE) quantize-assets web
+	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_BASE) -seed 1 -workers 4 -epochs 12
+	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out assets -init $(TRAIN_BASE)/model.onnx $(TRAIN_FINETUNE)
+	$(MAKE) quantize-assets calibrate-assets profile-assets web
 
 ## test: every check, installing what it needs.
 test: lint wasm-core test-go train-smoke test-web $(TEST_TARGETS)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"digitpad/shared/model"
+	"digitpad/shared/recognize"
 )
 
 //go:embed model.onnx model.json model-int8.onnx model-int8.json model-fp16.onnx model-fp16.json
@@ -45,6 +46,23 @@ type Card struct {
 	SHA256 string `json:"sha256"`
 	// InputScale multiplies 0..1 ink before the model (1 for digitpad's models, 255 for the ONNX zoo MNIST model).
 	InputScale float32 `json:"input_scale,omitempty"`
+	// Calibration is the temperature and confirm threshold chosen on validation data (`digitpad calibrate`);
+	// zero values mean uncalibrated.
+	Calibration struct {
+		Temperature float64 `json:"temperature"`
+		Threshold   float64 `json:"confirm_threshold"`
+	} `json:"calibration"`
+}
+
+// Configure fills a recogniser configuration from the card: input scale, temperature, and the confirm
+// threshold unless cfg already sets one.
+func (c Card) Configure(cfg recognize.Config) recognize.Config {
+	cfg.InputScale = c.InputScale
+	cfg.Temperature = c.Calibration.Temperature
+	if cfg.Threshold == 0 {
+		cfg.Threshold = c.Calibration.Threshold
+	}
+	return cfg
 }
 
 // ParseCard reads the fields of a model card JSON that the shells need. The sha256 is always recomputed from the

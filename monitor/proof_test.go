@@ -44,7 +44,7 @@ func newRig(t *testing.T, cfg monitor.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256}, recognize.Config{})
+	rec, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256}, c.Configure(recognize.Config{})) // as the server runs it: calibrated by the card
 	if err != nil {
 		t.Fatal(err)
 	}

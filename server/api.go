@@ -19,6 +19,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"digitpad/server/docsui"
 	"digitpad/server/store"
 	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
@@ -50,6 +51,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	cfg := huma.DefaultConfig("digitpad API", "1.0.0")
 	cfg.Info.Description = apiDescription
 	cfg.CreateHooks = nil // no $schema links in responses: smaller bodies, less work per request
+	cfg.DocsPath = ""     // huma's page loads its viewer from a CDN; docsui serves one from the binary
 	// store.Prediction and protocol.Prediction share a Go name; schemas from package store get a prefix.
 	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", func(t reflect.Type, hint string) string {
 		name := huma.DefaultSchemaNamer(t, hint)
@@ -149,6 +151,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	}
 	s.secure(&admin, authAdmin)
 	huma.Register(api, admin, s.handlePutModel)
+	s.registerDevices(api)
 
 	huma.Register(api, huma.Operation{
 		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Tags: []string{"ops"},
@@ -177,6 +180,8 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.monitoringRoutes(api, mux)
 	mux.HandleFunc("GET /v1/ws", s.handleWS)
+	docsui.Register(mux)
+	addExamples(api.OpenAPI())
 	if s.cfg.Web != nil {
 		mux.Handle("/", s.cfg.Web)
 	} else {
@@ -216,7 +221,8 @@ func (s *Server) authorize(api huma.API) func(huma.Context, func(huma.Context)) 
 		level, _ := ctx.Operation().Metadata["auth"].(authLevel)
 		open := level == authNone || (level == authPredict && s.cfg.OpenPredict) ||
 			(level == authFeedback && s.cfg.OpenFeedback)
-		if open || s.validToken(ctx.Header("Authorization")) {
+		if open || s.validToken(ctx.Header("Authorization")) ||
+			level == authFeedback && s.bearerDevice(ctx.Context(), ctx.Header("Authorization")) {
 			next(ctx)
 			return
 		}

@@ -238,6 +238,7 @@ func (p *Program) Run(ctx context.Context) error {
 	log.Info("ready", "url", srv.URL(), "store", storeKind(dsn), "model", srv.ModelInfo().Name,
 		"startup", time.Since(p.start).Round(time.Millisecond))
 	fmt.Fprintf(p.Stdout, "digitpad serving on %s (API docs: %s/docs)\n", srv.URL(), srv.URL())
+	p.printEnrolment(ctx, srv.URL())
 	return nil
 }
 

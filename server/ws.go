@@ -119,6 +119,7 @@ type wsConn struct {
 	ws       *websocket.Conn
 	log      *slog.Logger
 	authed   bool
+	device   string // an enrolled device's credential, re-checked per feedback record
 	clientID string
 	identity string // rate-limit key, shared with the client's HTTP requests
 
@@ -148,7 +149,15 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	// Browsers cannot set headers on a websocket, so the token may also come as ?access_token=.
 	authed := s.validToken(r.Header.Get("Authorization")) || s.validToken("Bearer "+r.URL.Query().Get("access_token"))
-	if !s.cfg.OpenPredict && !s.cfg.OpenFeedback && !authed {
+	// An enrolled device's credential: Authorization (kiosk) or the subprotocol digitpad.bearer.<c> (browser).
+	devCred := wsSubprotocolCredential(r)
+	if c, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && devCred == "" && !authed {
+		devCred = strings.TrimSpace(c)
+	}
+	if !authed && devCred != "" && !s.validDevice(r.Context(), devCred) {
+		devCred = "" // unknown or revoked: the connection may still predict, feedback is refused
+	}
+	if !s.cfg.OpenPredict && !s.cfg.OpenFeedback && !authed && devCred == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="digitpad"`)
 		writeJSONError(w, apiErr(protocol.EUnauthorized, "missing or invalid bearer token"))
 		return
@@ -167,6 +176,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 			s.cfg.MaxWebsockets)))
 		return
 	}
+	up.Subprotocols = []string{"digitpad"}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		s.hub.unreserve()
@@ -174,7 +184,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &wsConn{
-		s: s, ws: ws, authed: authed, clientID: r.Header.Get("X-Client-ID"),
+		s: s, ws: ws, authed: authed, device: devCred, clientID: r.Header.Get("X-Client-ID"),
 		log:  s.log.With("request_id", requestID(r.Context()), "remote", r.RemoteAddr),
 		send: make(chan []byte, wsSendBuffer), dead: make(chan struct{}), finish: make(chan struct{}),
 		sem: make(chan struct{}, wsConnInFlight(s.cfg.MaxInFlight)), ctx: ctx, cancel: cancel,
@@ -332,7 +342,8 @@ func (c *wsConn) predict(env *protocol.Envelope) {
 }
 
 func (c *wsConn) feedback(env *protocol.Envelope) {
-	if !c.s.cfg.OpenFeedback && !c.authed {
+	// A device's credential is checked again on every record, so a revocation takes effect at once.
+	if !c.s.cfg.OpenFeedback && !c.authed && (c.device == "" || !c.s.validDevice(c.ctx, c.device)) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EUnauthorized, "feedback needs the bearer token"))
 		return
 	}

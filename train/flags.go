@@ -18,5 +18,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Arch, "arch", c.Arch, "layer stack, e.g. conv5x24p2-bn-relu-pool-...-fc10 (empty = default)")
 	fs.BoolVar(&c.NoAugment, "no-augment", c.NoAugment, "train without augmentation")
 	fs.BoolVar(&c.ExportBatch1, "batch1", c.ExportBatch1, "also write model-b1.onnx with a fixed batch dimension of 1")
+	fs.IntVar(&c.Synth, "synth", c.Synth, "add N digits of synthetic training writers to the training split")
+	fs.IntVar(&c.SynthVal, "synth-val", c.SynthVal, "add N digits of synthetic validation writers to the validation split")
+	fs.IntVar(&c.Canvas, "canvas", c.Canvas, "add N MNIST training digits redrawn as canvases and re-read by the pad pipeline")
+	fs.StringVar(&c.Init, "init", c.Init, "fine-tune from this ONNX model (BatchNorm folded; --arch is ignored)")
 	fs.StringVar(&c.Checkpoint, "checkpoint", c.Checkpoint, "also save the chosen weights (gob) to this file")
 }

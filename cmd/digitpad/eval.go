@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"digitpad/shared/recognize"
+	"digitpad/shared/synth"
 	"digitpad/train/mnist"
 )
 
@@ -30,6 +31,82 @@ type evalResult struct {
 	Confusion [10][10]int `json:"confusion"`
 	PerClass  [10]float64 `json:"per_class_accuracy"`
 	Errors    int         `json:"errors,omitempty"`
+	// ConfirmRate is the share of items (codes) that ask the clerk: a digit below the confirm threshold, a
+	// format error, or no reading at all.
+	ConfirmRate float64 `json:"confirm_rate"`
+	// SilentErrorRate is the share of items read wrong without asking: the misrouted parcels.
+	SilentErrorRate float64 `json:"silent_error_rate"`
+	// DigitConfirmRate and DigitSilentErrorRate are the same per digit, over the digits counted in
+	// DigitAccuracy; a digit of a code with a format error counts as asking.
+	DigitConfirmRate     float64 `json:"digit_confirm_rate"`
+	DigitSilentErrorRate float64 `json:"digit_silent_error_rate"`
+	// Split counts items read as a different number of digits than labelled (on canvases of one digit: split
+	// into several, or lost).
+	Split int `json:"split,omitempty"`
+	// Canvas describes how MNIST digits were drawn as canvases (--canvas), empty for raw 28×28 inputs.
+	Canvas string `json:"canvas,omitempty"`
+}
+
+// tally accumulates one recognised item against its label.
+type tally struct {
+	codesRight, asked, silent int
+	digitsSeen, digitsRight   int
+	digitsAsked, digitsSilent int
+}
+
+func (t *tally) add(res *evalResult, r *recognize.Result, code string) {
+	res.N++
+	if r == nil {
+		res.Errors++
+		t.asked++
+		return
+	}
+	ask := len(r.Confirm) > 0 || r.FormatError != ""
+	if ask {
+		t.asked++
+	}
+	if r.Code == code {
+		t.codesRight++
+	} else if !ask {
+		t.silent++
+	}
+	if len(r.Digits) != len(code) {
+		res.Split++
+		return
+	}
+	flagged := make([]bool, len(r.Digits))
+	for _, i := range r.Confirm {
+		flagged[i] = true
+	}
+	for i, d := range r.Digits {
+		tr := int(code[i] - '0')
+		res.Confusion[tr][d.Digit]++
+		t.digitsSeen++
+		dAsk := flagged[i] || r.FormatError != ""
+		if dAsk {
+			t.digitsAsked++
+		}
+		if tr == d.Digit {
+			t.digitsRight++
+		} else if !dAsk {
+			t.digitsSilent++
+		}
+	}
+}
+
+func (t *tally) finish(res *evalResult) {
+	if res.N > 0 {
+		n := float64(res.N)
+		res.Accuracy = float64(t.codesRight) / n
+		res.ConfirmRate = float64(t.asked) / n
+		res.SilentErrorRate = float64(t.silent) / n
+	}
+	if t.digitsSeen > 0 {
+		n := float64(t.digitsSeen)
+		res.DigitAccuracy = float64(t.digitsRight) / n
+		res.DigitConfirmRate = float64(t.digitsAsked) / n
+		res.DigitSilentErrorRate = float64(t.digitsSilent) / n
+	}
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,6 +118,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	mnistDir := fs.String("mnist", "", "folder with the MNIST idx files (default: found in the GoMNIST Go module)")
 	format := fs.String("format", "", "code format for folder data (see predict)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	canvas := fs.String("canvas", "", "with mnist-test: draw each digit on a canvas WxH[:rgb|grey|inverse] (e.g. 280x280:rgb) and read it through the image pipeline")
+	limit := fs.Int("limit", 0, "with mnist-test: only the first N test digits (0 = all)")
+	threshold := fs.Float64("threshold", 0, "confirm threshold (0 = the model card's, else the default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,11 +128,18 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rec, err := lm.Recognizer(recognize.Config{Format: *format})
+	rec, err := lm.Recognizer(recognize.Config{Format: *format, Threshold: *threshold})
 	if err != nil {
 		return err
 	}
 	res := evalResult{Model: lm.Card.Name, SHA256: lm.Card.SHA256, Data: *data}
+	var cv *canvasSpec
+	if *canvas != "" {
+		if cv, err = parseCanvas(*canvas); err != nil {
+			return err
+		}
+		res.Canvas = *canvas
+	}
 	if *data == "mnist-test" {
 		dir, err := mnist.Locate(ctx, *mnistDir)
 		if err != nil {
@@ -62,10 +149,15 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		err = evalMNIST(ctx, rec, set, &res)
+		if *limit > 0 && *limit < set.Len() {
+			set = set.Slice(0, *limit)
+		}
+		err = evalMNIST(ctx, rec, set, cv, &res)
 		if err != nil {
 			return err
 		}
+	} else if cv != nil || *limit > 0 {
+		return errors.New("eval: --canvas and --limit apply to mnist-test only")
 	} else if err := evalFolder(ctx, rec, *data, &res); err != nil {
 		return err
 	}
@@ -86,6 +178,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if res.Errors > 0 {
 		fmt.Fprintf(stdout, ", %d unreadable", res.Errors)
 	}
+	if res.Split > 0 {
+		fmt.Fprintf(stdout, ", %d with the wrong digit count", res.Split)
+	}
+	fmt.Fprintf(stdout, "\nconfirm rate %.2f%%, silent errors %.2f%% (digits: %.2f%% / %.2f%%)",
+		100*res.ConfirmRate, 100*res.SilentErrorRate, 100*res.DigitConfirmRate, 100*res.DigitSilentErrorRate)
 	fmt.Fprintln(stdout, "\nconfusion (rows: true digit, columns: predicted):")
 	fmt.Fprint(stdout, "     ")
 	for p := range 10 {
@@ -102,38 +199,56 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// evalMNIST classifies normalised MNIST digits directly (no segmentation), in chunks spread over all cores.
-func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, res *evalResult) error {
+// evalMNIST classifies normalised MNIST digits directly (no segmentation), in chunks spread over all cores. With a
+// canvas, each digit is instead drawn on a canvas of that size and style and read through the image pipeline.
+func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, cv *canvasSpec, res *evalResult) error {
 	const chunk = 256
 	chunks := (set.Len() + chunk - 1) / chunk
 	type chunkResult struct {
-		pred []int
-		err  error
+		res []*recognize.Result
+		err error
 	}
 	var firstErr error
+	var t tally
 	err := forEachOrdered(ctx, chunks, runtime.GOMAXPROCS(0), func(c int) chunkResult {
 		from, to := c*chunk, min(set.Len(), (c+1)*chunk)
 		inputs := make([][784]float32, to-from)
 		for i := range inputs {
 			copy(inputs[i][:], set.Image(from+i))
 		}
+		out := make([]*recognize.Result, len(inputs))
+		if cv != nil {
+			for i := range inputs {
+				img, err := synth.Upscale(&inputs[i], cv.w, cv.h, cv.style)
+				if err != nil {
+					return chunkResult{err: err}
+				}
+				out[i], _ = rec.Image(img, recognize.Options{}) // no ink counts as an unreadable item
+			}
+			return chunkResult{res: out}
+		}
 		r, err := rec.Digits(inputs, recognize.Options{})
 		if err != nil {
 			return chunkResult{err: err}
 		}
-		out := make([]int, len(r.Digits))
-		for i, d := range r.Digits {
-			out[i] = d.Digit
+		flagged := map[int]bool{}
+		for _, i := range r.Confirm {
+			flagged[i] = true
 		}
-		return chunkResult{pred: out}
+		for i, d := range r.Digits {
+			one := &recognize.Result{Code: string(rune('0' + d.Digit)), Digits: []recognize.Digit{d}, Confirm: []int{}}
+			if flagged[i] {
+				one.Confirm = []int{0}
+			}
+			out[i] = one
+		}
+		return chunkResult{res: out}
 	}, func(cr chunkResult) error {
 		if cr.err != nil && firstErr == nil {
 			firstErr = cr.err
 		}
-		for _, p := range cr.pred {
-			t := int(set.Labels[res.N])
-			res.Confusion[t][p]++
-			res.N++
+		for _, r := range cr.res {
+			t.add(res, r, string(rune('0'+set.Labels[res.N])))
 		}
 		return nil
 	})
@@ -146,12 +261,7 @@ func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, r
 	if res.N != set.Len() {
 		return fmt.Errorf("eval: classified %d of %d digits", res.N, set.Len())
 	}
-	correct := 0
-	for c := range 10 {
-		correct += res.Confusion[c][c]
-	}
-	res.Accuracy = float64(correct) / float64(res.N)
-	res.DigitAccuracy = res.Accuracy
+	t.finish(res)
 	return nil
 }
 
@@ -184,7 +294,7 @@ func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir string, res 
 	if len(items) == 0 {
 		return errors.New("eval: labels.csv lists no images")
 	}
-	codesRight, digitsSeen, digitsRight := 0, 0, 0
+	var t tally
 	err = forEachOrdered(ctx, len(items), runtime.GOMAXPROCS(0), func(i int) *recognize.Result {
 		img, err := readImage(items[i].file)
 		if err != nil {
@@ -196,33 +306,32 @@ func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir string, res 
 		}
 		return r
 	}, func(r *recognize.Result) error {
-		it := items[res.N]
-		res.N++
-		if r == nil {
-			res.Errors++
-			return nil
-		}
-		if r.Code == it.code {
-			codesRight++
-		}
-		if len(r.Digits) == len(it.code) {
-			for i, d := range r.Digits {
-				t := int(it.code[i] - '0')
-				res.Confusion[t][d.Digit]++
-				digitsSeen++
-				if t == d.Digit {
-					digitsRight++
-				}
-			}
-		}
+		t.add(res, r, items[res.N].code)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	res.Accuracy = float64(codesRight) / float64(res.N)
-	if digitsSeen > 0 {
-		res.DigitAccuracy = float64(digitsRight) / float64(digitsSeen)
-	}
+	t.finish(res)
 	return nil
+}
+
+// canvasSpec is a parsed --canvas flag.
+type canvasSpec struct {
+	w, h  int
+	style synth.CanvasStyle
+}
+
+func parseCanvas(s string) (*canvasSpec, error) {
+	size, style, _ := strings.Cut(s, ":")
+	var c canvasSpec
+	if _, err := fmt.Sscanf(size, "%dx%d", &c.w, &c.h); err != nil || c.w < 28 || c.h < 28 || c.w > 4096 || c.h > 4096 {
+		return nil, fmt.Errorf("eval: --canvas %q: want WxH[:style] with sides 28..4096", s)
+	}
+	st, err := synth.ParseCanvasStyle(style)
+	if err != nil {
+		return nil, fmt.Errorf("eval: --canvas: %w", err)
+	}
+	c.style = st
+	return &c, nil
 }

@@ -23,17 +23,19 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"predict":  {"recognise postal codes in PNG/JPEG files, folders of them, or MNIST idx3 files (JSON lines)", runPredict},
-		"eval":     {"accuracy and confusion matrix on MNIST test or a folder with labels.csv", runEval},
-		"bench":    {"model inference latency and throughput for a batch size", runBench},
-		"train":    {"train the digit CNN on MNIST and export ONNX with a model card and report", runTrain},
-		"serve":    {"HTTP/websocket server: prediction API, web pad, feedback store", runServe},
-		"feedback": {"feedback tools: 'feedback export --db DSN --out DIR' writes a labelled training set", runFeedback},
-		"quantize": {"write an int8 or fp16 variant of a model", runQuantize},
-		"retrain":  {"learn from clerks' corrections: fine-tune, gate, register a candidate, --promote when it passes", runRetrain},
-		"profile":  {"compute a model's monitoring reference profile and write it into its model card", runProfile},
-		"migrate":  {"apply the feedback store's pending schema migrations and exit (the Kubernetes migration Job)", runMigrate},
-		"registry": {"model registry: list, show, register, promote, rollback, history, tag, delete", runRegistry},
+		"predict":   {"recognise postal codes in PNG/JPEG files, folders of them, or MNIST idx3 files (JSON lines)", runPredict},
+		"eval":      {"accuracy and confusion matrix on MNIST test or a folder with labels.csv", runEval},
+		"bench":     {"model inference latency and throughput for a batch size", runBench},
+		"train":     {"train the digit CNN on MNIST and export ONNX with a model card and report", runTrain},
+		"serve":     {"HTTP/websocket server: prediction API, web pad, feedback store", runServe},
+		"feedback":  {"feedback tools: 'feedback export --db DSN --out DIR' writes a labelled training set", runFeedback},
+		"quantize":  {"write an int8 or fp16 variant of a model", runQuantize},
+		"retrain":   {"learn from clerks' corrections: fine-tune, gate, register a candidate, --promote when it passes", runRetrain},
+		"calibrate": {"fit the temperature and choose the confirm threshold on validation data; writes them into the model card", runCalibrate},
+		"registry":  {"model registry: list, show, register, promote, rollback, history, tag, delete", runRegistry},
+		"profile":   {"compute a model's monitoring reference profile and write it into its model card", runProfile},
+		"migrate":   {"apply the feedback store's pending schema migrations and exit (the Kubernetes migration Job)", runMigrate},
+		"enroll":    {"one-time code to enrol a pad or kiosk; 'enroll list', 'enroll revoke ID'", runEnroll},
 	}
 }
 

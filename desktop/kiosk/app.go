@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -33,7 +34,7 @@ type Config struct {
 	Threshold float64
 	// Server is the server's base URL; empty runs offline only (records stay in the outbox).
 	Server string
-	// Token is the server's bearer token.
+	// Token is the server's bearer token. Empty: the device credential from enrolment (DataDir/device.credential).
 	Token string
 	// W, H is the screen the Layout is computed for (default ScreenW×ScreenH).
 	W, H int
@@ -51,6 +52,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// FormatPause is how long the clerk pauses before a code that does not fit the format is flagged on screen
+	// (default 1.2 s; a refused confirm flags it at once).
+	FormatPause time.Duration
 }
 
 // App is the kiosk: a Pad, recognition off the UI goroutine, the outbox, sync and model updates. Its methods
@@ -73,16 +77,25 @@ type App struct {
 	rec      *recognize.Recognizer
 	pressed  map[int]Target // pointer id -> control pressed (not the pad)
 	lastPos  map[int][2]float64
+	lastUp   map[int][2]float64 // where each pointer was last released
+	suspect  map[int][2]float64 // strokes that began exactly where the pointer was last released
 	pending  int
 	online   bool
+	refused  bool // the server refused the kiosk's records (not enrolled, revoked)
 	message  string
 	saved    string // last confirmed code
+	recent   []RecentCode
+	fmtShown uint64 // the ink generation whose format problem the screen shows
 	version  uint64
 	changed  chan struct{} // closed and replaced on every change
 	inkVer   uint64
 	closeErr error
 	closed   bool
 }
+
+// StaleJump is how far (in screen pixels) the first move after a press must land from a press reported at the
+// pointer's last release position for the press position to count as stale.
+const StaleJump = 24.0
 
 // Open opens the outbox and the newest verified model (a downloaded one, else the embedded one).
 func Open(cfg Config) (*App, error) {
@@ -105,6 +118,9 @@ func Open(cfg Config) (*App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.FormatPause <= 0 {
+		cfg.FormatPause = 1200 * time.Millisecond
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
 	}
@@ -119,6 +135,7 @@ func Open(cfg Config) (*App, error) {
 		cfg: cfg, log: cfg.Logger, layout: NewLayout(cfg.W, cfg.H), http: cfg.HTTPClient,
 		recKick: make(chan struct{}, 1), modelKick: make(chan protocol.ModelAnnouncement, 1),
 		pad: pad, capture: NewCapture(DefaultStep), pressed: map[int]Target{}, lastPos: map[int][2]float64{},
+		lastUp: map[int][2]float64{}, suspect: map[int][2]float64{},
 		changed: make(chan struct{}),
 	}
 	if a.models, err = OpenModelStore(filepath.Join(cfg.DataDir, "models")); err != nil {
@@ -134,6 +151,10 @@ func Open(cfg Config) (*App, error) {
 		_ = a.outbox.Close()
 		return nil, fmt.Errorf("kiosk: %w", err)
 	}
+	if cfg.Token == "" {
+		cfg.Token = readCredential(cfg.DataDir)
+		a.cfg.Token = cfg.Token
+	}
 	if cfg.Server != "" {
 		sc := cfg.Sync
 		sc.Server, sc.Token, sc.ClientID, sc.Outbox = cfg.Server, cfg.Token, cfg.KioskID, a.outbox
@@ -141,6 +162,7 @@ func Open(cfg Config) (*App, error) {
 			sc.Logger = cfg.Logger
 		}
 		sc.OnStatus = a.setOnline
+		sc.OnRefused = a.setRefused
 		sc.OnOutbox = a.refreshPending
 		sc.OnModel = a.announce
 		if a.syncer, err = NewSyncer(sc); err != nil {
@@ -238,6 +260,10 @@ func (a *App) PointerDown(id int, x, y float64) {
 	if t.Kind == TargetPad {
 		a.pad.BeginStroke()
 		a.capture.Down(id, a.padPoint(x, y))
+		delete(a.suspect, id)
+		if up, ok := a.lastUp[id]; ok && up == [2]float64{x, y} {
+			a.suspect[id] = up
+		}
 		a.inkVer++
 		a.changedLocked()
 		return
@@ -250,6 +276,17 @@ func (a *App) PointerDown(id int, x, y float64) {
 func (a *App) PointerMove(id int, x, y float64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if at, ok := a.suspect[id]; ok {
+		delete(a.suspect, id)
+		// A press reported exactly where the pointer was last released, then a jump: the press position was
+		// stale (touch screens in mouse emulation move and press in one instant; a slow frame reports the
+		// press before the move). The stroke starts where the pointer really is.
+		if math.Hypot(x-at[0], y-at[1]) > StaleJump && a.capture.Drawing(id) {
+			a.capture.Down(id, a.padPoint(x, y))
+			a.inkVer++
+			return
+		}
+	}
 	if a.capture.Move(id, a.padPoint(x, y)) {
 		a.inkVer++
 		return
@@ -263,8 +300,19 @@ func (a *App) PointerMove(id int, x, y float64) {
 // released over the control it pressed.
 func (a *App) PointerUp(id int) {
 	a.mu.Lock()
+	delete(a.suspect, id)
+	if p, ok := a.lastPos[id]; ok {
+		a.lastUp[id] = p
+	}
+	if s, ok := a.capture.Active1(id); ok && len(s) > 0 {
+		last := s[len(s)-1]
+		a.lastUp[id] = [2]float64{last.X + float64(a.layout.Pad.Min.X), last.Y + float64(a.layout.Pad.Min.Y)}
+	}
 	if s, ok := a.capture.Up(id); ok {
 		a.pad.AddStroke(s)
+		if a.pad.ScratchOut() {
+			a.message = "scratched out; Undo brings it back"
+		}
 		a.inkVer++
 		a.kickRecognition()
 		a.changedLocked()
@@ -290,6 +338,11 @@ func (a *App) activate(t Target) {
 	case TargetKey:
 		a.report(a.Correct(t.Index))
 	case TargetUndo:
+		// Right after a confirm, Undo withdraws the code while it is still unsent.
+		if a.State().Phase == PhaseConfirmed {
+			a.report(a.UndoConfirm())
+			return
+		}
 		a.Undo()
 	case TargetClear:
 		a.Clear()
@@ -361,6 +414,9 @@ func (a *App) Confirm() error {
 	a.mu.Lock()
 	d, err := a.pad.BeginConfirm()
 	a.message = ""
+	if errors.Is(err, ErrFormat) {
+		a.fmtShown = a.pad.Gen()
+	}
 	a.changedLocked()
 	a.mu.Unlock()
 	if err != nil {
@@ -374,6 +430,7 @@ func (a *App) Confirm() error {
 	a.pad.EndConfirm(d, err)
 	if err == nil {
 		a.saved = d.Code()
+		a.addRecentLocked(d.Code(), rec.IdempotencyKey)
 		// In the same step as the phase, so no one sees "confirmed" with a pending count that lacks the code.
 		a.refreshPendingLocked()
 	}
@@ -430,7 +487,16 @@ func (a *App) refreshPendingLocked() bool {
 	}
 	changed := n != a.pending
 	a.pending = n
-	return changed
+	return a.markSentLocked() || changed
+}
+
+func (a *App) setRefused(r bool) {
+	a.mu.Lock()
+	if r != a.refused {
+		a.refused = r
+		a.changedLocked()
+	}
+	a.mu.Unlock()
 }
 
 func (a *App) setOnline(on bool) {
@@ -492,6 +558,16 @@ func (a *App) recognizeLoop(ctx context.Context) {
 			a.message = ""
 			if e := a.pad.RecognitionError(); e != nil {
 				a.message = "cannot read this ink: " + e.Error()
+			}
+			if a.pad.FormatError() != "" && a.fmtShown != gen {
+				time.AfterFunc(a.cfg.FormatPause, func() {
+					a.mu.Lock()
+					if a.pad.Gen() == gen && a.fmtShown != gen {
+						a.fmtShown = gen
+						a.changedLocked()
+					}
+					a.mu.Unlock()
+				})
 			}
 			a.changedLocked()
 		}

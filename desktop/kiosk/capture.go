@@ -73,6 +73,12 @@ func (c *Capture) Drawing(id int) bool {
 	return ok
 }
 
+// Active1 returns pointer id's stroke in progress (not a copy; do not modify).
+func (c *Capture) Active1(id int) (ink.Stroke, bool) {
+	s, ok := c.active[id]
+	return s, ok
+}
+
 // Active returns copies of the strokes still being drawn, oldest first.
 func (c *Capture) Active() []ink.Stroke {
 	out := make([]ink.Stroke, 0, len(c.order))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
@@ -34,7 +35,8 @@ var (
 	ErrNoSuchDigit   = errors.New("no such digit")
 	ErrNotCorrecting = errors.New("tap a digit before choosing its correction")
 	ErrBadLabel      = errors.New("a correction must be a digit 0..9")
-	ErrFormat        = errors.New("code does not match the format")
+	ErrFormat        = errors.New("not confirmed")
+	ErrDoubt         = errors.New("please check")
 )
 
 // Pad is the state machine of one kiosk pad: the ink, its recognition, the clerk's corrections, and an undo
@@ -49,15 +51,19 @@ type Pad struct {
 	labels   []int
 	selected int
 	history  []edit
+	fixes    []recognize.Fix // the clerk's corrections and checks, kept with their digit across strokes
+	fixed    []bool
+	anyway   bool // the clerk pressed Confirm once over doubtful digits: the next press confirms anyway
 	format   *recognize.Format
 	formatS  string
 }
 
-// edit is one undoable step: a stroke, or a correction of digit index from prev.
+// edit is one undoable step: a stroke, a correction (prev holds the fixes before it), or a scratch-out
+// (erased holds the strokes before it).
 type edit struct {
 	stroke bool
-	index  int
-	prev   int
+	prev   []recognize.Fix
+	erased []ink.Stroke
 }
 
 // NewPad returns an empty pad whose codes must match format ("" for any; see recognize.ParseFormat).
@@ -72,10 +78,10 @@ func NewPad(format string) (*Pad, error) {
 // FormatError says why the corrected code does not match the format; empty when it does or nothing is
 // recognised yet.
 func (p *Pad) FormatError() string {
-	if len(p.labels) == 0 || p.format.Match(p.Code()) {
+	if len(p.labels) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("code %s does not match the format %q", p.Code(), p.formatS)
+	return p.format.Problem(p.Code())
 }
 
 // Phase returns the current phase.
@@ -116,11 +122,15 @@ func (p *Pad) Selected() int { return p.selected }
 // Corrected reports whether digit i was changed by the clerk.
 func (p *Pad) Corrected(i int) bool {
 	r := p.Result()
-	return r != nil && i >= 0 && i < len(r.Digits) && i < len(p.labels) && p.labels[i] != r.Digits[i].Digit
+	return r != nil && i >= 0 && i < len(r.Digits) && i < len(p.labels) && i < len(p.fixed) && p.fixed[i] &&
+		p.labels[i] != r.Digits[i].Digit
 }
 
+// Fixed reports whether the clerk corrected or checked digit i.
+func (p *Pad) Fixed(i int) bool { return i >= 0 && i < len(p.fixed) && p.fixed[i] }
+
 // AddStroke adds a finished stroke. On a confirmed code it first clears the pad: the next code begins.
-// Corrections are dropped because the ink they referred to changed.
+// Corrections stay with their digit (recognize.ApplyFixes) unless the stroke changed that digit's ink.
 func (p *Pad) AddStroke(s ink.Stroke) {
 	if len(s) == 0 {
 		return
@@ -129,7 +139,6 @@ func (p *Pad) AddStroke(s ink.Stroke) {
 		p.Clear()
 	}
 	p.strokes = append(p.strokes, s)
-	p.history = slices.DeleteFunc(p.history, func(e edit) bool { return !e.stroke })
 	p.history = append(p.history, edit{stroke: true})
 	p.inkChanged()
 }
@@ -148,8 +157,9 @@ func (p *Pad) BeginStroke() {
 
 func (p *Pad) inkChanged() {
 	p.gen++
-	p.labels = nil
+	p.labels, p.fixed = nil, nil
 	p.selected = -1
+	p.anyway = false
 	p.phase = PhaseDrawing
 }
 
@@ -170,13 +180,15 @@ func (p *Pad) SetResult(gen uint64, res *recognize.Result, err error) bool {
 	p.selected = -1
 	p.phase = PhaseDrawing
 	if res != nil && len(res.Digits) > 0 {
-		p.labels = make([]int, len(res.Digits))
-		for i, d := range res.Digits {
-			p.labels[i] = d.Digit
-		}
+		p.applyFixes()
 		p.phase = PhaseRecognised
 	}
 	return true
+}
+
+// applyFixes reads the result with the clerk's fixes; fixes whose digit's ink changed lapse.
+func (p *Pad) applyFixes() {
+	p.labels, p.fixed, p.fixes = recognize.ApplyFixes(p.result.Digits, p.fixes)
 }
 
 // Select starts correcting digit i; selecting the digit already selected cancels the correction.
@@ -204,9 +216,13 @@ func (p *Pad) Correct(d int) error {
 		return fmt.Errorf("%w, got %d", ErrBadLabel, d)
 	}
 	i := p.selected
-	if p.labels[i] != d {
-		p.history = append(p.history, edit{index: i, prev: p.labels[i]})
-		p.labels[i] = d
+	if p.labels[i] != d || !p.fixed[i] { // a correction, or the clerk checking a digit
+		p.history = append(p.history, edit{prev: slices.Clone(p.fixes)})
+		box := p.result.Digits[i].Box
+		p.fixes = append(slices.DeleteFunc(p.fixes, func(f recognize.Fix) bool { return f.Box == box }),
+			recognize.Fix{Box: box, Digit: d})
+		p.applyFixes()
+		p.anyway = false
 	}
 	p.selected, p.phase = -1, PhaseRecognised
 	return nil
@@ -220,9 +236,17 @@ func (p *Pad) Undo() {
 	}
 	e := p.history[len(p.history)-1]
 	p.history = p.history[:len(p.history)-1]
+	if e.erased != nil {
+		p.strokes = e.erased
+		p.inkChanged()
+		return
+	}
 	if !e.stroke {
-		p.labels[e.index] = e.prev
-		p.selected, p.phase = -1, PhaseRecognised
+		p.fixes = e.prev
+		if p.Result() != nil {
+			p.applyFixes()
+			p.selected, p.phase = -1, PhaseRecognised
+		}
 		return
 	}
 	p.strokes = p.strokes[:len(p.strokes)-1]
@@ -232,10 +256,38 @@ func (p *Pad) Undo() {
 	}
 }
 
+// ScratchOut erases the strokes the last stroke scribbled over, with the scribble (ink.ScratchOut), as one
+// undoable step; it reports whether anything was erased.
+func (p *Pad) ScratchOut() bool {
+	erase := ink.ScratchOut(p.strokes)
+	if erase == nil {
+		return false
+	}
+	before := slices.Clone(p.strokes[:len(p.strokes)-1]) // Undo brings back the ink, not the scribble
+	// The scribble's own stroke edit is replaced by the scratch-out.
+	if n := len(p.history); n > 0 && p.history[n-1].stroke {
+		p.history = p.history[:n-1]
+	}
+	p.history = append(p.history, edit{erased: before})
+	kept := make([]ink.Stroke, 0, len(p.strokes))
+	for i, s := range p.strokes {
+		if !slices.Contains(erase, i) {
+			kept = append(kept, s)
+		}
+	}
+	p.strokes = kept
+	p.inkChanged()
+	if len(p.strokes) == 0 {
+		p.result, p.resGen, p.recErr = nil, p.gen, nil
+	}
+	return true
+}
+
 // Clear empties the pad.
 func (p *Pad) Clear() {
 	p.strokes = nil
 	p.history = nil
+	p.fixes = nil
 	p.inkChanged()
 	p.result, p.resGen, p.recErr = nil, p.gen, nil
 }
@@ -257,8 +309,17 @@ func (p *Pad) BeginConfirm() (*Draft, error) {
 	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting || res == nil {
 		return nil, ErrNotRecognised
 	}
-	if msg := p.FormatError(); msg != "" {
-		return nil, fmt.Errorf("%w: %s", ErrFormat, msg)
+	v := recognize.CheckConfirm(p.format, p.labels, res.Confirm, p.fixed, p.anyway)
+	if v.Format {
+		return nil, fmt.Errorf("%w: %s", ErrFormat, v.Reason)
+	}
+	if !v.OK {
+		p.anyway = true // one more press is the explicit "confirm anyway"
+		names := make([]string, len(v.Doubtful))
+		for k, i := range v.Doubtful {
+			names[k] = fmt.Sprint(i + 1)
+		}
+		return nil, fmt.Errorf("%w digit %s (tap it) or press Confirm again", ErrDoubt, strings.Join(names, ", "))
 	}
 	p.selected = -1
 	p.phase = PhaseSaving

@@ -190,18 +190,45 @@ func TestPad_UndoRevertsCorrectionsThenStrokes(t *testing.T) {
 	}
 }
 
-func TestPad_NewStrokeDropsCorrections(t *testing.T) {
+func TestPad_CorrectionStaysWithItsDigitAcrossAStroke(t *testing.T) {
 	p := recognised(t, "", 1, 2)
 	_ = p.Select(0)
 	_ = p.Correct(9)
 	p.AddStroke(stroke(100))
 	p.SetResult(p.Gen(), fakeResult([]int{1, 2, 3}), nil)
-	if got := p.Code(); got != "123" {
-		t.Errorf("code = %q, want the fresh recognition 123", got)
+	if got := p.Code(); got != "923" {
+		t.Errorf("code = %q, want 923: the correction of digit 1 survives a stroke elsewhere", got)
 	}
-	p.Undo() // removes the stroke, not the dropped correction
-	if len(p.Strokes()) != 2 {
-		t.Errorf("undo left %d strokes, want 2", len(p.Strokes()))
+	p.Undo() // removes the stroke
+	p.SetResult(p.Gen(), fakeResult([]int{1, 2}), nil)
+	if len(p.Strokes()) != 2 || p.Code() != "92" {
+		t.Errorf("undo left %d strokes and code %q, want 2 and 92", len(p.Strokes()), p.Code())
+	}
+	p.Undo() // then the correction
+	if p.Code() != "12" {
+		t.Errorf("second undo: code %q, want 12", p.Code())
+	}
+}
+
+func TestPad_DoubtfulDigitNeedsATapOrASecondPress(t *testing.T) {
+	p := mustPad(t, "2")
+	p.AddStroke(stroke(0))
+	res := fakeResult([]int{4, 7}, 0.99, 0.5)
+	res.Confirm = []int{1}
+	p.SetResult(p.Gen(), res, nil)
+	if _, err := p.BeginConfirm(); !errors.Is(err, kiosk.ErrDoubt) {
+		t.Fatalf("first press: %v, want ErrDoubt", err)
+	}
+	if _, err := p.BeginConfirm(); err != nil {
+		t.Fatalf("second press (confirm anyway): %v", err)
+	}
+	q := mustPad(t, "2")
+	q.AddStroke(stroke(0))
+	q.SetResult(q.Gen(), res, nil)
+	_ = q.Select(1)
+	_ = q.Correct(7) // the clerk checked it
+	if _, err := q.BeginConfirm(); err != nil {
+		t.Fatalf("checked digit: %v", err)
 	}
 }
 
@@ -255,5 +282,32 @@ func TestPad_ConfirmRefusesACodeOutsideTheFormat(t *testing.T) {
 func TestNewPad_RejectsABadFormat(t *testing.T) {
 	if _, err := kiosk.NewPad("[0-9"); err == nil {
 		t.Error("no error for an invalid regular expression")
+	}
+}
+
+func TestPad_ScribbleErasesTheDigitUnderItAndUndoRestoresIt(t *testing.T) {
+	p := mustPad(t, "")
+	zero := ink.Stroke{{X: 100, Y: 20}, {X: 80, Y: 60}, {X: 100, Y: 100}, {X: 120, Y: 60}, {X: 100, Y: 20}}
+	one := ink.Stroke{{X: 200, Y: 20}, {X: 200, Y: 100}}
+	p.AddStroke(zero)
+	p.AddStroke(one)
+	var scribble ink.Stroke
+	for i := 0; i <= 8; i++ {
+		x := 75.0
+		if i%2 == 1 {
+			x = 125
+		}
+		scribble = append(scribble, ink.Point{X: x, Y: 15 + float64(i)*11}, ink.Point{X: 100, Y: 16 + float64(i)*11})
+	}
+	p.AddStroke(scribble)
+	if !p.ScratchOut() {
+		t.Fatal("the scribble over the 0 was not a scratch-out")
+	}
+	if got := p.Strokes(); len(got) != 1 || got[0][0] != one[0] {
+		t.Fatalf("left %d strokes, want only the 1", len(got))
+	}
+	p.Undo()
+	if got := p.Strokes(); len(got) != 2 {
+		t.Errorf("undo left %d strokes, want the 0 and the 1 back, without the scribble", len(got))
 	}
 }

@@ -33,13 +33,20 @@ type State struct {
 	// Selected is the digit being corrected, or -1.
 	Selected    int    `json:"selected"`
 	FormatError string `json:"format_error,omitempty"`
+	// ShowFormat: the clerk paused (Config.FormatPause) or pressed Confirm, so the format problem is shown.
+	ShowFormat bool `json:"show_format,omitempty"`
 	// Message explains the last refused action or failure.
 	Message string `json:"message,omitempty"`
 	// Saved is the last confirmed code.
-	Saved   string              `json:"saved,omitempty"`
-	Strokes int                 `json:"strokes"`
-	Pending int                 `json:"pending"`
-	Online  bool                `json:"online"`
+	Saved   string `json:"saved,omitempty"`
+	Strokes int    `json:"strokes"`
+	Pending int    `json:"pending"`
+	Online  bool   `json:"online"`
+	// Sync is what the screen says about sending: "local" (no server), "offline", "refused" (not enrolled or
+	// revoked), "syncing" (records pending) or "synced".
+	Sync string `json:"sync"`
+	// Recent are the last codes confirmed here, newest first, with where each is.
+	Recent  []RecentCode        `json:"recent"`
 	Server  bool                `json:"server"` // a server is configured
 	Model   recognize.ModelInfo `json:"model"`
 	KioskID string              `json:"kiosk_id"`
@@ -63,6 +70,20 @@ func (a *App) stateLocked() State {
 		Strokes: len(a.pad.Strokes()), Pending: a.pending, Online: a.online, Server: a.syncer != nil,
 		Model: a.rec.Info(), KioskID: a.cfg.KioskID, CanUndo: a.pad.CanUndo(), CanConfirm: a.pad.CanConfirm(),
 	}
+	s.Recent = a.recentLocked()
+	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Gen()
+	switch {
+	case a.syncer == nil:
+		s.Sync = "local"
+	case a.refused:
+		s.Sync = "refused"
+	case !a.online:
+		s.Sync = "offline"
+	case a.pending > 0:
+		s.Sync = "syncing"
+	default:
+		s.Sync = "synced"
+	}
 	if r := a.pad.Result(); r != nil {
 		labels := a.pad.Labels()
 		low := map[int]bool{}
@@ -70,9 +91,14 @@ func (a *App) stateLocked() State {
 			low[i] = true
 		}
 		for i, d := range r.Digits {
+			// A corrected digit's card shows the model's confidence in the digit it now shows.
+			conf := d.Confidence
+			if labels[i] != d.Digit && labels[i] >= 0 && labels[i] <= 9 {
+				conf = d.Probs[labels[i]]
+			}
 			s.Digits = append(s.Digits, DigitState{
-				Digit: labels[i], Predicted: d.Digit, Confidence: d.Confidence, Box: d.Box,
-				Low: low[i], Corrected: labels[i] != d.Digit,
+				Digit: labels[i], Predicted: d.Digit, Confidence: conf, Box: d.Box,
+				Low: low[i] && !a.pad.Fixed(i), Corrected: labels[i] != d.Digit,
 			})
 		}
 	}

@@ -40,6 +40,9 @@ type SyncConfig struct {
 	Logger *slog.Logger
 	// OnStatus is called when the connection comes up or goes down.
 	OnStatus func(online bool)
+	// OnRefused is called with true when the server refuses records for the kiosk's credential (not enrolled,
+	// revoked) and with false when it acknowledges one again.
+	OnRefused func(refused bool)
 	// OnOutbox is called after sync removed records from the outbox (acknowledged or rejected).
 	OnOutbox func()
 	// OnModel is called from the reading goroutine for each model announcement; it must not block.
@@ -275,6 +278,7 @@ func (s *Syncer) handle(env *protocol.Envelope, sent, retryAt map[string]time.Ti
 			return err
 		}
 		s.cfg.Logger.Debug("feedback acknowledged", "key", a.IdempotencyKey, "duplicate", a.Duplicate)
+		s.refused(false)
 		s.outboxChanged()
 	case protocol.TypeError:
 		var e protocol.Error
@@ -293,7 +297,8 @@ func (s *Syncer) handle(env *protocol.Envelope, sent, retryAt map[string]time.Ti
 			}
 			s.outboxChanged()
 		case protocol.EUnauthorized, protocol.EForbidden:
-			s.cfg.Logger.Error("server refused the kiosk's token; check DIGITPAD_TOKEN", "code", e.Code)
+			s.cfg.Logger.Error("server refused the kiosk's credential; enrol it (digitpad-kiosk -enroll CODE)", "code", e.Code)
+			s.refused(true)
 			retryAt[env.ID] = time.Now().Add(max(30*time.Second, s.cfg.RetryAfter))
 		default:
 			s.cfg.Logger.Info("server could not store feedback now, will resend", "key", env.ID, "code", e.Code)
@@ -310,6 +315,12 @@ func (s *Syncer) handle(env *protocol.Envelope, sent, retryAt map[string]time.Ti
 		}
 	}
 	return nil
+}
+
+func (s *Syncer) refused(r bool) {
+	if s.cfg.OnRefused != nil {
+		s.cfg.OnRefused(r)
+	}
 }
 
 func (s *Syncer) outboxChanged() {

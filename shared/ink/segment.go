@@ -125,23 +125,57 @@ func plan(m *Mask, opt Options) (*layout, error) {
 	// tiny on the canvas whatever the code.
 	minExtent := max(6, 0.03*float64(min(m.W, m.H)))
 	kept := lay.groups[:0]
+	var dashes []group
 	for _, g := range lay.groups {
 		gw, gh := float64(g.w()), float64(g.h())
 		switch {
 		case max(gw, gh) < minExtent:
 		case max(gw, gh) < 0.25*lay.codeH:
 		case gh < 0.3*lay.codeH && gw < 0.6*lay.codeH:
+			dashes = append(dashes, g)
 		default:
 			kept = append(kept, g)
 		}
 	}
 	lay.groups = kept
+	lay.attachBars(dashes)
 	if len(lay.groups) == 0 {
 		return nil, ErrNoInk
 	}
 	slices.SortFunc(lay.groups, func(a, b group) int { return cmp.Compare(a.x0+a.x1, b.x0+b.x1) })
 	lay.decideCounts(opt.ExpectDigits)
 	return lay, nil
+}
+
+// attachBars joins a short flat stroke to the digit it tops: the bar of a 5 written apart and off to the side
+// (a dash at the top of a digit, a little beside it) is part of that digit, not a mark to drop.
+func (lay *layout) attachBars(dashes []group) {
+	H := lay.codeH
+	for _, d := range dashes {
+		cy := float64(d.y0+d.y1) / 2
+		best, bestGap := -1, math.Inf(1)
+		for i := range lay.groups {
+			g := &lay.groups[i]
+			if cy < float64(g.y0)-0.15*H || cy > float64(g.y0)+0.35*float64(g.h()) {
+				continue
+			}
+			gap := float64(max(0, max(d.x0-g.x1, g.x0-d.x1)))
+			if gap <= 0.25*H && gap < bestGap {
+				best, bestGap = i, gap
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		g := &lay.groups[best]
+		if float64(max(g.x1, d.x1)-min(g.x0, d.x0)) > 1.2*H {
+			continue
+		}
+		g.comps = append(g.comps, d.comps...)
+		slices.Sort(g.comps)
+		g.x0, g.y0, g.x1, g.y1 = min(g.x0, d.x0), min(g.y0, d.y0), max(g.x1, d.x1), max(g.y1, d.y1)
+		g.mass += d.mass
+	}
 }
 
 // inkHeight is the vertical extent holding the middle 96% of the ink mass: a first guess of the digit
@@ -309,17 +343,26 @@ func (lay *layout) decideCounts(expect int) {
 		lay.typW = float64(sum) / float64(expect)
 	}
 	typW := math.Max(lay.typW, 0.3*H)
+	wide, tallRatio := math.Max(0.9*H, 1.5*typW), 0.0
+	if len(ws) == 0 && expect <= 0 {
+		// No clean single digit tells the pitch and no format the count: a lone wide group may be one wide
+		// digit (MNIST has digits wider than tall) as well as touching ones. Touching digits stand about
+		// equally tall; a cut through one wide digit mostly leaves a shorter piece. (Wider groups are split
+		// here and judged whole again by the recogniser, see alternatives.)
+		tallRatio = 0.8
+	}
 	total := 0
 	for i := range lay.groups {
 		g := &lay.groups[i]
 		w := float64(g.w())
 		g.k = 1
-		if w > math.Max(0.9*H, 1.5*typW) {
+		if w > wide {
 			// Wide: touching digits, or one wide digit. Very wide groups are split anyway; moderately wide
 			// ones only when the cuts cross little ink (touching digits meet at a point, a wide 8 or 0 is
-			// crossed by two or more strokes everywhere).
+			// crossed by two or more strokes everywhere) and leave every piece tall like a digit (a cut
+			// through the bar of a 7 or the base of a 2 leaves a flat piece).
 			k := max(2, min(8, int(math.Round(w/typW))))
-			if w > 1.5*H || lay.cutCrossings(g, k) <= 2.4 {
+			if w > 1.5*H || lay.cutCrossings(g, k) <= 2.4 && lay.piecesTall(g, k, 0.5*H, tallRatio) {
 				g.k = k
 			}
 		}
@@ -531,6 +574,27 @@ func (lay *layout) cutCrossings(g *group, k int) float64 {
 	return worst
 }
 
+// piecesTall reports whether every piece of g cut into k is at least minH tall and at least ratio times as
+// tall as the tallest piece.
+func (lay *layout) piecesTall(g *group, k int, minH, ratio float64) bool {
+	in := lay.compSet(g.comps)
+	lo, hi := math.Inf(1), 0.0
+	for _, p := range lay.cut(g, k) {
+		y0, y1 := math.MaxInt, math.MinInt
+		for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
+			if int(r.x1) > p.xlo && int(r.x0) < p.xhi && in(r.comp) {
+				y0, y1 = min(y0, int(r.y)), max(y1, int(r.y)+1)
+			}
+		}
+		if y1 < y0 {
+			return false
+		}
+		h := float64(y1 - y0)
+		lo, hi = math.Min(lo, h), math.Max(hi, h)
+	}
+	return lo >= minH && lo >= ratio*hi
+}
+
 // projection counts ink pixels of g per column.
 func (lay *layout) projection(g *group) []int {
 	proj := make([]int, g.w())
@@ -562,6 +626,22 @@ func (lay *layout) alternatives(opt Options, maxCands int) [][]piece {
 	}
 	H := lay.codeH
 	typW := math.Max(lay.typW, 0.45*H)
+	if len(base) > 1 && opt.ExpectDigits <= 1 {
+		// All the ink as one digit, when it is no wider than a wide digit: a digit broken into pieces
+		// (a 0 drawn in two strokes that do not meet, a 5 in three) is judged whole by the model.
+		x0, x1 := lay.groups[0].x0, lay.groups[0].x1
+		y0, y1 := lay.groups[0].y0, lay.groups[0].y1
+		var all []int32
+		for _, g := range lay.groups {
+			x0, x1 = min(x0, g.x0), max(x1, g.x1)
+			y0, y1 = min(y0, g.y0), max(y1, g.y1)
+			all = append(all, g.comps...)
+		}
+		if float64(x1-x0) <= 1.7*math.Max(H, float64(y1-y0)) {
+			slices.Sort(all)
+			out = append(out, []piece{{comps: all, xlo: x0, xhi: x1}})
+		}
+	}
 	for gi := range lay.groups {
 		if len(out) >= maxCands {
 			break
@@ -570,7 +650,9 @@ func (lay *layout) alternatives(opt Options, maxCands int) [][]piece {
 		w := float64(g.w())
 		var ks []int
 		// A group is ambiguous when its width per digit is far from the typical digit width.
-		if per := w / float64(g.k); per > 0.75*H || per > 1.3*typW {
+		// One more cut must leave pieces wide and tall enough for digits (unless the format asks for them).
+		if per := w / float64(g.k); (per > 0.75*H || per > 1.3*typW) &&
+			(opt.ExpectDigits > 0 || w/float64(g.k+1) >= 0.4*H && lay.piecesTall(g, g.k+1, 0.4*H, 0)) {
 			ks = append(ks, g.k+1)
 		}
 		if g.k > 1 {
@@ -715,4 +797,28 @@ func SegmentCandidates(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
 		return nil, fmt.Errorf("ink: maxCands %d: %w", maxCands, ErrBadInput)
 	}
 	return segment(m, opt, maxCands)
+}
+
+// Whole normalises all the ink of a mask as one digit (specks of one or two pixels are dropped): for a canvas
+// known to hold a single digit, and as the one-digit reading the recogniser weighs against a segmentation.
+func Whole(m *Mask, opt Options) (Digit, error) {
+	if err := m.validate(); err != nil {
+		return Digit{}, err
+	}
+	l := label(m)
+	keep := make([]int32, 0, len(l.comps))
+	for i, c := range l.comps {
+		if c.area > 2 {
+			keep = append(keep, int32(i))
+		}
+	}
+	if len(keep) == 0 {
+		return Digit{}, ErrNoInk
+	}
+	lay := &layout{l: l, codeH: inkHeight(l, keep), penW: penWidth(l, keep)}
+	d, ok := lay.digit(m, piece{comps: keep, xlo: 0, xhi: m.W}, opt)
+	if !ok {
+		return Digit{}, ErrNoInk
+	}
+	return d, nil
 }

@@ -261,3 +261,27 @@ func TestSegmentCandidates(t *testing.T) {
 		t.Errorf("candidate digit counts %v, want both the joined (1) and the split (2) reading", counts)
 	}
 }
+
+// TestWhole_BrokenDigitIsOneDigit: Whole takes all the ink of a canvas as one digit, pieces included (a 5
+// whose bar is written apart and off to the side).
+func TestWhole_BrokenDigitIsOneDigit(t *testing.T) {
+	p := synth.Params{Seed: 3, Height: 120, Styles: []int{synth.FiveDetached}}
+	c := mustWrite(t, "5", synth.Centered(p, 1, 200, 200))
+	m, err := ink.MaskFromStrokesOpt(c.Strokes, 200, 200, ink.Options{PenWidth: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := components(m); n < 2 {
+		t.Fatalf("test setup: %d components, want the bar apart", n)
+	}
+	d, err := ink.Whole(m, ink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Boxes[0]; !d.Box.Inset(-4).Overlaps(b) || d.Box.Dy() < b.Dy() || d.Box.Dx() < b.Dx()-2 {
+		t.Errorf("whole box %v, want the pen box %v and its ink", d.Box, b)
+	}
+	if _, err := ink.Whole(&ink.Mask{W: 10, H: 10, Pix: make([]uint8, 100)}, ink.Options{}); err != ink.ErrNoInk {
+		t.Errorf("blank mask: %v, want ErrNoInk", err)
+	}
+}

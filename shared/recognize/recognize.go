@@ -40,6 +40,9 @@ type Config struct {
 	InputScale float32
 	// Ink tunes segmentation.
 	Ink ink.Options
+	// Temperature calibrates the model's probabilities (temperature scaling: p_i^(1/T), renormalised, the same
+	// as dividing the logits by T), fitted on validation data and stored in the model card. Zero means 1.
+	Temperature float64
 }
 
 // Options are per-call settings.
@@ -77,6 +80,7 @@ type Recognizer struct {
 	model     *model.Model
 	info      ModelInfo
 	threshold float64
+	invTemp   float64
 	scale     float32
 	inkOpt    ink.Options
 	format    *Format
@@ -137,6 +141,13 @@ func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
 	}
 	if r.scale == 0 {
 		r.scale = 1
+	}
+	if cfg.Temperature < 0 || math.IsNaN(cfg.Temperature) || math.IsInf(cfg.Temperature, 0) {
+		return nil, fmt.Errorf("recognize: temperature %g must be positive", cfg.Temperature)
+	}
+	r.invTemp = 1
+	if cfg.Temperature > 0 {
+		r.invTemp = 1 / cfg.Temperature
 	}
 	if r.info.SHA256 == "" {
 		r.info.SHA256 = m.SHA256()
@@ -319,24 +330,12 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	return j, nil
 }
 
-// plausibleCount reports whether the digits found could be re-cut into want digits. Joining is always
-// plausible; so is one more cut. More cuts need ink as wide as want digits would be (a digit is about half as
-// wide as tall): a clerk who has written 3 clean digits of a 5-digit code gets a format error, not 2 invented
-// digits.
-func plausibleCount(ds []ink.Digit, want int) bool {
-	if len(ds) >= want-1 {
-		return true
-	}
-	hs := make([]int, len(ds))
-	width := 0
-	for i, d := range ds {
-		hs[i] = d.Box.Dy()
-		width += d.Box.Dx()
-	}
-	slices.Sort(hs)
-	h := hs[len(hs)/2]
-	return float64(width)/float64(want) >= 0.45*float64(h)
-}
+// plausibleCount reports whether the digits found could be re-cut into want digits. Only joining is: the
+// format never makes the recogniser cut ink into more digits than the free segmentation shows, because a
+// digit invented to fit the format is a misrouted parcel (issue 11: four written digits read as 31158). A
+// clerk who has written too few digits, or whose touching digits stayed joined, gets a format error and
+// inserts or rewrites the digit.
+func plausibleCount(ds []ink.Digit, want int) bool { return want < len(ds) }
 
 // Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this).
 // All jobs must come from this Recognizer.
@@ -379,6 +378,11 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 			softmax(out[i*10 : (i+1)*10])
 		}
 	}
+	if r.invTemp != 1 {
+		for i := 0; i < n; i++ {
+			Temper(out[i*10:(i+1)*10], r.invTemp)
+		}
+	}
 	k = 0
 	for _, j := range jobs {
 		j.probs = out[k*10 : (k+len(j.digits))*10 : (k+len(j.digits))*10]
@@ -393,6 +397,22 @@ func (r *Recognizer) buffer(n int) *[]float32 {
 	}
 	b := make([]float32, n)
 	return &b
+}
+
+// Temper applies temperature scaling with 1/T = invTemp to probabilities p in place: p_i^(1/T), renormalised.
+func Temper(p []float32, invTemp float64) {
+	var sum float64
+	for i, v := range p {
+		e := math.Exp(math.Log(float64(v)) * invTemp)
+		p[i] = float32(e)
+		sum += e
+	}
+	if sum <= 0 || math.IsNaN(sum) {
+		return
+	}
+	for i := range p {
+		p[i] = float32(float64(p[i]) / sum)
+	}
 }
 
 func softmax(v []float32) {
@@ -452,7 +472,11 @@ func (j *Job) choose() []int {
 			if bestFit == nil || clearlyBetter(sc, *bestFit) {
 				bestFit = &sc
 			}
-		} else if !first.fits && clearlyBetter(sc, best) {
+		} else if !first.fits && (clearlyBetter(sc, best) && (want > 0 || len(j.cands[i]) <= len(j.cands[0]) || sc.geo > best.geo+0.45) ||
+			want == 0 && len(j.cands[i]) < len(j.cands[best.i]) && sc.minC >= 0.9 && sc.geo >= best.geo-0.02) {
+			// Without a format, more digits than the geometry found must read far better (the model reads the
+			// halves of a wide digit confidently too), and fewer digits that read surely and about as well
+			// win: pieces that the model reads as one digit are one digit.
 			best = sc
 		}
 	}

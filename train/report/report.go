@@ -253,3 +253,47 @@ func WriteCard(path string, c *Card) error {
 	}
 	return nil
 }
+
+// RiskCoveragePoint is one point of a confirm policy's risk–coverage curve.
+type RiskCoveragePoint struct {
+	ConfirmRate, SilentErrorRate float64
+}
+
+// RiskCoverage writes a PNG of silent-error rate against confirm rate (both in %), with the chosen operating
+// point marked and the target as a horizontal line.
+func RiskCoverage(path, title string, curve []RiskCoveragePoint, chosen RiskCoveragePoint, target float64) error {
+	if len(curve) == 0 {
+		return fmt.Errorf("risk-coverage: empty curve")
+	}
+	xys := make(plotter.XYs, len(curve))
+	for i, p := range curve {
+		xys[i] = plotter.XY{X: 100 * p.ConfirmRate, Y: 100 * p.SilentErrorRate}
+	}
+	pl := plot.New()
+	pl.Title.Text = title
+	pl.X.Label.Text = "codes asking the clerk to confirm (%)"
+	pl.Y.Label.Text = "codes wrong without asking (%)"
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return fmt.Errorf("risk-coverage: %w", err)
+	}
+	l.Color = color.RGBA{B: 200, A: 255}
+	tl, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 100 * target}, {X: 100, Y: 100 * target}})
+	if err != nil {
+		return fmt.Errorf("risk-coverage: %w", err)
+	}
+	tl.Color = color.RGBA{R: 200, A: 255}
+	tl.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	pt, err := plotter.NewScatter(plotter.XYs{{X: 100 * chosen.ConfirmRate, Y: 100 * chosen.SilentErrorRate}})
+	if err != nil {
+		return fmt.Errorf("risk-coverage: %w", err)
+	}
+	pt.Color = color.RGBA{R: 200, A: 255}
+	pt.Radius = vg.Points(4)
+	pl.Add(l, tl, pt, plotter.NewGrid())
+	pl.Legend.Add("policy: ask below threshold", l)
+	pl.Legend.Add("silent-error target", tl)
+	pl.Legend.Add("chosen threshold", pt)
+	pl.Legend.Top = true
+	return saveTiles(path, pl)
+}

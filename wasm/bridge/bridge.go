@@ -39,6 +39,10 @@ type Bridge struct {
 //	    inputs)}) -> {record}: the feedback record of a confirmed code, built by protocol.NewFeedback like the
 //	    kiosk's, as an object that JSON.stringify turns into protocol.Feedback's JSON; its ink PNG is the
 //	    strokes at the canvas size (ink.StrokesPNG).
+//	scratch(points: Float32Array, ends: Uint32Array) -> {erase: [stroke indexes]}: the strokes the last stroke
+//	    scratches out (ink.ScratchOut), empty when it is not a scribble over ink
+//	clerk(input: {digits, confirm, fixes, format, anyway} as ClerkInput) -> ClerkOutput: the clerk's fixes
+//	    applied and whether the code may be confirmed (no model needed)
 //
 // Result is recognize.Result's JSON shape plus inputs (base64 28×28 bytes per digit) and ms (time in Go).
 // Every call returns {error: {code, message}} instead of throwing; codes are those of package protocol.
@@ -51,6 +55,8 @@ func Register(target js.Value) *Bridge {
 		"image":    b.image,
 		"inkPNG":   b.inkPNG,
 		"feedback": b.feedback,
+		"clerk":    clerkJS,
+		"scratch":  b.scratch,
 	} {
 		f := js.FuncOf(guard(fn))
 		b.funcs = append(b.funcs, f)
@@ -119,6 +125,9 @@ func (b *Bridge) load(args []js.Value) (map[string]any, error) {
 		}
 		if v := o.Get("inputScale"); v.Type() == js.TypeNumber {
 			cfg.InputScale = float32(v.Float())
+		}
+		if v := o.Get("temperature"); v.Type() == js.TypeNumber {
+			cfg.Temperature = v.Float()
 		}
 	}
 	m, err := model.LoadGraph(data)
@@ -332,6 +341,80 @@ func formatArg(args []js.Value, i int) string {
 		return args[i].String()
 	}
 	return ""
+}
+
+func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
+	if len(args) < 2 {
+		return nil, wrapInvalid("scratch(points, ends): arguments missing")
+	}
+	pts, err := bytesArg(args[0], "points")
+	if err != nil {
+		return nil, err
+	}
+	endBytes, err := bytesArg(args[1], "ends")
+	if err != nil {
+		return nil, err
+	}
+	if len(endBytes)%4 != 0 {
+		return nil, wrapInvalid("ends: want a Uint32Array")
+	}
+	ends := make([]uint32, len(endBytes)/4)
+	for i := range ends {
+		ends[i] = uint32(endBytes[4*i]) | uint32(endBytes[4*i+1])<<8 | uint32(endBytes[4*i+2])<<16 | uint32(endBytes[4*i+3])<<24
+	}
+	strokes, err := strokesFromFlat(pts, ends, 1)
+	if err != nil {
+		return nil, err
+	}
+	erase := []any{}
+	for _, i := range ink.ScratchOut(strokes) {
+		erase = append(erase, i)
+	}
+	return map[string]any{"erase": erase}, nil
+}
+
+func clerkJS(args []js.Value) (map[string]any, error) {
+	if len(args) < 1 || args[0].Type() != js.TypeObject {
+		return nil, wrapInvalid("clerk(input): an object {digits, confirm, fixes, format, anyway}")
+	}
+	o := args[0]
+	var ci ClerkInput
+	box := func(v js.Value) (b [4]int) {
+		for i := range 4 {
+			b[i] = v.Index(i).Int()
+		}
+		return b
+	}
+	ds := o.Get("digits")
+	for i := 0; i < ds.Length(); i++ {
+		d := ds.Index(i)
+		dg := recognize.Digit{Digit: d.Get("digit").Int(), Confidence: d.Get("confidence").Float(), Box: box(d.Get("box"))}
+		if p := d.Get("probs"); p.Type() == js.TypeObject && p.Length() == 10 {
+			for k := range 10 {
+				dg.Probs[k] = p.Index(k).Float()
+			}
+		}
+		ci.Digits = append(ci.Digits, dg)
+	}
+	if c := o.Get("confirm"); c.Type() == js.TypeObject {
+		for i := 0; i < c.Length(); i++ {
+			ci.Confirm = append(ci.Confirm, c.Index(i).Int())
+		}
+	}
+	if fs := o.Get("fixes"); fs.Type() == js.TypeObject {
+		for i := 0; i < fs.Length(); i++ {
+			ci.Fixes = append(ci.Fixes, recognize.Fix{Box: box(fs.Index(i).Get("box")), Digit: fs.Index(i).Get("digit").Int()})
+		}
+	}
+	if f := o.Get("format"); f.Type() == js.TypeString {
+		ci.Format = f.String()
+	}
+	ci.Anyway = o.Get("anyway").Truthy()
+	out, err := Clerk(ci)
+	if err != nil {
+		return nil, err
+	}
+	return out.Object(), nil
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

@@ -102,11 +102,13 @@ describe('web pad', () => {
 
       await page.getByTestId('digit').nth(2).click(); // tap the 3
       await page.getByTestId('pick-8').click();
+      await settled(page); // the fix is applied by Go in the worker
       assert.equal(await codeText(page), '12845');
       assert.equal(await page.getByTestId('digit').nth(2).getAttribute('data-digit'), '8');
 
       await page.getByTestId('digit').nth(4).focus(); // keyboard: focus the 5 and type 0
       await page.keyboard.press('0');
+      await settled(page);
       assert.equal(await codeText(page), '12840');
       await page.screenshot({ path: path.join(ARTIFACTS, 'pad-corrected.png') });
 
@@ -158,6 +160,7 @@ describe('web pad', () => {
       assert.equal(await page.locator('#picker').isVisible(), true);
       assert.match(await page.evaluate(() => document.activeElement.dataset.testid), /^pick-/);
       await page.keyboard.press('7');
+      await settled(page);
       assert.equal(await codeText(page), '17');
       assert.equal(await page.evaluate(() => document.activeElement.dataset.digit), '7', 'focus back on the corrected box');
       await page.keyboard.press('Shift+Tab'); // back to the first box: keyboard focus shows a ring

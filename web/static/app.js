@@ -1,6 +1,6 @@
 // The pad's main thread: capture ink, show results, corrections, the outbox. Recognition runs in Go — in the
 // Web Worker (worker.js + gen/app.wasm) or, in server mode, on the server over the websocket.
-import { Outbox } from './outbox.js';
+import { Outbox, getSetting, putSetting } from './outbox.js';
 import { ServerLink, OutboxSync } from './sync.js';
 
 const $ = (id) => document.getElementById(id);
@@ -15,6 +15,7 @@ const picker = $('picker');
 const confirmBtn = $('confirm');
 
 const DEBOUNCE_MS = 150;
+const PAUSE_MS = 1200; // a format problem is shown once the clerk has paused this long (or tries to confirm)
 const TAP_MOVE_PX = 4;
 const TAP_MS = 500;
 const params = new URLSearchParams(location.search);
@@ -30,7 +31,16 @@ const state = {
   cssW: 0,
   cssH: 0,
   result: null,
-  corrections: new Map(), // digit index -> corrected digit
+  // The clerk's fixes ({box, digit}) belong to the digit at box and survive strokes elsewhere; view is what Go
+  // (recognize.ApplyFixes and CheckConfirm through the worker) makes of the result and the fixes.
+  fixes: [],
+  view: null,
+  viewSeq: 0,
+  anyway: false, // the clerk pressed "confirm anyway" for the doubtful digits of this code
+  showFormat: false, // the format problem is shown once the clerk pauses or tries to confirm
+  pauseTimer: null,
+  history: [], // undo: snapshots {strokes, fixes}
+  future: [], // redo
   selected: -1,
   seq: 0,
   shown: 0,
@@ -200,6 +210,9 @@ function endPointer(ev, cancelled) {
   }
   if (cancelled && s.length < 2) { redraw(); return; }
   finishStroke(s);
+  remember();
+  state.showFormat = false;
+  clearTimeout(state.pauseTimer);
   state.strokes.push(s);
   updateButtons();
   scheduleRecognise(DEBOUNCE_MS);
@@ -313,6 +326,7 @@ async function recognise() {
     showResult(null, seq);
     return;
   }
+  if (await scratchOut()) return;
   const w = where();
   if (!w) return; // markReady recognises what is already drawn
   const t0 = performance.now();
@@ -352,26 +366,68 @@ async function recognise() {
 
 // ---------- result display and corrections ----------
 function labels() {
-  if (!state.result) return [];
-  return state.result.digits.map((d, i) => (state.corrections.has(i) ? state.corrections.get(i) : d.digit));
+  return state.view ? state.view.labels : [];
+}
+
+// clerk asks Go (wasm/bridge Clerk) how the result reads with the clerk's fixes and whether it may be confirmed.
+async function clerk(input) {
+  if (!worker) { // no WebAssembly: the server's reading and its Go verdict (format_error, confirm); no fixes
+    const res = state.result;
+    const labels = input.digits.map((d) => d.digit);
+    const doubtful = (res && res.confirm) || [];
+    const formatError = res && res.format_error;
+    const ok = !formatError && (!doubtful.length || input.anyway);
+    return { code: labels.join(''), labels, fixed: labels.map(() => false), fixes: [], alternatives: labels.map(() => []),
+      verdict: { ok, format: !!formatError, doubtful, reason: formatError || (ok ? '' : 'check the flagged digits or confirm anyway') } };
+  }
+  const reply = await callWorker({ type: 'clerk', input });
+  if (reply.result.error) throw new Error(reply.result.error.message);
+  return reply.result;
 }
 
 function showResult(res, seq) {
   if (seq !== state.seq) return; // a newer request is on its way
   state.result = res;
-  state.corrections.clear();
-  const picking = !picker.hidden && res && state.selected < res.digits.length;
+  refreshView();
+}
+
+async function refreshView() {
+  const vseq = ++state.viewSeq;
+  const res = state.result;
+  let view = null;
+  if (res && res.digits.length) {
+    try {
+      view = await clerk({
+        digits: res.digits.map((d) => ({ digit: d.digit, confidence: d.confidence, probs: d.probs, box: d.box })),
+        confirm: res.confirm || [], fixes: state.fixes, format: formatSel.value, anyway: state.anyway,
+      });
+    } catch (e) {
+      setStatus(`Could not check the code: ${e.message}`, true);
+    }
+  }
+  if (vseq !== state.viewSeq) return;
+  state.view = view;
+  if (view) state.fixes = view.fixes;
+  const picking = !picker.hidden && view && state.selected < view.labels.length;
   if (!picking) closePicker(false);
   setPending(false);
   render();
-  if (picking) $('picker-title').textContent = `Digit ${state.selected + 1} is ${labels()[state.selected]} — pick the right one:`;
+  if (picking) fillPicker(state.selected);
+  clearTimeout(state.pauseTimer);
+  if (view && view.verdict.format && !state.showFormat) {
+    state.pauseTimer = setTimeout(() => { state.showFormat = true; render(); }, PAUSE_MS);
+  }
 }
 
 function render() {
-  const res = state.result;
+  const res = state.view ? state.result : null;
+  const view = state.view;
   const ls = labels();
   codeEl.textContent = ls.join('');
-  formatErrEl.textContent = res && res.format_error ? res.format_error : '';
+  const v = view ? view.verdict : null;
+  formatErrEl.textContent = v && v.format && state.showFormat ? v.reason : '';
+  $('doubt').textContent = v && !v.ok && !v.format ? v.reason : '';
+  $('confirm-anyway').hidden = !(v && !v.ok && !v.format && v.doubtful && v.doubtful.length);
   boxesEl.replaceChildren();
   if (res) {
     const low = new Set(res.confirm || []);
@@ -380,21 +436,22 @@ function render() {
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'digit';
-      b.dataset.testid = 'digit';
       b.setAttribute('data-testid', 'digit');
       b.dataset.index = String(i);
       b.dataset.digit = String(ls[i]);
       b.dataset.predicted = String(d.digit);
       b.dataset.confidence = d.confidence.toFixed(4);
-      const corrected = state.corrections.has(i);
-      const needs = low.has(i) && !corrected;
+      const fixed = view.fixed[i];
+      const corrected = fixed && ls[i] !== d.digit;
+      const needs = low.has(i) && !fixed;
       b.classList.toggle('low', needs);
       b.classList.toggle('corrected', corrected);
+      b.classList.toggle('checked', fixed && !corrected);
       b.classList.toggle('selected', i === state.selected);
       const pct = Math.round(d.confidence * 100);
       b.setAttribute('aria-label', `Digit ${i + 1}: ${ls[i]}` +
         (corrected ? `, corrected from ${d.digit}` : `, confidence ${pct} percent`) +
-        (needs ? ', please confirm' : ''));
+        (needs ? ', please confirm' : '') + (fixed && !corrected ? ', checked' : ''));
       b.style.left = `${x0}px`;
       b.style.top = `${y0}px`;
       b.style.width = `${Math.max(8, x1 - x0)}px`;
@@ -403,7 +460,7 @@ function render() {
       // Alternate labels above and below so neighbours' labels never overlap.
       tag.className = 'tag' + (y0 < 24 || (i % 2 === 1 && y1 + 24 < state.cssH) ? ' below' : '');
       tag.setAttribute('aria-hidden', 'true');
-      tag.textContent = corrected ? `${ls[i]} ✎` : `${ls[i]} · ${pct}%${needs ? ' · please confirm' : ''}`;
+      tag.textContent = corrected ? `${ls[i]} ✎` : fixed ? `${ls[i]} ✓` : needs ? `${ls[i]}? ${pct}%` : `${ls[i]} · ${pct}%`;
       b.append(tag);
       b.addEventListener('click', (ev) => { if (ev.detail === 0) openPicker(i); }); // keyboard activation
       b.addEventListener('keydown', (ev) => onDigitKey(ev, i));
@@ -428,12 +485,72 @@ function focusDigit(i) {
   if (i >= 0 && i < els.length) els[i].focus();
 }
 
-function correct(i, digit) {
-  if (!state.result || i >= state.result.digits.length) return;
-  state.corrections.set(i, digit);
-  render();
+// correct records the clerk's decision that digit i is `digit` (the same digit: checked).
+async function correct(i, digit) {
+  if (!state.view || !state.result || i >= state.result.digits.length) return;
+  remember();
+  setPending(true); // until Go has applied the fix
+  const box = state.result.digits[i].box;
+  state.fixes = state.fixes.filter((f) => f.box.join() !== box.join()).concat([{ box, digit }]);
+  await refreshView();
   focusDigit(i);
-  setStatus(`Digit ${i + 1} set to ${digit}. Code ${labels().join('')}.`);
+  const same = digit === state.result.digits[i].digit;
+  setStatus(same ? `Digit ${i + 1} checked: ${digit}. Code ${labels().join('')}.` : `Digit ${i + 1} set to ${digit}. Code ${labels().join('')}.`);
+}
+
+// ---------- undo / redo: strokes and corrections alike ----------
+function snapshot() { return { strokes: state.strokes.slice(), fixes: state.fixes.slice() }; }
+
+// remember saves the pad before an action so Undo can return to it.
+function remember() {
+  state.history.push(snapshot());
+  if (state.history.length > 200) state.history.shift();
+  state.future = [];
+  state.anyway = false;
+}
+
+function restore(snap) {
+  const sameInk = snap.strokes.length === state.strokes.length && snap.strokes.every((s, i) => s === state.strokes[i]);
+  state.strokes = snap.strokes;
+  state.fixes = snap.fixes;
+  state.anyway = false;
+  closePicker(false);
+  redraw();
+  if (sameInk) refreshView(); else scheduleRecognise(0);
+}
+
+function undo() {
+  if (!state.history.length) return;
+  state.future.push(snapshot());
+  restore(state.history.pop());
+  setStatus('Undone.');
+}
+
+function redo() {
+  if (!state.future.length) return;
+  state.history.push(snapshot());
+  restore(state.future.pop());
+  setStatus('Redone.');
+}
+
+// scratchOut asks Go (ink.ScratchOut) whether the last stroke scribbles over ink; if so the scribble and the
+// strokes it covers are erased (Undo brings them back).
+async function scratchOut() {
+  if (!worker || state.strokes.length < 2) return false;
+  const strokes = state.strokes;
+  const { points, ends } = flatten(strokes);
+  let reply;
+  try {
+    reply = await callWorker({ type: 'scratch', points, ends }, [points.buffer, ends.buffer]);
+  } catch { return false; }
+  const erase = reply.result && reply.result.erase;
+  if (!erase || !erase.length || strokes !== state.strokes) return false;
+  const gone = new Set(erase);
+  state.strokes = strokes.filter((_, i) => !gone.has(i));
+  redraw();
+  setStatus(`Scratched out ${erase.length - 1} stroke${erase.length === 2 ? '' : 's'}. Undo brings them back.`);
+  scheduleRecognise(0);
+  return true;
 }
 
 const pickerKeys = $('picker-keys');
@@ -451,6 +568,24 @@ for (let d = 0; d <= 9; d++) {
   });
   pickerKeys.append(k);
 }
+
+// fillPicker shows digit i's likeliest readings (from Go) as big buttons, the current reading first.
+function fillPicker(i) {
+  $('picker-title').textContent = `Digit ${i + 1} is ${labels()[i]} — pick the right one:`;
+  const alts = $('picker-alts');
+  alts.replaceChildren();
+  const top = (state.view && state.view.alternatives[i]) || [];
+  for (const d of top) {
+    const k = document.createElement('button');
+    k.type = 'button';
+    k.className = 'alt';
+    k.textContent = d === labels()[i] ? `${d} ✓` : String(d);
+    k.setAttribute('data-testid', `alt-${d}`);
+    k.setAttribute('aria-label', d === labels()[i] ? `Keep ${d}` : `Set to ${d}`);
+    k.addEventListener('click', () => { closePicker(false); correct(i, d); });
+    alts.append(k);
+  }
+}
 $('picker-close').addEventListener('click', () => closePicker(true));
 picker.addEventListener('keydown', (ev) => {
   if (ev.key === 'Escape') { ev.preventDefault(); closePicker(true); }
@@ -458,13 +593,12 @@ picker.addEventListener('keydown', (ev) => {
 });
 
 function openPicker(i) {
-  if (!state.result || i >= state.result.digits.length) return;
+  if (!state.view || i >= state.view.labels.length) return;
   state.selected = i;
-  $('picker-title').textContent = `Digit ${i + 1} is ${labels()[i]} — pick the right one:`;
+  fillPicker(i);
   picker.hidden = false;
   render();
-  const keys = pickerKeys.querySelectorAll('button');
-  keys[labels()[i]].focus();
+  pickerKeys.querySelectorAll('button')[labels()[i]].focus();
 }
 
 function closePicker(refocus) {
@@ -478,39 +612,47 @@ function closePicker(refocus) {
 
 // ---------- buttons ----------
 function updateButtons() {
-  // Undo and clear stay enabled (a no-op on an empty pad) so they never trap keyboard focus or a test.
-  confirmBtn.disabled = !state.result || state.result.digits.length === 0 || document.body.dataset.pending === '1';
+  // Undo, redo and clear stay enabled (a no-op on an empty pad) so they never trap keyboard focus or a test.
+  const v = state.view && state.view.verdict;
+  confirmBtn.disabled = !v || document.body.dataset.pending === '1';
+  // A blocked confirm stays pressable: pressing it says why (the format, the doubtful digits) in words.
+  confirmBtn.classList.toggle('blocked', !(v && v.ok));
+  document.body.dataset.confirmable = v && v.ok ? '1' : '0';
 }
 
 function clearPad() {
   state.strokes = [];
   state.result = null;
-  state.corrections.clear();
+  state.view = null;
+  state.fixes = [];
+  state.anyway = false;
+  state.showFormat = false;
   closePicker(false);
   redraw();
   scheduleRecognise(0);
 }
 
-$('undo').addEventListener('click', () => {
-  if (!state.strokes.length) return;
-  state.strokes.pop();
-  redraw();
-  scheduleRecognise(0);
-});
-$('clear').addEventListener('click', () => { clearPad(); canvas.focus(); });
+$('undo').addEventListener('click', undo);
+$('redo').addEventListener('click', redo);
+$('clear').addEventListener('click', () => { if (state.strokes.length) remember(); clearPad(); canvas.focus(); });
 document.addEventListener('keydown', (ev) => {
-  if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 'z') {
+  const k = ev.key.toLowerCase();
+  if ((ev.ctrlKey || ev.metaKey) && (k === 'z' || k === 'y')) {
     ev.preventDefault();
-    $('undo').click();
+    if (k === 'y' || ev.shiftKey) redo(); else undo();
+  } else if (ev.key === 'Enter' && (ev.target === canvas || ev.target === document.body)) {
+    ev.preventDefault();
+    confirmBtn.click();
   }
 });
+$('confirm-anyway').addEventListener('click', () => { state.anyway = true; refreshView().then(() => confirmBtn.click()); });
 
 // ---------- confirm -> outbox ----------
 let outbox = null;
 let outboxSync = null;
 const outboxReady = Outbox.open().then((o) => {
   outbox = o;
-  o.onChange((n) => { $('outbox-count').textContent = String(n); });
+  o.onChange((n) => { $('outbox-count').textContent = String(n); sync.pending = n; renderSync(); refreshRecent(); });
   o.notify();
   return o;
 }).catch((e) => { setStatus(`Outbox unavailable: ${e.message}`, true); });
@@ -535,16 +677,26 @@ async function feedbackRecord(res, labels) {
 
 confirmBtn.addEventListener('click', async () => {
   const res = state.result;
-  if (!res || !res.digits.length || !outbox) return;
+  const v = state.view && state.view.verdict;
+  if (!res || !res.digits.length || !outbox || !v) return;
+  if (!v.ok) { // the Go gate said no: say why, in words, and keep the code on the pad
+    state.showFormat = true;
+    render();
+    setStatus(`Not confirmed: ${v.reason}.`, true);
+    return;
+  }
   confirmBtn.disabled = true;
   try {
     const ls = labels();
     const code = ls.join('');
     const record = await feedbackRecord(res, ls);
     await outbox.add(record);
+    addRecent(record.idempotency_key, code);
     document.body.dataset.lastConfirmed = code;
     setStatus(`Code ${code} confirmed and saved.`);
     clearPad();
+    state.history = [];
+    state.future = [];
     canvas.focus(); // the confirm button is disabled now; keep keyboard users at the pad
     if (outboxSync) outboxSync.kick();
   } catch (e) {
@@ -566,6 +718,107 @@ $('download').addEventListener('click', async () => {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 });
+
+// ---------- sync state, enrolment, recent codes ----------
+// sync is what the chip on the main screen shows: always the truth about where confirmed codes are.
+const sync = { server: false, link: 'closed', refused: null, pending: 0 };
+function renderSync() {
+  const el = $('sync');
+  const n = sync.pending;
+  const waiting = n ? ` · ${n} pending` : '';
+  let kind, text;
+  if (!sync.server) { kind = 'local'; text = `Saved on this device only${waiting}`; }
+  else if (sync.refused) { kind = 'refused'; text = `Sync refused: ${sync.refused}${waiting}`; }
+  else if (sync.link !== 'open') { kind = 'offline'; text = `Offline${waiting}`; }
+  else if (n) { kind = 'syncing'; text = `Syncing${waiting}`; }
+  else { kind = 'synced'; text = 'Synced'; }
+  el.dataset.sync = kind;
+  el.textContent = `● ${text}`;
+  $('enrol').hidden = !(sync.server && sync.refused);
+}
+
+function onSyncStatus(text, err) {
+  if (err && (err.code === 'unauthorized' || err.code === 'forbidden')) {
+    sync.refused = 'this pad is not enrolled';
+  } else if (!err) {
+    sync.refused = null;
+  }
+  if (text) $('sync-status').textContent = `(${text})`;
+  renderSync();
+  refreshRecent();
+}
+
+$('enrol').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const code = $('enrol-code').value.trim();
+  const msg = $('enrol-msg');
+  msg.textContent = 'Enrolling…';
+  try {
+    const r = await fetch(new URL('/v1/devices/enrol', location.href), {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code, name: `pad ${clientID().slice(0, 8)}` }),
+    });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(body.detail || body.message || `HTTP ${r.status}`);
+    await putSetting('device', { id: body.device_id, credential: body.credential });
+    msg.textContent = '';
+    $('enrol-code').value = '';
+    setStatus(`This pad is enrolled as ${body.device_id}.`);
+    sync.refused = null;
+    renderSync();
+    if (link) link.reconnect(await linkProtocols());
+  } catch (e) {
+    msg.textContent = `Not enrolled: ${e.message}`;
+  }
+});
+
+// Recent codes: the last few confirmed on this pad, with where each is (pending in the outbox, sent, refused).
+const RECENT_MAX = 5;
+let recent = [];
+try { recent = JSON.parse(localStorage.getItem('digitpad.recent') || '[]'); } catch { recent = []; }
+function saveRecent() { localStorage.setItem('digitpad.recent', JSON.stringify(recent)); }
+function addRecent(key, code) {
+  recent.unshift({ key, code, state: 'pending' });
+  recent = recent.slice(0, RECENT_MAX);
+  saveRecent();
+  refreshRecent();
+}
+
+async function refreshRecent() {
+  if (!outbox) return;
+  const keys = new Set((await outbox.all()).map((r) => r.idempotency_key));
+  for (const r of recent) {
+    if (r.state === 'withdrawn') continue;
+    r.state = keys.has(r.key) ? (sync.refused ? 'refused' : 'pending') : 'sent';
+  }
+  saveRecent();
+  const ol = $('recent');
+  ol.replaceChildren(...recent.map((r) => {
+    const li = document.createElement('li');
+    li.dataset.state = r.state;
+    li.setAttribute('data-testid', 'recent-code');
+    li.textContent = `${r.code} · ${r.state}`;
+    return li;
+  }));
+  $('unconfirm').hidden = !(recent.length && (recent[0].state === 'pending' || recent[0].state === 'refused'));
+}
+
+$('unconfirm').addEventListener('click', async () => {
+  const r = recent[0];
+  if (!r || !outbox) return;
+  await outbox.delete(r.key); // still unsent: it never leaves this pad
+  r.state = 'withdrawn';
+  saveRecent();
+  setStatus(`Code ${r.code} withdrawn; it will not be sent.`);
+  refreshRecent();
+});
+
+// linkProtocols carries the device credential in the websocket handshake's Sec-WebSocket-Protocol header
+// (browsers cannot set Authorization on a websocket), never in the URL.
+async function linkProtocols() {
+  const dev = await getSetting('device').catch(() => null);
+  return dev && dev.credential ? ['digitpad', `digitpad.bearer.${dev.credential}`] : ['digitpad'];
+}
 
 // ---------- server link, service worker, start ----------
 async function loadConfig() {
@@ -606,13 +859,13 @@ function startLink(cfg) {
   if (!cfg.ws) return;
   const url = new URL(cfg.ws, location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  // Browsers cannot set headers on a websocket; a token for guarded servers travels as a query parameter.
-  const token = params.get('token') || localStorage.getItem('digitpad.token');
-  if (params.get('token')) localStorage.setItem('digitpad.token', params.get('token'));
-  if (token) url.searchParams.set('access_token', token);
+  sync.server = true;
+  renderSync();
   link = new ServerLink(url.href, {
     onState: (s) => {
       document.body.dataset.link = s;
+      sync.link = s;
+      renderSync();
       $('sync-status').textContent = s === 'open' ? '(server connected)' : '(server offline)';
       if (s === 'open') {
         if (outboxSync) outboxSync.kick();
@@ -623,9 +876,10 @@ function startLink(cfg) {
     },
     onModel: (m) => { state.serverModel = m.sha256; adoptServerModel(m); },
   });
-  outboxReady.then((o) => {
+  outboxReady.then(async (o) => {
     if (!o) return;
-    outboxSync = new OutboxSync(link, o, (t) => { if (t) $('sync-status').textContent = `(${t})`; });
+    outboxSync = new OutboxSync(link, o, onSyncStatus);
+    link.protocols = await linkProtocols();
     link.start();
   });
 }
@@ -659,8 +913,10 @@ setPending(false);
 updateButtons();
 
 (async () => {
-  // The worker starts at once: only server mode has to wait for the configuration.
-  if (!serverBox.checked) startWorker();
+  // The worker starts at once, in server mode too: it checks codes for confirmation (Go rules), caches the
+  // model and recognises when the server is away.
+  startWorker();
+  renderSync();
   const cfg = await loadConfig();
   startLink(cfg);
   if (serverBox.checked && link) {
@@ -668,6 +924,5 @@ updateButtons();
     setStatus('Connecting to the server…');
   } else if (serverBox.checked) {
     setStatus('No server configured; recognising in the browser.');
-    startWorker();
   }
 })();

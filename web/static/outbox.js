@@ -3,6 +3,7 @@
 
 const DB_NAME = 'digitpad';
 const STORE = 'outbox';
+const SETTINGS = 'settings'; // the device credential and other per-device values, never in a URL
 
 function req2promise(req) {
   return new Promise((resolve, reject) => {
@@ -13,10 +14,13 @@ function req2promise(req) {
 
 function openDB() {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1);
-    req.onupgradeneeded = () => {
-      const store = req.result.createObjectStore(STORE, { keyPath: 'idempotency_key' });
-      store.createIndex('created_at', 'created_at');
+    const req = indexedDB.open(DB_NAME, 2);
+    req.onupgradeneeded = (ev) => {
+      if (ev.oldVersion < 1) {
+        const store = req.result.createObjectStore(STORE, { keyPath: 'idempotency_key' });
+        store.createIndex('created_at', 'created_at');
+      }
+      if (ev.oldVersion < 2) req.result.createObjectStore(SETTINGS);
     };
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
@@ -61,4 +65,22 @@ export class Outbox {
   all() { return this.run('readonly', (s) => s.index('created_at').getAll()); }
 
   count() { return this.run('readonly', (s) => s.count()); }
+}
+
+// getSetting and putSetting keep per-device values (the enrolment's device credential) in IndexedDB.
+export async function getSetting(key) {
+  const db = await openDB();
+  try {
+    const tx = db.transaction(SETTINGS, 'readonly');
+    return await req2promise(tx.objectStore(SETTINGS).get(key));
+  } finally { db.close(); }
+}
+
+export async function putSetting(key, value) {
+  const db = await openDB();
+  try {
+    const tx = db.transaction(SETTINGS, 'readwrite');
+    tx.objectStore(SETTINGS).put(value, key);
+    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
+  } finally { db.close(); }
 }

@@ -21,6 +21,14 @@ export class ServerLink {
     this.state = 'closed';
     this.openWaiters = [];
     this.stopped = false;
+    this.protocols = undefined; // e.g. ['digitpad', 'digitpad.bearer.<device credential>']
+  }
+
+  // reconnect drops the connection and opens a new one with new subprotocols (after enrolment).
+  reconnect(protocols) {
+    this.protocols = protocols;
+    this.backoff = 500;
+    if (this.ws) this.ws.close(1000); else this.start();
   }
 
   setState(s) {
@@ -34,7 +42,7 @@ export class ServerLink {
   start() {
     if (this.ws || this.stopped) return;
     this.setState('connecting');
-    const ws = new WebSocket(this.url);
+    const ws = this.protocols ? new WebSocket(this.url, this.protocols) : new WebSocket(this.url);
     this.ws = ws;
     ws.onopen = () => { this.backoff = 500; this.setState('open'); };
     ws.onmessage = (ev) => this.receive(ev.data);
@@ -122,13 +130,13 @@ export class OutboxSync {
         await this.outbox.delete(rec.idempotency_key);
         this.retry = 1000;
       } catch (e) {
-        this.onStatus(`sync paused: ${e.message}`);
+        this.onStatus(`sync paused: ${e.message}`, e);
         const wait = this.retry * (0.75 + Math.random() / 2);
         this.retry = Math.min(this.retry * 2, 60000);
         this.timer = setTimeout(() => this.kick(), wait);
         return;
       }
     }
-    this.onStatus(records.length ? 'synced' : '');
+    this.onStatus(records.length ? 'synced' : '', null);
   }
 }

@@ -66,6 +66,7 @@ async function loadModel(m, prefetched) {
   const t1 = performance.now();
   const out = api.load(new Uint8Array(bytes), {
     name: m.name || '', threshold: m.threshold, format: m.format, inputScale: m.input_scale,
+    temperature: m.temperature,
   });
   if (out.error) throw new Error(`${out.error.code}: ${out.error.message}`);
   if (m.sha256 && out.model.sha256 !== m.sha256) {
@@ -125,6 +126,15 @@ self.onmessage = async (ev) => {
         await initP;
         post(recognise(msg));
         break;
+      case 'scratch':
+        await initP;
+        post({ type: 'scratch', id: msg.id, result: api.scratch(msg.points, msg.ends) });
+        break;
+      case 'clerk': {
+        await initP;
+        post({ type: 'clerk', id: msg.id, result: api.clerk(msg.input) });
+        break;
+      }
       case 'inkPNG':
         await initP;
         post({ type: 'inkPNG', id: msg.id, result: api.inkPNG() });

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"log/slog"
 	"math"
+	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
@@ -183,7 +184,20 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 			tag = tag.Add(image.Pt(0, tag.Dy()+r.Dy()))
 		}
 		fillRect(pad, tag, c)
-		g.label(pad, fmt.Sprintf("%d  %.0f%%", d.Predicted, 100*d.Confidence), g.faces.small, tag, colText)
+		g.label(pad, fmt.Sprintf("%d  %.0f%%", d.Digit, 100*d.Confidence), g.faces.small, tag, colText)
+	}
+	// Recent codes and where each is, along the pad's bottom edge (Undo right after a confirm withdraws it).
+	if len(st.Recent) > 0 {
+		var b strings.Builder
+		b.WriteString("Recent:")
+		for _, r := range st.Recent {
+			fmt.Fprintf(&b, "  %s %s", r.Code, r.State)
+		}
+		opt := &text.DrawOptions{}
+		opt.GeoM.Translate(float64(l.Pad.Min.X+12), float64(l.Pad.Max.Y-14))
+		opt.LayoutOptions.SecondaryAlign = text.AlignEnd
+		opt.ColorScale.ScaleWithColor(colTextDim)
+		text.Draw(pad, b.String(), g.faces.small, opt)
 	}
 }
 
@@ -243,16 +257,20 @@ func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {
 
 	var conn string
 	var cc color.Color
-	switch {
-	case !st.Server:
-		conn, cc = "● local only", colTextDim
-	case st.Online:
-		conn, cc = "● online", colOK
-	default:
+	switch st.Sync {
+	case "local":
+		conn, cc = "● saved here only", colTextDim
+	case "refused":
+		conn, cc = "● refused: not enrolled", colError
+	case "offline":
 		conn, cc = "● offline", colLow
+	case "syncing":
+		conn, cc = "● syncing", colOK
+	default:
+		conn, cc = "● synced", colOK
 	}
 	msg := st.Message
-	if msg == "" {
+	if msg == "" && st.ShowFormat {
 		msg = st.FormatError
 	}
 	right := fmt.Sprintf("%s    %d pending    %s", conn, st.Pending, truncate(st.Model.Name, 28))

@@ -54,6 +54,8 @@ type Main struct {
 	WindowW    int
 	WindowH    int
 	TokenFile  string
+	EnrolCode  string
+	TPS        int
 	LogJSON    bool
 	LogLevel   slog.Level
 	BackoffMax time.Duration
@@ -69,12 +71,14 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Token, "token", os.Getenv("DIGITPAD_TOKEN"), "server bearer token [DIGITPAD_TOKEN]")
 	fs.StringVar(&m.TokenFile, "token-file", os.Getenv("DIGITPAD_TOKEN_FILE"), "file holding the bearer token (keeps it out of the process list) [DIGITPAD_TOKEN_FILE]")
 	fs.StringVar(&c.KioskID, "kiosk-id", os.Getenv("DIGITPAD_KIOSK_ID"), "kiosk id sent as client_id (default: host name) [DIGITPAD_KIOSK_ID]")
-	fs.StringVar(&c.Format, "format", os.Getenv("DIGITPAD_FORMAT"), "code format: digit count (5) or regular expression [DIGITPAD_FORMAT]")
+	fs.StringVar(&c.Format, "format", envOr("DIGITPAD_FORMAT", "5"), "code format: digit count or regular expression; \"\" accepts any length [DIGITPAD_FORMAT]")
+	fs.StringVar(&m.EnrolCode, "enroll", "", "one-time enrolment code from `digitpad enroll`: exchange it for this kiosk's credential (kept in the data folder), then run")
 	fs.StringVar(&c.DataDir, "data", envOr("DIGITPAD_DATA", defaultDataDir()), "data folder: outbox and downloaded models [DIGITPAD_DATA]")
 	fs.BoolVar(&m.Fullscreen, "fullscreen", envBool("DIGITPAD_FULLSCREEN"), "kiosk mode: full screen, no cursor [DIGITPAD_FULLSCREEN]")
 	fs.StringVar(&window, "window", window, "window size in window mode, WxH")
 	fs.Float64Var(&c.Threshold, "threshold", 0, "confidence under which a digit is highlighted (default 0.9)")
 	fs.DurationVar(&c.Debounce, "debounce", 120*time.Millisecond, "pause after a stroke before recognising")
+	fs.IntVar(&m.TPS, "tps", ebiten.DefaultTPS, "input ticks per second (lower it to try the kiosk as a slow machine runs it)")
 	fs.DurationVar(&m.BackoffMax, "backoff-max", 30*time.Second, "longest wait between reconnection attempts")
 	fs.StringVar(&c.StateFile, "state-file", "", "write the app state as JSON to this file on every change (tests, monitoring)")
 	fs.BoolVar(&m.LogJSON, "log-json", false, "JSON logs")
@@ -119,6 +123,20 @@ func (m *Main) Run(ctx context.Context) error {
 	log := slog.New(h)
 	m.Config.Logger = log
 	m.Config.W, m.Config.H = kiosk.ScreenW, kiosk.ScreenH
+	if m.EnrolCode != "" {
+		if m.Config.Server == "" {
+			return errors.New("-enroll needs -server")
+		}
+		name := m.Config.KioskID
+		if name == "" {
+			name, _ = os.Hostname()
+		}
+		id, err := kiosk.Enrol(ctx, nil, m.Config.Server, m.Config.DataDir, m.EnrolCode, "kiosk "+name)
+		if err != nil {
+			return err
+		}
+		log.Info("kiosk enrolled", "device", id)
+	}
 	app, err := kiosk.Open(m.Config)
 	if err != nil {
 		return err
@@ -134,6 +152,9 @@ func (m *Main) Run(ctx context.Context) error {
 		"model", st.Model.Name, "pending", st.Pending)
 
 	ebiten.SetWindowTitle("digitpad kiosk")
+	if m.TPS > 0 {
+		ebiten.SetTPS(m.TPS)
+	}
 	ebiten.SetRunnableOnUnfocused(true)
 	ebiten.SetScreenClearedEveryFrame(false)
 	if m.Fullscreen {

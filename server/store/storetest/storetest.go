@@ -73,6 +73,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, b) })
 	t.Run("Lock_OneHolderAtATime", func(t *testing.T) { testLock(t, b) })
 	t.Run("Retention_AgeAndSize", func(t *testing.T) { testRetention(t, b) })
+	t.Run("Devices_EnrolOnceRevoke", func(t *testing.T) { testDevices(t, b) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := b.MustNew(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping: %v", err)

@@ -37,7 +37,7 @@ func Load(onnx, card []byte) (*Model, error) {
 // Recognizer builds a recogniser around the model. The card decides the model's identity (ModelInfo) and its
 // input scale, whatever cfg.InputScale says; cfg supplies the rest (format, threshold, ink options).
 func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) {
-	cfg.InputScale = m.Card.InputScale
+	cfg = m.Card.Configure(cfg) // input scale, calibrated temperature and confirm threshold
 	r, err := recognize.New(m.Model, recognize.ModelInfo{Name: m.Card.Name, SHA256: m.Card.SHA256}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.Card.Name, err)

@@ -31,6 +31,9 @@ type ManifestModel struct {
 	GraphSHA256 string  `json:"graph_sha256"` // the graph file's bytes: cache key and integrity check
 	Name        string  `json:"name"`
 	InputScale  float32 `json:"input_scale"`
+	// Temperature and Threshold are the model card's calibration (zero: uncalibrated, the recogniser's defaults).
+	Temperature float64 `json:"temperature,omitempty"`
+	Threshold   float64 `json:"threshold,omitempty"`
 }
 
 func main() {
@@ -77,7 +80,8 @@ func run(args []string) error {
 		Wasm:       "app.wasm",
 		WasmSHA256: hex.EncodeToString(ws[:]),
 		Model: ManifestModel{URL: "model.graph", SHA256: c.SHA256, GraphSHA256: hex.EncodeToString(gs[:]),
-			Name: c.Name, InputScale: c.InputScale},
+			Name: c.Name, InputScale: c.InputScale, Temperature: c.Calibration.Temperature,
+			Threshold: c.Calibration.Threshold},
 	}
 	if err := os.WriteFile(filepath.Join(*out, "model.graph"), graph, 0o644); err != nil {
 		return fmt.Errorf("write model graph: %w", err)

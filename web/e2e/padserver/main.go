@@ -32,6 +32,7 @@ func run(args []string) error {
 	dir := fl.String("dir", "web/static", "the pad's folder")
 	db := fl.String("db", "", "store DSN (default: SQLite in a temporary folder)")
 	token := fl.String("token", "", "bearer token for the admin routes (empty: admin locked)")
+	openFeedback := fl.Bool("open-feedback", true, "accept feedback without a token or device credential")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func run(args []string) error {
 	}
 	defer st.Close()
 	srv, err := server.New(server.Config{
-		Addr: *addr, Store: st, OpenPredict: true, OpenFeedback: true, Token: *token,
+		Addr: *addr, Store: st, OpenPredict: true, OpenFeedback: *openFeedback, Token: *token,
 		Web: web.Handler(os.DirFS(*dir), web.Options{WS: "/v1/ws"}),
 	})
 	if err != nil {

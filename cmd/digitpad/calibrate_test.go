@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"image/color"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"digitpad/assets"
+	"digitpad/shared/synth"
+)
+
+// TestCalibrate_WritesCardAndPlot: calibration on (small) validation data stores temperature, threshold and
+// curve in the card beside the model, keeps the card's other fields, draws the risk-coverage PNG, and the
+// recogniser then uses the calibrated threshold.
+func TestCalibrate_WritesCardAndPlot(t *testing.T) {
+	dir := t.TempDir()
+	onnx, card := assets.Variant("fp32")
+	mp := filepath.Join(dir, "model.onnx")
+	if err := os.WriteFile(mp, onnx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model.json"), card, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := mustRun(t, "calibrate", "--model", mp, "--codes", "60", "--digits", "300", "--val", "500")
+	if err != nil {
+		t.Fatalf("calibrate: %v\n%s%s", err, out, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Name string      `json:"name"`
+		Cal  calibration `json:"calibration"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	c := got.Cal
+	if got.Name == "" || c.Temperature < 0.2 || c.Temperature > 5 || c.Threshold <= 0 || c.Threshold > 1 ||
+		len(c.Curve) < 2 || c.TargetSilentError != 0.004 {
+		t.Errorf("card after calibration: name %q, calibration %+v", got.Name, c)
+	}
+	if c.MetTarget && c.SilentErrorRate > c.TargetSilentError {
+		t.Errorf("met target with silent errors %v > %v", c.SilentErrorRate, c.TargetSilentError)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "report", "risk_coverage.png")); err != nil || st.Size() < 1000 {
+		t.Errorf("risk-coverage plot: %v", err)
+	}
+	lm, err := loadModel(mp, "fp32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lm.Card.Calibration.Threshold != c.Threshold || lm.Card.Calibration.Temperature != c.Temperature {
+		t.Errorf("loaded card calibration %+v, want %v / %v", lm.Card.Calibration, c.Temperature, c.Threshold)
+	}
+}
+
+// TestEval_ReportsConfirmAndSilentErrors: the new eval JSON fields are there and consistent with accuracy.
+func TestEval_ReportsConfirmAndSilentErrors(t *testing.T) {
+	dir := t.TempDir()
+	codes := []string{"94107", "10115", "75008"}
+	var labels []byte
+	labels = append(labels, "file,code\n"...)
+	for i, code := range codes {
+		name := code + ".png"
+		writeCode(t, filepath.Join(dir, name), code, synth.Pen{Width: 6, Background: color.White})
+		labels = append(labels, name+","+codes[(i+1)%3]+"\n"...) // every label wrong: all are misread
+	}
+	if err := os.WriteFile(filepath.Join(dir, "labels.csv"), labels, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := mustRun(t, "eval", "--data", dir, "--format", "5", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"accuracy", "digit_accuracy", "confusion", "confirm_rate", "silent_error_rate",
+		"digit_confirm_rate", "digit_silent_error_rate"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("eval JSON lacks %q", k)
+		}
+	}
+	acc, ask, silent := m["accuracy"].(float64), m["confirm_rate"].(float64), m["silent_error_rate"].(float64)
+	if acc != 0 || ask+silent < 0.999 || ask+silent > 1.001 {
+		t.Errorf("every code misread: accuracy %v, asked %v + silent %v should make 1", acc, ask, silent)
+	}
+}

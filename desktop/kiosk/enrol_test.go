@@ -1,0 +1,119 @@
+package kiosk_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"digitpad/assets"
+	"digitpad/desktop/kiosk"
+	"digitpad/server"
+	"digitpad/server/store"
+	"digitpad/server/store/sqlite"
+)
+
+// A new depot's story: the kiosk without a credential shows "refused" with the code pending; the operator's
+// one-time code enrols it, the code syncs; revoking the device refuses again.
+func TestApp_EnrolmentMakesCodesSyncAndRevocationStopsThem(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Store: st, Token: "admin-token", OpenPredict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.SetModel(assets.Model(), assets.ModelCard()); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	data := t.TempDir()
+
+	r := startApp(t, kiosk.Config{Server: srv.URL(), DataDir: data})
+	r.write(t, "29384", 4)
+	r.wait(t, "recognised", hasCode("29384"))
+	r.tap(kiosk.Centre(r.app.Layout().Confirm))
+	r.wait(t, "refused, the code pending", func(s kiosk.State) bool { return s.Sync == "refused" && s.Pending == 1 })
+	r.stop()
+
+	code, _, err := server.NewEnrolment(context.Background(), st, "depot 7 kiosk", time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kiosk.Enrol(context.Background(), nil, srv.URL(), data, "wrong-code", "k"); err == nil {
+		t.Fatal("a wrong code enrolled the kiosk")
+	}
+	id, err := kiosk.Enrol(context.Background(), nil, srv.URL(), data, code, "depot 7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = startApp(t, kiosk.Config{Server: srv.URL(), DataDir: data})
+	r.wait(t, "synced", func(s kiosk.State) bool { return s.Sync == "synced" && s.Pending == 0 })
+
+	if err := store.Devices(st).RevokeDevice(context.Background(), id, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r.write(t, "29384", 4)
+	r.wait(t, "recognised", hasCode("29384"))
+	r.tap(kiosk.Centre(r.app.Layout().Confirm))
+	r.wait(t, "refused after revocation", func(s kiosk.State) bool { return s.Sync == "refused" && s.Pending == 1 })
+}
+
+// Recent codes show where each is; Undo right after a confirm withdraws the code while it is unsent.
+func TestApp_RecentCodesAndUndoLastConfirm(t *testing.T) {
+	r := startApp(t, kiosk.Config{Format: "5"})
+	l := r.app.Layout()
+	r.write(t, "29384", 4)
+	r.wait(t, "recognised", hasCode("29384"))
+	r.tap(kiosk.Centre(l.Confirm))
+	st := r.wait(t, "confirmed", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseConfirmed && s.Pending == 1 })
+	if len(st.Recent) != 1 || st.Recent[0].Code != "29384" || st.Recent[0].State != "pending" {
+		t.Fatalf("recent %+v", st.Recent)
+	}
+	r.tap(kiosk.Centre(l.Undo))
+	st = r.wait(t, "withdrawn", func(s kiosk.State) bool { return s.Pending == 0 })
+	if st.Recent[0].State != "withdrawn" {
+		t.Errorf("after undo: recent %+v", st.Recent)
+	}
+	r.stop()
+	if n := len(readOutbox(t, r.cfg.DataDir)); n != 0 {
+		t.Errorf("the withdrawn code is still in the outbox (%d records)", n)
+	}
+}
+
+// Four digits with format 5: no amber from the first digit; the problem shows, in words that fit, once the
+// clerk pauses.
+func TestApp_FormatProblemShowsAfterAPause(t *testing.T) {
+	r := startApp(t, kiosk.Config{Format: "5", FormatPause: 300 * time.Millisecond})
+	r.write(t, "2938", 4)
+	st := r.wait(t, "recognised", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseRecognised })
+	if st.ShowFormat {
+		t.Errorf("the format problem shows at once: %+v", st)
+	}
+	st = r.wait(t, "the pause", func(s kiosk.State) bool { return s.ShowFormat })
+	if st.FormatError != fmt.Sprintf("%d of 5 digits: add %d", len(st.Code), 5-len(st.Code)) {
+		t.Errorf("format problem %q for code %q", st.FormatError, st.Code)
+	}
+}
+
+// A corrected digit's card shows the model's confidence in the digit it now shows, not in the one it replaced.
+func TestApp_CorrectedCardShowsTheConfidenceOfTheShownDigit(t *testing.T) {
+	r := startApp(t, kiosk.Config{Format: "5"})
+	l := r.app.Layout()
+	r.write(t, "29384", 4)
+	before := r.wait(t, "recognised", hasCode("29384"))
+	r.tap(kiosk.Centre(l.Card(1, 5)))
+	r.wait(t, "selected", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseCorrecting })
+	r.tap(kiosk.Centre(l.Keys[7]))
+	st := r.wait(t, "corrected", hasCode("27384"))
+	d := st.Digits[1]
+	if !d.Corrected || d.Confidence >= before.Digits[1].Confidence || d.Confidence > 0.5 {
+		t.Errorf("corrected card %+v shows confidence %.3f; the 9 read at %.3f, a 7 is unlikely", d, d.Confidence, before.Digits[1].Confidence)
+	}
+}

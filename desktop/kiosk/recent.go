@@ -1,0 +1,94 @@
+package kiosk
+
+import (
+	bolt "go.etcd.io/bbolt"
+
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// recentMax is how many confirmed codes the screen lists.
+const recentMax = 4
+
+// RecentCode is a code confirmed on this kiosk and where it is.
+type RecentCode struct {
+	Code string `json:"code"`
+	Key  string `json:"key"`
+	// State is "pending" (in the outbox), "sent" (acknowledged), "refused" (the server refuses the kiosk) or
+	// "withdrawn" (the clerk undid the confirm before it was sent).
+	State string `json:"state"`
+}
+
+// ErrAlreadySent is returned by UndoConfirm once the code has reached the server.
+var ErrAlreadySent = errors.New("already sent; it cannot be withdrawn here")
+
+// addRecentLocked records a confirmed code; a.mu must be held.
+func (a *App) addRecentLocked(code, key string) {
+	a.recent = slices.Insert(a.recent, 0, RecentCode{Code: code, Key: key, State: "pending"})
+	if len(a.recent) > recentMax {
+		a.recent = a.recent[:recentMax]
+	}
+}
+
+// recentLocked returns the recent codes as the screen shows them; a.mu must be held.
+func (a *App) recentLocked() []RecentCode {
+	out := slices.Clone(a.recent)
+	for i := range out {
+		if out[i].State == "pending" && a.refused {
+			out[i].State = "refused"
+		}
+	}
+	return out
+}
+
+// markSentLocked marks recent codes that left the outbox as sent; a.mu must be held. It reports a change.
+func (a *App) markSentLocked() bool {
+	changed := false
+	for i, r := range a.recent {
+		if r.State != "pending" {
+			continue
+		}
+		if ok, err := a.outbox.Has(r.Key); err == nil && !ok {
+			a.recent[i].State = "sent"
+			changed = true
+		}
+	}
+	return changed
+}
+
+// UndoConfirm withdraws the last confirmed code while it is still unsent: it leaves the outbox and never reaches
+// the server.
+func (a *App) UndoConfirm() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.recent) == 0 || a.recent[0].State == "withdrawn" {
+		return errors.New("no confirmed code to undo")
+	}
+	r := a.recent[0]
+	ok, err := a.outbox.Delete(r.Key)
+	if err != nil {
+		return fmt.Errorf("undo confirm: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("code %s %w", r.Code, ErrAlreadySent)
+	}
+	a.recent[0].State = "withdrawn"
+	a.refreshPendingLocked()
+	a.message = "code " + r.Code + " withdrawn"
+	a.changedLocked()
+	return nil
+}
+
+// Has reports whether the record with this idempotency key is still pending.
+func (o *Outbox) Has(key string) (bool, error) {
+	found := false
+	err := o.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketKeys).Get([]byte(key)) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("outbox: lookup %s: %w", key, err)
+	}
+	return found, nil
+}

@@ -1,0 +1,113 @@
+package train_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"digitpad/shared/synth"
+	"digitpad/train"
+)
+
+// TestFitTemperature_RecoversKnownTemperature: labels drawn from p^(1/T0) make T0 the NLL-optimal temperature
+// for probabilities p.
+func TestFitTemperature_RecoversKnownTemperature(t *testing.T) {
+	for _, t0 := range []float64{0.6, 1, 2} {
+		rng := rand.New(rand.NewPCG(5, uint64(t0*100)))
+		const n = 6000
+		probs := make([]float32, 0, 10*n)
+		labels := make([]uint8, 0, n)
+		for range n {
+			var z [10]float64
+			for i := range z {
+				z[i] = 3 * rng.NormFloat64()
+			}
+			// The model's probabilities p = softmax(z); the truth follows softmax(z/T0).
+			var sp, st float64
+			for _, v := range z {
+				sp += math.Exp(v)
+				st += math.Exp(v / t0)
+			}
+			u, acc, label := rng.Float64()*st, 0.0, 9
+			for i, v := range z {
+				probs = append(probs, float32(math.Exp(v)/sp))
+				acc += math.Exp(v / t0)
+				if label == 9 && u < acc && i < 9 {
+					label = i
+				}
+			}
+			labels = append(labels, uint8(label))
+		}
+		got, err := train.FitTemperature(probs, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-t0)/t0 > 0.1 {
+			t.Errorf("fitted temperature %.3f, want %.2f ± 10%%", got, t0)
+		}
+	}
+	if _, err := train.FitTemperature([]float32{1}, []uint8{0}); err == nil {
+		t.Error("mismatched probabilities accepted")
+	}
+}
+
+func TestRiskCoverage_ChoosesLowestConfirmRateMeetingTarget(t *testing.T) {
+	rs := []train.Reading{
+		{MinConfidence: 0.99, Correct: true},
+		{MinConfidence: 0.98, Correct: true},
+		{MinConfidence: 0.97, Correct: false}, // a confident mistake: only a high threshold catches it
+		{MinConfidence: 0.90, Correct: true},
+		{MinConfidence: 0.60, Correct: false},
+		{MinConfidence: 0.99, FormatError: true}, // always asked
+	}
+	curve := train.RiskCoverage(rs)
+	for i := 1; i < len(curve); i++ {
+		if curve[i].ConfirmRate < curve[i-1].ConfirmRate || curve[i].SilentErrorRate > curve[i-1].SilentErrorRate {
+			t.Fatalf("curve not monotone at %d: %+v", i, curve)
+		}
+	}
+	if c := curve[0]; c.ConfirmRate != 1.0/6 || c.SilentErrorRate != 2.0/6 {
+		t.Errorf("threshold 0: %+v, want 1/6 asked and 2/6 silent", c)
+	}
+	p, ok := train.ChooseThreshold(curve, 0.2)
+	if !ok || p.SilentErrorRate > 0.2 || p.Threshold <= 0.6 || p.Threshold > 0.61 {
+		t.Errorf("target 20%%: %+v ok=%v, want the threshold just above 0.60", p, ok)
+	}
+	p, ok = train.ChooseThreshold(curve, 0)
+	if !ok || p.SilentErrorRate != 0 || p.Threshold <= 0.97 || p.Threshold > 0.971 {
+		t.Errorf("target 0: %+v ok=%v, want the threshold just above 0.97", p, ok)
+	}
+}
+
+func TestSynthSet_DeterministicAndNeverEvalWriters(t *testing.T) {
+	o := train.SynthOptions{Writers: synth.TrainWriters, N: 60, Seed: 3, PerWriter: 20}
+	a, err := train.SynthSet(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := train.SynthSet(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() != 60 || len(a.Images) != 60*784 {
+		t.Fatalf("got %d digits, want 60", a.Len())
+	}
+	for i := range a.Images {
+		if a.Images[i] != b.Images[i] {
+			t.Fatal("same options gave different images")
+		}
+	}
+	for i, l := range a.Labels {
+		var mass float32
+		for _, v := range a.Image(i) {
+			mass += v
+		}
+		if l > 9 || mass < 10 {
+			t.Errorf("digit %d: label %d, ink mass %.1f", i, l, mass)
+		}
+	}
+	o.Writers = synth.EvalWriters
+	if _, err := train.SynthSet(o); err == nil {
+		t.Error("evaluation writers were used to make training data")
+	}
+}
