@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"digitpad/assets"
 	"digitpad/shared/model"
 	"digitpad/shared/recognize"
 )
@@ -34,8 +35,18 @@ type Scores struct {
 	Conf            []float32
 }
 
-// Score runs m (inputs multiplied by scale) on every sample of s.
-func Score(m *model.Model, scale float32, s *Set) (*Scores, error) {
+// Score runs m on every sample of s as the card says (input scale; calibrated temperature and confirm threshold
+// for the confirm and silent-error rates, as the recogniser applies them).
+func Score(m *model.Model, card assets.Card, s *Set) (*Scores, error) {
+	scale := card.InputScale
+	if scale == 0 {
+		scale = 1
+	}
+	threshold := card.Calibration.Threshold
+	if threshold == 0 {
+		threshold = recognize.DefaultThreshold
+	}
+	temp := card.Calibration.Temperature
 	const batch = 64
 	n := s.Len()
 	if m.InputSize() != 784 || m.OutputSize() < 10 {
@@ -56,7 +67,7 @@ func Score(m *model.Model, scale float32, s *Set) (*Scores, error) {
 		for i := 0; i < b; i++ {
 			row := probs[i*m.OutputSize() : i*m.OutputSize()+10]
 			p := argmax(row)
-			c := row[p]
+			c := calibrated(row, p, temp)
 			k := from + i
 			out.Preds[k], out.Conf[k] = uint8(p), c
 			l := s.Labels[k]
@@ -65,7 +76,7 @@ func Score(m *model.Model, scale float32, s *Set) (*Scores, error) {
 			if ok {
 				right++
 			}
-			if float64(c) < recognize.DefaultThreshold {
+			if float64(c) < threshold {
 				confirm++
 			} else if !ok {
 				silent++
@@ -86,6 +97,22 @@ func Score(m *model.Model, scale float32, s *Set) (*Scores, error) {
 		}
 	}
 	return out, nil
+}
+
+// calibrated is class p's probability after temperature scaling (p_i^(1/T), renormalised; T <= 0: none).
+func calibrated(row []float32, p int, temp float64) float32 {
+	if temp <= 0 || temp == 1 {
+		return row[p]
+	}
+	var sum, top float64
+	for i, v := range row {
+		q := math.Pow(math.Max(float64(v), 1e-30), 1/temp)
+		sum += q
+		if i == p {
+			top = q
+		}
+	}
+	return float32(top / sum)
 }
 
 // McNemar compares two classifiers on the same samples: b counts samples only the base gets right, c those only

@@ -268,7 +268,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 
 	// Screen clients against the base's confident readings.
 	trainSet := samplesSet("train", recs.Train)
-	bs, err := Score(baseModel.Model, baseModel.Card.InputScale, trainSet)
+	bs, err := Score(baseModel.Model, baseModel.Card, trainSet)
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +387,14 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	candModel, err := onnxrec.Load(candONNX, nil)
+	// The candidate keeps its parent's calibration (temperature, confirm threshold) until `digitpad calibrate`
+	// fits its own.
+	card, err := json.MarshalIndent(map[string]any{"name": name, "sha256": sha256Hex(candONNX), "input_scale": 1,
+		"parent_version": base.Version, "arch": net.Arch.String(), "calibration": baseModel.Card.Calibration}, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("retrain: %w", err)
+	}
+	candModel, err := onnxrec.Load(candONNX, card)
 	if err != nil {
 		return nil, err
 	}
@@ -415,7 +422,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 			set *Set
 			out **Scores
 		}{{mnistSet, &mm.out.MNIST}, {holdSet, &mm.out.Holdout}, {synthSet, &mm.out.Synth}} {
-			if *ss.out, err = Score(mm.m.Model, mm.m.Card.InputScale, ss.set); err != nil {
+			if *ss.out, err = Score(mm.m.Model, mm.m.Card, ss.set); err != nil {
 				return nil, err
 			}
 		}
@@ -430,7 +437,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("retrain: int8 variant: %w", err)
 	}
-	qs, err := Score(q, 1, mnistSet)
+	qs, err := Score(q, candModel.Card, mnistSet)
 	if err != nil {
 		return nil, err
 	}
@@ -468,10 +475,8 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("retrain: %w", err)
 	}
-	card, _ := json.MarshalIndent(map[string]any{"name": name, "sha256": sha256Hex(candONNX), "input_scale": 1,
-		"parent_version": base.Version, "arch": net.Arch.String(), "metrics": res.Metrics}, "", "  ")
 	int8Card, _ := json.MarshalIndent(map[string]any{"name": name + "-int8", "sha256": sha256Hex(int8ONNX),
-		"input_scale": 1, "variant": "int8"}, "", "  ")
+		"input_scale": 1, "variant": "int8", "calibration": baseModel.Card.Calibration}, "", "  ")
 	lineage := registry.Lineage{Parent: base.Version, DataDigest: recs.Digest, FeedbackFrom: recs.FirstID,
 		FeedbackTo: recs.LastID, CodeVersion: c.CodeVersion, Seed: int64(c.Seed), Command: c.Command}
 	tags := map[string]string{"gate": "failed", "trainer": "retrain"}
