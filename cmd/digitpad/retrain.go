@@ -35,7 +35,7 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed")
 	fs.IntVar(&c.Steps, "steps", 0, "optimiser steps (0: 800 fine-tuning, 6000 full)")
 	fs.IntVar(&c.Workers, "workers", 2, "data-parallel workers")
-	fs.Float64Var(&c.LR, "lr", 0, "peak learning rate (0: 2e-4 fine-tuning, 3e-3 full)")
+	fs.Float64Var(&c.LR, "lr", 0, "peak learning rate (0: 1.5e-4 fine-tuning, 3e-3 full)")
 	fs.Float64Var(&c.HoldoutFrac, "holdout", 0.25, "share of the new records (the newest) sealed as holdout")
 	fs.IntVar(&c.CorrectionWeight, "correction-weight", 4, "times a corrected digit is repeated in the training mix")
 	fs.IntVar(&c.Screen.CapPerClient, "cap-per-client", 5000, "most digits one client may contribute (its newest)")

@@ -43,17 +43,17 @@ type Config struct {
 	// MNIST is the idx directory ("" = $DIGITPAD_MNIST or the GoMNIST module).
 	MNIST string
 	Seed  uint64
-	// Steps, Batch, LR: optimiser (defaults: fine-tune 800 steps at 2e-4 without label smoothing, full 6000 steps at 3e-3; batch 64).
+	// Steps, Batch, LR: optimiser (defaults: fine-tune 800 steps at 1.5e-4 without label smoothing, full 6000 steps at 3e-3; batch 64).
 	Steps, Batch, Workers int
 	LR                    float64
 	// HoldoutFrac is the share of the new records (the newest) sealed as holdout (default 0.25).
 	HoldoutFrac float64
 	// CorrectionWeight repeats corrected digits in the mix (default 4).
 	CorrectionWeight int
-	// MNISTPerClass is the class-balanced MNIST replay (default 2500 per class).
+	// MNISTPerClass is the class-balanced MNIST replay (default 4000 per class).
 	MNISTPerClass int
 	// SynthTrain and SynthEval are the synthetic writers' digits for training and for evaluation (defaults
-	// 1000 and 1000; their seeds never overlap).
+	// 1000 and 3000, enough digits per class for the 1-point rule; their seeds never overlap).
 	SynthTrain, SynthEval int
 	// Writers makes synthetic digits (nil: StrokeWriters with random writers over the base's preprocessing).
 	Writers Writers
@@ -111,7 +111,7 @@ func (c *Config) defaults() error {
 		}
 	}
 	if c.LR == 0 {
-		c.LR = 2e-4
+		c.LR = 1.5e-4
 		if c.Full {
 			c.LR = 3e-3
 		}
@@ -123,13 +123,13 @@ func (c *Config) defaults() error {
 		c.CorrectionWeight = 4
 	}
 	if c.MNISTPerClass == 0 {
-		c.MNISTPerClass = 2500
+		c.MNISTPerClass = 4000
 	}
 	if c.SynthTrain == 0 {
 		c.SynthTrain = 1000
 	}
 	if c.SynthEval == 0 {
-		c.SynthEval = 1000
+		c.SynthEval = 3000
 	}
 	g := &c.Gate
 	if g.Alpha == 0 {
