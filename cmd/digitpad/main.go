@@ -30,6 +30,7 @@ func commands() map[string]command {
 		"serve":     {"HTTP/websocket server: prediction API, web pad, feedback store", runServe},
 		"feedback":  {"feedback tools: 'feedback export --db DSN --out DIR' writes a labelled training set", runFeedback},
 		"quantize":  {"write an int8 or fp16 variant of a model", runQuantize},
+		"retrain":   {"learn from clerks' corrections: fine-tune, gate, register a candidate, --promote when it passes", runRetrain},
 		"calibrate": {"fit the temperature and choose the confirm threshold on validation data; writes them into the model card", runCalibrate},
 		"registry":  {"model registry: list, show, register, promote, rollback, history, tag, delete", runRegistry},
 		"profile":   {"compute a model's monitoring reference profile and write it into its model card", runProfile},

@@ -36,8 +36,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	p := server.NewProgram(stdout, stderr)
 	p.Web = web.Handler(web.FS(), web.Options{WS: "/v1/ws"})
+	args, sched, err := splitRetrainFlags(args)
+	if err != nil {
+		return err
+	}
 	if err := p.ParseFlags(args); err != nil {
 		return err
+	}
+	if sched.every > 0 {
+		go sched.run(ctx, p, stderr)
 	}
 	return p.Main(ctx)
 }

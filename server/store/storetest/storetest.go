@@ -71,6 +71,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Clock_StampsMigrationsAndReceipts", func(t *testing.T) { testClock(t, b) })
 	t.Run("Reopen_DataSurvives", func(t *testing.T) { testReopenData(t, b) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, b) })
+	t.Run("Lock_OneHolderAtATime", func(t *testing.T) { testLock(t, b) })
 	t.Run("Retention_AgeAndSize", func(t *testing.T) { testRetention(t, b) })
 	t.Run("Devices_EnrolOnceRevoke", func(t *testing.T) { testDevices(t, b) })
 	t.Run("Ping", func(t *testing.T) {

@@ -1,0 +1,99 @@
+package retrain
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"digitpad/shared/recognize"
+	"digitpad/shared/synth"
+)
+
+// Writers makes labelled synthetic digits as the pad's preprocessing sees them. Retraining replays them so
+// writing styles the generator knows are not forgotten; the evaluation uses seeds never used in training.
+// shared/synth's richer writer generator can stand behind this interface.
+type Writers interface {
+	// Digits returns n digits (inputs 0..1, ink = 1) and their labels, deterministic given seed.
+	Digits(seed uint64, n int) ([][784]float32, []uint8, error)
+}
+
+// StrokeWriters writes five-digit codes with shared/synth's stroke font and cuts them into model inputs with a
+// recogniser's preprocessing (codes that do not segment into five digits are dropped and redrawn).
+type StrokeWriters struct {
+	Rec *recognize.Recognizer
+	// Params gives the writer of one code (nil: RandomWriter).
+	Params func(rng *rand.Rand, code string) synth.Params
+}
+
+// RandomWriter is a writer with a random slant, jitter, pace and styles.
+func RandomWriter(rng *rand.Rand, _ string) synth.Params {
+	p := synth.Defaults()
+	p.Seed = rng.Uint64()
+	p.Height = 80 + 60*rng.Float64()
+	p.Slant = -0.15 + 0.45*rng.Float64()
+	p.Jitter = 0.3 + 0.6*rng.Float64()
+	p.Hurried = rng.IntN(5) == 0
+	return p
+}
+
+// Style is one fixed way of writing: a slant and a style per digit (see synth.NumStyles; -1 = random), with the
+// usual jitter.
+type Style struct {
+	Slant  float64
+	Styles [10]int
+	// Jitter adds to the usual 0.4..0.7; Hurried writes fast (rounded corners, overshoot, sparse samples).
+	Jitter  float64
+	Hurried bool
+}
+
+// Writer returns the Params function of the style.
+func (s Style) Writer(rng *rand.Rand, code string) synth.Params {
+	p := synth.Defaults()
+	p.Seed = rng.Uint64()
+	p.Height = 90 + 40*rng.Float64()
+	p.Slant = s.Slant + 0.05*(rng.Float64()-0.5)
+	p.Jitter = s.Jitter + 0.4 + 0.3*rng.Float64()
+	p.Hurried = s.Hurried
+	for _, c := range code {
+		p.Styles = append(p.Styles, s.Styles[c-'0'])
+	}
+	return p
+}
+
+// Digits implements Writers.
+func (w StrokeWriters) Digits(seed uint64, n int) ([][784]float32, []uint8, error) {
+	if w.Rec == nil {
+		return nil, nil, fmt.Errorf("retrain: StrokeWriters needs a recogniser for the preprocessing")
+	}
+	params := w.Params
+	if params == nil {
+		params = RandomWriter
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x3717))
+	var xs [][784]float32
+	var ls []uint8
+	for tries := 0; len(xs) < n; tries++ {
+		if tries > 4*n {
+			return nil, nil, fmt.Errorf("retrain: synthetic codes do not segment (%d of %d digits after %d codes)", len(xs), n, tries)
+		}
+		code := make([]byte, 5)
+		for i := range code {
+			code[i] = byte('0' + rng.IntN(10))
+		}
+		p := params(rng, string(code))
+		c, err := synth.Write(string(code), synth.Centered(p, len(code), 900, 200))
+		if err != nil {
+			return nil, nil, err
+		}
+		res, err := w.Rec.Strokes(c.Strokes, 900, 200, recognize.Options{Format: "5"})
+		if err != nil || len(res.Inputs) != len(code) {
+			continue
+		}
+		for i := range code {
+			if len(xs) < n {
+				xs = append(xs, res.Inputs[i])
+				ls = append(ls, code[i]-'0')
+			}
+		}
+	}
+	return xs, ls, nil
+}
