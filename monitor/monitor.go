@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Config tunes a Monitor. Zero values take the defaults noted.
@@ -27,6 +29,11 @@ type Config struct {
 	Queue int
 	// Seed drives the MMD permutations.
 	Seed uint64
+	// MaxRate caps the predictions per second the worker takes (0: no cap); beyond it predictions are skipped
+	// and counted as sampled out, so monitoring costs a bounded share of CPU whatever the traffic (the worker
+	// runs the model again for embeddings and permutation tests every Every predictions). Bursts of up to ten
+	// seconds' worth are taken whole.
+	MaxRate float64
 }
 
 // Client labels with a special meaning.
@@ -77,6 +84,9 @@ type Monitor struct {
 	clients *topClients
 	rng     *rand.Rand
 	dropped uint64
+
+	sample     *rate.Limiter // nil: no cap (Config.MaxRate)
+	sampledOut uint64
 }
 
 type modelEntry struct {
@@ -114,9 +124,13 @@ type evaluation struct {
 // New makes a Monitor; call Start to run its worker.
 func New(cfg Config) *Monitor {
 	cfg = cfg.withDefaults()
-	return &Monitor{cfg: cfg, queue: make(chan Prediction, cfg.Queue), done: make(chan struct{}),
+	m := &Monitor{cfg: cfg, queue: make(chan Prediction, cfg.Queue), done: make(chan struct{}),
 		models: map[string]*modelEntry{}, streams: map[streamKey]*stream{},
 		clients: newTopClients(cfg.MaxClients), rng: rand.New(rand.NewPCG(cfg.Seed, 7))}
+	if cfg.MaxRate > 0 {
+		m.sample = rate.NewLimiter(rate.Limit(cfg.MaxRate), max(1, int(10*cfg.MaxRate)))
+	}
+	return m
 }
 
 // Start runs the background worker until Close.
@@ -166,7 +180,14 @@ func (m *Monitor) SetModel(name, sha string, p *Profile, e Embedder) {
 }
 
 // Observe queues a prediction for the worker; it never blocks (a full queue drops it and counts the drop).
+// Beyond Config.MaxRate it skips the prediction and counts it as sampled out.
 func (m *Monitor) Observe(p Prediction) {
+	if m.sample != nil && !m.sample.AllowN(m.cfg.Clock(), 1) {
+		m.mu.Lock()
+		m.sampledOut++
+		m.mu.Unlock()
+		return
+	}
 	select {
 	case m.queue <- p:
 	default:
@@ -174,6 +195,13 @@ func (m *Monitor) Observe(p Prediction) {
 		m.dropped++
 		m.mu.Unlock()
 	}
+}
+
+// SampledOut is the number of predictions Observe skipped beyond Config.MaxRate.
+func (m *Monitor) SampledOut() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sampledOut
 }
 
 // Dropped is the number of predictions Observe dropped because the queue was full.

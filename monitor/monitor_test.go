@@ -191,3 +191,26 @@ func TestMonitor_ObserveNeverBlocks(t *testing.T) {
 	m.Start()
 	m.Close()
 }
+
+// Under heavy traffic the monitor samples: beyond MaxRate (after a burst of ten seconds' worth) predictions are
+// skipped and counted, so its CPU share stays bounded; as the clock moves on it takes predictions again.
+func TestMonitor_MaxRateSamples(t *testing.T) {
+	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	m := monitor.New(monitor.Config{Clock: func() time.Time { return now }, MaxRate: 2, Queue: 1000})
+	for range 50 {
+		m.Observe(monitor.Prediction{Time: now, Model: "m", Client: "c"})
+	}
+	if got, want := m.SampledOut(), uint64(50-20); got != want {
+		t.Fatalf("sampled out %d of 50 at a cap of 2/s (burst 20), want %d", got, want)
+	}
+	now = now.Add(5 * time.Second) // ten more tokens
+	for range 15 {
+		m.Observe(monitor.Prediction{Time: now, Model: "m", Client: "c"})
+	}
+	if got, want := m.SampledOut(), uint64(30+5); got != want {
+		t.Errorf("after 5 s: sampled out %d, want %d", got, want)
+	}
+	if m.Dropped() != 0 {
+		t.Errorf("dropped %d, want 0 (the queue had room)", m.Dropped())
+	}
+}

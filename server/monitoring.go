@@ -132,12 +132,14 @@ var (
 		"Share of feedback whose confirmed code differs from the prediction.", []string{"model", "client"}, nil)
 	descDropped = prometheus.NewDesc("digitpad_monitor_dropped_total",
 		"Predictions not monitored because the monitor's queue was full.", nil, nil)
+	descSampledOut = prometheus.NewDesc("digitpad_monitor_sampled_out_total",
+		"Predictions not monitored because they came beyond the monitor's rate cap (--monitor-rate).", nil, nil)
 	descLoaded = prometheus.NewDesc("digitpad_model_loaded", "1 when a model is loaded and serving.", nil, nil)
 )
 
 func (c *monitorCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descScore, descThreshold, descDetected, descEstimated, descReference,
-		descOnline, descConfirm, descCorrection, descDropped, descLoaded} {
+		descOnline, descConfirm, descCorrection, descDropped, descSampledOut, descLoaded} {
 		ch <- d
 	}
 }
@@ -157,6 +159,7 @@ func (c *monitorCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descLoaded, loaded)
 	ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(c.mon.Dropped()))
+	ch <- prometheus.MustNewConstMetric(descSampledOut, prometheus.CounterValue, float64(c.mon.SampledOut()))
 	refs := map[string]bool{}
 	for _, sr := range c.mon.AllSeries() {
 		model := sr.ModelName + "@" + short(sr.Model)
