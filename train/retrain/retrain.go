@@ -351,7 +351,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		10*c.MNISTPerClass, len(kept), corrected, c.CorrectionWeight, len(sx), mix.Len())
 
 	// Model.
-	baseNet, err := NetFromONNX(baseONNX)
+	baseNet, err := export.Import(baseONNX)
 	if err != nil {
 		return nil, err
 	}

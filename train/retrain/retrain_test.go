@@ -10,10 +10,11 @@ import (
 	"digitpad/train/export"
 )
 
-// The shipped model, turned into trainer weights and exported again, computes the same probabilities.
-func TestNetFromONNXRoundTrip(t *testing.T) {
+// The shipped model, turned into trainer weights the way Run reads its base (export.Import) and exported again,
+// computes the same probabilities, in the runtime and in the trainer.
+func TestBaseFromONNX_TrainerMatchesShipped(t *testing.T) {
 	onnx, _ := assets.Variant("fp32")
-	net, err := NetFromONNX(onnx)
+	net, err := export.Import(onnx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestNetFromONNXRoundTrip(t *testing.T) {
 			t.Fatalf("output %d: shipped %g, re-exported %g, trainer %g", i, pa[i], pb[i], pt[i])
 		}
 	}
-	if _, err := NetFromONNX([]byte("not onnx")); err == nil {
+	if _, err := export.Import([]byte("not onnx")); err == nil {
 		t.Fatal("garbage accepted")
 	}
 }
