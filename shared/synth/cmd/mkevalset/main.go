@@ -10,13 +10,10 @@
 package main
 
 import (
-	"encoding/csv"
 	"flag"
 	"fmt"
-	"image/png"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"digitpad/shared/synth"
 )
@@ -47,35 +44,20 @@ func run(out, kindName string, n, writers int, seed uint64, ws synth.WriterSet) 
 	if n < 1 || writers < 1 {
 		return fmt.Errorf("need n >= 1 and writers >= 1")
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(filepath.Join(out, "labels.csv"))
+	d, err := synth.CreateLabelledDir(out)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	w := csv.NewWriter(f)
-	w.Write([]string{"file", "code"})
 	for i := range n {
 		img, text, err := synth.SetCanvas(ws, kind, seed, i, writers)
 		if err != nil {
+			d.Close()
 			return err
 		}
-		name := fmt.Sprintf("%04d_%s.png", i, text)
-		pf, err := os.Create(filepath.Join(out, name))
-		if err != nil {
+		if err := d.Add(i, text, img); err != nil {
+			d.Close()
 			return err
 		}
-		if err := png.Encode(pf, img); err != nil {
-			pf.Close()
-			return err
-		}
-		if err := pf.Close(); err != nil {
-			return err
-		}
-		w.Write([]string{name, text})
 	}
-	w.Flush()
-	return w.Error()
+	return d.Close()
 }

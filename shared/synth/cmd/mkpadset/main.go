@@ -5,15 +5,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"image/color"
-	"image/png"
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 
 	"digitpad/shared/synth"
 )
@@ -31,16 +28,11 @@ func main() {
 }
 
 func run(out string, n int, seed uint64, touching float64) error {
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(filepath.Join(out, "labels.csv"))
+	d, err := synth.CreateLabelledDir(out)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	w := csv.NewWriter(f)
-	w.Write([]string{"file", "code"})
+	defer d.Close() // on early errors; the normal path returns d.Close()'s result
 	rng := rand.New(rand.NewPCG(seed, 1))
 	inks := []color.Color{color.Black, color.RGBA{20, 30, 120, 255}, color.RGBA{60, 60, 60, 255}}
 	for i := range n {
@@ -75,20 +67,9 @@ func run(out string, n int, seed uint64, touching float64) error {
 		if err != nil {
 			return err
 		}
-		name := fmt.Sprintf("%04d_%s.png", i, code)
-		pf, err := os.Create(filepath.Join(out, name))
-		if err != nil {
+		if err := d.Add(i, code, img); err != nil {
 			return err
 		}
-		if err := png.Encode(pf, img); err != nil {
-			pf.Close()
-			return err
-		}
-		if err := pf.Close(); err != nil {
-			return err
-		}
-		w.Write([]string{name, code})
 	}
-	w.Flush()
-	return w.Error()
+	return d.Close()
 }
