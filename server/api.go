@@ -10,9 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -370,60 +368,6 @@ type batchOutput struct {
 	Body struct {
 		Results []BatchResult `json:"results" doc:"One per item, in request order"`
 	}
-}
-
-func (s *Server) handleBatch(ctx context.Context, in *batchInput) (*batchOutput, error) {
-	var req BatchRequest
-	if err := decodeJSON(in.RawBody, &req); err != nil {
-		return nil, err
-	}
-	switch {
-	case len(req.Items) == 0:
-		return nil, apiErr(protocol.EInvalid, "no items")
-	case len(req.Items) > s.cfg.Limits.MaxBatchItems:
-		return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("%d items exceed the limit of %d", len(req.Items),
-			s.cfg.Limits.MaxBatchItems))
-	}
-	out := &batchOutput{}
-	out.Body.Results = make([]BatchResult, len(req.Items))
-	ctx = withAllowance(ctx, s.cfg.DecodeBudget)
-	// Items run on at most GOMAXPROCS goroutines: a batch is one request's worth of CPU at a time, not 64
-	// canvases decoded at once, and images still wait for room in the decode budget one by one. Items left when
-	// the client hangs up are not started.
-	next := make(chan int, len(req.Items))
-	for i := range req.Items {
-		next <- i
-	}
-	close(next)
-	var wg sync.WaitGroup
-	for range min(len(req.Items), runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for i := range next {
-				it := &req.Items[i]
-				if it.Format == "" {
-					it.Format = req.Format
-				}
-				var p *protocol.Prediction
-				err := ctx.Err()
-				if err == nil {
-					p, err = s.predictRequest(ctx, it, in.ClientID)
-				} else {
-					err = errCancelled()
-				}
-				if err != nil {
-					ae := fromProtocol(err)
-					out.Body.Results[i].Error = &protocol.Error{Code: ae.Code, Message: ae.Message}
-					continue
-				}
-				out.Body.Results[i].Prediction = p
-			}
-		})
-	}
-	wg.Wait()
-	if ctx.Err() != nil {
-		return nil, errCancelled()
-	}
-	return out, nil
 }
 
 type feedbackInput struct {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"digitpad/server"
 	"digitpad/shared/protocol"
@@ -146,5 +147,123 @@ func TestBombBatch_PeakRSSUnderMemoryLimit(t *testing.T) {
 	}
 	if peak > bound {
 		t.Errorf("peak RSS %d MB, over the %d MB bound", peak>>20, bound>>20)
+	}
+}
+
+// procCPU is a process's user + system CPU time so far, from /proc/<pid>/stat (clock ticks of 1/100 s).
+func procCPU(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces) start at state; utime and stime are the 14th and
+	// 15th fields of the whole line.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// Issue 18: a batch was one admission slot, so 64 items of 30 canvas-wide zigzag points cost 33 CPU-seconds
+// behind it and 64 bomb PNGs 4.6 GB. While three connections loop such batches (two of 64 × 30-point zigzags on
+// 2048×2048, one of 64 bombs), a well-behaved client sending one-digit canvases one after another keeps getting
+// 200s, the server's peak RSS stays under its 512 MB memory bound, and the CPU the server spends stays within a
+// budget per batch item answered. Outcomes, bytes and CPU time are measured; nothing is timed.
+func TestHostileBatches_WellBehavedClientServed(t *testing.T) {
+	const bound = server.DefaultMemoryLimit
+	p := startProc(t, "--db", "mem:", "--rate", "0")
+	defer func() { p.cmd.Process.Kill(); <-p.exited }()
+	pid := p.cmd.Process.Pid
+
+	zz := make([][2]float64, 30)
+	for i := range zz {
+		zz[i] = [2]float64{float64(i%2) * 2047, float64((i/2)%2) * 2047}
+	}
+	zigzags := make([]protocol.Predict, 64)
+	bombs := make([]protocol.Predict, 64)
+	bomb := b64(bombPNG(t, 0))
+	for i := range zigzags {
+		zigzags[i] = protocol.Predict{Strokes: [][][2]float64{zz}, Width: 2048, Height: 2048}
+		bombs[i] = protocol.Predict{Image: bomb}
+	}
+	zigzagBody, _ := json.Marshal(server.BatchRequest{Items: zigzags})
+	bombBody, _ := json.Marshal(server.BatchRequest{Items: bombs})
+	t.Logf("zigzag batch %d bytes, bomb batch %d bytes", len(zigzagBody), len(bombBody))
+
+	var mu sync.Mutex
+	attack := map[string]int{} // "kind:status" and "kind:item-outcome"
+	items := 0
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	loop := func(kind string, body []byte) {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := http.Post(p.url+"/v1/predict/batch", "application/json", bytes.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var out struct{ Results []server.BatchResult }
+				_ = json.NewDecoder(res.Body).Decode(&out)
+				res.Body.Close()
+				mu.Lock()
+				attack[fmt.Sprintf("%s:%d", kind, res.StatusCode)]++
+				for _, r := range out.Results {
+					items++
+					if r.Error != nil {
+						attack[kind+":"+r.Error.Code]++
+					} else {
+						attack[kind+":prediction"]++
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	cpu0 := procCPU(t, pid)
+	loop("zigzag", zigzagBody)
+	loop("zigzag", zigzagBody)
+	loop("bomb", bombBody)
+	waitFor(t, "both kinds of hostile batch to be answered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return attack["zigzag:200"] > 0 && attack["bomb:200"] > 0
+	})
+
+	digit := strokesJSON(writeCode(t, "7", 200, 200))
+	good := map[int]int{}
+	for range 40 {
+		r := postJSON(t, p.url+"/v1/predict", protocol.Predict{Strokes: digit, Width: 200, Height: 200})
+		good[r.Status]++
+	}
+	close(stop)
+	wg.Wait()
+	cpu := procCPU(t, pid) - cpu0
+	peak := peakRSS(t, pid)
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("well-behaved client: %v; attackers: %v", good, attack)
+	t.Logf("server: %v of CPU for %d hostile batch items and 40 good predictions (%.2f ms an item); peak RSS %d MB (bound %d MB)",
+		cpu, items, float64(cpu.Milliseconds())/float64(items+40), peak>>20, bound>>20)
+	if good[http.StatusOK] < 38 {
+		t.Errorf("well-behaved client got %v, want at least 38 of 40 × 200", good)
+	}
+	if peak > bound {
+		t.Errorf("peak RSS %d MB, over the %d MB bound", peak>>20, bound>>20)
+	}
+	if perItem := cpu / time.Duration(items+40); perItem > 20*time.Millisecond {
+		t.Errorf("%v of server CPU per item answered, budget 20 ms: batch items must be priced and bounded", perItem)
 	}
 }

@@ -39,6 +39,10 @@ var errNoRoom = errors.New("memory budget full")
 
 // acquire reserves n bytes, waiting at most b.wait (or until ctx ends); release gives them back.
 func (b *memBudget) acquire(ctx context.Context, n int64) (release func(), err error) {
+	if r := reservedIn(ctx); r != nil && !r.taken {
+		r.taken = true
+		return r.release, nil
+	}
 	if n > b.total/2 {
 		return nil, fmt.Errorf("needs %d bytes, more than half the decode budget of %d", n, b.total)
 	}
@@ -119,6 +123,10 @@ func withAllowance(ctx context.Context, n int64) context.Context {
 
 // spend takes n bytes from the request's allowance, if it has one.
 func spend(ctx context.Context, n int64) *APIError {
+	if r := reservedIn(ctx); r != nil && !r.spent {
+		r.spent = true // spent when the reservation was made
+		return nil
+	}
 	a, ok := ctx.Value(allowanceKey{}).(*requestAllowance)
 	if !ok {
 		return nil
@@ -144,4 +152,26 @@ func (s *Server) budgetError(err error) error {
 	default:
 		return apiErr(protocol.ETooLarge, "image too large to decode: "+err.Error())
 	}
+}
+
+// reservation is an image's decode cost taken in advance (a batch item, before it takes an admission slot):
+// the next image priced under the context carrying it (priceImage: spend, then acquire) uses it instead of
+// taking its cost again. One reservation is for one image, priced by one goroutine.
+type reservation struct {
+	spent, taken bool
+	release      func()
+}
+
+type reservationKey struct{}
+
+// withReservation wraps a decode-budget release into a reservation carried by the returned context; the returned
+// release is idempotent, so the holder may call it whether or not the decoder already has.
+func withReservation(ctx context.Context, release func()) (context.Context, func()) {
+	once := sync.OnceFunc(release)
+	return context.WithValue(ctx, reservationKey{}, &reservation{release: once}), once
+}
+
+func reservedIn(ctx context.Context) *reservation {
+	r, _ := ctx.Value(reservationKey{}).(*reservation)
+	return r
 }

@@ -140,6 +140,10 @@ func (s *Server) admission(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if r.URL.Path == batchPath { // admitted item by item (handleBatch)
+			next.ServeHTTP(w, r)
+			return
+		}
 		done, ok := s.admit.acquire(r.Context())
 		if !ok {
 			s.shed.write(w)
