@@ -121,6 +121,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.StringVar(&origins, "allowed-origins", "", "comma-separated extra browser origins allowed on /v1/ws (* for any)")
 	fs.BoolVar(&p.LogJSON, "log-json", false, "JSON logs")
 	fs.TextVar(&p.LogLevel, "log-level", slog.LevelInfo, "log level (debug logs every request)")
+	fs.DurationVar(&c.LogInterval, "log-interval", 100*time.Millisecond, "how often answered predictions are written to the store; a process death loses those not yet written (counted in digitpad_prediction_log_lost_total at the next start)")
 	fs.BoolVar(&c.KeepInk, "keep-ink", false, "store uploaded images with logged predictions")
 	fs.StringVar(&c.Format, "format", "", "default code format: digit count or regular expression")
 	fs.Float64Var(&c.Threshold, "threshold", 0, "confidence below which a digit is flagged for confirmation (default 0.9)")
@@ -203,6 +204,12 @@ func (p *Program) Run(ctx context.Context) error {
 		return fmt.Errorf("open store: %w", err)
 	}
 	p.Config.Store = p.store
+	if dsn != "mem:" && p.DataDir != "" && p.Config.LossJournal == "" {
+		if err := os.MkdirAll(p.DataDir, 0o700); err != nil {
+			return fmt.Errorf("data folder: %w", err)
+		}
+		p.Config.LossJournal = filepath.Join(p.DataDir, "prediction-log.journal")
+	}
 
 	variant := p.Variant
 	if variant == "" || variant == "auto" {

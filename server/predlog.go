@@ -23,6 +23,7 @@ type predLog struct {
 	mu      sync.Mutex
 	buf     []store.Prediction
 	pending map[string]store.Prediction // buffered or being written: served to GET before they reach the store
+	journal *lossJournal                // counts what a process death would lose (nil: not counted)
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
@@ -63,6 +64,7 @@ func (l *predLog) add(p store.Prediction) bool {
 	}
 	l.buf = append(l.buf, p)
 	l.pending[p.ID] = p
+	l.journal.handedOne()
 	full := len(l.buf) >= logFlushRows
 	l.mu.Unlock()
 	if full {
@@ -117,6 +119,7 @@ func (l *predLog) flush(ctx context.Context) {
 		l.metrics.logWritten.Add(float64(len(batch)))
 	}
 	l.mu.Lock()
+	l.journal.settle(len(batch))
 	for i := range batch {
 		delete(l.pending, batch[i].ID)
 	}

@@ -75,6 +75,10 @@ type Config struct {
 	// LogBuffer bounds predictions waiting to be logged (default 10000); LogInterval is the flush period (100ms).
 	LogBuffer   int
 	LogInterval time.Duration
+	// LossJournal, when set, is a small file counting predictions answered but not yet stored, so that those a
+	// process death loses (the documented policy: up to LogInterval of them) are counted at the next start in
+	// digitpad_prediction_log_lost_total (see lossJournal). `digitpad serve` uses DATA/prediction-log.journal.
+	LossJournal string
 	// KeepInk stores the uploaded image with each logged prediction.
 	KeepInk bool
 	// Web, when set, serves the web pad at "/".
@@ -249,6 +253,10 @@ func New(cfg Config) (*Server, error) {
 	}, s.classify)
 	s.metrics = newMetrics(func() float64 { return float64(s.batch.Len()) })
 	s.plog = newPredLog(cfg.Store, cfg.LogBuffer, cfg.LogInterval, s.log, s.metrics)
+	if s.plog.journal, err = newLossJournal(cfg.LossJournal); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.plog.journal.register(s.metrics.reg, s.log, cfg.LossJournal)
 	if cfg.RateLimit > 0 {
 		s.limiter = newClientLimiter(cfg.RateLimit, cfg.RateBurst)
 	}
@@ -386,6 +394,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	wg.Wait()
 	s.batch.Close()
 	s.plog.close()
+	if err := s.plog.journal.close(); err != nil {
+		errs = append(errs, fmt.Errorf("prediction loss journal: %w", err))
+	}
 	s.retain.close()
 	s.closeMonitoring()
 	if s.serveErr != nil {
