@@ -11,9 +11,9 @@ import (
 )
 
 // retainer applies the prediction log's retention (Config.Retain) every Config.RetainEvery and publishes the
-// log's size: digitpad_prediction_log_bytes is what the disk alert watches (DigitpadPredictionLogNearLimit
+// log's size: digitpad_prediction_log_bytes is what the store-size alert watches (DigitpadPredictionLogOverLimit
 // compares it with digitpad_prediction_log_max_bytes), digitpad_prediction_log_pruned_total what retention
-// removed.
+// removed, digitpad_prediction_log_retention_errors_total its failures (DigitpadPredictionLogRetentionFailing).
 type retainer struct {
 	s      *Server
 	pr     store.Pruner
@@ -22,6 +22,7 @@ type retainer struct {
 	rows   prometheus.Gauge
 	bytes  prometheus.Gauge
 	pruned prometheus.Counter
+	errors prometheus.Counter
 }
 
 func (s *Server) startRetention() {
@@ -37,12 +38,15 @@ func (s *Server) startRetention() {
 		pruned: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "digitpad_prediction_log_pruned_total", Help: "Predictions deleted by retention (--retain, --retain-bytes).",
 		}),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "digitpad_prediction_log_retention_errors_total", Help: "Retention passes that failed (the log's size is then not bounded).",
+		}),
 	}
 	limit := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "digitpad_prediction_log_max_bytes", Help: "The prediction log's size limit (--retain-bytes; 0: none).",
 	})
 	limit.Set(float64(s.cfg.Retain.MaxBytes))
-	s.metrics.reg.MustRegister(r.rows, r.bytes, r.pruned, limit)
+	s.metrics.reg.MustRegister(r.rows, r.bytes, r.pruned, r.errors, limit)
 	s.retain = r
 	if !ok {
 		return
@@ -78,6 +82,7 @@ func (r *retainer) pass() {
 	}()
 	deleted, st, err := r.pr.PrunePredictions(ctx, r.s.cfg.Retain)
 	if err != nil {
+		r.errors.Inc()
 		r.s.log.Warn("prediction log retention failed", "err", err)
 		return
 	}
