@@ -88,8 +88,8 @@ type Config struct {
 	// MaxInFlight is how many predictions (HTTP requests and websocket messages) are worked on at once (default
 	// 2×GOMAXPROCS: the work is CPU-bound, and two per core keep a core busy while the other waits for its batch;
 	// more only makes each slower, a time the queue cannot control). More wait in a queue, first come first served, while their expected wait fits the latency
-	// objective; beyond it they are refused at once with 503 overloaded + Retry-After (HTTP: before the body is
-	// read). See admitter for the policy.
+	// objective; beyond it they are refused at once with 503 overloaded + Retry-After (HTTP: once the body is
+	// read). Each item of a batch takes a slot of its own (handleBatch). See admitter for the policy.
 	MaxInFlight int
 	// LatencyObjective is the p99 latency the server aims at for served predictions (default 100ms; negative: no
 	// queue, refuse whatever finds every slot busy).

@@ -1,8 +1,9 @@
 // Command hostile measures what hostile clients cost well-behaved ones: a few closed-loop clients post a real
 // canvas (a 280×280 RGB PNG of one digit) for -duration alone, then again while attackers send the inputs of
-// issue 18 — canvas-wide zigzag strokes, 64-item batches of 16-bit 2048² decompression bombs, bodies trickled a
-// byte at a time, idle connections, and malformed requests (GIF, 1e300 coordinates, garbage). It prints the
-// well-behaved clients' success rate and p99 for both phases, the attackers' outcomes and the server's peak RSS.
+// issue 18 — canvas-wide zigzag strokes, 64-item batches of 30-point zigzags and of 16-bit 2048² decompression
+// bombs, bodies trickled a byte at a time, idle connections, and malformed requests (GIF, 1e300 coordinates,
+// garbage). It prints the well-behaved clients' success rate and p99 for both phases, the attackers' outcomes
+// and the server's peak RSS.
 // Everything targets -url (127.0.0.1) and stops by itself.
 package main
 
@@ -134,7 +135,11 @@ func (o *outcomes) String() string {
 // attack starts the attackers; each loops until stop is closed.
 func attack(wg *sync.WaitGroup, stop chan struct{}, host, base string, o *outcomes) {
 	post := func(kind, ct string, body []byte) {
-		res, err := http.Post(base+"/v1/predict"+map[bool]string{true: "/batch"}[kind == "bomb-batch"], ct, bytes.NewReader(body))
+		path := "/v1/predict"
+		if strings.HasSuffix(kind, "-batch") {
+			path += "/batch"
+		}
+		res, err := http.Post(base+path, ct, bytes.NewReader(body))
 		if err != nil {
 			o.add(kind + ":error")
 			return
@@ -164,6 +169,13 @@ func attack(wg *sync.WaitGroup, stop chan struct{}, host, base string, o *outcom
 	}
 	zigzag, _ := json.Marshal(map[string]any{"strokes": [][][2]float64{zz}, "width": 2048, "height": 2048})
 	loop(8, func() { post("zigzag", "application/json", zigzag) })
+	// 2 connections of 64-item batches of 30-point zigzags across 2048×2048 (20 KB each).
+	zz30 := make([]map[string]any, 64)
+	for i := range zz30 {
+		zz30[i] = map[string]any{"strokes": [][][2]float64{zz[:30]}, "width": 2048, "height": 2048}
+	}
+	zzBatch, _ := json.Marshal(map[string]any{"items": zz30})
+	loop(2, func() { post("zigzag-batch", "application/json", zzBatch) })
 	// 2 connections of 64-item bomb batches.
 	bomb := base64.StdEncoding.EncodeToString(bombPNG())
 	items := make([]map[string]string, 64)
