@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/gif"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -234,10 +235,14 @@ func TestGetPrediction_RedactsWithoutToken(t *testing.T) {
 	}
 }
 
-// A client that hangs up is counted as a 499 cancellation, not as 503 unavailable (an outage).
+// A client that hangs up is counted as a 499 cancellation, not as 503 unavailable (an outage), and is not logged
+// at ERROR level, which an alert on error logs would take for an outage.
 func TestClientHangUp_Counted499(t *testing.T) {
 	e := &fakeEngine{gate: make(chan struct{}), entered: make(chan int, 1)}
-	ts := mustOpen(t, withFake(e))
+	logs := &lockedWriter{w: &bytes.Buffer{}}
+	ts := mustOpen(t, withFake(e), func(c *server.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/v1/predict", bytes.NewReader(codePNG(t, "1")))
 	req.Header.Set("Content-Type", "image/png")
@@ -259,6 +264,12 @@ func TestClientHangUp_Counted499(t *testing.T) {
 	m := metricsText(t, ts.URL)
 	if !strings.Contains(m, `code="499"`) || strings.Contains(m, `code="503"`) {
 		t.Errorf("metrics after a hang-up: want a 499 and no 503:\n%s", grepLines(m, "digitpad_http_requests_total"))
+	}
+	logs.mu.Lock()
+	text := logs.w.(*bytes.Buffer).String()
+	logs.mu.Unlock()
+	if !strings.Contains(text, "status=499") || strings.Contains(text, "level=ERROR") {
+		t.Errorf("log after a hang-up: want a status=499 line and no ERROR:\n%s", text)
 	}
 }
 
