@@ -90,7 +90,8 @@ func (s *Server) routes() (*http.ServeMux, error) {
 		Description: fmt.Sprintf("Up to %d items; results come back in order, each with either a prediction or "+
 			"an error, so one bad item does not fail the others. Each item is admitted like a single prediction, "+
 			"among other clients' ones: a batch refused before any item started is 503 overloaded; under load, "+
-			"items the server shed are answered with the error overloaded (send them again later).",
+			"items the server shed are answered with the error overloaded (send them again later). The per-client "+
+			"rate limit counts each item as a request.",
 			limits.MaxBatchItems),
 		MaxBodyBytes: bodyMax, SkipValidateBody: true,
 		Errors:      []int{400, 401, 413, 429, 503},

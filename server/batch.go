@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"digitpad/shared/protocol"
 )
@@ -21,6 +22,9 @@ const batchPath = "/v1/predict/batch"
 // decode budget and the request's decode allowance first (priceItem), so a decompression bomb waiting for
 // memory holds no slot, and strokes are refused by their raster cost before anything is drawn (ink.RasterCost).
 //
+// Rate limits count items too: the request took one token from its client's bucket, its other items take theirs
+// before any work (chargeItems), so a batch of 64 spends what 64 requests would.
+//
 // The batch is admitted as a whole: when admission sheds it before any item got a slot, the answer is 503
 // overloaded with Retry-After, as for a single request. Once an item has been shed the batch stops taking slots:
 // items not yet done are answered overloaded in their results (retryable), and items the client left before are
@@ -36,6 +40,9 @@ func (s *Server) handleBatch(ctx context.Context, in *batchInput) (*batchOutput,
 	case len(req.Items) > s.cfg.Limits.MaxBatchItems:
 		return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("%d items exceed the limit of %d", len(req.Items),
 			s.cfg.Limits.MaxBatchItems))
+	}
+	if err := s.chargeItems(ctx, len(req.Items)-1); err != nil {
+		return nil, err
 	}
 	out := &batchOutput{}
 	out.Body.Results = make([]BatchResult, len(req.Items))
@@ -139,4 +146,21 @@ func (s *Server) priceItem(ctx context.Context, it *protocol.Predict) (context.C
 	}
 	ctx, release = withReservation(ctx, release)
 	return ctx, release, nil
+}
+
+// rateKey carries a batch request's client identity from the rate limiter to chargeItems.
+type rateKey struct{}
+
+// chargeItems takes n more tokens from the batch's client bucket (at most the burst: a batch of more items than
+// the burst still passes when the bucket is full), or answers 429 rate_limited with Retry-After.
+func (s *Server) chargeItems(ctx context.Context, n int) error {
+	key, ok := ctx.Value(rateKey{}).(string)
+	if !ok || s.limiter == nil || n <= 0 {
+		return nil
+	}
+	if ok, wait := s.limiter.allowN(key, n, time.Now()); !ok {
+		return withRetryAfter(apiErr(protocol.ERateLimited, fmt.Sprintf(
+			"too many requests from this client: a batch counts as one request per item (%d), retry later", n+1)), wait)
+	}
+	return nil
 }

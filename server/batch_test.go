@@ -214,3 +214,20 @@ func TestBatch_ClientLeavingStopsItsItems(t *testing.T) {
 		t.Errorf("no 499 for the abandoned batch:\n%s", grepLines(m, "digitpad_http_requests_total"))
 	}
 }
+
+// Rate limits count a batch's items: with a burst of 10, a batch of 8 leaves 2 tokens, so a second batch of 8 is
+// 429 with Retry-After before any work, while a single request still fits.
+func TestBatch_RateLimitCountsItems(t *testing.T) {
+	ts := mustOpen(t, withFake(&fakeEngine{}), func(c *server.Config) { c.RateLimit = 0.001; c.RateBurst = 10 })
+	if r := postJSON(t, ts.URL+"/v1/predict/batch", server.BatchRequest{Items: strokeItems(8, 1)}); r.Status != http.StatusOK {
+		t.Fatalf("first batch of 8: %d %s", r.Status, r.Body)
+	}
+	r := postJSON(t, ts.URL+"/v1/predict/batch", server.BatchRequest{Items: strokeItems(8, 1)})
+	if ae := r.apiError(t); r.Status != http.StatusTooManyRequests || ae.Code != protocol.ERateLimited ||
+		r.Header.Get("Retry-After") == "" {
+		t.Errorf("second batch of 8 with 2 tokens left: %d %+v, want 429 rate_limited with Retry-After", r.Status, ae)
+	}
+	if r := postJSON(t, ts.URL+"/v1/predict", strokeItems(1, 1)[0]); r.Status != http.StatusOK {
+		t.Errorf("single request with 2 tokens left: %d %s", r.Status, r.Body)
+	}
+}

@@ -116,10 +116,14 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if ok, wait := s.limiter.allow(s.clientIdentity(r, bearerToken(r, false)), time.Now()); !ok {
+		key := s.clientIdentity(r, bearerToken(r, false))
+		if ok, wait := s.limiter.allow(key, time.Now()); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
 			writeJSONError(w, apiErr(protocol.ERateLimited, "too many requests from this client, retry later"))
 			return
+		}
+		if r.URL.Path == batchPath { // its other items are charged once counted (chargeItems)
+			r = r.WithContext(context.WithValue(r.Context(), rateKey{}, key))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -175,6 +179,11 @@ func newClientLimiter(perSecond float64, burst int) *clientLimiter {
 
 // allow takes one token for key; when none is left it reports how long until one is.
 func (c *clientLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	return c.allowN(key, 1, now)
+}
+
+// allowN takes n tokens for key (at most the burst, which a full bucket always has).
+func (c *clientLimiter) allowN(key string, n int, now time.Time) (bool, time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.lastSweep) > time.Minute {
@@ -191,11 +200,11 @@ func (c *clientLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 		c.clients[key] = e
 	}
 	e.seen = now
-	return reserve(e.lim, now)
+	return reserve(e.lim, now, min(n, c.burst))
 }
 
-func reserve(lim *rate.Limiter, now time.Time) (bool, time.Duration) {
-	res := lim.ReserveN(now, 1)
+func reserve(lim *rate.Limiter, now time.Time, n int) (bool, time.Duration) {
+	res := lim.ReserveN(now, n)
 	if !res.OK() {
 		return false, time.Second
 	}
