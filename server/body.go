@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,15 +21,36 @@ const (
 	minBodyRate = 16 << 10 // bytes per second
 )
 
+// bodyCostFactor is what one received body byte is charged in the body budget: the body's buffer (with its
+// growth slack), the copy the API framework reads from it, and the strings decoded from the JSON.
+const bodyCostFactor = 4
+
 // readBody reads a prediction body in full, before admission, so a slow sender holds a connection and a small
 // buffer but never a slot of the prediction limit; max bounds it (the route's body limit). The read deadline
 // moves with the bytes received (bodyGrace + received/minBodyRate from the start).
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, *APIError) {
+//
+// The bytes are charged to the process's body budget (Config.BodyBudget) as they arrive, bodyCostFactor times,
+// so that many large bodies at once cannot take the process past its memory bound; a slow sender holds only
+// what it has sent. A chunk that finds no room within RetryAfter ends the read with 503 overloaded. release
+// gives the bytes back once the request's work is done (never nil).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) (body []byte, release func(), aerr *APIError) {
+	var charged int64
+	release = func() {
+		if charged > 0 {
+			s.bodies.Release(charged)
+			charged = 0
+		}
+	}
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
+		return nil, release, nil
 	}
 	s.reading.Add(1)
 	defer s.reading.Add(-1)
+	defer func() {
+		if aerr != nil {
+			release()
+		}
+	}()
 	rc := http.NewResponseController(w)
 	start := time.Now()
 	var buf bytes.Buffer
@@ -37,9 +59,15 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) ([]
 		// Best effort: a writer without deadlines (httptest) keeps the server's ReadTimeout.
 		_ = rc.SetReadDeadline(start.Add(bodyGrace + time.Duration(buf.Len())*time.Second/minBodyRate))
 		n, err := r.Body.Read(chunk)
+		if n > 0 {
+			if cerr := s.chargeBody(r.Context(), int64(n)*bodyCostFactor); cerr != nil {
+				return nil, release, cerr
+			}
+			charged += int64(n) * bodyCostFactor
+		}
 		buf.Write(chunk[:n])
 		if int64(buf.Len()) > max {
-			return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("request body larger than %d bytes", max))
+			return nil, release, apiErr(protocol.ETooLarge, fmt.Sprintf("request body larger than %d bytes", max))
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -48,15 +76,31 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) ([]
 			var mbe *http.MaxBytesError
 			switch {
 			case errors.As(err, &mbe):
-				return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
+				return nil, release, apiErr(protocol.ETooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit))
 			case errors.Is(err, os.ErrDeadlineExceeded):
-				return nil, &APIError{Status: http.StatusRequestTimeout, Code: protocol.EInvalid,
+				return nil, release, &APIError{Status: http.StatusRequestTimeout, Code: protocol.EInvalid,
 					Message: fmt.Sprintf("request body arrived slower than %d bytes a second", minBodyRate)}
 			default:
-				return nil, errCancelled()
+				return nil, release, errCancelled()
 			}
 		}
 	}
 	_ = rc.SetReadDeadline(time.Time{})
-	return buf.Bytes(), nil
+	return buf.Bytes(), release, nil
+}
+
+// chargeBody takes n bytes from the body budget, waiting at most RetryAfter for room.
+func (s *Server) chargeBody(ctx context.Context, n int64) *APIError {
+	if s.bodies.TryAcquire(n) {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.RetryAfter)
+	defer cancel()
+	if err := s.bodies.Acquire(wctx, n); err != nil {
+		if ctx.Err() != nil {
+			return errCancelled()
+		}
+		return apiErr(protocol.EOverloaded, "server busy receiving other requests' bodies, retry later")
+	}
+	return nil
 }

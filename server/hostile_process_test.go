@@ -270,3 +270,41 @@ func TestHostileBatches_WellBehavedClientServed(t *testing.T) {
 		t.Errorf("%v of server CPU per item answered, budget 20 ms: batch items must be priced and bounded", perItem)
 	}
 }
+
+// Bodies are read before admission, so their bytes are not bounded by the admission slots: 96 clients posting
+// 4 MB batch bodies at once (one 3.9 MB image string each, refused too_large only once parsed) would hold ~100 MB
+// a request in buffers and decoded strings. Bodies take their bytes from a process-wide body budget as they
+// arrive (bodyBudget), so the server's peak RSS stays under its 512 MB bound; requests that find no room within
+// Retry-After are answered 503 overloaded. Bytes and statuses are measured; nothing is timed.
+func TestLargeBodies_PeakRSSUnderMemoryLimit(t *testing.T) {
+	const bound = server.DefaultMemoryLimit
+	p := startProc(t, "--db", "mem:", "--rate", "0")
+	defer func() { p.cmd.Process.Kill(); <-p.exited }()
+	junk := bytes.Repeat([]byte("QUJD"), (4<<20-64)/4)
+	body := append(append([]byte(`{"items":[{"image":"`), junk...), `"}]}`...)
+	statuses := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 96 {
+		wg.Go(func() {
+			res, err := http.Post(p.url+"/v1/predict/batch", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			mu.Lock()
+			statuses[res.StatusCode]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	peak := peakRSS(t, p.cmd.Process.Pid)
+	t.Logf("96 concurrent %d-byte bodies: statuses %v; peak RSS %d MB (bound %d MB)", len(body), statuses, peak>>20, bound>>20)
+	if statuses[http.StatusOK]+statuses[http.StatusServiceUnavailable] != 96 || statuses[http.StatusOK] == 0 {
+		t.Errorf("statuses %v: want 200s (items answered too_large) and 503 overloaded for the rest", statuses)
+	}
+	if peak > bound {
+		t.Errorf("peak RSS %d MB, over the %d MB bound", peak>>20, bound>>20)
+	}
+}

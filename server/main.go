@@ -134,6 +134,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.DurationVar(&c.RetainEvery, "retain-every", 5*time.Minute, "how often retention runs and digitpad_prediction_log_bytes is measured")
 	fs.IntVar(&c.MaxConns, "max-conns", 4096, "most open client connections (HTTP and websocket); 16 more are kept for /healthz, /readyz and /metrics")
 	fs.IntVar(&c.MaxWebsockets, "max-websockets", 0, "most open websockets (default max-conns/2); beyond: 503 overloaded")
+	fs.Int64Var(&c.BodyBudget, "body-budget", 0, "bytes of prediction request bodies being received and worked on at once, each received byte counted 4 times for its copies (default: half the decode budget); beyond it bodies wait up to Retry-After, then 503 overloaded")
 	fs.Int64Var(&c.DecodeBudget, "decode-budget", 0, "bytes decoded images and their working planes may hold at once, counted from image headers before decoding (default: a quarter of --memory-limit, or 128 MB)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -138,8 +138,12 @@ func (s *Server) admission(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, aerr := s.readBody(w, r, int64(s.cfg.Limits.MaxMessageBytes))
+		body, release, aerr := s.readBody(w, r, int64(s.cfg.Limits.MaxMessageBytes))
+		defer release()
 		if aerr != nil {
+			if aerr.Code == protocol.EOverloaded {
+				w.Header().Set("Retry-After", s.shed.retryAfter[0])
+			}
 			writeJSONError(w, aerr)
 			return
 		}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 
 	"digitpad/monitor"
 	"digitpad/registry"
@@ -110,6 +111,10 @@ type Config struct {
 	// headers before decoding (default 128 MB: a quarter of the default 512 MB memory limit); an image waits up
 	// to RetryAfter for room, then is refused with overloaded.
 	DecodeBudget int64
+	// BodyBudget bounds the memory of prediction request bodies being received and worked on, across all
+	// requests: each byte received is charged bodyCostFactor times (default DecodeBudget/2); a body that finds no
+	// room within RetryAfter is refused with overloaded. See readBody.
+	BodyBudget int64
 	// Monitor tunes drift and quality monitoring (package monitor; zero: its defaults); SeriesInterval is how
 	// often the dashboard's time series is sampled (default 5s).
 	Monitor        monitor.Config
@@ -180,6 +185,9 @@ func (c Config) withDefaults() Config {
 	if c.DecodeBudget <= 0 {
 		c.DecodeBudget = DefaultMemoryLimit / 4
 	}
+	if c.BodyBudget <= 0 {
+		c.BodyBudget = c.DecodeBudget / 2
+	}
 	return c
 }
 
@@ -201,8 +209,9 @@ type Server struct {
 	admit   *admitter
 	mem     *memBudget
 	retain  *retainer
-	reading atomic.Int64 // prediction bodies being read, before admission
-	conns   atomic.Int64 // open client connections
+	reading atomic.Int64        // prediction bodies being read, before admission
+	bodies  *semaphore.Weighted // Config.BodyBudget
+	conns   atomic.Int64        // open client connections
 	shed    *shedder
 	mon     *monitoring
 	png     pngdec.Decoder // pools inflaters across uploads
@@ -264,6 +273,7 @@ func New(cfg Config) (*Server, error) {
 	s.admit = newAdmitter(cfg.MaxInFlight, maxWaiting, cfg.LatencyObjective, cfg.Now)
 	s.shed = newShedder(cfg.RetryAfter)
 	s.mem = newMemBudget(cfg.DecodeBudget, cfg.RetryAfter)
+	s.bodies = semaphore.NewWeighted(cfg.BodyBudget)
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_in_work", Help: "Predictions holding an admission slot.",
 	}, func() float64 { b, _, _ := s.admit.state(); return float64(b) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
