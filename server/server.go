@@ -8,6 +8,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -185,9 +186,6 @@ func (c Config) withDefaults() Config {
 	if c.DecodeBudget <= 0 {
 		c.DecodeBudget = DefaultMemoryLimit / 4
 	}
-	if c.BodyBudget <= 0 {
-		c.BodyBudget = c.DecodeBudget / 2
-	}
 	return c
 }
 
@@ -208,10 +206,10 @@ type Server struct {
 	hub     *wsHub
 	admit   *admitter
 	mem     *memBudget
+	bodies  *semaphore.Weighted
 	retain  *retainer
-	reading atomic.Int64        // prediction bodies being read, before admission
-	bodies  *semaphore.Weighted // Config.BodyBudget
-	conns   atomic.Int64        // open client connections
+	reading atomic.Int64 // prediction bodies being read, before admission
+	conns   atomic.Int64 // open client connections
 	shed    *shedder
 	mon     *monitoring
 	png     pngdec.Decoder // pools inflaters across uploads
@@ -273,7 +271,7 @@ func New(cfg Config) (*Server, error) {
 	s.admit = newAdmitter(cfg.MaxInFlight, maxWaiting, cfg.LatencyObjective, cfg.Now)
 	s.shed = newShedder(cfg.RetryAfter)
 	s.mem = newMemBudget(cfg.DecodeBudget, cfg.RetryAfter)
-	s.bodies = semaphore.NewWeighted(cfg.BodyBudget)
+	s.bodies = semaphore.NewWeighted(cmp.Or(max(0, cfg.BodyBudget), cfg.DecodeBudget/2))
 	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "digitpad_admission_in_work", Help: "Predictions holding an admission slot.",
 	}, func() float64 { b, _, _ := s.admit.state(); return float64(b) }), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
