@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"digitpad/shared/protocol"
 )
 
@@ -103,4 +105,48 @@ func (s *Server) chargeBody(ctx context.Context, n int64) *APIError {
 		return apiErr(protocol.EOverloaded, "server busy receiving other requests' bodies, retry later")
 	}
 	return nil
+}
+
+// errBodyBudget is readMessage's error for a message refused for want of room in the body budget.
+var errBodyBudget = errors.New("body budget full")
+
+// readMessage reads the next websocket message as readBody reads a request body: its bytes are charged to the
+// body budget as they arrive, so that many large messages at once cannot take the process past its memory
+// bound. When the budget stays full for RetryAfter, the rest of the message is read and discarded (no memory)
+// and the error is errBodyBudget; other errors end the connection. release is never nil.
+func (s *Server) readMessage(ctx context.Context, ws *websocket.Conn) (typ int, msg []byte, release func(), err error) {
+	var charged int64
+	release = func() {
+		if charged > 0 {
+			s.bodies.Release(charged)
+			charged = 0
+		}
+	}
+	typ, r, err := ws.NextReader()
+	if err != nil {
+		return 0, nil, release, err
+	}
+	var buf bytes.Buffer
+	chunk := make([]byte, 32<<10)
+	for {
+		n, rerr := r.Read(chunk)
+		if n > 0 {
+			if cerr := s.chargeBody(ctx, int64(n)*bodyCostFactor); cerr != nil {
+				release()
+				if _, derr := io.Copy(io.Discard, r); derr != nil {
+					return 0, nil, release, derr
+				}
+				return typ, nil, release, errBodyBudget
+			}
+			charged += int64(n) * bodyCostFactor
+			buf.Write(chunk[:n])
+		}
+		if errors.Is(rerr, io.EOF) {
+			return typ, buf.Bytes(), release, nil
+		}
+		if rerr != nil {
+			release()
+			return 0, nil, release, rerr
+		}
+	}
 }

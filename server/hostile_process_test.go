@@ -308,3 +308,53 @@ func TestLargeBodies_PeakRSSUnderMemoryLimit(t *testing.T) {
 		t.Errorf("peak RSS %d MB, over the %d MB bound", peak>>20, bound>>20)
 	}
 }
+
+// The same for websocket messages: 64 connections each sending a 4 MB predict message at once. Messages take
+// their bytes from the body budget as they arrive; those that find no room are skipped and answered overloaded
+// on a connection that stays open. Peak RSS stays under the bound; every message gets an answer.
+func TestLargeWebsocketMessages_PeakRSSUnderMemoryLimit(t *testing.T) {
+	const bound = server.DefaultMemoryLimit
+	p := startProc(t, "--db", "mem:", "--rate", "0")
+	defer func() { p.cmd.Process.Kill(); <-p.exited }()
+	junk := strings.Repeat("QUJD", (4<<20-128)/4)
+	var conns []*wsClient
+	for range 64 {
+		c, err := tryDialWS(p.url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.conn.Close()
+		conns = append(conns, c)
+	}
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Go(func() {
+			env, err := protocol.NewEnvelope(protocol.TypePredict, fmt.Sprint(i), protocol.Predict{Image: junk})
+			if err == nil {
+				err = c.conn.WriteJSON(env)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	codes := map[string]int{}
+	for _, c := range conns {
+		env := c.nextOf(t, protocol.TypePrediction)
+		code := env.Type
+		if env.Type == protocol.TypeError {
+			code = decodeData[protocol.Error](t, env).Code
+		}
+		codes[code]++
+	}
+	peak := peakRSS(t, p.cmd.Process.Pid)
+	t.Logf("64 websockets × %d-byte predict messages: answers %v; peak RSS %d MB (bound %d MB)", len(junk), codes,
+		peak>>20, bound>>20)
+	if codes[protocol.ETooLarge] == 0 || codes[protocol.ETooLarge]+codes[protocol.EOverloaded] != 64 {
+		t.Errorf("answers %v: want too_large (the image is over its limit) and overloaded for the rest", codes)
+	}
+	if peak > bound {
+		t.Errorf("peak RSS %d MB, over the %d MB bound", peak>>20, bound>>20)
+	}
+}

@@ -252,7 +252,12 @@ func (c *wsConn) readLoop() {
 	extend()
 	c.ws.SetPongHandler(func(string) error { extend(); return nil })
 	for {
-		typ, msg, err := c.ws.ReadMessage()
+		typ, msg, release, err := c.s.readMessage(c.ctx, c.ws)
+		if errors.Is(err, errBodyBudget) { // the rest of the message was skipped; the connection goes on
+			extend()
+			c.sendError("", protocol.Errorf(protocol.EOverloaded, "server busy receiving other messages, retry later"))
+			continue
+		}
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.s.metrics.reject(protocol.ETooLarge)
@@ -265,14 +270,22 @@ func (c *wsConn) readLoop() {
 		}
 		extend()
 		if typ != websocket.TextMessage {
+			release()
 			c.sendError("", protocol.Errorf(protocol.EInvalid, "send JSON text messages"))
 			continue
 		}
-		c.handle(msg)
+		c.handle(msg, release)
 	}
 }
 
-func (c *wsConn) handle(msg []byte) {
+// handle dispatches one message; release gives its bytes back to the body budget once it is done with.
+func (c *wsConn) handle(msg []byte, release func()) {
+	async := false
+	defer func() {
+		if !async {
+			release()
+		}
+	}()
 	env, err := protocol.DecodeEnvelope(msg)
 	if err != nil {
 		id := ""
@@ -299,7 +312,9 @@ func (c *wsConn) handle(msg []byte) {
 	}
 	c.sem <- struct{}{} // backpressure: the reader stops reading while wsConnInFlight messages are in work
 	c.inflight.Add(1)
+	async = true
 	go func() {
+		defer release()
 		defer func() {
 			if p := recover(); p != nil {
 				c.log.Error("panic handling websocket message", "type", env.Type, "panic", p)
