@@ -309,7 +309,7 @@ func TestLargeBodies_PeakRSSUnderMemoryLimit(t *testing.T) {
 	}
 }
 
-// The same for websocket messages: 64 connections each sending a 4 MB predict message at once. Messages take
+// The same for websocket messages: 128 connections each sending a 4 MB predict message at once. Messages take
 // their bytes from the body budget as they arrive; those that find no room are skipped and answered overloaded
 // on a connection that stays open. Peak RSS stays under the bound; every message gets an answer.
 func TestLargeWebsocketMessages_PeakRSSUnderMemoryLimit(t *testing.T) {
@@ -318,7 +318,7 @@ func TestLargeWebsocketMessages_PeakRSSUnderMemoryLimit(t *testing.T) {
 	defer func() { p.cmd.Process.Kill(); <-p.exited }()
 	junk := strings.Repeat("QUJD", (4<<20-128)/4)
 	var conns []*wsClient
-	for range 64 {
+	for range 128 {
 		c, err := tryDialWS(p.url, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -349,9 +349,9 @@ func TestLargeWebsocketMessages_PeakRSSUnderMemoryLimit(t *testing.T) {
 		codes[code]++
 	}
 	peak := peakRSS(t, p.cmd.Process.Pid)
-	t.Logf("64 websockets × %d-byte predict messages: answers %v; peak RSS %d MB (bound %d MB)", len(junk), codes,
+	t.Logf("128 websockets × %d-byte predict messages: answers %v; peak RSS %d MB (bound %d MB)", len(junk), codes,
 		peak>>20, bound>>20)
-	if codes[protocol.ETooLarge] == 0 || codes[protocol.ETooLarge]+codes[protocol.EOverloaded] != 64 {
+	if codes[protocol.ETooLarge] == 0 || codes[protocol.ETooLarge]+codes[protocol.EOverloaded] != 128 {
 		t.Errorf("answers %v: want too_large (the image is over its limit) and overloaded for the rest", codes)
 	}
 	if peak > bound {
