@@ -63,8 +63,7 @@ type Shrinker struct {
 	luma       []uint8 // working-resolution planes
 	alpha      []uint8
 	alphaAnd   uint8
-	lrow       []uint8 // one canvas row converted to luma / alpha
-	arow       []uint8
+	arow       []uint8 // one canvas row's alpha
 	// fullLuma and fullAlpha keep the canvas at full resolution for Mask.FullResolution (alpha only once a
 	// translucent row was seen; earlier rows were opaque).
 	fullLuma, fullAlpha []uint8
@@ -77,12 +76,12 @@ func NewShrinker(w, h int, opt Options) (*Shrinker, error) {
 	}
 	k := WorkFactor(h)
 	sw, sh := (w+k-1)/k, (h+k-1)/k
-	return &Shrinker{
-		w: w, h: h, k: k, sw: sw, sh: sh,
-		lacc: make([]uint32, sw), aacc: make([]uint32, sw),
-		luma: make([]uint8, sw*sh), alpha: make([]uint8, sw*sh), alphaAnd: 0xff,
-		lrow: make([]uint8, w), arow: make([]uint8, w), fullLuma: make([]uint8, 0, w*h),
-	}, nil
+	s := &Shrinker{w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff, arow: make([]uint8, w), fullLuma: make([]uint8, 0, w*h)}
+	if k > 1 { // a short canvas is its own working plane: fullLuma
+		s.lacc, s.aacc = make([]uint32, sw), make([]uint32, sw)
+		s.luma, s.alpha = make([]uint8, sw*sh), make([]uint8, sw*sh)
+	}
+	return s, nil
 }
 
 // Factor is the reduction factor: each mask pixel covers Factor×Factor canvas pixels.
@@ -94,7 +93,10 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 	if y != s.next || bpp == 0 || len(row) < bpp*s.w {
 		return fmt.Errorf("ink: shrinker row %d (want %d) of %d bytes in layout %d: %w", y, s.next, len(row), l, ErrBadInput)
 	}
-	lr, ar := s.lrow, s.arow
+	// The row's luma goes straight into the full-resolution plane (kept for FullResolution).
+	n := len(s.fullLuma)
+	s.fullLuma = s.fullLuma[:n+s.w]
+	lr, ar := s.fullLuma[n:n+s.w:n+s.w], s.arow
 	switch l {
 	case Gray8:
 		copy(lr, row[:s.w])
@@ -104,14 +106,7 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 			lr[x], ar[x] = row[2*x], row[2*x+1]
 		}
 	case RGB8:
-		row = row[:3*s.w]
-		for x := range lr {
-			if len(row) < 3 {
-				break
-			}
-			lr[x] = uint8((77*uint32(row[0]) + 150*uint32(row[1]) + 29*uint32(row[2])) >> 8)
-			row = row[3:]
-		}
+		rgbLuma(lr, row[:3*s.w])
 		ar = nil
 	case RGBA8:
 		row = row[:4*s.w]
@@ -122,23 +117,57 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 			ar[x] = uint8(v >> 24)
 		}
 	}
-	s.add(lr, ar)
+	s.accumulate(lr, ar)
 	return nil
 }
 
-// add accumulates one canvas row of luma and alpha (nil: opaque).
+// rgbLuma converts RGB pixels to luma (the weights of MaskFromImage). Runs of white, most of a canvas, take
+// eight pixels at a time.
+func rgbLuma(dst, rgb []uint8) {
+	const white = ^uint64(0)
+	x := 0
+	for ; x+8 <= len(dst) && 3*x+24 <= len(rgb); x += 8 {
+		p := rgb[3*x : 3*x+24 : 3*x+24]
+		if binary.LittleEndian.Uint64(p) == white && binary.LittleEndian.Uint64(p[8:]) == white &&
+			binary.LittleEndian.Uint64(p[16:]) == white {
+			binary.LittleEndian.PutUint64(dst[x:], white) // (77+150+29)·255 >> 8 = 255
+			continue
+		}
+		d := dst[x : x+8 : x+8]
+		for i := range d {
+			d[i] = uint8((77*uint32(p[3*i]) + 150*uint32(p[3*i+1]) + 29*uint32(p[3*i+2])) >> 8)
+		}
+	}
+	for ; x < len(dst) && 3*x+3 <= len(rgb); x++ {
+		dst[x] = uint8((77*uint32(rgb[3*x]) + 150*uint32(rgb[3*x+1]) + 29*uint32(rgb[3*x+2])) >> 8)
+	}
+}
+
+// add accumulates one canvas row of luma and alpha (nil: opaque) given in the caller's slices.
 func (s *Shrinker) add(lr, ar []uint8) {
 	s.fullLuma = append(s.fullLuma, lr...)
-	sumColumns(s.lacc, lr, s.k)
+	s.accumulate(s.fullLuma[len(s.fullLuma)-s.w:], ar)
+}
+
+// accumulate adds the row whose luma is the last row of fullLuma (lr) and whose alpha is ar (nil: opaque).
+func (s *Shrinker) accumulate(lr, ar []uint8) {
+	reduce := s.k > 1
+	if reduce {
+		sumColumns(s.lacc, lr, s.k)
+	}
 	if ar == nil {
 		s.bandOpaque++
 		if s.fullAlpha != nil {
-			for range s.w {
-				s.fullAlpha = append(s.fullAlpha, 0xff)
+			n := len(s.fullAlpha)
+			s.fullAlpha = s.fullAlpha[:n+s.w]
+			for i := range s.fullAlpha[n:] {
+				s.fullAlpha[n+i] = 0xff
 			}
 		}
 	} else {
-		sumColumns(s.aacc, ar, s.k)
+		if reduce {
+			sumColumns(s.aacc, ar, s.k)
+		}
 		and := s.alphaAnd
 		for _, v := range ar {
 			and &= v
@@ -155,7 +184,7 @@ func (s *Shrinker) add(lr, ar []uint8) {
 		}
 	}
 	s.next++
-	if s.next%s.k == 0 || s.next == s.h {
+	if reduce && (s.next%s.k == 0 || s.next == s.h) {
 		s.flush()
 	}
 }
@@ -165,7 +194,19 @@ func sumColumns(acc []uint32, row []uint8, k int) {
 	if k == 2 {
 		n := len(row) / 2
 		acc, pairs := acc[:n], row[:2*n]
-		for i := range acc {
+		i := 0
+		for ; i+4 <= n; i += 4 {
+			// Four pair sums at once: the even and the odd bytes of eight, added as 16-bit lanes.
+			v := binary.LittleEndian.Uint64(pairs[2*i:])
+			const even = 0x00ff00ff00ff00ff
+			p := v&even + v>>8&even
+			a := acc[i : i+4 : i+4]
+			a[0] += uint32(p & 0xffff)
+			a[1] += uint32(p >> 16 & 0xffff)
+			a[2] += uint32(p >> 32 & 0xffff)
+			a[3] += uint32(p >> 48)
+		}
+		for ; i < n; i++ {
 			acc[i] += uint32(pairs[2*i]) + uint32(pairs[2*i+1])
 		}
 		if len(row)&1 == 1 {
