@@ -58,8 +58,9 @@ type Shrinker struct {
 	next    int // the next canvas row expected
 	// bandOpaque counts rows of the current band given without alpha (their alpha is 255 everywhere).
 	bandOpaque int
-	lacc       []uint32 // column sums of the current band
-	aacc       []uint32
+	aacc       []uint32 // alpha column sums of the current band (luma is reduced from fullLuma)
+	// alphaBands is set once a band with alpha was flushed; opaque bands before it have no alpha written.
+	alphaBands bool
 	luma       []uint8 // working-resolution planes
 	alpha      []uint8
 	alphaAnd   uint8
@@ -78,7 +79,7 @@ func NewShrinker(w, h int, opt Options) (*Shrinker, error) {
 	sw, sh := (w+k-1)/k, (h+k-1)/k
 	s := &Shrinker{w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff, arow: make([]uint8, w), fullLuma: make([]uint8, 0, w*h)}
 	if k > 1 { // a short canvas is its own working plane: fullLuma
-		s.lacc, s.aacc = make([]uint32, sw), make([]uint32, sw)
+		s.aacc = make([]uint32, sw)
 		s.luma, s.alpha = make([]uint8, sw*sh), make([]uint8, sw*sh)
 	}
 	return s, nil
@@ -102,8 +103,13 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 		copy(lr, row[:s.w])
 		ar = nil
 	case GrayAlpha8:
+		and := uint8(0xff)
 		for x := range lr {
 			lr[x], ar[x] = row[2*x], row[2*x+1]
+			and &= ar[x]
+		}
+		if and == 0xff {
+			ar = nil // an opaque row counts as one without alpha (the same sums)
 		}
 	case RGB8:
 		rgbLuma(lr, row[:3*s.w])
@@ -111,10 +117,15 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 	case RGBA8:
 		row = row[:4*s.w]
 		ar = ar[:len(lr)]
+		and := uint32(0xffffffff)
 		for x := range lr {
 			v := binary.LittleEndian.Uint32(row[4*x:])
 			lr[x] = uint8((77*(v&0xff) + 150*(v>>8&0xff) + 29*(v>>16&0xff)) >> 8)
 			ar[x] = uint8(v >> 24)
+			and &= v
+		}
+		if and>>24 == 0xff {
+			ar = nil
 		}
 	}
 	s.accumulate(lr, ar)
@@ -152,9 +163,6 @@ func (s *Shrinker) add(lr, ar []uint8) {
 // accumulate adds the row whose luma is the last row of fullLuma (lr) and whose alpha is ar (nil: opaque).
 func (s *Shrinker) accumulate(lr, ar []uint8) {
 	reduce := s.k > 1
-	if reduce {
-		sumColumns(s.lacc, lr, s.k)
-	}
 	if ar == nil {
 		s.bandOpaque++
 		if s.fullAlpha != nil {
@@ -231,37 +239,62 @@ func sumColumns(acc []uint32, row []uint8, k int) {
 func (s *Shrinker) flush() {
 	oy := (s.next - 1) / s.k
 	rows := s.next - oy*s.k
-	dl := s.luma[oy*s.sw : (oy+1)*s.sw]
+	reduceLuma(s.luma[oy*s.sw:(oy+1)*s.sw], s.fullLuma[oy*s.k*s.w:s.next*s.w], s.w, rows, s.k)
 	da := s.alpha[oy*s.sw : (oy+1)*s.sw]
-	full := s.w / s.k // columns with a whole block
-	n := uint32(rows * s.k)
-	if rows == s.k && s.k == 2 {
-		for ox, v := range s.lacc[:full] {
-			dl[ox] = uint8((v + 2) >> 2)
+	switch {
+	case s.bandOpaque < rows: // some row of the band had alpha
+		if !s.alphaBands {
+			// Bands before the first with alpha were opaque; their alpha was not written.
+			s.alphaBands = true
+			fillFF(s.alpha[:oy*s.sw])
 		}
-	} else {
-		for ox, v := range s.lacc[:full] {
-			dl[ox] = uint8((v + n/2) / n)
-		}
-	}
-	if full < s.sw {
-		m := uint32(rows * (s.w - full*s.k))
-		dl[full] = uint8((s.lacc[full] + m/2) / m)
-	}
-	if s.bandOpaque < rows { // some row of the band had alpha
 		for ox := range da {
 			m := uint32(rows * min(s.k, s.w-ox*s.k))
 			cols := m / uint32(rows)
 			da[ox] = uint8((s.aacc[ox] + 255*cols*uint32(s.bandOpaque) + m/2) / m)
 		}
 		clear(s.aacc)
-	} else {
-		for ox := range da {
-			da[ox] = 0xff
-		}
+	case s.alphaBands:
+		fillFF(da)
 	}
-	clear(s.lacc)
 	s.bandOpaque = 0
+}
+
+func fillFF(b []uint8) {
+	for i := range b {
+		b[i] = 0xff
+	}
+}
+
+// reduceLuma writes the rounded block means of a band of rows (each w pixels) into dst: block (ox) covers
+// columns ox·k up to k wide (the last may be narrower) and all rows of the band.
+func reduceLuma(dst, band []uint8, w, rows, k int) {
+	ox := 0
+	if k == 2 && rows == 2 {
+		// Four 2×2 means from eight columns of both rows: byte pairs summed in 16-bit lanes.
+		const even = 0x00ff00ff00ff00ff
+		n := min(w/8, len(dst)/4)
+		r0, r1, d := band[:8*n], band[w:w+8*n], dst[:4*n]
+		for c := range n {
+			a, b := binary.LittleEndian.Uint64(r0[8*c:8*c+8]), binary.LittleEndian.Uint64(r1[8*c:8*c+8])
+			v := (a&even + a>>8&even + b&even + b>>8&even + 0x0002000200020002) >> 2 & even
+			v = (v | v>>8) & 0x0000ffff0000ffff
+			v = (v | v>>16) & 0xffffffff
+			binary.LittleEndian.PutUint32(d[4*c:4*c+4], uint32(v))
+		}
+		ox = 4 * n
+	}
+	for ; ox < len(dst); ox++ {
+		x0, x1 := ox*k, min(w, ox*k+k)
+		var sum uint32
+		for r := range rows {
+			for _, v := range band[r*w+x0 : r*w+x1] {
+				sum += uint32(v)
+			}
+		}
+		n := uint32(rows * (x1 - x0))
+		dst[ox] = uint8((sum + n/2) / n)
+	}
 }
 
 // Mask decides polarity and contrast on the working planes and returns the working-resolution mask. Every row
