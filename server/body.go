@@ -1,12 +1,12 @@
 package server
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"digitpad/shared/protocol"
@@ -31,14 +31,22 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) ([]
 	defer s.reading.Add(-1)
 	rc := http.NewResponseController(w)
 	start := time.Now()
-	var buf bytes.Buffer
-	chunk := make([]byte, 32<<10)
+	// Read straight into the body's buffer, sized from Content-Length when the client sent one (one byte more,
+	// so the read that sees EOF needs no room).
+	size := 4 << 10
+	if r.ContentLength > 0 && r.ContentLength < max {
+		size = int(r.ContentLength) + 1
+	}
+	buf := make([]byte, 0, size)
 	for {
 		// Best effort: a writer without deadlines (httptest) keeps the server's ReadTimeout.
-		_ = rc.SetReadDeadline(start.Add(bodyGrace + time.Duration(buf.Len())*time.Second/minBodyRate))
-		n, err := r.Body.Read(chunk)
-		buf.Write(chunk[:n])
-		if int64(buf.Len()) > max {
+		_ = rc.SetReadDeadline(start.Add(bodyGrace + time.Duration(len(buf))*time.Second/minBodyRate))
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(cap(buf), 1<<20))
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > max {
 			return nil, apiErr(protocol.ETooLarge, fmt.Sprintf("request body larger than %d bytes", max))
 		}
 		if errors.Is(err, io.EOF) {
@@ -58,5 +66,5 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) ([]
 		}
 	}
 	_ = rc.SetReadDeadline(time.Time{})
-	return buf.Bytes(), nil
+	return buf, nil
 }

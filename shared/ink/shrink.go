@@ -68,22 +68,53 @@ type Shrinker struct {
 	// fullLuma and fullAlpha keep the canvas at full resolution for Mask.FullResolution (alpha only once a
 	// translucent row was seen; earlier rows were opaque).
 	fullLuma, fullAlpha []uint8
+	spareAlpha          []uint8 // a previous canvas's fullAlpha, reused when this one turns translucent
 }
 
 // NewShrinker prepares a reduction of a w×h canvas by WorkFactor(h); the size is checked against opt.MaxPixels.
 func NewShrinker(w, h int, opt Options) (*Shrinker, error) {
-	if err := opt.checkSize(w, h); err != nil {
+	s := new(Shrinker)
+	if err := s.Reset(w, h, opt); err != nil {
 		return nil, err
-	}
-	k := WorkFactor(h)
-	sw, sh := (w+k-1)/k, (h+k-1)/k
-	s := &Shrinker{w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff, arow: make([]uint8, w), fullLuma: make([]uint8, 0, w*h)}
-	if k > 1 { // a short canvas is its own working plane: fullLuma
-		s.aacc = make([]uint32, sw)
-		s.luma, s.alpha = make([]uint8, sw*sh), make([]uint8, sw*sh)
 	}
 	return s, nil
 }
+
+// Reset prepares s for a new w×h canvas as NewShrinker does, reusing its buffers: masks s returned before (and
+// their FullResolution) share those buffers and must no longer be used.
+func (s *Shrinker) Reset(w, h int, opt Options) error {
+	if err := opt.checkSize(w, h); err != nil {
+		return err
+	}
+	k := WorkFactor(h)
+	sw, sh := (w+k-1)/k, (h+k-1)/k
+	spare := s.fullAlpha
+	if spare == nil {
+		spare = s.spareAlpha
+	}
+	*s = Shrinker{
+		w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff,
+		arow: resize(s.arow, w), fullLuma: resize(s.fullLuma, w*h)[:0],
+		spareAlpha: spare, aacc: s.aacc, luma: s.luma, alpha: s.alpha,
+	}
+	if k > 1 { // a short canvas is its own working plane: fullLuma
+		s.aacc = resize(s.aacc, sw)
+		clear(s.aacc)
+		s.luma, s.alpha = resize(s.luma, sw*sh), resize(s.alpha, sw*sh)
+	}
+	return nil
+}
+
+// resize returns b with length n, reallocated only when its capacity is short.
+func resize[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
+}
+
+// Size is the canvas size s was set up for.
+func (s *Shrinker) Size() (w, h int) { return s.w, s.h }
 
 // Factor is the reduction factor: each mask pixel covers Factor×Factor canvas pixels.
 func (s *Shrinker) Factor() int { return s.k }
@@ -183,10 +214,8 @@ func (s *Shrinker) accumulate(lr, ar []uint8) {
 		s.alphaAnd = and
 		if and != 0xff {
 			if s.fullAlpha == nil {
-				s.fullAlpha = make([]uint8, s.next*s.w, s.w*s.h)
-				for i := range s.fullAlpha {
-					s.fullAlpha[i] = 0xff
-				}
+				s.fullAlpha = resize(s.spareAlpha, s.w*s.h)[:s.next*s.w]
+				fillFF(s.fullAlpha)
 			}
 			s.fullAlpha = append(s.fullAlpha, ar...)
 		}

@@ -10,6 +10,7 @@ import (
 // way, for every layout, reduction factor and odd sizes; canvases mix white runs (the RGB fast path) and noise.
 func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
+	reused := new(Shrinker) // every canvas also goes through one shrinker, Reset each time
 	for _, size := range [][2]int{{1, 1}, {7, 5}, {33, 161}, {280, 280}, {101, 330}, {13, 700}} {
 		for _, l := range []Layout{Gray8, GrayAlpha8, RGB8, RGBA8} {
 			w, h := size[0], size[1]
@@ -47,6 +48,28 @@ func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 				}
 			}
 			s, err := NewShrinker(w, h, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for y, r := range rows {
+				if err := s.Row(y, r, l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := reused.Reset(w, h, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			for y, r := range rows {
+				if err := reused.Row(y, r, l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m1, err1 := s.Mask()
+			m2, err2 := reused.Mask()
+			if err1 != nil || err2 != nil || !slices.Equal(m1.Pix, m2.Pix) || !slices.Equal(m1.FullResolution().Pix, m2.FullResolution().Pix) {
+				t.Fatalf("%dx%d layout %d: a reused shrinker's masks differ from a new one's (%v, %v)", w, h, l, err1, err2)
+			}
+			s, err = NewShrinker(w, h, Options{}) // Mask and FullResolution work in place; start again for the planes
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/klauspost/compress/flate"
 	"hash/crc32"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"sync"
@@ -209,6 +210,19 @@ func (h *header) bpp() int {
 	default:
 		return 4
 	}
+}
+
+// Config is the header as image.DecodeConfig reports it for this file: the size and the colour model of the
+// image image/png decodes it to.
+func (f *File) Config() image.Config {
+	m := color.Model(color.NRGBAModel) // grey+alpha and RGBA
+	switch f.hd.ct {
+	case ctGray:
+		m = color.GrayModel
+	case ctRGB:
+		m = color.RGBAModel
+	}
+	return image.Config{ColorModel: m, Width: f.hd.w, Height: f.hd.h}
 }
 
 // Channels is the number of 8-bit channels per pixel of the rows Rows hands out: 1 grey, 2 grey and alpha,

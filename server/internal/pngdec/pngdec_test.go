@@ -65,6 +65,11 @@ func craft(rng *rand.Rand, w, h int, ct uint8, parts int) []byte {
 // image/png's image for the file with the right checksum.
 func same(t *testing.T, d *Decoder, b []byte, what string) {
 	t.Helper()
+	if f, ok := Parse(b); ok {
+		if cfg, err := png.DecodeConfig(bytes.NewReader(b)); err == nil && cfg != f.Config() {
+			t.Fatalf("%s: Config %+v, image/png says %+v", what, f.Config(), cfg)
+		}
+	}
 	want, werr := png.Decode(bytes.NewReader(b))
 	got, gerr := d.Decode(b)
 	if gerr == nil && badAdler(werr) {
