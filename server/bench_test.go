@@ -42,6 +42,8 @@ func BenchmarkPredict_PNG(b *testing.B) {
 			b.SetBytes(int64(len(img)))
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := cpuTime()
+			defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") }()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					req := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(img))

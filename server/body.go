@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -55,20 +56,28 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) (bo
 	}()
 	rc := http.NewResponseController(w)
 	start := time.Now()
-	var buf bytes.Buffer
-	chunk := make([]byte, 32<<10)
+	// Read straight into the body's buffer, sized from Content-Length when the client sent one (one byte more,
+	// so the read that sees EOF needs no room).
+	size := 4 << 10
+	if r.ContentLength > 0 && r.ContentLength < max {
+		size = int(r.ContentLength) + 1
+	}
+	buf := make([]byte, 0, size)
 	for {
 		// Best effort: a writer without deadlines (httptest) keeps the server's ReadTimeout.
-		_ = rc.SetReadDeadline(start.Add(bodyGrace + time.Duration(buf.Len())*time.Second/minBodyRate))
-		n, err := r.Body.Read(chunk)
+		_ = rc.SetReadDeadline(start.Add(bodyGrace + time.Duration(len(buf))*time.Second/minBodyRate))
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(cap(buf), 1<<20))
+		}
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
 			if cerr := s.chargeBody(r.Context(), int64(n)*bodyCostFactor); cerr != nil {
 				return nil, release, cerr
 			}
 			charged += int64(n) * bodyCostFactor
 		}
-		buf.Write(chunk[:n])
-		if int64(buf.Len()) > max {
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > max {
 			return nil, release, apiErr(protocol.ETooLarge, fmt.Sprintf("request body larger than %d bytes", max))
 		}
 		if errors.Is(err, io.EOF) {
@@ -88,7 +97,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) (bo
 		}
 	}
 	_ = rc.SetReadDeadline(time.Time{})
-	return buf.Bytes(), release, nil
+	return buf, release, nil
 }
 
 // chargeBody takes n bytes from the body budget, waiting at most RetryAfter for room.

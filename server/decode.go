@@ -38,12 +38,8 @@ func (s *Server) decodeImage(ctx context.Context, b []byte) (img image.Image, re
 // priceImage checks an upload's header against the contract and the limits and takes its decoded size from the
 // decode budget; the caller decodes and then calls release once the pixels are no longer needed.
 func (s *Server) priceImage(ctx context.Context, b []byte) (format string, release func(), err error) {
-	l := s.cfg.Limits
-	if len(b) == 0 {
-		return "", nil, apiErr(protocol.EInvalid, "empty image")
-	}
-	if len(b) > l.MaxImageBytes {
-		return "", nil, apiErr(protocol.ETooLarge, fmt.Sprintf("image larger than %d bytes", l.MaxImageBytes))
+	if aerr := checkImageBytes(b, s.cfg.Limits); aerr != nil {
+		return "", nil, aerr
 	}
 	cfg, format, cerr := image.DecodeConfig(bytes.NewReader(b))
 	if cerr != nil {
@@ -52,18 +48,43 @@ func (s *Server) priceImage(ctx context.Context, b []byte) (format string, relea
 	if format != "png" && format != "jpeg" {
 		return "", nil, apiErr(protocol.EInvalid, "unsupported image format "+format+": send PNG or JPEG")
 	}
-	if err := checkImageSize(cfg.Width, cfg.Height, l); err != nil {
-		return "", nil, err
+	release, err = s.reserveDecode(ctx, cfg)
+	return format, release, err
+}
+
+// pricePNG is priceImage for a PNG pngdec has parsed: its header is the config image.DecodeConfig would read.
+func (s *Server) pricePNG(ctx context.Context, b []byte, f *pngdec.File) (release func(), err error) {
+	if aerr := checkImageBytes(b, s.cfg.Limits); aerr != nil {
+		return nil, aerr
+	}
+	return s.reserveDecode(ctx, f.Config())
+}
+
+func checkImageBytes(b []byte, l protocol.Limits) *APIError {
+	if len(b) == 0 {
+		return apiErr(protocol.EInvalid, "empty image")
+	}
+	if len(b) > l.MaxImageBytes {
+		return apiErr(protocol.ETooLarge, fmt.Sprintf("image larger than %d bytes", l.MaxImageBytes))
+	}
+	return nil
+}
+
+// reserveDecode checks a header's size against the limits and takes the decoded size from the request's
+// allowance and the process's decode budget.
+func (s *Server) reserveDecode(ctx context.Context, cfg image.Config) (release func(), err error) {
+	if err := checkImageSize(cfg.Width, cfg.Height, s.cfg.Limits); err != nil {
+		return nil, err
 	}
 	cost := imageCost(cfg)
 	if aerr := spend(ctx, cost); aerr != nil {
-		return "", nil, aerr
+		return nil, aerr
 	}
 	release, berr := s.mem.acquire(ctx, cost)
 	if berr != nil {
-		return "", nil, s.budgetError(berr)
+		return nil, s.budgetError(berr)
 	}
-	return format, release, nil
+	return release, nil
 }
 
 func checkImageSize(w, h int, l protocol.Limits) *APIError {

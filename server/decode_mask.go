@@ -15,17 +15,24 @@ import (
 // canvas pixels. Other images take decodeImage and are reduced by the engine; both give the same mask.
 func (s *Server) decodeInput(ctx context.Context, b []byte) (Input, func(), error) {
 	if f, ok := pngdec.Parse(b); ok {
-		format, release, err := s.priceImage(ctx, b)
+		release, err := s.pricePNG(ctx, b, &f)
 		if err != nil {
 			return Input{}, nil, err
 		}
-		m, merr := s.pngMask(&f)
+		sh, merr := s.pngMask(&f)
+		var m *ink.Mask
 		if merr == nil {
-			return Input{Mask: m}, release, nil
+			m, merr = sh.Mask()
 		}
+		if merr == nil {
+			// The mask and its full-resolution counterpart live in the shrinker's buffers: they go back to the
+			// pool once the canvas is prepared (release).
+			return Input{Mask: m}, func() { release(); s.recycle(sh) }, nil
+		}
+		s.recycle(sh)
 		release()
 		if !errors.Is(merr, pngdec.ErrFallback) {
-			return Input{}, nil, apiErr(protocol.EInvalid, "corrupt "+format+" image: "+merr.Error())
+			return Input{}, nil, apiErr(protocol.EInvalid, "corrupt png image: "+merr.Error())
 		}
 	}
 	img, release, err := s.decodeImage(ctx, b)
@@ -37,15 +44,25 @@ func (s *Server) decodeInput(ctx context.Context, b []byte) (Input, func(), erro
 
 var layouts = [...]ink.Layout{1: ink.Gray8, 2: ink.GrayAlpha8, 3: ink.RGB8, 4: ink.RGBA8}
 
-// pngMask decodes a fast-path PNG into its working-resolution mask.
-func (s *Server) pngMask(f *pngdec.File) (*ink.Mask, error) {
-	sh, err := ink.NewShrinker(f.Width(), f.Height(), ink.Options{MaxPixels: s.cfg.Limits.MaxPixels})
-	if err != nil {
-		return nil, err
+// maxPooledPixels bounds the canvases whose shrinker buffers are kept for the next upload: a rare huge image
+// should not stay resident.
+const maxPooledPixels = 1 << 20
+
+func (s *Server) recycle(sh *ink.Shrinker) {
+	if w, h := sh.Size(); w*h <= maxPooledPixels {
+		s.shrinkers.Put(sh)
+	}
+}
+
+// pngMask decodes a fast-path PNG into a shrinker from the pool (returned with it, also on error).
+func (s *Server) pngMask(f *pngdec.File) (*ink.Shrinker, error) {
+	sh, _ := s.shrinkers.Get().(*ink.Shrinker)
+	if sh == nil {
+		sh = new(ink.Shrinker)
+	}
+	if err := sh.Reset(f.Width(), f.Height(), ink.Options{MaxPixels: s.cfg.Limits.MaxPixels}); err != nil {
+		return sh, err
 	}
 	layout := layouts[f.Channels()]
-	if err := s.png.Rows(f, func(y int, pix []byte) error { return sh.Row(y, pix, layout) }); err != nil {
-		return nil, err
-	}
-	return sh.Mask()
+	return sh, s.png.Rows(f, func(y int, pix []byte) error { return sh.Row(y, pix, layout) })
 }

@@ -54,7 +54,6 @@ func TestDecodeInput_SameMaskAsTheImagePath(t *testing.T) {
 			if aerr != nil {
 				t.Fatalf("%s %v: %v", name, size, aerr)
 			}
-			release()
 			if in.Mask == nil {
 				t.Fatalf("%s %v: took the image path, want the row path", name, size)
 			}
@@ -74,6 +73,7 @@ func TestDecodeInput_SameMaskAsTheImagePath(t *testing.T) {
 			if !slices.Equal(got.FullResolution().Pix, want.FullResolution().Pix) {
 				t.Errorf("%s %v: full-resolution masks differ", name, size)
 			}
+			release() // the shrinker goes back to the pool: the next canvas reuses its buffers
 		}
 	}
 }

@@ -105,7 +105,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.BoolVar(&c.OpenPredict, "open-predict", true, "allow prediction without the token")
 	fs.BoolVar(&c.OpenFeedback, "open-feedback", false, "allow feedback without the token (trusted kiosk networks)")
 	fs.IntVar(&c.BatchMax, "batch-max", 64, "most canvases per batched model call")
-	fs.DurationVar(&c.BatchWait, "batch-wait", time.Millisecond, "how long a partial batch waits for more canvases (negative: never)")
+	fs.DurationVar(&c.BatchWait, "batch-wait", 0, "how long a partial batch waits for more canvases (0: never; a worker batches what is already queued)")
 	fs.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "model workers")
 	fs.IntVar(&c.Queue, "queue", 1024, "canvases that may wait for a worker; beyond: 503 overloaded")
 	fs.IntVar(&c.MaxInFlight, "max-inflight", 2*runtime.GOMAXPROCS(0), "predictions in work at once (HTTP and websocket); more wait in a queue")

@@ -58,32 +58,63 @@ type Shrinker struct {
 	next    int // the next canvas row expected
 	// bandOpaque counts rows of the current band given without alpha (their alpha is 255 everywhere).
 	bandOpaque int
-	lacc       []uint32 // column sums of the current band
-	aacc       []uint32
+	aacc       []uint32 // alpha column sums of the current band (luma is reduced from fullLuma)
+	// alphaBands is set once a band with alpha was flushed; opaque bands before it have no alpha written.
+	alphaBands bool
 	luma       []uint8 // working-resolution planes
 	alpha      []uint8
 	alphaAnd   uint8
-	lrow       []uint8 // one canvas row converted to luma / alpha
-	arow       []uint8
+	arow       []uint8 // one canvas row's alpha
 	// fullLuma and fullAlpha keep the canvas at full resolution for Mask.FullResolution (alpha only once a
 	// translucent row was seen; earlier rows were opaque).
 	fullLuma, fullAlpha []uint8
+	spareAlpha          []uint8 // a previous canvas's fullAlpha, reused when this one turns translucent
 }
 
 // NewShrinker prepares a reduction of a w×h canvas by WorkFactor(h); the size is checked against opt.MaxPixels.
 func NewShrinker(w, h int, opt Options) (*Shrinker, error) {
-	if err := opt.checkSize(w, h); err != nil {
+	s := new(Shrinker)
+	if err := s.Reset(w, h, opt); err != nil {
 		return nil, err
+	}
+	return s, nil
+}
+
+// Reset prepares s for a new w×h canvas as NewShrinker does, reusing its buffers: masks s returned before (and
+// their FullResolution) share those buffers and must no longer be used.
+func (s *Shrinker) Reset(w, h int, opt Options) error {
+	if err := opt.checkSize(w, h); err != nil {
+		return err
 	}
 	k := WorkFactor(h)
 	sw, sh := (w+k-1)/k, (h+k-1)/k
-	return &Shrinker{
-		w: w, h: h, k: k, sw: sw, sh: sh,
-		lacc: make([]uint32, sw), aacc: make([]uint32, sw),
-		luma: make([]uint8, sw*sh), alpha: make([]uint8, sw*sh), alphaAnd: 0xff,
-		lrow: make([]uint8, w), arow: make([]uint8, w), fullLuma: make([]uint8, 0, w*h),
-	}, nil
+	spare := s.fullAlpha
+	if spare == nil {
+		spare = s.spareAlpha
+	}
+	*s = Shrinker{
+		w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff,
+		arow: resize(s.arow, w), fullLuma: resize(s.fullLuma, w*h)[:0],
+		spareAlpha: spare, aacc: s.aacc, luma: s.luma, alpha: s.alpha,
+	}
+	if k > 1 { // a short canvas is its own working plane: fullLuma
+		s.aacc = resize(s.aacc, sw)
+		clear(s.aacc)
+		s.luma, s.alpha = resize(s.luma, sw*sh), resize(s.alpha, sw*sh)
+	}
+	return nil
 }
+
+// resize returns b with length n, reallocated only when its capacity is short.
+func resize[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
+}
+
+// Size is the canvas size s was set up for.
+func (s *Shrinker) Size() (w, h int) { return s.w, s.h }
 
 // Factor is the reduction factor: each mask pixel covers Factor×Factor canvas pixels.
 func (s *Shrinker) Factor() int { return s.k }
@@ -94,51 +125,88 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 	if y != s.next || bpp == 0 || len(row) < bpp*s.w {
 		return fmt.Errorf("ink: shrinker row %d (want %d) of %d bytes in layout %d: %w", y, s.next, len(row), l, ErrBadInput)
 	}
-	lr, ar := s.lrow, s.arow
+	// The row's luma goes straight into the full-resolution plane (kept for FullResolution).
+	n := len(s.fullLuma)
+	s.fullLuma = s.fullLuma[:n+s.w]
+	lr, ar := s.fullLuma[n:n+s.w:n+s.w], s.arow
 	switch l {
 	case Gray8:
 		copy(lr, row[:s.w])
 		ar = nil
 	case GrayAlpha8:
+		and := uint8(0xff)
 		for x := range lr {
 			lr[x], ar[x] = row[2*x], row[2*x+1]
+			and &= ar[x]
+		}
+		if and == 0xff {
+			ar = nil // an opaque row counts as one without alpha (the same sums)
 		}
 	case RGB8:
-		row = row[:3*s.w]
-		for x := range lr {
-			if len(row) < 3 {
-				break
-			}
-			lr[x] = uint8((77*uint32(row[0]) + 150*uint32(row[1]) + 29*uint32(row[2])) >> 8)
-			row = row[3:]
-		}
+		rgbLuma(lr, row[:3*s.w])
 		ar = nil
 	case RGBA8:
 		row = row[:4*s.w]
 		ar = ar[:len(lr)]
+		and := uint32(0xffffffff)
 		for x := range lr {
 			v := binary.LittleEndian.Uint32(row[4*x:])
 			lr[x] = uint8((77*(v&0xff) + 150*(v>>8&0xff) + 29*(v>>16&0xff)) >> 8)
 			ar[x] = uint8(v >> 24)
+			and &= v
+		}
+		if and>>24 == 0xff {
+			ar = nil
 		}
 	}
-	s.add(lr, ar)
+	s.accumulate(lr, ar)
 	return nil
 }
 
-// add accumulates one canvas row of luma and alpha (nil: opaque).
+// rgbLuma converts RGB pixels to luma (the weights of MaskFromImage). Runs of white, most of a canvas, take
+// eight pixels at a time.
+func rgbLuma(dst, rgb []uint8) {
+	const white = ^uint64(0)
+	x := 0
+	for ; x+8 <= len(dst) && 3*x+24 <= len(rgb); x += 8 {
+		p := rgb[3*x : 3*x+24 : 3*x+24]
+		if binary.LittleEndian.Uint64(p) == white && binary.LittleEndian.Uint64(p[8:]) == white &&
+			binary.LittleEndian.Uint64(p[16:]) == white {
+			binary.LittleEndian.PutUint64(dst[x:], white) // (77+150+29)·255 >> 8 = 255
+			continue
+		}
+		d := dst[x : x+8 : x+8]
+		for i := range d {
+			d[i] = uint8((77*uint32(p[3*i]) + 150*uint32(p[3*i+1]) + 29*uint32(p[3*i+2])) >> 8)
+		}
+	}
+	for ; x < len(dst) && 3*x+3 <= len(rgb); x++ {
+		dst[x] = uint8((77*uint32(rgb[3*x]) + 150*uint32(rgb[3*x+1]) + 29*uint32(rgb[3*x+2])) >> 8)
+	}
+}
+
+// add accumulates one canvas row of luma and alpha (nil: opaque) given in the caller's slices.
 func (s *Shrinker) add(lr, ar []uint8) {
 	s.fullLuma = append(s.fullLuma, lr...)
-	sumColumns(s.lacc, lr, s.k)
+	s.accumulate(s.fullLuma[len(s.fullLuma)-s.w:], ar)
+}
+
+// accumulate adds the row whose luma is the last row of fullLuma (lr) and whose alpha is ar (nil: opaque).
+func (s *Shrinker) accumulate(lr, ar []uint8) {
+	reduce := s.k > 1
 	if ar == nil {
 		s.bandOpaque++
 		if s.fullAlpha != nil {
-			for range s.w {
-				s.fullAlpha = append(s.fullAlpha, 0xff)
+			n := len(s.fullAlpha)
+			s.fullAlpha = s.fullAlpha[:n+s.w]
+			for i := range s.fullAlpha[n:] {
+				s.fullAlpha[n+i] = 0xff
 			}
 		}
 	} else {
-		sumColumns(s.aacc, ar, s.k)
+		if reduce {
+			sumColumns(s.aacc, ar, s.k)
+		}
 		and := s.alphaAnd
 		for _, v := range ar {
 			and &= v
@@ -146,16 +214,14 @@ func (s *Shrinker) add(lr, ar []uint8) {
 		s.alphaAnd = and
 		if and != 0xff {
 			if s.fullAlpha == nil {
-				s.fullAlpha = make([]uint8, s.next*s.w, s.w*s.h)
-				for i := range s.fullAlpha {
-					s.fullAlpha[i] = 0xff
-				}
+				s.fullAlpha = resize(s.spareAlpha, s.w*s.h)[:s.next*s.w]
+				fillFF(s.fullAlpha)
 			}
 			s.fullAlpha = append(s.fullAlpha, ar...)
 		}
 	}
 	s.next++
-	if s.next%s.k == 0 || s.next == s.h {
+	if reduce && (s.next%s.k == 0 || s.next == s.h) {
 		s.flush()
 	}
 }
@@ -165,7 +231,19 @@ func sumColumns(acc []uint32, row []uint8, k int) {
 	if k == 2 {
 		n := len(row) / 2
 		acc, pairs := acc[:n], row[:2*n]
-		for i := range acc {
+		i := 0
+		for ; i+4 <= n; i += 4 {
+			// Four pair sums at once: the even and the odd bytes of eight, added as 16-bit lanes.
+			v := binary.LittleEndian.Uint64(pairs[2*i:])
+			const even = 0x00ff00ff00ff00ff
+			p := v&even + v>>8&even
+			a := acc[i : i+4 : i+4]
+			a[0] += uint32(p & 0xffff)
+			a[1] += uint32(p >> 16 & 0xffff)
+			a[2] += uint32(p >> 32 & 0xffff)
+			a[3] += uint32(p >> 48)
+		}
+		for ; i < n; i++ {
 			acc[i] += uint32(pairs[2*i]) + uint32(pairs[2*i+1])
 		}
 		if len(row)&1 == 1 {
@@ -190,37 +268,62 @@ func sumColumns(acc []uint32, row []uint8, k int) {
 func (s *Shrinker) flush() {
 	oy := (s.next - 1) / s.k
 	rows := s.next - oy*s.k
-	dl := s.luma[oy*s.sw : (oy+1)*s.sw]
+	reduceLuma(s.luma[oy*s.sw:(oy+1)*s.sw], s.fullLuma[oy*s.k*s.w:s.next*s.w], s.w, rows, s.k)
 	da := s.alpha[oy*s.sw : (oy+1)*s.sw]
-	full := s.w / s.k // columns with a whole block
-	n := uint32(rows * s.k)
-	if rows == s.k && s.k == 2 {
-		for ox, v := range s.lacc[:full] {
-			dl[ox] = uint8((v + 2) >> 2)
+	switch {
+	case s.bandOpaque < rows: // some row of the band had alpha
+		if !s.alphaBands {
+			// Bands before the first with alpha were opaque; their alpha was not written.
+			s.alphaBands = true
+			fillFF(s.alpha[:oy*s.sw])
 		}
-	} else {
-		for ox, v := range s.lacc[:full] {
-			dl[ox] = uint8((v + n/2) / n)
-		}
-	}
-	if full < s.sw {
-		m := uint32(rows * (s.w - full*s.k))
-		dl[full] = uint8((s.lacc[full] + m/2) / m)
-	}
-	if s.bandOpaque < rows { // some row of the band had alpha
 		for ox := range da {
 			m := uint32(rows * min(s.k, s.w-ox*s.k))
 			cols := m / uint32(rows)
 			da[ox] = uint8((s.aacc[ox] + 255*cols*uint32(s.bandOpaque) + m/2) / m)
 		}
 		clear(s.aacc)
-	} else {
-		for ox := range da {
-			da[ox] = 0xff
-		}
+	case s.alphaBands:
+		fillFF(da)
 	}
-	clear(s.lacc)
 	s.bandOpaque = 0
+}
+
+func fillFF(b []uint8) {
+	for i := range b {
+		b[i] = 0xff
+	}
+}
+
+// reduceLuma writes the rounded block means of a band of rows (each w pixels) into dst: block (ox) covers
+// columns ox·k up to k wide (the last may be narrower) and all rows of the band.
+func reduceLuma(dst, band []uint8, w, rows, k int) {
+	ox := 0
+	if k == 2 && rows == 2 {
+		// Four 2×2 means from eight columns of both rows: byte pairs summed in 16-bit lanes.
+		const even = 0x00ff00ff00ff00ff
+		n := min(w/8, len(dst)/4)
+		r0, r1, d := band[:8*n], band[w:w+8*n], dst[:4*n]
+		for c := range n {
+			a, b := binary.LittleEndian.Uint64(r0[8*c:8*c+8]), binary.LittleEndian.Uint64(r1[8*c:8*c+8])
+			v := (a&even + a>>8&even + b&even + b>>8&even + 0x0002000200020002) >> 2 & even
+			v = (v | v>>8) & 0x0000ffff0000ffff
+			v = (v | v>>16) & 0xffffffff
+			binary.LittleEndian.PutUint32(d[4*c:4*c+4], uint32(v))
+		}
+		ox = 4 * n
+	}
+	for ; ox < len(dst); ox++ {
+		x0, x1 := ox*k, min(w, ox*k+k)
+		var sum uint32
+		for r := range rows {
+			for _, v := range band[r*w+x0 : r*w+x1] {
+				sum += uint32(v)
+			}
+		}
+		n := uint32(rows * (x1 - x0))
+		dst[ox] = uint8((sum + n/2) / n)
+	}
 }
 
 // Mask decides polarity and contrast on the working planes and returns the working-resolution mask. Every row

@@ -4,18 +4,23 @@
 // decoding itself. A Decoder keeps inflaters in a pool and resets them.
 //
 // The result is the image image/png returns for the same bytes: the same concrete type (*image.Gray,
-// *image.NRGBA, *image.RGBA) and the same pixels. Anything else — other colour types and depths, interlacing,
+// *image.NRGBA, *image.RGBA) and the same pixels. One check is left out: the zlib stream's Adler-32 trailer is
+// not verified (its four bytes must be there). The chunk CRC-32s, checked for every chunk, already cover the same
+// compressed bytes, and the Adler-32 pass over every inflated byte cost a fifth of decoding a canvas; Chromium's
+// PNG decoder (Wuffs) skips it for the same reason. So a file whose chunks are intact but whose Adler-32 is wrong
+// decodes to the pixels its stream holds, where image/png reports a checksum error. Anything else — other colour types and depths, interlacing,
 // transparency chunks, and every malformed file — is handed to image/png, so errors and unusual images behave
 // exactly as with image.Decode.
 package pngdec
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"github.com/klauspost/compress/flate"
 	"hash/crc32"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 	"sync"
@@ -46,7 +51,10 @@ type Decoder struct {
 }
 
 type state struct {
-	zr       io.ReadCloser // zlib reader, reset per image (nil until first use)
+	// zr is the raw DEFLATE reader, reset per image (nil until first use): klauspost/compress's inflater (already
+	// a dependency of the Prometheus client) decodes canvas streams in ~20% fewer instructions than
+	// compress/flate, reading straight from the bytes.Reader.
+	zr       io.ReadCloser
 	src      bytes.Reader
 	idat     []byte // IDAT payloads when a file splits them over several chunks
 	cur, prv []byte // filtered rows
@@ -204,6 +212,19 @@ func (h *header) bpp() int {
 	}
 }
 
+// Config is the header as image.DecodeConfig reports it for this file: the size and the colour model of the
+// image image/png decodes it to.
+func (f *File) Config() image.Config {
+	m := color.Model(color.NRGBAModel) // grey+alpha and RGBA
+	switch f.hd.ct {
+	case ctGray:
+		m = color.GrayModel
+	case ctRGB:
+		m = color.RGBAModel
+	}
+	return image.Config{ColorModel: m, Width: f.hd.w, Height: f.hd.h}
+}
+
 // Channels is the number of 8-bit channels per pixel of the rows Rows hands out: 1 grey, 2 grey and alpha,
 // 3 RGB, 4 RGBA (straight alpha).
 func (f *File) Channels() int { return f.hd.bpp() }
@@ -231,14 +252,19 @@ func (d *Decoder) Rows(f *File, row func(y int, pix []byte) error) error {
 // rows inflates and unfilters the IDAT stream, handing each row to emit; the stream must end with the last row.
 func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 	h := &f.hd
-	st.src.Reset(st.joinIDAT(f))
+	data := st.joinIDAT(f)
+	// The zlib wrapper: a 2-byte header (DEFLATE, no preset dictionary) and a 4-byte Adler-32 trailer, which
+	// is not verified (see the package comment).
+	if len(data) < 2+4 {
+		return errFallback
+	}
+	if cmf, flg := data[0], data[1]; cmf&0x0f != 8 || cmf>>4 > 7 || flg&0x20 != 0 || (uint(cmf)<<8|uint(flg))%31 != 0 {
+		return errFallback
+	}
+	st.src.Reset(data[2:])
 	if st.zr == nil {
-		zr, err := zlib.NewReader(&st.src)
-		if err != nil {
-			return errFallback
-		}
-		st.zr = zr
-	} else if err := st.zr.(zlib.Resetter).Reset(&st.src, nil); err != nil {
+		st.zr = flate.NewReader(&st.src)
+	} else if err := st.zr.(flate.Resetter).Reset(&st.src, nil); err != nil {
 		return errFallback
 	}
 	bpp := h.bpp()
@@ -258,9 +284,9 @@ func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 		}
 		st.cur, st.prv = st.prv, st.cur
 	}
-	// The stream must end here (this also verifies its Adler-32) and use up the IDAT data exactly.
+	// The stream must end here, followed by exactly the four trailer bytes.
 	var one [1]byte
-	if n, err := st.zr.Read(one[:]); n != 0 || err != io.EOF || st.src.Len() != 0 {
+	if n, err := st.zr.Read(one[:]); n != 0 || err != io.EOF || st.src.Len() != 4 {
 		return errFallback
 	}
 	return nil
@@ -323,12 +349,18 @@ func unfilter(filter byte, cdat, pdat []byte, bpp int) error {
 	switch filter {
 	case 0:
 	case 1: // Sub
-		for i := bpp; i < len(cdat); i++ {
-			cdat[i] += cdat[i-bpp]
+		sub(cdat, bpp)
+	case 2: // Up: bytewise sums, eight at a time (no carries between bytes)
+		n := min(len(cdat), len(pdat))
+		c, p := cdat[:n], pdat[:n]
+		i := 0
+		for ; i+8 <= len(c) && i+8 <= len(p); i += 8 {
+			a, b := binary.LittleEndian.Uint64(c[i:i+8]), binary.LittleEndian.Uint64(p[i:i+8])
+			const hi = 0x8080808080808080
+			binary.LittleEndian.PutUint64(c[i:i+8], (a&^hi+b&^hi)^((a^b)&hi))
 		}
-	case 2: // Up
-		for i, p := range pdat {
-			cdat[i] += p
+		for ; i < len(c) && i < len(p); i++ {
+			c[i] += p[i]
 		}
 	case 3: // Average
 		for i := 0; i < bpp; i++ {
@@ -343,6 +375,33 @@ func unfilter(filter byte, cdat, pdat []byte, bpp int) error {
 		return errFallback
 	}
 	return nil
+}
+
+// sub undoes the Sub filter: each byte adds the byte bpp before it; a pixel's channels are carried in
+// registers rather than re-read.
+func sub(cdat []byte, bpp int) {
+	switch {
+	case bpp == 3 && len(cdat) >= 3:
+		a0, a1, a2 := cdat[0], cdat[1], cdat[2]
+		i := 3
+		for ; i+3 <= len(cdat); i += 3 {
+			p := cdat[i : i+3 : i+3]
+			a0, a1, a2 = a0+p[0], a1+p[1], a2+p[2]
+			p[0], p[1], p[2] = a0, a1, a2
+		}
+	case bpp == 4 && len(cdat) >= 4:
+		a := binary.LittleEndian.Uint32(cdat)
+		for i := 4; i+4 <= len(cdat); i += 4 {
+			b := binary.LittleEndian.Uint32(cdat[i:])
+			const hi = 0x80808080
+			a = (a&^hi + b&^hi) ^ ((a ^ b) & hi)
+			binary.LittleEndian.PutUint32(cdat[i:], a)
+		}
+	default:
+		for i := bpp; i < len(cdat); i++ {
+			cdat[i] += cdat[i-bpp]
+		}
+	}
 }
 
 func paeth(cdat, pdat []byte, bpp int) {

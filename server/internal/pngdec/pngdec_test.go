@@ -2,15 +2,19 @@ package pngdec
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"encoding/binary"
+	"hash/adler32"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -57,15 +61,97 @@ func craft(rng *rand.Rand, w, h int, ct uint8, parts int) []byte {
 }
 
 // same checks that Decode agrees with image/png on b: the same image (type and pixels) or the same error.
+// The one difference: a wrong zlib Adler-32 (chunk CRCs intact) decodes to the pixels of the stream, which are
+// image/png's image for the file with the right checksum.
 func same(t *testing.T, d *Decoder, b []byte, what string) {
 	t.Helper()
+	if f, ok := Parse(b); ok {
+		if cfg, err := png.DecodeConfig(bytes.NewReader(b)); err == nil && cfg != f.Config() {
+			t.Fatalf("%s: Config %+v, image/png says %+v", what, f.Config(), cfg)
+		}
+	}
 	want, werr := png.Decode(bytes.NewReader(b))
 	got, gerr := d.Decode(b)
+	if gerr == nil && badAdler(werr) {
+		if fixed, ok := fixAdler(b); ok {
+			want, werr = png.Decode(bytes.NewReader(fixed))
+		}
+	}
 	if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
 		t.Fatalf("%s: error %v, image/png says %v", what, gerr, werr)
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s: image differs from image/png's (%T vs %T)", what, got, want)
+	}
+}
+
+func badAdler(err error) bool {
+	return err != nil && strings.Contains(err.Error(), zlib.ErrChecksum.Error())
+}
+
+// fixAdler returns b with the Adler-32 of its zlib stream set to the right value (and its IDAT CRCs updated);
+// ok is false when the stream does not inflate.
+func fixAdler(b []byte) ([]byte, bool) {
+	b = bytes.Clone(b)
+	var stream []byte
+	var where []int // file offset of each stream byte
+	var chunks []int
+	for p := len(signature); p+12 <= len(b); {
+		n := int(binary.BigEndian.Uint32(b[p:]))
+		if p+12+n > len(b) {
+			return nil, false
+		}
+		if string(b[p+4:p+8]) == "IDAT" {
+			chunks = append(chunks, p)
+			for i := range n {
+				stream = append(stream, b[p+8+i])
+				where = append(where, p+8+i)
+			}
+		}
+		p += 12 + n
+	}
+	if len(stream) < 6 {
+		return nil, false
+	}
+	raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(stream[2 : len(stream)-4])))
+	if err != nil {
+		return nil, false
+	}
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], adler32.Checksum(raw))
+	for i, v := range sum {
+		b[where[len(where)-4+i]] = v
+	}
+	for _, p := range chunks {
+		n := int(binary.BigEndian.Uint32(b[p:]))
+		binary.BigEndian.PutUint32(b[p+8+n:], crc32.ChecksumIEEE(b[p+4:p+8+n]))
+	}
+	return b, true
+}
+
+// A wrong Adler-32 with intact chunks is not checked: the image is the stream's (image/png refuses the file).
+func TestDecode_AdlerNotChecked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var d Decoder
+	for i := range 20 {
+		b := craft(rng, 1+rng.IntN(50), 1+rng.IntN(50), []uint8{0, 2, 4, 6}[i%4], 1+rng.IntN(3))
+		want, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The trailer is the last four bytes of the last IDAT payload (before its CRC, then tIME and IEND).
+		end := len(b) - len(chunk("IEND", nil)) - len(chunk("tIME", []byte{7, 234, 1, 2, 3, 4, 5})) - 4
+		b[end-1] ^= 0x5a
+		start := bytes.LastIndex(b[:end], []byte("IDAT")) - 4
+		binary.BigEndian.PutUint32(b[end:], crc32.ChecksumIEEE(b[start+4:end]))
+		if _, err := png.Decode(bytes.NewReader(b)); !badAdler(err) {
+			t.Fatalf("image/png on a bad Adler-32: %v, want a checksum error", err)
+		}
+		got, err := d.Decode(b)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("bad Adler-32: %v, want the stream's image", err)
+		}
+		same(t, &d, b, "bad Adler-32")
 	}
 }
 

@@ -1,0 +1,119 @@
+package ink
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// The Shrinker's planes are exactly the box averages of the canvas's luma and alpha, computed here the slow
+// way, for every layout, reduction factor and odd sizes; canvases mix white runs (the RGB fast path) and noise.
+func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	reused := new(Shrinker) // every canvas also goes through one shrinker, Reset each time
+	for _, size := range [][2]int{{1, 1}, {7, 5}, {33, 161}, {280, 280}, {101, 330}, {13, 700}} {
+		for _, l := range []Layout{Gray8, GrayAlpha8, RGB8, RGBA8} {
+			w, h := size[0], size[1]
+			bpp := l.bytesPerPixel()
+			rows := make([][]byte, h)
+			luma := make([]uint8, w*h)
+			alpha := make([]uint8, w*h)
+			for y := range rows {
+				rows[y] = make([]byte, bpp*w)
+				for x := range w {
+					px := rows[y][bpp*x : bpp*(x+1)]
+					for i := range px {
+						px[i] = 255
+					}
+					if rng.IntN(4) == 0 || y%17 == 3 && x > w/2 {
+						for i := range px {
+							px[i] = uint8(rng.IntN(256))
+						}
+					}
+					if (l == GrayAlpha8 || l == RGBA8) && y < h/2 {
+						px[bpp-1] = 255 // opaque top half: the alpha plane starts late
+					}
+					switch l {
+					case Gray8:
+						luma[y*w+x], alpha[y*w+x] = px[0], 255
+					case GrayAlpha8:
+						luma[y*w+x], alpha[y*w+x] = px[0], px[1]
+					default:
+						luma[y*w+x] = luma8(uint32(px[0]), uint32(px[1]), uint32(px[2]))
+						alpha[y*w+x] = 255
+						if l == RGBA8 {
+							alpha[y*w+x] = px[3]
+						}
+					}
+				}
+			}
+			s, err := NewShrinker(w, h, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for y, r := range rows {
+				if err := s.Row(y, r, l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := reused.Reset(w, h, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			for y, r := range rows {
+				if err := reused.Row(y, r, l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m1, err1 := s.Mask()
+			m2, err2 := reused.Mask()
+			if err1 != nil || err2 != nil || !slices.Equal(m1.Pix, m2.Pix) || !slices.Equal(m1.FullResolution().Pix, m2.FullResolution().Pix) {
+				t.Fatalf("%dx%d layout %d: a reused shrinker's masks differ from a new one's (%v, %v)", w, h, l, err1, err2)
+			}
+			s, err = NewShrinker(w, h, Options{}) // Mask and FullResolution work in place; start again for the planes
+			if err != nil {
+				t.Fatal(err)
+			}
+			for y, r := range rows {
+				if err := s.Row(y, r, l); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !slices.Equal(s.fullLuma, luma) {
+				t.Fatalf("%dx%d layout %d: full-resolution luma differs", w, h, l)
+			}
+			opaque := !slices.ContainsFunc(alpha, func(a uint8) bool { return a != 255 })
+			if opaque != (s.fullAlpha == nil) || !opaque && !slices.Equal(s.fullAlpha, alpha) {
+				t.Fatalf("%dx%d layout %d: full-resolution alpha differs", w, h, l)
+			}
+			k := s.k
+			if k == 1 {
+				continue
+			}
+			for oy := range s.sh {
+				for ox := range s.sw {
+					var sl, sa, n uint32
+					for y := oy * k; y < min(h, (oy+1)*k); y++ {
+						for x := ox * k; x < min(w, (ox+1)*k); x++ {
+							sl += uint32(luma[y*w+x])
+							sa += uint32(alpha[y*w+x])
+							n++
+						}
+					}
+					i := oy*s.sw + ox
+					if got, want := s.luma[i], uint8((sl+n/2)/n); got != want {
+						t.Fatalf("%dx%d layout %d k %d: luma (%d,%d) = %d, want %d", w, h, l, k, ox, oy, got, want)
+					}
+					if !s.alphaBands { // an opaque canvas: no alpha plane is kept
+						if !opaque {
+							t.Fatalf("%dx%d layout %d: translucent canvas without an alpha plane", w, h, l)
+						}
+						continue
+					}
+					if got, want := s.alpha[i], uint8((sa+n/2)/n); got != want {
+						t.Fatalf("%dx%d layout %d k %d: alpha (%d,%d) = %d, want %d", w, h, l, k, ox, oy, got, want)
+					}
+				}
+			}
+		}
+	}
+}
