@@ -30,9 +30,9 @@ type Config struct {
 	// Seed drives the MMD permutations.
 	Seed uint64
 	// MaxRate caps the predictions per second the worker takes (0: no cap); beyond it predictions are skipped
-	// and counted as sampled out, so monitoring costs a bounded share of CPU whatever the traffic (the worker
-	// runs the model again for embeddings and permutation tests every Every predictions). Bursts of up to ten
-	// seconds' worth are taken whole.
+	// and counted as sampled out, so monitoring costs a bounded share of CPU whatever the traffic (features and
+	// a kernel row per digit, the window tests every Every predictions; a prediction without serving-pass
+	// embeddings also costs a model run). Bursts of up to ten seconds' worth are taken whole.
 	MaxRate float64
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"digitpad/monitor/traffic"
 	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
+	"digitpad/shared/recognize/onnxrec"
 	"digitpad/train/mnist"
 )
 
@@ -44,11 +48,8 @@ func newRig(t *testing.T, cfg monitor.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := onnxload.Load(onnx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: c.SHA256}, c.Configure(recognize.Config{})) // as the server runs it: calibrated by the card
+	// As the server loads it: calibrated by the card, with the tap that gives each digit's embedding.
+	rec, err := onnxrec.New(onnx, card, recognize.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,14 +76,8 @@ func newRig(t *testing.T, cfg monitor.Config) *rig {
 	return r
 }
 
-// mnistCode is test code i: MNIST test digits 5i..5i+4 of the rig's order.
-func (r *rig) mnistCode(t *testing.T, i int) traffic.Canvas {
-	return r.mnistCodeOf(t, r.order, uint64(1000+i), i)
-}
-
-// mnistCodeOf is code i of the test set in the given order (digits order[5i..5i+4]), composited with seed.
-func (r *rig) mnistCodeOf(t *testing.T, order []int, seed uint64, i int) traffic.Canvas {
-	t.Helper()
+// composeMNIST is code i of the test set in the given order (digits order[5i..5i+4]), composited with seed.
+func (r *rig) composeMNIST(order []int, seed uint64, i int) (traffic.Canvas, error) {
 	digits := make([][784]float32, 5)
 	labels := make([]int, 5)
 	for k := range 5 {
@@ -90,11 +85,61 @@ func (r *rig) mnistCodeOf(t *testing.T, order []int, seed uint64, i int) traffic
 		copy(digits[k][:], r.test.Image(j))
 		labels[k] = int(r.test.Labels[j])
 	}
-	c, err := traffic.MNISTCode(digits, labels, seed)
-	if err != nil {
+	return traffic.MNISTCode(digits, labels, seed)
+}
+
+// recogniseAll recognises n canvases (code(i)) on every core as the server does and returns the predictions as it
+// hands them to the monitor, in order (nil where the recogniser refused the canvas), without a time (see stamp);
+// acc counts their digits.
+func (r *rig) recogniseAll(t *testing.T, n int, code func(i int) (traffic.Canvas, error), client string, acc *tally) []*monitor.Prediction {
+	t.Helper()
+	type out struct {
+		p   monitor.Prediction
+		ok  bool
+		acc tally
+	}
+	res := make([]out, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				c, err := code(i)
+				if err != nil {
+					errs <- err
+					return
+				}
+				rr, err := r.rec.Image(c.Image, recognize.Options{})
+				if err != nil {
+					continue // a canvas the recogniser refuses is not monitored
+				}
+				o := out{p: monitor.FromResult(rr, client, time.Time{}), ok: true}
+				o.acc.count(rr, c.Labels)
+				res[i] = o
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
 		t.Fatal(err)
 	}
-	return c
+	ps := make([]*monitor.Prediction, n)
+	for i := range res {
+		if res[i].ok {
+			ps[i] = &res[i].p
+			acc.right += res[i].acc.right
+			acc.total += res[i].acc.total
+		}
+	}
+	return ps
+}
+
+// stamp advances the rig's clock by a second and gives p that time.
+func (r *rig) stamp(p *monitor.Prediction) {
+	r.now = r.now.Add(time.Second)
+	p.Time = r.now
 }
 
 // tally measures digit accuracy as the profile defines it: over the digits of codes segmented into the right
@@ -103,32 +148,17 @@ type tally struct{ right, total int }
 
 func (a *tally) rate() float64 { return float64(a.right) / float64(max(1, a.total)) }
 
-// send recognises a canvas and hands it to the rig's monitor as client.
-func (r *rig) send(t *testing.T, c traffic.Canvas, client string, acc *tally) {
-	t.Helper()
-	if p, ok := r.recognise(t, c, client, acc); ok {
-		r.mon.Process(p)
+// count adds the digits of a result whose digit count matches the labels.
+func (a *tally) count(res *recognize.Result, labels []int) {
+	if len(res.Digits) != len(labels) {
+		return
 	}
-}
-
-// recognise reads a canvas as the server does, advances the clock by a second and returns the prediction as
-// the server hands it to the monitor (false when the recogniser refuses the canvas); acc counts its digits.
-func (r *rig) recognise(t *testing.T, c traffic.Canvas, client string, acc *tally) (monitor.Prediction, bool) {
-	t.Helper()
-	res, err := r.rec.Image(c.Image, recognize.Options{})
-	if err != nil {
-		return monitor.Prediction{}, false
-	}
-	r.now = r.now.Add(time.Second)
-	if len(res.Digits) == len(c.Labels) {
-		for i, d := range res.Digits {
-			acc.total++
-			if d.Digit == c.Labels[i] {
-				acc.right++
-			}
+	for i, d := range res.Digits {
+		a.total++
+		if d.Digit == labels[i] {
+			a.right++
 		}
 	}
-	return monitor.FromResult(res, client, r.now), true
 }
 
 func (r *rig) state(t *testing.T, client string) monitor.StreamState {
@@ -171,16 +201,18 @@ func TestProof_MNISTTestStreamRarelyAlarms(t *testing.T) {
 	for pass := range mnistPasses {
 		order := rand.New(rand.NewPCG(5, uint64(5+pass))).Perm(r.test.Len())
 		client := fmt.Sprintf("pass-%d", pass) // a new stream per pass: no window spans two passes
-		for i := range r.test.Len() / 5 {
-			c := r.mnistCodeOf(t, order, uint64(1000+pass*10000+i), i)
-			p, ok := r.recognise(t, c, client, &acc)
-			if !ok {
+		ps := r.recogniseAll(t, r.test.Len()/5, func(i int) (traffic.Canvas, error) {
+			return r.composeMNIST(order, uint64(1000+pass*10000+i), i)
+		}, client, &acc)
+		for _, p := range ps {
+			if p == nil {
 				continue
 			}
+			r.stamp(p)
 			for k, m := range mons {
-				m.Process(p)
+				m.Process(*p)
 				s, _ := m.Snapshot("", client)
-				if e := s.Window.Evaluated; e != nil && e.Equal(r.now) {
+				if e := s.Window.Evaluated; e != nil && e.Equal(p.Time) {
 					windows[k]++
 					est[k] += *s.Accuracy.Estimated
 					if s.Drift.Detected {
@@ -225,13 +257,19 @@ func TestProof_ShiftedWritingFlaggedForItsClientOnly(t *testing.T) {
 	cleanAlarms, cleanEvals := 0, 0
 	var estShift, estClean []float64
 	var lastClean *time.Time
+	shifted := r.recogniseAll(t, 500, func(i int) (traffic.Canvas, error) {
+		return traffic.WrittenCode(5, traffic.Shifted, uint64(i))
+	}, "kiosk-7", &accShift)
+	clean := r.recogniseAll(t, 500, func(i int) (traffic.Canvas, error) {
+		return r.composeMNIST(r.order, uint64(1000+i), i)
+	}, "depot-b", &accClean)
 	for i := range 500 {
-		c, err := traffic.WrittenCode(5, traffic.Shifted, uint64(i))
-		if err != nil {
-			t.Fatal(err)
+		for _, p := range []*monitor.Prediction{shifted[i], clean[i]} {
+			if p != nil {
+				r.stamp(p)
+				r.mon.Process(*p)
+			}
 		}
-		r.send(t, c, "kiosk-7", &accShift)
-		r.send(t, r.mnistCode(t, i), "depot-b", &accClean)
 		sh := r.state(t, "kiosk-7")
 		if sh.Drift.Detected && flaggedAt < 0 {
 			flaggedAt = i + 1

@@ -21,7 +21,8 @@ type Model struct {
 	Card assets.Card
 }
 
-// Load parses the card (nil or empty: defaults, see assets.ParseCard) and compiles the ONNX bytes.
+// Load parses the card (nil or empty: defaults, see assets.ParseCard) and compiles the ONNX bytes with a tap on the
+// penultimate value (see compileTapped).
 func Load(onnx, card []byte) (*Model, error) {
 	c, err := assets.ParseCard(card, onnx)
 	if err != nil {
