@@ -24,6 +24,9 @@ func ParseProfile(card []byte) (*Profile, error) {
 	if c.P != nil && c.P.Version != ProfileVersion {
 		return nil, fmt.Errorf("monitor: reference profile version %d, want %d", c.P.Version, ProfileVersion)
 	}
+	if c.P != nil {
+		c.P.prepare()
+	}
 	return c.P, nil
 }
 

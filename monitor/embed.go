@@ -66,6 +66,22 @@ func (e *ModelEmbedder) Embed(inputs []float32, n int, out []float32) error {
 	return e.m.RunTap(in, n, probs, out)
 }
 
+// servedEmbeddings joins the digits' embeddings from the serving pass (nil unless every digit has one of dim
+// floats).
+func servedEmbeddings(ds []Digit, dim int) []float32 {
+	if len(ds) == 0 || dim == 0 {
+		return nil
+	}
+	out := make([]float32, 0, len(ds)*dim)
+	for _, d := range ds {
+		if len(d.Embedding) != dim {
+			return nil
+		}
+		out = append(out, d.Embedding...)
+	}
+	return out
+}
+
 // embedAll embeds the digits of one prediction (nil when a digit has no input).
 func embedAll(e Embedder, ds []Digit) ([]float32, error) {
 	if e == nil || len(ds) == 0 {

@@ -30,9 +30,9 @@ type Config struct {
 	// Seed drives the MMD permutations.
 	Seed uint64
 	// MaxRate caps the predictions per second the worker takes (0: no cap); beyond it predictions are skipped
-	// and counted as sampled out, so monitoring costs a bounded share of CPU whatever the traffic (the worker
-	// runs the model again for embeddings and permutation tests every Every predictions). Bursts of up to ten
-	// seconds' worth are taken whole.
+	// and counted as sampled out, so monitoring costs a bounded share of CPU whatever the traffic (features and
+	// a kernel row per digit, the window tests every Every predictions; a prediction without serving-pass
+	// embeddings also costs a model run). Bursts of up to ten seconds' worth are taken whole.
 	MaxRate float64
 }
 
@@ -83,6 +83,7 @@ type Monitor struct {
 	streams map[streamKey]*stream
 	clients *topClients
 	rng     *rand.Rand
+	work    mmdWork // scratch of the MMD test
 	dropped uint64
 
 	sample     *rate.Limiter // nil: no cap (Config.MaxRate)
@@ -165,6 +166,9 @@ func (m *Monitor) SetModel(name, sha string, p *Profile, e Embedder) {
 	if _, ok := m.models[sha]; !ok {
 		m.order = append(m.order, sha)
 	}
+	if p != nil {
+		p.prepare()
+	}
 	m.models[sha] = &modelEntry{name: name, sha: sha, profile: p, embed: e}
 	m.active = sha
 	for len(m.order) > maxModels {
@@ -225,15 +229,18 @@ func (m *Monitor) Process(p Prediction) {
 	}
 	var emb []float32
 	dim := 0
-	if me.profile != nil && me.embed != nil {
-		dim = me.embed.Dim()
-		emb, _ = embedAll(me.embed, p.Digits) // without an embedding the MMD test skips this prediction
+	if me.profile != nil {
+		dim = me.profile.Embedding.Dim
+		// The serving pass's embeddings when the prediction has them, else the model is run again.
+		if emb = servedEmbeddings(p.Digits, dim); emb == nil && me.embed != nil && me.embed.Dim() == dim {
+			emb, _ = embedAll(me.embed, p.Digits) // without an embedding the MMD test skips this prediction
+		}
 	}
 	rec := summarise(&p, emb, dim)
 	if me.profile != nil {
 		for i := range rec.digits {
 			if rec.digits[i].raw != nil {
-				rec.digits[i].emb = me.profile.project(rec.digits[i].raw)
+				rec.digits[i].embed(me.profile, rec.digits[i].raw)
 				rec.digits[i].raw = nil
 			}
 		}
@@ -314,7 +321,7 @@ func (s *stream) last(k int) []*codeRec {
 
 func (m *Monitor) evaluate(s *stream, p *Profile, now time.Time) {
 	win := s.last(m.cfg.Window)
-	if ts, wc := p.evaluate(win, m.rng); ts != nil {
+	if ts, wc := p.evaluate(win, m.rng, &m.work); ts != nil {
 		s.count = newEvaluation(p, win[len(win)-wc.Size:], ts, now)
 	}
 	var recent []*codeRec
@@ -325,7 +332,7 @@ func (m *Monitor) evaluate(s *stream, p *Profile, now time.Time) {
 	}
 	// The time window reports the MMD statistic against its threshold without the permutation p-value: the
 	// permutations are the costly part and the count window already has them.
-	if ts, wc := p.evaluate(recent, nil); ts != nil {
+	if ts, wc := p.evaluate(recent, nil, &m.work); ts != nil {
 		s.timed = newEvaluation(p, recent[len(recent)-wc.Size:], ts, now)
 	} else {
 		s.timed = nil

@@ -27,6 +27,9 @@ type Digit struct {
 	Input *[784]float32
 	// Box is x0,y0,x1,y1 on the canvas.
 	Box [4]int
+	// Embedding is the digit's penultimate-layer value from the serving model pass (recognize.Result.Embeddings);
+	// nil makes the monitor compute it with its Embedder.
+	Embedding []float32
 }
 
 // Prediction is one recognised canvas.
@@ -66,6 +69,24 @@ type Profile struct {
 	Accuracy float64 `json:"accuracy"`
 	// Windows holds the calibrated test thresholds per window size (predictions per window).
 	Windows []WindowCalibration `json:"windows"`
+
+	mmd *mmdRef // the MMD test's reference kernel, computed once (see prepare)
+}
+
+// prepare computes what every window's tests reuse (the reference kernel of the MMD test). ParseProfile and
+// Build call it, so a profile is read-only when monitors share it.
+func (p *Profile) prepare() {
+	if p.mmd == nil && len(p.Embedding.Sample) > 0 {
+		p.mmd = newMMDRef(p.Embedding.Sample, p.Embedding.Sigma)
+	}
+}
+
+// mmdReference returns the MMD test's reference (computed here for a profile built by hand).
+func (p *Profile) mmdReference() *mmdRef {
+	if p.mmd != nil {
+		return p.mmd
+	}
+	return newMMDRef(p.Embedding.Sample, p.Embedding.Sigma)
 }
 
 // Embedding summarises the penultimate-layer embeddings: a PCA projection to a few components and a sample of
@@ -103,13 +124,12 @@ type WindowCalibration struct {
 const (
 	embedComponents = 16  // PCA components kept for MMD
 	embedSample     = 200 // reference vectors kept for MMD
-	windowDigitsMMD = 200 // window digits the MMD test uses (the most recent)
+	windowDigitsMMD = 100 // window digits the MMD test uses (the most recent; 100 keeps the permutations cheap)
 	permutations    = 100 // permutations of the MMD p-value (alibi-detect's default)
 	bootstrapRounds = 1000
-	// familyAlpha is the false alarm rate the bootstrap calibrates for: 4%, a margin under the 5% objective
-	// for new writers of the same distribution (a calibration at 5% measured 3 alarms in 39 windows of MNIST
-	// test codes).
-	familyAlpha = 0.04
+	// familyAlpha is the false alarm rate the bootstrap calibrates for, per window evaluation: the issue's
+	// objective of 5%, fixed before any test stream is looked at (the MNIST test stream only checks it).
+	familyAlpha = 0.05
 )
 
 // WindowSizes are the window sizes (predictions) profiles are calibrated for; time windows use the largest one
@@ -123,6 +143,7 @@ type digitRec struct {
 	ent   float64
 	feat  [nFeatures]float64
 	emb   []float64 // projected embedding (nil until projected)
+	kref  []float32 // Gaussian kernel of emb against the reference sample (the MMD test's cached row)
 	raw   []float32 // embedding before projection (reference building only)
 	right int       // 1 right, 0 wrong, -1 unknown
 }
@@ -132,6 +153,14 @@ type codeRec struct {
 	t       time.Time
 	digits  []digitRec
 	confirm bool
+}
+
+// embed sets the digit's projected embedding and its kernel row against the reference sample.
+func (d *digitRec) embed(p *Profile, raw []float32) {
+	d.emb = p.project(raw)
+	if d.emb != nil && p.mmd != nil {
+		d.kref = p.mmd.row(d.emb)
+	}
 }
 
 func summarise(p *Prediction, emb []float32, dim int) codeRec {
@@ -240,14 +269,16 @@ func (b *Builder) Build(seed uint64) (*Profile, error) {
 		return nil, err
 	}
 	p.buildCalibration(digits)
+	p.prepare()
 	for i := range held {
 		for j := range held[i].digits {
-			held[i].digits[j].emb = p.project(held[i].digits[j].raw)
+			held[i].digits[j].embed(p, held[i].digits[j].raw)
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, 2))
+	var w mmdWork
 	for _, size := range WindowSizes {
-		p.Windows = append(p.Windows, p.calibrate(held, size, rng))
+		p.Windows = append(p.Windows, p.calibrate(held, size, rng, &w))
 	}
 	return p, nil
 }
@@ -429,7 +460,7 @@ func (p *Profile) window(n int) *WindowCalibration {
 // calibrate draws bootstrap windows of size codes from held and picks, per test, the statistic threshold at a
 // common per-test level alpha chosen so that at most familyAlpha of the windows raise any alarm (Westfall–Young
 // min-p: the correction for many tests that accounts for their correlation).
-func (p *Profile) calibrate(held []codeRec, size int, rng *rand.Rand) WindowCalibration {
+func (p *Profile) calibrate(held []codeRec, size int, rng *rand.Rand, w *mmdWork) WindowCalibration {
 	names := testNames()
 	stats := make(map[string][]float64, len(names))
 	win := make([]*codeRec, size)
@@ -437,7 +468,7 @@ func (p *Profile) calibrate(held []codeRec, size int, rng *rand.Rand) WindowCali
 		for i := range win {
 			win[i] = &held[rng.IntN(len(held))]
 		}
-		for _, t := range p.statistics(win, nil) {
+		for _, t := range p.statistics(win, nil, w) {
 			stats[t.Name] = append(stats[t.Name], t.Statistic)
 		}
 	}

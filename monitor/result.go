@@ -16,6 +16,9 @@ func FromResult(res *recognize.Result, client string, t time.Time) Prediction {
 		if i < len(res.Inputs) {
 			p.Digits[i].Input = &res.Inputs[i]
 		}
+		if i < len(res.Embeddings) {
+			p.Digits[i].Embedding = res.Embeddings[i]
+		}
 	}
 	return p
 }

@@ -178,71 +178,183 @@ func jensenShannon(counts [10]int, ref [10]float64) float64 {
 	return max(0, js)
 }
 
-// mmd computes the (biased, V-statistic) squared maximum mean discrepancy between x and y with a Gaussian kernel
-// of bandwidth sigma, and a permutation p-value from perms random relabellings of the pooled sample (the share of
-// permutations, counting the observed one, whose MMD is at least the observed).
-func mmd(x, y [][]float64, sigma float64, perms int, rng *rand.Rand) (float64, float64) {
-	n, m := len(x), len(y)
+// mmdRef is the reference side of the MMD test, computed once per profile: the sample, the Gaussian kernel's
+// exponent factor -1/(2σ²) and the kernel among the sample's vectors (m×m), which every window's test reuses.
+type mmdRef struct {
+	y   [][]float64
+	g   float64
+	kyy []float32
+}
+
+func newMMDRef(y [][]float64, sigma float64) *mmdRef {
+	r := &mmdRef{y: y, g: -1 / (2 * sigma * sigma)}
+	m := len(y)
+	r.kyy = make([]float32, m*m)
+	for i := range m {
+		r.kyy[i*m+i] = 1
+		for j := i + 1; j < m; j++ {
+			v := float32(math.Exp(r.g * sqDist(y[i], y[j])))
+			r.kyy[i*m+j], r.kyy[j*m+i] = v, v
+		}
+	}
+	return r
+}
+
+// row is the kernel between x and each reference vector: computed once per digit when it is monitored, so a
+// window's test only computes the kernel among the window's own digits.
+func (r *mmdRef) row(x []float64) []float32 {
+	out := make([]float32, len(r.y))
+	for j, y := range r.y {
+		out[j] = float32(math.Exp(r.g * sqDist(x, y)))
+	}
+	return out
+}
+
+// mmdWork is scratch space reused between tests (the pooled kernel matrix and index buffers) and the last
+// statistic computed, which a test of the same window's vectors reuses (a stream's time window usually holds the
+// count window's most recent digits).
+type mmdWork struct {
+	k    []float32
+	rows []float64
+	idx  []int
+
+	lastX    [][]float64 // the vectors of the last window tested (kept alive, so identity means the same vector)
+	lastStat float64
+}
+
+// same reports whether x holds the very vectors of the last window tested, in order.
+func (w *mmdWork) same(x [][]float64) bool {
+	if len(x) != len(w.lastX) {
+		return false
+	}
+	for i, v := range x {
+		if len(v) == 0 || len(v) != len(w.lastX[i]) || &v[0] != &w.lastX[i][0] {
+			return false
+		}
+	}
+	return true
+}
+
+// seqStop is h of Besag & Clifford's sequential permutation p-value: permutations stop once h of them reach the
+// observed statistic, with p = h/L after L permutations (a valid p-value; ≥ 10/100 here, so the verdict at
+// p < 0.05 is the one all permutations would give). Windows like the reference stop after a few dozen
+// permutations instead of 100; a window that drifts runs all of them and gets (ge+1)/(perms+1).
+const seqStop = 10
+
+// test computes the (biased, V-statistic) squared maximum mean discrepancy between the window's vectors x and the
+// reference sample, and a permutation p-value from up to perms random relabellings of the pooled sample. kx holds
+// x's kernel rows against the reference (see row; nil or nil entries are computed here). The pooled kernel
+// matrix is filled from the cached blocks; each permutation then sums the kernel over the smaller group only
+// (s² terms, with the pooled row sums giving the cross and other-group sums) instead of the whole N² matrix.
+func (r *mmdRef) test(x [][]float64, kx [][]float32, perms int, rng *rand.Rand, w *mmdWork) (float64, float64) {
+	n, m := len(x), len(r.y)
 	if n == 0 || m == 0 {
 		return 0, 1
 	}
-	all := append(slices.Clone(x), y...)
+	if w == nil {
+		w = &mmdWork{}
+	}
+	if perms <= 0 && w.same(x) {
+		return w.lastStat, math.NaN()
+	}
 	N := n + m
-	k := make([]float64, N*N)
-	g := -1 / (2 * sigma * sigma)
-	for i := 0; i < N; i++ {
+	if cap(w.k) < N*N {
+		w.k = make([]float32, N*N)
+	}
+	k := w.k[:N*N]
+	for i := range n {
 		k[i*N+i] = 1
-		for j := i + 1; j < N; j++ {
-			d := 0.0
-			for t, v := range all[i] {
-				e := v - all[j][t]
-				d += e * e
-			}
-			v := math.Exp(g * d)
+		for j := i + 1; j < n; j++ {
+			v := float32(math.Exp(r.g * sqDist(x[i], x[j])))
 			k[i*N+j], k[j*N+i] = v, v
 		}
+		var row []float32
+		if i < len(kx) {
+			row = kx[i]
+		}
+		if len(row) != m {
+			row = r.row(x[i])
+		}
+		for j, v := range row {
+			k[i*N+n+j], k[(n+j)*N+i] = v, v
+		}
 	}
+	for i := range m {
+		copy(k[(n+i)*N+n:(n+i+1)*N], r.kyy[i*m:(i+1)*m])
+	}
+	if cap(w.rows) < N {
+		w.rows = make([]float64, N)
+	}
+	rows := w.rows[:N]
 	total := 0.0
-	for _, v := range k {
-		total += v
+	for i := range N {
+		s := 0.0
+		for _, v := range k[i*N : (i+1)*N] {
+			s += float64(v)
+		}
+		rows[i] = s
+		total += s
 	}
-	mask := make([]float64, N)
-	for i := range n {
-		mask[i] = 1
+	if cap(w.idx) < N {
+		w.idx = make([]int, N)
 	}
-	stat := mmdMasked(k, N, mask, n, total)
+	idx := w.idx[:N]
+	for i := range idx {
+		idx[i] = i
+	}
+	// The statistic is symmetric in the two groups; permutations draw the smaller one.
+	s := min(n, m)
+	if n > m { // the reference group first: indexes n..N-1
+		for i := range m {
+			idx[i] = n + i
+		}
+		for i := range n {
+			idx[m+i] = i
+		}
+	}
+	stat := mmdSplit(k, N, rows, total, idx[:s])
+	w.lastX, w.lastStat = append(w.lastX[:0], x...), stat
 	if perms <= 0 {
 		return stat, math.NaN()
 	}
-	ge := 1
-	for range perms {
-		rng.Shuffle(N, func(i, j int) { mask[i], mask[j] = mask[j], mask[i] })
-		if mmdMasked(k, N, mask, n, total) >= stat {
+	ge := 0
+	for b := 1; b <= perms; b++ {
+		for i := range s { // a uniform random s-subset: a partial Fisher–Yates shuffle
+			j := i + rng.IntN(N-i)
+			idx[i], idx[j] = idx[j], idx[i]
+		}
+		if mmdSplit(k, N, rows, total, idx[:s]) >= stat {
 			ge++
+			if ge == seqStop && b < perms {
+				return stat, float64(ge) / float64(b)
+			}
 		}
 	}
-	return stat, float64(ge) / float64(perms+1)
+	return stat, float64(ge+1) / float64(perms+1)
 }
 
-// mmdMasked is MMD² for the split of the pooled sample into mask = 1 (n of them) and the rest, from the kernel
-// matrix k (N×N) and the sum of all its entries.
-func mmdMasked(k []float64, N int, mask []float64, n int, total float64) float64 {
-	var xx, xy float64
-	for i := range N {
-		row := k[i*N : (i+1)*N]
-		s := 0.0
-		for j, v := range row {
-			s += v * mask[j]
+// mmdSplit is MMD² between the group g (indexes into the pooled sample) and the rest, from the pooled kernel
+// matrix k (N×N), its row sums and their total.
+func mmdSplit(k []float32, N int, rows []float64, total float64, g []int) float64 {
+	// The kernel is symmetric with ones on its diagonal: sum the pairs a < b once.
+	var half, gr float64
+	for i, a := range g {
+		row := k[a*N : (a+1)*N]
+		for _, b := range g[i+1:] {
+			half += float64(row[b])
 		}
-		if mask[i] == 1 {
-			xx += s
-		} else {
-			xy += s
-		}
+		gr += rows[a]
 	}
-	yy := total - xx - 2*xy
-	fn, fm := float64(n), float64(N-n)
-	return xx/(fn*fn) + yy/(fm*fm) - 2*xy/(fn*fm)
+	gg := float64(len(g)) + 2*half
+	cross := gr - gg // sum over g × rest
+	rest := total - gg - 2*cross
+	fg, fr := float64(len(g)), float64(N-len(g))
+	return gg/(fg*fg) + rest/(fr*fr) - 2*cross/(fg*fr)
+}
+
+// mmd is the MMD test of x against y with bandwidth sigma (see mmdRef.test), for one-off use.
+func mmd(x, y [][]float64, sigma float64, perms int, rng *rand.Rand) (float64, float64) {
+	return newMMDRef(y, sigma).test(x, nil, perms, rng, nil)
 }
 
 // Wilson is a Wilson score interval for a proportion.
@@ -268,3 +380,6 @@ func wilson(k, n int) Wilson {
 }
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// WilsonInterval is the 95% Wilson score interval of k successes in n trials.
+func WilsonInterval(k, n int) Wilson { return wilson(k, n) }

@@ -29,12 +29,13 @@ func pv(x float64) *float64 { x = round6(x); return &x }
 
 // statistics runs every test on a window of predictions. With rng nil, the MMD permutation p-value is skipped
 // (bootstrap calibration needs statistics only).
-func (p *Profile) statistics(win []*codeRec, rng *rand.Rand) []Test {
+func (p *Profile) statistics(win []*codeRec, rng *rand.Rand, w *mmdWork) []Test {
 	var counts [10]int
 	var conf, ent []float64
 	var feats [nFeatures][]float64
 	var dpc []float64
 	var emb [][]float64
+	var kref [][]float32
 	for _, c := range win {
 		dpc = append(dpc, float64(len(c.digits)))
 		for i := range c.digits {
@@ -50,8 +51,9 @@ func (p *Profile) statistics(win []*codeRec, rng *rand.Rand) []Test {
 	// The MMD uses the most recent digits with embeddings.
 	for i := len(win) - 1; i >= 0 && len(emb) < windowDigitsMMD; i-- {
 		for j := range win[i].digits {
-			if e := win[i].digits[j].emb; e != nil && len(emb) < windowDigitsMMD {
-				emb = append(emb, e)
+			if d := &win[i].digits[j]; d.emb != nil && len(emb) < windowDigitsMMD {
+				emb = append(emb, d.emb)
+				kref = append(kref, d.kref)
 			}
 		}
 	}
@@ -67,7 +69,7 @@ func (p *Profile) statistics(win []*codeRec, rng *rand.Rand) []Test {
 	ks("confidence_ks", p.Confidence, conf)
 	ks("entropy_ks", p.Entropy, ent)
 	if len(emb) > 0 && len(p.Embedding.Sample) > 0 {
-		m, mp := mmd(emb, p.Embedding.Sample, p.Embedding.Sigma, permIf(rng), rng)
+		m, mp := p.mmdReference().test(emb, kref, permIf(rng), rng, w)
 		t := Test{Name: "embedding_mmd", Statistic: m}
 		if rng != nil {
 			t.PValue = pv(mp)
@@ -99,7 +101,7 @@ func permIf(rng *rand.Rand) int {
 // evaluate runs the tests on a window and judges them with the calibrated thresholds for its size; it returns
 // nil when the window is smaller than the smallest calibrated size. MMD alarms only when its permutation p-value
 // is also below 0.05.
-func (p *Profile) evaluate(win []*codeRec, rng *rand.Rand) ([]Test, *WindowCalibration) {
+func (p *Profile) evaluate(win []*codeRec, rng *rand.Rand, w *mmdWork) ([]Test, *WindowCalibration) {
 	wc := p.window(len(win))
 	if wc == nil {
 		return nil, nil
@@ -107,7 +109,7 @@ func (p *Profile) evaluate(win []*codeRec, rng *rand.Rand) ([]Test, *WindowCalib
 	if len(win) > wc.Size {
 		win = win[len(win)-wc.Size:]
 	}
-	ts := p.statistics(win, rng)
+	ts := p.statistics(win, rng, w)
 	for i := range ts {
 		t := &ts[i]
 		th, ok := wc.Thresholds[t.Name]

@@ -109,7 +109,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "model workers")
 	fs.IntVar(&c.Queue, "queue", 1024, "canvases that may wait for a worker; beyond: 503 overloaded")
 	fs.IntVar(&c.MaxInFlight, "max-inflight", 2*runtime.GOMAXPROCS(0), "predictions in work at once (HTTP and websocket); more wait in a queue")
-	fs.Float64Var(&c.Monitor.MaxRate, "monitor-rate", 100, "predictions per second the drift monitor takes at most (0: all); the rest are counted in digitpad_monitor_sampled_out_total. The monitor reruns the model for embeddings, so without a cap it would take a core at full load")
+	fs.Float64Var(&c.Monitor.MaxRate, "monitor-rate", 100, "predictions per second the drift monitor takes at most (0: all); the rest are counted in digitpad_monitor_sampled_out_total. The cap bounds the monitor's CPU (features, kernel rows and window tests per prediction; embeddings come from the serving pass)")
 	fs.DurationVar(&c.LatencyObjective, "latency-objective", 100*time.Millisecond, "p99 latency objective: predictions wait for a slot while that fits, beyond it 503 overloaded (negative: no queue)")
 	fs.IntVar(&l.MaxBatchItems, "max-batch-items", l.MaxBatchItems, "items per /v1/predict/batch request")
 	fs.IntVar(&l.MaxMessageBytes, "max-body", l.MaxMessageBytes, "bytes per request body or websocket message")

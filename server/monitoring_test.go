@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -241,5 +243,71 @@ func TestMonitoring_InOpenAPIAndDashboardServed(t *testing.T) {
 	})
 	if r := do(t, http.MethodGet, ts.URL+"/v1/monitoring?model="+strings.Repeat("0", 64), "", nil); r.Status != http.StatusNotFound {
 		t.Errorf("unknown model: %d", r.Status)
+	}
+}
+
+// BenchmarkPredict_Monitored is POST /v1/predict of 5-digit codes through the handler stack with the drift
+// monitor off and on (uncapped), waiting after the loop until the monitor's worker has processed every
+// prediction, so cpu-ns/op (process CPU time, getrusage) includes the monitoring work; the difference between
+// the two is the CPU the monitor spends per prediction. "mnist" codes are like the reference (the MMD
+// permutations stop early), "shifted" writing drifts (every test runs in full).
+//
+//	go test ./server -run '^$' -bench Predict_Monitored -cpu 1 -benchtime 1000x
+func BenchmarkPredict_Monitored(b *testing.B) {
+	mn, _ := mnistCodes(b, 100, 3)
+	sh, _ := shiftedCodes(b, 100)
+	for _, set := range []struct {
+		name string
+		pngs [][]byte
+	}{{"mnist", mn}, {"shifted", sh}} {
+		for _, on := range []bool{false, true} {
+			name := set.name + "/monitor-off"
+			if on {
+				name = set.name + "/monitor-on"
+			}
+			b.Run(name, func(b *testing.B) {
+				ts := mustOpen(b, func(c *server.Config) {
+					c.BatchWait = -1
+					c.Monitor.Queue = b.N + 1000
+					if !on {
+						c.Monitor.MaxRate = 1e-9 // one prediction, then every one sampled out
+					}
+				})
+				h := ts.Handler()
+				want := 0 // predictions the monitor will see
+				post := func(png []byte) {
+					r := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(png))
+					r.Header.Set("Content-Type", "image/png")
+					r.Header.Set("X-Client-ID", "depot")
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, r)
+					switch w.Code {
+					case http.StatusOK:
+						want++
+					case http.StatusUnprocessableEntity: // no digit found: not monitored
+					default:
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+				}
+				for i := range 100 { // fill the windows: evaluations run from the start
+					post(set.pngs[i%len(set.pngs)])
+				}
+				b.ResetTimer()
+				cpu0 := cpuTime()
+				for i := range b.N {
+					post(set.pngs[i%len(set.pngs)])
+				}
+				if !on {
+					want = 1
+				}
+				for deadline := time.Now().Add(2 * time.Minute); monitoring(b, ts, "").Predictions < want; {
+					if time.Now().After(deadline) {
+						b.Fatalf("the monitor processed %d of %d predictions", monitoring(b, ts, "").Predictions, want)
+					}
+					time.Sleep(20 * time.Millisecond) // a poll costs far less than the 20 ms of work it waits for
+				}
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			})
+		}
 	}
 }

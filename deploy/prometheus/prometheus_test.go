@@ -206,7 +206,9 @@ scrape_configs:
 	}
 	checks := []check{
 		{"both targets up", `up{job="digitpad"} == 1`, func(r []promResult) bool { return len(r) == 2 }},
-		{"drift alert pending for kiosk-7 only", `ALERTS{alertname="DigitpadDriftDetected"}`, func(r []promResult) bool {
+		// kiosk-7's alert, and none for depot-b (checked below). The aggregate "all" is half shifted writing, so
+		// an alert for it is right too (it may or may not have crossed its threshold after 80 predictions).
+		{"drift alert pending for kiosk-7", `ALERTS{alertname="DigitpadDriftDetected",client!="all"}`, func(r []promResult) bool {
 			return len(r) == 1 && r[0].Metric["client"] == "kiosk-7" && r[0].Metric["alertstate"] == "pending"
 		}},
 		{"no-model alert pending for the empty server", `ALERTS{alertname="DigitpadNoModelLoaded"}`, func(r []promResult) bool {

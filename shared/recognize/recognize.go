@@ -73,6 +73,9 @@ type Result struct {
 	Model       ModelInfo `json:"model"`
 	// Inputs are the 28×28 model inputs (0..1, ink = 1), one per digit, kept for feedback records.
 	Inputs [][784]float32 `json:"-"`
+	// Embeddings are the digits' penultimate-layer values from the same model pass, one per digit, when the
+	// model was compiled with a tap (model.WithTap; onnxrec does); nil otherwise. Drift monitoring reads them.
+	Embeddings [][]float32 `json:"-"`
 }
 
 // Recognizer is safe for concurrent use. It is immutable: swapping models means building a new Recognizer.
@@ -276,6 +279,7 @@ type Job struct {
 	digits []ink.Digit
 	cands  [][]int
 	probs  []float32 // len(digits)*10, filled by Classify
+	taps   []float32 // len(digits)*TapSize, filled by Classify when the model has a tap
 }
 
 // Len is the number of digits the job will send to the model.
@@ -368,7 +372,14 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 		}
 	}
 	out := make([]float32, n*10)
-	err := r.model.Run(in, n, out)
+	var taps []float32
+	var err error
+	if ts := r.model.TapSize(); ts > 0 {
+		taps = make([]float32, n*ts)
+		err = r.model.RunTap(in, n, out, taps)
+	} else {
+		err = r.model.Run(in, n, out)
+	}
 	r.bufs.Put(bp)
 	if err != nil {
 		return fmt.Errorf("recognize: model: %w", err)
@@ -386,6 +397,10 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 	k = 0
 	for _, j := range jobs {
 		j.probs = out[k*10 : (k+len(j.digits))*10 : (k+len(j.digits))*10]
+		if taps != nil {
+			ts := r.model.TapSize()
+			j.taps = taps[k*ts : (k+len(j.digits))*ts : (k+len(j.digits))*ts]
+		}
 		k += len(j.digits)
 	}
 	return nil
@@ -496,9 +511,16 @@ func (j *Job) Result() *Result {
 		Model:      j.r.info,
 		Inputs:     make([][784]float32, len(chosen)),
 	}
+	if j.taps != nil {
+		res.Embeddings = make([][]float32, len(chosen))
+	}
 	code := make([]byte, len(chosen))
 	for i, k := range chosen {
 		d := j.digits[k]
+		if j.taps != nil {
+			ts := len(j.taps) / len(j.digits)
+			res.Embeddings[i] = j.taps[k*ts : (k+1)*ts : (k+1)*ts]
+		}
 		p := j.probs[k*10 : (k+1)*10]
 		var dg Digit
 		for c := range 10 {

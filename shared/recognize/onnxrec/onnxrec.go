@@ -21,17 +21,34 @@ type Model struct {
 	Card assets.Card
 }
 
-// Load parses the card (nil or empty: defaults, see assets.ParseCard) and compiles the ONNX bytes.
+// Load parses the card (nil or empty: defaults, see assets.ParseCard) and compiles the ONNX bytes with a tap on the
+// penultimate value (see compileTapped).
 func Load(onnx, card []byte) (*Model, error) {
 	c, err := assets.ParseCard(card, onnx)
 	if err != nil {
 		return nil, err
 	}
-	m, err := onnxload.Load(onnx)
+	g, err := onnxload.Decode(onnx)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", c.SHA256[:12], err)
+	}
+	m, err := compileTapped(g)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", c.SHA256[:12], err)
 	}
 	return &Model{Model: m, Card: c}, nil
+}
+
+// compileTapped compiles g with a tap on its penultimate value (model.Penultimate), so every recognition also
+// yields the digits' embeddings for drift monitoring (recognize.Result.Embeddings) at the cost of one copy; a
+// graph without one (or whose penultimate value is quantised) compiles without a tap.
+func compileTapped(g *model.Graph) (*model.Model, error) {
+	if tap, err := model.Penultimate(g); err == nil {
+		if m, err := model.Compile(g, model.WithTap(tap)); err == nil {
+			return m, nil
+		}
+	}
+	return model.Compile(g)
 }
 
 // Recognizer builds a recogniser around the model. The card decides the model's identity (ModelInfo) and its
