@@ -26,8 +26,9 @@ type Bridge struct {
 
 // Register installs the API on target (normally globalThis) as target.digitpad:
 //
-//	load(graphBytes: Uint8Array, opts?: {name?: string, threshold?: number, format?: string, inputScale?: number})
-//	    -> {model: {name, sha256}, ms}
+//	load(graphBytes: Uint8Array, opts?: {name?: string, card?: model card JSON, threshold?: number, format?: string})
+//	    -> {model: {name, sha256}, ms}; the card's input_scale and calibration configure the recogniser
+//	    (recognize.Calibration, as on the server and the kiosk), threshold overrides the card's
 //	    graphBytes is a model graph file (model.Graph.MarshalBinary, made from the ONNX file by onnx-go at build
 //	    or serve time: onnxload.GraphFile); sha256 is the ONNX file's.
 //	strokes(points: Float32Array /* x0,y0,x1,y1,... CSS px */, ends: Uint32Array /* exclusive end per stroke,
@@ -41,8 +42,9 @@ type Bridge struct {
 //	    strokes at the canvas size (ink.StrokesPNG).
 //	scratch(points: Float32Array, ends: Uint32Array) -> {erase: [stroke indexes]}: the strokes the last stroke
 //	    scratches out (ink.ScratchOut), empty when it is not a scribble over ink
-//	clerk(input: {digits, confirm, fixes, format, anyway} as ClerkInput) -> ClerkOutput: the clerk's fixes
-//	    applied and whether the code may be confirmed (no model needed)
+//	clerk(input: {digits, confirm, fixes, format, anyway, typed?: string, edit?: {op, at, digit}} as ClerkInput)
+//	    -> recognize.Review's JSON: the clerk's fixes (set, delete, insert) and the edit applied, or the typed
+//	    code read, and whether the code may be confirmed (no model needed)
 //
 // Result is recognize.Result's JSON shape plus inputs (base64 28×28 bytes per digit) and ms (time in Go).
 // Every call returns {error: {code, message}} instead of throwing; codes are those of package protocol.
@@ -123,12 +125,7 @@ func (b *Bridge) load(args []js.Value) (map[string]any, error) {
 		if v := o.Get("format"); v.Type() == js.TypeString {
 			cfg.Format = v.String()
 		}
-		if v := o.Get("inputScale"); v.Type() == js.TypeNumber {
-			cfg.InputScale = float32(v.Float())
-		}
-		if v := o.Get("temperature"); v.Type() == js.TypeNumber {
-			cfg.Temperature = v.Float()
-		}
+		cfg = cardCalibration(o.Get("card")).Configure(cfg)
 	}
 	m, err := model.LoadGraph(data)
 	if err != nil {
@@ -373,9 +370,29 @@ func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
 	return map[string]any{"erase": erase}, nil
 }
 
+// cardCalibration reads a model card's JSON object (assets.Card: input_scale, calibration.temperature,
+// calibration.confirm_threshold); missing fields stay zero.
+func cardCalibration(card js.Value) recognize.Calibration {
+	var c recognize.Calibration
+	if card.Type() != js.TypeObject {
+		return c
+	}
+	num := func(o js.Value, name string) float64 {
+		if v := o.Get(name); v.Type() == js.TypeNumber {
+			return v.Float()
+		}
+		return 0
+	}
+	c.InputScale = float32(num(card, "input_scale"))
+	if cal := card.Get("calibration"); cal.Type() == js.TypeObject {
+		c.Temperature, c.Threshold = num(cal, "temperature"), num(cal, "confirm_threshold")
+	}
+	return c
+}
+
 func clerkJS(args []js.Value) (map[string]any, error) {
 	if len(args) < 1 || args[0].Type() != js.TypeObject {
-		return nil, wrapInvalid("clerk(input): an object {digits, confirm, fixes, format, anyway}")
+		return nil, wrapInvalid("clerk(input): an object {digits, confirm, fixes, format, anyway, typed, edit}")
 	}
 	o := args[0]
 	var ci ClerkInput
@@ -403,13 +420,29 @@ func clerkJS(args []js.Value) (map[string]any, error) {
 	}
 	if fs := o.Get("fixes"); fs.Type() == js.TypeObject {
 		for i := 0; i < fs.Length(); i++ {
-			ci.Fixes = append(ci.Fixes, recognize.Fix{Box: box(fs.Index(i).Get("box")), Digit: fs.Index(i).Get("digit").Int()})
+			fx := recognize.Fix{Box: box(fs.Index(i).Get("box"))}
+			if d := fs.Index(i).Get("digit"); d.Type() == js.TypeNumber {
+				fx.Digit = d.Int()
+			}
+			if op := fs.Index(i).Get("op"); op.Type() == js.TypeString {
+				fx.Op = op.String()
+			}
+			ci.Fixes = append(ci.Fixes, fx)
 		}
 	}
 	if f := o.Get("format"); f.Type() == js.TypeString {
 		ci.Format = f.String()
 	}
 	ci.Anyway = o.Get("anyway").Truthy()
+	if t := o.Get("typed"); t.Type() == js.TypeString {
+		ci.Typed, ci.IsTyped = t.String(), true
+	}
+	if e := o.Get("edit"); e.Type() == js.TypeObject {
+		ci.Edit = &Edit{Op: e.Get("op").String(), At: e.Get("at").Int()}
+		if d := e.Get("digit"); d.Type() == js.TypeNumber {
+			ci.Edit.Digit = d.Int()
+		}
+	}
 	out, err := Clerk(ci)
 	if err != nil {
 		return nil, err

@@ -94,8 +94,8 @@ func TestFeedback_KioskBrowserAndServerRecordsAreIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The page's manifest carries the card's input scale, temperature and threshold (webgen), which the worker
-	// hands to the bridge's load: the same configuration the card gives the kiosk and the server.
+	// The page's manifest carries the card (webgen), which the worker hands to the bridge's load: the same
+	// configuration (recognize.Calibration) the card gives the kiosk and the server.
 	rec, err := recognize.New(m, recognize.ModelInfo{Name: c.Name, SHA256: m.SHA256()}, c.Configure(recognize.Config{}))
 	if err != nil {
 		t.Fatal(err)

@@ -79,6 +79,10 @@ describe('the clerk', () => {
       await page.getByTestId('confirm').click();
       assert.match(await page.getByTestId('format-error').textContent(), /4 of 5 digits: add 1/);
       assert.match(await page.locator('#status').textContent(), /Not confirmed/);
+      // The reason is shown once, beside the code, and Confirm looks blocked (not the blue of a confirmable code).
+      const text = await page.evaluate(() => document.querySelector('header').innerText + document.querySelector('main').innerText);
+      assert.equal(text.split('4 of 5 digits').length - 1, 1, `the format problem is shown once:\n${text}`);
+      assert.notEqual(await page.getByTestId('confirm').evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(11, 87, 208)');
       assert.equal((await outbox(page)).length, 0, 'nothing saved');
       await page.screenshot({ path: path.join(ROOT, 'docs', 'pad-format.png') });
     });
