@@ -24,7 +24,7 @@ test-desktop: desktop-test-deps desktop
 	CGO_ENABLED=0 $(GO) test -count=1 ./desktop/kiosk/...
 	# A random first display number: two xvfb-run -a started at once both try :99, and the loser's X server fails.
 	DIGITPAD_KIOSK_BIN=$(abspath $(KIOSK_BIN)) xvfb-run -a -n $$((100 + RANDOM % 800)) -s "-screen 0 1280x1024x24" \
-	  $(GO) test -count=1 -tags e2e -timeout 8m ./desktop/e2e/
+	  $(GO) test -count=1 -tags e2e -timeout 8m ./desktop/cmd/digitpad-kiosk/ ./desktop/e2e/
 
 docs-kiosk: test-desktop
 	convert desktop/testdata/artifacts/kiosk.png -resize 800x500 -colors 256 PNG8:docs/kiosk.png

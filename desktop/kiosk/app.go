@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"math"
 	"net/http"
@@ -85,6 +86,7 @@ type App struct {
 	message  string
 	saved    string // last confirmed code
 	recent   []RecentCode
+	enrol    EnrolForm
 	fmtShown uint64 // the ink generation whose format problem the screen shows
 	version  uint64
 	changed  chan struct{} // closed and replaced on every change
@@ -154,6 +156,9 @@ func Open(cfg Config) (*App, error) {
 	if cfg.Token == "" {
 		cfg.Token = readCredential(cfg.DataDir)
 		a.cfg.Token = cfg.Token
+	}
+	if cfg.Server != "" && cfg.Token == "" {
+		a.log.Warn("the kiosk is not enrolled: its codes wait in the outbox until an operator types an enrolment code on its screen")
 	}
 	if cfg.Server != "" {
 		sc := cfg.Sync
@@ -256,7 +261,7 @@ func (a *App) Close() error {
 func (a *App) PointerDown(id int, x, y float64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	t := a.layout.Hit(x, y, len(a.pad.Labels()))
+	t := a.hitLocked(x, y)
 	if t.Kind == TargetPad {
 		a.pad.BeginStroke()
 		a.capture.Down(id, a.padPoint(x, y))
@@ -323,7 +328,7 @@ func (a *App) PointerUp(id int) {
 	pos := a.lastPos[id]
 	delete(a.pressed, id)
 	delete(a.lastPos, id)
-	if !ok || a.layout.Hit(pos[0], pos[1], len(a.pad.Labels())) != t {
+	if !ok || a.hitLocked(pos[0], pos[1]) != t {
 		a.mu.Unlock()
 		return
 	}
@@ -331,8 +336,41 @@ func (a *App) PointerUp(id int) {
 	a.activate(t)
 }
 
+// hitLocked is the control at (x, y) as the screen now shows it: the Enrol button only while enrolment is
+// offered; while the enrolment form is open it covers the pad, and Confirm and Clear enrol and cancel.
+func (a *App) hitLocked(x, y float64) Target {
+	t := a.layout.Hit(x, y, len(a.pad.Labels()))
+	if a.enrolmentOffered() || a.enrol.Open {
+		if t.Kind == TargetNone && image.Pt(int(math.Floor(x)), int(math.Floor(y))).In(a.layout.Enrol) {
+			return Target{Kind: TargetEnrol}
+		}
+	}
+	if a.enrol.Open {
+		switch t.Kind {
+		case TargetEnrol, TargetConfirm, TargetClear:
+			return t
+		}
+		return Target{}
+	}
+	return t
+}
+
 func (a *App) activate(t Target) {
+	a.mu.Lock()
+	form := a.enrol.Open
+	a.mu.Unlock()
+	if form {
+		switch t.Kind {
+		case TargetConfirm:
+			a.SubmitEnrol()
+		case TargetClear, TargetEnrol:
+			a.CancelEnrol()
+		}
+		return
+	}
 	switch t.Kind {
+	case TargetEnrol:
+		a.OpenEnrol()
 	case TargetCard:
 		a.report(a.Select(t.Index))
 	case TargetKey:
@@ -438,7 +476,7 @@ func (a *App) Confirm() error {
 	a.mu.Unlock()
 	if err != nil {
 		a.log.Error("cannot save the confirmed code", "err", err)
-		return fmt.Errorf("code not saved: %w", err)
+		return errors.New("code not saved (disk): press Confirm again")
 	}
 	a.log.Info("code confirmed", "code", rec.Code, "predicted", rec.Predicted, "key", rec.IdempotencyKey)
 	if a.syncer != nil {
@@ -557,7 +595,8 @@ func (a *App) recognizeLoop(ctx context.Context) {
 		if a.pad.SetResult(gen, res, err) {
 			a.message = ""
 			if e := a.pad.RecognitionError(); e != nil {
-				a.message = "cannot read this ink: " + e.Error()
+				a.log.Warn("cannot read the ink", "err", e)
+				a.message = "cannot read this ink: write it again"
 			}
 			if a.pad.FormatError() != "" && a.fmtShown != gen {
 				time.AfterFunc(a.cfg.FormatPause, func() {
@@ -598,7 +637,7 @@ func (a *App) modelLoop(ctx context.Context) {
 		case m := <-a.modelKick:
 			if err := a.applyAnnouncement(ctx, m); err != nil {
 				a.log.Error("model update failed; keeping the current model", "sha256", m.SHA256, "err", err)
-				a.report(fmt.Errorf("model update failed: %w", err))
+				a.report(errors.New("new model not loaded; the log says why"))
 			}
 		}
 	}
@@ -622,7 +661,10 @@ func (a *App) applyAnnouncement(ctx context.Context, m protocol.ModelAnnouncemen
 			return err
 		}
 		a.log.Info("downloading announced model", "name", m.Name, "sha256", m.SHA256, "url", u)
-		if err := a.models.Download(ctx, a.http, u, a.cfg.Token, m.SHA256, m.Name); err != nil {
+		a.mu.Lock()
+		tok := a.cfg.Token
+		a.mu.Unlock()
+		if err := a.models.Download(ctx, a.http, u, tok, m.SHA256, m.Name); err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,9 @@ package kiosk_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +41,9 @@ func TestApp_EnrolmentMakesCodesSyncAndRevocationStopsThem(t *testing.T) {
 	r.write(t, "29384", 4)
 	r.wait(t, "recognised", hasCode("29384"))
 	r.tap(kiosk.Centre(r.app.Layout().Confirm))
-	r.wait(t, "refused, the code pending", func(s kiosk.State) bool { return s.Sync == "refused" && s.Pending == 1 })
+	r.wait(t, "not enrolled, the code pending", func(s kiosk.State) bool {
+		return s.Sync == "not enrolled" && s.EnrolOffered && s.Pending == 1
+	})
 	r.stop()
 
 	code, _, err := server.NewEnrolment(context.Background(), st, "depot 7 kiosk", time.Minute, time.Now())
@@ -62,7 +66,60 @@ func TestApp_EnrolmentMakesCodesSyncAndRevocationStopsThem(t *testing.T) {
 	r.write(t, "29384", 4)
 	r.wait(t, "recognised", hasCode("29384"))
 	r.tap(kiosk.Centre(r.app.Layout().Confirm))
-	r.wait(t, "refused after revocation", func(s kiosk.State) bool { return s.Sync == "refused" && s.Pending == 1 })
+	r.wait(t, "refused after revocation", func(s kiosk.State) bool {
+		return s.Sync == "refused" && s.EnrolOffered && s.Pending == 1
+	})
+}
+
+// Issue 11, point 2, on the kiosk's own screen: the operator types the one-time code on the kiosk (a letter
+// opens the form), a wrong code is refused in words that fit, the right one enrols it: the credential lands in
+// the data folder and the waiting code syncs without a restart.
+func TestApp_EnrolByTypingTheCodeOnTheKiosk(t *testing.T) {
+	srv, st := realServer(t)
+	data := t.TempDir()
+	r := startApp(t, kiosk.Config{Server: srv.URL(), DataDir: data})
+	r.write(t, "29384", 4)
+	r.wait(t, "recognised", hasCode("29384"))
+	r.confirm(t)
+	r.wait(t, "not enrolled", func(s kiosk.State) bool { return s.Sync == "not enrolled" && s.Pending == 1 && s.EnrolOffered })
+
+	typeText := func(s string) {
+		for _, c := range s {
+			r.app.KeyRune(c)
+		}
+	}
+	typeText("zzzz2222")
+	s := r.wait(t, "the form open with the code", func(s kiosk.State) bool { return s.Enrol.Open && s.Enrol.Code == "ZZZZ-2222" })
+	if s.Phase == kiosk.PhaseCorrecting {
+		t.Errorf("typing the enrolment code changed the postal code: %+v", s)
+	}
+	r.app.Key(kiosk.KeyEnter)
+	s = r.wait(t, "the wrong code refused", func(s kiosk.State) bool { return s.Enrol.Error != "" })
+	if s.Enrol.Error != "code not accepted: wrong, used or expired" || !s.Enrol.Open {
+		t.Errorf("wrong code: form %+v", s.Enrol)
+	}
+	for range 9 {
+		r.app.Key(kiosk.KeyBackspace)
+	}
+	code, _, err := server.NewEnrolment(context.Background(), st, "depot 7 kiosk", time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	typeText(strings.ToLower(code)) // the dash is typed too, and ignored
+	r.wait(t, "the code typed", func(s kiosk.State) bool { return s.Enrol.Code == code })
+	r.tap(kiosk.Centre(r.app.Layout().Confirm)) // the Enrol button while the form is open
+	s = r.wait(t, "enrolled and synced", func(s kiosk.State) bool { return s.Sync == "synced" && s.Pending == 0 })
+	if s.Enrol.Open || s.EnrolOffered || s.Recent[0].State != "sent" {
+		t.Errorf("after enrolment: %+v", s)
+	}
+	b, err := os.ReadFile(filepath.Join(data, kiosk.CredentialFile))
+	if err != nil || !strings.HasPrefix(string(b), server.CredentialPrefix) {
+		t.Errorf("credential file: %q, %v", b, err)
+	}
+	fbs, err := st.Feedback(context.Background(), "", 10)
+	if err != nil || len(fbs) != 1 || fbs[0].Code != "29384" {
+		t.Fatalf("server holds %d records (%v)", len(fbs), err)
+	}
 }
 
 // Recent codes show where each is; Undo right after a confirm withdraws the code while it is unsent.

@@ -24,6 +24,9 @@ type Layout struct {
 	Clear  image.Rectangle
 	// Confirm is the widest button: the one pressed for every code.
 	Confirm image.Rectangle
+	// Enrol is the status bar's button that opens the enrolment form; shown only while the kiosk is not
+	// enrolled (or its credential is refused).
+	Enrol image.Rectangle
 }
 
 // NewLayout computes the layout for a w×h screen.
@@ -35,6 +38,7 @@ func NewLayout(w, h int) Layout {
 	}
 	y0, y1 := row(0, 0.07)
 	l.Status = image.Rect(m, y0, w-m, y1)
+	l.Enrol = image.Rect(w-m-w/6, y0+4, w-m, y1-2)
 	y0, y1 = row(0.075, 0.45)
 	l.Pad = image.Rect(m, y0, w-m, y1)
 	y0, y1 = row(0.54, 0.15)
@@ -79,6 +83,7 @@ const (
 	TargetUndo
 	TargetClear
 	TargetConfirm
+	TargetEnrol
 )
 
 // Target is the control under a pointer.

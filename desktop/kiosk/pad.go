@@ -339,3 +339,29 @@ func (p *Pad) EndConfirm(d *Draft, err error) {
 	p.phase = PhaseConfirmed
 	p.history = nil
 }
+
+// Deselect ends a correction without changing the digit.
+func (p *Pad) Deselect() {
+	if p.phase == PhaseCorrecting {
+		p.selected, p.phase = -1, PhaseRecognised
+	}
+}
+
+// MoveSelection selects the digit step places from the selected one (the first or last when none is
+// selected); it stays within the code.
+func (p *Pad) MoveSelection(step int) error {
+	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting || len(p.labels) == 0 {
+		return ErrNotRecognised
+	}
+	i := p.selected
+	switch {
+	case i < 0 && step > 0:
+		i = 0
+	case i < 0:
+		i = len(p.labels) - 1
+	default:
+		i = min(max(i+step, 0), len(p.labels)-1)
+	}
+	p.selected, p.phase = i, PhaseCorrecting
+	return nil
+}

@@ -37,14 +37,21 @@ type State struct {
 	ShowFormat bool `json:"show_format,omitempty"`
 	// Message explains the last refused action or failure.
 	Message string `json:"message,omitempty"`
+	// Notice is the line the screen shows under its title: Message, else the format problem once shown.
+	Notice string `json:"notice,omitempty"`
 	// Saved is the last confirmed code.
 	Saved   string `json:"saved,omitempty"`
 	Strokes int    `json:"strokes"`
 	Pending int    `json:"pending"`
 	Online  bool   `json:"online"`
-	// Sync is what the screen says about sending: "local" (no server), "offline", "refused" (not enrolled or
-	// revoked), "syncing" (records pending) or "synced".
+	// Sync is what the screen says about sending: "local" (no server), "not enrolled" (no credential yet),
+	// "offline", "refused" (the server refuses the credential: revoked), "syncing" (records pending) or
+	// "synced".
 	Sync string `json:"sync"`
+	// EnrolOffered: the status bar shows the Enrol button (a server is configured and the kiosk has no
+	// credential, or the server refuses it). Enrol is the enrolment form.
+	EnrolOffered bool      `json:"enrol_offered"`
+	Enrol        EnrolForm `json:"enrol"`
 	// Recent are the last codes confirmed here, newest first, with where each is.
 	Recent  []RecentCode        `json:"recent"`
 	Server  bool                `json:"server"` // a server is configured
@@ -72,9 +79,16 @@ func (a *App) stateLocked() State {
 	}
 	s.Recent = a.recentLocked()
 	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Gen()
+	s.Notice = s.Message
+	if s.Notice == "" && s.ShowFormat {
+		s.Notice = s.FormatError
+	}
+	s.EnrolOffered, s.Enrol = a.enrolmentOffered(), a.enrol
 	switch {
 	case a.syncer == nil:
 		s.Sync = "local"
+	case a.cfg.Token == "":
+		s.Sync = "not enrolled"
 	case a.refused:
 		s.Sync = "refused"
 	case !a.online:

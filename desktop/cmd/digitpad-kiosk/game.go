@@ -47,6 +47,8 @@ type game struct {
 	layout kiosk.Layout
 	white  *ebiten.Image
 	faces  struct{ status, small, card, key, button *text.GoTextFace }
+	bold   *text.GoTextFaceSource
+	runes  []rune
 	// mouse tracks the last cursor position to forward only real moves.
 	mouseDown bool
 	mouseX    int
@@ -72,7 +74,7 @@ func newGame(ctx context.Context, app *kiosk.App, log *slog.Logger) (*game, erro
 	if err != nil {
 		return nil, fmt.Errorf("font: %w", err)
 	}
-	g := &game{ctx: ctx, app: app, layout: app.Layout(), log: log}
+	g := &game{ctx: ctx, app: app, layout: app.Layout(), log: log, bold: bold}
 	g.faces.status = &text.GoTextFace{Source: reg, Size: 24}
 	g.faces.small = &text.GoTextFace{Source: bold, Size: 18}
 	g.faces.card = &text.GoTextFace{Source: bold, Size: 64}
@@ -123,7 +125,35 @@ func (g *game) Update() error {
 	for _, id := range g.touches {
 		g.app.PointerUp(int(id))
 	}
+	g.keyboard()
 	return nil
+}
+
+// keyboard forwards typed characters and the editing keys.
+func (g *game) keyboard() {
+	ctrl := ebiten.IsKeyPressed(ebiten.KeyControl) || ebiten.IsKeyPressed(ebiten.KeyMeta)
+	if ctrl {
+		if inpututil.IsKeyJustPressed(ebiten.KeyZ) {
+			g.app.Key(kiosk.KeyUndo)
+		}
+		return
+	}
+	g.runes = ebiten.AppendInputChars(g.runes[:0])
+	for _, r := range g.runes {
+		g.app.KeyRune(r)
+	}
+	for _, k := range []struct {
+		key ebiten.Key
+		to  kiosk.Key
+	}{
+		{ebiten.KeyEnter, kiosk.KeyEnter}, {ebiten.KeyNumpadEnter, kiosk.KeyEnter}, {ebiten.KeyEscape, kiosk.KeyEscape},
+		{ebiten.KeyBackspace, kiosk.KeyBackspace}, {ebiten.KeyDelete, kiosk.KeyDelete},
+		{ebiten.KeyArrowLeft, kiosk.KeyLeft}, {ebiten.KeyArrowRight, kiosk.KeyRight},
+	} {
+		if inpututil.IsKeyJustPressed(k.key) {
+			g.app.Key(k.to)
+		}
+	}
 }
 
 // Layout keeps a fixed logical screen; Ebiten scales it to the window or the full screen.
@@ -186,6 +216,13 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 		fillRect(pad, tag, c)
 		g.label(pad, fmt.Sprintf("%d  %.0f%%", d.Digit, 100*d.Confidence), g.faces.small, tag, colText)
 	}
+	// The model in use, small, at the pad's bottom right.
+	mopt := &text.DrawOptions{}
+	mopt.GeoM.Translate(float64(l.Pad.Max.X-12), float64(l.Pad.Max.Y-14))
+	mopt.LayoutOptions.PrimaryAlign = text.AlignEnd
+	mopt.LayoutOptions.SecondaryAlign = text.AlignEnd
+	mopt.ColorScale.ScaleWithColor(colTextDim)
+	text.Draw(pad, st.Model.Name, g.faces.small, mopt)
 	// Recent codes and where each is, along the pad's bottom edge (Undo right after a confirm withdraws it).
 	if len(st.Recent) > 0 {
 		var b strings.Builder
@@ -198,6 +235,35 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 		opt.LayoutOptions.SecondaryAlign = text.AlignEnd
 		opt.ColorScale.ScaleWithColor(colTextDim)
 		text.Draw(pad, b.String(), g.faces.small, opt)
+	}
+	if st.Enrol.Open {
+		g.drawEnrolForm(pad, st.Enrol)
+	}
+}
+
+// drawEnrolForm covers the pad with the enrolment form: what to type, the code typed so far, why the last
+// code was not accepted.
+func (g *game) drawEnrolForm(pad *ebiten.Image, f kiosk.EnrolForm) {
+	r := g.layout.Pad
+	fillRect(pad, r, colPanel)
+	line := func(s string, face text.Face, y0, y1 float64, c color.Color) {
+		g.label(pad, s, face, image.Rect(r.Min.X, r.Min.Y+int(y0*float64(r.Dy())), r.Max.X, r.Min.Y+int(y1*float64(r.Dy()))), c)
+	}
+	line("Enrol this kiosk", g.faces.button, 0.02, 0.22, colText)
+	line("Type the one-time code that `digitpad enroll` or `digitpad serve` printed", g.faces.status, 0.22, 0.36, colTextDim)
+	// The code typed so far, with a placeholder for each character still to type.
+	raw := strings.ReplaceAll(f.Code, "-", "") + strings.Repeat("_", max(0, 8-len(strings.ReplaceAll(f.Code, "-", ""))))
+	code := raw[:4] + "-" + raw[4:]
+	field := image.Rect(r.Min.X+r.Dx()/2-220, r.Min.Y+int(0.40*float64(r.Dy())), r.Min.X+r.Dx()/2+220, r.Min.Y+int(0.66*float64(r.Dy())))
+	fillRect(pad, field, colBackground)
+	g.label(pad, code, g.faces.card, field, colText)
+	switch {
+	case f.Busy:
+		line("Enrolling…", g.faces.status, 0.70, 0.84, colTextDim)
+	case f.Error != "":
+		line(f.Error, g.faces.status, 0.70, 0.84, colError)
+	default:
+		line("Enter or Enrol sends it; Esc or Cancel closes", g.faces.status, 0.70, 0.84, colTextDim)
 	}
 }
 
@@ -233,6 +299,12 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		g.label(screen, fmt.Sprint(d), g.faces.key, r, fg)
 	}
 
+	if st.Enrol.Open {
+		g.button(screen, l.Undo, "Undo", false, colPanel)
+		g.button(screen, l.Clear, "Cancel", !st.Enrol.Busy, colPanel)
+		g.button(screen, l.Confirm, "Enrol", len(st.Enrol.Code) == 9 && !st.Enrol.Busy, colOK)
+		return
+	}
 	g.button(screen, l.Undo, "Undo", st.CanUndo, colPanel)
 	g.button(screen, l.Clear, "Clear", st.Strokes > 0, colPanel)
 	confirm := "Confirm " + st.Code
@@ -255,46 +327,102 @@ func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {
 	opt.ColorScale.ScaleWithColor(colText)
 	text.Draw(screen, "digitpad", g.faces.button, opt)
 
-	var conn string
-	var cc color.Color
-	switch st.Sync {
-	case "local":
-		conn, cc = "● saved here only", colTextDim
-	case "refused":
-		conn, cc = "● refused: not enrolled", colError
-	case "offline":
-		conn, cc = "● offline", colLow
-	case "syncing":
-		conn, cc = "● syncing", colOK
-	default:
-		conn, cc = "● synced", colOK
+	conn, cc := syncText(st)
+	right, area := g.statusAreas(st)
+	if st.EnrolOffered || st.Enrol.Open {
+		e := g.layout.Enrol
+		label := "Enrol kiosk"
+		if st.Enrol.Open {
+			label = "Close"
+		}
+		fillRect(screen, e, colSelected)
+		g.label(screen, label, g.faces.small, e, colText)
 	}
-	msg := st.Message
-	if msg == "" && st.ShowFormat {
-		msg = st.FormatError
-	}
-	right := fmt.Sprintf("%s    %d pending    %s", conn, st.Pending, truncate(st.Model.Name, 28))
 	opt = &text.DrawOptions{}
-	opt.GeoM.Translate(float64(l.Max.X), float64(l.Min.Y+l.Dy()/2))
+	opt.GeoM.Translate(right, float64(l.Min.Y+l.Dy()/2))
 	opt.LayoutOptions.PrimaryAlign = text.AlignEnd
 	opt.LayoutOptions.SecondaryAlign = text.AlignCenter
 	opt.ColorScale.ScaleWithColor(cc)
-	text.Draw(screen, right, g.faces.status, opt)
-	if msg != "" {
-		opt = &text.DrawOptions{}
-		opt.GeoM.Translate(float64(l.Min.X+190), float64(l.Min.Y+l.Dy()/2))
-		opt.LayoutOptions.SecondaryAlign = text.AlignCenter
-		opt.ColorScale.ScaleWithColor(colError)
-		text.Draw(screen, truncate(msg, 48), g.faces.small, opt)
+	text.Draw(screen, conn, g.faces.status, opt)
+	if st.Notice != "" {
+		lines, size, ok := fitNotice(st.Notice, g.bold, area.Dx(), area.Dy())
+		if !ok {
+			g.log.Warn("notice does not fit the status bar", "notice", st.Notice)
+		}
+		face := &text.GoTextFace{Source: g.bold, Size: size}
+		lh := area.Dy() / len(lines)
+		for i, s := range lines {
+			opt = &text.DrawOptions{}
+			opt.GeoM.Translate(float64(area.Min.X), float64(area.Min.Y+i*lh+lh/2))
+			opt.LayoutOptions.SecondaryAlign = text.AlignCenter
+			opt.ColorScale.ScaleWithColor(colError)
+			text.Draw(screen, s, face, opt)
+		}
 	}
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+// noticeLeft is where the notice starts in the status bar, right of the title.
+const noticeLeft = 190
+
+// statusAreas places the status bar's parts: the sync text ends at x = right (left of the Enrol button when it
+// shows); the notice has the area between the title and the sync text.
+func (g *game) statusAreas(st kiosk.State) (right float64, notice image.Rectangle) {
+	l := g.layout.Status
+	right = float64(l.Max.X)
+	if st.EnrolOffered || st.Enrol.Open {
+		right = float64(g.layout.Enrol.Min.X - 16)
 	}
-	return string(r[:n-1]) + "…"
+	conn, _ := syncText(st)
+	return right, image.Rect(l.Min.X+noticeLeft, l.Min.Y, int(right-text.Advance(conn, g.faces.status))-16, l.Max.Y)
+}
+
+// syncText is the status bar's sync state: always shown, with the pending count.
+func syncText(st kiosk.State) (string, color.Color) {
+	pending := fmt.Sprintf(" · %d pending", st.Pending)
+	switch st.Sync {
+	case "local":
+		return "● saved here only" + pending, colTextDim
+	case "not enrolled":
+		return "● not enrolled" + pending, colError
+	case "refused":
+		return "● refused" + pending, colError
+	case "offline":
+		return "● offline" + pending, colLow
+	case "syncing":
+		return "● syncing" + pending, colOK
+	}
+	return "● synced" + pending, colOK
+}
+
+// fitNotice lays a notice out in a w×h area without cutting it: one line at the largest size that fits, else
+// two lines split at a space. ok is false when even two lines at the smallest size are too wide (the lines are
+// then returned as they are, and the caller logs it).
+func fitNotice(s string, src *text.GoTextFaceSource, w, h int) (lines []string, size float64, ok bool) {
+	width := func(s string, size float64) float64 {
+		return text.Advance(s, &text.GoTextFace{Source: src, Size: size})
+	}
+	for _, size := range []float64{20, 18, 16} {
+		if width(s, size) <= float64(w) {
+			return []string{s}, size, true
+		}
+	}
+	words := strings.Fields(s)
+	for _, size := range []float64{18, 16, 14} {
+		if 2*size*1.15 > float64(h) {
+			continue
+		}
+		for k := len(words) - 1; k > 0; k-- { // the longest first line that fits
+			a, b := strings.Join(words[:k], " "), strings.Join(words[k:], " ")
+			if width(a, size) <= float64(w) {
+				if width(b, size) <= float64(w) {
+					return []string{a, b}, size, true
+				}
+				break
+			}
+		}
+	}
+	k := (len(words) + 1) / 2
+	return []string{strings.Join(words[:k], " "), strings.Join(words[k:], " ")}, 14, false
 }
 
 // digitColor: selected blue, corrected purple, low confidence orange, else green.
