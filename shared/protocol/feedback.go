@@ -20,6 +20,14 @@ type Confirmation struct {
 	InkPNG []byte
 	// CreatedAt is when the clerk confirmed; stored in UTC.
 	CreatedAt time.Time
+	// Edited: the clerk deleted or inserted digits (recognize.Review.Edited), so the labels no longer pair with
+	// the recogniser's digits. The record keeps the ink and the model's reading but no per-digit inputs: they
+	// would teach a digit from half a digit, or from a neighbour's ink.
+	Edited bool
+	// Typed: the clerk typed the whole code (recognize.ReviewTyped). No ink, inputs or per-digit readings go
+	// into the record, only the code and what the model had read (Predicted, the model), so a typed code is
+	// never training data with ink it does not describe; retraining skips records without inputs or ink.
+	Typed bool
 }
 
 // NewFeedback builds the feedback record of a confirmation: the one place where kiosk, web pad (through the
@@ -42,6 +50,12 @@ func NewFeedback(c Confirmation) (Feedback, error) {
 	}
 	if len(p.Result.Inputs) > 0 {
 		f.Inputs = InputBytes(p.Result.Inputs)
+	}
+	if c.Edited || c.Typed {
+		f.Inputs = nil
+	}
+	if c.Typed {
+		f.InkPNG, f.Digits = nil, nil
 	}
 	if len(f.Inputs) == 0 {
 		f.Inputs = nil

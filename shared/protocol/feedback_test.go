@@ -76,3 +76,25 @@ func TestNewFeedback_RefusesWhatTheServerWould(t *testing.T) {
 		}
 	}
 }
+
+// A code whose digits the clerk deleted or inserted keeps its ink but no per-digit inputs; a typed code keeps
+// neither ink nor inputs nor per-digit readings, only the code and what the model read.
+func TestNewFeedback_EditedAndTypedCodesCarryNoInputs(t *testing.T) {
+	c := confirmation()
+	c.Labels, c.Edited = []int{1, 7, 3}, true
+	f, err := protocol.NewFeedback(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Code != "173" || f.Inputs != nil || string(f.InkPNG) != "png" || len(f.Digits) != 2 || f.Predicted != "12" {
+		t.Errorf("edited record %+v", f)
+	}
+	c = confirmation()
+	c.Labels, c.Typed = []int{4, 2, 4}, true
+	if f, err = protocol.NewFeedback(c); err != nil {
+		t.Fatal(err)
+	}
+	if f.Code != "424" || f.Inputs != nil || f.InkPNG != nil || f.Digits != nil || f.Predicted != "12" || f.ModelSHA256 == "" {
+		t.Errorf("typed record %+v", f)
+	}
+}

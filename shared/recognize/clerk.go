@@ -38,18 +38,21 @@ func (f *Format) String() string {
 }
 
 // Fix is a clerk's decision about one digit: the digit at Box is Digit. A fix whose Digit equals the model's
-// reading records that the clerk checked a doubtful digit.
+// reading records that the clerk checked a doubtful digit. Op makes it a deletion or an insertion instead
+// (FixDelete, FixInsert; see ReviewDigits).
 type Fix struct {
 	Box   [4]int `json:"box"`
 	Digit int    `json:"digit"`
+	Op    string `json:"op,omitempty"`
 }
 
 // minFixOverlap is the intersection-over-union a digit's box needs with a fix's box to keep the fix: a stroke
 // written elsewhere leaves the box as it was; ink added to the digit itself changes it, and the fix lapses.
 const minFixOverlap = 0.6
 
-// ApplyFixes reads digits with the clerk's fixes: labels are the digits after fixes, fixed[i] says digit i
-// carries a fix, and kept are the fixes that still found their digit (the others refer to ink that changed).
+// ApplyFixes reads digits with the clerk's set fixes (deletions and insertions are ReviewDigits's): labels are
+// the digits after fixes, fixed[i] says digit i carries a fix, and kept are the fixes that still found their
+// digit (the others refer to ink that changed).
 func ApplyFixes(digits []Digit, fixes []Fix) (labels []int, fixed []bool, kept []Fix) {
 	labels = make([]int, len(digits))
 	fixed = make([]bool, len(digits))
@@ -57,7 +60,7 @@ func ApplyFixes(digits []Digit, fixes []Fix) (labels []int, fixed []bool, kept [
 		labels[i] = d.Digit
 	}
 	for _, fx := range fixes {
-		if fx.Digit < 0 || fx.Digit > 9 {
+		if fx.Op != FixSet || fx.Digit < 0 || fx.Digit > 9 {
 			continue
 		}
 		best, bestIoU := -1, minFixOverlap

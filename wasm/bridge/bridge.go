@@ -41,8 +41,9 @@ type Bridge struct {
 //	    strokes at the canvas size (ink.StrokesPNG).
 //	scratch(points: Float32Array, ends: Uint32Array) -> {erase: [stroke indexes]}: the strokes the last stroke
 //	    scratches out (ink.ScratchOut), empty when it is not a scribble over ink
-//	clerk(input: {digits, confirm, fixes, format, anyway} as ClerkInput) -> ClerkOutput: the clerk's fixes
-//	    applied and whether the code may be confirmed (no model needed)
+//	clerk(input: {digits, confirm, fixes, format, anyway, typed?: string, edit?: {op, at, digit}} as ClerkInput)
+//	    -> recognize.Review's JSON: the clerk's fixes (set, delete, insert) and the edit applied, or the typed
+//	    code read, and whether the code may be confirmed (no model needed)
 //
 // Result is recognize.Result's JSON shape plus inputs (base64 28×28 bytes per digit) and ms (time in Go).
 // Every call returns {error: {code, message}} instead of throwing; codes are those of package protocol.
@@ -375,7 +376,7 @@ func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
 
 func clerkJS(args []js.Value) (map[string]any, error) {
 	if len(args) < 1 || args[0].Type() != js.TypeObject {
-		return nil, wrapInvalid("clerk(input): an object {digits, confirm, fixes, format, anyway}")
+		return nil, wrapInvalid("clerk(input): an object {digits, confirm, fixes, format, anyway, typed, edit}")
 	}
 	o := args[0]
 	var ci ClerkInput
@@ -403,13 +404,29 @@ func clerkJS(args []js.Value) (map[string]any, error) {
 	}
 	if fs := o.Get("fixes"); fs.Type() == js.TypeObject {
 		for i := 0; i < fs.Length(); i++ {
-			ci.Fixes = append(ci.Fixes, recognize.Fix{Box: box(fs.Index(i).Get("box")), Digit: fs.Index(i).Get("digit").Int()})
+			fx := recognize.Fix{Box: box(fs.Index(i).Get("box"))}
+			if d := fs.Index(i).Get("digit"); d.Type() == js.TypeNumber {
+				fx.Digit = d.Int()
+			}
+			if op := fs.Index(i).Get("op"); op.Type() == js.TypeString {
+				fx.Op = op.String()
+			}
+			ci.Fixes = append(ci.Fixes, fx)
 		}
 	}
 	if f := o.Get("format"); f.Type() == js.TypeString {
 		ci.Format = f.String()
 	}
 	ci.Anyway = o.Get("anyway").Truthy()
+	if t := o.Get("typed"); t.Type() == js.TypeString {
+		ci.Typed, ci.IsTyped = t.String(), true
+	}
+	if e := o.Get("edit"); e.Type() == js.TypeObject {
+		ci.Edit = &Edit{Op: e.Get("op").String(), At: e.Get("at").Int()}
+		if d := e.Get("digit"); d.Type() == js.TypeNumber {
+			ci.Edit.Digit = d.Int()
+		}
+	}
 	out, err := Clerk(ci)
 	if err != nil {
 		return nil, err

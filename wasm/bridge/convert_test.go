@@ -239,3 +239,25 @@ func TestFeedbackRecord_RejectsBadConfirmations(t *testing.T) {
 		}
 	}
 }
+
+// A confirmation whose digits the clerk deleted or inserted ("edited") gives a record with ink and no inputs;
+// a typed code ("typed", possibly on an empty pad) gives a record with neither.
+func TestFeedbackRecord_EditedAndTyped(t *testing.T) {
+	strokes := []ink.Stroke{{{X: 20, Y: 10}, {X: 21, Y: 40}}}
+	res := resultObject(&recognize.Result{Code: "1", Digits: []recognize.Digit{{Digit: 1}}, Inputs: make([][784]float32, 1)})
+	var shown map[string]any
+	b, _ := json.Marshal(res)
+	json.Unmarshal(b, &shown)
+	c := map[string]any{"idempotency_key": "k", "client_id": "c", "labels": []any{1.0, 4.0},
+		"created_at": 1.7e12, "prediction": shown, "edited": true}
+	f, err := feedbackRecord(strokes, 60, 60, c)
+	if err != nil || f.Code != "14" || f.Inputs != nil || len(f.InkPNG) == 0 || f.Predicted != "1" {
+		t.Errorf("edited: %+v %v", f, err)
+	}
+	c = map[string]any{"idempotency_key": "k", "client_id": "c", "labels": []any{3.0, 0.0},
+		"created_at": 1.7e12, "prediction": map[string]any{}, "typed": true}
+	f, err = feedbackRecord(nil, 60, 60, c)
+	if err != nil || f.Code != "30" || f.Inputs != nil || f.InkPNG != nil || f.Digits != nil {
+		t.Errorf("typed on an empty pad: %+v %v", f, err)
+	}
+}

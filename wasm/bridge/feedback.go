@@ -18,7 +18,8 @@ import (
 
 // confirmationFrom reads the page's confirmation object: {idempotency_key, client_id, labels: number[],
 // created_at: ms since the epoch, prediction: the result the page showed (this bridge's result object, or a
-// server prediction with id and inputs)}.
+// server prediction with id and inputs; {} for a code typed on an empty pad), edited?: digits deleted or
+// inserted, typed?: the whole code typed (protocol.Confirmation.Edited, Typed)}.
 func confirmationFrom(o map[string]any) (protocol.Confirmation, error) {
 	var c protocol.Confirmation
 	var err error
@@ -42,6 +43,8 @@ func confirmationFrom(o map[string]any) (protocol.Confirmation, error) {
 		return c, wrapInvalid("confirmation: prediction must be an object")
 	}
 	c.Prediction, err = predictionFrom(p)
+	c.Edited, _ = o["edited"].(bool)
+	c.Typed, _ = o["typed"].(bool)
 	return c, err
 }
 
@@ -146,8 +149,10 @@ func feedbackRecord(strokes []ink.Stroke, w, h int, conf map[string]any) (protoc
 	if err := checkSize(w, h); err != nil {
 		return protocol.Feedback{}, err
 	}
-	if c.InkPNG, err = ink.StrokesPNG(strokes, w, h); err != nil {
-		return protocol.Feedback{}, err
+	if !c.Typed { // a typed code's record carries no ink (protocol.Confirmation.Typed)
+		if c.InkPNG, err = ink.StrokesPNG(strokes, w, h); err != nil {
+			return protocol.Feedback{}, err
+		}
 	}
 	f, err := protocol.NewFeedback(c)
 	if err != nil {

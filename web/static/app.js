@@ -382,7 +382,11 @@ async function clerk(input) {
   }
   const reply = await callWorker({ type: 'clerk', input });
   if (reply.result.error) throw new Error(reply.result.error.message);
-  return reply.result;
+  const v = reply.result; // recognize.Review
+  v.labels = v.slots.map((s) => s.digit);
+  v.fixed = v.slots.map((s) => s.fixed);
+  v.alternatives = v.slots.map((s) => s.top || []);
+  return v;
 }
 
 function showResult(res, seq) {
