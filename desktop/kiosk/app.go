@@ -87,7 +87,7 @@ type App struct {
 	saved    string // last confirmed code
 	recent   []RecentCode
 	enrol    EnrolForm
-	fmtShown uint64 // the ink generation whose format problem the screen shows
+	fmtShown uint64 // the code version (Pad.Ver) whose format problem the screen shows
 	version  uint64
 	changed  chan struct{} // closed and replaced on every change
 	inkVer   uint64
@@ -138,7 +138,7 @@ func Open(cfg Config) (*App, error) {
 		recKick: make(chan struct{}, 1), modelKick: make(chan protocol.ModelAnnouncement, 1),
 		pad: pad, capture: NewCapture(DefaultStep), pressed: map[int]Target{}, lastPos: map[int][2]float64{},
 		lastUp: map[int][2]float64{}, suspect: map[int][2]float64{},
-		changed: make(chan struct{}),
+		changed: make(chan struct{}), fmtShown: ^uint64(0),
 	}
 	if a.models, err = OpenModelStore(filepath.Join(cfg.DataDir, "models")); err != nil {
 		return nil, fmt.Errorf("kiosk: %w", err)
@@ -376,13 +376,24 @@ func (a *App) activate(t Target) {
 	case TargetKey:
 		a.report(a.Correct(t.Index))
 	case TargetUndo:
+		ph := a.State().Phase
+		// While a digit is selected the button deletes it.
+		if ph == PhaseCorrecting {
+			a.report(a.EraseDigit(false))
+			return
+		}
 		// Right after a confirm, Undo withdraws the code while it is still unsent.
-		if a.State().Phase == PhaseConfirmed {
+		if ph == PhaseConfirmed {
 			a.report(a.UndoConfirm())
 			return
 		}
 		a.Undo()
 	case TargetClear:
+		// While a digit is selected the button adds a digit after it.
+		if a.State().Phase == PhaseCorrecting {
+			a.report(a.BeginInsert())
+			return
+		}
 		a.Clear()
 	case TargetConfirm:
 		// Saving fsyncs; keep it off the UI goroutine. BeginConfirm's phase change makes a double tap harmless.
@@ -443,8 +454,26 @@ func (a *App) do(f func() error) error {
 	defer a.mu.Unlock()
 	err := f()
 	a.message = ""
+	a.armFormatPauseLocked()
 	a.changedLocked()
 	return err
+}
+
+// armFormatPauseLocked shows the code's format problem once the clerk has paused (Config.FormatPause) on it:
+// not while the code is still being written or typed; a.mu must be held.
+func (a *App) armFormatPauseLocked() {
+	ver := a.pad.Ver()
+	if a.pad.FormatError() == "" || a.fmtShown == ver {
+		return
+	}
+	time.AfterFunc(a.cfg.FormatPause, func() {
+		a.mu.Lock()
+		if a.pad.Ver() == ver && a.fmtShown != ver {
+			a.fmtShown = ver
+			a.changedLocked()
+		}
+		a.mu.Unlock()
+	})
 }
 
 // Confirm writes the recognised (and corrected) code to the outbox as a feedback record and hands it to sync.
@@ -453,7 +482,7 @@ func (a *App) Confirm() error {
 	d, err := a.pad.BeginConfirm()
 	a.message = ""
 	if errors.Is(err, ErrFormat) {
-		a.fmtShown = a.pad.Gen()
+		a.fmtShown = a.pad.Ver()
 	}
 	a.changedLocked()
 	a.mu.Unlock()
@@ -488,22 +517,27 @@ func (a *App) Confirm() error {
 // record builds the feedback record of a confirmed draft with protocol.NewFeedback and ink.StrokesPNG, as the
 // web pad does through the wasm bridge.
 func (a *App) record(d *Draft) (protocol.Feedback, error) {
-	png, err := ink.StrokesPNG(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy())
-	if err != nil {
-		return protocol.Feedback{}, fmt.Errorf("ink image: %w", err)
-	}
 	key, err := uuid.NewRandom()
 	if err != nil {
 		return protocol.Feedback{}, fmt.Errorf("idempotency key: %w", err)
 	}
-	return protocol.NewFeedback(protocol.Confirmation{
+	c := protocol.Confirmation{
 		IdempotencyKey: key.String(),
 		ClientID:       a.cfg.KioskID,
 		Labels:         d.Labels,
-		Prediction:     protocol.Prediction{Result: *d.Result},
-		InkPNG:         png,
 		CreatedAt:      a.cfg.Now(),
-	})
+		Edited:         d.Edited,
+		Typed:          d.Typed,
+	}
+	if d.Result != nil {
+		c.Prediction = protocol.Prediction{Result: *d.Result}
+	}
+	if len(d.Strokes) > 0 {
+		if c.InkPNG, err = ink.StrokesPNG(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy()); err != nil {
+			return protocol.Feedback{}, fmt.Errorf("ink image: %w", err)
+		}
+	}
+	return protocol.NewFeedback(c)
 }
 
 // refreshPending recounts the outbox after sync removed records.
@@ -598,16 +632,7 @@ func (a *App) recognizeLoop(ctx context.Context) {
 				a.log.Warn("cannot read the ink", "err", e)
 				a.message = "cannot read this ink: write it again"
 			}
-			if a.pad.FormatError() != "" && a.fmtShown != gen {
-				time.AfterFunc(a.cfg.FormatPause, func() {
-					a.mu.Lock()
-					if a.pad.Gen() == gen && a.fmtShown != gen {
-						a.fmtShown = gen
-						a.changedLocked()
-					}
-					a.mu.Unlock()
-				})
-			}
+			a.armFormatPauseLocked()
 			a.changedLocked()
 		}
 		a.mu.Unlock()

@@ -13,6 +13,7 @@ const (
 	KeyDelete
 	KeyLeft
 	KeyRight
+	KeyInsert
 	KeyUndo // Ctrl+Z
 )
 
@@ -68,26 +69,40 @@ func (a *App) Key(k Key) {
 		a.report(a.MoveSelection(-1))
 	case KeyRight:
 		a.report(a.MoveSelection(+1))
+	case KeyInsert:
+		a.report(a.BeginInsert())
 	case KeyUndo:
-		a.activate(Target{Kind: TargetUndo})
+		if a.State().Phase == PhaseConfirmed {
+			a.report(a.UndoConfirm())
+			return
+		}
+		a.Undo()
 	}
 }
 
-// TypeDigit is a digit typed on the keyboard: it replaces the selected digit and selects the next one, so a
-// clerk can retype a code over its reading.
+// TypeDigit is a digit typed on the keyboard. With a digit selected it replaces it and selects the next one,
+// so a clerk can retype a code over its reading; after Insert (or "Add digit") it is inserted; otherwise it is
+// added at the end of the code — on an empty pad it starts a code typed without ink.
 func (a *App) TypeDigit(d int) error {
 	return a.do(func() error {
-		i := a.pad.Selected()
-		if i < 0 {
-			return ErrNotCorrecting
+		p := a.pad
+		if p.Phase() == PhaseConfirmed {
+			p.Clear()
+			a.inkVer++
 		}
-		if err := a.pad.Correct(d); err != nil {
-			return err
+		if i := p.Selected(); i >= 0 && p.InsertAt() < 0 {
+			if err := p.Correct(d); err != nil {
+				return err
+			}
+			if i+1 < len(p.Labels()) {
+				return p.Select(i + 1)
+			}
+			return nil
 		}
-		if i+1 < len(a.pad.Labels()) {
-			return a.pad.Select(i + 1)
+		if p.InsertAt() >= 0 {
+			return p.Correct(d)
 		}
-		return nil
+		return p.Insert(len(p.Labels()), d)
 	})
 }
 
@@ -96,7 +111,22 @@ func (a *App) MoveSelection(step int) error {
 	return a.do(func() error { return a.pad.MoveSelection(step) })
 }
 
-// EraseDigit removes a digit with Backspace (before) or Delete (at) the selection.
-func (a *App) EraseDigit(before bool) error {
-	return ErrNotCorrecting
+// EraseDigit deletes the selected digit (Backspace or Delete; "Delete digit" on screen); Backspace with no
+// digit selected deletes the last one.
+func (a *App) EraseDigit(backspace bool) error {
+	return a.do(func() error {
+		i := a.pad.Selected()
+		if i < 0 && backspace {
+			i = len(a.pad.Labels()) - 1
+		}
+		if i < 0 {
+			return ErrNotCorrecting
+		}
+		return a.pad.Delete(i)
+	})
+}
+
+// BeginInsert makes the next digit key insert a digit after the selected one (Insert; "Add digit" on screen).
+func (a *App) BeginInsert() error {
+	return a.do(func() error { return a.pad.BeginInsert() })
 }

@@ -22,6 +22,12 @@ type DigitState struct {
 	// Low marks a confidence under the threshold: the clerk should check this digit.
 	Low       bool `json:"low"`
 	Corrected bool `json:"corrected"`
+	// Inserted: the clerk inserted or typed this digit; it has no ink of its own (Predicted is -1).
+	Inserted bool `json:"inserted,omitempty"`
+	// Top are the likeliest readings of a written digit with their probabilities (TopConf): one tap away on
+	// the keys while the digit is selected.
+	Top     []int     `json:"top,omitempty"`
+	TopConf []float64 `json:"top_conf,omitempty"`
 }
 
 // State is everything the screen shows, also written to Config.StateFile.
@@ -30,8 +36,14 @@ type State struct {
 	Phase   Phase        `json:"phase"`
 	Code    string       `json:"code"`
 	Digits  []DigitState `json:"digits"`
-	// Selected is the digit being corrected, or -1.
-	Selected    int    `json:"selected"`
+	// Selected is the digit being corrected, or -1; InsertAt is where the next digit key inserts a digit, or -1.
+	Selected int `json:"selected"`
+	InsertAt int `json:"insert_at"`
+	// Deleted are the boxes of written digits the clerk deleted (drawn struck out on the pad).
+	Deleted [][4]int `json:"deleted,omitempty"`
+	// Typed: the code was typed without ink; Edited: digits were deleted or inserted.
+	Typed       bool   `json:"typed,omitempty"`
+	Edited      bool   `json:"edited,omitempty"`
 	FormatError string `json:"format_error,omitempty"`
 	// ShowFormat: the clerk paused (Config.FormatPause) or pressed Confirm, so the format problem is shown.
 	ShowFormat bool `json:"show_format,omitempty"`
@@ -78,7 +90,7 @@ func (a *App) stateLocked() State {
 		Model: a.rec.Info(), KioskID: a.cfg.KioskID, CanUndo: a.pad.CanUndo(), CanConfirm: a.pad.CanConfirm(),
 	}
 	s.Recent = a.recentLocked()
-	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Gen()
+	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Ver()
 	s.Notice = s.Message
 	if s.Notice == "" && s.ShowFormat {
 		s.Notice = s.FormatError
@@ -98,24 +110,41 @@ func (a *App) stateLocked() State {
 	default:
 		s.Sync = "synced"
 	}
-	if r := a.pad.Result(); r != nil {
-		labels := a.pad.Labels()
+	if rv := a.pad.Review(); rv != nil {
+		r := a.pad.Result()
 		low := map[int]bool{}
-		for _, i := range r.Confirm {
+		for _, i := range rv.Verdict.Doubtful {
 			low[i] = true
 		}
-		for i, d := range r.Digits {
-			// A corrected digit's card shows the model's confidence in the digit it now shows.
-			conf := d.Confidence
-			if labels[i] != d.Digit && labels[i] >= 0 && labels[i] <= 9 {
-				conf = d.Probs[labels[i]]
+		if r != nil && !rv.Typed {
+			for _, i := range r.Confirm { // flagged digits keep their colour after "confirm anyway"
+				for k, sl := range rv.Slots {
+					if sl.Index == i && !sl.Fixed {
+						low[k] = true
+					}
+				}
 			}
-			s.Digits = append(s.Digits, DigitState{
-				Digit: labels[i], Predicted: d.Digit, Confidence: conf, Box: d.Box,
-				Low: low[i] && !a.pad.Fixed(i), Corrected: labels[i] != d.Digit,
-			})
 		}
+		for k, sl := range rv.Slots {
+			ds := DigitState{Digit: sl.Digit, Predicted: -1, Box: sl.Box, Low: low[k], Corrected: a.pad.Corrected(k),
+				Inserted: sl.Index < 0, Top: sl.Top}
+			if r != nil && sl.Index >= 0 {
+				d := r.Digits[sl.Index]
+				// A corrected digit's card shows the model's confidence in the digit it now shows.
+				ds.Predicted, ds.Confidence = d.Digit, d.Probs[sl.Digit]
+				ds.TopConf = make([]float64, len(sl.Top))
+				for j, t := range sl.Top {
+					ds.TopConf[j] = d.Probs[t]
+				}
+			}
+			s.Digits = append(s.Digits, ds)
+		}
+		for _, i := range rv.Deleted {
+			s.Deleted = append(s.Deleted, r.Digits[i].Box)
+		}
+		s.Typed, s.Edited = rv.Typed, rv.Edited
 	}
+	s.InsertAt = a.pad.InsertAt()
 	return s
 }
 

@@ -202,10 +202,22 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 		// slow per frame for software GL; the finished stroke is redrawn smooth into the ink layer.
 		g.drawStroke(pad, s, ox, oy, pen, colInk, false)
 	}
-	if len(in.Done) == 0 && len(in.Active) == 0 {
+	if len(in.Done) == 0 && len(in.Active) == 0 && !st.Typed {
 		g.label(pad, "Write the postal code here", g.faces.status, l.Pad, colTextDim)
 	}
+	for _, b := range st.Deleted {
+		// A deleted digit's ink stays, struck out: it is not part of the code.
+		r := image.Rect(b[0], b[1], b[2], b[3]).Add(l.Pad.Min).Inset(-6)
+		vector.StrokeLine(pad, float32(r.Min.X), float32(r.Max.Y), float32(r.Max.X), float32(r.Min.Y), 4, colError, false)
+		vector.StrokeRect(pad, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 2, colError, false)
+	}
+	if st.Typed {
+		g.label(pad, "Typed code: "+st.Code, g.faces.card, l.Pad, colInk)
+	}
 	for i, d := range st.Digits {
+		if d.Inserted {
+			continue
+		}
 		r := image.Rect(d.Box[0], d.Box[1], d.Box[2], d.Box[3]).Add(l.Pad.Min).Inset(-6)
 		c := digitColor(st, i)
 		vector.StrokeRect(pad, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 3, c, false)
@@ -282,21 +294,54 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		top := image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y-24)
 		g.label(screen, fmt.Sprint(d.Digit), g.faces.card, top, colText)
 		bottom := image.Rect(r.Min.X, r.Max.Y-30, r.Max.X, r.Max.Y-4)
-		g.label(screen, fmt.Sprintf("%.0f%%", 100*d.Confidence), g.faces.small, bottom, c)
+		under := fmt.Sprintf("%.0f%%", 100*d.Confidence)
+		if d.Inserted {
+			under = "typed"
+		}
+		g.label(screen, under, g.faces.small, bottom, c)
+	}
+	if st.InsertAt >= 0 {
+		// Where the next key inserts a digit: a bar between the cards.
+		n := len(st.Digits)
+		x := l.Cards.Min.X + l.Cards.Dx()/2
+		if n > 0 && st.InsertAt < n {
+			x = l.Card(st.InsertAt, n).Min.X - 3
+		} else if n > 0 {
+			x = l.Card(n-1, n).Max.X + 3
+		}
+		fillRect(screen, image.Rect(x-3, l.Cards.Min.Y-6, x+3, l.Cards.Max.Y+6), colSelected)
 	}
 	if len(st.Digits) == 0 {
-		g.label(screen, "Digits appear here; tap one to correct it", g.faces.status, l.Cards, colTextDim)
+		g.label(screen, "Digits appear here; tap one to correct it, or type the code", g.faces.status, l.Cards, colTextDim)
 	}
 
-	// 0–9 keys, live while a digit is selected.
+	// 0–9 keys, live while a digit is selected; its likeliest readings are marked with their probability, one
+	// tap away.
 	correcting := st.Phase == kiosk.PhaseCorrecting
+	var top map[int]float64
+	if correcting && st.InsertAt < 0 && st.Selected >= 0 && st.Selected < len(st.Digits) {
+		d := st.Digits[st.Selected]
+		top = map[int]float64{}
+		for j, t := range d.Top {
+			if j < len(d.TopConf) && t != d.Digit {
+				top[t] = d.TopConf[j]
+			}
+		}
+	}
 	for d, r := range l.Keys {
 		bg, fg := colPanelDim, colTextDim
 		if correcting {
 			bg, fg = colSelected, colText
 		}
+		p, alt := top[d]
+		if alt {
+			bg = colLow
+		}
 		fillRect(screen, r, bg)
 		g.label(screen, fmt.Sprint(d), g.faces.key, r, fg)
+		if alt {
+			g.label(screen, fmt.Sprintf("%.0f%%", 100*p), g.faces.small, image.Rect(r.Min.X, r.Max.Y-26, r.Max.X, r.Max.Y-2), colText)
+		}
 	}
 
 	if st.Enrol.Open {
@@ -305,8 +350,14 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		g.button(screen, l.Confirm, "Enrol", len(st.Enrol.Code) == 9 && !st.Enrol.Busy, colOK)
 		return
 	}
-	g.button(screen, l.Undo, "Undo", st.CanUndo, colPanel)
-	g.button(screen, l.Clear, "Clear", st.Strokes > 0, colPanel)
+	if correcting {
+		// While a digit is selected the two left buttons edit the code: delete it, or add a digit after it.
+		g.button(screen, l.Undo, "Delete digit", st.InsertAt < 0, colPanel)
+		g.button(screen, l.Clear, "Add digit", st.InsertAt < 0, colPanel)
+	} else {
+		g.button(screen, l.Undo, "Undo", st.CanUndo, colPanel)
+		g.button(screen, l.Clear, "Clear", st.Strokes > 0 || st.Typed, colPanel)
+	}
 	confirm := "Confirm " + st.Code
 	switch st.Phase {
 	case kiosk.PhaseSaving:
