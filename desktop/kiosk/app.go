@@ -84,6 +84,7 @@ type App struct {
 	online   bool
 	refused  bool // the server refused the kiosk's records (not enrolled, revoked)
 	message  string
+	info     bool   // message is news, not a refusal
 	saved    string // last confirmed code
 	recent   []RecentCode
 	enrol    EnrolForm
@@ -316,7 +317,7 @@ func (a *App) PointerUp(id int) {
 	if s, ok := a.capture.Up(id); ok {
 		a.pad.AddStroke(s)
 		if a.pad.ScratchOut() {
-			a.message = "scratched out; Undo brings it back"
+			a.message, a.info = "scratched out; Undo brings it back", true
 		}
 		a.inkVer++
 		a.kickRecognition()
@@ -407,7 +408,7 @@ func (a *App) report(err error) {
 		return
 	}
 	a.mu.Lock()
-	a.message = err.Error()
+	a.message, a.info = err.Error(), false
 	a.changedLocked()
 	a.mu.Unlock()
 }
@@ -630,7 +631,7 @@ func (a *App) recognizeLoop(ctx context.Context) {
 			a.message = ""
 			if e := a.pad.RecognitionError(); e != nil {
 				a.log.Warn("cannot read the ink", "err", e)
-				a.message = "cannot read this ink: write it again"
+				a.message, a.info = "cannot read this ink: write it again", false
 			}
 			a.armFormatPauseLocked()
 			a.changedLocked()

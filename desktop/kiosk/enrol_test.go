@@ -130,13 +130,17 @@ func TestApp_RecentCodesAndUndoLastConfirm(t *testing.T) {
 	r.wait(t, "recognised", hasCode("29384"))
 	r.tap(kiosk.Centre(l.Confirm))
 	st := r.wait(t, "confirmed", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseConfirmed && s.Pending == 1 })
-	if len(st.Recent) != 1 || st.Recent[0].Code != "29384" || st.Recent[0].State != "pending" {
+	if len(st.Recent) != 1 || st.Recent[0].Code != "29384" || st.Recent[0].State != "pending" || !st.CanUndoConfirm {
 		t.Fatalf("recent %+v", st.Recent)
 	}
 	r.tap(kiosk.Centre(l.Undo))
 	st = r.wait(t, "withdrawn", func(s kiosk.State) bool { return s.Pending == 0 })
-	if st.Recent[0].State != "withdrawn" {
+	if st.Recent[0].State != "withdrawn" || st.CanUndoConfirm {
 		t.Errorf("after undo: recent %+v", st.Recent)
+	}
+	// The withdrawn code is back on the pad, to be fixed and confirmed again.
+	if st.Phase != kiosk.PhaseRecognised || st.Code != "29384" || !st.NoticeInfo || st.Notice != "code 29384 withdrawn" {
+		t.Errorf("after undo: phase %s code %q notice %q", st.Phase, st.Code, st.Notice)
 	}
 	r.stop()
 	if n := len(readOutbox(t, r.cfg.DataDir)); n != 0 {

@@ -122,7 +122,7 @@ func (a *App) SubmitEnrol() {
 		a.cfg.Token = tok
 		a.refused = false
 		a.enrol = EnrolForm{}
-		a.message = "kiosk enrolled"
+		a.message, a.info = "kiosk enrolled", true
 		a.changedLocked()
 		a.syncer.SetToken(tok)
 		a.log.Info("kiosk enrolled", "device", id)

@@ -16,7 +16,7 @@ var (
 	bucketPending  = []byte("pending")  // seq (8 bytes big-endian) -> Feedback JSON, in confirmation order
 	bucketKeys     = []byte("keys")     // idempotency key -> seq
 	bucketRejected = []byte("rejected") // idempotency key -> Rejected JSON: records the server refused for good
-	bucketSending  = []byte("sending")  // idempotency key -> "": pending records sync has started to send
+	bucketSending  = []byte("sending")  // idempotency key -> unanswered sends (uint32 big-endian) of a pending record
 )
 
 // ErrNoKey is returned for a record without an idempotency key.
@@ -146,10 +146,10 @@ var ErrSending = errors.New("already being sent; it cannot be withdrawn here")
 // ErrAlreadySent is returned by Withdraw once the server acknowledged the record.
 var ErrAlreadySent = errors.New("already sent; it cannot be withdrawn here")
 
-// Claim marks a pending record as being sent; sync calls it before it writes the record to the server. It
+// Claim marks a pending record as being sent; sync calls it before every write of the record to the server. It
 // reports false when the record is no longer pending (acknowledged or withdrawn): then it must not be sent.
 // Claim and Withdraw are bbolt transactions, so they are serialised: a record is either withdrawn and never
-// sent, or claimed and never withdrawn.
+// sent, or claimed and not withdrawn until every send of it is answered "not stored" (Resolve).
 func (o *Outbox) Claim(key string) (bool, error) {
 	ok := false
 	err := o.db.Update(func(tx *bolt.Tx) error {
@@ -157,12 +157,41 @@ func (o *Outbox) Claim(key string) (bool, error) {
 			return nil
 		}
 		ok = true
-		return tx.Bucket(bucketSending).Put([]byte(key), nil)
+		b := tx.Bucket(bucketSending)
+		return b.Put([]byte(key), binary.BigEndian.AppendUint32(nil, sendsOf(b, key)+1))
 	})
 	if err != nil {
 		return false, fmt.Errorf("outbox: claim %s: %w", key, err)
 	}
 	return ok, nil
+}
+
+// Resolve records that the server answered one send of the record with a refusal that stored nothing (the
+// kiosk's credential refused). When every send is answered so, the record may be withdrawn again; a send whose
+// answer was lost keeps it claimed, because the server may have stored it.
+func (o *Outbox) Resolve(key string) error {
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSending)
+		switch n := sendsOf(b, key); {
+		case n <= 1:
+			return b.Delete([]byte(key))
+		default:
+			return b.Put([]byte(key), binary.BigEndian.AppendUint32(nil, n-1))
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: resolve %s: %w", key, err)
+	}
+	return nil
+}
+
+// sendsOf is the number of unanswered sends of a record.
+func sendsOf(b *bolt.Bucket, key string) uint32 {
+	v := b.Get([]byte(key))
+	if len(v) != 4 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(v)
 }
 
 // Sending reports whether sync has claimed the pending record with this key.

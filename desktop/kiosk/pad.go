@@ -518,3 +518,12 @@ func (p *Pad) EndConfirm(d *Draft, err error) {
 	p.phase = PhaseConfirmed
 	p.history = nil
 }
+
+// Reopen puts a confirmed code back on the pad (its confirm was withdrawn): it can be edited and confirmed
+// again. The undo history starts afresh.
+func (p *Pad) Reopen() {
+	if p.phase != PhaseConfirmed || p.review == nil {
+		return
+	}
+	p.phase, p.selected, p.insertAt, p.anyway = PhaseRecognised, -1, -1, false
+}

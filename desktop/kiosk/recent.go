@@ -40,6 +40,19 @@ func (a *App) recentLocked() []RecentCode {
 	return out
 }
 
+// canUndoConfirmLocked says whether "undo last confirm" would act: the code just confirmed is still unsent and
+// sync has not started to send it; a.mu must be held.
+func (a *App) canUndoConfirmLocked() bool {
+	if a.pad.Phase() != PhaseConfirmed || len(a.recent) == 0 {
+		return false
+	}
+	switch a.recent[0].State {
+	case "pending", "refused":
+		return true
+	}
+	return false
+}
+
 // markSentLocked marks recent codes sync has claimed as sending and those that left the outbox as sent; a.mu
 // must be held. It reports a change.
 func (a *App) markSentLocked() bool {
@@ -48,8 +61,10 @@ func (a *App) markSentLocked() bool {
 		if r.State != "pending" && r.State != "sending" {
 			continue
 		}
-		state := r.State
-		if ok, err := a.outbox.Has(r.Key); err == nil && !ok {
+		state := "pending"
+		if ok, err := a.outbox.Has(r.Key); err != nil {
+			continue
+		} else if !ok {
 			state = "sent"
 		} else if ok, err := a.outbox.Sending(r.Key); err == nil && ok {
 			state = "sending"
@@ -85,7 +100,11 @@ func (a *App) UndoConfirm() error {
 	}
 	a.recent[0].State = "withdrawn"
 	a.refreshPendingLocked()
-	a.message = "code " + r.Code + " withdrawn"
+	// The withdrawn code goes back on the pad, to be fixed and confirmed again, or cleared.
+	if a.pad.Phase() == PhaseConfirmed && a.pad.Code() == r.Code {
+		a.pad.Reopen()
+	}
+	a.message, a.info = "code "+r.Code+" withdrawn", true
 	a.changedLocked()
 	return nil
 }

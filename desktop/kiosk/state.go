@@ -49,8 +49,12 @@ type State struct {
 	ShowFormat bool `json:"show_format,omitempty"`
 	// Message explains the last refused action or failure.
 	Message string `json:"message,omitempty"`
-	// Notice is the line the screen shows under its title: Message, else the format problem once shown.
-	Notice string `json:"notice,omitempty"`
+	// Notice is the line the screen shows beside its title: Message, else the format problem once shown.
+	// NoticeInfo marks news (enrolled, withdrawn) rather than a refusal or a problem.
+	Notice     string `json:"notice,omitempty"`
+	NoticeInfo bool   `json:"notice_info,omitempty"`
+	// CanUndoConfirm: Undo would withdraw the code just confirmed (unsent, not being sent).
+	CanUndoConfirm bool `json:"can_undo_confirm,omitempty"`
 	// Saved is the last confirmed code.
 	Saved   string `json:"saved,omitempty"`
 	Strokes int    `json:"strokes"`
@@ -91,7 +95,8 @@ func (a *App) stateLocked() State {
 	}
 	s.Recent = a.recentLocked()
 	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Ver()
-	s.Notice = s.Message
+	s.Notice, s.NoticeInfo = s.Message, s.Message != "" && a.info
+	s.CanUndoConfirm = a.canUndoConfirmLocked()
 	if s.Notice == "" && s.ShowFormat {
 		s.Notice = s.FormatError
 	}

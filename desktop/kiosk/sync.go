@@ -359,6 +359,11 @@ func (s *Syncer) handle(env *protocol.Envelope, sent, retryAt map[string]time.Ti
 			s.cfg.Logger.Error("server refused the kiosk's credential; enrol it: type a code from `digitpad enroll` on its screen", "code", e.Code)
 			s.refused(true)
 			retryAt[env.ID] = time.Now().Add(max(30*time.Second, s.cfg.RetryAfter))
+			// Refused before storing: this send is answered, and the clerk may withdraw the record again.
+			if err := s.cfg.Outbox.Resolve(env.ID); err != nil {
+				return err
+			}
+			s.outboxChanged()
 		default:
 			s.cfg.Logger.Info("server could not store feedback now, will resend", "key", env.ID, "code", e.Code)
 			retryAt[env.ID] = time.Now().Add(s.cfg.RetryAfter)

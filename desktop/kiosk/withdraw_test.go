@@ -106,6 +106,8 @@ func TestApp_WithdrawRacingTheSendNeverDisagreesWithTheServer(t *testing.T) {
 				t.Fatalf("withdraw at %q: %v", c.stage, err)
 			}
 			// A second code is sent after the first: once it is stored, the first was sent or never will be.
+			r.tap(kiosk.Centre(r.app.Layout().Clear)) // a withdrawn code is back on the pad
+			r.wait(t, "a blank pad", func(s kiosk.State) bool { return s.Strokes == 0 })
 			r.write(t, "56012", 7)
 			r.wait(t, "recognised", hasCode("56012"))
 			r.confirm(t)
@@ -147,5 +149,32 @@ func (r *appRig) confirm(t *testing.T) {
 	if s.Phase != kiosk.PhaseConfirmed {
 		r.tap(kiosk.Centre(r.app.Layout().Confirm))
 		r.wait(t, "confirmed anyway", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseConfirmed })
+	}
+}
+
+// A record whose every send the server refused before storing (the kiosk not enrolled) may be withdrawn again;
+// one whose answer was lost may not.
+func TestOutbox_RefusedSendsCanBeWithdrawnLostOnesCannot(t *testing.T) {
+	o := mustOutbox(t, filepath.Join(t.TempDir(), "outbox.db"))
+	defer o.Close()
+	if err := o.Put(record("a", "12345")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // sent twice: one answer lost, one refused
+		if ok, err := o.Claim("a"); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	if err := o.Resolve("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Withdraw("a"); !errors.Is(err, kiosk.ErrSending) {
+		t.Fatalf("a send without an answer: withdraw %v, want ErrSending", err)
+	}
+	if err := o.Resolve("a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Withdraw("a"); err != nil {
+		t.Fatalf("every send refused: withdraw %v", err)
 	}
 }

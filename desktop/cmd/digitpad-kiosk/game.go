@@ -355,7 +355,12 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		g.button(screen, l.Undo, "Delete digit", st.InsertAt < 0, colPanel)
 		g.button(screen, l.Clear, "Add digit", st.InsertAt < 0, colPanel)
 	} else {
-		g.button(screen, l.Undo, "Undo", st.CanUndo, colPanel)
+		if st.Phase == kiosk.PhaseConfirmed {
+			// Right after a confirm, Undo withdraws the code while it is unsent.
+			g.button(screen, l.Undo, "Undo confirm", st.CanUndoConfirm, colPanel)
+		} else {
+			g.button(screen, l.Undo, "Undo", st.CanUndo, colPanel)
+		}
 		g.button(screen, l.Clear, "Clear", st.Strokes > 0 || st.Typed, colPanel)
 	}
 	confirm := "Confirm " + st.Code
@@ -406,7 +411,11 @@ func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {
 			opt = &text.DrawOptions{}
 			opt.GeoM.Translate(float64(area.Min.X), float64(area.Min.Y+i*lh+lh/2))
 			opt.LayoutOptions.SecondaryAlign = text.AlignCenter
-			opt.ColorScale.ScaleWithColor(colError)
+			if st.NoticeInfo {
+				opt.ColorScale.ScaleWithColor(colText)
+			} else {
+				opt.ColorScale.ScaleWithColor(colError)
+			}
 			text.Draw(screen, s, face, opt)
 		}
 	}
