@@ -4,7 +4,7 @@
 #                        the real kiosk binary driven with xdotool, synced to the real server (in-process, and
 #                        `digitpad serve` for the enrolment story); the render layer's notice test
 #   make run-kiosk       start the kiosk in a window; DIGITPAD_SERVER, DIGITPAD_TOKEN, ... from the environment
-#   make docs-kiosk      test-desktop, then docs/kiosk.png from its screenshot (800x500, 256 colours)
+#   make docs-kiosk      test-desktop, then docs/kiosk*.png from its screenshots (800x500, 256 colours)
 # The e2e tests save screenshots to desktop/testdata/artifacts/kiosk*.png.
 KIOSK_BIN         := bin/digitpad-kiosk
 DESKTOP_DEBS      := libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev libxrandr-dev libxxf86vm-dev pkg-config
@@ -28,8 +28,9 @@ test-desktop: desktop-test-deps desktop build
 	DIGITPAD_KIOSK_BIN=$(abspath $(KIOSK_BIN)) DIGITPAD_BIN=$(abspath $(BIN)) xvfb-run -a -n $$((100 + RANDOM % 800)) -s "-screen 0 1280x1024x24" \
 	  $(GO) test -count=1 -tags e2e -timeout 8m ./desktop/cmd/digitpad-kiosk/ ./desktop/e2e/
 
+KIOSK_SHOTS := kiosk kiosk-not-enrolled kiosk-enrol kiosk-check kiosk-edit kiosk-format
 docs-kiosk: test-desktop
-	convert desktop/testdata/artifacts/kiosk.png -resize 800x500 -colors 256 PNG8:docs/kiosk.png
+	for f in $(KIOSK_SHOTS); do convert desktop/testdata/artifacts/$$f.png -resize 800x500 -colors 256 PNG8:docs/$$f.png || exit 1; done
 
 run-kiosk: desktop
 	$(KIOSK_BIN) -data data/kiosk

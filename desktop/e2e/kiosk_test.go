@@ -347,7 +347,7 @@ func (k *kioskProc) drag(path [][2]float64) {
 	args := append(k.moveArgs(path[0][0], path[0][1]), "sleep", "0.25", "mousedown", "1", "sleep", "0.25")
 	for _, p := range path[1:] {
 		args = append(args, k.moveArgs(p[0], p[1])...)
-		args = append(args, "sleep", "0.012")
+		args = append(args, "sleep", "0.025")
 	}
 	args = append(args, "sleep", "0.25", "mouseup", "1", "sleep", "0.25")
 	k.xdo(args...)

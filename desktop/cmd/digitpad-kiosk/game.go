@@ -295,8 +295,11 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		g.label(screen, fmt.Sprint(d.Digit), g.faces.card, top, colText)
 		bottom := image.Rect(r.Min.X, r.Max.Y-30, r.Max.X, r.Max.Y-4)
 		under := fmt.Sprintf("%.0f%%", 100*d.Confidence)
-		if d.Inserted {
+		switch {
+		case st.Typed:
 			under = "typed"
+		case d.Inserted:
+			under = "added"
 		}
 		g.label(screen, under, g.faces.small, bottom, c)
 	}
