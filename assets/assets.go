@@ -57,12 +57,8 @@ type Card struct {
 // Configure fills a recogniser configuration from the card: input scale, temperature, and the confirm
 // threshold unless cfg already sets one.
 func (c Card) Configure(cfg recognize.Config) recognize.Config {
-	cfg.InputScale = c.InputScale
-	cfg.Temperature = c.Calibration.Temperature
-	if cfg.Threshold == 0 {
-		cfg.Threshold = c.Calibration.Threshold
-	}
-	return cfg
+	return recognize.Calibration{InputScale: c.InputScale, Temperature: c.Calibration.Temperature,
+		Threshold: c.Calibration.Threshold}.Configure(cfg)
 }
 
 // ParseCard reads the fields of a model card JSON that the shells need. The sha256 is always recomputed from the

@@ -221,8 +221,9 @@ func (r *Review) Delete(at int) ([]Fix, error) {
 }
 
 // Insert returns the fixes after the clerk inserts digit so that it becomes slot at (0 = before the first
-// digit, len(Slots) = after the last). The insertion stands midway between its neighbours' centres; when
-// two neighbours' centres are less than 1.5 px apart it lands after both.
+// digit, len(Slots) = after the last). The insertion stands in the gap between its neighbours' boxes (or
+// midway between their centres when the boxes overlap); when two neighbours' centres are less than 1.5 px
+// apart it lands after both.
 func (r *Review) Insert(at, digit int) ([]Fix, error) {
 	if err := r.editable(at, len(r.Slots)); err != nil {
 		return nil, err
@@ -238,11 +239,16 @@ func (r *Review) Insert(at, digit int) ([]Fix, error) {
 	var x int
 	switch {
 	case at == 0:
-		x = floorDiv(c2(r.Slots[0])-1, 2)
+		x = r.Slots[0].Box[0] - 1 // just left of the first digit
 	case at == n:
-		x = -floorDiv(-c2(r.Slots[n-1]), 2) // ceil
+		x = r.Slots[n-1].Box[2] + 1 // just right of the last
 	default:
-		x = floorDiv(c2(r.Slots[at-1])+c2(r.Slots[at]), 4)
+		// In the gap between the neighbours' boxes when there is one, else midway between their centres.
+		l, rt := r.Slots[at-1], r.Slots[at]
+		x = floorDiv(l.Box[2]+rt.Box[0], 2)
+		if 2*x < c2(l) || 2*x >= c2(rt) {
+			x = floorDiv(c2(l)+c2(rt), 4)
+		}
 	}
 	ref := r.Slots[min(at, n-1)].Box
 	return append(slices.Clone(r.Fixes), Fix{Box: [4]int{x, ref[1], x, ref[3]}, Digit: digit, Op: FixInsert}), nil

@@ -26,8 +26,9 @@ type Bridge struct {
 
 // Register installs the API on target (normally globalThis) as target.digitpad:
 //
-//	load(graphBytes: Uint8Array, opts?: {name?: string, threshold?: number, format?: string, inputScale?: number})
-//	    -> {model: {name, sha256}, ms}
+//	load(graphBytes: Uint8Array, opts?: {name?: string, card?: model card JSON, threshold?: number, format?: string})
+//	    -> {model: {name, sha256}, ms}; the card's input_scale and calibration configure the recogniser
+//	    (recognize.Calibration, as on the server and the kiosk), threshold overrides the card's
 //	    graphBytes is a model graph file (model.Graph.MarshalBinary, made from the ONNX file by onnx-go at build
 //	    or serve time: onnxload.GraphFile); sha256 is the ONNX file's.
 //	strokes(points: Float32Array /* x0,y0,x1,y1,... CSS px */, ends: Uint32Array /* exclusive end per stroke,
@@ -124,12 +125,7 @@ func (b *Bridge) load(args []js.Value) (map[string]any, error) {
 		if v := o.Get("format"); v.Type() == js.TypeString {
 			cfg.Format = v.String()
 		}
-		if v := o.Get("inputScale"); v.Type() == js.TypeNumber {
-			cfg.InputScale = float32(v.Float())
-		}
-		if v := o.Get("temperature"); v.Type() == js.TypeNumber {
-			cfg.Temperature = v.Float()
-		}
+		cfg = cardCalibration(o.Get("card")).Configure(cfg)
 	}
 	m, err := model.LoadGraph(data)
 	if err != nil {
@@ -372,6 +368,26 @@ func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
 		erase = append(erase, i)
 	}
 	return map[string]any{"erase": erase}, nil
+}
+
+// cardCalibration reads a model card's JSON object (assets.Card: input_scale, calibration.temperature,
+// calibration.confirm_threshold); missing fields stay zero.
+func cardCalibration(card js.Value) recognize.Calibration {
+	var c recognize.Calibration
+	if card.Type() != js.TypeObject {
+		return c
+	}
+	num := func(o js.Value, name string) float64 {
+		if v := o.Get(name); v.Type() == js.TypeNumber {
+			return v.Float()
+		}
+		return 0
+	}
+	c.InputScale = float32(num(card, "input_scale"))
+	if cal := card.Get("calibration"); cal.Type() == js.TypeObject {
+		c.Temperature, c.Threshold = num(cal, "temperature"), num(cal, "confirm_threshold")
+	}
+	return c
 }
 
 func clerkJS(args []js.Value) (map[string]any, error) {

@@ -9,12 +9,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"image/png"
+	"math"
 	"syscall/js"
 	"testing"
 
 	"digitpad/assets"
+	"digitpad/shared/ink"
+	"digitpad/shared/model"
 	"digitpad/shared/model/onnxload"
 	"digitpad/shared/protocol"
+	"digitpad/shared/recognize"
 	"digitpad/wasm/bridge"
 )
 
@@ -25,13 +29,55 @@ func api(t *testing.T) js.Value {
 	b := bridge.Register(target)
 	t.Cleanup(b.Release)
 	d := target.Get("digitpad")
+	out := d.Call("load", bytesValue(shippedGraph(t)), map[string]any{"name": "shipped", "card": cardValue()})
+	mustOK(t, out)
+	return d
+}
+
+// cardValue is the shipped model card as the page has it (JSON.parse of the card file).
+func cardValue() js.Value { return js.Global().Get("JSON").Call("parse", string(assets.ModelCard())) }
+
+// The card handed to load configures the recogniser as Card.Configure does on the server and the kiosk: the
+// same confidences as a native recogniser built from the card, which differ from an uncalibrated one's.
+func TestLoad_CardConfiguresLikeTheServer(t *testing.T) {
 	card, err := assets.ParseCard(assets.ModelCard(), assets.Model())
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := d.Call("load", bytesValue(shippedGraph(t)), map[string]any{"name": "shipped", "inputScale": float64(card.InputScale)})
-	mustOK(t, out)
-	return d
+	if card.Calibration.Temperature == 0 || card.Calibration.Temperature == 1 {
+		t.Skipf("the shipped card is uncalibrated (temperature %v): nothing to tell apart", card.Calibration.Temperature)
+	}
+	m, err := model.LoadGraph(shippedGraph(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, err := recognize.New(m, recognize.ModelInfo{}, card.Configure(recognize.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	strokes := []ink.Stroke{{{X: 60, Y: 20}, {X: 60, Y: 100}}}
+	want, err := native.Strokes(strokes, 120, 120, recognize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, ends := strokeArgs(line(60, 20, 60, 100))
+	conf := func(opts map[string]any) float64 {
+		target := js.Global().Get("Object").New()
+		b := bridge.Register(target)
+		defer b.Release()
+		d := target.Get("digitpad")
+		mustOK(t, d.Call("load", bytesValue(shippedGraph(t)), opts))
+		out := d.Call("strokes", pts, ends, 120, 120, "")
+		mustOK(t, out)
+		return out.Get("digits").Index(0).Get("confidence").Float()
+	}
+	withCard, bare := conf(map[string]any{"card": cardValue()}), conf(map[string]any{})
+	if math.Abs(withCard-want.Digits[0].Confidence) > 1e-9 {
+		t.Errorf("confidence with the card %v, native with Card.Configure %v", withCard, want.Digits[0].Confidence)
+	}
+	if math.Abs(withCard-bare) < 1e-6 {
+		t.Errorf("the card changed nothing (%v): its calibration was not applied", withCard)
+	}
 }
 
 // shippedGraph is the shipped model as the page gets it: a graph file decoded from the ONNX file by onnx-go.

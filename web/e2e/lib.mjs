@@ -88,16 +88,18 @@ export async function openPad(page, url, { format } = {}) {
   await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 15000 });
 }
 
-let pathsCache = null;
-// paths returns handwriting for the given codes, laid out on a nominal w×h canvas.
-export function paths(codes) {
-  const missing = codes.filter((c) => !pathsCache || !pathsCache.codes[c]);
+const pathsCache = new Map(); // gap -> {w, h, codes}
+// paths returns handwriting for the given codes, laid out on a nominal w×h canvas; gap is the space between
+// digits in digit heights (synth's default 0.25; 0.02 is written tightly).
+export function paths(codes, { gap = 0.25 } = {}) {
+  const have = pathsCache.get(gap);
+  const missing = codes.filter((c) => !have || !have.codes[c]);
   if (missing.length) {
     const bin = goBuild('./web/cmd/padpaths', 'padpaths');
-    const all = [...new Set([...(pathsCache ? Object.keys(pathsCache.codes) : []), ...codes])];
-    pathsCache = JSON.parse(execFileSync(bin, ['-w', '1000', '-h', '310', '-seed', '7', ...all], { encoding: 'utf8' }));
+    const all = [...new Set([...(have ? Object.keys(have.codes) : []), ...codes])];
+    pathsCache.set(gap, JSON.parse(execFileSync(bin, ['-w', '1000', '-h', '310', '-seed', '7', '-gap', String(gap), ...all], { encoding: 'utf8' })));
   }
-  return pathsCache;
+  return pathsCache.get(gap);
 }
 
 // toPage maps nominal path coordinates onto the pad's current box in page coordinates.

@@ -37,6 +37,8 @@ const state = {
   view: null,
   viewSeq: 0,
   anyway: false, // the clerk pressed "confirm anyway" for the doubtful digits of this code
+  typed: null, // the code the clerk types instead of writing it (a string while typing), else null
+  pickMode: 'set', // the picker corrects a digit ('set') or picks one to insert ('before', 'after')
   showFormat: false, // the format problem is shown once the clerk pauses or tries to confirm
   pauseTimer: null,
   history: [], // undo: snapshots {strokes, fixes}
@@ -261,7 +263,7 @@ function startWorker() {
     ev.preventDefault();
     fallBackToServer(ev.message || 'worker failed');
   };
-  worker.postMessage({ type: 'init' });
+  worker.postMessage({ type: 'init', adopted: localStorage.getItem('digitpad.linked') === '1' });
 }
 
 function onLocalReady(m) {
@@ -320,14 +322,15 @@ function scheduleRecognise(delay) {
   state.timer = setTimeout(recognise, delay);
 }
 
-async function recognise() {
+// recognise reads the pad's ink with the recogniser where() picks (force: 'local' or 'server' instead).
+async function recognise(force) {
   const seq = ++state.seq;
   if (!state.strokes.length) {
     showResult(null, seq);
     return;
   }
   if (await scratchOut()) return;
-  const w = where();
+  const w = force || where();
   if (!w) return; // markReady recognises what is already drawn
   const t0 = performance.now();
   const format = formatSel.value;
@@ -365,28 +368,29 @@ async function recognise() {
 }
 
 // ---------- result display and corrections ----------
+// The code on screen is Go's recognize.Review (through the worker's clerk()): slots (the digits as they will be
+// confirmed: recognised, corrected, inserted or typed), the recogniser's digits the clerk deleted, the fixes to
+// keep, and the verdict of recognize.CheckConfirm.
 function labels() {
-  return state.view ? state.view.labels : [];
+  return state.view ? state.view.slots.map((s) => s.digit) : [];
 }
 
-// clerk asks Go (wasm/bridge Clerk) how the result reads with the clerk's fixes and whether it may be confirmed.
+// clerk asks Go (wasm/bridge Clerk) how the result reads with the clerk's fixes, deletions, insertions and
+// an optional edit (or the typed code), and whether it may be confirmed.
 async function clerk(input) {
-  if (!worker) { // no WebAssembly: the server's reading and its Go verdict (format_error, confirm); no fixes
+  if (!worker) { // no WebAssembly: the server's reading and its Go verdict (format_error, confirm); no edits
     const res = state.result;
-    const labels = input.digits.map((d) => d.digit);
+    const digits = input.digits || [];
     const doubtful = (res && res.confirm) || [];
     const formatError = res && res.format_error;
     const ok = !formatError && (!doubtful.length || input.anyway);
-    return { code: labels.join(''), labels, fixed: labels.map(() => false), fixes: [], alternatives: labels.map(() => []),
+    return { code: digits.map((d) => d.digit).join(''), fixes: [],
+      slots: digits.map((d, i) => ({ digit: d.digit, index: i, fixed: false, box: d.box, fix: -1 })),
       verdict: { ok, format: !!formatError, doubtful, reason: formatError || (ok ? '' : 'check the flagged digits or confirm anyway') } };
   }
   const reply = await callWorker({ type: 'clerk', input });
   if (reply.result.error) throw new Error(reply.result.error.message);
-  const v = reply.result; // recognize.Review
-  v.labels = v.slots.map((s) => s.digit);
-  v.fixed = v.slots.map((s) => s.fixed);
-  v.alternatives = v.slots.map((s) => s.top || []);
-  return v;
+  return reply.result;
 }
 
 function showResult(res, seq) {
@@ -395,24 +399,29 @@ function showResult(res, seq) {
   refreshView();
 }
 
-async function refreshView() {
+// refreshView asks Go for the code on screen; edit ({op, at, digit}) changes it first (Review.Set, Delete,
+// Insert) and the fixes Go returns become the pad's.
+async function refreshView(edit) {
   const vseq = ++state.viewSeq;
   const res = state.result;
   let view = null;
-  if (res && res.digits.length) {
+  const typed = state.typed !== null;
+  if (typed || (res && res.digits.length)) {
     try {
       view = await clerk({
-        digits: res.digits.map((d) => ({ digit: d.digit, confidence: d.confidence, probs: d.probs, box: d.box })),
-        confirm: res.confirm || [], fixes: state.fixes, format: formatSel.value, anyway: state.anyway,
+        digits: res ? res.digits.map((d) => ({ digit: d.digit, confidence: d.confidence, probs: d.probs, box: d.box })) : [],
+        confirm: (res && res.confirm) || [], fixes: state.fixes, format: formatSel.value, anyway: state.anyway,
+        ...(typed ? { typed: state.typed } : {}), ...(edit ? { edit } : {}),
       });
     } catch (e) {
-      setStatus(`Could not check the code: ${e.message}`, true);
+      setStatus(`Could not change the code: ${e.message}`, true);
+      if (edit) { setPending(false); return null; }
     }
   }
-  if (vseq !== state.viewSeq) return;
+  if (vseq !== state.viewSeq) return null;
   state.view = view;
-  if (view) state.fixes = view.fixes;
-  const picking = !picker.hidden && view && state.selected < view.labels.length;
+  if (view && !view.typed) state.fixes = view.fixes;
+  const picking = !picker.hidden && view && !view.typed && state.selected < view.slots.length;
   if (!picking) closePicker(false);
   setPending(false);
   render();
@@ -421,63 +430,127 @@ async function refreshView() {
   if (view && view.verdict.format && !state.showFormat) {
     state.pauseTimer = setTimeout(() => { state.showFormat = true; render(); }, PAUSE_MS);
   }
+  return view;
 }
 
+const TAG_GAP = 2;
+
 function render() {
-  const res = state.view ? state.result : null;
   const view = state.view;
+  const res = view && !view.typed ? state.result : null;
   const ls = labels();
   codeEl.textContent = ls.join('');
+  codeEl.classList.toggle('typed', !!(view && view.typed));
   const v = view ? view.verdict : null;
+  // The reason a confirm is blocked is shown once, beside the code: the format after a pause or a refused
+  // confirm, the doubtful digits at once.
   formatErrEl.textContent = v && v.format && state.showFormat ? v.reason : '';
   $('doubt').textContent = v && !v.ok && !v.format ? v.reason : '';
   $('confirm-anyway').hidden = !(v && !v.ok && !v.format && v.doubtful && v.doubtful.length);
   boxesEl.replaceChildren();
   if (res) {
     const low = new Set(res.confirm || []);
-    res.digits.forEach((d, i) => {
-      const [x0, y0, x1, y1] = d.box;
+    for (const i of view.deleted || []) { // deleted digits stay visible, struck out; Undo brings them back
+      const [x0, y0, x1, y1] = res.digits[i].box;
+      const el = document.createElement('span');
+      el.className = 'gone';
+      el.setAttribute('data-testid', 'deleted-digit');
+      el.style.left = `${x0}px`; el.style.top = `${y0}px`;
+      el.style.width = `${Math.max(8, x1 - x0)}px`; el.style.height = `${Math.max(8, y1 - y0)}px`;
+      boxesEl.append(el);
+    }
+    view.slots.forEach((slot, k) => {
+      const inserted = slot.index < 0;
+      const d = inserted ? null : res.digits[slot.index];
+      let [x0, y0, x1, y1] = slot.box;
+      if (inserted) { x0 -= 10; x1 += 10; } // an inserted digit has no ink: a narrow box where it stands
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'digit';
       b.setAttribute('data-testid', 'digit');
-      b.dataset.index = String(i);
-      b.dataset.digit = String(ls[i]);
-      b.dataset.predicted = String(d.digit);
-      b.dataset.confidence = d.confidence.toFixed(4);
-      const fixed = view.fixed[i];
-      const corrected = fixed && ls[i] !== d.digit;
-      const needs = low.has(i) && !fixed;
+      b.dataset.index = String(k);
+      b.dataset.digit = String(slot.digit);
+      const corrected = !inserted && slot.fixed && slot.digit !== d.digit;
+      const checked = !inserted && slot.fixed && !corrected;
+      const needs = !inserted && low.has(slot.index) && !slot.fixed;
+      const pct = inserted ? 0 : Math.round(d.confidence * 100);
+      if (!inserted) {
+        b.dataset.predicted = String(d.digit);
+        b.dataset.confidence = d.confidence.toFixed(4);
+      }
       b.classList.toggle('low', needs);
       b.classList.toggle('corrected', corrected);
-      b.classList.toggle('checked', fixed && !corrected);
-      b.classList.toggle('selected', i === state.selected);
-      const pct = Math.round(d.confidence * 100);
-      b.setAttribute('aria-label', `Digit ${i + 1}: ${ls[i]}` +
-        (corrected ? `, corrected from ${d.digit}` : `, confidence ${pct} percent`) +
-        (needs ? ', please confirm' : '') + (fixed && !corrected ? ', checked' : ''));
+      b.classList.toggle('checked', checked);
+      b.classList.toggle('inserted', inserted);
+      b.classList.toggle('selected', k === state.selected);
+      b.setAttribute('aria-label', `Digit ${k + 1}: ${slot.digit}` +
+        (inserted ? ', inserted by you' : corrected ? `, corrected from ${d.digit}` : `, confidence ${pct} percent`) +
+        (needs ? ', please confirm' : '') + (checked ? ', checked' : ''));
       b.style.left = `${x0}px`;
       b.style.top = `${y0}px`;
       b.style.width = `${Math.max(8, x1 - x0)}px`;
       b.style.height = `${Math.max(8, y1 - y0)}px`;
       const tag = document.createElement('span');
-      // Alternate labels above and below so neighbours' labels never overlap.
-      tag.className = 'tag' + (y0 < 24 || (i % 2 === 1 && y1 + 24 < state.cssH) ? ' below' : '');
+      tag.className = 'tag';
+      tag.setAttribute('data-testid', 'tag');
       tag.setAttribute('aria-hidden', 'true');
-      tag.textContent = corrected ? `${ls[i]} ✎` : fixed ? `${ls[i]} ✓` : needs ? `${ls[i]}? ${pct}%` : `${ls[i]} · ${pct}%`;
+      tag.textContent = inserted ? `${slot.digit} +` : corrected ? `${slot.digit} ✎` : checked ? `${slot.digit} ✓` :
+        needs ? `${slot.digit}? ${pct}%` : `${slot.digit} · ${pct}%`;
       b.append(tag);
-      b.addEventListener('click', (ev) => { if (ev.detail === 0) openPicker(i); }); // keyboard activation
-      b.addEventListener('keydown', (ev) => onDigitKey(ev, i));
+      b.addEventListener('click', (ev) => { if (ev.detail === 0) openPicker(k); }); // keyboard activation
+      b.addEventListener('keydown', (ev) => onDigitKey(ev, k));
       boxesEl.append(b);
     });
+    layoutTags();
   }
+  renderTyping();
   updateButtons();
+}
+
+// layoutTags places each digit's tag above or below its box so that no two tags overlap and every tag stays
+// on the pad: the first free place among rows above and below the box, sliding sideways when a neighbour's
+// tag is in the way (tightly written codes).
+function layoutTags() {
+  const W = state.cssW, H = state.cssH;
+  const placed = [];
+  const free = (r) => !placed.some((p) => r.x < p.x + p.w + TAG_GAP && p.x < r.x + r.w + TAG_GAP &&
+    r.y < p.y + p.h + TAG_GAP && p.y < r.y + r.h + TAG_GAP);
+  for (const b of boxesEl.querySelectorAll('.digit')) {
+    const tag = b.querySelector('.tag');
+    const w = tag.offsetWidth, h = tag.offsetHeight;
+    const bx = parseFloat(b.style.left), by = parseFloat(b.style.top);
+    const bw = parseFloat(b.style.width), bh = parseFloat(b.style.height);
+    const clampX = (x) => Math.max(0, Math.min(W - w, x));
+    const clampY = (y) => Math.max(0, Math.min(H - h, y));
+    const rows = [by - h, by + bh, by - 2 * h - TAG_GAP, by + bh + h + TAG_GAP, by + (bh - h) / 2].map(clampY);
+    const x0 = bx + bw / 2 - w / 2;
+    let spot = null;
+    for (let shift = 0; shift <= W && !spot; shift += 4) {
+      for (const y of rows) {
+        for (const x of shift ? [clampX(x0 + shift), clampX(x0 - shift)] : [clampX(x0)]) {
+          if (free({ x, y, w, h })) { spot = { x, y, w, h }; break; }
+        }
+        if (spot) break;
+      }
+    }
+    spot = spot || { x: clampX(x0), y: rows[0], w, h };
+    placed.push(spot);
+    // The tag is positioned inside the button's border box.
+    tag.style.left = `${spot.x - bx - b.clientLeft}px`;
+    tag.style.top = `${spot.y - by - b.clientTop}px`;
+  }
 }
 
 function onDigitKey(ev, i) {
   if (/^[0-9]$/.test(ev.key)) {
     ev.preventDefault();
     correct(i, Number(ev.key));
+  } else if (ev.key === 'Delete' || ev.key === 'Backspace') {
+    ev.preventDefault();
+    editCode({ op: 'delete', at: i });
+  } else if (ev.key === 'Insert' || ev.key === '+') {
+    ev.preventDefault();
+    openPicker(i, 'after');
   } else if (ev.key === 'ArrowRight' || ev.key === 'ArrowLeft') {
     ev.preventDefault();
     focusDigit(i + (ev.key === 'ArrowRight' ? 1 : -1));
@@ -486,24 +559,94 @@ function onDigitKey(ev, i) {
 
 function focusDigit(i) {
   const els = boxesEl.querySelectorAll('.digit');
-  if (i >= 0 && i < els.length) els[i].focus();
+  if (els.length) els[Math.max(0, Math.min(els.length - 1, i))].focus();
+}
+
+// editCode makes one edit of the code through Go (recognize.Review.Set, Delete, Insert): an action Undo can
+// take back.
+async function editCode(edit) {
+  if (!state.view || state.view.typed) return;
+  const before = state.view;
+  remember();
+  setPending(true); // until Go has applied the edit
+  const view = await refreshView(edit);
+  if (!view) { state.history.pop(); return; }
+  const code = labels().join('');
+  const n = edit.at + 1;
+  if (edit.op === 'delete') {
+    setStatus(`Digit ${n} deleted. Code ${code}.`);
+    focusDigit(edit.at);
+  } else if (edit.op === 'insert') {
+    setStatus(`Digit ${edit.digit} inserted as digit ${n}. Code ${code}.`);
+    focusDigit(edit.at);
+  } else {
+    const same = edit.digit === before.slots[edit.at].digit;
+    setStatus(same ? `Digit ${n} checked: ${edit.digit}. Code ${code}.` : `Digit ${n} set to ${edit.digit}. Code ${code}.`);
+    focusDigit(edit.at);
+  }
 }
 
 // correct records the clerk's decision that digit i is `digit` (the same digit: checked).
-async function correct(i, digit) {
-  if (!state.view || !state.result || i >= state.result.digits.length) return;
-  remember();
-  setPending(true); // until Go has applied the fix
-  const box = state.result.digits[i].box;
-  state.fixes = state.fixes.filter((f) => f.box.join() !== box.join()).concat([{ box, digit }]);
-  await refreshView();
-  focusDigit(i);
-  const same = digit === state.result.digits[i].digit;
-  setStatus(same ? `Digit ${i + 1} checked: ${digit}. Code ${labels().join('')}.` : `Digit ${i + 1} set to ${digit}. Code ${labels().join('')}.`);
+function correct(i, digit) { return editCode({ op: 'set', at: i, digit }); }
+
+// ---------- typing the code (no ink needed) ----------
+// A typed code replaces the ink's reading (recognize.ReviewTyped: the same format rule); its record carries no
+// ink and no inputs (protocol.Confirmation.Typed), so it never becomes training data for ink it does not
+// describe.
+const typeBox = $('typing');
+const typeInput = $('type-code');
+function renderTyping() {
+  const on = state.typed !== null;
+  typeBox.hidden = !on;
+  $('type-toggle').setAttribute('aria-expanded', String(on));
+  $('type-toggle').textContent = on ? 'Use the ink' : 'Type the code';
+  if (on && typeInput.value !== state.typed) typeInput.value = state.typed;
 }
 
-// ---------- undo / redo: strokes and corrections alike ----------
-function snapshot() { return { strokes: state.strokes.slice(), fixes: state.fixes.slice() }; }
+function startTyping() {
+  if (state.typed !== null) return;
+  remember();
+  state.typed = labels().join(''); // start from what is read now: the clerk edits it
+  closePicker(false);
+  renderTyping(); // shown now, so the keyboard goes to the field at once
+  typeInput.focus();
+  setPending(true);
+  refreshView();
+}
+
+function stopTyping() {
+  if (state.typed === null) return;
+  remember();
+  state.typed = null;
+  setPending(true);
+  refreshView();
+  canvas.focus();
+}
+
+function setTyped(text) {
+  state.typed = text.replace(/[^0-9]/g, '').slice(0, 32);
+  state.anyway = false;
+  state.showFormat = false;
+  setPending(true);
+  refreshView();
+}
+
+$('type-toggle').addEventListener('click', () => (state.typed === null ? startTyping() : stopTyping()));
+typeInput.addEventListener('input', () => setTyped(typeInput.value));
+typeInput.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') { ev.preventDefault(); confirmBtn.click(); }
+  else if (ev.key === 'Escape') { ev.preventDefault(); stopTyping(); }
+});
+for (const k of $('numpad').querySelectorAll('button')) {
+  k.addEventListener('click', () => {
+    const key = k.dataset.key;
+    if (key === 'back') setTyped((state.typed || '').slice(0, -1));
+    else setTyped((state.typed || '') + key);
+  });
+}
+
+// ---------- undo / redo: strokes, corrections, deletions, insertions and typing alike ----------
+function snapshot() { return { strokes: state.strokes.slice(), fixes: state.fixes.slice(), typed: state.typed }; }
 
 // remember saves the pad before an action so Undo can return to it.
 function remember() {
@@ -517,10 +660,11 @@ function restore(snap) {
   const sameInk = snap.strokes.length === state.strokes.length && snap.strokes.every((s, i) => s === state.strokes[i]);
   state.strokes = snap.strokes;
   state.fixes = snap.fixes;
+  state.typed = snap.typed;
   state.anyway = false;
   closePicker(false);
   redraw();
-  if (sameInk) refreshView(); else scheduleRecognise(0);
+  if (sameInk) { setPending(true); refreshView(); } else scheduleRecognise(0);
 }
 
 function undo() {
@@ -557,52 +701,70 @@ async function scratchOut() {
   return true;
 }
 
+// ---------- the picker: correct, delete or insert a digit ----------
+// mode 'set' corrects digit i; 'before' / 'after' picks a digit to insert next to it.
 const pickerKeys = $('picker-keys');
 for (let d = 0; d <= 9; d++) {
   const k = document.createElement('button');
   k.type = 'button';
   k.textContent = String(d);
-  k.dataset.testid = 'pick';
   k.setAttribute('data-testid', `pick-${d}`);
-  k.setAttribute('aria-label', `Set to ${d}`);
-  k.addEventListener('click', () => {
-    const i = state.selected;
-    closePicker(false);
-    correct(i, d);
-  });
+  k.addEventListener('click', () => pick(d));
   pickerKeys.append(k);
 }
 
-// fillPicker shows digit i's likeliest readings (from Go) as big buttons, the current reading first.
+function pick(d) {
+  const i = state.selected, mode = state.pickMode;
+  closePicker(false);
+  if (mode === 'set') correct(i, d);
+  else editCode({ op: 'insert', at: mode === 'before' ? i : i + 1, digit: d });
+}
+
+// fillPicker shows digit i's likeliest readings (from Go) as big buttons, the current reading first, and the
+// actions that fix a segmentation error: delete the digit, insert one before or after it.
 function fillPicker(i) {
-  $('picker-title').textContent = `Digit ${i + 1} is ${labels()[i]} — pick the right one:`;
+  const mode = state.pickMode;
+  const slot = state.view.slots[i];
   const alts = $('picker-alts');
   alts.replaceChildren();
-  const top = (state.view && state.view.alternatives[i]) || [];
-  for (const d of top) {
+  $('picker-edit').hidden = mode !== 'set';
+  for (const k of pickerKeys.querySelectorAll('button')) {
+    k.setAttribute('aria-label', mode === 'set' ? `Set to ${k.textContent}` : `Insert ${k.textContent}`);
+  }
+  if (mode !== 'set') {
+    $('picker-title').textContent = `New digit ${mode} digit ${i + 1} — pick it:`;
+    return;
+  }
+  $('picker-title').textContent = `Digit ${i + 1} is ${slot.digit} — pick the right one:`;
+  for (const d of slot.top || []) {
     const k = document.createElement('button');
     k.type = 'button';
     k.className = 'alt';
-    k.textContent = d === labels()[i] ? `${d} ✓` : String(d);
+    k.textContent = d === slot.digit ? `${d} ✓` : String(d);
     k.setAttribute('data-testid', `alt-${d}`);
-    k.setAttribute('aria-label', d === labels()[i] ? `Keep ${d}` : `Set to ${d}`);
+    k.setAttribute('aria-label', d === slot.digit ? `Keep ${d}` : `Set to ${d}`);
     k.addEventListener('click', () => { closePicker(false); correct(i, d); });
     alts.append(k);
   }
 }
 $('picker-close').addEventListener('click', () => closePicker(true));
+$('pick-delete').addEventListener('click', () => { const i = state.selected; closePicker(false); editCode({ op: 'delete', at: i }); });
+$('pick-before').addEventListener('click', () => openPicker(state.selected, 'before'));
+$('pick-after').addEventListener('click', () => openPicker(state.selected, 'after'));
 picker.addEventListener('keydown', (ev) => {
   if (ev.key === 'Escape') { ev.preventDefault(); closePicker(true); }
-  else if (/^[0-9]$/.test(ev.key)) { ev.preventDefault(); const i = state.selected; closePicker(false); correct(i, Number(ev.key)); }
+  else if (/^[0-9]$/.test(ev.key)) { ev.preventDefault(); pick(Number(ev.key)); }
 });
 
-function openPicker(i) {
-  if (!state.view || i >= state.view.labels.length) return;
+function openPicker(i, mode = 'set') {
+  if (!state.view || state.view.typed || i >= state.view.slots.length) return;
   state.selected = i;
+  state.pickMode = mode;
   fillPicker(i);
   picker.hidden = false;
   render();
-  pickerKeys.querySelectorAll('button')[labels()[i]].focus();
+  const keys = pickerKeys.querySelectorAll('button');
+  (mode === 'set' ? keys[state.view.slots[i].digit] : keys[0]).focus();
 }
 
 function closePicker(refocus) {
@@ -619,6 +781,9 @@ function updateButtons() {
   // Undo, redo and clear stay enabled (a no-op on an empty pad) so they never trap keyboard focus or a test.
   const v = state.view && state.view.verdict;
   confirmBtn.disabled = !v || document.body.dataset.pending === '1';
+  // Why a confirm would be refused is read out with the button (a blocked confirm stays pressable).
+  if (v && !v.ok) confirmBtn.setAttribute('aria-describedby', 'format-error doubt');
+  else confirmBtn.removeAttribute('aria-describedby');
   // A blocked confirm stays pressable: pressing it says why (the format, the doubtful digits) in words.
   confirmBtn.classList.toggle('blocked', !(v && v.ok));
   document.body.dataset.confirmable = v && v.ok ? '1' : '0';
@@ -631,6 +796,7 @@ function clearPad() {
   state.fixes = [];
   state.anyway = false;
   state.showFormat = false;
+  state.typed = null;
   closePicker(false);
   redraw();
   scheduleRecognise(0);
@@ -638,7 +804,7 @@ function clearPad() {
 
 $('undo').addEventListener('click', undo);
 $('redo').addEventListener('click', redo);
-$('clear').addEventListener('click', () => { if (state.strokes.length) remember(); clearPad(); canvas.focus(); });
+$('clear').addEventListener('click', () => { if (state.strokes.length || state.typed !== null) remember(); clearPad(); canvas.focus(); });
 document.addEventListener('keydown', (ev) => {
   const k = ev.key.toLowerCase();
   if ((ev.ctrlKey || ev.metaKey) && (k === 'z' || k === 'y')) {
@@ -665,15 +831,19 @@ const outboxReady = Outbox.open().then((o) => {
 // ink PNG from the strokes, the inputs and digits from the result shown (local or the server's). In server
 // mode the worker starts here, so records are built the same way there. A browser without WebAssembly only
 // names the server's prediction, which holds the digits (protocol.Feedback allows that); nothing is computed.
-async function feedbackRecord(res, labels) {
+// A typed code's record and one whose digits were deleted or inserted are built by the same Go rule
+// (protocol.Confirmation.Typed, Edited): no inputs, and for a typed code no ink.
+async function feedbackRecord(res, labels, { typed = false, edited = false } = {}) {
   if (typeof WebAssembly !== 'object') {
-    return { idempotency_key: crypto.randomUUID(), client_id: clientID(), labels, prediction_id: res.id, created_at: new Date().toISOString() };
+    return { idempotency_key: crypto.randomUUID(), client_id: clientID(), labels,
+      ...(res && !typed && !edited ? { prediction_id: res.id } : {}), created_at: new Date().toISOString() };
   }
   startWorker();
-  const { points, ends } = flatten(state.strokes);
+  const { points, ends } = flatten(typed ? [] : state.strokes);
   const reply = await callWorker({
     type: 'feedback', points, ends, width: state.cssW, height: state.cssH,
-    confirmation: { idempotency_key: crypto.randomUUID(), client_id: clientID(), labels, created_at: Date.now(), prediction: res },
+    confirmation: { idempotency_key: crypto.randomUUID(), client_id: clientID(), labels, created_at: Date.now(),
+      prediction: res || {}, typed, edited },
   }, [points.buffer, ends.buffer]);
   if (reply.result.error) throw new Error(reply.result.error.message);
   return reply.result.record;
@@ -681,19 +851,20 @@ async function feedbackRecord(res, labels) {
 
 confirmBtn.addEventListener('click', async () => {
   const res = state.result;
-  const v = state.view && state.view.verdict;
-  if (!res || !res.digits.length || !outbox || !v) return;
-  if (!v.ok) { // the Go gate said no: say why, in words, and keep the code on the pad
+  const view = state.view;
+  const v = view && view.verdict;
+  if (!outbox || !v || document.body.dataset.pending === '1') return;
+  if (!v.ok) { // the Go gate said no: the reason is shown once, beside the code; keep the code on the pad
     state.showFormat = true;
     render();
-    setStatus(`Not confirmed: ${v.reason}.`, true);
+    setStatus('Not confirmed — see beside the code.', true);
     return;
   }
   confirmBtn.disabled = true;
   try {
     const ls = labels();
     const code = ls.join('');
-    const record = await feedbackRecord(res, ls);
+    const record = await feedbackRecord(res, ls, { typed: !!view.typed, edited: !!view.edited });
     await outbox.add(record);
     addRecent(record.idempotency_key, code);
     document.body.dataset.lastConfirmed = code;
@@ -788,12 +959,15 @@ function addRecent(key, code) {
   refreshRecent();
 }
 
+// Each recent code is pending (in the outbox, never handed to the socket), sending (handed to the socket, no
+// acknowledgement yet), sent, refused (the server refused this pad: it stays in the outbox) or withdrawn.
 async function refreshRecent() {
   if (!outbox) return;
-  const keys = new Set((await outbox.all()).map((r) => r.idempotency_key));
+  const states = await outbox.states();
   for (const r of recent) {
     if (r.state === 'withdrawn') continue;
-    r.state = keys.has(r.key) ? (sync.refused ? 'refused' : 'pending') : 'sent';
+    const st = states.get(r.key);
+    r.state = !st ? 'sent' : st === 'pending' && sync.refused ? 'refused' : st;
   }
   saveRecent();
   const ol = $('recent');
@@ -807,13 +981,19 @@ async function refreshRecent() {
   $('unconfirm').hidden = !(recent.length && (recent[0].state === 'pending' || recent[0].state === 'refused'));
 }
 
+// Undo last confirm takes the code back only while no byte of it has left the pad (Outbox.withdraw); once it
+// is on its way it says so and the code stays confirmed.
 $('unconfirm').addEventListener('click', async () => {
   const r = recent[0];
   if (!r || !outbox) return;
-  await outbox.delete(r.key); // still unsent: it never leaves this pad
-  r.state = 'withdrawn';
-  saveRecent();
-  setStatus(`Code ${r.code} withdrawn; it will not be sent.`);
+  const out = await outbox.withdraw(r.key);
+  if (out === 'withdrawn') {
+    r.state = 'withdrawn';
+    saveRecent();
+    setStatus(`Code ${r.code} withdrawn; it will not be sent.`);
+  } else {
+    setStatus(`Code ${r.code} was already sent; it cannot be withdrawn here.`, true);
+  }
   refreshRecent();
 });
 
@@ -839,23 +1019,23 @@ async function loadConfig() {
 
 // adoptServerModel swaps the worker to the model the server announces, so browser and server agree. The worker
 // loads the announced graph file (graph_url; the wasm has no ONNX decoder) and verifies it against graph_sha256
-// and the model's identity (sha256). The input scale comes from the model card (GET /v1/model).
+// and the model's identity (sha256). The model's card (GET /v1/model) goes with it: Go configures the
+// recogniser from a card by one rule (recognize.Calibration), the manifest's card at start and this one now.
 async function adoptServerModel(m) {
   if (!worker || !m.graph_url || !m.graph_sha256 || !m.sha256) return; // no graph form: keep the current model
   if (!state.model) { setTimeout(() => adoptServerModel(m), 500); return; } // still loading the shipped one
   if (m.sha256 === state.model.sha256) return;
-  let scale;
+  let card;
   try {
     const r = await fetch(new URL('/v1/model', location.href), { cache: 'no-cache' });
-    if (r.ok) {
-      const card = await r.json();
-      if (card.sha256 !== m.sha256) return; // changed again meanwhile; the next announcement follows
-      scale = card.card && card.card.input_scale;
-    }
+    if (!r.ok) return;
+    const body = await r.json();
+    if (body.sha256 !== m.sha256) return; // changed again meanwhile; the next announcement follows
+    card = body.card;
   } catch { /* offline between the announcement and now: keep the current model */ return; }
   worker.postMessage({
     type: 'model', url: new URL(m.graph_url, location.href).href, sha256: m.sha256, graph_sha256: m.graph_sha256,
-    name: m.name, input_scale: scale,
+    name: m.name, card,
   });
 }
 
@@ -863,6 +1043,7 @@ function startLink(cfg) {
   if (!cfg.ws) return;
   const url = new URL(cfg.ws, location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  localStorage.setItem('digitpad.linked', '1'); // the worker starts with the server's last model next time
   sync.server = true;
   renderSync();
   link = new ServerLink(url.href, {
@@ -904,8 +1085,9 @@ serverBox.addEventListener('change', () => {
   location.reload();
 });
 
-// For the bench script: recognise what is on the pad now, resolving when the result is shown.
-window.digitpadRecognizeNow = () => recognise();
+// For the bench script and the tests: recognise what is on the pad now (where: 'local' or 'server' to choose
+// the recogniser), resolving when the result is shown.
+window.digitpadRecognizeNow = (where) => recognise(where);
 
 new ResizeObserver(resize).observe(wrap);
 // Zooming or moving to another screen changes devicePixelRatio without resizing the element.

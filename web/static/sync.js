@@ -6,7 +6,13 @@ const PROTOCOL_VERSION = 1;
 const REQUEST_TIMEOUT_MS = 10000;
 
 export class ServerError extends Error {
-  constructor(code, message) { super(`${code}: ${message}`); this.code = code; }
+  // maybeDelivered: the message went out but no reply came (connection lost, timeout): the server may have
+  // acted on it. A typed error reply, or a request never sent, leaves it false.
+  constructor(code, message, maybeDelivered = false) {
+    super(`${code}: ${message}`);
+    this.code = code;
+    this.maybeDelivered = maybeDelivered;
+  }
 }
 
 export class ServerLink {
@@ -48,7 +54,7 @@ export class ServerLink {
     ws.onmessage = (ev) => this.receive(ev.data);
     ws.onclose = () => {
       this.ws = null;
-      for (const [, p] of this.pending) p.reject(new ServerError('unavailable', 'connection closed'));
+      for (const [, p] of this.pending) p.reject(new ServerError('unavailable', 'connection closed', true));
       this.pending.clear();
       this.setState('closed');
       if (this.stopped) return;
@@ -88,7 +94,7 @@ export class ServerLink {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new ServerError('unavailable', `no reply to ${type} within ${REQUEST_TIMEOUT_MS} ms`));
+        reject(new ServerError('unavailable', `no reply to ${type} within ${REQUEST_TIMEOUT_MS} ms`, true));
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
       this.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type, id, data }));
@@ -121,7 +127,12 @@ export class OutboxSync {
   async round() {
     if (this.link.state !== 'open') return;
     const records = await this.outbox.all();
-    for (const rec of records) {
+    for (const pending of records) {
+      // Claimed in the same transaction that checks it is still there: a withdrawn record is never sent,
+      // and a record once handed to the socket can no longer be withdrawn (Outbox.withdraw).
+      if (this.link.state !== 'open') return;
+      const rec = await this.outbox.claim(pending.idempotency_key);
+      if (!rec) continue;
       try {
         const ack = await this.link.request('feedback', rec);
         if (ack && ack.idempotency_key && ack.idempotency_key !== rec.idempotency_key) {
@@ -130,7 +141,10 @@ export class OutboxSync {
         await this.outbox.delete(rec.idempotency_key);
         this.retry = 1000;
       } catch (e) {
+        if (!e.maybeDelivered) await this.outbox.release(rec.idempotency_key).catch(() => {});
         this.onStatus(`sync paused: ${e.message}`, e);
+        // A pad the server refuses waits for its enrolment (which reconnects and kicks) or the next code.
+        if (e.code === 'unauthorized' || e.code === 'forbidden') return;
         const wait = this.retry * (0.75 + Math.random() / 2);
         this.retry = Math.min(this.retry * 2, 60000);
         this.timer = setTimeout(() => this.kick(), wait);

@@ -38,7 +38,7 @@ async function graphBytes(url, sha256) {
     if (cache) {
       await cache.put(key, new Response(bytes, { headers: { 'Content-Type': 'application/octet-stream' } }));
       // Keep only the active model: older hashes are dead weight on a clerk's tablet.
-      for (const req of await cache.keys()) if (req.url !== key) await cache.delete(req);
+      for (const req of await cache.keys()) if (req.url !== key && req.url !== ACTIVE_KEY()) await cache.delete(req);
     }
   }
   return { bytes, cached: false };
@@ -64,10 +64,9 @@ async function loadModel(m, prefetched) {
   const t0 = performance.now();
   const { bytes, cached } = await (prefetched || graphBytes(new URL(m.url, self.location.href).href, m.graph_sha256));
   const t1 = performance.now();
-  const out = api.load(new Uint8Array(bytes), {
-    name: m.name || '', threshold: m.threshold, format: m.format, inputScale: m.input_scale,
-    temperature: m.temperature,
-  });
+  // The model card configures the recogniser (recognize.Calibration, in Go): the manifest's card at start,
+  // the server's card after a swap, so a swapped model runs exactly as it would have at start.
+  const out = api.load(new Uint8Array(bytes), { name: m.name || '', card: m.card, format: m.format });
   if (out.error) throw new Error(`${out.error.code}: ${out.error.message}`);
   if (m.sha256 && out.model.sha256 !== m.sha256) {
     throw new Error(`model ${m.url}: graph of model ${out.model.sha256}, expected ${m.sha256}`);
@@ -76,14 +75,38 @@ async function loadModel(m, prefetched) {
   return { model: out.model, modelFetchMs: t1 - t0, modelLoadMs: out.ms, modelCached: cached };
 }
 
-async function init() {
+// The model the server last announced (descriptor with its card) is remembered beside its cached graph, so a
+// pad that swapped to it and is reloaded offline starts with it, not with a shipped model it no longer has.
+const ACTIVE_KEY = () => new URL('model-cache/active.json', self.location.href).href;
+
+async function rememberActive(m) {
+  if (!self.caches) return;
+  const cache = await caches.open(MODEL_CACHE);
+  await cache.put(ACTIVE_KEY(), new Response(JSON.stringify(m), { headers: { 'Content-Type': 'application/json' } }));
+}
+
+// adoptedModel returns the remembered server model if its graph is in the cache, else null.
+async function adoptedModel() {
+  if (!self.caches) return null;
+  const cache = await caches.open(MODEL_CACHE);
+  const hit = await cache.match(ACTIVE_KEY());
+  if (!hit) return null;
+  const m = await hit.json().catch(() => null);
+  if (!m || !m.graph_sha256 || !(await cache.match(new URL(`model-cache/${m.graph_sha256}.graph`, self.location.href).href))) return null;
+  return m;
+}
+
+async function init(opts = {}) {
   const t0 = performance.now();
   // The wasm's name is fixed, so its download and compilation start before the manifest arrives.
   const goP = startGo(new URL('gen/app.wasm', self.location.href).href);
   goP.catch(() => {}); // reported through await below
   const manifest = await (await fetchOK('gen/manifest.json', { cache: 'no-cache' })).json();
   const base = new URL('gen/', self.location.href);
-  const model = { ...manifest.model, url: new URL(manifest.model.url, base).href };
+  let model = { ...manifest.model, url: new URL(manifest.model.url, base).href };
+  // A pad linked to a server starts with the model the server last announced, when it is cached.
+  const adopted = opts.adopted ? await adoptedModel() : null;
+  if (adopted && adopted.sha256 !== model.sha256) model = adopted;
   // Fetch the model while the wasm compiles.
   const bytesP = graphBytes(model.url, model.graph_sha256);
   bytesP.catch(() => {}); // reported through loadModel below
@@ -117,7 +140,7 @@ self.onmessage = async (ev) => {
   try {
     switch (msg.type) {
       case 'init':
-        initP = initP || init();
+        initP = initP || init({ adopted: !!msg.adopted });
         post({ type: 'ready', ...(await initP) });
         warmUp();
         break;
@@ -146,7 +169,12 @@ self.onmessage = async (ev) => {
       case 'model': // a newer model announced by the server: swap without reloading the page
         await initP;
         if (modelInfo && msg.sha256 === modelInfo.sha256) break;
-        post({ type: 'ready', ...(await loadModel(msg)) });
+        {
+          const m = { name: msg.name, url: msg.url, sha256: msg.sha256, graph_sha256: msg.graph_sha256, card: msg.card };
+          const info = await loadModel(m);
+          await rememberActive(m);
+          post({ type: 'ready', ...info });
+        }
         break;
       default:
         post({ type: 'error', id: msg.id, message: `unknown message type ${msg.type}` });

@@ -1,7 +1,7 @@
 // Command padpaths prints pointer paths of handwritten codes from the synthetic stroke font (shared/synth) as
 // JSON, so the browser tests replay with page.mouse the same handwriting that the Go tests recognise.
 //
-//	padpaths -w 1000 -h 310 -seed 1 7 12345
+//	padpaths -w 1000 -h 310 -seed 1 [-gap 0.25] 7 12345
 //
 // prints {"w":1000,"h":310,"codes":{"7":{"paths":[[[x,y],...],...],"boxes":[[x0,y0,x1,y1],...]},...}}.
 package main
@@ -39,6 +39,7 @@ func run(args []string) error {
 	h := fl.Int("h", 310, "canvas height")
 	seed := fl.Uint64("seed", 1, "handwriting seed")
 	jitter := fl.Float64("jitter", 0.3, "handwriting variation, 0 (none) .. 1 (messy)")
+	gap := fl.Float64("gap", synth.Defaults().Gap, "gap between digits in digit heights (0.02: written tightly)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func run(args []string) error {
 	out := output{W: *w, H: *h, Codes: map[string]code{}}
 	for _, text := range fl.Args() {
 		p := synth.Defaults()
-		p.Seed, p.Jitter, p.Height = *seed, *jitter, 0.6*float64(*h)
+		p.Seed, p.Jitter, p.Height, p.Gap = *seed, *jitter, 0.6*float64(*h), *gap
 		p = synth.Centered(p, len(text), *w, *h)
 		c, err := synth.Write(text, p)
 		if err != nil {

@@ -26,14 +26,14 @@ type Manifest struct {
 
 // ManifestModel describes the model the worker loads.
 type ManifestModel struct {
-	URL         string  `json:"url"`          // the graph file
-	SHA256      string  `json:"sha256"`       // the ONNX file's: the model's identity
-	GraphSHA256 string  `json:"graph_sha256"` // the graph file's bytes: cache key and integrity check
-	Name        string  `json:"name"`
-	InputScale  float32 `json:"input_scale"`
-	// Temperature and Threshold are the model card's calibration (zero: uncalibrated, the recogniser's defaults).
-	Temperature float64 `json:"temperature,omitempty"`
-	Threshold   float64 `json:"threshold,omitempty"`
+	URL         string `json:"url"`          // the graph file
+	SHA256      string `json:"sha256"`       // the ONNX file's: the model's identity
+	GraphSHA256 string `json:"graph_sha256"` // the graph file's bytes: cache key and integrity check
+	Name        string `json:"name"`
+	// Card is the model card's part that configures the recogniser (input scale, calibration): the worker
+	// hands it to the bridge's load, as it hands the server's card after a model swap, so both configure the
+	// recogniser by the one rule (recognize.Calibration).
+	Card assets.Card `json:"card"`
 }
 
 func main() {
@@ -80,8 +80,7 @@ func run(args []string) error {
 		Wasm:       "app.wasm",
 		WasmSHA256: hex.EncodeToString(ws[:]),
 		Model: ManifestModel{URL: "model.graph", SHA256: c.SHA256, GraphSHA256: hex.EncodeToString(gs[:]),
-			Name: c.Name, InputScale: c.InputScale, Temperature: c.Calibration.Temperature,
-			Threshold: c.Calibration.Threshold},
+			Name: c.Name, Card: c},
 	}
 	if err := os.WriteFile(filepath.Join(*out, "model.graph"), graph, 0o644); err != nil {
 		return fmt.Errorf("write model graph: %w", err)

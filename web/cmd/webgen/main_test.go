@@ -40,7 +40,7 @@ func TestRun_WritesGraphFileAndManifestWithHashesAndCard(t *testing.T) {
 	}
 	sum, gsum := sha256.Sum256(onnxBytes), sha256.Sum256(graph)
 	want := ManifestModel{URL: "model.graph", SHA256: hex.EncodeToString(sum[:]), GraphSHA256: hex.EncodeToString(gsum[:]),
-		Name: "tiny", InputScale: 255}
+		Name: "tiny", Card: assets.Card{Name: "tiny", SHA256: hex.EncodeToString(sum[:]), InputScale: 255}}
 	if m.Model != want {
 		t.Errorf("model = %+v, want %+v", m.Model, want)
 	}

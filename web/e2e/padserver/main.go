@@ -33,6 +33,7 @@ func run(args []string) error {
 	db := fl.String("db", "", "store DSN (default: SQLite in a temporary folder)")
 	token := fl.String("token", "", "bearer token for the admin routes (empty: admin locked)")
 	openFeedback := fl.Bool("open-feedback", true, "accept feedback without a token or device credential")
+	variant := fl.String("variant", "int8", "the shipped model variant the server starts with (int8: the page's)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -58,8 +59,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	// The variant the page ships (mk/web.mk WEB_MODEL), so page and server start on one model.
-	if err := srv.SetModel(assets.Variant("int8")); err != nil {
+	// By default the variant the page ships (mk/web.mk WEB_MODEL), so page and server start on one model.
+	if err := srv.SetModel(assets.Variant(*variant)); err != nil {
 		return fmt.Errorf("set model: %w", err)
 	}
 	if err := srv.Open(); err != nil {
