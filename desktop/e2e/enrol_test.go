@@ -46,8 +46,9 @@ type storyState struct {
 //     with its pending count and an Enrol button; a clerk can still write and confirm codes (they wait);
 //   - a clerk types a code on the keyboard: four digits with format 5 cannot be confirmed, and Enter shows
 //     why in words that fit; the fifth digit and Enter confirm it; Undo right away withdraws it (unsent);
-//   - the operator taps Enrol and types the one-time code that `digitpad serve` printed; the kiosk keeps its
-//     own credential in its data folder and syncs at once: the written code arrives, the withdrawn one never.
+//   - the operator taps Enrol, taps a wrong code on the form's keys (refused in words), then types the one-time
+//     code that `digitpad serve` printed; the kiosk keeps its own credential in its data folder and syncs at
+//     once: the written code arrives, the withdrawn one never.
 func TestKiosk_OperatorEnrolsTheKioskByTypingTheCode(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
 		t.Fatal("DISPLAY is not set: run this test under xvfb-run (make test-desktop)")
@@ -120,8 +121,17 @@ func TestKiosk_OperatorEnrolsTheKioskByTypingTheCode(t *testing.T) {
 	// The operator enrols the kiosk: a wrong code first, then the one `digitpad serve` printed.
 	k.click(kiosk.Centre(l.Enrol))
 	waitStory(k, "the enrolment form", func(s storyState) bool { return s.Enrol.Open })
-	k.xdo("type", "--delay", "120", "WXYZ2345")
-	k.press("Return")
+	// The first code is tapped on the form's own keys (a kiosk without a keyboard): letters on the form, digits
+	// on the 0–9 keys.
+	for _, c := range "WXYZ2345" {
+		if c >= '0' && c <= '9' {
+			k.click(kiosk.Centre(l.Keys[c-'0']))
+		} else {
+			k.click(kiosk.Centre(l.EnrolKeys[strings.IndexRune(kiosk.EnrolLetters, c)]))
+		}
+	}
+	waitStory(k, "the wrong code tapped", func(s storyState) bool { return s.Enrol.Code == "WXYZ-2345" })
+	k.click(kiosk.Centre(l.Confirm)) // "Enrol"
 	st = waitStory(k, "the wrong code refused", func(s storyState) bool { return s.Enrol.Error != "" })
 	if st.Enrol.Error != "code not accepted: wrong, used or expired" || st.Sync != "not enrolled" {
 		t.Errorf("wrong code: form %+v sync %q", st.Enrol, st.Sync)

@@ -347,8 +347,14 @@ func (a *App) hitLocked(x, y float64) Target {
 		}
 	}
 	if a.enrol.Open {
+		p := image.Pt(int(math.Floor(x)), int(math.Floor(y)))
+		for i, r := range a.layout.EnrolKeys {
+			if p.In(r) {
+				return Target{Kind: TargetEnrolKey, Index: i}
+			}
+		}
 		switch t.Kind {
-		case TargetEnrol, TargetConfirm, TargetClear:
+		case TargetEnrol, TargetConfirm, TargetClear, TargetUndo, TargetKey:
 			return t
 		}
 		return Target{}
@@ -361,7 +367,15 @@ func (a *App) activate(t Target) {
 	form := a.enrol.Open
 	a.mu.Unlock()
 	if form {
+		// The enrolment form: letter keys and the 0–9 keys type the code, Undo deletes the last character,
+		// Confirm enrols, Clear (or the Enrol button) closes the form.
 		switch t.Kind {
+		case TargetEnrolKey:
+			a.KeyRune(rune(EnrolLetters[t.Index]))
+		case TargetKey:
+			a.KeyRune(rune('0' + t.Index))
+		case TargetUndo:
+			a.Key(KeyBackspace)
 		case TargetConfirm:
 			a.SubmitEnrol()
 		case TargetClear, TargetEnrol:

@@ -178,3 +178,57 @@ func TestApp_CorrectedCardShowsTheConfidenceOfTheShownDigit(t *testing.T) {
 		t.Errorf("corrected card %+v shows confidence %.3f; the 9 read at %.3f, a 7 is unlikely", d, d.Confidence, before.Digits[1].Confidence)
 	}
 }
+
+// A kiosk without a keyboard is enrolled on its touch screen: the Enrol button opens the form, its letter keys
+// and the 0–9 keys type the code, Undo deletes a character, Confirm enrols.
+func TestApp_EnrolOnTheTouchScreen(t *testing.T) {
+	srv, st := realServer(t)
+	r := startApp(t, kiosk.Config{Server: srv.URL()})
+	l := r.app.Layout()
+	r.wait(t, "not enrolled", func(s kiosk.State) bool { return s.EnrolOffered })
+	r.tap(kiosk.Centre(l.Enrol))
+	r.wait(t, "the form", func(s kiosk.State) bool { return s.Enrol.Open })
+	code, _, err := server.NewEnrolment(context.Background(), st, "touch kiosk", time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tapChar := func(c rune) {
+		if c >= '0' && c <= '9' {
+			r.tap(kiosk.Centre(l.Keys[c-'0']))
+			return
+		}
+		i := strings.IndexRune(kiosk.EnrolLetters, c)
+		if i < 0 {
+			t.Fatalf("no on-screen key for %q", c)
+		}
+		r.tap(kiosk.Centre(l.EnrolKeys[i]))
+	}
+	raw := strings.ReplaceAll(code, "-", "")
+	for _, c := range raw[:5] + "A" {
+		tapChar(c)
+	}
+	r.tap(kiosk.Centre(l.Undo)) // the A was a slip
+	for _, c := range raw[5:] {
+		tapChar(c)
+	}
+	s := r.wait(t, "the code tapped", func(s kiosk.State) bool { return s.Enrol.Code == code })
+	if s.Strokes != 0 || s.Code != "" {
+		t.Errorf("tapping the form wrote on the pad: %+v", s)
+	}
+	r.tap(kiosk.Centre(l.Confirm))
+	r.wait(t, "enrolled", func(s kiosk.State) bool { return s.Sync == "synced" && !s.EnrolOffered })
+}
+
+func TestLayout_EnrolKeysSitInsideThePadApart(t *testing.T) {
+	l := kiosk.NewLayout(kiosk.ScreenW, kiosk.ScreenH)
+	for i, k := range l.EnrolKeys {
+		if !k.In(l.Pad) || k.Dx() < 60 || k.Dy() < 50 {
+			t.Errorf("key %c %v: outside the pad %v or under 60×50 px", kiosk.EnrolLetters[i], k, l.Pad)
+		}
+		for j := range i {
+			if k.Overlaps(l.EnrolKeys[j]) {
+				t.Errorf("keys %c and %c overlap", kiosk.EnrolLetters[i], kiosk.EnrolLetters[j])
+			}
+		}
+	}
+}

@@ -261,21 +261,25 @@ func (g *game) drawEnrolForm(pad *ebiten.Image, f kiosk.EnrolForm) {
 	line := func(s string, face text.Face, y0, y1 float64, c color.Color) {
 		g.label(pad, s, face, image.Rect(r.Min.X, r.Min.Y+int(y0*float64(r.Dy())), r.Max.X, r.Min.Y+int(y1*float64(r.Dy()))), c)
 	}
-	line("Enrol this kiosk", g.faces.button, 0.02, 0.22, colText)
-	line("Type the one-time code that `digitpad enroll` or `digitpad serve` printed", g.faces.status, 0.22, 0.36, colTextDim)
+	line("Enrol this kiosk", g.faces.button, 0.0, 0.14, colText)
+	line("Type the one-time code that `digitpad enroll` or `digitpad serve` printed", g.faces.status, 0.13, 0.24, colTextDim)
 	// The code typed so far, with a placeholder for each character still to type.
 	raw := strings.ReplaceAll(f.Code, "-", "") + strings.Repeat("_", max(0, 8-len(strings.ReplaceAll(f.Code, "-", ""))))
 	code := raw[:4] + "-" + raw[4:]
-	field := image.Rect(r.Min.X+r.Dx()/2-220, r.Min.Y+int(0.40*float64(r.Dy())), r.Min.X+r.Dx()/2+220, r.Min.Y+int(0.66*float64(r.Dy())))
+	field := image.Rect(r.Min.X+r.Dx()/2-220, r.Min.Y+int(0.26*float64(r.Dy())), r.Min.X+r.Dx()/2+220, r.Min.Y+int(0.49*float64(r.Dy())))
 	fillRect(pad, field, colBackground)
 	g.label(pad, code, g.faces.card, field, colText)
 	switch {
 	case f.Busy:
-		line("Enrolling…", g.faces.status, 0.70, 0.84, colTextDim)
+		line("Enrolling…", g.faces.status, 0.50, 0.62, colTextDim)
 	case f.Error != "":
-		line(f.Error, g.faces.status, 0.70, 0.84, colError)
+		line(f.Error, g.faces.status, 0.50, 0.62, colError)
 	default:
-		line("Enter or Enrol sends it; Esc or Cancel closes", g.faces.status, 0.70, 0.84, colTextDim)
+		line("Letters here, digits on the keys below (or a keyboard); Enrol sends it", g.faces.status, 0.50, 0.62, colTextDim)
+	}
+	for i, k := range g.layout.EnrolKeys {
+		fillRect(pad, k, colSelected)
+		g.label(pad, string(kiosk.EnrolLetters[i]), g.faces.button, k, colText)
 	}
 }
 
@@ -320,9 +324,9 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 
 	// 0–9 keys, live while a digit is selected; its likeliest readings are marked with their probability, one
 	// tap away.
-	correcting := st.Phase == kiosk.PhaseCorrecting
+	correcting := st.Phase == kiosk.PhaseCorrecting || st.Enrol.Open
 	var top map[int]float64
-	if correcting && st.InsertAt < 0 && st.Selected >= 0 && st.Selected < len(st.Digits) {
+	if correcting && !st.Enrol.Open && st.InsertAt < 0 && st.Selected >= 0 && st.Selected < len(st.Digits) {
 		d := st.Digits[st.Selected]
 		top = map[int]float64{}
 		for j, t := range d.Top {
@@ -348,7 +352,7 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 	}
 
 	if st.Enrol.Open {
-		g.button(screen, l.Undo, "Undo", false, colPanel)
+		g.button(screen, l.Undo, "⌫ Delete", st.Enrol.Code != "" && !st.Enrol.Busy, colPanel)
 		g.button(screen, l.Clear, "Cancel", !st.Enrol.Busy, colPanel)
 		g.button(screen, l.Confirm, "Enrol", len(st.Enrol.Code) == 9 && !st.Enrol.Busy, colOK)
 		return
