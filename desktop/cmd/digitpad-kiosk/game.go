@@ -318,7 +318,7 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		}
 		fillRect(screen, image.Rect(x-3, l.Cards.Min.Y-6, x+3, l.Cards.Max.Y+6), colSelected)
 	}
-	if len(st.Digits) == 0 {
+	if len(st.Digits) == 0 && !st.Enrol.Open {
 		g.label(screen, "Digits appear here; tap one to correct it, or type the code", g.faces.status, l.Cards, colTextDim)
 	}
 
@@ -352,7 +352,7 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 	}
 
 	if st.Enrol.Open {
-		g.button(screen, l.Undo, "⌫ Delete", st.Enrol.Code != "" && !st.Enrol.Busy, colPanel)
+		g.button(screen, l.Undo, "Delete", st.Enrol.Code != "" && !st.Enrol.Busy, colPanel)
 		g.button(screen, l.Clear, "Cancel", !st.Enrol.Busy, colPanel)
 		g.button(screen, l.Confirm, "Enrol", len(st.Enrol.Code) == 9 && !st.Enrol.Busy, colOK)
 		return
