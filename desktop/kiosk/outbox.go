@@ -151,17 +151,32 @@ var ErrAlreadySent = errors.New("already sent; it cannot be withdrawn here")
 // Claim and Withdraw are bbolt transactions, so they are serialised: a record is either withdrawn and never
 // sent, or claimed and not withdrawn until every send of it is answered "not stored" (Resolve).
 func (o *Outbox) Claim(key string) (bool, error) {
-	ok := false
+	ok, err := o.ClaimAll([]string{key})
+	if err != nil {
+		return false, err
+	}
+	return ok[key], nil
+}
+
+// ClaimAll is Claim for several records in one transaction (one fsync per flush of the outbox, not one per
+// record); it returns the keys that were still pending and are now claimed.
+func (o *Outbox) ClaimAll(keys []string) (map[string]bool, error) {
+	ok := make(map[string]bool, len(keys))
 	err := o.db.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketKeys).Get([]byte(key)) == nil {
-			return nil
+		b, pending := tx.Bucket(bucketSending), tx.Bucket(bucketKeys)
+		for _, key := range keys {
+			if pending.Get([]byte(key)) == nil {
+				continue
+			}
+			ok[key] = true
+			if err := b.Put([]byte(key), binary.BigEndian.AppendUint32(nil, sendsOf(b, key)+1)); err != nil {
+				return err
+			}
 		}
-		ok = true
-		b := tx.Bucket(bucketSending)
-		return b.Put([]byte(key), binary.BigEndian.AppendUint32(nil, sendsOf(b, key)+1))
+		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("outbox: claim %s: %w", key, err)
+		return nil, fmt.Errorf("outbox: claim %d records: %w", len(keys), err)
 	}
 	return ok, nil
 }

@@ -219,6 +219,9 @@ func (p *Pad) SetResult(gen uint64, res *recognize.Result, err error) bool {
 	if gen != p.gen || p.phase == PhaseSaving || p.phase == PhaseConfirmed {
 		return false
 	}
+	if len(p.strokes) == 0 && res == nil && err == nil && p.result == nil {
+		return false // nothing to read (a blank pad, or a code typed without ink): nothing changes
+	}
 	if errors.Is(err, ink.ErrNoInk) {
 		res, err = nil, nil
 	}

@@ -251,7 +251,8 @@ func (s *Syncer) session(ctx context.Context, c *websocket.Conn) error {
 		}
 		s.hook("list", "")
 		now := time.Now()
-		claimed := false
+		var due []int
+		var keys []string
 		for i := range recs {
 			k := recs[i].IdempotencyKey
 			if t, ok := retryAt[k]; ok && now.Before(t) {
@@ -260,16 +261,23 @@ func (s *Syncer) session(ctx context.Context, c *websocket.Conn) error {
 			if t, ok := sent[k]; ok && now.Sub(t) < s.cfg.AckTimeout {
 				continue
 			}
-			// Claimed before it is written: from here on the clerk can no longer withdraw it, and a record
-			// withdrawn since List is not sent.
-			ok, err := s.cfg.Outbox.Claim(k)
-			if err != nil {
-				return err
-			}
-			if !ok {
+			due, keys = append(due, i), append(keys, k)
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		// Claimed before they are written: from here on the clerk can no longer withdraw them, and a record
+		// withdrawn since List is not sent.
+		ok, err := s.cfg.Outbox.ClaimAll(keys)
+		if err != nil {
+			return err
+		}
+		claimed := len(ok) > 0
+		for _, i := range due {
+			k := recs[i].IdempotencyKey
+			if !ok[k] {
 				continue
 			}
-			claimed = true
 			s.hook("claimed", k)
 			env, err := protocol.NewEnvelope(protocol.TypeFeedback, k, &recs[i])
 			if err != nil {
