@@ -389,6 +389,11 @@ func (a *App) activate(t Target) {
 	case TargetCard:
 		a.report(a.Select(t.Index))
 	case TargetKey:
+		// On a pad without ink the keys are an on-screen number pad: they type the code.
+		if st := a.State(); st.Phase != PhaseCorrecting && st.Strokes == 0 {
+			a.report(a.TypeDigit(t.Index))
+			return
+		}
 		a.report(a.Correct(t.Index))
 	case TargetUndo:
 		ph := a.State().Phase

@@ -112,3 +112,18 @@ func TestApp_DoubtfulDigitsStopAConfirm(t *testing.T) {
 		t.Errorf("a second undo: %v", err)
 	}
 }
+
+// Issue 11, point 10: on a pad without ink the 0–9 keys are an on-screen number pad that types the code.
+func TestApp_OnScreenKeysTypeACodeWithoutInk(t *testing.T) {
+	r := startApp(t, kiosk.Config{Format: "5"})
+	l := r.app.Layout()
+	for _, d := range []int{3, 0, 5, 8, 2} {
+		r.tap(kiosk.Centre(l.Keys[d]))
+	}
+	s := r.wait(t, "typed", func(s kiosk.State) bool { return s.Code == "30582" })
+	if !s.Typed || !s.CanConfirm {
+		t.Errorf("tapped code: typed %v can confirm %v", s.Typed, s.CanConfirm)
+	}
+	r.tap(kiosk.Centre(l.Confirm))
+	r.wait(t, "confirmed", func(s kiosk.State) bool { return s.Phase == kiosk.PhaseConfirmed && s.Saved == "30582" })
+}

@@ -325,6 +325,8 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 	// 0–9 keys, live while a digit is selected; its likeliest readings are marked with their probability, one
 	// tap away.
 	correcting := st.Phase == kiosk.PhaseCorrecting || st.Enrol.Open
+	// Without ink the keys are a number pad that types the code.
+	live := correcting || st.Strokes == 0 && st.Phase != kiosk.PhaseSaving
 	var top map[int]float64
 	if correcting && !st.Enrol.Open && st.InsertAt < 0 && st.Selected >= 0 && st.Selected < len(st.Digits) {
 		d := st.Digits[st.Selected]
@@ -337,7 +339,7 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 	}
 	for d, r := range l.Keys {
 		bg, fg := colPanelDim, colTextDim
-		if correcting {
+		if live {
 			bg, fg = colSelected, colText
 		}
 		p, alt := top[d]
