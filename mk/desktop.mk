@@ -1,10 +1,11 @@
 # Desktop kiosk (issue 6): included from the main Makefile.
 #   make desktop         build bin/digitpad-kiosk (installs the X11/GL headers Ebiten's cgo build needs if missing)
 #   make test-desktop    logic tests with no display (CGO_ENABLED=0), then the end-to-end test under xvfb-run:
-#                        the real kiosk binary driven with xdotool, synced to the real server in-process
+#                        the real kiosk binary driven with xdotool, synced to the real server (in-process, and
+#                        `digitpad serve` for the enrolment story); the render layer's notice test
 #   make run-kiosk       start the kiosk in a window; DIGITPAD_SERVER, DIGITPAD_TOKEN, ... from the environment
-#   make docs-kiosk      test-desktop, then docs/kiosk.png from its screenshot (800x500, 256 colours)
-# The e2e test saves a screenshot to desktop/testdata/artifacts/kiosk.png.
+#   make docs-kiosk      test-desktop, then docs/kiosk*.png from its screenshots (800x500, 256 colours)
+# The e2e tests save screenshots to desktop/testdata/artifacts/kiosk*.png.
 KIOSK_BIN         := bin/digitpad-kiosk
 DESKTOP_DEBS      := libgl1-mesa-dev libxcursor-dev libxi-dev libxinerama-dev libxrandr-dev libxxf86vm-dev pkg-config
 DESKTOP_TEST_DEBS := xvfb xauth xdotool imagemagick
@@ -20,14 +21,16 @@ desktop-test-deps:
 desktop: desktop-deps
 	$(GO) build -o $(KIOSK_BIN) ./desktop/cmd/digitpad-kiosk
 
-test-desktop: desktop-test-deps desktop
+# `build` too: the enrolment story runs the real `digitpad serve` (bin/digitpad) beside the kiosk.
+test-desktop: desktop-test-deps desktop build
 	CGO_ENABLED=0 $(GO) test -count=1 ./desktop/kiosk/...
 	# A random first display number: two xvfb-run -a started at once both try :99, and the loser's X server fails.
-	DIGITPAD_KIOSK_BIN=$(abspath $(KIOSK_BIN)) xvfb-run -a -n $$((100 + RANDOM % 800)) -s "-screen 0 1280x1024x24" \
-	  $(GO) test -count=1 -tags e2e -timeout 8m ./desktop/e2e/
+	DIGITPAD_KIOSK_BIN=$(abspath $(KIOSK_BIN)) DIGITPAD_BIN=$(abspath $(BIN)) xvfb-run -a -n $$((100 + RANDOM % 800)) -s "-screen 0 1280x1024x24" \
+	  $(GO) test -count=1 -tags e2e -timeout 8m ./desktop/cmd/digitpad-kiosk/ ./desktop/e2e/
 
+KIOSK_SHOTS := kiosk kiosk-not-enrolled kiosk-enrol kiosk-check kiosk-edit kiosk-format
 docs-kiosk: test-desktop
-	convert desktop/testdata/artifacts/kiosk.png -resize 800x500 -colors 256 PNG8:docs/kiosk.png
+	for f in $(KIOSK_SHOTS); do convert desktop/testdata/artifacts/$$f.png -resize 800x500 -colors 256 PNG8:docs/$$f.png || exit 1; done
 
 run-kiosk: desktop
 	$(KIOSK_BIN) -data data/kiosk

@@ -255,6 +255,6 @@ func (p *Program) printEnrolment(ctx context.Context, url string) {
 		p.Config.Logger.Warn("cannot create a startup enrolment code", "err", err)
 		return
 	}
-	fmt.Fprintf(p.Stdout, "enrol a pad: open %s and type the code %s (one use, until %s; more with `digitpad enroll`)\n",
+	fmt.Fprintf(p.Stdout, "enrol a pad (open %s) or a kiosk (its Enrol button): type the code %s (one use, until %s; more with `digitpad enroll`)\n",
 		url, code, exp.Local().Format("15:04"))
 }

@@ -83,7 +83,7 @@ func runEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "enrolment code %s (one use, valid until %s): type it on the pad's enrolment form or run the kiosk with -enroll %s\n",
+	fmt.Fprintf(stdout, "enrolment code %s (one use, valid until %s): type it on the pad's enrolment form or the kiosk's (its Enrol button), or run the kiosk with -enroll %s\n",
 		code, exp.Local().Format("15:04"), code)
 	return nil
 }

@@ -299,19 +299,32 @@ func (k *kioskProc) readState() (kioskState, error) {
 
 func (k *kioskProc) waitState(what string, cond func(kioskState) bool) kioskState {
 	k.t.Helper()
+	var out kioskState
+	k.waitRaw(what, func(b []byte) bool {
+		var s kioskState
+		if json.Unmarshal(b, &s) != nil {
+			return false
+		}
+		out = s
+		return cond(s)
+	})
+	return out
+}
+
+// waitRaw waits up to 60 s for the state file to satisfy cond.
+func (k *kioskProc) waitRaw(what string, cond func([]byte) bool) {
+	k.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	var s kioskState
 	var err error
+	var b []byte
 	for time.Now().Before(deadline) {
-		if s, err = k.readState(); err == nil && cond(s) {
-			return s
+		if b, err = os.ReadFile(k.state); err == nil && cond(b) {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	k.screenshotAs("failure.png")
-	b, _ := os.ReadFile(k.state)
 	k.t.Fatalf("timed out waiting for %s (read error %v); state file:\n%s\nkiosk log:\n%s", what, err, b, k.logText())
-	return s
 }
 
 // xdo runs one xdotool command chain.
@@ -334,7 +347,7 @@ func (k *kioskProc) drag(path [][2]float64) {
 	args := append(k.moveArgs(path[0][0], path[0][1]), "sleep", "0.25", "mousedown", "1", "sleep", "0.25")
 	for _, p := range path[1:] {
 		args = append(args, k.moveArgs(p[0], p[1])...)
-		args = append(args, "sleep", "0.012")
+		args = append(args, "sleep", "0.025")
 	}
 	args = append(args, "sleep", "0.25", "mouseup", "1", "sleep", "0.25")
 	k.xdo(args...)

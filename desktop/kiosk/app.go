@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"log/slog"
 	"math"
 	"net/http"
@@ -83,9 +84,11 @@ type App struct {
 	online   bool
 	refused  bool // the server refused the kiosk's records (not enrolled, revoked)
 	message  string
+	info     bool   // message is news, not a refusal
 	saved    string // last confirmed code
 	recent   []RecentCode
-	fmtShown uint64 // the ink generation whose format problem the screen shows
+	enrol    EnrolForm
+	fmtShown uint64 // the code version (Pad.Ver) whose format problem the screen shows
 	version  uint64
 	changed  chan struct{} // closed and replaced on every change
 	inkVer   uint64
@@ -136,7 +139,7 @@ func Open(cfg Config) (*App, error) {
 		recKick: make(chan struct{}, 1), modelKick: make(chan protocol.ModelAnnouncement, 1),
 		pad: pad, capture: NewCapture(DefaultStep), pressed: map[int]Target{}, lastPos: map[int][2]float64{},
 		lastUp: map[int][2]float64{}, suspect: map[int][2]float64{},
-		changed: make(chan struct{}),
+		changed: make(chan struct{}), fmtShown: ^uint64(0),
 	}
 	if a.models, err = OpenModelStore(filepath.Join(cfg.DataDir, "models")); err != nil {
 		return nil, fmt.Errorf("kiosk: %w", err)
@@ -154,6 +157,9 @@ func Open(cfg Config) (*App, error) {
 	if cfg.Token == "" {
 		cfg.Token = readCredential(cfg.DataDir)
 		a.cfg.Token = cfg.Token
+	}
+	if cfg.Server != "" && cfg.Token == "" {
+		a.log.Warn("the kiosk is not enrolled: its codes wait in the outbox until an operator types an enrolment code on its screen")
 	}
 	if cfg.Server != "" {
 		sc := cfg.Sync
@@ -256,7 +262,7 @@ func (a *App) Close() error {
 func (a *App) PointerDown(id int, x, y float64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	t := a.layout.Hit(x, y, len(a.pad.Labels()))
+	t := a.hitLocked(x, y)
 	if t.Kind == TargetPad {
 		a.pad.BeginStroke()
 		a.capture.Down(id, a.padPoint(x, y))
@@ -311,7 +317,7 @@ func (a *App) PointerUp(id int) {
 	if s, ok := a.capture.Up(id); ok {
 		a.pad.AddStroke(s)
 		if a.pad.ScratchOut() {
-			a.message = "scratched out; Undo brings it back"
+			a.message, a.info = "scratched out; Undo brings it back", true
 		}
 		a.inkVer++
 		a.kickRecognition()
@@ -323,7 +329,7 @@ func (a *App) PointerUp(id int) {
 	pos := a.lastPos[id]
 	delete(a.pressed, id)
 	delete(a.lastPos, id)
-	if !ok || a.layout.Hit(pos[0], pos[1], len(a.pad.Labels())) != t {
+	if !ok || a.hitLocked(pos[0], pos[1]) != t {
 		a.mu.Unlock()
 		return
 	}
@@ -331,20 +337,83 @@ func (a *App) PointerUp(id int) {
 	a.activate(t)
 }
 
+// hitLocked is the control at (x, y) as the screen now shows it: the Enrol button only while enrolment is
+// offered; while the enrolment form is open it covers the pad, and Confirm and Clear enrol and cancel.
+func (a *App) hitLocked(x, y float64) Target {
+	t := a.layout.Hit(x, y, len(a.pad.Labels()))
+	if a.enrolmentOffered() || a.enrol.Open {
+		if t.Kind == TargetNone && image.Pt(int(math.Floor(x)), int(math.Floor(y))).In(a.layout.Enrol) {
+			return Target{Kind: TargetEnrol}
+		}
+	}
+	if a.enrol.Open {
+		p := image.Pt(int(math.Floor(x)), int(math.Floor(y)))
+		for i, r := range a.layout.EnrolKeys {
+			if p.In(r) {
+				return Target{Kind: TargetEnrolKey, Index: i}
+			}
+		}
+		switch t.Kind {
+		case TargetEnrol, TargetConfirm, TargetClear, TargetUndo, TargetKey:
+			return t
+		}
+		return Target{}
+	}
+	return t
+}
+
 func (a *App) activate(t Target) {
+	a.mu.Lock()
+	form := a.enrol.Open
+	a.mu.Unlock()
+	if form {
+		// The enrolment form: letter keys and the 0–9 keys type the code, Undo deletes the last character,
+		// Confirm enrols, Clear (or the Enrol button) closes the form.
+		switch t.Kind {
+		case TargetEnrolKey:
+			a.KeyRune(rune(EnrolLetters[t.Index]))
+		case TargetKey:
+			a.KeyRune(rune('0' + t.Index))
+		case TargetUndo:
+			a.Key(KeyBackspace)
+		case TargetConfirm:
+			a.SubmitEnrol()
+		case TargetClear, TargetEnrol:
+			a.CancelEnrol()
+		}
+		return
+	}
 	switch t.Kind {
+	case TargetEnrol:
+		a.OpenEnrol()
 	case TargetCard:
 		a.report(a.Select(t.Index))
 	case TargetKey:
+		// On a pad without ink the keys are an on-screen number pad: they type the code.
+		if st := a.State(); st.Phase != PhaseCorrecting && st.Strokes == 0 {
+			a.report(a.TypeDigit(t.Index))
+			return
+		}
 		a.report(a.Correct(t.Index))
 	case TargetUndo:
+		ph := a.State().Phase
+		// While a digit is selected the button deletes it.
+		if ph == PhaseCorrecting {
+			a.report(a.EraseDigit(false))
+			return
+		}
 		// Right after a confirm, Undo withdraws the code while it is still unsent.
-		if a.State().Phase == PhaseConfirmed {
+		if ph == PhaseConfirmed {
 			a.report(a.UndoConfirm())
 			return
 		}
 		a.Undo()
 	case TargetClear:
+		// While a digit is selected the button adds a digit after it.
+		if a.State().Phase == PhaseCorrecting {
+			a.report(a.BeginInsert())
+			return
+		}
 		a.Clear()
 	case TargetConfirm:
 		// Saving fsyncs; keep it off the UI goroutine. BeginConfirm's phase change makes a double tap harmless.
@@ -358,7 +427,7 @@ func (a *App) report(err error) {
 		return
 	}
 	a.mu.Lock()
-	a.message = err.Error()
+	a.message, a.info = err.Error(), false
 	a.changedLocked()
 	a.mu.Unlock()
 }
@@ -405,8 +474,26 @@ func (a *App) do(f func() error) error {
 	defer a.mu.Unlock()
 	err := f()
 	a.message = ""
+	a.armFormatPauseLocked()
 	a.changedLocked()
 	return err
+}
+
+// armFormatPauseLocked shows the code's format problem once the clerk has paused (Config.FormatPause) on it:
+// not while the code is still being written or typed; a.mu must be held.
+func (a *App) armFormatPauseLocked() {
+	ver := a.pad.Ver()
+	if a.pad.FormatError() == "" || a.fmtShown == ver {
+		return
+	}
+	time.AfterFunc(a.cfg.FormatPause, func() {
+		a.mu.Lock()
+		if a.pad.Ver() == ver && a.fmtShown != ver {
+			a.fmtShown = ver
+			a.changedLocked()
+		}
+		a.mu.Unlock()
+	})
 }
 
 // Confirm writes the recognised (and corrected) code to the outbox as a feedback record and hands it to sync.
@@ -415,7 +502,7 @@ func (a *App) Confirm() error {
 	d, err := a.pad.BeginConfirm()
 	a.message = ""
 	if errors.Is(err, ErrFormat) {
-		a.fmtShown = a.pad.Gen()
+		a.fmtShown = a.pad.Ver()
 	}
 	a.changedLocked()
 	a.mu.Unlock()
@@ -438,7 +525,7 @@ func (a *App) Confirm() error {
 	a.mu.Unlock()
 	if err != nil {
 		a.log.Error("cannot save the confirmed code", "err", err)
-		return fmt.Errorf("code not saved: %w", err)
+		return errors.New("code not saved (disk): press Confirm again")
 	}
 	a.log.Info("code confirmed", "code", rec.Code, "predicted", rec.Predicted, "key", rec.IdempotencyKey)
 	if a.syncer != nil {
@@ -450,22 +537,27 @@ func (a *App) Confirm() error {
 // record builds the feedback record of a confirmed draft with protocol.NewFeedback and ink.StrokesPNG, as the
 // web pad does through the wasm bridge.
 func (a *App) record(d *Draft) (protocol.Feedback, error) {
-	png, err := ink.StrokesPNG(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy())
-	if err != nil {
-		return protocol.Feedback{}, fmt.Errorf("ink image: %w", err)
-	}
 	key, err := uuid.NewRandom()
 	if err != nil {
 		return protocol.Feedback{}, fmt.Errorf("idempotency key: %w", err)
 	}
-	return protocol.NewFeedback(protocol.Confirmation{
+	c := protocol.Confirmation{
 		IdempotencyKey: key.String(),
 		ClientID:       a.cfg.KioskID,
 		Labels:         d.Labels,
-		Prediction:     protocol.Prediction{Result: *d.Result},
-		InkPNG:         png,
 		CreatedAt:      a.cfg.Now(),
-	})
+		Edited:         d.Edited,
+		Typed:          d.Typed,
+	}
+	if d.Result != nil {
+		c.Prediction = protocol.Prediction{Result: *d.Result}
+	}
+	if len(d.Strokes) > 0 {
+		if c.InkPNG, err = ink.StrokesPNG(d.Strokes, a.layout.Pad.Dx(), a.layout.Pad.Dy()); err != nil {
+			return protocol.Feedback{}, fmt.Errorf("ink image: %w", err)
+		}
+	}
+	return protocol.NewFeedback(c)
 }
 
 // refreshPending recounts the outbox after sync removed records.
@@ -557,18 +649,10 @@ func (a *App) recognizeLoop(ctx context.Context) {
 		if a.pad.SetResult(gen, res, err) {
 			a.message = ""
 			if e := a.pad.RecognitionError(); e != nil {
-				a.message = "cannot read this ink: " + e.Error()
+				a.log.Warn("cannot read the ink", "err", e)
+				a.message, a.info = "cannot read this ink: write it again", false
 			}
-			if a.pad.FormatError() != "" && a.fmtShown != gen {
-				time.AfterFunc(a.cfg.FormatPause, func() {
-					a.mu.Lock()
-					if a.pad.Gen() == gen && a.fmtShown != gen {
-						a.fmtShown = gen
-						a.changedLocked()
-					}
-					a.mu.Unlock()
-				})
-			}
+			a.armFormatPauseLocked()
 			a.changedLocked()
 		}
 		a.mu.Unlock()
@@ -598,7 +682,7 @@ func (a *App) modelLoop(ctx context.Context) {
 		case m := <-a.modelKick:
 			if err := a.applyAnnouncement(ctx, m); err != nil {
 				a.log.Error("model update failed; keeping the current model", "sha256", m.SHA256, "err", err)
-				a.report(fmt.Errorf("model update failed: %w", err))
+				a.report(errors.New("new model not loaded; the log says why"))
 			}
 		}
 	}
@@ -622,7 +706,10 @@ func (a *App) applyAnnouncement(ctx context.Context, m protocol.ModelAnnouncemen
 			return err
 		}
 		a.log.Info("downloading announced model", "name", m.Name, "sha256", m.SHA256, "url", u)
-		if err := a.models.Download(ctx, a.http, u, a.cfg.Token, m.SHA256, m.Name); err != nil {
+		a.mu.Lock()
+		tok := a.cfg.Token
+		a.mu.Unlock()
+		if err := a.models.Download(ctx, a.http, u, tok, m.SHA256, m.Name); err != nil {
 			return err
 		}
 	}

@@ -9,5 +9,5 @@ func (p *Pad) CanUndo() bool {
 // CanConfirm reports whether BeginConfirm would accept the code now: recognised (or being corrected) and
 // matching the format.
 func (p *Pad) CanConfirm() bool {
-	return (p.phase == PhaseRecognised || p.phase == PhaseCorrecting) && p.Result() != nil && p.FormatError() == ""
+	return (p.phase == PhaseRecognised || p.phase == PhaseCorrecting) && p.review != nil && p.FormatError() == ""
 }

@@ -49,7 +49,7 @@ func Enrol(ctx context.Context, client *http.Client, server, dataDir, code, name
 		if msg == "" {
 			msg = resp.Status
 		}
-		return "", fmt.Errorf("enrol: the server said %q", msg)
+		return "", fmt.Errorf("enrol: %w", &enrolRefused{status: resp.StatusCode, msg: msg})
 	}
 	var out struct {
 		DeviceID   string `json:"device_id"`
@@ -82,6 +82,14 @@ func Enrol(ctx context.Context, client *http.Client, server, dataDir, code, name
 	}
 	return out.DeviceID, nil
 }
+
+// enrolRefused is the server's answer to a code it does not accept.
+type enrolRefused struct {
+	status int
+	msg    string
+}
+
+func (e *enrolRefused) Error() string { return fmt.Sprintf("the server said %q (%d)", e.msg, e.status) }
 
 // readCredential returns the stored device credential, "" when the kiosk is not enrolled.
 func readCredential(dataDir string) string {

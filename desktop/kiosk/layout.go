@@ -24,7 +24,16 @@ type Layout struct {
 	Clear  image.Rectangle
 	// Confirm is the widest button: the one pressed for every code.
 	Confirm image.Rectangle
+	// Enrol is the status bar's button that opens the enrolment form; shown only while the kiosk is not
+	// enrolled (or its credential is refused).
+	Enrol image.Rectangle
+	// EnrolKeys are the on-screen letter keys of the enrolment form (EnrolLetters, over the pad's lower part),
+	// so a kiosk without a keyboard can be enrolled; the form's digits come from the 0–9 keys.
+	EnrolKeys [len(EnrolLetters)]image.Rectangle
 }
+
+// EnrolLetters are the letters of one-time enrolment codes (server.NewEnrolment leaves out I, L and O).
+const EnrolLetters = "ABCDEFGHJKMNPQRSTUVWXYZ"
 
 // NewLayout computes the layout for a w×h screen.
 func NewLayout(w, h int) Layout {
@@ -35,6 +44,7 @@ func NewLayout(w, h int) Layout {
 	}
 	y0, y1 := row(0, 0.07)
 	l.Status = image.Rect(m, y0, w-m, y1)
+	l.Enrol = image.Rect(w-m-w/6, y0+4, w-m, y1-2)
 	y0, y1 = row(0.075, 0.45)
 	l.Pad = image.Rect(m, y0, w-m, y1)
 	y0, y1 = row(0.54, 0.15)
@@ -50,6 +60,18 @@ func NewLayout(w, h int) Layout {
 	l.Undo = image.Rect(m, y0, m+int(unit), y1)
 	l.Clear = image.Rect(l.Undo.Max.X+m, y0, l.Undo.Max.X+m+int(unit), y1)
 	l.Confirm = image.Rect(l.Clear.Max.X+m, y0, w-m, y1)
+	// Letter keys in two rows of 12 over the bottom 36% of the pad.
+	perRow := (len(EnrolLetters) + 1) / 2
+	gap := m / 2
+	kw := float64(l.Pad.Dx()-2*m-(perRow-1)*gap) / float64(perRow)
+	kh := (float64(l.Pad.Dy())*0.36 - float64(gap) - float64(m)) / 2
+	top := float64(l.Pad.Max.Y) - float64(m) - 2*kh - float64(gap)
+	for i := range l.EnrolKeys {
+		r, c := i/perRow, i%perRow
+		x := float64(l.Pad.Min.X+m) + float64(c)*(kw+float64(gap))
+		y := top + float64(r)*(kh+float64(gap))
+		l.EnrolKeys[i] = image.Rect(int(x), int(y), int(x+kw), int(y+kh))
+	}
 	return l
 }
 
@@ -79,6 +101,8 @@ const (
 	TargetUndo
 	TargetClear
 	TargetConfirm
+	TargetEnrol
+	TargetEnrolKey // Index into EnrolLetters
 )
 
 // Target is the control under a pointer.

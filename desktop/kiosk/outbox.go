@@ -16,6 +16,7 @@ var (
 	bucketPending  = []byte("pending")  // seq (8 bytes big-endian) -> Feedback JSON, in confirmation order
 	bucketKeys     = []byte("keys")     // idempotency key -> seq
 	bucketRejected = []byte("rejected") // idempotency key -> Rejected JSON: records the server refused for good
+	bucketSending  = []byte("sending")  // idempotency key -> unanswered sends (uint32 big-endian) of a pending record
 )
 
 // ErrNoKey is returned for a record without an idempotency key.
@@ -39,7 +40,7 @@ func OpenOutbox(path string, timeout time.Duration) (*Outbox, error) {
 		return nil, fmt.Errorf("open outbox %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketPending, bucketKeys, bucketRejected} {
+		for _, b := range [][]byte{bucketPending, bucketKeys, bucketRejected, bucketSending} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -138,6 +139,108 @@ func (o *Outbox) Delete(key string) (bool, error) {
 	return found, nil
 }
 
+// ErrSending is returned by Withdraw once sync has started to send the record: it may already be stored on the
+// server, so it can no longer be withdrawn on the kiosk.
+var ErrSending = errors.New("already being sent; it cannot be withdrawn here")
+
+// ErrAlreadySent is returned by Withdraw once the server acknowledged the record.
+var ErrAlreadySent = errors.New("already sent; it cannot be withdrawn here")
+
+// Claim marks a pending record as being sent; sync calls it before every write of the record to the server. It
+// reports false when the record is no longer pending (acknowledged or withdrawn): then it must not be sent.
+// Claim and Withdraw are bbolt transactions, so they are serialised: a record is either withdrawn and never
+// sent, or claimed and not withdrawn until every send of it is answered "not stored" (Resolve).
+func (o *Outbox) Claim(key string) (bool, error) {
+	ok, err := o.ClaimAll([]string{key})
+	if err != nil {
+		return false, err
+	}
+	return ok[key], nil
+}
+
+// ClaimAll is Claim for several records in one transaction (one fsync per flush of the outbox, not one per
+// record); it returns the keys that were still pending and are now claimed.
+func (o *Outbox) ClaimAll(keys []string) (map[string]bool, error) {
+	ok := make(map[string]bool, len(keys))
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		b, pending := tx.Bucket(bucketSending), tx.Bucket(bucketKeys)
+		for _, key := range keys {
+			if pending.Get([]byte(key)) == nil {
+				continue
+			}
+			ok[key] = true
+			if err := b.Put([]byte(key), binary.BigEndian.AppendUint32(nil, sendsOf(b, key)+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: claim %d records: %w", len(keys), err)
+	}
+	return ok, nil
+}
+
+// Resolve records that the server answered one send of the record with a refusal that stored nothing (the
+// kiosk's credential refused). When every send is answered so, the record may be withdrawn again; a send whose
+// answer was lost keeps it claimed, because the server may have stored it.
+func (o *Outbox) Resolve(key string) error {
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSending)
+		switch n := sendsOf(b, key); {
+		case n <= 1:
+			return b.Delete([]byte(key))
+		default:
+			return b.Put([]byte(key), binary.BigEndian.AppendUint32(nil, n-1))
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: resolve %s: %w", key, err)
+	}
+	return nil
+}
+
+// sendsOf is the number of unanswered sends of a record.
+func sendsOf(b *bolt.Bucket, key string) uint32 {
+	v := b.Get([]byte(key))
+	if len(v) != 4 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(v)
+}
+
+// Sending reports whether sync has claimed the pending record with this key.
+func (o *Outbox) Sending(key string) (bool, error) {
+	found := false
+	err := o.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketSending).Get([]byte(key)) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("outbox: lookup %s: %w", key, err)
+	}
+	return found, nil
+}
+
+// Withdraw removes a pending record that sync has not started to send: the clerk's "undo last confirm". It
+// returns ErrSending once the record is claimed, ErrAlreadySent once it left the outbox.
+func (o *Outbox) Withdraw(key string) error {
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketKeys).Get([]byte(key)) == nil {
+			return ErrAlreadySent
+		}
+		if tx.Bucket(bucketSending).Get([]byte(key)) != nil {
+			return ErrSending
+		}
+		_, _, err := remove(tx, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: withdraw %s: %w", key, err)
+	}
+	return nil
+}
+
 // Rejected is a record the server refused as invalid; it is kept for inspection instead of being resent forever.
 type Rejected struct {
 	Feedback protocol.Feedback `json:"feedback"`
@@ -204,6 +307,9 @@ func remove(tx *bolt.Tx, key string) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	if err := keys.Delete([]byte(key)); err != nil {
+		return nil, false, err
+	}
+	if err := tx.Bucket(bucketSending).Delete([]byte(key)); err != nil {
 		return nil, false, err
 	}
 	return val, true, nil

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
@@ -39,8 +38,19 @@ var (
 	ErrDoubt         = errors.New("please check")
 )
 
-// Pad is the state machine of one kiosk pad: the ink, its recognition, the clerk's corrections, and an undo
-// history. It does no I/O and is not safe for concurrent use; App serialises access to it.
+// reasonError is a refusal in the clerk's words (recognize.Verdict.Reason) that still matches its kind with
+// errors.Is.
+type reasonError struct {
+	kind   error
+	reason string
+}
+
+func (e *reasonError) Error() string { return e.reason }
+func (e *reasonError) Unwrap() error { return e.kind }
+
+// Pad is the state machine of one kiosk pad: the ink, its recognition, the clerk's edits (recognize.Review:
+// set, delete and insert digits, or a code typed without ink), and an undo history. It does no I/O and is not
+// safe for concurrent use; App serialises access to it.
 type Pad struct {
 	phase    Phase
 	strokes  []ink.Stroke
@@ -48,22 +58,27 @@ type Pad struct {
 	result   *recognize.Result
 	resGen   uint64
 	recErr   error
-	labels   []int
+	review   *recognize.Review // the code as the clerk will confirm it; nil while nothing is read or typed
 	selected int
+	insertAt int // the next digit key inserts a digit here (slot index); -1: keys correct the selected digit
 	history  []edit
-	fixes    []recognize.Fix // the clerk's corrections and checks, kept with their digit across strokes
-	fixed    []bool
-	anyway   bool // the clerk pressed Confirm once over doubtful digits: the next press confirms anyway
+	fixes    []recognize.Fix // the clerk's edits, kept with their digit across strokes (recognize.ReviewDigits)
+	typed    []int           // a code typed without ink
+	anyway   bool            // the clerk pressed Confirm once over doubtful digits: the next press confirms anyway
 	format   *recognize.Format
-	formatS  string
+	ver      uint64 // bumped whenever the code is read again (ink, recognition or an edit)
 }
 
-// edit is one undoable step: a stroke, a correction (prev holds the fixes before it), or a scratch-out
-// (erased holds the strokes before it).
+// Ver identifies the code on the pad; it changes whenever the code is read again or edited.
+func (p *Pad) Ver() uint64 { return p.ver }
+
+// edit is one undoable step: a stroke, an edit of the code (prev and prevTyped hold the fixes and typed code
+// before it), or a scratch-out (erased holds the strokes before it).
 type edit struct {
-	stroke bool
-	prev   []recognize.Fix
-	erased []ink.Stroke
+	stroke    bool
+	prev      []recognize.Fix
+	prevTyped []int
+	erased    []ink.Stroke
 }
 
 // NewPad returns an empty pad whose codes must match format ("" for any; see recognize.ParseFormat).
@@ -72,16 +87,15 @@ func NewPad(format string) (*Pad, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pad{phase: PhaseDrawing, selected: -1, format: f, formatS: format}, nil
+	return &Pad{phase: PhaseDrawing, selected: -1, insertAt: -1, format: f}, nil
 }
 
-// FormatError says why the corrected code does not match the format; empty when it does or nothing is
-// recognised yet.
+// FormatError says why the code does not match the format; empty when it does or nothing is read yet.
 func (p *Pad) FormatError() string {
-	if len(p.labels) == 0 {
+	if p.review == nil || len(p.review.Slots) == 0 {
 		return ""
 	}
-	return p.format.Problem(p.Code())
+	return p.format.Problem(p.review.Code)
 }
 
 // Phase returns the current phase.
@@ -101,6 +115,9 @@ func (p *Pad) Result() *recognize.Result {
 	return p.result
 }
 
+// Review is the code as the clerk will confirm it, nil while nothing is read or typed.
+func (p *Pad) Review() *recognize.Review { return p.review }
+
 // RecognitionError is the error of the last recognition of the current ink (nil when it succeeded, when the
 // pad is empty or when recognition is pending).
 func (p *Pad) RecognitionError() error {
@@ -110,33 +127,64 @@ func (p *Pad) RecognitionError() error {
 	return p.recErr
 }
 
-// Labels returns the code's digits after corrections.
-func (p *Pad) Labels() []int { return slices.Clone(p.labels) }
+// Labels returns the code's digits after the clerk's edits.
+func (p *Pad) Labels() []int {
+	if p.review == nil {
+		return nil
+	}
+	return p.review.Labels()
+}
 
-// Code returns the code after corrections ("" until recognised).
-func (p *Pad) Code() string { return protocol.LabelsCode(p.labels) }
+// Code returns the code after the clerk's edits ("" until read or typed).
+func (p *Pad) Code() string {
+	if p.review == nil {
+		return ""
+	}
+	return p.review.Code
+}
 
 // Selected is the digit being corrected, or -1.
 func (p *Pad) Selected() int { return p.selected }
 
-// Corrected reports whether digit i was changed by the clerk.
-func (p *Pad) Corrected(i int) bool {
-	r := p.Result()
-	return r != nil && i >= 0 && i < len(r.Digits) && i < len(p.labels) && i < len(p.fixed) && p.fixed[i] &&
-		p.labels[i] != r.Digits[i].Digit
+// InsertAt is where the next digit key inserts a digit, or -1.
+func (p *Pad) InsertAt() int { return p.insertAt }
+
+// slot returns digit i of the code.
+func (p *Pad) slot(i int) (recognize.Slot, bool) {
+	if p.review == nil || i < 0 || i >= len(p.review.Slots) {
+		return recognize.Slot{}, false
+	}
+	return p.review.Slots[i], true
 }
 
-// Fixed reports whether the clerk corrected or checked digit i.
-func (p *Pad) Fixed(i int) bool { return i >= 0 && i < len(p.fixed) && p.fixed[i] }
+// Corrected reports whether digit i was changed by the clerk (set to another digit, inserted or typed).
+func (p *Pad) Corrected(i int) bool {
+	s, ok := p.slot(i)
+	if !ok || !s.Fixed {
+		return false
+	}
+	r := p.Result()
+	return s.Index < 0 || r == nil || s.Digit != r.Digits[s.Index].Digit
+}
+
+// Fixed reports whether the clerk corrected, checked, inserted or typed digit i.
+func (p *Pad) Fixed(i int) bool { s, ok := p.slot(i); return ok && s.Fixed }
+
+// Typed reports whether the code on the pad was typed without ink.
+func (p *Pad) Typed() bool { return p.review != nil && p.review.Typed }
 
 // AddStroke adds a finished stroke. On a confirmed code it first clears the pad: the next code begins.
-// Corrections stay with their digit (recognize.ApplyFixes) unless the stroke changed that digit's ink.
+// Edits stay with their digit (recognize.ReviewDigits) unless the stroke changed that digit's ink.
 func (p *Pad) AddStroke(s ink.Stroke) {
 	if len(s) == 0 {
 		return
 	}
 	if p.phase == PhaseConfirmed || p.phase == PhaseSaving {
 		p.Clear()
+	}
+	if len(p.typed) > 0 { // writing replaces a typed code; Undo brings it back
+		p.history = append(p.history, edit{prev: slices.Clone(p.fixes), prevTyped: p.typed})
+		p.typed = nil
 	}
 	p.strokes = append(p.strokes, s)
 	p.history = append(p.history, edit{stroke: true})
@@ -149,18 +197,20 @@ func (p *Pad) BeginStroke() {
 	if p.phase == PhaseConfirmed {
 		p.Clear()
 	}
-	if p.phase == PhaseCorrecting {
-		p.selected = -1
-		p.phase = PhaseRecognised
-	}
+	p.Deselect()
 }
 
 func (p *Pad) inkChanged() {
 	p.gen++
-	p.labels, p.fixed = nil, nil
-	p.selected = -1
+	p.ver++
+	p.review = nil
+	p.selected, p.insertAt = -1, -1
 	p.anyway = false
 	p.phase = PhaseDrawing
+	if len(p.strokes) == 0 {
+		p.result, p.resGen, p.recErr = nil, p.gen, nil
+		p.reread()
+	}
 }
 
 // SetResult records the recognition of ink generation gen; it reports false (and changes nothing) when the
@@ -169,6 +219,9 @@ func (p *Pad) SetResult(gen uint64, res *recognize.Result, err error) bool {
 	if gen != p.gen || p.phase == PhaseSaving || p.phase == PhaseConfirmed {
 		return false
 	}
+	if len(p.strokes) == 0 && res == nil && err == nil && p.result == nil {
+		return false // nothing to read (a blank pad, or a code typed without ink): nothing changes
+	}
 	if errors.Is(err, ink.ErrNoInk) {
 		res, err = nil, nil
 	}
@@ -176,19 +229,34 @@ func (p *Pad) SetResult(gen uint64, res *recognize.Result, err error) bool {
 		res = nil
 	}
 	p.result, p.resGen, p.recErr = res, gen, err
-	p.labels = nil
-	p.selected = -1
-	p.phase = PhaseDrawing
-	if res != nil && len(res.Digits) > 0 {
-		p.applyFixes()
-		p.phase = PhaseRecognised
-	}
+	p.selected, p.insertAt = -1, -1
+	p.reread()
 	return true
 }
 
-// applyFixes reads the result with the clerk's fixes; fixes whose digit's ink changed lapse.
-func (p *Pad) applyFixes() {
-	p.labels, p.fixed, p.fixes = recognize.ApplyFixes(p.result.Digits, p.fixes)
+// reread reads the code again from the recognition with the clerk's edits, or from the typed code.
+func (p *Pad) reread() {
+	p.ver++
+	p.review = nil
+	p.phase = PhaseDrawing
+	switch r := p.Result(); {
+	case r != nil && len(r.Digits) > 0:
+		rv := recognize.ReviewDigits(p.format, r.Digits, r.Confirm, p.fixes, p.anyway)
+		p.review, p.fixes = &rv, rv.Fixes
+	case len(p.strokes) == 0 && len(p.typed) > 0:
+		rv := recognize.ReviewTyped(p.format, protocol.LabelsCode(p.typed))
+		p.review = &rv
+	}
+	if p.review != nil {
+		p.phase = PhaseRecognised
+		n := len(p.review.Slots)
+		if p.selected >= n {
+			p.selected = n - 1
+		}
+		if p.selected >= 0 {
+			p.phase = PhaseCorrecting
+		}
+	}
 }
 
 // Select starts correcting digit i; selecting the digit already selected cancels the correction.
@@ -196,18 +264,66 @@ func (p *Pad) Select(i int) error {
 	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting {
 		return ErrNotRecognised
 	}
-	if i < 0 || i >= len(p.labels) {
-		return fmt.Errorf("%w: %d of %d", ErrNoSuchDigit, i, len(p.labels))
+	if _, ok := p.slot(i); !ok {
+		return fmt.Errorf("%w: %d of %d", ErrNoSuchDigit, i, len(p.Labels()))
 	}
-	if p.phase == PhaseCorrecting && p.selected == i {
-		p.selected, p.phase = -1, PhaseRecognised
+	if p.phase == PhaseCorrecting && p.selected == i && p.insertAt < 0 {
+		p.Deselect()
 		return nil
 	}
-	p.selected, p.phase = i, PhaseCorrecting
+	p.selected, p.insertAt, p.phase = i, -1, PhaseCorrecting
 	return nil
 }
 
-// Correct replaces the selected digit with d and ends the correction.
+// Deselect ends a correction (or an insertion) without changing the code.
+func (p *Pad) Deselect() {
+	if p.phase == PhaseCorrecting {
+		p.selected, p.insertAt, p.phase = -1, -1, PhaseRecognised
+	}
+}
+
+// MoveSelection selects the digit step places from the selected one (the first or last when none is
+// selected); it stays within the code.
+func (p *Pad) MoveSelection(step int) error {
+	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting || len(p.Labels()) == 0 {
+		return ErrNotRecognised
+	}
+	n, i := len(p.Labels()), p.selected
+	switch {
+	case i < 0 && step > 0:
+		i = 0
+	case i < 0:
+		i = n - 1
+	default:
+		i = min(max(i+step, 0), n-1)
+	}
+	p.selected, p.insertAt, p.phase = i, -1, PhaseCorrecting
+	return nil
+}
+
+// BeginInsert makes the next digit key insert a digit after the selected one (at the end when none is).
+func (p *Pad) BeginInsert() error {
+	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting {
+		return ErrNotRecognised
+	}
+	at := len(p.Labels())
+	if p.selected >= 0 {
+		at = p.selected + 1
+	}
+	p.insertAt, p.phase = at, PhaseCorrecting
+	return nil
+}
+
+// edit applies one change of the code as an undoable step.
+func (p *Pad) editCode(fixes []recognize.Fix, typed []int) {
+	p.history = append(p.history, edit{prev: slices.Clone(p.fixes), prevTyped: slices.Clone(p.typed)})
+	p.fixes, p.typed = fixes, typed
+	p.anyway = false
+	p.reread()
+}
+
+// Correct sets the selected digit to d (the same digit: the clerk checked it), or inserts d where BeginInsert
+// said; the correction ends.
 func (p *Pad) Correct(d int) error {
 	if p.phase != PhaseCorrecting {
 		return ErrNotCorrecting
@@ -215,21 +331,87 @@ func (p *Pad) Correct(d int) error {
 	if d < 0 || d > 9 {
 		return fmt.Errorf("%w, got %d", ErrBadLabel, d)
 	}
-	i := p.selected
-	if p.labels[i] != d || !p.fixed[i] { // a correction, or the clerk checking a digit
-		p.history = append(p.history, edit{prev: slices.Clone(p.fixes)})
-		box := p.result.Digits[i].Box
-		p.fixes = append(slices.DeleteFunc(p.fixes, func(f recognize.Fix) bool { return f.Box == box }),
-			recognize.Fix{Box: box, Digit: d})
-		p.applyFixes()
-		p.anyway = false
+	if p.insertAt >= 0 {
+		at := p.insertAt
+		if err := p.Insert(at, d); err != nil {
+			return err
+		}
+		p.Deselect()
+		return nil
 	}
-	p.selected, p.phase = -1, PhaseRecognised
+	i := p.selected
+	if s, ok := p.slot(i); ok && (s.Digit != d || !s.Fixed) {
+		if p.review.Typed {
+			t := slices.Clone(p.typed)
+			t[i] = d
+			p.editCode(p.fixes, t)
+		} else {
+			fixes, err := p.review.Set(i, d)
+			if err != nil {
+				return err
+			}
+			p.editCode(fixes, p.typed)
+		}
+	}
+	p.Deselect()
 	return nil
 }
 
-// Undo reverts the last correction, or else removes the last stroke. A confirmed or saving code cannot be
-// undone: it is already in the outbox.
+// Delete removes digit i from the code (a stray mark or half of a digit cut in two; recognize.Review.Delete).
+func (p *Pad) Delete(i int) error {
+	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting {
+		return ErrNotRecognised
+	}
+	if _, ok := p.slot(i); !ok {
+		return fmt.Errorf("%w: %d of %d", ErrNoSuchDigit, i, len(p.Labels()))
+	}
+	sel := p.selected
+	if p.review.Typed {
+		p.editCode(p.fixes, slices.Delete(slices.Clone(p.typed), i, i+1))
+	} else {
+		fixes, err := p.review.Delete(i)
+		if err != nil {
+			return err
+		}
+		p.editCode(fixes, p.typed)
+	}
+	p.insertAt = -1
+	if n := len(p.Labels()); sel >= 0 && n > 0 {
+		p.selected, p.phase = min(sel, n-1), PhaseCorrecting
+	} else {
+		p.Deselect()
+	}
+	return nil
+}
+
+// Insert puts digit d at position at of the code (0: first; len: last): a digit the recogniser missed, or a
+// digit of a code typed without ink.
+func (p *Pad) Insert(at, d int) error {
+	if d < 0 || d > 9 {
+		return fmt.Errorf("%w, got %d", ErrBadLabel, d)
+	}
+	switch {
+	case p.phase == PhaseDrawing && len(p.strokes) == 0 && len(p.typed) == 0 && at == 0:
+		p.editCode(p.fixes, []int{d}) // the first digit of a typed code
+		return nil
+	case p.phase != PhaseRecognised && p.phase != PhaseCorrecting:
+		return ErrNotRecognised
+	case at < 0 || at > len(p.Labels()):
+		return fmt.Errorf("%w: %d of %d", ErrNoSuchDigit, at, len(p.Labels()))
+	case p.review.Typed:
+		p.editCode(p.fixes, slices.Insert(slices.Clone(p.typed), at, d))
+		return nil
+	}
+	fixes, err := p.review.Insert(at, d)
+	if err != nil {
+		return err
+	}
+	p.editCode(fixes, p.typed)
+	return nil
+}
+
+// Undo reverts the last edit of the code, or else removes the last stroke. A confirmed or saving code cannot
+// be undone: it is already in the outbox.
 func (p *Pad) Undo() {
 	if !p.CanUndo() {
 		return
@@ -242,18 +424,13 @@ func (p *Pad) Undo() {
 		return
 	}
 	if !e.stroke {
-		p.fixes = e.prev
-		if p.Result() != nil {
-			p.applyFixes()
-			p.selected, p.phase = -1, PhaseRecognised
-		}
+		p.fixes, p.typed = e.prev, e.prevTyped
+		p.selected, p.insertAt = -1, -1
+		p.reread()
 		return
 	}
 	p.strokes = p.strokes[:len(p.strokes)-1]
 	p.inkChanged()
-	if len(p.strokes) == 0 {
-		p.result, p.resGen, p.recErr = nil, p.gen, nil
-	}
 }
 
 // ScratchOut erases the strokes the last stroke scribbled over, with the scribble (ink.ScratchOut), as one
@@ -277,9 +454,6 @@ func (p *Pad) ScratchOut() bool {
 	}
 	p.strokes = kept
 	p.inkChanged()
-	if len(p.strokes) == 0 {
-		p.result, p.resGen, p.recErr = nil, p.gen, nil
-	}
 	return true
 }
 
@@ -288,42 +462,50 @@ func (p *Pad) Clear() {
 	p.strokes = nil
 	p.history = nil
 	p.fixes = nil
+	p.typed = nil
 	p.inkChanged()
-	p.result, p.resGen, p.recErr = nil, p.gen, nil
 }
 
 // Draft is a code on its way to the outbox: everything a feedback record needs, copied out of the pad.
 type Draft struct {
 	Gen     uint64
 	Strokes []ink.Stroke
-	Result  *recognize.Result
+	Result  *recognize.Result // nil for a typed code
 	Labels  []int
+	// Edited: digits were deleted or inserted; Typed: the code was typed without ink (recognize.Review).
+	Edited, Typed bool
 }
 
 // Code is the confirmed code.
 func (d *Draft) Code() string { return protocol.LabelsCode(d.Labels) }
 
-// BeginConfirm moves a recognised code that fits the format to PhaseSaving and returns its draft.
+// BeginConfirm moves a code that fits the format (recognize.CheckConfirm through recognize.Review) to
+// PhaseSaving and returns its draft. Doubtful digits need a tap each, or a second press: "confirm anyway".
 func (p *Pad) BeginConfirm() (*Draft, error) {
-	res := p.Result()
-	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting || res == nil {
+	if p.phase != PhaseRecognised && p.phase != PhaseCorrecting || p.review == nil {
 		return nil, ErrNotRecognised
 	}
-	v := recognize.CheckConfirm(p.format, p.labels, res.Confirm, p.fixed, p.anyway)
+	rv := *p.review
+	if r := p.Result(); r != nil && !rv.Typed {
+		rv = recognize.ReviewDigits(p.format, r.Digits, r.Confirm, p.fixes, p.anyway)
+	}
+	v := rv.Verdict
 	if v.Format {
 		return nil, fmt.Errorf("%w: %s", ErrFormat, v.Reason)
 	}
 	if !v.OK {
-		p.anyway = true // one more press is the explicit "confirm anyway"
-		names := make([]string, len(v.Doubtful))
-		for k, i := range v.Doubtful {
-			names[k] = fmt.Sprint(i + 1)
+		if len(v.Doubtful) == 0 {
+			return nil, fmt.Errorf("%w: %s", ErrNotRecognised, v.Reason)
 		}
-		return nil, fmt.Errorf("%w digit %s (tap it) or press Confirm again", ErrDoubt, strings.Join(names, ", "))
+		p.anyway = true // one more press is the explicit "confirm anyway"
+		// The first doubtful digit is selected: its likeliest readings are one tap away on the keys.
+		p.selected, p.insertAt, p.phase = v.Doubtful[0], -1, PhaseCorrecting
+		return nil, &reasonError{ErrDoubt, v.Reason}
 	}
-	p.selected = -1
+	p.selected, p.insertAt = -1, -1
 	p.phase = PhaseSaving
-	return &Draft{Gen: p.gen, Strokes: p.Strokes(), Result: res, Labels: slices.Clone(p.labels)}, nil
+	return &Draft{Gen: p.gen, Strokes: p.Strokes(), Result: p.Result(), Labels: rv.Labels(), Edited: rv.Edited,
+		Typed: rv.Typed}, nil
 }
 
 // EndConfirm finishes a BeginConfirm: the code is confirmed when saving succeeded, otherwise it returns to
@@ -338,4 +520,13 @@ func (p *Pad) EndConfirm(d *Draft, err error) {
 	}
 	p.phase = PhaseConfirmed
 	p.history = nil
+}
+
+// Reopen puts a confirmed code back on the pad (its confirm was withdrawn): it can be edited and confirmed
+// again. The undo history starts afresh.
+func (p *Pad) Reopen() {
+	if p.phase != PhaseConfirmed || p.review == nil {
+		return
+	}
+	p.phase, p.selected, p.insertAt, p.anyway = PhaseRecognised, -1, -1, false
 }

@@ -15,13 +15,11 @@ const recentMax = 4
 type RecentCode struct {
 	Code string `json:"code"`
 	Key  string `json:"key"`
-	// State is "pending" (in the outbox), "sent" (acknowledged), "refused" (the server refuses the kiosk) or
-	// "withdrawn" (the clerk undid the confirm before it was sent).
+	// State is "pending" (in the outbox), "sending" (sync started to send it: it can no longer be withdrawn),
+	// "sent" (acknowledged), "refused" (the server refuses the kiosk) or "withdrawn" (the clerk undid the
+	// confirm before it was sent).
 	State string `json:"state"`
 }
-
-// ErrAlreadySent is returned by UndoConfirm once the code has reached the server.
-var ErrAlreadySent = errors.New("already sent; it cannot be withdrawn here")
 
 // addRecentLocked records a confirmed code; a.mu must be held.
 func (a *App) addRecentLocked(code, key string) {
@@ -42,15 +40,37 @@ func (a *App) recentLocked() []RecentCode {
 	return out
 }
 
-// markSentLocked marks recent codes that left the outbox as sent; a.mu must be held. It reports a change.
+// canUndoConfirmLocked says whether "undo last confirm" would act: the code just confirmed is still unsent and
+// sync has not started to send it; a.mu must be held.
+func (a *App) canUndoConfirmLocked() bool {
+	if a.pad.Phase() != PhaseConfirmed || len(a.recent) == 0 {
+		return false
+	}
+	switch a.recent[0].State {
+	case "pending", "refused":
+		return true
+	}
+	return false
+}
+
+// markSentLocked marks recent codes sync has claimed as sending and those that left the outbox as sent; a.mu
+// must be held. It reports a change.
 func (a *App) markSentLocked() bool {
 	changed := false
 	for i, r := range a.recent {
-		if r.State != "pending" {
+		if r.State != "pending" && r.State != "sending" {
 			continue
 		}
-		if ok, err := a.outbox.Has(r.Key); err == nil && !ok {
-			a.recent[i].State = "sent"
+		state := "pending"
+		if ok, err := a.outbox.Has(r.Key); err != nil {
+			continue
+		} else if !ok {
+			state = "sent"
+		} else if ok, err := a.outbox.Sending(r.Key); err == nil && ok {
+			state = "sending"
+		}
+		if state != r.State {
+			a.recent[i].State = state
 			changed = true
 		}
 	}
@@ -58,7 +78,8 @@ func (a *App) markSentLocked() bool {
 }
 
 // UndoConfirm withdraws the last confirmed code while it is still unsent: it leaves the outbox and never reaches
-// the server.
+// the server. Once sync started to send it (Outbox.Claim) it is refused with ErrSending, so the kiosk never says
+// "withdrawn" about a code the server may store.
 func (a *App) UndoConfirm() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -66,16 +87,24 @@ func (a *App) UndoConfirm() error {
 		return errors.New("no confirmed code to undo")
 	}
 	r := a.recent[0]
-	ok, err := a.outbox.Delete(r.Key)
-	if err != nil {
+	if err := a.outbox.Withdraw(r.Key); err != nil {
+		a.markSentLocked()
+		a.changedLocked()
+		switch {
+		case errors.Is(err, ErrSending):
+			return fmt.Errorf("%s is being sent: too late to undo", r.Code)
+		case errors.Is(err, ErrAlreadySent):
+			return fmt.Errorf("%s was sent: too late to undo", r.Code)
+		}
 		return fmt.Errorf("undo confirm: %w", err)
-	}
-	if !ok {
-		return fmt.Errorf("code %s %w", r.Code, ErrAlreadySent)
 	}
 	a.recent[0].State = "withdrawn"
 	a.refreshPendingLocked()
-	a.message = "code " + r.Code + " withdrawn"
+	// The withdrawn code goes back on the pad, to be fixed and confirmed again, or cleared.
+	if a.pad.Phase() == PhaseConfirmed && a.pad.Code() == r.Code {
+		a.pad.Reopen()
+	}
+	a.message, a.info = "code "+r.Code+" withdrawn", true
 	a.changedLocked()
 	return nil
 }

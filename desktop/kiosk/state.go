@@ -22,6 +22,12 @@ type DigitState struct {
 	// Low marks a confidence under the threshold: the clerk should check this digit.
 	Low       bool `json:"low"`
 	Corrected bool `json:"corrected"`
+	// Inserted: the clerk inserted or typed this digit; it has no ink of its own (Predicted is -1).
+	Inserted bool `json:"inserted,omitempty"`
+	// Top are the likeliest readings of a written digit with their probabilities (TopConf): one tap away on
+	// the keys while the digit is selected.
+	Top     []int     `json:"top,omitempty"`
+	TopConf []float64 `json:"top_conf,omitempty"`
 }
 
 // State is everything the screen shows, also written to Config.StateFile.
@@ -30,21 +36,38 @@ type State struct {
 	Phase   Phase        `json:"phase"`
 	Code    string       `json:"code"`
 	Digits  []DigitState `json:"digits"`
-	// Selected is the digit being corrected, or -1.
-	Selected    int    `json:"selected"`
+	// Selected is the digit being corrected, or -1; InsertAt is where the next digit key inserts a digit, or -1.
+	Selected int `json:"selected"`
+	InsertAt int `json:"insert_at"`
+	// Deleted are the boxes of written digits the clerk deleted (drawn struck out on the pad).
+	Deleted [][4]int `json:"deleted,omitempty"`
+	// Typed: the code was typed without ink; Edited: digits were deleted or inserted.
+	Typed       bool   `json:"typed,omitempty"`
+	Edited      bool   `json:"edited,omitempty"`
 	FormatError string `json:"format_error,omitempty"`
 	// ShowFormat: the clerk paused (Config.FormatPause) or pressed Confirm, so the format problem is shown.
 	ShowFormat bool `json:"show_format,omitempty"`
 	// Message explains the last refused action or failure.
 	Message string `json:"message,omitempty"`
+	// Notice is the line the screen shows beside its title: Message, else the format problem once shown.
+	// NoticeInfo marks news (enrolled, withdrawn) rather than a refusal or a problem.
+	Notice     string `json:"notice,omitempty"`
+	NoticeInfo bool   `json:"notice_info,omitempty"`
+	// CanUndoConfirm: Undo would withdraw the code just confirmed (unsent, not being sent).
+	CanUndoConfirm bool `json:"can_undo_confirm,omitempty"`
 	// Saved is the last confirmed code.
 	Saved   string `json:"saved,omitempty"`
 	Strokes int    `json:"strokes"`
 	Pending int    `json:"pending"`
 	Online  bool   `json:"online"`
-	// Sync is what the screen says about sending: "local" (no server), "offline", "refused" (not enrolled or
-	// revoked), "syncing" (records pending) or "synced".
+	// Sync is what the screen says about sending: "local" (no server), "not enrolled" (no credential yet),
+	// "offline", "refused" (the server refuses the credential: revoked), "syncing" (records pending) or
+	// "synced".
 	Sync string `json:"sync"`
+	// EnrolOffered: the status bar shows the Enrol button (a server is configured and the kiosk has no
+	// credential, or the server refuses it). Enrol is the enrolment form.
+	EnrolOffered bool      `json:"enrol_offered"`
+	Enrol        EnrolForm `json:"enrol"`
 	// Recent are the last codes confirmed here, newest first, with where each is.
 	Recent  []RecentCode        `json:"recent"`
 	Server  bool                `json:"server"` // a server is configured
@@ -71,10 +94,18 @@ func (a *App) stateLocked() State {
 		Model: a.rec.Info(), KioskID: a.cfg.KioskID, CanUndo: a.pad.CanUndo(), CanConfirm: a.pad.CanConfirm(),
 	}
 	s.Recent = a.recentLocked()
-	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Gen()
+	s.ShowFormat = s.FormatError != "" && a.fmtShown == a.pad.Ver()
+	s.Notice, s.NoticeInfo = s.Message, s.Message != "" && a.info
+	s.CanUndoConfirm = a.canUndoConfirmLocked()
+	if s.Notice == "" && s.ShowFormat {
+		s.Notice = s.FormatError
+	}
+	s.EnrolOffered, s.Enrol = a.enrolmentOffered(), a.enrol
 	switch {
 	case a.syncer == nil:
 		s.Sync = "local"
+	case a.cfg.Token == "":
+		s.Sync = "not enrolled"
 	case a.refused:
 		s.Sync = "refused"
 	case !a.online:
@@ -84,24 +115,41 @@ func (a *App) stateLocked() State {
 	default:
 		s.Sync = "synced"
 	}
-	if r := a.pad.Result(); r != nil {
-		labels := a.pad.Labels()
+	if rv := a.pad.Review(); rv != nil {
+		r := a.pad.Result()
 		low := map[int]bool{}
-		for _, i := range r.Confirm {
+		for _, i := range rv.Verdict.Doubtful {
 			low[i] = true
 		}
-		for i, d := range r.Digits {
-			// A corrected digit's card shows the model's confidence in the digit it now shows.
-			conf := d.Confidence
-			if labels[i] != d.Digit && labels[i] >= 0 && labels[i] <= 9 {
-				conf = d.Probs[labels[i]]
+		if r != nil && !rv.Typed {
+			for _, i := range r.Confirm { // flagged digits keep their colour after "confirm anyway"
+				for k, sl := range rv.Slots {
+					if sl.Index == i && !sl.Fixed {
+						low[k] = true
+					}
+				}
 			}
-			s.Digits = append(s.Digits, DigitState{
-				Digit: labels[i], Predicted: d.Digit, Confidence: conf, Box: d.Box,
-				Low: low[i] && !a.pad.Fixed(i), Corrected: labels[i] != d.Digit,
-			})
 		}
+		for k, sl := range rv.Slots {
+			ds := DigitState{Digit: sl.Digit, Predicted: -1, Box: sl.Box, Low: low[k], Corrected: a.pad.Corrected(k),
+				Inserted: sl.Index < 0, Top: sl.Top}
+			if r != nil && sl.Index >= 0 {
+				d := r.Digits[sl.Index]
+				// A corrected digit's card shows the model's confidence in the digit it now shows.
+				ds.Predicted, ds.Confidence = d.Digit, d.Probs[sl.Digit]
+				ds.TopConf = make([]float64, len(sl.Top))
+				for j, t := range sl.Top {
+					ds.TopConf[j] = d.Probs[t]
+				}
+			}
+			s.Digits = append(s.Digits, ds)
+		}
+		for _, i := range rv.Deleted {
+			s.Deleted = append(s.Deleted, r.Digits[i].Box)
+		}
+		s.Typed, s.Edited = rv.Typed, rv.Edited
 	}
+	s.InsertAt = a.pad.InsertAt()
 	return s
 }
 

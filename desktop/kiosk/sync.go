@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -49,15 +50,23 @@ type SyncConfig struct {
 	OnModel func(protocol.ModelAnnouncement)
 	// Dialer opens websockets (default: websocket.DefaultDialer).
 	Dialer *websocket.Dialer
+
+	// sendHook, for tests, is called with "list" after the outbox was read and with "claimed" after a record
+	// was claimed, before it is written to the server.
+	sendHook func(stage, key string)
 }
 
 // Syncer sends the outbox to the server over the websocket and deletes each record only when the server
 // acknowledges it (which the server does only after commit). Records carry idempotency keys, so resending
 // after a lost ack never makes a duplicate: delivery is at-least-once on the wire, exactly-once in the store.
 type Syncer struct {
-	cfg  SyncConfig
-	ws   string
-	kick chan struct{}
+	cfg    SyncConfig
+	ws     string
+	kick   chan struct{}
+	reauth chan struct{} // a new credential: end the session and dial again at once
+
+	mu    sync.Mutex
+	token string
 }
 
 // NewSyncer checks the configuration.
@@ -87,8 +96,35 @@ func NewSyncer(cfg SyncConfig) (*Syncer, error) {
 	if cfg.Dialer == nil {
 		cfg.Dialer = websocket.DefaultDialer
 	}
-	return &Syncer{cfg: cfg, ws: ws, kick: make(chan struct{}, 1)}, nil
+	return &Syncer{cfg: cfg, ws: ws, kick: make(chan struct{}, 1), reauth: make(chan struct{}, 1), token: cfg.Token}, nil
 }
+
+// SetToken replaces the credential (after enrolment): the connection is opened again with it at once.
+func (s *Syncer) SetToken(token string) {
+	s.mu.Lock()
+	s.token = token
+	s.mu.Unlock()
+	select {
+	case s.reauth <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Syncer) header() http.Header {
+	hdr := http.Header{}
+	s.mu.Lock()
+	if s.token != "" {
+		hdr.Set("Authorization", "Bearer "+s.token)
+	}
+	s.mu.Unlock()
+	if s.cfg.ClientID != "" {
+		hdr.Set("X-Client-ID", s.cfg.ClientID)
+	}
+	return hdr
+}
+
+// errReauth ends a session whose credential was replaced.
+var errReauth = errors.New("new credential")
 
 // WebsocketURL maps a server base URL to its /v1/ws websocket URL.
 func WebsocketURL(server string) (string, error) {
@@ -122,16 +158,13 @@ func (s *Syncer) Kick() {
 // Run keeps a connection to the server until ctx ends, reconnecting with backoff. It has no error to return:
 // an unreachable server or a broken session is logged, reported through OnStatus and retried.
 func (s *Syncer) Run(ctx context.Context) {
-	hdr := http.Header{}
-	if s.cfg.Token != "" {
-		hdr.Set("Authorization", "Bearer "+s.cfg.Token)
-	}
-	if s.cfg.ClientID != "" {
-		hdr.Set("X-Client-ID", s.cfg.ClientID)
-	}
 	attempt := 0
 	for {
-		conn, resp, err := s.cfg.Dialer.DialContext(ctx, s.ws, hdr)
+		select { // a credential set while disconnected is used by this dial
+		case <-s.reauth:
+		default:
+		}
+		conn, resp, err := s.cfg.Dialer.DialContext(ctx, s.ws, s.header())
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
@@ -145,12 +178,18 @@ func (s *Syncer) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errReauth) {
+			s.refused(false)
+			continue
+		}
 		d := s.cfg.Backoff.Delay(attempt)
 		attempt++
 		s.cfg.Logger.Info("server unreachable, retrying", "err", err, "in", d.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.reauth:
+			attempt = 0
 		case <-time.After(d):
 		}
 	}
@@ -210,7 +249,10 @@ func (s *Syncer) session(ctx context.Context, c *websocket.Conn) error {
 		if err != nil {
 			return err
 		}
+		s.hook("list", "")
 		now := time.Now()
+		var due []int
+		var keys []string
 		for i := range recs {
 			k := recs[i].IdempotencyKey
 			if t, ok := retryAt[k]; ok && now.Before(t) {
@@ -219,6 +261,24 @@ func (s *Syncer) session(ctx context.Context, c *websocket.Conn) error {
 			if t, ok := sent[k]; ok && now.Sub(t) < s.cfg.AckTimeout {
 				continue
 			}
+			due, keys = append(due, i), append(keys, k)
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		// Claimed before they are written: from here on the clerk can no longer withdraw them, and a record
+		// withdrawn since List is not sent.
+		ok, err := s.cfg.Outbox.ClaimAll(keys)
+		if err != nil {
+			return err
+		}
+		claimed := len(ok) > 0
+		for _, i := range due {
+			k := recs[i].IdempotencyKey
+			if !ok[k] {
+				continue
+			}
+			s.hook("claimed", k)
 			env, err := protocol.NewEnvelope(protocol.TypeFeedback, k, &recs[i])
 			if err != nil {
 				return err
@@ -229,6 +289,9 @@ func (s *Syncer) session(ctx context.Context, c *websocket.Conn) error {
 			}
 			sent[k] = now
 			delete(retryAt, k)
+		}
+		if claimed {
+			s.outboxChanged()
 		}
 		return nil
 	}
@@ -245,6 +308,10 @@ func (s *Syncer) session(ctx context.Context, c *websocket.Conn) error {
 			return nil
 		case err := <-readErr:
 			return fmt.Errorf("connection lost: %w", err)
+		case <-s.reauth:
+			_ = c.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			return errReauth
 		case <-s.kick:
 			if err := flush(); err != nil {
 				return err
@@ -297,9 +364,14 @@ func (s *Syncer) handle(env *protocol.Envelope, sent, retryAt map[string]time.Ti
 			}
 			s.outboxChanged()
 		case protocol.EUnauthorized, protocol.EForbidden:
-			s.cfg.Logger.Error("server refused the kiosk's credential; enrol it (digitpad-kiosk -enroll CODE)", "code", e.Code)
+			s.cfg.Logger.Error("server refused the kiosk's credential; enrol it: type a code from `digitpad enroll` on its screen", "code", e.Code)
 			s.refused(true)
 			retryAt[env.ID] = time.Now().Add(max(30*time.Second, s.cfg.RetryAfter))
+			// Refused before storing: this send is answered, and the clerk may withdraw the record again.
+			if err := s.cfg.Outbox.Resolve(env.ID); err != nil {
+				return err
+			}
+			s.outboxChanged()
 		default:
 			s.cfg.Logger.Info("server could not store feedback now, will resend", "key", env.ID, "code", e.Code)
 			retryAt[env.ID] = time.Now().Add(s.cfg.RetryAfter)
@@ -315,6 +387,12 @@ func (s *Syncer) handle(env *protocol.Envelope, sent, retryAt map[string]time.Ti
 		}
 	}
 	return nil
+}
+
+func (s *Syncer) hook(stage, key string) {
+	if s.cfg.sendHook != nil {
+		s.cfg.sendHook(stage, key)
+	}
 }
 
 func (s *Syncer) refused(r bool) {

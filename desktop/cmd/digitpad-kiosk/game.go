@@ -47,6 +47,8 @@ type game struct {
 	layout kiosk.Layout
 	white  *ebiten.Image
 	faces  struct{ status, small, card, key, button *text.GoTextFace }
+	bold   *text.GoTextFaceSource
+	runes  []rune
 	// mouse tracks the last cursor position to forward only real moves.
 	mouseDown bool
 	mouseX    int
@@ -72,7 +74,7 @@ func newGame(ctx context.Context, app *kiosk.App, log *slog.Logger) (*game, erro
 	if err != nil {
 		return nil, fmt.Errorf("font: %w", err)
 	}
-	g := &game{ctx: ctx, app: app, layout: app.Layout(), log: log}
+	g := &game{ctx: ctx, app: app, layout: app.Layout(), log: log, bold: bold}
 	g.faces.status = &text.GoTextFace{Source: reg, Size: 24}
 	g.faces.small = &text.GoTextFace{Source: bold, Size: 18}
 	g.faces.card = &text.GoTextFace{Source: bold, Size: 64}
@@ -123,7 +125,35 @@ func (g *game) Update() error {
 	for _, id := range g.touches {
 		g.app.PointerUp(int(id))
 	}
+	g.keyboard()
 	return nil
+}
+
+// keyboard forwards typed characters and the editing keys.
+func (g *game) keyboard() {
+	ctrl := ebiten.IsKeyPressed(ebiten.KeyControl) || ebiten.IsKeyPressed(ebiten.KeyMeta)
+	if ctrl {
+		if inpututil.IsKeyJustPressed(ebiten.KeyZ) {
+			g.app.Key(kiosk.KeyUndo)
+		}
+		return
+	}
+	g.runes = ebiten.AppendInputChars(g.runes[:0])
+	for _, r := range g.runes {
+		g.app.KeyRune(r)
+	}
+	for _, k := range []struct {
+		key ebiten.Key
+		to  kiosk.Key
+	}{
+		{ebiten.KeyEnter, kiosk.KeyEnter}, {ebiten.KeyNumpadEnter, kiosk.KeyEnter}, {ebiten.KeyEscape, kiosk.KeyEscape},
+		{ebiten.KeyBackspace, kiosk.KeyBackspace}, {ebiten.KeyDelete, kiosk.KeyDelete},
+		{ebiten.KeyArrowLeft, kiosk.KeyLeft}, {ebiten.KeyArrowRight, kiosk.KeyRight},
+	} {
+		if inpututil.IsKeyJustPressed(k.key) {
+			g.app.Key(k.to)
+		}
+	}
 }
 
 // Layout keeps a fixed logical screen; Ebiten scales it to the window or the full screen.
@@ -172,10 +202,22 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 		// slow per frame for software GL; the finished stroke is redrawn smooth into the ink layer.
 		g.drawStroke(pad, s, ox, oy, pen, colInk, false)
 	}
-	if len(in.Done) == 0 && len(in.Active) == 0 {
+	if len(in.Done) == 0 && len(in.Active) == 0 && !st.Typed {
 		g.label(pad, "Write the postal code here", g.faces.status, l.Pad, colTextDim)
 	}
+	for _, b := range st.Deleted {
+		// A deleted digit's ink stays, struck out: it is not part of the code.
+		r := image.Rect(b[0], b[1], b[2], b[3]).Add(l.Pad.Min).Inset(-6)
+		vector.StrokeLine(pad, float32(r.Min.X), float32(r.Max.Y), float32(r.Max.X), float32(r.Min.Y), 4, colError, false)
+		vector.StrokeRect(pad, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 2, colError, false)
+	}
+	if st.Typed {
+		g.label(pad, "Typed code: "+st.Code, g.faces.card, l.Pad, colInk)
+	}
 	for i, d := range st.Digits {
+		if d.Inserted {
+			continue
+		}
 		r := image.Rect(d.Box[0], d.Box[1], d.Box[2], d.Box[3]).Add(l.Pad.Min).Inset(-6)
 		c := digitColor(st, i)
 		vector.StrokeRect(pad, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 3, c, false)
@@ -186,6 +228,13 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 		fillRect(pad, tag, c)
 		g.label(pad, fmt.Sprintf("%d  %.0f%%", d.Digit, 100*d.Confidence), g.faces.small, tag, colText)
 	}
+	// The model in use, small, at the pad's bottom right.
+	mopt := &text.DrawOptions{}
+	mopt.GeoM.Translate(float64(l.Pad.Max.X-12), float64(l.Pad.Max.Y-14))
+	mopt.LayoutOptions.PrimaryAlign = text.AlignEnd
+	mopt.LayoutOptions.SecondaryAlign = text.AlignEnd
+	mopt.ColorScale.ScaleWithColor(colTextDim)
+	text.Draw(pad, st.Model.Name, g.faces.small, mopt)
 	// Recent codes and where each is, along the pad's bottom edge (Undo right after a confirm withdraws it).
 	if len(st.Recent) > 0 {
 		var b strings.Builder
@@ -198,6 +247,39 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 		opt.LayoutOptions.SecondaryAlign = text.AlignEnd
 		opt.ColorScale.ScaleWithColor(colTextDim)
 		text.Draw(pad, b.String(), g.faces.small, opt)
+	}
+	if st.Enrol.Open {
+		g.drawEnrolForm(pad, st.Enrol)
+	}
+}
+
+// drawEnrolForm covers the pad with the enrolment form: what to type, the code typed so far, why the last
+// code was not accepted.
+func (g *game) drawEnrolForm(pad *ebiten.Image, f kiosk.EnrolForm) {
+	r := g.layout.Pad
+	fillRect(pad, r, colPanel)
+	line := func(s string, face text.Face, y0, y1 float64, c color.Color) {
+		g.label(pad, s, face, image.Rect(r.Min.X, r.Min.Y+int(y0*float64(r.Dy())), r.Max.X, r.Min.Y+int(y1*float64(r.Dy()))), c)
+	}
+	line("Enrol this kiosk", g.faces.button, 0.0, 0.14, colText)
+	line("Type the one-time code that `digitpad enroll` or `digitpad serve` printed", g.faces.status, 0.13, 0.24, colTextDim)
+	// The code typed so far, with a placeholder for each character still to type.
+	raw := strings.ReplaceAll(f.Code, "-", "") + strings.Repeat("_", max(0, 8-len(strings.ReplaceAll(f.Code, "-", ""))))
+	code := raw[:4] + "-" + raw[4:]
+	field := image.Rect(r.Min.X+r.Dx()/2-220, r.Min.Y+int(0.26*float64(r.Dy())), r.Min.X+r.Dx()/2+220, r.Min.Y+int(0.49*float64(r.Dy())))
+	fillRect(pad, field, colBackground)
+	g.label(pad, code, g.faces.card, field, colText)
+	switch {
+	case f.Busy:
+		line("Enrolling…", g.faces.status, 0.50, 0.62, colTextDim)
+	case f.Error != "":
+		line(f.Error, g.faces.status, 0.50, 0.62, colError)
+	default:
+		line("Letters here, digits on the keys below (or a keyboard); Enrol sends it", g.faces.status, 0.50, 0.62, colTextDim)
+	}
+	for i, k := range g.layout.EnrolKeys {
+		fillRect(pad, k, colSelected)
+		g.label(pad, string(kiosk.EnrolLetters[i]), g.faces.button, k, colText)
 	}
 }
 
@@ -216,25 +298,80 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		top := image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y-24)
 		g.label(screen, fmt.Sprint(d.Digit), g.faces.card, top, colText)
 		bottom := image.Rect(r.Min.X, r.Max.Y-30, r.Max.X, r.Max.Y-4)
-		g.label(screen, fmt.Sprintf("%.0f%%", 100*d.Confidence), g.faces.small, bottom, c)
+		under := fmt.Sprintf("%.0f%%", 100*d.Confidence)
+		switch {
+		case st.Typed:
+			under = "typed"
+		case d.Inserted:
+			under = "added"
+		}
+		g.label(screen, under, g.faces.small, bottom, c)
 	}
-	if len(st.Digits) == 0 {
-		g.label(screen, "Digits appear here; tap one to correct it", g.faces.status, l.Cards, colTextDim)
+	if st.InsertAt >= 0 {
+		// Where the next key inserts a digit: a bar between the cards.
+		n := len(st.Digits)
+		x := l.Cards.Min.X + l.Cards.Dx()/2
+		if n > 0 && st.InsertAt < n {
+			x = l.Card(st.InsertAt, n).Min.X - 3
+		} else if n > 0 {
+			x = l.Card(n-1, n).Max.X + 3
+		}
+		fillRect(screen, image.Rect(x-3, l.Cards.Min.Y-6, x+3, l.Cards.Max.Y+6), colSelected)
+	}
+	if len(st.Digits) == 0 && !st.Enrol.Open {
+		g.label(screen, "Digits appear here; tap one to correct it, or type the code", g.faces.status, l.Cards, colTextDim)
 	}
 
-	// 0–9 keys, live while a digit is selected.
-	correcting := st.Phase == kiosk.PhaseCorrecting
+	// 0–9 keys, live while a digit is selected; its likeliest readings are marked with their probability, one
+	// tap away.
+	correcting := st.Phase == kiosk.PhaseCorrecting || st.Enrol.Open
+	// Without ink the keys are a number pad that types the code.
+	live := correcting || st.Strokes == 0 && st.Phase != kiosk.PhaseSaving
+	var top map[int]float64
+	if correcting && !st.Enrol.Open && st.InsertAt < 0 && st.Selected >= 0 && st.Selected < len(st.Digits) {
+		d := st.Digits[st.Selected]
+		top = map[int]float64{}
+		for j, t := range d.Top {
+			if j < len(d.TopConf) && t != d.Digit {
+				top[t] = d.TopConf[j]
+			}
+		}
+	}
 	for d, r := range l.Keys {
 		bg, fg := colPanelDim, colTextDim
-		if correcting {
+		if live {
 			bg, fg = colSelected, colText
+		}
+		p, alt := top[d]
+		if alt {
+			bg = colLow
 		}
 		fillRect(screen, r, bg)
 		g.label(screen, fmt.Sprint(d), g.faces.key, r, fg)
+		if alt {
+			g.label(screen, fmt.Sprintf("%.0f%%", 100*p), g.faces.small, image.Rect(r.Min.X, r.Max.Y-26, r.Max.X, r.Max.Y-2), colText)
+		}
 	}
 
-	g.button(screen, l.Undo, "Undo", st.CanUndo, colPanel)
-	g.button(screen, l.Clear, "Clear", st.Strokes > 0, colPanel)
+	if st.Enrol.Open {
+		g.button(screen, l.Undo, "Delete", st.Enrol.Code != "" && !st.Enrol.Busy, colPanel)
+		g.button(screen, l.Clear, "Cancel", !st.Enrol.Busy, colPanel)
+		g.button(screen, l.Confirm, "Enrol", len(st.Enrol.Code) == 9 && !st.Enrol.Busy, colOK)
+		return
+	}
+	if correcting {
+		// While a digit is selected the two left buttons edit the code: delete it, or add a digit after it.
+		g.button(screen, l.Undo, "Delete digit", st.InsertAt < 0, colPanel)
+		g.button(screen, l.Clear, "Add digit", st.InsertAt < 0, colPanel)
+	} else {
+		if st.Phase == kiosk.PhaseConfirmed {
+			// Right after a confirm, Undo withdraws the code while it is unsent.
+			g.button(screen, l.Undo, "Undo confirm", st.CanUndoConfirm, colPanel)
+		} else {
+			g.button(screen, l.Undo, "Undo", st.CanUndo, colPanel)
+		}
+		g.button(screen, l.Clear, "Clear", st.Strokes > 0 || st.Typed, colPanel)
+	}
 	confirm := "Confirm " + st.Code
 	switch st.Phase {
 	case kiosk.PhaseSaving:
@@ -255,46 +392,106 @@ func (g *game) drawStatus(screen *ebiten.Image, st kiosk.State) {
 	opt.ColorScale.ScaleWithColor(colText)
 	text.Draw(screen, "digitpad", g.faces.button, opt)
 
-	var conn string
-	var cc color.Color
-	switch st.Sync {
-	case "local":
-		conn, cc = "● saved here only", colTextDim
-	case "refused":
-		conn, cc = "● refused: not enrolled", colError
-	case "offline":
-		conn, cc = "● offline", colLow
-	case "syncing":
-		conn, cc = "● syncing", colOK
-	default:
-		conn, cc = "● synced", colOK
+	conn, cc := syncText(st)
+	right, area := g.statusAreas(st)
+	if st.EnrolOffered || st.Enrol.Open {
+		e := g.layout.Enrol
+		label := "Enrol kiosk"
+		if st.Enrol.Open {
+			label = "Close"
+		}
+		fillRect(screen, e, colSelected)
+		g.label(screen, label, g.faces.small, e, colText)
 	}
-	msg := st.Message
-	if msg == "" && st.ShowFormat {
-		msg = st.FormatError
-	}
-	right := fmt.Sprintf("%s    %d pending    %s", conn, st.Pending, truncate(st.Model.Name, 28))
 	opt = &text.DrawOptions{}
-	opt.GeoM.Translate(float64(l.Max.X), float64(l.Min.Y+l.Dy()/2))
+	opt.GeoM.Translate(right, float64(l.Min.Y+l.Dy()/2))
 	opt.LayoutOptions.PrimaryAlign = text.AlignEnd
 	opt.LayoutOptions.SecondaryAlign = text.AlignCenter
 	opt.ColorScale.ScaleWithColor(cc)
-	text.Draw(screen, right, g.faces.status, opt)
-	if msg != "" {
-		opt = &text.DrawOptions{}
-		opt.GeoM.Translate(float64(l.Min.X+190), float64(l.Min.Y+l.Dy()/2))
-		opt.LayoutOptions.SecondaryAlign = text.AlignCenter
-		opt.ColorScale.ScaleWithColor(colError)
-		text.Draw(screen, truncate(msg, 48), g.faces.small, opt)
+	text.Draw(screen, conn, g.faces.status, opt)
+	if st.Notice != "" {
+		lines, size, ok := fitNotice(st.Notice, g.bold, area.Dx(), area.Dy())
+		if !ok {
+			g.log.Warn("notice does not fit the status bar", "notice", st.Notice)
+		}
+		face := &text.GoTextFace{Source: g.bold, Size: size}
+		lh := area.Dy() / len(lines)
+		for i, s := range lines {
+			opt = &text.DrawOptions{}
+			opt.GeoM.Translate(float64(area.Min.X), float64(area.Min.Y+i*lh+lh/2))
+			opt.LayoutOptions.SecondaryAlign = text.AlignCenter
+			if st.NoticeInfo {
+				opt.ColorScale.ScaleWithColor(colText)
+			} else {
+				opt.ColorScale.ScaleWithColor(colError)
+			}
+			text.Draw(screen, s, face, opt)
+		}
 	}
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
+// noticeLeft is where the notice starts in the status bar, right of the title.
+const noticeLeft = 190
+
+// statusAreas places the status bar's parts: the sync text ends at x = right (left of the Enrol button when it
+// shows); the notice has the area between the title and the sync text.
+func (g *game) statusAreas(st kiosk.State) (right float64, notice image.Rectangle) {
+	l := g.layout.Status
+	right = float64(l.Max.X)
+	if st.EnrolOffered || st.Enrol.Open {
+		right = float64(g.layout.Enrol.Min.X - 16)
 	}
-	return string(r[:n-1]) + "…"
+	conn, _ := syncText(st)
+	return right, image.Rect(l.Min.X+noticeLeft, l.Min.Y, int(right-text.Advance(conn, g.faces.status))-16, l.Max.Y)
+}
+
+// syncText is the status bar's sync state: always shown, with the pending count.
+func syncText(st kiosk.State) (string, color.Color) {
+	pending := fmt.Sprintf(" · %d pending", st.Pending)
+	switch st.Sync {
+	case "local":
+		return "● saved here only" + pending, colTextDim
+	case "not enrolled":
+		return "● not enrolled" + pending, colError
+	case "refused":
+		return "● refused" + pending, colError
+	case "offline":
+		return "● offline" + pending, colLow
+	case "syncing":
+		return "● syncing" + pending, colOK
+	}
+	return "● synced" + pending, colOK
+}
+
+// fitNotice lays a notice out in a w×h area without cutting it: one line at the largest size that fits, else
+// two lines split at a space. ok is false when even two lines at the smallest size are too wide (the lines are
+// then returned as they are, and the caller logs it).
+func fitNotice(s string, src *text.GoTextFaceSource, w, h int) (lines []string, size float64, ok bool) {
+	width := func(s string, size float64) float64 {
+		return text.Advance(s, &text.GoTextFace{Source: src, Size: size})
+	}
+	for _, size := range []float64{20, 18, 16} {
+		if width(s, size) <= float64(w) {
+			return []string{s}, size, true
+		}
+	}
+	words := strings.Fields(s)
+	for _, size := range []float64{18, 16, 14} {
+		if 2*size*1.15 > float64(h) {
+			continue
+		}
+		for k := len(words) - 1; k > 0; k-- { // the longest first line that fits
+			a, b := strings.Join(words[:k], " "), strings.Join(words[k:], " ")
+			if width(a, size) <= float64(w) {
+				if width(b, size) <= float64(w) {
+					return []string{a, b}, size, true
+				}
+				break
+			}
+		}
+	}
+	k := (len(words) + 1) / 2
+	return []string{strings.Join(words[:k], " "), strings.Join(words[k:], " ")}, 14, false
 }
 
 // digitColor: selected blue, corrected purple, low confidence orange, else green.
