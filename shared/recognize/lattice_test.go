@@ -36,3 +36,18 @@ func TestImage_TightCodesReadWithTheFormatsCount(t *testing.T) {
 		t.Errorf("%d tight codes: %d with 5 digits (want >= 95%%), %d exact (want >= 40%%)", n, five, exact)
 	}
 }
+
+// BenchmarkImage_TightCode640x240 reads a tightly written code (every digit touching a neighbour) with the
+// 5-digit format: segmentation, the lattice's extra candidate digits and the model call.
+func BenchmarkImage_TightCode640x240(b *testing.B) {
+	r := mustRecognizer(b, recognize.Config{Format: "5"})
+	img, _, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, 5, 3, 50)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := r.Image(img, recognize.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
