@@ -12,12 +12,12 @@ import (
 const canvasSubset = 1500
 
 // Bounds of the canvas check. The issue's goal is 0.2 points and no split digit; on the first 1,500 test digits
-// the shipped model and pipeline measure 0.40–0.53 points and 4 digits with the wrong count (the first 600 digits
-// at 280×280 read 97.5% before issue 12's changes), so the test holds the ground gained: tighten these as the
-// pipeline improves.
+// the shipped model and pipeline measure 0.40–0.53 points and 4 digits with the wrong count in each style (the
+// first 600 digits at 280×280 read 97.5% before issue 12's changes), so the test holds the ground gained with one
+// digit of slack (0.07 points): tighten these as the pipeline improves.
 const (
-	maxCanvasGapPoints = 0.7
-	maxCanvasSplits    = 6
+	maxCanvasGapPoints = 0.6
+	maxCanvasSplits    = 5
 )
 
 // TestEval_MNISTAsCanvasMatchesRaw is the image pipeline's accuracy check: MNIST test digits drawn as canvases of

@@ -121,6 +121,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	canvas := fs.String("canvas", "", "with mnist-test: draw each digit on a canvas WxH[:rgb|grey|inverse] (e.g. 280x280:rgb) and read it through the image pipeline")
 	limit := fs.Int("limit", 0, "with mnist-test: only the first N test digits (0 = all)")
 	threshold := fs.Float64("threshold", 0, "confirm threshold (0 = the model card's, else the default)")
+	itemsPath := fs.String("items", "", "with folder data: write one line per item to this TSV file (file, label, reading, asked) for error analysis")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	} else if cv != nil || *limit > 0 {
 		return errors.New("eval: --canvas and --limit apply to mnist-test only")
-	} else if err := evalFolder(ctx, rec, *data, &res); err != nil {
+	} else if err := evalFolder(ctx, rec, *data, *itemsPath, &res); err != nil {
 		return err
 	}
 	for c := range 10 {
@@ -266,7 +267,8 @@ func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, c
 }
 
 // evalFolder recognises every image listed in DIR/labels.csv (columns file,code; a header row is allowed).
-func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir string, res *evalResult) error {
+// With itemsPath, each item's file, label, reading and whether it asks the clerk go to that TSV file.
+func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir, itemsPath string, res *evalResult) error {
 	f, err := os.Open(filepath.Join(dir, "labels.csv"))
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
@@ -294,6 +296,16 @@ func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir string, res 
 	if len(items) == 0 {
 		return errors.New("eval: labels.csv lists no images")
 	}
+	var list io.Writer = io.Discard
+	if itemsPath != "" {
+		lf, err := os.Create(itemsPath)
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		defer lf.Close()
+		list = lf
+		fmt.Fprintln(list, "file\tlabel\treading\tasked")
+	}
 	var t tally
 	err = forEachOrdered(ctx, len(items), runtime.GOMAXPROCS(0), func(i int) *recognize.Result {
 		img, err := readImage(items[i].file)
@@ -306,7 +318,15 @@ func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir string, res 
 		}
 		return r
 	}, func(r *recognize.Result) error {
-		t.add(res, r, items[res.N].code)
+		it := items[res.N]
+		reading, asked := "", true
+		if r != nil {
+			reading, asked = r.Code, len(r.Confirm) > 0 || r.FormatError != ""
+		}
+		if _, err := fmt.Fprintf(list, "%s\t%s\t%s\t%v\n", filepath.Base(it.file), it.code, reading, asked); err != nil {
+			return fmt.Errorf("eval: --items: %w", err)
+		}
+		t.add(res, r, it.code)
 		return nil
 	})
 	if err != nil {

@@ -22,15 +22,38 @@ type group struct {
 	x0, y0, x1, y1 int
 	mass           float64
 	k              int
+	seams          *seams // traced on first use; reset when comps change
 }
 
 func (g *group) w() int { return g.x1 - g.x0 }
 func (g *group) h() int { return g.y1 - g.y0 }
 
-// piece is one digit to be: the pixels of comps with xlo <= x < xhi.
+// piece is one digit to be: the pixels of comps with xlo <= x < xhi, and right of left and left of right
+// where a cut follows the strokes.
 type piece struct {
-	comps    []int32
-	xlo, xhi int
+	comps       []int32
+	xlo, xhi    int
+	left, right *cutPath // nil: a vertical cut at xlo or xhi
+}
+
+// leftCut is the column of the cut on the piece's left (where a bent cut crosses mid-height).
+func (p *piece) leftCut() int {
+	if p.left != nil {
+		return p.left.anchor
+	}
+	return p.xlo
+}
+
+// bounds is the piece's column range [lo, hi) on row y.
+func (p *piece) bounds(y int) (lo, hi int) {
+	lo, hi = p.xlo, p.xhi
+	if p.left != nil {
+		lo = p.left.at(y)
+	}
+	if p.right != nil {
+		hi = max(lo, p.right.at(y))
+	}
+	return lo, hi
 }
 
 // layout is the segmentation plan for one mask.
@@ -80,10 +103,18 @@ func segment(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
 type pieceKey struct {
 	first, n int32
 	xlo, xhi int
+	la, ra   int // anchors of the cut paths, -1 for vertical cuts
 }
 
 func (p piece) key() pieceKey {
-	return pieceKey{first: p.comps[0], n: int32(len(p.comps)), xlo: p.xlo, xhi: p.xhi}
+	k := pieceKey{first: p.comps[0], n: int32(len(p.comps)), xlo: p.xlo, xhi: p.xhi, la: -1, ra: -1}
+	if p.left != nil {
+		k.la = p.left.anchor
+	}
+	if p.right != nil {
+		k.ra = p.right.anchor
+	}
+	return k
 }
 
 // plan labels the mask, merges components into groups and decides how many digits each group holds.
@@ -404,6 +435,7 @@ func (lay *layout) decideCounts(expect int) {
 		slices.Sort(a.comps)
 		a.x0, a.y0, a.x1, a.y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
 		a.mass += b.mass
+		a.seams = nil
 		lay.groups[pair] = a
 		lay.groups = slices.Delete(lay.groups, pair+1, pair+2)
 		total--
@@ -442,27 +474,34 @@ func (lay *layout) pieces() []piece {
 // cut splits g into k pieces. Cuts go through columns with little ink (touching digits meet where the
 // ink is thin) and make pieces of plausible width: near the typical digit width, or narrow when the piece
 // holds a tall upright stroke (a 1). A dynamic programme over the projection's local minima finds the best
-// set of cuts.
+// set of cuts. A cut crossing clearly less ink along the gap between strokes than straight down follows the
+// strokes (groupSeams) and is named by the column it crosses at mid-height.
 func (lay *layout) cut(g *group, k int) []piece {
 	if k <= 1 {
 		return []piece{{comps: g.comps, xlo: g.x0, xhi: g.x1}}
 	}
 	proj := lay.projection(g)
+	sm := lay.groupSeams(g)
 	w := len(proj)
 	maxP := 1
 	for _, v := range proj {
 		maxP = max(maxP, v)
 	}
 	H := lay.codeH
-	typW := math.Max(lay.typW, 0.3*H)
 	minPiece := int(math.Max(3, 0.05*H))
+	pieceCost := lay.pieceCoster(proj)
 
-	// Candidate cut columns: local minima of the projection, away from the ends.
+	// The ink a cut at column c crosses: straight down, or along the strokes when that pays (straightSlack).
+	ink := make([]float64, w)
+	for c := range ink {
+		ink[c] = math.Min(float64(proj[c]), sm.cost[c]+straightSlack*lay.penW)
+	}
+	// Candidate cut columns: local minima of the cut cost, away from the ends.
 	var pos []int
 	pos = append(pos, 0)
-	for c := minPiece; c <= w-minPiece; c++ {
-		l, r := proj[max(c-1, 0)], proj[min(c+1, w-1)]
-		if proj[c] <= l && proj[c] <= r {
+	for c := minPiece; c <= w-minPiece && c < w; c++ {
+		l, r := ink[max(c-1, 0)], ink[min(c+1, w-1)]
+		if ink[c] <= l && ink[c] <= r {
 			pos = append(pos, c)
 		}
 	}
@@ -475,42 +514,8 @@ func (lay *layout) cut(g *group, k int) []piece {
 	}
 	pos = append(pos, w)
 
-	// A narrow piece is plausible only as a 1: one tall upright stroke holding most of the piece's ink
-	// (the side of a 0 or 6 sliced off is tall too, but brings the curve's ink along).
-	oneLike := func(a, b int) bool {
-		if float64(b-a) > 0.25*H {
-			return false
-		}
-		top, at, total := 0, a, 0
-		for c := a; c < b; c++ {
-			total += proj[c]
-			if proj[c] > top {
-				top, at = proj[c], c
-			}
-		}
-		if float64(top) < 0.7*H {
-			return false
-		}
-		near := 0
-		r := int(0.08 * H)
-		for c := max(a, at-r); c < min(b, at+r+1); c++ {
-			near += proj[c]
-		}
-		return float64(near) >= 0.75*float64(total)
-	}
-	pieceCost := func(a, b int) float64 {
-		pw := b - a
-		if pw < minPiece {
-			return math.Inf(1)
-		}
-		if oneLike(a, b) {
-			return 0
-		}
-		d := (float64(pw) - typW) / typW
-		return widthWeight * d * d
-	}
-	// A cut costs the number of strokes it crosses: column ink over the pen width.
-	valley := func(c int) float64 { return float64(proj[c]) / lay.penW }
+	// A cut costs the number of strokes it crosses: the ink on its path over the pen width.
+	valley := func(c int) float64 { return ink[c] / lay.penW }
 
 	n := len(pos)
 	inf := math.Inf(1)
@@ -556,11 +561,70 @@ func (lay *layout) cut(g *group, k int) []piece {
 		i = from[j][i]
 		cuts[j-1] = pos[i]
 	}
+	paths := make([]*cutPath, k+1)
+	for j := 1; j < k; j++ {
+		if c := cuts[j]; ink[c] < float64(proj[c]) {
+			paths[j] = sm.path(c)
+		}
+	}
 	out := make([]piece, 0, k)
 	for j := 0; j < k; j++ {
-		out = append(out, piece{comps: g.comps, xlo: g.x0 + cuts[j], xhi: g.x0 + cuts[j+1]})
+		p := piece{comps: g.comps, xlo: g.x0 + cuts[j], xhi: g.x0 + cuts[j+1], left: paths[j], right: paths[j+1]}
+		if p.left != nil {
+			p.xlo = int(slices.Min(p.left.xs))
+		}
+		if p.right != nil {
+			p.xhi = int(slices.Max(p.right.xs))
+		}
+		out = append(out, p)
 	}
 	return out
+}
+
+// straightSlack: a cut goes straight down unless following the strokes crosses at least this many pen widths
+// less ink (a bent cut's box reaches past its column, so it must pay for itself).
+const straightSlack = 0.25
+
+// pieceCoster prices a piece spanning columns [a, b) of a group with column ink proj: its width off the typical
+// digit width, free for a narrow piece that holds one tall upright stroke (a 1), impossible below a sliver.
+func (lay *layout) pieceCoster(proj []int) func(a, b int) float64 {
+	H := lay.codeH
+	typW := math.Max(lay.typW, 0.3*H)
+	minPiece := int(math.Max(3, 0.05*H))
+	// A narrow piece is plausible only as a 1: one tall upright stroke holding most of the piece's ink
+	// (the side of a 0 or 6 sliced off is tall too, but brings the curve's ink along).
+	oneLike := func(a, b int) bool {
+		if float64(b-a) > 0.25*H {
+			return false
+		}
+		top, at, total := 0, a, 0
+		for c := a; c < b; c++ {
+			total += proj[c]
+			if proj[c] > top {
+				top, at = proj[c], c
+			}
+		}
+		if float64(top) < 0.7*H {
+			return false
+		}
+		near := 0
+		r := int(0.08 * H)
+		for c := max(a, at-r); c < min(b, at+r+1); c++ {
+			near += proj[c]
+		}
+		return float64(near) >= 0.75*float64(total)
+	}
+	return func(a, b int) float64 {
+		pw := b - a
+		if pw < minPiece {
+			return math.Inf(1)
+		}
+		if oneLike(a, b) {
+			return 0
+		}
+		d := (float64(pw) - typW) / typW
+		return widthWeight * d * d
+	}
 }
 
 // cutCrossings is the largest number of strokes (column ink over pen width) any cut of g into k pieces
@@ -569,7 +633,7 @@ func (lay *layout) cutCrossings(g *group, k int) float64 {
 	proj := lay.projection(g)
 	worst := 0.0
 	for _, p := range lay.cut(g, k)[1:] {
-		worst = math.Max(worst, float64(proj[p.xlo-g.x0])/lay.penW)
+		worst = math.Max(worst, math.Min(float64(proj[p.leftCut()-g.x0]), lay.groupSeams(g).cost[p.leftCut()-g.x0])/lay.penW)
 	}
 	return worst
 }
@@ -582,7 +646,8 @@ func (lay *layout) piecesTall(g *group, k int, minH, ratio float64) bool {
 	for _, p := range lay.cut(g, k) {
 		y0, y1 := math.MaxInt, math.MinInt
 		for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
-			if int(r.x1) > p.xlo && int(r.x0) < p.xhi && in(r.comp) {
+			lo, hi := p.bounds(int(r.y))
+			if int(r.x1) > lo && int(r.x0) < hi && in(r.comp) {
 				y0, y1 = min(y0, int(r.y)), max(y1, int(r.y)+1)
 			}
 		}
@@ -691,7 +756,8 @@ func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
 			if r.comp != c {
 				continue
 			}
-			x0, x1 := max(int(r.x0), p.xlo), min(int(r.x1), p.xhi)
+			lo, hi := p.bounds(int(r.y))
+			x0, x1 := max(int(r.x0), lo), min(int(r.x1), hi)
 			if x0 >= x1 {
 				continue
 			}
@@ -712,6 +778,15 @@ func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
 		dst := buf[(y-crop.Min.Y)*cw : (y-crop.Min.Y+1)*cw]
 		for i, v := range src {
 			dst[i] = float32(v) * (1.0 / 255)
+		}
+		if p.left != nil || p.right != nil {
+			// A cut that follows the strokes: the pixels beyond it on this row are the neighbour's.
+			lo, hi := p.bounds(y)
+			for x := crop.Min.X; x < crop.Max.X; x++ {
+				if x < lo || x >= hi {
+					dst[x-crop.Min.X] = 0
+				}
+			}
 		}
 		// Ink of other digits and of dropped specks inside the box is not ours.
 		for _, r := range l.runs[l.rowStart[y]:l.rowStart[y+1]] {
@@ -741,7 +816,7 @@ func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
 func (lay *layout) strokePieces(strokes []Stroke, p piece, in func(int32) bool) []Stroke {
 	owns := func(q Point) bool {
 		x, y := int(math.Floor(q.X)), int(math.Floor(q.Y))
-		if x < p.xlo || x >= p.xhi {
+		if lo, hi := p.bounds(y); x < lo || x >= hi {
 			return false
 		}
 		c := lay.l.compAt(x, y)

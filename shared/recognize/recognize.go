@@ -280,6 +280,20 @@ type Job struct {
 	cands  [][]int
 	probs  []float32 // len(digits)*10, filled by Classify
 	taps   []float32 // len(digits)*TapSize, filled by Classify when the model has a tap
+	// lat, when set, holds candidate digits of touching groups between cuts (ink.Lattice) for the format's
+	// digit count; its edges index into digits.
+	lat *lattice
+}
+
+// lattice is an ink.Lattice with its digits moved into the Job.
+type lattice struct {
+	nodes int
+	edges []latticeEdge
+}
+
+type latticeEdge struct {
+	from, to, digit int
+	cost            float64
 }
 
 // Len is the number of digits the job will send to the model.
@@ -317,29 +331,113 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	}
 	j := &Job{r: r, format: f}
 	index := map[image.Rectangle]int{}
+	add := func(d ink.Digit) int {
+		d.Box = m.CanvasBox(d.Box) // a working-resolution mask's boxes, back in canvas pixels
+		k, ok := index[d.Box]
+		if !ok {
+			k = len(j.digits)
+			index[d.Box] = k
+			j.digits = append(j.digits, d)
+		}
+		return k
+	}
 	for _, c := range cands {
 		ids := make([]int, len(c))
 		for i, d := range c {
-			d.Box = m.CanvasBox(d.Box) // a working-resolution mask's boxes, back in canvas pixels
-			k, ok := index[d.Box]
-			if !ok {
-				k = len(j.digits)
-				index[d.Box] = k
-				j.digits = append(j.digits, d)
-			}
-			ids[i] = k
+			ids[i] = add(d)
 		}
 		j.cands = append(j.cands, ids)
+	}
+	if f != nil && f.digits > 0 && (plausibleCount(free[0], f.digits) || ink.Touching(free[0])) {
+		// Touching digits: let the model judge where they part, among cuts that follow the strokes.
+		io := r.inkOpt
+		io.ExpectDigits = f.digits
+		if lat, err := ink.SegmentLattice(m, io, maxLatticeEdges); err == nil {
+			j.lat = &lattice{nodes: lat.Nodes}
+			for _, e := range lat.Edges {
+				j.lat.edges = append(j.lat.edges, latticeEdge{from: e.From, to: e.To, digit: add(e.Digit), cost: e.Cost})
+			}
+		}
 	}
 	return j, nil
 }
 
-// plausibleCount reports whether the digits found could be re-cut into want digits. Only joining is: the
-// format never makes the recogniser cut ink into more digits than the free segmentation shows, because a
-// digit invented to fit the format is a misrouted parcel (issue 11: four written digits read as 31158). A
-// clerk who has written too few digits, or whose touching digits stayed joined, gets a format error and
-// inserts or rewrites the digit.
-func plausibleCount(ds []ink.Digit, want int) bool { return want < len(ds) }
+// maxLatticeEdges bounds the candidate digits a lattice adds to one canvas's model call.
+const maxLatticeEdges = 40
+
+// latticeWeight converts the lattice's geometric cost (strokes crossed, width off typical) into log-probability
+// units when the model's readings and the geometry are weighed together.
+const latticeWeight = 0.3
+
+// bestPath is the segmentation through the lattice with exactly n digits that maximises the sum of the digits'
+// log-confidences minus latticeWeight times their geometric cost; nil when no path has n digits.
+func (j *Job) bestPath(n int) []int {
+	lat := j.lat
+	if lat == nil || n < 1 {
+		return nil
+	}
+	inf := math.Inf(-1)
+	score := make([][]float64, n+1)
+	from := make([][]int, n+1)
+	for c := range score {
+		score[c] = make([]float64, lat.nodes)
+		from[c] = make([]int, lat.nodes)
+		for v := range score[c] {
+			score[c][v] = inf
+		}
+	}
+	score[0][0] = 0
+	// Edges go left to right (from < to): relaxing them in order of their start node is a topological order.
+	edges := slices.Clone(lat.edges)
+	slices.SortStableFunc(edges, func(a, b latticeEdge) int { return a.from - b.from })
+	for c := 1; c <= n; c++ {
+		for ei, e := range edges {
+			prev := score[c-1][e.from]
+			if math.IsInf(prev, -1) {
+				continue
+			}
+			conf := float64(slices.Max(j.probs[e.digit*10 : (e.digit+1)*10]))
+			s := prev + math.Log(max(conf, 1e-12)) - latticeWeight*e.cost
+			if s > score[c][e.to] {
+				score[c][e.to], from[c][e.to] = s, ei
+			}
+		}
+	}
+	if math.IsInf(score[n][lat.nodes-1], -1) {
+		return nil
+	}
+	path := make([]int, n)
+	v := lat.nodes - 1
+	for c := n; c > 0; c-- {
+		e := edges[from[c][v]]
+		path[c-1] = e.digit
+		v = e.from
+	}
+	return path
+}
+
+// plausibleCount reports whether the digits found could be re-cut into want digits: joined always, cut into more
+// only where a digit is wider than a single digit (ink.SplitWidth code heights: touching or overlapping digits).
+// The format never makes the recogniser cut ink of ordinary digits into more digits than the free segmentation
+// shows, because a digit invented to fit the format is a misrouted parcel (issue 11: four written digits read as
+// 31158). A clerk who has written too few digits gets a format error and inserts the digit.
+func plausibleCount(ds []ink.Digit, want int) bool {
+	if want < len(ds) {
+		return true
+	}
+	hs := make([]int, len(ds))
+	for i, d := range ds {
+		hs[i] = d.Box.Dy()
+	}
+	slices.Sort(hs)
+	h := float64(hs[len(hs)/2])
+	for _, d := range ds {
+		if float64(d.Box.Dx()) >= ink.SplitWidth*h {
+			return true
+		}
+	}
+	return false
+}
 
 // Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this).
 // All jobs must come from this Recognizer.
@@ -450,6 +548,11 @@ func softmax(v []float32) {
 // same fit to the format reads clearly more confidently; a candidate with the format's digit count then wins over
 // one without if it reads about as confidently.
 func (j *Job) choose() []int {
+	if j.lat != nil && j.format != nil {
+		if p := j.bestPath(j.format.digits); p != nil {
+			return p
+		}
+	}
 	if len(j.cands) == 1 {
 		return j.cands[0]
 	}

@@ -1,0 +1,150 @@
+package ink
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Lattice is a graph of candidate digits over a code, for a reader that lets the model judge where touching
+// digits part: nodes are cut positions from left to right (node 0 before the first digit, Nodes-1 after the
+// last), and an edge is one candidate digit between two cuts. Every path from node 0 to node Nodes-1 is a
+// segmentation of the code; the planned segmentation is one of them.
+type Lattice struct {
+	Nodes int
+	Edges []LatticeEdge
+}
+
+// LatticeEdge is one candidate digit of a Lattice.
+type LatticeEdge struct {
+	From, To int
+	Digit    Digit
+	// Cost is the geometric price of the piece (in strokes crossed): width off the typical digit width, plus
+	// half the strokes crossed by each of its cuts.
+	Cost float64
+}
+
+// maxAnchors bounds the cut positions considered inside one touching group.
+const maxAnchors = 10
+
+// SegmentLattice builds the candidate-digit lattice of a mask. Groups of ink that hold one digit of ordinary
+// width stay one edge; wide groups (touching or overlapping digits, or digits the plan cut apart) get the
+// cheapest cuts that follow their strokes (up to maxAnchors) and an edge for every piece between two of them
+// of plausible width. opt.ExpectDigits informs the plan as in SegmentCandidates. maxEdges bounds the edges:
+// beyond it the cuts per group are thinned out.
+func SegmentLattice(m *Mask, opt Options, maxEdges int) (*Lattice, error) {
+	if maxEdges < 1 {
+		return nil, fmt.Errorf("ink: maxEdges %d: %w", maxEdges, ErrBadInput)
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	lay, err := plan(m, opt)
+	if err != nil {
+		return nil, err
+	}
+	for anchors := maxAnchors; anchors >= 0; anchors -= 2 {
+		lat, pieces := lay.lattice(anchors)
+		if len(lat.Edges) > maxEdges && anchors > 0 {
+			continue
+		}
+		out := &Lattice{Nodes: lat.Nodes}
+		for i, e := range lat.Edges {
+			d, ok := lay.digit(m, pieces[i], opt)
+			if !ok {
+				continue
+			}
+			e.Digit = d
+			out.Edges = append(out.Edges, e)
+		}
+		return out, nil
+	}
+	return nil, ErrNoInk // not reached: anchors 0 always returns
+}
+
+// lattice lays out nodes and edges (without digits) and the piece of each edge.
+func (lay *layout) lattice(anchors int) (Lattice, []piece) {
+	var lat Lattice
+	var pieces []piece
+	H := lay.codeH
+	node := 0
+	for gi := range lay.groups {
+		g := &lay.groups[gi]
+		if g.k <= 1 && float64(g.w()) < SplitWidth*H || anchors == 0 {
+			ps := lay.cut(g, g.k)
+			for _, p := range ps {
+				lat.Edges = append(lat.Edges, LatticeEdge{From: node, To: node + 1})
+				pieces = append(pieces, p)
+				node++
+			}
+			continue
+		}
+		sm := lay.groupSeams(g)
+		proj := lay.projection(g)
+		pieceCost := lay.pieceCoster(proj)
+		w := g.w()
+		minPiece := int(math.Max(3, 0.05*H))
+		// The planned cuts, then the cheapest other local minima of the cut cost, at least minPiece apart.
+		var cuts []int
+		for _, p := range lay.cut(g, g.k)[1:] {
+			cuts = append(cuts, p.leftCut()-g.x0)
+		}
+		var minima []int
+		for c := minPiece; c <= w-minPiece && c < w; c++ {
+			if l, r := sm.cost[max(c-1, 0)], sm.cost[min(c+1, w-1)]; sm.cost[c] <= l && sm.cost[c] < r {
+				minima = append(minima, c)
+			}
+		}
+		slices.SortStableFunc(minima, func(a, b int) int { return cmp.Compare(sm.cost[a], sm.cost[b]) })
+		for _, c := range minima {
+			if len(cuts) >= anchors {
+				break
+			}
+			if !slices.ContainsFunc(cuts, func(o int) bool { return max(o-c, c-o) < minPiece }) {
+				cuts = append(cuts, c)
+			}
+		}
+		slices.Sort(cuts)
+		pos := append(append([]int{0}, cuts...), w)
+		paths := make([]*cutPath, len(pos))
+		for i := 1; i+1 < len(pos); i++ {
+			paths[i] = sm.path(pos[i])
+		}
+		maxW := 1.3 * math.Max(lay.typW, 0.6*H)
+		for a := 0; a+1 < len(pos); a++ {
+			for b := a + 1; b < len(pos); b++ {
+				pw := float64(pos[b] - pos[a])
+				if pw > maxW && b > a+1 {
+					break
+				}
+				c := pieceCost(pos[a], pos[b])
+				if math.IsInf(c, 1) {
+					continue
+				}
+				if paths[a] != nil {
+					c += 0.5 * sm.cost[pos[a]] / lay.penW
+				}
+				if paths[b] != nil {
+					c += 0.5 * sm.cost[pos[b]] / lay.penW
+				}
+				p := piece{comps: g.comps, xlo: g.x0, xhi: g.x1, left: paths[a], right: paths[b]}
+				if p.left != nil {
+					p.xlo = int(slices.Min(p.left.xs))
+				}
+				if p.right != nil {
+					p.xhi = int(slices.Max(p.right.xs))
+				}
+				lat.Edges = append(lat.Edges, LatticeEdge{From: node + a, To: node + b, Cost: c})
+				pieces = append(pieces, p)
+			}
+		}
+		node += len(pos) - 1
+	}
+	lat.Nodes = node + 1
+	return lat, pieces
+}
+
+// SplitWidth is the width, in code heights, from which ink read as one digit may hold more than one (touching or
+// overlapping digits): wider than nearly every single handwritten digit.
+const SplitWidth = 0.9
