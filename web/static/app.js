@@ -859,6 +859,7 @@ function startLink(cfg) {
   if (!cfg.ws) return;
   const url = new URL(cfg.ws, location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('client_id', clientID()); // names the pad (a websocket cannot carry X-Client-ID): a stable canary choice
   sync.server = true;
   renderSync();
   link = new ServerLink(url.href, {
