@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,8 +27,9 @@ type shadow struct {
 	done  chan struct{}
 	once  sync.Once
 
+	offered atomic.Int64 // predictions seen, for the deterministic sample (every 1/rate-th)
+
 	mu      sync.Mutex
-	offered int64 // predictions seen, for the deterministic sample (every 1/rate-th)
 	pending map[string]shadowRecord
 	order   []string // ring of pending ids, oldest first at pos
 	pos     int
@@ -96,17 +98,15 @@ func newShadow(s *Server, c RolloutConfig) *shadow {
 
 // offer samples a production prediction for the shadow; it never blocks.
 func (sh *shadow) offer(in Input, opt recognize.Options, p string, code string) {
-	if in.Image != nil {
-		// A decoded image can be large and its decode budget is already returned: only masks and strokes
-		// (the PNG fast path, websocket and kiosk canvases) are kept for the shadow.
+	if in.Image != nil || in.Mask != nil && max(in.Mask.CanvasW*in.Mask.CanvasH, in.Mask.W*in.Mask.H) > shadowMaxPixels {
+		// The request's decode budget is already returned, so what the queue holds must stay small: decoded
+		// images and masks of large canvases (a reduced mask keeps its canvas for full-resolution cuts) are not
+		// kept; strokes and masks of pad-sized canvases are.
 		sh.outcomes.WithLabelValues("not_kept").Inc()
 		return
 	}
-	sh.mu.Lock()
-	sh.offered++
-	take := int64(float64(sh.offered)*sh.rate) != int64(float64(sh.offered-1)*sh.rate)
-	sh.mu.Unlock()
-	if !take {
+	n := sh.offered.Add(1)
+	if int64(float64(n)*sh.rate) == int64(float64(n-1)*sh.rate) {
 		sh.outcomes.WithLabelValues("sampled_out").Inc()
 		return
 	}
@@ -120,6 +120,10 @@ func (sh *shadow) offer(in Input, opt recognize.Options, p string, code string) 
 		sh.outcomes.WithLabelValues("dropped").Inc()
 	}
 }
+
+// shadowMaxPixels bounds the canvas of a mask kept for the shadow (its full-resolution planes stay with it):
+// 64 queued canvases of at most 512×512 hold under 32 MB.
+const shadowMaxPixels = 512 * 512
 
 // shadowBatch is how many queued canvases the worker classifies in one model call.
 const shadowBatch = 16
