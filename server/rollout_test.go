@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -407,4 +408,51 @@ func TestCanary_WorseCandidateRolledBackEndToEnd(t *testing.T) {
 	if !strings.Contains(metrics, `digitpad_canary_feedback_total{arm="canary"}`) {
 		t.Error("metrics lack the canary arm's feedback")
 	}
+}
+
+func TestServeFlags_ShadowAndCanary(t *testing.T) {
+	p := server.NewProgram(nil, io.Discard)
+	if err := p.ParseFlags([]string{"--shadow", "candidate", "--shadow-rate", "0.5", "--canary", "candidate", "--canary-share", "0.2", "--canary-min", "50"}); err != nil {
+		t.Fatal(err)
+	}
+	r := p.Config.Rollout
+	if p.Candidate != "candidate" || !r.Shadow || r.ShadowRate != 0.5 || r.CanaryShare != 0.2 || r.Canary.MinSample != 50 {
+		t.Fatalf("parsed %q %+v", p.Candidate, r)
+	}
+	p = server.NewProgram(nil, io.Discard)
+	if err := p.ParseFlags(nil); err != nil || p.Candidate != "" || p.Config.Rollout.Shadow || p.Config.Rollout.CanaryShare != 0 {
+		t.Fatalf("defaults: %v %q %+v", err, p.Candidate, p.Config.Rollout)
+	}
+	for _, bad := range [][]string{{"--shadow", "a", "--canary", "b"}, {"--canary", "candidate", "--canary-share", "1.5"}} {
+		if err := server.NewProgram(nil, io.Discard).ParseFlags(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// `digitpad serve --shadow candidate` follows the registry's candidate alias as it appears and moves.
+func TestServe_ShadowFollowsTheCandidateAlias(t *testing.T) {
+	dir := t.TempDir()
+	p := server.NewProgram(io.Discard, io.Discard)
+	if err := p.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data", dir, "--db", "mem:", "--variant", "fp32",
+		"--registry-poll", "50ms", "--shadow", "candidate", "--shadow-rate", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := p.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	url := p.Server.URL()
+	if st := getRollout(t, url); st.Candidate == nil || st.Candidate.Version != 0 || st.Shadow == nil || st.Shadow.Rate != 1 {
+		t.Fatalf("before a candidate: %+v", st)
+	}
+	reg := openRegistry(t, dir+"/registry")
+	onnx, card := swappedModel(t, 3, 8)
+	v := registerCandidate(t, reg, onnx, card)
+	waitFor(t, "candidate loaded", func() bool {
+		st := getRollout(t, url)
+		return st.Candidate.Version == v.Version && st.Candidate.SHA256 == sha(onnx) && st.Production == 1
+	})
 }
