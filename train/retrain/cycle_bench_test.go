@@ -44,8 +44,7 @@ func BenchmarkRetrain_Cycle2000(b *testing.B) {
 		b.Fatal(err)
 	}
 	const records = 2000
-	style := Style{Slant: 0.8, Hurried: true, Styles: [10]int{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1}}
-	xs, ls, err := StrokeWriters{Rec: rec, Params: style.Writer}.Digits(2000, 5*records)
+	xs, ls, err := StrokeWriters{Rec: rec, Params: SlantedHurried.Writer}.Digits(2000, 5*records)
 	if err != nil {
 		b.Fatal(err)
 	}
