@@ -181,6 +181,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.monitoringRoutes(api, mux)
+	s.rolloutRoutes(api)
 	mux.HandleFunc("GET /v1/ws", s.handleWS)
 	docsui.Register(mux)
 	addExamples(api.OpenAPI())

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -68,11 +69,15 @@ type Program struct {
 	MemoryLimit int64
 	// Web, when set, serves the web pad at "/".
 	Web http.Handler
+	// Candidate is the registry alias served beside production in shadow and/or as a canary (--shadow ALIAS,
+	// --canary ALIAS; Config.Rollout says how).
+	Candidate string
 
 	Server   *Server
 	store    store.Store
 	registry *registry.Registry
 	unfollow context.CancelFunc
+	uncand   context.CancelFunc
 	start    time.Time
 }
 
@@ -91,7 +96,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.SetOutput(p.Stderr)
 	c := &p.Config
 	l := protocol.DefaultLimits()
-	var origins, proxies string
+	var origins, proxies, shadowAlias, canaryAlias string
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&p.DB, "db", "", "store: sqlite:FILE | postgres://... | mem: (default sqlite:DATA/digitpad.db)")
 	fs.StringVar(&p.DataDir, "data", "data", "data folder for the default SQLite store and generated token")
@@ -136,8 +141,26 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.IntVar(&c.MaxWebsockets, "max-websockets", 0, "most open websockets (default max-conns/2); beyond: 503 overloaded")
 	fs.Int64Var(&c.BodyBudget, "body-budget", 0, "bytes of prediction request bodies being received and worked on at once, each received byte counted 4 times for its copies (default: half the decode budget); beyond it bodies wait up to Retry-After, then 503 overloaded")
 	fs.Int64Var(&c.DecodeBudget, "decode-budget", 0, "bytes decoded images and their working planes may hold at once, counted from image headers before decoding (default: a quarter of --memory-limit, or 128 MB)")
+	fs.StringVar(&shadowAlias, "shadow", "", "registry alias (e.g. candidate) to run beside production on a sample of live predictions without returning its answers; agreement and accuracy per version at /v1/rollout and in digitpad_shadow_* metrics")
+	fs.Float64Var(&c.Rollout.ShadowRate, "shadow-rate", 0.25, "share of production's predictions re-run on the shadow (off the request path; a full queue drops)")
+	fs.IntVar(&c.Rollout.ShadowQueue, "shadow-queue", 64, "canvases waiting for the shadow at most; beyond, they are dropped (digitpad_shadow_predictions_total{result=\"dropped\"})")
+	fs.StringVar(&canaryAlias, "canary", "", "registry alias (e.g. candidate) served to --canary-share of websocket clients (chosen by client id) and rolled back (alias deleted) when their correction rate is significantly worse than production's")
+	fs.Float64Var(&c.Rollout.CanaryShare, "canary-share", 0.1, "share of websocket clients in the canary (with --canary)")
+	fs.IntVar(&c.Rollout.Canary.MinSample, "canary-min", 100, "confirmed codes per arm before the canary's first look, and canary codes between looks")
+	fs.Float64Var(&c.Rollout.Canary.Alpha, "canary-alpha", 0.05, "chance, over all looks, of rolling back a candidate no worse than production (look k tests at alpha/2^k)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	c.Rollout.Shadow = shadowAlias != ""
+	if canaryAlias == "" {
+		c.Rollout.CanaryShare = 0
+	}
+	if shadowAlias != "" && canaryAlias != "" && shadowAlias != canaryAlias {
+		return fmt.Errorf("serve: --shadow %s and --canary %s: one candidate alias at a time", shadowAlias, canaryAlias)
+	}
+	p.Candidate = cmp.Or(shadowAlias, canaryAlias)
+	if c.Rollout.CanaryShare < 0 || c.Rollout.CanaryShare > 1 || c.Rollout.ShadowRate <= 0 || c.Rollout.ShadowRate > 1 {
+		return fmt.Errorf("serve: --canary-share and --shadow-rate are shares in (0, 1]")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
@@ -241,6 +264,11 @@ func (p *Program) Run(ctx context.Context) error {
 	} else if err := srv.SetModel(onnx, card); err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
+	if p.Candidate != "" {
+		if err := p.followCandidate(ctx, srv); err != nil {
+			return fmt.Errorf("candidate: %w", err)
+		}
+	}
 	if err := srv.Open(); err != nil {
 		return err
 	}
@@ -256,6 +284,9 @@ func (p *Program) Close() error {
 	var errs []error
 	if p.unfollow != nil {
 		p.unfollow()
+	}
+	if p.uncand != nil {
+		p.uncand()
 	}
 	if p.Server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), p.ShutdownTimeout)

@@ -127,6 +127,8 @@ type Config struct {
 	// Registry, when set, is served under /v1/registry/ and at MLflow's /api/2.0/mlflow/ (registry_api.go,
 	// mlflow.go). The caller closes it after Shutdown.
 	Registry *registry.Registry
+	// Rollout configures shadow and canary serving of the candidate FollowCandidate loads (candidate.go).
+	Rollout RolloutConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -190,6 +192,7 @@ func (c Config) withDefaults() Config {
 	if c.DecodeBudget <= 0 {
 		c.DecodeBudget = DefaultMemoryLimit / 4
 	}
+	c.Rollout = c.Rollout.withDefaults()
 	return c
 }
 
@@ -202,7 +205,10 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	model   atomic.Pointer[activeModel]
-	follow  atomic.Pointer[follower] // set when the server follows a registry alias (registry.go)
+	follow  atomic.Pointer[follower]   // set when the server follows a registry alias (registry.go)
+	cand    atomic.Pointer[candidates] // the candidate beside production (candidate.go)
+	shadow  *shadow                    // nil unless Config.Rollout.Shadow
+	canary  *canary                    // nil unless Config.Rollout.CanaryShare > 0
 	batch   *batcher.Batcher[batchItem]
 	plog    *predLog
 	limiter *clientLimiter
@@ -302,6 +308,12 @@ func New(cfg Config) (*Server, error) {
 		Name: "digitpad_inflight_predictions", Help: "Predictions in work or queued now (HTTP and websocket); the autoscaling signal.",
 	}, func() float64 { return float64(s.admit.inFlight()) }))
 	s.initMonitoring()
+	if cfg.Rollout.Shadow {
+		s.shadow = newShadow(s, cfg.Rollout)
+	}
+	if cfg.Rollout.CanaryShare > 0 {
+		s.canary = newCanary(s, cfg.Rollout)
+	}
 	mux, err := s.routes()
 	if err != nil {
 		s.closeMonitoring()
@@ -336,7 +348,7 @@ func (s *Server) activate(m *activeModel) {
 	s.metrics.modelSwaps.Inc()
 	s.monitorModel(m)
 	s.log.Info("model active", "name", info.Name, "sha256", info.SHA256, "bytes", len(m.onnx))
-	s.hub.broadcast(s.announcement())
+	s.announceAll()
 }
 
 // ModelInfo returns the active model's name and sha256 (zero before SetModel).
@@ -407,6 +419,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.hub.shutdown(ctx)
 	wg.Wait()
 	s.batch.Close()
+	if s.shadow != nil {
+		s.shadow.close(ctx)
+	}
 	s.plog.close()
 	if err := s.plog.journal.close(); err != nil {
 		errs = append(errs, fmt.Errorf("prediction loss journal: %w", err))
@@ -462,7 +477,9 @@ func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options,
 	if err != nil {
 		return nil, err
 	}
-	return s.finish(ctx, e, job, clientID, ink)
+	p, err := s.finish(ctx, e, job, clientID, ink)
+	s.rolloutOffer(e, in, opt, p)
+	return p, err
 }
 
 // connReserve is how many connections beyond Config.MaxConns are accepted for health checks and metrics only.
@@ -488,7 +505,9 @@ func (s *Server) recognizeImage(ctx context.Context, raw []byte, opt recognize.O
 	if err != nil {
 		return nil, err
 	}
-	return s.finish(ctx, e, job, clientID, raw)
+	p, err := s.finish(ctx, e, job, clientID, raw)
+	s.rolloutOffer(e, in, opt, p)
+	return p, err
 }
 
 // prepare segments one canvas on the caller's goroutine, unless the client has already gone.
@@ -496,7 +515,7 @@ func (s *Server) prepare(ctx context.Context, in Input, opt recognize.Options) (
 	if ctx.Err() != nil {
 		return nil, nil, errCancelled()
 	}
-	m := s.model.Load()
+	m := s.modelFor(ctx)
 	if m == nil {
 		return nil, nil, apiErr(protocol.EUnavailable, "no model loaded")
 	}
@@ -572,6 +591,7 @@ func (s *Server) saveFeedback(ctx context.Context, f *protocol.Feedback) (*proto
 	} else {
 		s.metrics.feedback.WithLabelValues("created").Inc()
 		s.monitorFeedback(f)
+		s.rolloutFeedback(f)
 		if f.Predicted != "" {
 			s.metrics.feedbackChecked.Inc()
 			if f.Predicted != f.Code {
@@ -599,10 +619,14 @@ func (s *Server) announcement() *protocol.ModelAnnouncement {
 	if m == nil {
 		return nil
 	}
-	info := m.engine.Info()
-	a := &protocol.ModelAnnouncement{Name: info.Name, SHA256: m.sha256, URL: "/v1/model.onnx"}
+	return announce(m, "/v1/model.onnx", "/v1/model.graph")
+}
+
+// announce describes a model for clients, with the URLs its ONNX and graph files are served at.
+func announce(m *activeModel, onnxURL, graphURL string) *protocol.ModelAnnouncement {
+	a := &protocol.ModelAnnouncement{Name: m.engine.Info().Name, SHA256: m.sha256, URL: onnxURL}
 	if m.graph != nil {
-		a.GraphURL, a.GraphSHA256 = "/v1/model.graph", m.graphSHA256
+		a.GraphURL, a.GraphSHA256 = graphURL, m.graphSHA256
 	}
 	return a
 }

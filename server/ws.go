@@ -74,19 +74,40 @@ func (h *wsHub) remove(c *wsConn) {
 	h.wg.Done()
 }
 
-func (h *wsHub) broadcast(a *protocol.ModelAnnouncement) {
-	if a == nil {
-		return
-	}
-	msg, err := marshalEnvelope(protocol.TypeModel, "", a)
-	if err != nil {
-		return
-	}
+// broadcastFor sends each connection the announcement of its model (production, or the candidate for canary
+// clients); messages are encoded once per distinct announcement.
+func (h *wsHub) broadcastFor(model func(c *wsConn) *protocol.ModelAnnouncement) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	encoded := map[protocol.ModelAnnouncement][]byte{}
 	for c := range h.conns {
+		a := model(c)
+		if a == nil {
+			continue
+		}
+		msg, ok := encoded[*a]
+		if !ok {
+			var err error
+			if msg, err = marshalEnvelope(protocol.TypeModel, "", a); err != nil {
+				continue
+			}
+			encoded[*a] = msg
+		}
 		c.trySend(msg)
 	}
+}
+
+// count is how many open connections satisfy pred.
+func (h *wsHub) count(pred func(c *wsConn) bool) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for c := range h.conns {
+		if pred(c) {
+			n++
+		}
+	}
+	return n
 }
 
 // shutdown asks every connection to stop reading, finish its in-flight messages and close with 1001; when ctx
@@ -184,7 +205,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &wsConn{
-		s: s, ws: ws, authed: authed, device: devCred, clientID: r.Header.Get("X-Client-ID"),
+		s: s, ws: ws, authed: authed, device: devCred, clientID: wsClientID(r),
 		log:  s.log.With("request_id", requestID(r.Context()), "remote", r.RemoteAddr),
 		send: make(chan []byte, wsSendBuffer), dead: make(chan struct{}), finish: make(chan struct{}),
 		sem: make(chan struct{}, wsConnInFlight(s.cfg.MaxInFlight)), ctx: ctx, cancel: cancel,
@@ -205,13 +226,22 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.wsConnections.Inc()
 	ws.SetReadLimit(int64(s.cfg.Limits.MaxMessageBytes))
-	if a := s.announcement(); a != nil {
+	if a := s.announcementFor(c.clientID); a != nil {
 		if msg, err := marshalEnvelope(protocol.TypeModel, "", a); err == nil {
 			c.trySend(msg)
 		}
 	}
 	go c.writeLoop()
 	go c.readLoop()
+}
+
+// wsClientID is the connection's client id: the X-Client-ID header (kiosks), else ?client_id= (browsers cannot
+// set headers on a websocket).
+func wsClientID(r *http.Request) string {
+	if id := r.Header.Get("X-Client-ID"); id != "" {
+		return id
+	}
+	return r.URL.Query().Get("client_id")
 }
 
 // wsConnInFlight is how many messages one connection may have in work or queued for admission: wsMaxInFlight,
@@ -348,7 +378,11 @@ func (c *wsConn) predict(env *protocol.Envelope) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EInvalid, "malformed predict data: %v", err))
 		return
 	}
-	p, err := c.s.predictRequest(c.ctx, &req, c.clientID)
+	ctx := c.ctx
+	if a := c.s.canaryModel(c.clientID); a != nil {
+		ctx = withModel(ctx, a.activeModel) // a canary client: the candidate answers
+	}
+	p, err := c.s.predictRequest(ctx, &req, c.clientID)
 	if err != nil {
 		c.sendError(env.ID, err)
 		return

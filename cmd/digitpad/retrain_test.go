@@ -31,7 +31,7 @@ import (
 // digits read right): a very strong forward slant, written in a hurry. (A back-slanted continental 7 whose stem
 // starts apart from its bar was tried first: the model reads it as 1 because segmentation cuts the bar off, so
 // learning it cost MNIST 1s, and the gate refused that candidate.)
-var hardStyle = retrain.Style{Slant: 0.8, Hurried: true, Styles: [10]int{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1}}
+var hardStyle = retrain.SlantedHurried
 
 type retrainOut struct {
 	Version  int                `json:"version"`

@@ -48,8 +48,11 @@ type Config struct {
 	LR                    float64
 	// HoldoutFrac is the share of the new records (the newest) sealed as holdout (default 0.25).
 	HoldoutFrac float64
-	// CorrectionWeight repeats corrected digits in the mix (default 4).
-	CorrectionWeight int
+	// CorrectionWeight repeats corrected digits in the mix (default 4); ConfirmedWeight the digits clerks
+	// confirmed unchanged (default 1).
+	CorrectionWeight, ConfirmedWeight int
+	// AugmentFeedback applies the trainer's augmentation to clerks' digits too (by default only to MNIST's).
+	AugmentFeedback bool
 	// MNISTPerClass is the class-balanced MNIST replay (default 4000 per class).
 	MNISTPerClass int
 	// SynthTrain and SynthEval are the synthetic writers' digits for training and for evaluation (defaults
@@ -121,6 +124,9 @@ func (c *Config) defaults() error {
 	}
 	if c.CorrectionWeight == 0 {
 		c.CorrectionWeight = 4
+	}
+	if c.ConfirmedWeight == 0 {
+		c.ConfirmedWeight = 1
 	}
 	if c.MNISTPerClass == 0 {
 		c.MNISTPerClass = 4000
@@ -334,11 +340,11 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	corrected := 0
 	for _, s := range kept {
-		times := 1
+		times := c.ConfirmedWeight
 		if s.Corrected() {
 			times, corrected = c.CorrectionWeight, corrected+1
 		}
-		mix.Add(s.Input[:], s.Label, false, times)
+		mix.Add(s.Input[:], s.Label, c.AugmentFeedback, times)
 	}
 	sx, sl, err := writers.Digits(c.Seed<<20|1, c.SynthTrain)
 	if err != nil {

@@ -1044,6 +1044,7 @@ function startLink(cfg) {
   const url = new URL(cfg.ws, location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   localStorage.setItem('digitpad.linked', '1'); // the worker starts with the server's last model next time
+  url.searchParams.set('client_id', clientID()); // names the pad (a websocket cannot carry X-Client-ID): a stable canary choice
   sync.server = true;
   renderSync();
   link = new ServerLink(url.href, {

@@ -8,23 +8,13 @@ import (
 	"digitpad/server/store"
 )
 
-const createLocks = `CREATE TABLE IF NOT EXISTS locks (
-	name       TEXT    PRIMARY KEY,
-	holder     TEXT    NOT NULL,
-	token      TEXT    NOT NULL,
-	expires_at INTEGER NOT NULL -- unix microseconds
-) STRICT`
-
 // TryLock takes the named lock (e.g. "retrain") for holder until ttl passes or release is called. ok is false
 // when another holder has it and its time has not run out. The lock lives in the database, so it holds across
-// processes sharing the file.
+// processes sharing the file (table locks, migration 0003).
 func (s *Store) TryLock(ctx context.Context, name, holder string, ttl time.Duration) (release func() error, ok bool, err error) {
 	token, err := store.NewID()
 	if err != nil {
 		return nil, false, err
-	}
-	if _, err := s.w.ExecContext(ctx, createLocks); err != nil {
-		return nil, false, fmt.Errorf("lock %s: %w", name, err)
 	}
 	now := s.now()
 	r, err := s.w.ExecContext(ctx, `INSERT INTO locks (name, holder, token, expires_at) VALUES (?, ?, ?, ?)

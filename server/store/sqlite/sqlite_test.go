@@ -97,6 +97,37 @@ func TestOpen_NewerSchemaIsRefused(t *testing.T) {
 	}
 }
 
+// A database from before migration 0003 (session 3 created the locks table on first use) migrates, keeps a
+// held lock and locks as before.
+func TestOpen_LocksMigrationOverAnOldDatabase(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "d.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := st.TryLock(ctx, "retrain", "old run", time.Hour); !ok || err != nil {
+		t.Fatalf("TryLock: %v %v", ok, err)
+	}
+	st.Close()
+	db := rawDB(t, path)
+	if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version = 3`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if st, err = sqlite.Open(ctx, path); err != nil {
+		t.Fatalf("reopen an old database: %v", err)
+	}
+	defer st.Close()
+	if _, ok, err := st.TryLock(ctx, "retrain", "new run", time.Hour); ok || err != nil {
+		t.Fatalf("the old run's lock was lost in the migration: ok %v err %v", ok, err)
+	}
+	var n int
+	if err := rawDB(t, path).QueryRow(`SELECT count(*) FROM schema_migrations WHERE version = 3`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("migration 0003 recorded %d times: %v", n, err)
+	}
+}
+
 // TestSaveFeedback_SurvivesSIGKILL saves records in a child process that is killed right after the last
 // SaveFeedback returns: every acknowledged record must be in the file afterwards.
 func TestSaveFeedback_SurvivesSIGKILL(t *testing.T) {
