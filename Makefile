@@ -56,7 +56,7 @@ wasm-core:
 
 # test-go runs every Go package's tests, with a throwaway PostgreSQL for the store suite (mk/common.mk).
 test-go:
-	@$(call with-postgres,$(GO) test -count=1 $(GO_TEST_FLAGS) ./...)
+	@$(call with-postgres,$(GO) test -count=1 -timeout 30m $(GO_TEST_FLAGS) ./...)
 
 ## train-smoke: a few hundred training steps on a subset prove the pipeline and the ONNX export.
 train-smoke: build
