@@ -93,9 +93,12 @@ func lossTest(t *testing.T, db string) {
 	if missing == 0 {
 		t.Fatal("nothing was lost: the kill came after a flush, so this run proves nothing")
 	}
-	if lost < float64(missing) || lost > float64(missing+clients) {
+	const oneFlush = 64
+	// A batch whose commit the process did not live to see counts as lost although the store may hold it:
+	// the counter is an upper bound, by at most the requests in flight and one flush (predLog writes 64 rows at most).
+	if lost < float64(missing) || lost > float64(missing+clients+oneFlush) {
 		t.Errorf("lost counter %v, want between the %d answered predictions missing from the store and %d",
-			lost, missing, missing+clients)
+			lost, missing, missing+clients+oneFlush)
 	}
 
 	// A clean stop writes the buffer: the next start counts no loss.

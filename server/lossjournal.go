@@ -13,7 +13,8 @@ import (
 // live in a small memory-mapped file (Config.LossJournal): predictions handed to the log and predictions the log
 // has settled (written, or counted as dropped). Stores into a shared mapping are in the kernel's page cache the
 // moment they are made, so they survive the death of the process without a write or fsync on the prediction
-// path — one atomic add each. At the next start the difference is what was lost: it is added to
+// path — one atomic add each. At the next start the difference is what may have been lost (an upper bound: a
+// batch committed in the instant before the death is not yet settled): it is added to
 // digitpad_prediction_log_lost_total, logged as a warning, and the counters start again from zero. (A host
 // crash can lose the file's last updates along with the predictions; a process crash cannot.)
 type lossJournal struct {

@@ -352,7 +352,7 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 		// Touching digits: let the model judge where they part, among cuts that follow the strokes.
 		io := r.inkOpt
 		io.ExpectDigits = f.digits
-		if lat, err := ink.SegmentLattice(m, io, maxLatticeEdges); err == nil {
+		if lat, err := ink.SegmentLattice(m, io, MaxLatticeCandidates); err == nil {
 			j.lat = &lattice{nodes: lat.Nodes}
 			for _, e := range lat.Edges {
 				j.lat.edges = append(j.lat.edges, latticeEdge{from: e.From, to: e.To, digit: add(e.Digit), cost: e.Cost})
@@ -362,8 +362,9 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	return j, nil
 }
 
-// maxLatticeEdges bounds the candidate digits a lattice adds to one canvas's model call.
-const maxLatticeEdges = 40
+// MaxLatticeCandidates bounds the candidate digits a lattice (touching digits cut several ways) adds to one
+// canvas's model call; callers that bound a job's size before classification allow for them.
+const MaxLatticeCandidates = 40
 
 // latticeWeight converts the lattice's geometric cost (strokes crossed, width off typical) into log-probability
 // units when the model's readings and the geometry are weighed together.
