@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -161,6 +162,75 @@ func TestJSONErrors_EveryRoute(t *testing.T) {
 			r := &response{Status: res.StatusCode, Body: b}
 			if e := r.apiError(t); e.Code != c.code {
 				t.Errorf("code %q, want %q (%s)", e.Code, c.code, b)
+			}
+		})
+	}
+}
+
+// The answers net/http writes itself, straight to the connection before any handler runs, carry the same JSON
+// error body as every other error: raw requests over TCP on 127.0.0.1, including a malformed request after a
+// good one on the same keep-alive connection.
+func TestJSONErrors_BeforeAnyHandler(t *testing.T) {
+	ts := mustOpen(t)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	good := "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+	cases := []struct {
+		name, raw string
+		before    int // good answers expected before the error
+		status    int
+		code      string
+		message   string // a part of the message
+	}{
+		{"headers over 1 MB", "GET /v1/model HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 1100<<10) + "\r\n\r\n",
+			0, http.StatusRequestHeaderFieldsTooLarge, protocol.ETooLarge, "64 KB"},
+		{"malformed request line", "GARBAGE\r\n\r\n", 0, http.StatusBadRequest, protocol.EInvalid, "malformed"},
+		{"malformed header line", "GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
+			0, http.StatusBadRequest, protocol.EInvalid, "malformed"},
+		{"no Host", "GET /healthz HTTP/1.1\r\n\r\n", 0, http.StatusBadRequest, protocol.EInvalid, "Host"},
+		{"protocol version", "GET /healthz HTTP/7.1\r\nHost: x\r\n\r\n",
+			0, http.StatusHTTPVersionNotSupported, protocol.EInvalid, "version"},
+		{"transfer encoding", "POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: rot13\r\n\r\n",
+			0, http.StatusNotImplemented, protocol.EInvalid, "transfer encoding"},
+		{"malformed after a good request", good + "GARBAGE\r\n\r\n", 1, http.StatusBadRequest, protocol.EInvalid, "malformed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+			go func() { _, _ = io.WriteString(conn, c.raw) }() // the server may answer before it has read it all
+			br := bufio.NewReader(conn)
+			for i := range c.before {
+				res, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("good answer %d: %v", i, err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("good answer %d: %d", i, res.StatusCode)
+				}
+			}
+			res, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			if err != nil {
+				t.Fatalf("body: %v (%q)", err, b)
+			}
+			if res.StatusCode != c.status || res.Header.Get("Content-Type") != "application/json" ||
+				res.ContentLength != int64(len(b)) {
+				t.Fatalf("%d %q, length %d, body %q; want %d JSON", res.StatusCode, res.Header.Get("Content-Type"),
+					res.ContentLength, b, c.status)
+			}
+			r := &response{Status: res.StatusCode, Body: b}
+			if e := r.apiError(t); e.Code != c.code || !strings.Contains(e.Message, c.message) {
+				t.Errorf("error %+v, want code %q and a message naming %q", e, c.code, c.message)
 			}
 		})
 	}
