@@ -27,9 +27,9 @@ import (
 //     an expensive one's backlog is served ahead of it; within one flow the order stays first come first served.
 //     The arrival's expected wait counts only the waiters that start before it, so the expensive flow's
 //     requests are the ones that wait past the budget and are shed.
-//   - When a slot frees, the first waiter in that order gets it, unless it has already waited longer than the budget (the
-//     estimate was wrong: a burst of slow canvases, a neighbour's CPU spike); such stale waiters are refused
-//     from the head of the queue, which drains a standing queue instead of serving everyone late.
+//   - When a slot frees, the first waiter in that order gets it, unless it has already waited longer than the
+//     budget (the estimate was wrong: a burst of slow canvases, a neighbour's CPU spike); such stale waiters are
+//     refused from the head of the queue, which drains a standing queue instead of serving everyone late.
 //   - A waiter whose client gave up leaves the queue.
 //
 // The budget is the objective minus what holding a slot usually takes at most — the mean plus twice the mean

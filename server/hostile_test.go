@@ -191,7 +191,8 @@ func TestJSONErrors_BeforeAnyHandler(t *testing.T) {
 			0, http.StatusHTTPVersionNotSupported, protocol.EInvalid, "version"},
 		{"transfer encoding", "POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: rot13\r\n\r\n",
 			0, http.StatusNotImplemented, protocol.EInvalid, "transfer encoding"},
-		{"malformed after a good request", good + "GARBAGE\r\n\r\n", 1, http.StatusBadRequest, protocol.EInvalid, "malformed"},
+		{"malformed after a good request", good + "GARBAGE\r\n\r\n",
+			1, http.StatusBadRequest, protocol.EInvalid, "malformed"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

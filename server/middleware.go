@@ -132,9 +132,9 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 // flowKey carries a batch request's client identity to its items' admission (batchItem).
 type flowKey struct{}
 
-// admission queues prediction requests for a slot, fairly across clients (see admitter), while their wait fits the latency objective and refuses the
-// rest with 503 overloaded (see admitter). The body is read first (at a minimum byte rate, see readBody), so slow
-// senders cannot hold admission slots.
+// admission queues prediction requests for a slot, fairly across clients, while their wait fits the latency
+// objective and refuses the rest with 503 overloaded (see admitter). The body is read first (at a minimum byte
+// rate, see readBody), so slow senders cannot hold admission slots.
 func (s *Server) admission(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPrediction(r) {
