@@ -744,8 +744,16 @@ func (lay *layout) alternatives(opt Options, maxCands int) [][]piece {
 // digit crops one piece from the mask and normalises it. ok is false when the piece holds no ink (a cut
 // may leave an empty sliver).
 func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
+	box, ok := lay.pieceBox(m, p)
+	if !ok {
+		return Digit{}, false
+	}
+	return lay.normalise(m, p, box, opt), true
+}
+
+// pieceBox is the ink box of a piece; ok is false when the piece holds no ink.
+func (lay *layout) pieceBox(m *Mask, p piece) (image.Rectangle, bool) {
 	l := lay.l
-	in := lay.compSet(p.comps)
 	box := image.Rectangle{Min: image.Point{m.W, m.H}}
 	for _, c := range p.comps {
 		cc := &l.comps[c]
@@ -766,8 +774,15 @@ func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
 		}
 	}
 	if box.Empty() {
-		return Digit{}, false
+		return image.Rectangle{}, false
 	}
+	return box, true
+}
+
+// normalise crops a piece with ink box box from the mask and normalises it.
+func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options) Digit {
+	l := lay.l
+	in := lay.compSet(p.comps)
 	// The anti-aliased fringe lies just outside the thresholded box; keep one pixel of it, but never across
 	// a cut.
 	crop := box.Inset(-1).Intersect(image.Rect(p.xlo, 0, p.xhi, m.H)).Intersect(image.Rect(0, 0, m.W, m.H))
@@ -804,11 +819,11 @@ func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
 	if m.Strokes != nil {
 		if paths := lay.strokePieces(m.Strokes, p, in); len(paths) > 0 {
 			d.Input = fromStrokes(paths, T, 0.25*lay.codeH)
-			return d, true
+			return d
 		}
 	}
 	d.Input = fromCrop(buf, cw, ch, T)
-	return d, true
+	return d
 }
 
 // strokePieces returns the parts of the strokes that run over the piece's ink, resampled at one canvas
