@@ -22,7 +22,8 @@ type group struct {
 	x0, y0, x1, y1 int
 	mass           float64
 	k              int
-	seams          *seams // traced on first use; reset when comps change
+	seams          *seams          // traced on first use; reset when comps change
+	cuts           map[int][]piece // cut's result per digit count, kept likewise
 }
 
 func (g *group) w() int { return g.x1 - g.x0 }
@@ -435,7 +436,7 @@ func (lay *layout) decideCounts(expect int) {
 		slices.Sort(a.comps)
 		a.x0, a.y0, a.x1, a.y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
 		a.mass += b.mass
-		a.seams = nil
+		a.seams, a.cuts = nil, nil
 		lay.groups[pair] = a
 		lay.groups = slices.Delete(lay.groups, pair+1, pair+2)
 		total--
@@ -480,6 +481,20 @@ func (lay *layout) cut(g *group, k int) []piece {
 	if k <= 1 {
 		return []piece{{comps: g.comps, xlo: g.x0, xhi: g.x1}}
 	}
+	// The plan, its alternatives and the lattice ask for the same cuts again and again (the cut depends on
+	// the group and the layout's typical width, fixed once counts are decided): it is worked out once.
+	if ps, ok := g.cuts[k]; ok {
+		return ps
+	}
+	ps := lay.cutOnce(g, k)
+	if g.cuts == nil {
+		g.cuts = map[int][]piece{}
+	}
+	g.cuts[k] = ps
+	return ps
+}
+
+func (lay *layout) cutOnce(g *group, k int) []piece {
 	proj := lay.projection(g)
 	sm := lay.groupSeams(g)
 	w := len(proj)
