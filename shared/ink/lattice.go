@@ -43,16 +43,34 @@ const maxAnchors = 10
 // of plausible width. opt.ExpectDigits informs the plan as in SegmentCandidates. maxEdges bounds the edges:
 // beyond it the cuts per group are thinned out.
 func SegmentLattice(m *Mask, opt Options, maxEdges int) (*Lattice, error) {
-	if maxEdges < 1 {
-		return nil, fmt.Errorf("ink: maxEdges %d: %w", maxEdges, ErrBadInput)
+	_, lat, err := SegmentCandidatesLattice(m, opt, 0, maxEdges)
+	return lat, err
+}
+
+// SegmentCandidatesLattice is SegmentCandidateBoxes and SegmentLattice from one plan of the mask (they plan
+// alike for the same options); with maxCands 0 the candidates are nil.
+func SegmentCandidatesLattice(m *Mask, opt Options, maxCands, maxEdges int) (*Candidates, *Lattice, error) {
+	if maxEdges < 1 || maxCands < 0 {
+		return nil, nil, fmt.Errorf("ink: maxCands %d, maxEdges %d: %w", maxCands, maxEdges, ErrBadInput)
 	}
 	if err := m.validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	lay, err := plan(m, opt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var cs *Candidates
+	if maxCands > 0 {
+		if cs, err = lay.candidates(m, opt, maxCands); err != nil {
+			return nil, nil, err
+		}
+	}
+	lat, err := lay.segmentLattice(m, opt, maxEdges)
+	return cs, lat, err
+}
+
+func (lay *layout) segmentLattice(m *Mask, opt Options, maxEdges int) (*Lattice, error) {
 	for anchors := maxAnchors; anchors >= 0; anchors -= 2 {
 		lat, pieces := lay.lattice(anchors)
 		if len(lat.Edges) > maxEdges && anchors > 0 {

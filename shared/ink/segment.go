@@ -67,6 +67,54 @@ type layout struct {
 }
 
 func segment(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
+	cs, err := candidates(m, opt, maxCands)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Digit, len(cs.Boxes))
+	for c, boxes := range cs.Boxes {
+		out[c] = make([]Digit, len(boxes))
+		for i := range boxes {
+			out[c][i] = cs.Digit(c, i)
+		}
+	}
+	return out, nil
+}
+
+// Candidates are candidate segmentations of a mask (SegmentCandidates) whose digits are normalised on demand:
+// the boxes are known at once, and a reader that needs only some of the digits pays only for those.
+type Candidates struct {
+	// Boxes[c][i] is the ink box (mask pixels) of digit i of candidate c, the best guess first.
+	Boxes  [][]image.Rectangle
+	m      *Mask
+	lay    *layout
+	opt    Options
+	pieces [][]piece
+	cache  map[pieceKey]Digit
+}
+
+// Digit normalises digit i of candidate c. Candidates share pieces: a piece is normalised once. Not safe for
+// concurrent use.
+func (cs *Candidates) Digit(c, i int) Digit {
+	p := cs.pieces[c][i]
+	key := p.key()
+	if d, ok := cs.cache[key]; ok {
+		return d
+	}
+	d := cs.lay.normalise(cs.m, p, cs.Boxes[c][i], cs.opt)
+	cs.cache[key] = d
+	return d
+}
+
+// SegmentCandidateBoxes is SegmentCandidates with the normalisation left to Candidates.Digit.
+func SegmentCandidateBoxes(m *Mask, opt Options, maxCands int) (*Candidates, error) {
+	if maxCands < 1 {
+		return nil, fmt.Errorf("ink: maxCands %d: %w", maxCands, ErrBadInput)
+	}
+	return candidates(m, opt, maxCands)
+}
+
+func candidates(m *Mask, opt Options, maxCands int) (*Candidates, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
@@ -74,31 +122,32 @@ func segment(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
 	if err != nil {
 		return nil, err
 	}
+	return lay.candidates(m, opt, maxCands)
+}
+
+func (lay *layout) candidates(m *Mask, opt Options, maxCands int) (*Candidates, error) {
 	alts := lay.alternatives(opt, maxCands)
-	out := make([][]Digit, 0, len(alts))
-	cache := map[pieceKey]Digit{}
+	cs := &Candidates{m: m, lay: lay, opt: opt, cache: map[pieceKey]Digit{}}
 	for _, pieces := range alts {
-		ds := make([]Digit, 0, len(pieces))
+		var boxes []image.Rectangle
+		var kept []piece
 		for _, p := range pieces {
-			key := p.key()
-			d, ok := cache[key]
+			box, ok := lay.pieceBox(m, p)
 			if !ok {
-				d, ok = lay.digit(m, p, opt)
-				if !ok {
-					continue
-				}
-				cache[key] = d
+				continue // a cut may leave an empty sliver
 			}
-			ds = append(ds, d)
+			boxes = append(boxes, box)
+			kept = append(kept, p)
 		}
-		if len(ds) > 0 {
-			out = append(out, ds)
+		if len(boxes) > 0 {
+			cs.Boxes = append(cs.Boxes, boxes)
+			cs.pieces = append(cs.pieces, kept)
 		}
 	}
-	if len(out) == 0 {
+	if len(cs.Boxes) == 0 {
 		return nil, ErrNoInk
 	}
-	return out, nil
+	return cs, nil
 }
 
 type pieceKey struct {

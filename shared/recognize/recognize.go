@@ -294,8 +294,8 @@ type Job struct {
 type lattice struct {
 	nodes   int
 	edges   []latticeEdge
-	src     *ink.Lattice
-	pending int // edges not yet read nor ruled out
+	read    map[image.Rectangle]func() ink.Digit // normalises the digit of a box
+	pending int                                  // edges not yet read nor ruled out
 }
 
 // Edge states besides an index into Job.digits.
@@ -306,8 +306,8 @@ const (
 
 type latticeEdge struct {
 	from, to int
-	digit    int // index into Job.digits, or edgePending / edgePruned
-	src      int // index into lattice.src.Edges of the first edge with this edge's box
+	digit    int             // index into Job.digits, or edgePending / edgePruned
+	box      image.Rectangle // in canvas pixels
 	cost     float64
 }
 
@@ -331,65 +331,102 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	free, err := ink.SegmentCandidates(m, r.inkOpt, maxCandidates)
-	if m.Factor > 1 && (err != nil || ink.Touching(free[0])) {
+	free, err := ink.SegmentCandidateBoxes(m, r.inkOpt, maxCandidates)
+	if m.Factor > 1 && (err != nil || ink.Touching(free.Boxes[0])) {
 		// A working-resolution mask serves separate digits; touching ones are cut at full resolution, and
 		// faint ink that did not survive the reduction gets its chance there too.
 		m = m.FullResolution()
-		free, err = ink.SegmentCandidates(m, r.inkOpt, maxCandidates)
+		free, err = ink.SegmentCandidateBoxes(m, r.inkOpt, maxCandidates)
 	}
 	if err != nil {
 		return nil, err
 	}
-	cands := free
-	if f != nil && f.digits > 0 && len(free[0]) != f.digits && plausibleCount(free[0], f.digits) {
+	j := &Job{r: r, format: f, m: m, index: map[image.Rectangle]int{}}
+	cands := []*ink.Candidates{free}
+	expect := f != nil && f.digits > 0 && len(free.Boxes[0]) != f.digits && plausibleCount(free.Boxes[0], f.digits)
+	io := r.inkOpt
+	if f != nil {
+		io.ExpectDigits = f.digits
+	}
+	if f != nil && f.digits > 0 && (plausibleCount(free.Boxes[0], f.digits) || ink.Touching(free.Boxes[0])) {
+		// Touching digits: let the model judge where they part, among cuts that follow the strokes. When
+		// the lattice holds a segmentation with the format's count, the reading is its best path, so the
+		// candidate segmentations are only read where the lattice has a digit with the same box.
+		nc := 0
+		if expect {
+			nc = maxCandidates
+		}
+		exp, lat, err := ink.SegmentCandidatesLattice(m, io, nc, MaxLatticeCandidates)
+		if err == nil && exp != nil {
+			cands = append(cands, exp)
+		}
+		if err == nil && j.setLattice(lat, f.digits, cands) {
+			return j, nil
+		}
+		expect = false // already among cands
+	}
+	if expect {
 		// The format fixes the count and the ink could hold that many digits (touching or split ones): let
 		// the model judge segmentations with the expected count too.
-		io := r.inkOpt
-		io.ExpectDigits = f.digits
-		if exp, err := ink.SegmentCandidates(m, io, maxCandidates); err == nil {
-			cands = append(cands, exp...)
+		if exp, err := ink.SegmentCandidateBoxes(m, io, maxCandidates); err == nil {
+			cands = append(cands, exp)
 		}
 	}
-	j := &Job{r: r, format: f, m: m, index: map[image.Rectangle]int{}}
-	for _, c := range cands {
-		ids := make([]int, len(c))
-		for i, d := range c {
-			ids[i] = j.add(d)
-		}
-		j.cands = append(j.cands, ids)
-	}
-	if f != nil && f.digits > 0 && (plausibleCount(free[0], f.digits) || ink.Touching(free[0])) {
-		// Touching digits: let the model judge where they part, among cuts that follow the strokes.
-		io := r.inkOpt
-		io.ExpectDigits = f.digits
-		if lat, err := ink.SegmentLattice(m, io, MaxLatticeCandidates); err == nil {
-			j.lat = &lattice{nodes: lat.Nodes, src: lat}
-			first := map[image.Rectangle]int{}
-			for i, e := range lat.Edges {
-				box := m.CanvasBox(e.Box)
-				// Crops with equal boxes are read once, as the first of them in the lattice's order.
-				if _, ok := first[box]; !ok {
-					first[box] = i
-				}
-				le := latticeEdge{from: e.From, to: e.To, digit: edgePending, src: first[box], cost: e.Cost}
-				if k, ok := j.index[box]; ok {
-					le.digit = k // already a candidate segmentation's digit
+	for _, cs := range cands {
+		for c, boxes := range cs.Boxes {
+			ids := make([]int, len(boxes))
+			for i, b := range boxes {
+				if k, ok := j.index[m.CanvasBox(b)]; ok {
+					ids[i] = k // crops with equal boxes are read once
 				} else {
-					j.lat.pending++
+					ids[i] = j.add(cs.Digit(c, i))
 				}
-				j.lat.edges = append(j.lat.edges, le)
 			}
-			// Edges go left to right (from < to): in order of their start node they are in topological order.
-			slices.SortStableFunc(j.lat.edges, func(a, b latticeEdge) int { return a.from - b.from })
-			// The geometrically best path is read at once, beside the candidates: it bounds what the
-			// other edges must beat.
-			for _, ei := range j.lat.path(f.digits, func(e *latticeEdge) (float64, bool) { return -latticeWeight * e.cost, true }) {
-				j.readEdge(ei)
-			}
+			j.cands = append(j.cands, ids)
 		}
 	}
 	return j, nil
+}
+
+// setLattice makes lat the job's reading when it holds a path of n digits, and reads the geometrically best
+// such path at once: it bounds what the other edges must beat. It reports whether lat holds such a path. A
+// lattice edge whose box is a candidate segmentation's digit is read as that digit (the first with that box,
+// candidates before the lattice).
+func (j *Job) setLattice(src *ink.Lattice, n int, cands []*ink.Candidates) bool {
+	lat := &lattice{nodes: src.Nodes}
+	first := map[image.Rectangle]func() ink.Digit{}
+	for _, cs := range cands {
+		for c, boxes := range cs.Boxes {
+			for i, b := range boxes {
+				if box := j.m.CanvasBox(b); first[box] == nil {
+					first[box] = func() ink.Digit { return cs.Digit(c, i) }
+				}
+			}
+		}
+	}
+	for i, e := range src.Edges {
+		box := j.m.CanvasBox(e.Box)
+		if first[box] == nil {
+			first[box] = func() ink.Digit { return src.Digit(i) }
+		}
+		lat.edges = append(lat.edges, latticeEdge{from: e.From, to: e.To, digit: edgePending, box: box, cost: e.Cost})
+		lat.pending++
+	}
+	// Edges go left to right (from < to): in order of their start node they are in topological order.
+	slices.SortStableFunc(lat.edges, func(a, b latticeEdge) int { return a.from - b.from })
+	p := lat.path(n, func(e *latticeEdge) (float64, bool) { return -latticeWeight * e.cost, true })
+	if p == nil {
+		return false
+	}
+	lat.read = first
+	j.lat = lat
+	ids := make([]int, n)
+	for i, ei := range p {
+		j.readEdge(ei)
+		ids[i] = lat.edges[ei].digit
+	}
+	j.cands = [][]int{ids} // what choose falls back to; the lattice's best path always exists
+	return true
 }
 
 // add appends a digit unless one with the same canvas box is there, and returns its index.
@@ -410,10 +447,10 @@ func (j *Job) readEdge(ei int) {
 	if e.digit != edgePending {
 		return
 	}
-	if k, ok := j.index[j.m.CanvasBox(j.lat.src.Edges[e.src].Box)]; ok {
+	if k, ok := j.index[e.box]; ok {
 		e.digit = k
 	} else {
-		e.digit = j.add(j.lat.src.Digit(e.src))
+		e.digit = j.add(j.lat.read[e.box]())
 	}
 	j.lat.pending--
 }
@@ -596,18 +633,18 @@ func (j *Job) bestPath(n int) []int {
 // The format never makes the recogniser cut ink of ordinary digits into more digits than the free segmentation
 // shows, because a digit invented to fit the format is a misrouted parcel (issue 11: four written digits read as
 // 31158). A clerk who has written too few digits gets a format error and inserts the digit.
-func plausibleCount(ds []ink.Digit, want int) bool {
-	if want < len(ds) {
+func plausibleCount(boxes []image.Rectangle, want int) bool {
+	if want < len(boxes) {
 		return true
 	}
-	hs := make([]int, len(ds))
-	for i, d := range ds {
-		hs[i] = d.Box.Dy()
+	hs := make([]int, len(boxes))
+	for i, b := range boxes {
+		hs[i] = b.Dy()
 	}
 	slices.Sort(hs)
 	h := float64(hs[len(hs)/2])
-	for _, d := range ds {
-		if float64(d.Box.Dx()) >= ink.SplitWidth*h {
+	for _, b := range boxes {
+		if float64(b.Dx()) >= ink.SplitWidth*h {
 			return true
 		}
 	}
