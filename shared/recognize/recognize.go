@@ -456,11 +456,13 @@ func (j *Job) readEdge(ei int) {
 }
 
 // expand rules out the pending lattice edges that cannot lie on a better path than the best one already read
-// and normalises the others for a second model call. A digit's log-confidence is at most 0, so a path's score
-// is at most its read edges' scores minus latticeWeight times its unread edges' costs: an edge whose best
-// such bound is below the best read path's score is never chosen, and the reading is what reading every edge
+// and normalises some of the others for the next model call. A digit's log-confidence is at most 0, so a
+// path's score is at most its bound: its read edges' scores minus latticeWeight times its unread edges' costs.
+// An edge whose best bound is below the best read path's score is never chosen. Before the last round only the
+// unread edges of the path with the best bound are read (best first: once that path is read entirely it is the
+// best path); in the last round every edge still in play is. Either way the reading is what reading every edge
 // would give. It reports whether digits were added.
-func (j *Job) expand() bool {
+func (j *Job) expand(last bool) bool {
 	lat := j.lat
 	if lat == nil || lat.pending == 0 || j.format == nil || j.format.digits < 1 {
 		return false
@@ -490,6 +492,10 @@ func (j *Job) expand() bool {
 	}
 	fwd := lat.scores(n, bound, false)
 	bwd := lat.scores(n, bound, true)
+	var onBest []int
+	if !last {
+		onBest = lat.path(n, bound)
+	}
 	added := false
 	for ei := range lat.edges {
 		e := &lat.edges[ei]
@@ -506,8 +512,19 @@ func (j *Job) expand() bool {
 			lat.pending--
 			continue
 		}
-		j.readEdge(ei)
-		added = true
+		if last || slices.Contains(onBest, ei) {
+			j.readEdge(ei)
+			added = true
+		}
+	}
+	if !added && lat.pending > 0 {
+		// The path with the best bound is read: no pending edge can beat it.
+		for ei := range lat.edges {
+			if e := &lat.edges[ei]; e.digit == edgePending {
+				e.digit = edgePruned
+				lat.pending--
+			}
+		}
 	}
 	return added
 }
@@ -652,7 +669,8 @@ func plausibleCount(boxes []image.Rectangle, want int) bool {
 }
 
 // Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this),
-// and a second one for the lattice edges of touching digits that the first call's readings leave in play.
+// then up to latticeRounds smaller ones for the lattice edges of touching digits that the readings so far leave
+// in play.
 // All jobs must come from this Recognizer.
 func (r *Recognizer) Classify(jobs []*Job) error {
 	for _, j := range jobs {
@@ -663,17 +681,25 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 	if err := r.classify(jobs); err != nil {
 		return err
 	}
-	var more []*Job
-	for _, j := range jobs {
-		if j.expand() {
-			more = append(more, j)
+	for round := 1; ; round++ {
+		var more []*Job
+		for _, j := range jobs {
+			if j.expand(round == latticeRounds) {
+				more = append(more, j)
+			}
 		}
+		if len(more) == 0 {
+			return nil
+		}
+		if err := r.classify(more); err != nil {
+			return err
+		}
+		jobs = more
 	}
-	if len(more) == 0 {
-		return nil
-	}
-	return r.classify(more)
 }
+
+// latticeRounds bounds the model calls that read lattice edges after the first call (see Job.expand).
+const latticeRounds = 5
 
 // classify reads the jobs' digits that have no probabilities yet, in one model call.
 func (r *Recognizer) classify(jobs []*Job) error {
