@@ -224,8 +224,56 @@ func plan(m *Mask, opt Options) (*layout, error) {
 		return nil, ErrNoInk
 	}
 	slices.SortFunc(lay.groups, func(a, b group) int { return cmp.Compare(a.x0+a.x1, b.x0+b.x1) })
+	if opt.ExpectDigits <= 0 && len(lay.groups) > 1 && lay.squareInk() {
+		lay.joinAll()
+	}
 	lay.decideCounts(opt.ExpectDigits)
 	return lay, nil
+}
+
+// squareInk reports whether ink in several groups, without a known digit count, looks like one digit broken
+// into pieces: its box is no wider than squareAspect times its height (two separate digits side by side are
+// that narrow only when one is a 1) and no group is as narrow as a 1. MNIST digits drawn as canvases broke into
+// "67" or "21" otherwise (a 5 with a detached bar, a 9 with a broken loop). One connected group is left to
+// the count rules: two touching digits are as square as one wide digit.
+func (lay *layout) squareInk() bool {
+	x0, y0, x1, y1 := lay.groups[0].x0, lay.groups[0].y0, lay.groups[0].x1, lay.groups[0].y1
+	for _, g := range lay.groups[1:] {
+		x0, y0, x1, y1 = min(x0, g.x0), min(y0, g.y0), max(x1, g.x1), max(y1, g.y1)
+	}
+	h := float64(y1 - y0)
+	if float64(x1-x0) > squareAspect*h {
+		return false
+	}
+	for _, g := range lay.groups {
+		if float64(g.w()) < narrowPiece*h {
+			return false
+		}
+	}
+	return true
+}
+
+// squareAspect and narrowPiece are squareInk's bounds (width over the ink's height).
+const (
+	squareAspect = 1.1
+	narrowPiece  = 0.3
+)
+
+// joinAll makes all groups one.
+func (lay *layout) joinAll() {
+	if len(lay.groups) < 2 {
+		return
+	}
+	a := lay.groups[0]
+	a.comps = slices.Clone(a.comps)
+	for _, b := range lay.groups[1:] {
+		a.comps = append(a.comps, b.comps...)
+		a.x0, a.y0, a.x1, a.y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
+		a.mass += b.mass
+	}
+	slices.Sort(a.comps)
+	a.seams, a.cuts = nil, nil
+	lay.groups = []group{a}
 }
 
 // attachBars joins a short flat stroke to the digit it tops: the bar of a 5 written apart and off to the side
