@@ -64,6 +64,7 @@ type layout struct {
 	codeH  float64 // typical digit height in canvas pixels
 	typW   float64 // typical single-digit width
 	penW   float64 // typical stroke thickness in canvas pixels
+	crop   []float32 // normalise's scratch buffer
 }
 
 func segment(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
@@ -899,7 +900,11 @@ func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options)
 	// a cut.
 	crop := box.Inset(-1).Intersect(image.Rect(p.xlo, 0, p.xhi, m.H)).Intersect(image.Rect(0, 0, m.W, m.H))
 	cw, ch := crop.Dx(), crop.Dy()
-	buf := make([]float32, cw*ch)
+	// One crop buffer serves every digit of the layout (normalisation keeps nothing of it).
+	if cap(lay.crop) < cw*ch {
+		lay.crop = make([]float32, cw*ch)
+	}
+	buf := lay.crop[:cw*ch]
 	for y := crop.Min.Y; y < crop.Max.Y; y++ {
 		src := m.Pix[y*m.W+crop.Min.X : y*m.W+crop.Max.X]
 		dst := buf[(y-crop.Min.Y)*cw : (y-crop.Min.Y+1)*cw]
