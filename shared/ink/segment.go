@@ -61,9 +61,9 @@ func (p *piece) bounds(y int) (lo, hi int) {
 type layout struct {
 	l      *labels
 	groups []group
-	codeH  float64 // typical digit height in canvas pixels
-	typW   float64 // typical single-digit width
-	penW   float64 // typical stroke thickness in canvas pixels
+	codeH  float64   // typical digit height in canvas pixels
+	typW   float64   // typical single-digit width
+	penW   float64   // typical stroke thickness in canvas pixels
 	crop   []float32 // normalise's scratch buffer
 }
 
