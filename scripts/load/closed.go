@@ -26,7 +26,7 @@ type closedRow struct {
 	shed503 float64
 	shed429 float64
 	other   int // answers that were neither 200, 429 nor 503 overloaded, plus wrk socket errors
-	// cancelled counts requests wrk left unanswered when the run ended (the server counts them as 503).
+	// cancelled counts requests wrk left unanswered when the run ended (the server counts them as 499).
 	cancelled int
 	served    time.Duration // p99 of the 200s (server histogram, interpolated between buckets)
 	over      float64       // share of 200s slower than 100 ms (exact: a histogram bucket edge)
@@ -141,9 +141,12 @@ func rowFrom(canvas string, conns int, out string, before, after *promSnapshot) 
 	if total == 0 {
 		return r, errors.New("the server counted no predictions")
 	}
-	cancelled := after.rejections["unavailable"] - before.rejections["unavailable"]
+	// wrk hangs up on the requests in flight when a run ends: the server answers those 499 cancelled (older
+	// servers: 503 unavailable). They are not answers, and were the "other" errors of earlier tables.
+	cancelled := after.rejections["cancelled"] - before.rejections["cancelled"] +
+		after.rejections["unavailable"] - before.rejections["unavailable"]
 	shed := after.rejections["overloaded"] - before.rejections["overloaded"]
-	total -= cancelled // wrk hangs up on requests in flight when a run ends: not answers
+	total -= cancelled
 	r.cancelled = int(cancelled)
 	r.ok, r.shed503, r.shed429 = codes["200"]/total, shed/total, codes["429"]/total
 	r.other += int(total - codes["200"] - shed - codes["429"])
@@ -192,8 +195,8 @@ func quantile(q float64, les, cum []float64) float64 {
 type promSnapshot struct {
 	requests  map[string]float64 // code -> count, POST /v1/predict
 	okBuckets map[float64]float64
-	// rejections by reason: overloaded (load shedding) and unavailable (here: requests wrk cancels when a run
-	// ends) are both 503s.
+	// rejections by reason: overloaded (load shedding, 503) and cancelled (499: requests wrk hangs up on when a
+	// run ends; "unavailable" on older servers).
 	rejections map[string]float64
 }
 
