@@ -158,15 +158,7 @@ func rowFrom(canvas string, conns int, out string, before, after *promSnapshot) 
 	r.ok, r.shed503, r.shed429 = codes["200"]/total, shed/total, codes["429"]/total
 	r.other += int(total - codes["200"] - shed - codes["429"])
 	// Served latency from the histogram of 200s.
-	var les []float64
-	for le := range after.okBuckets {
-		les = append(les, le)
-	}
-	sort.Float64s(les)
-	counts := make([]float64, len(les))
-	for i, le := range les {
-		counts[i] = after.okBuckets[le] - before.okBuckets[le]
-	}
+	les, counts := okHistogram(before, after)
 	if n := counts[len(counts)-1]; n > 0 {
 		r.served = time.Duration(quantile(0.99, les, counts) * float64(time.Second))
 		for i, le := range les {
@@ -176,6 +168,20 @@ func rowFrom(canvas string, conns int, out string, before, after *promSnapshot) 
 		}
 	}
 	return r, nil
+}
+
+// okHistogram is the latency histogram of the 200s answered between two scrapes: bucket edges (seconds,
+// ascending) and cumulative counts.
+func okHistogram(before, after *promSnapshot) (les, counts []float64) {
+	for le := range after.okBuckets {
+		les = append(les, le)
+	}
+	sort.Float64s(les)
+	counts = make([]float64, len(les))
+	for i, le := range les {
+		counts[i] = after.okBuckets[le] - before.okBuckets[le]
+	}
+	return les, counts
 }
 
 // quantile interpolates linearly inside the bucket holding rank q of cumulative counts (histogram_quantile).
