@@ -276,7 +276,21 @@ func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 		if _, err := io.ReadFull(st.zr, st.cur); err != nil {
 			return errFallback
 		}
-		if err := unfilter(st.cur[0], st.cur[1:], st.prv[1:], bpp); err != nil {
+		if st.cur[0] == 2 {
+			// Up adds the row above, byte by byte: where the filtered bytes are zero (a canvas's blank runs,
+			// often whole rows) the row above is the result, so it is copied, or handed out again as it is.
+			z := zeroPrefix(st.cur[1:])
+			if z == rowLen-1 {
+				if err := emit(y, st.prv[1:]); err != nil {
+					return err
+				}
+				continue // prv stays the previous row
+			}
+			copy(st.cur[1:1+z], st.prv[1:1+z])
+			if err := unfilter(2, st.cur[1+z:], st.prv[1+z:], bpp); err != nil {
+				return err
+			}
+		} else if err := unfilter(st.cur[0], st.cur[1:], st.prv[1:], bpp); err != nil {
 			return err
 		}
 		if err := emit(y, st.cur[1:]); err != nil {
@@ -342,6 +356,25 @@ func grow(b []byte, n int) []byte {
 		return make([]byte, n)
 	}
 	return b[:n]
+}
+
+// zeroPrefix is the length of b's leading run of zero bytes, counted in whole 32-byte blocks (len(b) when b is
+// all zero): four words are loaded and tested at once.
+func zeroPrefix(b []byte) int {
+	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		w := b[i : i+32 : i+32]
+		if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:])|
+			binary.LittleEndian.Uint64(w[24:]) != 0 {
+			return i
+		}
+	}
+	for _, v := range b[i:] {
+		if v != 0 {
+			return i
+		}
+	}
+	return len(b)
 }
 
 // unfilter undoes a row's PNG filter in place; prev is the previous row, already unfiltered (zero for the first).

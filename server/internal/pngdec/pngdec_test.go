@@ -32,6 +32,11 @@ func craft(rng *rand.Rand, w, h int, ct uint8, parts int) []byte {
 	bpp := map[uint8]int{0: 1, 2: 3, 4: 2, 6: 4}[ct]
 	var raw []byte
 	for range h {
+		if rng.IntN(4) == 0 { // the row above again (Up, nothing added), as blank canvas rows are encoded
+			raw = append(raw, 2)
+			raw = append(raw, make([]byte, w*bpp)...)
+			continue
+		}
 		raw = append(raw, byte(rng.IntN(5)))
 		for range w * bpp {
 			// Mostly flat rows, as in real snapshots, with some noise.
