@@ -417,6 +417,27 @@ func sub(cdat []byte, bpp int) {
 	case bpp == 3 && len(cdat) >= 3:
 		a0, a1, a2 := cdat[0], cdat[1], cdat[2]
 		i := 3
+		// Eight pixels at a time: a block of zero bytes (a run of one colour, most of a canvas) repeats the
+		// pixel before it, copied from a pattern built once per colour.
+		var pat [24]byte
+		patOK := false
+		for ; i+24 <= len(cdat); i += 24 {
+			w := cdat[i : i+24 : i+24]
+			if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:]) == 0 {
+				if !patOK || pat[0] != a0 || pat[1] != a1 || pat[2] != a2 {
+					for k := 0; k < 24; k += 3 {
+						pat[k], pat[k+1], pat[k+2] = a0, a1, a2
+					}
+					patOK = true
+				}
+				copy(w, pat[:])
+				continue
+			}
+			for k := 0; k < 24; k += 3 {
+				a0, a1, a2 = a0+w[k], a1+w[k+1], a2+w[k+2]
+				w[k], w[k+1], w[k+2] = a0, a1, a2
+			}
+		}
 		for ; i+3 <= len(cdat); i += 3 {
 			p := cdat[i : i+3 : i+3]
 			a0, a1, a2 = a0+p[0], a1+p[1], a2+p[2]
