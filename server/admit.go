@@ -34,8 +34,8 @@ import (
 // load generator and other processes take CPU from the predictions in their slots, whose times grow a long
 // tail that a mean and a deviation do not see, and served predictions came out at 400 ms against a 100 ms
 // objective. So the budget is also held to a limit steered by what served predictions actually took (wait plus
-// slot), counted per window of feedbackWindow predictions: more than 1% over the objective (the objective is a
-// p99) cuts the limit by a quarter, down to objective/20; a window with none over raises it by objective/100, up
+// slot), counted per window of feedbackWindow predictions: more than 1% over the objective because of their
+// wait (the objective is a p99; a slot alone longer than the objective is no wait's fault) cuts the limit by a quarter, down to objective/20; a window with none over raises it by objective/100, up
 // to the objective (a slow rise: the sawtooth then spends few windows above where predictions come out late). Shedding more when served predictions are late is what the objective asks, and it also
 // gives the CPU back to the predictions in work, which is what shortens their tail. The clock is injected so
 // tests run on a fake one.
@@ -84,14 +84,16 @@ func (a *admitter) budget() time.Duration {
 	return min(a.limit, max(a.objective/2, a.objective-time.Duration(a.service+2*a.spread)))
 }
 
-// served counts a served prediction that took took from arrival at the admitter (its wait) to done (its slot),
-// and moves the budget's limit at the end of each window: down by a quarter when more than 1% were over the
-// objective, up by objective/100 when none was.
-func (a *admitter) observe(took time.Duration) {
+// observe counts a served prediction that waited wait for its slot and held it for slot, and moves the
+// budget's limit at the end of each window: down by a quarter when more than 1% were late because of their
+// wait, up by objective/100 when none was. A prediction whose slot alone took longer than the objective is not
+// counted late: no wait budget could have served it in time, and shedding others for it would only refuse work
+// (hostile canvases, a starved host).
+func (a *admitter) observe(wait, slot time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.served++
-	if took > a.objective {
+	if wait+slot > a.objective && slot <= a.objective {
 		a.late++
 	}
 	if a.served < feedbackWindow {
@@ -208,9 +210,9 @@ func (a *admitter) acquire(ctx context.Context) (done func(), ok bool) {
 	}
 	start := a.now()
 	return func() {
-		end := a.now()
-		a.release(end.Sub(start))
-		a.observe(end.Sub(arrived))
+		slot := a.now().Sub(start)
+		a.release(slot)
+		a.observe(start.Sub(arrived), slot)
 	}, true
 }
 

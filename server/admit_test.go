@@ -208,7 +208,7 @@ func simulate(t *testing.T, n, slots int, service func(i int) time.Duration, obj
 			if c.inWork && !c.doneAt.After(clk.t) {
 				c.inWork = false
 				a.release(clk.t.Sub(c.started))
-				a.observe(clk.t.Sub(c.sent))
+				a.observe(c.started.Sub(c.sent), clk.t.Sub(c.started))
 				r.served++
 				lat = append(lat, clk.t.Sub(c.sent))
 				c.nextAt = clk.t
@@ -309,7 +309,7 @@ func TestAdmitter_LimitRecoversAfterASlowSpell(t *testing.T) {
 	clk := newFakeClock()
 	a := newAdmitter(4, 4096, 100*time.Millisecond, clk.now)
 	for range 10 * feedbackWindow {
-		a.observe(150 * time.Millisecond)
+		a.observe(70*time.Millisecond, 80*time.Millisecond)
 	}
 	_, _, low := a.state()
 	if low > 20*time.Millisecond {
@@ -319,7 +319,7 @@ func TestAdmitter_LimitRecoversAfterASlowSpell(t *testing.T) {
 		t.Fatalf("budget %v below its floor objective/20", low)
 	}
 	for range 100 * feedbackWindow {
-		a.observe(10 * time.Millisecond)
+		a.observe(5*time.Millisecond, 5*time.Millisecond)
 	}
 	if _, _, b := a.state(); b != 50*time.Millisecond && b != 100*time.Millisecond {
 		t.Errorf("budget %v after a fast spell, want back to the estimate (no slot times measured: the objective, floor half of it)", b)
@@ -327,5 +327,17 @@ func TestAdmitter_LimitRecoversAfterASlowSpell(t *testing.T) {
 	a.release(10 * time.Millisecond) // measured slot time 10 ms, deviation 5: estimate 80 ms
 	if _, _, b := a.state(); b != 80*time.Millisecond {
 		t.Errorf("budget %v, want the slot-time estimate 80 ms once the limit is back", b)
+	}
+}
+
+// Predictions whose slot alone outlasts the objective (a hostile canvas, a starved host) are late whatever the
+// wait: they do not cut the budget, so the queue keeps serving the others.
+func TestAdmitter_SlowSlotsAloneDoNotCutTheBudget(t *testing.T) {
+	a := newAdmitter(4, 4096, 100*time.Millisecond, newFakeClock().now)
+	for range 10 * feedbackWindow {
+		a.observe(30*time.Millisecond, 150*time.Millisecond)
+	}
+	if _, _, b := a.state(); b != 100*time.Millisecond {
+		t.Errorf("budget %v after slots longer than the objective, want the full 100 ms (no slot time measured)", b)
 	}
 }
