@@ -37,7 +37,18 @@ import (
 // runs, and on a busy host the running part varies; the floor keeps a noisy host from shedding far more than the
 // objective needs. Below saturation the queue stays short and nobody is refused, whatever the number of
 // connections; at saturation the queue settles where its wait meets the budget, so served predictions stay
-// near the objective and the excess gets cheap 503s. The clock is injected so tests run on a fake one.
+// near the objective and the excess gets cheap 503s.
+//
+// That estimate assumes slot times vary little. Under an overload burst they do not: the refused requests, the
+// load generator and other processes take CPU from the predictions in their slots, whose times grow a long
+// tail that a mean and a deviation do not see, and served predictions came out at 400 ms against a 100 ms
+// objective. So the budget is also held to a limit steered by what served predictions actually took (wait plus
+// slot), counted per window of feedbackWindow predictions: more than 1% over the objective because of their
+// wait (the objective is a p99; a slot alone longer than the objective is no wait's fault) cuts the limit by a
+// quarter, down to objective/20; a window with none late raises it by objective/100, up to the objective (a
+// slow rise: the sawtooth then spends few windows above where predictions come out late). Shedding more when
+// served predictions are late is what the objective asks, and it also gives the CPU back to the predictions in
+// work, which is what shortens their tail. The clock is injected so tests run on a fake one.
 type admitter struct {
 	mu        sync.Mutex
 	now       func() time.Time
@@ -51,6 +62,10 @@ type admitter struct {
 	queue     []*waiter     // in start-tag order
 	flows     map[string]*flow
 	vtime     float64 // the virtual time: the start tag of the prediction dispatched last
+	// limit caps the budget, steered by served predictions' times (see the type comment); served and late count
+	// the current window's predictions and those late because of their wait.
+	limit        time.Duration
+	served, late int
 }
 
 // flow is one client identity's state in the fair queue.
@@ -78,18 +93,47 @@ type waiter struct {
 // serviceWeight is the weight of each new completion in the mean service time.
 const serviceWeight = 0.05
 
+// feedbackWindow is how many served predictions the budget's limit is judged on: enough that 1% of them is a
+// count (the objective is a p99), few enough to react within a fraction of a second at a few thousand a second.
+const feedbackWindow = 200
+
 func newAdmitter(slots, maxQueue int, objective time.Duration, now func() time.Time) *admitter {
 	if now == nil {
 		now = time.Now
 	}
 	return &admitter{now: now, slots: max(1, slots), maxQueue: max(0, maxQueue), objective: objective,
-		pause: max(0, objective/10), flows: map[string]*flow{}}
+		pause: max(0, objective/10), flows: map[string]*flow{}, limit: objective}
 }
 
 // budget is how long a prediction may wait for a slot: the objective minus what holding a slot usually takes
-// at most (mean + 2 × deviation), at least half the objective. Callers hold mu.
+// at most (mean + 2 × deviation), at least half the objective, and at most the limit that served predictions'
+// times steer. Callers hold mu.
 func (a *admitter) budget() time.Duration {
-	return max(a.objective/2, a.objective-time.Duration(a.service+2*a.spread))
+	return min(a.limit, max(a.objective/2, a.objective-time.Duration(a.service+2*a.spread)))
+}
+
+// observe counts a served prediction that waited wait for its slot and held it for slot, and moves the
+// budget's limit at the end of each window: down by a quarter when more than 1% were late because of their
+// wait, up by objective/100 when none was. A prediction whose slot alone took longer than the objective is not
+// counted late: no wait budget could have served it in time, and shedding others for it would only refuse work
+// (hostile canvases, a starved host).
+func (a *admitter) observe(wait, slot time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.served++
+	if wait+slot > a.objective && slot <= a.objective {
+		a.late++
+	}
+	if a.served < feedbackWindow {
+		return
+	}
+	switch {
+	case a.late*100 > a.served:
+		a.limit = max(a.objective/20, min(a.limit, a.budget())*3/4)
+	case a.late == 0:
+		a.limit = min(a.objective, a.limit+a.objective/100)
+	}
+	a.served, a.late = 0, 0
 }
 
 // expectedWait estimates the wait of a prediction with n predictions queued ahead of it. Callers hold mu.
@@ -221,6 +265,7 @@ func (a *admitter) release(key string, took time.Duration) {
 // pause (pause, real time), so that closed-loop clients who resend at once cannot turn refusals into most of
 // the server's work.
 func (a *admitter) acquire(ctx context.Context, key string) (done func(), ok bool) {
+	arrived := a.now()
 	admitted, w := a.enter(key)
 	if !admitted && w == nil {
 		if a.pause > 0 {
@@ -250,7 +295,11 @@ func (a *admitter) acquire(ctx context.Context, key string) (done func(), ok boo
 		}
 	}
 	start := a.now()
-	return func() { a.release(key, a.now().Sub(start)) }, true
+	return func() {
+		slot := a.now().Sub(start)
+		a.release(key, slot)
+		a.observe(start.Sub(arrived), slot)
+	}, true
 }
 
 // state reports slots in use, predictions waiting and the current queue-time budget (metrics, tests).

@@ -26,18 +26,22 @@ type closedRow struct {
 	shed503 float64
 	shed429 float64
 	other   int // answers that were neither 200, 429 nor 503 overloaded, plus wrk socket errors
-	// cancelled counts requests wrk left unanswered when the run ended (the server counts them as 503).
+	// cancelled counts requests wrk left unanswered when the run ended (the server counts them as 499).
 	cancelled int
 	served    time.Duration // p99 of the 200s (server histogram, interpolated between buckets)
 	over      float64       // share of 200s slower than 100 ms (exact: a histogram bucket edge)
 	wrkP99    time.Duration // p99 of all answers as wrk saw them
+	// cpu is the server process's CPU time (user + system, process_cpu_seconds_total) per answer: what a
+	// request costs, whatever else runs on the machine (wrk's own CPU is not in it).
+	cpu time.Duration
 }
 
-var tsvHeader = "canvas\tconnections\tanswers_per_s\tgoodput_per_s\tshare_200\tshare_503\tshare_429\tother\tserved_p99_ms\tserved_over_100ms\twrk_p99_ms"
+var tsvHeader = "canvas\tconnections\tanswers_per_s\tgoodput_per_s\tshare_200\tshare_503\tshare_429\tother\tserved_p99_ms\tserved_over_100ms\twrk_p99_ms\tserver_cpu_us_per_answer"
 
 func (r closedRow) tsv() string {
-	return fmt.Sprintf("%s\t%d\t%.0f\t%.0f\t%.4f\t%.4f\t%.4f\t%d\t%.1f\t%.4f\t%.1f", r.canvas, r.conns, r.answers,
-		r.answers*r.ok, r.ok, r.shed503, r.shed429, r.other, ms(r.served), r.over, ms(r.wrkP99))
+	return fmt.Sprintf("%s\t%d\t%.0f\t%.0f\t%.4f\t%.4f\t%.4f\t%d\t%.1f\t%.4f\t%.1f\t%.0f", r.canvas, r.conns, r.answers,
+		r.answers*r.ok, r.ok, r.shed503, r.shed429, r.other, ms(r.served), r.over, ms(r.wrkP99),
+		float64(r.cpu)/float64(time.Microsecond))
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -76,8 +80,8 @@ func closedLoop(o options, canvasName string, body []byte) error {
 		}
 		tsv = f
 	}
-	fmt.Printf("%-20s %5s %9s %7s %7s %7s %6s %10s %9s %8s %s\n", "canvas", "conns", "answers/s", "200", "503",
-		"429", "other", "served p99", ">100ms", "wrk p99", "cancelled at end")
+	fmt.Printf("%-20s %5s %9s %7s %7s %7s %6s %10s %9s %8s %9s %s\n", "canvas", "conns", "answers/s", "200", "503",
+		"429", "other", "served p99", ">100ms", "wrk p99", "cpu/answer", "cancelled at end")
 	for _, c := range o.connsList {
 		before, err := scrape(o.base)
 		if err != nil {
@@ -96,9 +100,9 @@ func closedLoop(o options, canvasName string, body []byte) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%-20s %5d %9.0f %6.1f%% %6.1f%% %6.1f%% %6d %8.1fms %8.2f%% %6.1fms %d\n", row.canvas, row.conns,
-			row.answers, 100*row.ok, 100*row.shed503, 100*row.shed429, row.other, ms(row.served), 100*row.over,
-			ms(row.wrkP99), row.cancelled)
+		fmt.Printf("%-20s %5d %9.0f %6.1f%% %6.1f%% %6.1f%% %6d %8.1fms %8.2f%% %6.1fms %7.0fµs %d\n", row.canvas,
+			row.conns, row.answers, 100*row.ok, 100*row.shed503, 100*row.shed429, row.other, ms(row.served),
+			100*row.over, ms(row.wrkP99), float64(row.cpu)/float64(time.Microsecond), row.cancelled)
 		if tsv != nil {
 			fmt.Fprintln(tsv, row.tsv())
 		}
@@ -141,22 +145,20 @@ func rowFrom(canvas string, conns int, out string, before, after *promSnapshot) 
 	if total == 0 {
 		return r, errors.New("the server counted no predictions")
 	}
-	cancelled := after.rejections["unavailable"] - before.rejections["unavailable"]
+	// wrk hangs up on the requests in flight when a run ends: the server answers those 499 cancelled (older
+	// servers: 503 unavailable). They are not answers, and were the "other" errors of earlier tables.
+	cancelled := after.rejections["cancelled"] - before.rejections["cancelled"] +
+		after.rejections["unavailable"] - before.rejections["unavailable"]
 	shed := after.rejections["overloaded"] - before.rejections["overloaded"]
-	total -= cancelled // wrk hangs up on requests in flight when a run ends: not answers
+	total -= cancelled
+	if total > 0 {
+		r.cpu = time.Duration((after.cpuSeconds - before.cpuSeconds) / total * float64(time.Second))
+	}
 	r.cancelled = int(cancelled)
 	r.ok, r.shed503, r.shed429 = codes["200"]/total, shed/total, codes["429"]/total
 	r.other += int(total - codes["200"] - shed - codes["429"])
 	// Served latency from the histogram of 200s.
-	var les []float64
-	for le := range after.okBuckets {
-		les = append(les, le)
-	}
-	sort.Float64s(les)
-	counts := make([]float64, len(les))
-	for i, le := range les {
-		counts[i] = after.okBuckets[le] - before.okBuckets[le]
-	}
+	les, counts := okHistogram(before, after)
 	if n := counts[len(counts)-1]; n > 0 {
 		r.served = time.Duration(quantile(0.99, les, counts) * float64(time.Second))
 		for i, le := range les {
@@ -166,6 +168,20 @@ func rowFrom(canvas string, conns int, out string, before, after *promSnapshot) 
 		}
 	}
 	return r, nil
+}
+
+// okHistogram is the latency histogram of the 200s answered between two scrapes: bucket edges (seconds,
+// ascending) and cumulative counts.
+func okHistogram(before, after *promSnapshot) (les, counts []float64) {
+	for le := range after.okBuckets {
+		les = append(les, le)
+	}
+	sort.Float64s(les)
+	counts = make([]float64, len(les))
+	for i, le := range les {
+		counts[i] = after.okBuckets[le] - before.okBuckets[le]
+	}
+	return les, counts
 }
 
 // quantile interpolates linearly inside the bucket holding rank q of cumulative counts (histogram_quantile).
@@ -192,9 +208,11 @@ func quantile(q float64, les, cum []float64) float64 {
 type promSnapshot struct {
 	requests  map[string]float64 // code -> count, POST /v1/predict
 	okBuckets map[float64]float64
-	// rejections by reason: overloaded (load shedding) and unavailable (here: requests wrk cancels when a run
-	// ends) are both 503s.
+	// rejections by reason: overloaded (load shedding, 503) and cancelled (499: requests wrk hangs up on when a
+	// run ends; "unavailable" on older servers).
 	rejections map[string]float64
+	// cpuSeconds is the server process's CPU time so far (process_cpu_seconds_total).
+	cpuSeconds float64
 }
 
 var promLabel = regexp.MustCompile(`(\w+)="([^"]*)"`)
@@ -210,6 +228,10 @@ func scrape(base string) (*promSnapshot, error) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "process_cpu_seconds_total "); ok {
+			s.cpuSeconds, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+			continue
+		}
 		name, rest, ok := strings.Cut(line, "{")
 		if !ok {
 			continue

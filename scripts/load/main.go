@@ -303,9 +303,34 @@ func burst(o options) error {
 		rate int
 	}{{"before", o.rate}, {"burst", 3 * o.rate}, {"after", o.rate}}
 	for _, p := range phases {
+		before, err := scrape(o.base)
+		if err != nil {
+			return err
+		}
 		attack(o, pl, p.rate, o.duration, p.name).print(os.Stdout)
+		after, err := scrape(o.base)
+		if err != nil {
+			return err
+		}
+		printServerSide(before, after)
 	}
 	return nil
+}
+
+// printServerSide prints what the server measured in a phase: served p99 from its latency histogram (handler
+// start to response written, so the gap to the generator's figure is time spent before the server read the
+// request: listen backlog, socket buffers, scheduling) and its CPU per answer.
+func printServerSide(before, after *promSnapshot) {
+	les, counts := okHistogram(before, after)
+	answers := 0.0
+	for code, n := range after.requests {
+		answers += n - before.requests[code]
+	}
+	if len(counts) == 0 || counts[len(counts)-1] == 0 || answers == 0 {
+		return
+	}
+	fmt.Printf("%-8s server-side: served p99 %.1fms, CPU %.0fµs per answer\n", "",
+		1000*quantile(0.99, les, counts), 1e6*(after.cpuSeconds-before.cpuSeconds)/answers)
 }
 
 func waitReady(o options) error {

@@ -10,6 +10,7 @@
 #   scripts/load/run.sh                                  # table + burst + curve in $CURVE (default: a temp file)
 #   CURVE=server/load-curve.png DURATION=5s scripts/load/run.sh
 #   CANVASES="280x280-rgb-1digit" CONNS="8,32,128" RATE=2000 scripts/load/run.sh
+#   WARMUP=4s: an unreported closed-loop run first (the drift monitor's start-up burst, pools, GC)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-5s}
@@ -49,6 +50,9 @@ pid=$!
 echo "start to ready: $(( ($(date +%s%N) - start) / 1000000 )) ms (process start, model load, store open, listen)"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run; server flags: --rate 0 $SERVER_FLAGS"
 echo
+# Warm-up, not reported: the drift monitor takes its first ten seconds' worth of predictions whole (~0.8 ms of
+# CPU each, then --monitor-rate a second), which would otherwise land on the first row's CPU per answer.
+"$tmp/load" -mode closed -url "$URL" -canvas "${CANVASES%% *}" -conns-list 16 -duration "${WARMUP:-4s}" >/dev/null
 echo "1. closed loop: wrk 1 thread, pre-encoded POST /v1/predict (raw PNG body), $DURATION per row"
 for c in $CANVASES; do
   "$tmp/load" -mode closed -url "$URL" -canvas "$c" -conns-list "$CONNS" -duration "$DURATION" -tsv "$tmp/closed.tsv" |

@@ -167,21 +167,24 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 // eight pixels at a time.
 func rgbLuma(dst, rgb []uint8) {
 	const white = ^uint64(0)
-	x := 0
-	for ; x+8 <= len(dst) && 3*x+24 <= len(rgb); x += 8 {
-		p := rgb[3*x : 3*x+24 : 3*x+24]
-		if binary.LittleEndian.Uint64(p) == white && binary.LittleEndian.Uint64(p[8:]) == white &&
-			binary.LittleEndian.Uint64(p[16:]) == white {
-			binary.LittleEndian.PutUint64(dst[x:], white) // (77+150+29)·255 >> 8 = 255
-			continue
+	n := min(len(dst), len(rgb)/3)
+	dst, rgb = dst[:n], rgb[:3*n]
+	// The slices advance with the loop and one AND tests a block, so a white block costs a few instructions.
+	for len(dst) >= 8 && len(rgb) >= 24 {
+		p, d := rgb[:24:24], dst[:8:8]
+		if binary.LittleEndian.Uint64(p)&binary.LittleEndian.Uint64(p[8:])&binary.LittleEndian.Uint64(p[16:]) == white {
+			binary.LittleEndian.PutUint64(d, white) // (77+150+29)·255 >> 8 = 255
+		} else {
+			for i := range 8 {
+				q := p[3*i : 3*i+3 : 3*i+3]
+				d[i] = uint8((77*uint32(q[0]) + 150*uint32(q[1]) + 29*uint32(q[2])) >> 8)
+			}
 		}
-		d := dst[x : x+8 : x+8]
-		for i := range d {
-			d[i] = uint8((77*uint32(p[3*i]) + 150*uint32(p[3*i+1]) + 29*uint32(p[3*i+2])) >> 8)
-		}
+		dst, rgb = dst[8:], rgb[24:]
 	}
-	for ; x < len(dst) && 3*x+3 <= len(rgb); x++ {
-		dst[x] = uint8((77*uint32(rgb[3*x]) + 150*uint32(rgb[3*x+1]) + 29*uint32(rgb[3*x+2])) >> 8)
+	for x := range dst {
+		q := rgb[3*x : 3*x+3 : 3*x+3]
+		dst[x] = uint8((77*uint32(q[0]) + 150*uint32(q[1]) + 29*uint32(q[2])) >> 8)
 	}
 }
 

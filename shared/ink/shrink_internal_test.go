@@ -117,3 +117,27 @@ func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 		}
 	}
 }
+
+// rgbLuma's blocks of eight pixels (white ones written at once) give what the per-pixel formula gives, for any
+// width and any mix of white and other pixels.
+func TestRGBLuma_MatchesPerPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for w := range 70 {
+		rgb := make([]uint8, 3*w)
+		for i := range rgb {
+			if rng.IntN(3) > 0 {
+				rgb[i] = 255 // mostly white, with whole white blocks
+			} else {
+				rgb[i] = uint8(rng.IntN(256))
+			}
+		}
+		got := make([]uint8, w)
+		rgbLuma(got, rgb)
+		for x := range w {
+			want := uint8((77*uint32(rgb[3*x]) + 150*uint32(rgb[3*x+1]) + 29*uint32(rgb[3*x+2])) >> 8)
+			if got[x] != want {
+				t.Fatalf("width %d pixel %d: %d, want %d", w, x, got[x], want)
+			}
+		}
+	}
+}

@@ -276,7 +276,21 @@ func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 		if _, err := io.ReadFull(st.zr, st.cur); err != nil {
 			return errFallback
 		}
-		if err := unfilter(st.cur[0], st.cur[1:], st.prv[1:], bpp); err != nil {
+		if st.cur[0] == 2 {
+			// Up adds the row above, byte by byte: where the filtered bytes are zero (a canvas's blank runs,
+			// often whole rows) the row above is the result, so it is copied, or handed out again as it is.
+			z := zeroPrefix(st.cur[1:])
+			if z == rowLen-1 {
+				if err := emit(y, st.prv[1:]); err != nil {
+					return err
+				}
+				continue // prv stays the previous row
+			}
+			copy(st.cur[1:1+z], st.prv[1:1+z])
+			if err := unfilter(2, st.cur[1+z:], st.prv[1+z:], bpp); err != nil {
+				return err
+			}
+		} else if err := unfilter(st.cur[0], st.cur[1:], st.prv[1:], bpp); err != nil {
 			return err
 		}
 		if err := emit(y, st.cur[1:]); err != nil {
@@ -344,6 +358,25 @@ func grow(b []byte, n int) []byte {
 	return b[:n]
 }
 
+// zeroPrefix is the length of b's leading run of zero bytes, counted in whole 32-byte blocks (len(b) when b is
+// all zero): four words are loaded and tested at once.
+func zeroPrefix(b []byte) int {
+	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		w := b[i : i+32 : i+32]
+		if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:])|
+			binary.LittleEndian.Uint64(w[24:]) != 0 {
+			return i
+		}
+	}
+	for _, v := range b[i:] {
+		if v != 0 {
+			return i
+		}
+	}
+	return len(b)
+}
+
 // unfilter undoes a row's PNG filter in place; prev is the previous row, already unfiltered (zero for the first).
 func unfilter(filter byte, cdat, pdat []byte, bpp int) error {
 	switch filter {
@@ -384,6 +417,27 @@ func sub(cdat []byte, bpp int) {
 	case bpp == 3 && len(cdat) >= 3:
 		a0, a1, a2 := cdat[0], cdat[1], cdat[2]
 		i := 3
+		// Eight pixels at a time: a block of zero bytes (a run of one colour, most of a canvas) repeats the
+		// pixel before it, copied from a pattern built once per colour.
+		var pat [24]byte
+		patOK := false
+		for ; i+24 <= len(cdat); i += 24 {
+			w := cdat[i : i+24 : i+24]
+			if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:]) == 0 {
+				if !patOK || pat[0] != a0 || pat[1] != a1 || pat[2] != a2 {
+					for k := 0; k < 24; k += 3 {
+						pat[k], pat[k+1], pat[k+2] = a0, a1, a2
+					}
+					patOK = true
+				}
+				copy(w, pat[:])
+				continue
+			}
+			for k := 0; k < 24; k += 3 {
+				a0, a1, a2 = a0+w[k], a1+w[k+1], a2+w[k+2]
+				w[k], w[k+1], w[k+2] = a0, a1, a2
+			}
+		}
 		for ; i+3 <= len(cdat); i += 3 {
 			p := cdat[i : i+3 : i+3]
 			a0, a1, a2 = a0+p[0], a1+p[1], a2+p[2]

@@ -32,6 +32,22 @@ func craft(rng *rand.Rand, w, h int, ct uint8, parts int) []byte {
 	bpp := map[uint8]int{0: 1, 2: 3, 4: 2, 6: 4}[ct]
 	var raw []byte
 	for range h {
+		switch rng.IntN(6) {
+		case 0: // the row above again (Up, nothing added), as blank canvas rows are encoded
+			raw = append(raw, 2)
+			raw = append(raw, make([]byte, w*bpp)...)
+			continue
+		case 1: // one colour, then runs of zero bytes broken by a few others (Sub: runs repeat the pixel before)
+			raw = append(raw, byte(rng.IntN(5)))
+			for x := range w * bpp {
+				v := byte(0)
+				if x < bpp || rng.IntN(40) == 0 {
+					v = byte(rng.IntN(256))
+				}
+				raw = append(raw, v)
+			}
+			continue
+		}
 		raw = append(raw, byte(rng.IntN(5)))
 		for range w * bpp {
 			// Mostly flat rows, as in real snapshots, with some noise.
