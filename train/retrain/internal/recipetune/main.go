@@ -23,14 +23,10 @@ import (
 	"digitpad/registry"
 	regfs "digitpad/registry/fs"
 	"digitpad/server/store/sqlite"
-	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
-	"digitpad/shared/synth"
 	"digitpad/train/retrain"
 )
-
-var hardStyle = retrain.SlantedHurried
 
 func main() {
 	variants := flag.String("v", "base", "comma list")
@@ -57,39 +53,15 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	rng := rand.New(rand.NewPCG(2026, 14))
-	n, corr := 0, 0
-	for i := 0; i < 300; i++ {
-		code := make([]byte, 5)
-		for k := range code {
-			code[k] = byte('0' + rng.IntN(10))
-		}
-		p := synth.Centered(hardStyle.Writer(rng, string(code)), 5, 900, 200)
-		c, err := synth.Write(string(code), p)
-		if err != nil {
-			panic(err)
-		}
-		res, err := rec.Strokes(c.Strokes, 900, 200, recognize.Options{Format: "5"})
-		if err != nil || len(res.Inputs) != 5 {
-			continue
-		}
-		labels := make([]int, 5)
-		for k, ch := range string(code) {
-			labels[k] = int(ch - '0')
-		}
-		if res.Code != string(code) {
-			corr++
-		}
-		f, err := protocol.NewFeedback(protocol.Confirmation{IdempotencyKey: fmt.Sprint("k", i), ClientID: fmt.Sprintf("pad-%d", i%3),
-			Labels: labels, Prediction: protocol.Prediction{Result: *res}, CreatedAt: time.Now()})
-		if err != nil {
-			panic(err)
-		}
-		if _, _, err := st.SaveFeedback(ctx, f); err != nil {
-			panic(err)
-		}
-		n++
+	fs, corr, err := retrain.StyleFeedback(rec, rand.New(rand.NewPCG(2026, 14)), retrain.SlantedHurried, 300,
+		func(i int) string { return fmt.Sprintf("pad-%d", i%3) }, time.Now())
+	if err != nil {
+		panic(err)
 	}
+	if err := retrain.SaveFeedback(ctx, st, fs); err != nil {
+		panic(err)
+	}
+	n := len(fs)
 	fmt.Printf("%d records, %d corrected\n", n, corr)
 	for _, v := range strings.Split(*variants, ",") {
 		c := retrain.Config{Store: st, Registry: reg}
