@@ -29,18 +29,18 @@ func TestAdmitter_QueuesWhileTheWaitFitsAndShedsBeyond(t *testing.T) {
 	clk := newFakeClock()
 	a := newAdmitter(2, 100, 100*time.Millisecond, clk.now)
 	for range 2 {
-		if ok, _ := a.enter(); !ok {
+		if ok, _ := a.enter(""); !ok {
 			t.Fatal("free slot not taken at once")
 		}
 	}
-	a.release(10 * time.Millisecond) // the first measurement: mean 10 ms, deviation taken as 5 ms
-	if ok, _ := a.enter(); !ok {
+	a.release("", 10*time.Millisecond) // the first measurement: mean 10 ms, deviation taken as 5 ms
+	if ok, _ := a.enter(""); !ok {
 		t.Fatal("freed slot not taken")
 	}
 	// Budget: 100 - (10 + 2×5) = 80 ms; each waiter adds 10/2 = 5 ms: waiters 1..16 fit (16×5 = 80), the 17th not.
 	var ws []*waiter
 	for i := range 17 {
-		ok, w := a.enter()
+		ok, w := a.enter("")
 		if ok {
 			t.Fatalf("waiter %d admitted with every slot busy", i)
 		}
@@ -58,7 +58,7 @@ func TestAdmitter_QueuesWhileTheWaitFitsAndShedsBeyond(t *testing.T) {
 		t.Errorf("state %d busy, %d waiting, budget %v; want 2, 16, 80ms", busy, waiting, budget)
 	}
 	clk.advance(10 * time.Millisecond)
-	a.release(10 * time.Millisecond)
+	a.release("", 10*time.Millisecond)
 	if ok, answered := granted(t, ws[0]); !ok || !answered {
 		t.Errorf("head waiter: granted %v answered %v, want the freed slot", ok, answered)
 	}
@@ -70,17 +70,17 @@ func TestAdmitter_QueuesWhileTheWaitFitsAndShedsBeyond(t *testing.T) {
 func TestAdmitter_RefusesStaleWaitersAtTheHead(t *testing.T) {
 	clk := newFakeClock()
 	a := newAdmitter(1, 100, 100*time.Millisecond, clk.now)
-	a.enter()
-	a.release(time.Millisecond) // fast so far: queueing looks cheap
-	a.enter()
-	_, w1 := a.enter()
+	a.enter("")
+	a.release("", time.Millisecond) // fast so far: queueing looks cheap
+	a.enter("")
+	_, w1 := a.enter("")
 	clk.advance(50 * time.Millisecond)
-	_, w2 := a.enter()
+	_, w2 := a.enter("")
 	if w1 == nil || w2 == nil {
 		t.Fatal("waiters not queued")
 	}
 	clk.advance(50 * time.Millisecond) // the slot was held for 100 ms: w1 waited 100 ms > budget ~98 ms
-	a.release(100 * time.Millisecond)
+	a.release("", 100*time.Millisecond)
 	if ok, answered := granted(t, w1); !answered || ok {
 		t.Errorf("stale waiter: granted %v answered %v, want refused", ok, answered)
 	}
@@ -92,13 +92,13 @@ func TestAdmitter_RefusesStaleWaitersAtTheHead(t *testing.T) {
 func TestAdmitter_CancelledWaiterLeaves(t *testing.T) {
 	clk := newFakeClock()
 	a := newAdmitter(1, 100, 100*time.Millisecond, clk.now)
-	done, ok := a.acquire(context.Background())
+	done, ok := a.acquire(context.Background(), "")
 	if !ok {
 		t.Fatal("first acquire refused")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, ok := a.acquire(ctx); ok {
+	if _, ok := a.acquire(ctx, ""); ok {
 		t.Error("acquire with a cancelled context succeeded while the slot was busy")
 	}
 	if _, waiting, _ := a.state(); waiting != 0 {
@@ -115,18 +115,18 @@ func TestAdmitter_NoObjectiveMeansNoQueue(t *testing.T) {
 	if a.pause != 0 {
 		t.Errorf("refusals paused %v without an objective", a.pause)
 	}
-	a.enter()
-	if ok, w := a.enter(); ok || w != nil {
+	a.enter("")
+	if ok, w := a.enter(""); ok || w != nil {
 		t.Error("queued or admitted beyond the slots without an objective")
 	}
 }
 
 func TestAdmitter_QueueBound(t *testing.T) {
 	a := newAdmitter(1, 3, time.Hour, newFakeClock().now)
-	a.enter()
+	a.enter("")
 	n := 0
 	for range 10 {
-		if _, w := a.enter(); w != nil {
+		if _, w := a.enter(""); w != nil {
 			n++
 		}
 	}
@@ -165,7 +165,7 @@ func simulateClosedLoop(t *testing.T, n, slots int, service, objective, length t
 	var lat []time.Duration
 	send := func(c *client) {
 		c.sent = clk.t
-		ok, w := a.enter()
+		ok, w := a.enter("")
 		switch {
 		case ok:
 			c.inWork, c.doneAt = true, clk.t.Add(service)
@@ -194,7 +194,7 @@ func simulateClosedLoop(t *testing.T, n, slots int, service, objective, length t
 			c := &cs[i]
 			if c.inWork && !c.doneAt.After(clk.t) {
 				c.inWork = false
-				a.release(service)
+				a.release("", service)
 				r.served++
 				lat = append(lat, clk.t.Sub(c.sent))
 				c.nextAt = clk.t

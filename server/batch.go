@@ -111,7 +111,8 @@ func (s *Server) batchItem(ctx context.Context, it *protocol.Predict, clientID s
 		return nil, err
 	}
 	defer release()
-	done, ok := s.admit.acquire(ctx)
+	flow, _ := ctx.Value(flowKey{}).(string)
+	done, ok := s.admit.acquire(ctx, flow)
 	if !ok {
 		if ctx.Err() != nil {
 			return nil, errCancelled()

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -189,29 +187,13 @@ func TestBatch_ClientLeavingStopsItsItems(t *testing.T) {
 	e := &gatedEngine{prepared: make(chan int, 64), proceed: make(chan struct{})}
 	ts := mustOpen(t, withGated(e), func(c *server.Config) { c.MaxInFlight = 2 }) // one item at a time
 	body, _ := json.Marshal(server.BatchRequest{Items: strokeItems(8, 1)})
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/v1/predict/batch", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	done := make(chan error, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-		done <- err
-	}()
+	cancel := hangUp(t, ts.URL+"/v1/predict/batch", "application/json", body)
 	<-e.prepared // the first item holds a slot
 	cancel()
-	<-done
 	close(e.proceed)
-	waitFor(t, "the hang-up to be counted", func() bool {
-		return strings.Contains(metricsText(t, ts.URL), `digitpad_rejections_total{reason="cancelled"} 1`)
-	})
+	waitCancelledCounted(t, ts.URL)
 	if n := len(e.prepared); n != 0 {
 		t.Errorf("%d more items were prepared after the client left, want none", n)
-	}
-	if m := metricsText(t, ts.URL); !strings.Contains(m, `code="499"`) {
-		t.Errorf("no 499 for the abandoned batch:\n%s", grepLines(m, "digitpad_http_requests_total"))
 	}
 }
 

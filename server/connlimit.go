@@ -37,7 +37,8 @@ func (l *capListener) Accept() (net.Conn, error) {
 	return &capConn{Conn: c, l: l, reserve: n > l.max}, nil
 }
 
-// capConn gives its slot back once, when closed.
+// capConn gives its slot back once, when closed, and gives net/http's own plain-text error answers (written to
+// the connection before any handler) the API's JSON error body.
 type capConn struct {
 	net.Conn
 	l       *capListener
@@ -51,6 +52,27 @@ func (c *capConn) Close() error {
 		<-c.l.slots
 	})
 	return c.Conn.Close()
+}
+
+// Write replaces net/http's pre-handler plain-text errors (431, 400, 501, 505) with JSON ones; net/http writes
+// each as one call straight to the connection, so a whole write is recognised or not (see jsonPreHandlerError).
+func (c *capConn) Write(b []byte) (int, error) {
+	if j := jsonPreHandlerError(b); j != nil {
+		if _, err := c.Conn.Write(j); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return c.Conn.Write(b)
+}
+
+// CloseWrite half-closes a TCP connection, which net/http does after a 431 so the client reads the answer before
+// the connection is reset; the wrapper would hide it otherwise.
+func (c *capConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 type reserveConnKey struct{}

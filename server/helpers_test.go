@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -379,4 +380,61 @@ func waitWithin(tb testing.TB, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// postLoop starts a closed-loop client on wg: it POSTs body to url until stop is closed or got returns false.
+// got sees each answer (err: the request failed) before its body is closed.
+func postLoop(wg *sync.WaitGroup, stop <-chan struct{}, url, contentType string, body []byte,
+	got func(res *http.Response, err error) bool) {
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			res, err := http.Post(url, contentType, bytes.NewReader(body))
+			more := got(res, err)
+			if res != nil {
+				res.Body.Close()
+			}
+			if !more {
+				return
+			}
+		}
+	})
+}
+
+// hangUp sends a request in the background and returns a function that cancels it — the client hanging up — and
+// waits until the client call has returned.
+func hangUp(tb testing.TB, url, contentType string, body []byte) (cancel func()) {
+	tb.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}()
+	return func() { stop(); <-done }
+}
+
+// waitCancelledCounted waits until the server has counted one client cancellation and returns its metrics,
+// which must show a 499 for it.
+func waitCancelledCounted(tb testing.TB, url string) string {
+	tb.Helper()
+	waitFor(tb, "the hang-up to be counted", func() bool {
+		return strings.Contains(metricsText(tb, url), `digitpad_rejections_total{reason="cancelled"} 1`)
+	})
+	m := metricsText(tb, url)
+	if !strings.Contains(m, `code="499"`) {
+		tb.Errorf("no 499 for the abandoned request:\n%s", grepLines(m, "digitpad_http_requests_total"))
+	}
+	return m
 }

@@ -67,7 +67,6 @@ func peakRSS(tb testing.TB, pid int) int64 {
 func TestBombBatch_PeakRSSUnderMemoryLimit(t *testing.T) {
 	const bound = server.DefaultMemoryLimit
 	p := startProc(t, "--db", "mem:", "--rate", "0")
-	defer func() { p.cmd.Process.Kill(); <-p.exited }()
 
 	items := make([]protocol.Predict, 64)
 	raw := bombPNG(t, 0)
@@ -182,7 +181,6 @@ func procCPU(tb testing.TB, pid int) time.Duration {
 func TestHostileBatches_WellBehavedClientServed(t *testing.T) {
 	const bound = server.DefaultMemoryLimit
 	p := startProc(t, "--db", "mem:", "--rate", "0", "--latency-objective", "2s")
-	defer func() { p.cmd.Process.Kill(); <-p.exited }()
 	pid := p.cmd.Process.Pid
 
 	zz := make([][2]float64, 30)
@@ -206,33 +204,25 @@ func TestHostileBatches_WellBehavedClientServed(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	loop := func(kind string, body []byte) {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				res, err := http.Post(p.url+"/v1/predict/batch", "application/json", bytes.NewReader(body))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				var out struct{ Results []server.BatchResult }
-				_ = json.NewDecoder(res.Body).Decode(&out)
-				res.Body.Close()
-				mu.Lock()
-				attack[fmt.Sprintf("%s:%d", kind, res.StatusCode)]++
-				for _, r := range out.Results {
-					items++
-					if r.Error != nil {
-						attack[kind+":"+r.Error.Code]++
-					} else {
-						attack[kind+":prediction"]++
-					}
-				}
-				mu.Unlock()
+		postLoop(&wg, stop, p.url+"/v1/predict/batch", "application/json", body, func(res *http.Response, err error) bool {
+			if err != nil {
+				t.Error(err)
+				return false
 			}
+			var out struct{ Results []server.BatchResult }
+			_ = json.NewDecoder(res.Body).Decode(&out)
+			mu.Lock()
+			defer mu.Unlock()
+			attack[fmt.Sprintf("%s:%d", kind, res.StatusCode)]++
+			for _, r := range out.Results {
+				items++
+				if r.Error != nil {
+					attack[kind+":"+r.Error.Code]++
+				} else {
+					attack[kind+":prediction"]++
+				}
+			}
+			return true
 		})
 	}
 	cpu0 := procCPU(t, pid)
@@ -279,7 +269,6 @@ func TestHostileBatches_WellBehavedClientServed(t *testing.T) {
 func TestLargeBodies_PeakRSSUnderMemoryLimit(t *testing.T) {
 	const bound = server.DefaultMemoryLimit
 	p := startProc(t, "--db", "mem:", "--rate", "0")
-	defer func() { p.cmd.Process.Kill(); <-p.exited }()
 	junk := bytes.Repeat([]byte("QUJD"), (4<<20-64)/4)
 	body := append(append([]byte(`{"items":[{"image":"`), junk...), `"}]}`...)
 	statuses := map[int]int{}
@@ -315,7 +304,6 @@ func TestLargeBodies_PeakRSSUnderMemoryLimit(t *testing.T) {
 func TestLargeWebsocketMessages_PeakRSSUnderMemoryLimit(t *testing.T) {
 	const bound = server.DefaultMemoryLimit
 	p := startProc(t, "--db", "mem:", "--rate", "0")
-	defer func() { p.cmd.Process.Kill(); <-p.exited }()
 	junk := strings.Repeat("QUJD", (4<<20-128)/4)
 	var conns []*wsClient
 	for range 128 {

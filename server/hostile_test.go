@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -166,6 +167,76 @@ func TestJSONErrors_EveryRoute(t *testing.T) {
 	}
 }
 
+// The answers net/http writes itself, straight to the connection before any handler runs, carry the same JSON
+// error body as every other error: raw requests over TCP on 127.0.0.1, including a malformed request after a
+// good one on the same keep-alive connection.
+func TestJSONErrors_BeforeAnyHandler(t *testing.T) {
+	ts := mustOpen(t)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	good := "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+	cases := []struct {
+		name, raw string
+		before    int // good answers expected before the error
+		status    int
+		code      string
+		message   string // a part of the message
+	}{
+		{"headers over 1 MB", "GET /v1/model HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 1100<<10) + "\r\n\r\n",
+			0, http.StatusRequestHeaderFieldsTooLarge, protocol.ETooLarge, "64 KB"},
+		{"malformed request line", "GARBAGE\r\n\r\n", 0, http.StatusBadRequest, protocol.EInvalid, "malformed"},
+		{"malformed header line", "GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
+			0, http.StatusBadRequest, protocol.EInvalid, "malformed"},
+		{"no Host", "GET /healthz HTTP/1.1\r\n\r\n", 0, http.StatusBadRequest, protocol.EInvalid, "Host"},
+		{"protocol version", "GET /healthz HTTP/7.1\r\nHost: x\r\n\r\n",
+			0, http.StatusHTTPVersionNotSupported, protocol.EInvalid, "version"},
+		{"transfer encoding", "POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: rot13\r\n\r\n",
+			0, http.StatusNotImplemented, protocol.EInvalid, "transfer encoding"},
+		{"malformed after a good request", good + "GARBAGE\r\n\r\n",
+			1, http.StatusBadRequest, protocol.EInvalid, "malformed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+			go func() { _, _ = io.WriteString(conn, c.raw) }() // the server may answer before it has read it all
+			br := bufio.NewReader(conn)
+			for i := range c.before {
+				res, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("good answer %d: %v", i, err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("good answer %d: %d", i, res.StatusCode)
+				}
+			}
+			res, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			if err != nil {
+				t.Fatalf("body: %v (%q)", err, b)
+			}
+			if res.StatusCode != c.status || res.Header.Get("Content-Type") != "application/json" ||
+				res.ContentLength != int64(len(b)) {
+				t.Fatalf("%d %q, length %d, body %q; want %d JSON", res.StatusCode, res.Header.Get("Content-Type"),
+					res.ContentLength, b, c.status)
+			}
+			r := &response{Status: res.StatusCode, Body: b}
+			if e := r.apiError(t); e.Code != c.code || !strings.Contains(e.Message, c.message) {
+				t.Errorf("error %+v, want code %q and a message naming %q", e, c.code, c.message)
+			}
+		})
+	}
+}
+
 // The input contract as documented: PNG and JPEG only (a GIF is refused although the binary links a GIF
 // decoder), stroke coordinates of a sane size, idempotency keys that are valid UTF-8 (JSON decoding would map
 // different invalid keys onto one).
@@ -243,27 +314,13 @@ func TestClientHangUp_Counted499(t *testing.T) {
 	ts := mustOpen(t, withFake(e), func(c *server.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/v1/predict", bytes.NewReader(codePNG(t, "1")))
-	req.Header.Set("Content-Type", "image/png")
-	done := make(chan error, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err == nil {
-			res.Body.Close()
-		}
-		done <- err
-	}()
+	cancel := hangUp(t, ts.URL+"/v1/predict", "image/png", codePNG(t, "1"))
 	<-e.entered // the prediction is in the model call
 	cancel()
-	<-done
-	waitFor(t, "the hang-up to be counted", func() bool {
-		return strings.Contains(metricsText(t, ts.URL), `digitpad_rejections_total{reason="cancelled"} 1`)
-	})
+	waitCancelledCounted(t, ts.URL)
 	close(e.gate)
-	m := metricsText(t, ts.URL)
-	if !strings.Contains(m, `code="499"`) || strings.Contains(m, `code="503"`) {
-		t.Errorf("metrics after a hang-up: want a 499 and no 503:\n%s", grepLines(m, "digitpad_http_requests_total"))
+	if m := metricsText(t, ts.URL); strings.Contains(m, `code="503"`) {
+		t.Errorf("metrics after a hang-up: want no 503:\n%s", grepLines(m, "digitpad_http_requests_total"))
 	}
 	logs.mu.Lock()
 	text := logs.w.(*bytes.Buffer).String()

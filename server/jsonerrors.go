@@ -2,9 +2,13 @@ package server
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"digitpad/shared/protocol"
@@ -83,3 +87,46 @@ func (w *jsonErrorWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Flush supports streaming responses.
 func (w *jsonErrorWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+// netHTTPErrorHeaders is what net/http puts between the status line and the body of the answers it writes itself,
+// straight to the connection, before any handler runs (conn.serve: headers over MaxHeaderBytes, a malformed
+// request line or header, an unsupported transfer encoding or protocol version).
+const netHTTPErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+// jsonPreHandlerError recognises one of net/http's own plain-text error answers — a whole write of exactly
+// "HTTP/1.1 NNN reason" + netHTTPErrorHeaders + a one-line body, the only shape net/http writes without a handler
+// — and returns the same answer with the API's JSON error body. Anything else returns nil and is written as is.
+func jsonPreHandlerError(b []byte) []byte {
+	const proto = "HTTP/1.1 "
+	if len(b) > 1024 || !bytes.HasPrefix(b, []byte(proto)) {
+		return nil
+	}
+	line, body, ok := bytes.Cut(b, []byte(netHTTPErrorHeaders))
+	if !ok || bytes.ContainsAny(line, "\r\n") || bytes.ContainsAny(body, "\r\n") {
+		return nil
+	}
+	status, reason, _ := strings.Cut(string(line[len(proto):]), " ")
+	code, err := strconv.Atoi(status)
+	if err != nil || len(status) != 3 || code < 400 {
+		return nil
+	}
+	e := &APIError{Status: code, Code: codeOf(code), Message: "malformed request"}
+	switch {
+	case code == http.StatusRequestHeaderFieldsTooLarge:
+		e.Code, e.Message = protocol.ETooLarge, "request headers larger than 64 KB"
+	case code >= 500: // 501 unsupported transfer encoding, 505 unsupported protocol version: the client's fault
+		e.Code = protocol.EInvalid
+	}
+	if _, detail, ok := strings.Cut(reason, ": "); ok {
+		e.Message += ": " + detail // e.g. "missing required Host header"
+	} else if code == http.StatusNotImplemented {
+		e.Message += ": " + string(body)
+	}
+	j, err := json.Marshal(e)
+	if err != nil {
+		return nil
+	}
+	j = append(j, '\n')
+	return fmt.Appendf(nil, "HTTP/1.1 %s\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\n"+
+		"Connection: close\r\nContent-Length: %d\r\n\r\n%s", line[len(proto):], len(j), j)
+}

@@ -3,13 +3,12 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
+	"time"
 
 	"digitpad/shared/protocol"
 )
@@ -41,26 +40,17 @@ func lossTest(t *testing.T, db string) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range clients {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				res, err := http.Post(p.url+"/v1/predict", "application/json", bytes.NewReader(body))
-				if err != nil {
-					return // the server was killed
-				}
-				var pr protocol.Prediction
-				derr := json.NewDecoder(res.Body).Decode(&pr)
-				res.Body.Close()
-				if res.StatusCode == http.StatusOK && derr == nil {
-					mu.Lock()
-					answered = append(answered, pr.ID)
-					mu.Unlock()
-				}
+		postLoop(&wg, stop, p.url+"/v1/predict", "application/json", body, func(res *http.Response, err error) bool {
+			if err != nil {
+				return false // the server was killed
 			}
+			var pr protocol.Prediction
+			if res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&pr) == nil {
+				mu.Lock()
+				answered = append(answered, pr.ID)
+				mu.Unlock()
+			}
+			return true
 		})
 	}
 	waitFor(t, "60 answered predictions", func() bool {
@@ -69,10 +59,7 @@ func lossTest(t *testing.T, db string) {
 		return len(answered) >= 60
 	})
 	pending := metricValue(metricsText(t, p.url), "digitpad_prediction_log_pending")
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-p.exited
+	p.kill()
 	close(stop)
 	wg.Wait()
 
@@ -103,12 +90,10 @@ func lossTest(t *testing.T, db string) {
 
 	// A clean stop writes the buffer: the next start counts no loss.
 	postJSON(t, p.url+"/v1/predict", digit)
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := p.stop(30 * time.Second); err != nil {
+		t.Fatalf("server exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
 	}
-	<-p.exited
 	p = startProc(t, args...)
-	defer func() { p.cmd.Process.Kill(); <-p.exited }()
 	if lost := metricValue(metricsText(t, p.url), "digitpad_prediction_log_lost_total"); lost != 0 {
 		t.Errorf("after a clean stop, lost counter %v, want 0", lost)
 	}

@@ -129,9 +129,12 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 	})
 }
 
-// admission queues prediction requests for a slot while their wait fits the latency objective and refuses the
-// rest with 503 overloaded (see admitter). The body is read first (at a minimum byte rate, see readBody), so slow
-// senders cannot hold admission slots.
+// flowKey carries a batch request's client identity to its items' admission (batchItem).
+type flowKey struct{}
+
+// admission queues prediction requests for a slot, fairly across clients, while their wait fits the latency
+// objective and refuses the rest with 503 overloaded (see admitter). The body is read first (at a minimum byte
+// rate, see readBody), so slow senders cannot hold admission slots.
 func (s *Server) admission(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isPrediction(r) {
@@ -148,11 +151,12 @@ func (s *Server) admission(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if r.URL.Path == batchPath { // admitted item by item (handleBatch)
-			next.ServeHTTP(w, r)
+		flow := s.clientIdentity(r, bearerToken(r, false)) // fair queuing across clients (see admitter)
+		if r.URL.Path == batchPath {                       // admitted item by item (handleBatch)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), flowKey{}, flow)))
 			return
 		}
-		done, ok := s.admit.acquire(r.Context())
+		done, ok := s.admit.acquire(r.Context(), flow)
 		if !ok {
 			s.shed.write(w)
 			return

@@ -70,10 +70,33 @@ type proc struct {
 	cmd    *exec.Cmd
 	url    string
 	stderr *bytes.Buffer
-	exited chan error
+	exited chan struct{} // closed once the process has exited; err is then what Wait returned
+	err    error
 }
 
-// startProc runs the server binary and waits until it prints its URL (it prints once ready).
+// kill ends the process with SIGKILL, as a crash would, and waits until it has exited (a no-op once it has).
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// stop asks the process to stop (SIGTERM) and waits up to d: its exit error, or an error when it is still
+// running by then (it is killed).
+func (p *proc) stop(d time.Duration) error {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case <-p.exited:
+		return p.err
+	case <-time.After(d):
+		p.kill()
+		return fmt.Errorf("still running %v after SIGTERM", d)
+	}
+}
+
+// startProc runs the server binary and waits until it prints its URL (it prints once ready); the process is
+// killed at the end of the test if it is still running.
 func startProc(tb testing.TB, args ...string) *proc {
 	tb.Helper()
 	cmd := exec.Command(testserverBinary(tb), append([]string{"--addr", "127.0.0.1:0"}, args...)...)
@@ -81,7 +104,7 @@ func startProc(tb testing.TB, args ...string) *proc {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
+	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = &lockedWriter{w: p.stderr}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -92,7 +115,8 @@ func startProc(tb testing.TB, args ...string) *proc {
 		cmd.Process.Kill()
 		tb.Fatalf("server printed no URL: %v; stderr:\n%s", err, p.stderr)
 	}
-	go func() { _, _ = io.Copy(io.Discard, stdout); p.exited <- cmd.Wait() }()
+	go func() { _, _ = io.Copy(io.Discard, stdout); p.err = cmd.Wait(); close(p.exited) }()
+	tb.Cleanup(p.kill)
 	for _, w := range strings.Fields(line) {
 		if strings.HasPrefix(w, "http://") {
 			p.url = w
@@ -225,10 +249,7 @@ func crashTest(t *testing.T, db string) {
 			return n >= (kill+1)*clients*perClient/4
 		})
 		time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		<-p.exited
+		p.kill()
 		t.Logf("kill %d: SIGKILL with %d records acked", kill+1, n)
 		p = startProc(t, args...)
 		current.Store(&p.url)
@@ -239,10 +260,7 @@ func crashTest(t *testing.T, db string) {
 	}
 
 	// A clean stop this time: SIGTERM must exit 0.
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-p.exited; err != nil {
+	if err := p.stop(30 * time.Second); err != nil {
 		t.Errorf("server exit after SIGTERM: %v; stderr:\n%s", err, p.stderr)
 	}
 
@@ -383,12 +401,11 @@ func TestProcess_SIGTERMClosesWebsocketsWith1001(t *testing.T) {
 		t.Errorf("websocket ended with %v, want 1001", err)
 	}
 	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Errorf("exit: %v; stderr:\n%s", err, p.stderr)
+	case <-p.exited:
+		if p.err != nil {
+			t.Errorf("exit: %v; stderr:\n%s", p.err, p.stderr)
 		}
 	case <-time.After(10 * time.Second):
-		p.cmd.Process.Kill()
 		t.Fatal("process still running 10s after SIGTERM")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,14 +17,7 @@ import (
 func TestRegistry_ServerProcessFollowsPromotionByAnotherProcess(t *testing.T) {
 	dir := t.TempDir()
 	p := startProc(t, "--data", dir, "--db", "mem:", "--variant", "fp32", "--registry-poll", "100ms")
-	defer func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(15 * time.Second):
-			p.cmd.Process.Kill()
-		}
-	}()
+	defer func() { _ = p.stop(15 * time.Second) }()
 	served := func() string {
 		var c struct {
 			SHA256 string `json:"sha256"`

@@ -142,7 +142,7 @@ type wsConn struct {
 	authed   bool
 	device   string // an enrolled device's credential, re-checked per feedback record
 	clientID string
-	identity string // rate-limit key, shared with the client's HTTP requests
+	identity string // rate-limit and fair-queuing key, shared with the client's HTTP requests
 
 	send     chan []byte
 	dead     chan struct{} // closed when the writer can no longer write
@@ -213,9 +213,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if len(c.clientID) > s.cfg.Limits.MaxIDLen {
 		c.clientID = ""
 	}
-	if s.limiter != nil {
-		c.identity = s.clientIdentity(r, bearerToken(r, true))
-	}
+	c.identity = s.clientIdentity(r, bearerToken(r, true)) // rate limit and fair admission
 	if !s.hub.add(c) {
 		s.hub.unreserve()
 		_ = ws.WriteControl(websocket.CloseMessage,
@@ -367,7 +365,7 @@ func (c *wsConn) predict(env *protocol.Envelope) {
 		c.sendError(env.ID, protocol.Errorf(protocol.EUnauthorized, "prediction needs the bearer token"))
 		return
 	}
-	done, ok := c.s.admit.acquire(c.ctx)
+	done, ok := c.s.admit.acquire(c.ctx, c.identity)
 	if !ok {
 		c.sendError(env.ID, protocol.Errorf(protocol.EOverloaded, "server overloaded: too many predictions in flight, retry later"))
 		return

@@ -3,6 +3,7 @@ package ink
 import (
 	"cmp"
 	"fmt"
+	"image"
 	"math"
 	"slices"
 )
@@ -10,16 +11,24 @@ import (
 // Lattice is a graph of candidate digits over a code, for a reader that lets the model judge where touching
 // digits part: nodes are cut positions from left to right (node 0 before the first digit, Nodes-1 after the
 // last), and an edge is one candidate digit between two cuts. Every path from node 0 to node Nodes-1 is a
-// segmentation of the code; the planned segmentation is one of them.
+// segmentation of the code; the planned segmentation is one of them. An edge's box is known at once; its
+// normalised 28×28 input is made on demand (Digit), so a reader that rules an edge out by its geometry and the
+// digits it has already read never pays for normalising it.
 type Lattice struct {
 	Nodes int
 	Edges []LatticeEdge
+	// What Digit needs to normalise an edge's piece.
+	m      *Mask
+	lay    *layout
+	opt    Options
+	pieces []piece
 }
 
 // LatticeEdge is one candidate digit of a Lattice.
 type LatticeEdge struct {
 	From, To int
-	Digit    Digit
+	// Box is the candidate digit's ink box in mask pixels, as Digit.Box would give it.
+	Box image.Rectangle
 	// Cost is the geometric price of the piece (in strokes crossed): width off the typical digit width, plus
 	// half the strokes crossed by each of its cuts.
 	Cost float64
@@ -34,33 +43,58 @@ const maxAnchors = 10
 // of plausible width. opt.ExpectDigits informs the plan as in SegmentCandidates. maxEdges bounds the edges:
 // beyond it the cuts per group are thinned out.
 func SegmentLattice(m *Mask, opt Options, maxEdges int) (*Lattice, error) {
-	if maxEdges < 1 {
-		return nil, fmt.Errorf("ink: maxEdges %d: %w", maxEdges, ErrBadInput)
+	_, lat, err := SegmentCandidatesLattice(m, opt, 0, maxEdges)
+	return lat, err
+}
+
+// SegmentCandidatesLattice is SegmentCandidateBoxes and SegmentLattice from one plan of the mask (they plan
+// alike for the same options); with maxCands 0 the candidates are nil.
+func SegmentCandidatesLattice(m *Mask, opt Options, maxCands, maxEdges int) (*Candidates, *Lattice, error) {
+	if maxEdges < 1 || maxCands < 0 {
+		return nil, nil, fmt.Errorf("ink: maxCands %d, maxEdges %d: %w", maxCands, maxEdges, ErrBadInput)
 	}
 	if err := m.validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	lay, err := plan(m, opt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var cs *Candidates
+	if maxCands > 0 {
+		if cs, err = lay.candidates(m, opt, maxCands); err != nil {
+			return nil, nil, err
+		}
+	}
+	lat, err := lay.segmentLattice(m, opt, maxEdges)
+	return cs, lat, err
+}
+
+func (lay *layout) segmentLattice(m *Mask, opt Options, maxEdges int) (*Lattice, error) {
 	for anchors := maxAnchors; anchors >= 0; anchors -= 2 {
 		lat, pieces := lay.lattice(anchors)
 		if len(lat.Edges) > maxEdges && anchors > 0 {
 			continue
 		}
-		out := &Lattice{Nodes: lat.Nodes}
+		out := &Lattice{Nodes: lat.Nodes, m: m, lay: lay, opt: opt}
 		for i, e := range lat.Edges {
-			d, ok := lay.digit(m, pieces[i], opt)
+			box, ok := lay.pieceBox(m, pieces[i])
 			if !ok {
 				continue
 			}
-			e.Digit = d
+			e.Box = box
 			out.Edges = append(out.Edges, e)
+			out.pieces = append(out.pieces, pieces[i])
 		}
 		return out, nil
 	}
 	return nil, ErrNoInk // not reached: anchors 0 always returns
+}
+
+// Digit normalises edge i's piece into a 28×28 model input (its Box is Edges[i].Box). Each call does the work
+// anew; callers keep the result. A Lattice is not safe for concurrent Digit calls.
+func (l *Lattice) Digit(i int) Digit {
+	return l.lay.normalise(l.m, l.pieces[i], l.Edges[i].Box, l.opt)
 }
 
 // lattice lays out nodes and edges (without digits) and the piece of each edge.

@@ -26,7 +26,7 @@ func latticeHolds(lat *ink.Lattice, want []image.Rectangle) bool {
 	reach[0][0] = true
 	for i := range want {
 		for _, e := range lat.Edges {
-			if reach[i][e.From] && centred(e.Digit.Box, want[i]) {
+			if reach[i][e.From] && centred(e.Box, want[i]) {
 				reach[i+1][e.To] = true
 			}
 		}
@@ -108,8 +108,8 @@ func TestSegmentLattice_SeparateDigitsAreAChain(t *testing.T) {
 		t.Fatalf("lattice of 5 separate digits: %d nodes, %d edges, want 6 and 5", lat.Nodes, len(lat.Edges))
 	}
 	for i, e := range lat.Edges {
-		if e.From != i || e.To != i+1 || !centred(e.Digit.Box, c.Boxes[i]) {
-			t.Errorf("edge %d: %d->%d box %v, want %d->%d on %v", i, e.From, e.To, e.Digit.Box, i, i+1, c.Boxes[i])
+		if e.From != i || e.To != i+1 || !centred(e.Box, c.Boxes[i]) {
+			t.Errorf("edge %d: %d->%d box %v, want %d->%d on %v", i, e.From, e.To, e.Box, i, i+1, c.Boxes[i])
 		}
 	}
 }

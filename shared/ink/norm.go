@@ -32,32 +32,41 @@ func StrokeWidth(in *[784]float32) float64 {
 }
 
 func strokeWidth(pix []float32, w, h int) float64 {
+	// An outline edge lies between a stroke pixel and a non-stroke neighbour or the border: per row, the
+	// changes between neighbours plus stroke pixels at the row's ends, and the changes from the row above.
 	area, edges := 0.0, 0
+	prev := make([]uint8, w) // the row above, 1 on stroke; zero above the first row
+	cur := make([]uint8, w)
 	for y := 0; y < h; y++ {
 		row := pix[y*w : (y+1)*w]
 		for x, v := range row {
 			area += float64(v)
-			if v < widthThreshold {
-				continue
-			}
-			if x == 0 || row[x-1] < widthThreshold {
-				edges++
-			}
-			if x == w-1 || row[x+1] < widthThreshold {
-				edges++
-			}
-			if y == 0 || pix[(y-1)*w+x] < widthThreshold {
-				edges++
-			}
-			if y == h-1 || pix[(y+1)*w+x] < widthThreshold {
-				edges++
-			}
+			cur[x] = b2u(v >= widthThreshold)
 		}
+		e := int(cur[0]) + int(cur[w-1])
+		for x := 1; x < w; x++ {
+			e += int(cur[x] ^ cur[x-1])
+		}
+		for x := range cur {
+			e += int(cur[x] ^ prev[x])
+		}
+		edges += e
+		prev, cur = cur, prev
+	}
+	for _, v := range prev { // the last row against the bottom border
+		edges += int(v)
 	}
 	if edges == 0 {
 		return 0
 	}
 	return 8 / math.Pi * area / float64(edges)
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // fromCrop normalises a crop (coverage 0..1) of one digit. The scale is chosen so that after the stroke is
@@ -357,6 +366,9 @@ func morph(img []float32, r float64, dilate bool) {
 	copy(src, img)
 	for y := 0; y < side; y++ {
 		for x := 0; x < side; x++ {
+			if !dilate && src[y*side+x] == 0 {
+				continue // erosion: a pixel counts fully for itself, so no ink stays no ink
+			}
 			var acc float32
 			if !dilate {
 				acc = 1

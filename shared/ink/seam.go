@@ -38,7 +38,8 @@ func (lay *layout) groupSeams(g *group) *seams {
 	w, h := g.w(), g.h()
 	s := &seams{x0: g.x0, y0: g.y0, w: w, h: h, ymid: h / 2, cost: make([]float64, w),
 		down: make([]int8, w*h), up: make([]int8, w*h)}
-	ink := make([]float64, w*h)
+	// ink[y*w+x] is 1 on ink; side[x] prices the columns too close to the group's sides (offSide).
+	ink := make([]uint8, w*h)
 	in := lay.compSet(g.comps)
 	for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
 		if in(r.comp) {
@@ -51,19 +52,28 @@ func (lay *layout) groupSeams(g *group) *seams {
 	bend := lay.penW / math.Max(1, 0.25*lay.codeH)
 	// A cut keeps a sliver's width off the group's sides: running down its outline it would cut nothing off.
 	margin := min(int(math.Max(3, 0.05*lay.codeH)), (w-1)/2)
-	for y := 0; y < h; y++ {
+	side := make([]float64, w)
+	for x := 0; x < margin; x++ {
+		side[x], side[w-1-x] = offSide, offSide
+	}
+	cost := func(dst []float64, y int) {
 		row := ink[y*w : (y+1)*w]
-		for x := 0; x < margin; x++ {
-			row[x], row[w-1-x] = offSide, offSide
+		for x, v := range row {
+			if side[x] != 0 {
+				dst[x] = side[x]
+			} else {
+				dst[x] = float64(v)
+			}
 		}
 	}
 	// Two sweeps meet at mid-height: from the top row down to ymid and from the bottom row up to it.
+	rowCost := make([]float64, w)
 	sweep := func(from, to, dir int, steps []int8) []float64 {
 		acc := make([]float64, w)
-		copy(acc, ink[from*w:(from+1)*w])
+		cost(acc, from)
 		next := make([]float64, w)
 		for y := from + dir; y != to+dir; y += dir {
-			row := ink[y*w : (y+1)*w]
+			cost(rowCost, y)
 			fr := steps[y*w : (y+1)*w]
 			for x := 0; x < w; x++ {
 				best, step := acc[x], int8(0)
@@ -73,7 +83,7 @@ func (lay *layout) groupSeams(g *group) *seams {
 				if x+1 < w && acc[x+1]+bend < best {
 					best, step = acc[x+1]+bend, 1
 				}
-				next[x] = best + row[x]
+				next[x] = best + rowCost[x]
 				fr[x] = step
 			}
 			acc, next = next, acc
@@ -83,18 +93,19 @@ func (lay *layout) groupSeams(g *group) *seams {
 	var down, up []float64
 	if s.ymid == 0 {
 		down = make([]float64, w)
-		copy(down, ink[:w])
+		cost(down, 0)
 	} else {
 		down = sweep(0, s.ymid, 1, s.down)
 	}
 	if s.ymid == h-1 {
 		up = make([]float64, w)
-		copy(up, ink[(h-1)*w:])
+		cost(up, h-1)
 	} else {
 		up = sweep(h-1, s.ymid, -1, s.up)
 	}
 	// Both sweeps counted the mid-height row.
-	mid := ink[s.ymid*w : (s.ymid+1)*w]
+	mid := make([]float64, w)
+	cost(mid, s.ymid)
 	for x := range s.cost {
 		s.cost[x] = down[x] + up[x] - mid[x]
 	}

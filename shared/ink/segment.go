@@ -22,7 +22,8 @@ type group struct {
 	x0, y0, x1, y1 int
 	mass           float64
 	k              int
-	seams          *seams // traced on first use; reset when comps change
+	seams          *seams          // traced on first use; reset when comps change
+	cuts           map[int][]piece // cut's result per digit count, kept likewise
 }
 
 func (g *group) w() int { return g.x1 - g.x0 }
@@ -60,12 +61,61 @@ func (p *piece) bounds(y int) (lo, hi int) {
 type layout struct {
 	l      *labels
 	groups []group
-	codeH  float64 // typical digit height in canvas pixels
-	typW   float64 // typical single-digit width
-	penW   float64 // typical stroke thickness in canvas pixels
+	codeH  float64   // typical digit height in canvas pixels
+	typW   float64   // typical single-digit width
+	penW   float64   // typical stroke thickness in canvas pixels
+	crop   []float32 // normalise's scratch buffer
 }
 
 func segment(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
+	cs, err := candidates(m, opt, maxCands)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Digit, len(cs.Boxes))
+	for c, boxes := range cs.Boxes {
+		out[c] = make([]Digit, len(boxes))
+		for i := range boxes {
+			out[c][i] = cs.Digit(c, i)
+		}
+	}
+	return out, nil
+}
+
+// Candidates are candidate segmentations of a mask (SegmentCandidates) whose digits are normalised on demand:
+// the boxes are known at once, and a reader that needs only some of the digits pays only for those.
+type Candidates struct {
+	// Boxes[c][i] is the ink box (mask pixels) of digit i of candidate c, the best guess first.
+	Boxes  [][]image.Rectangle
+	m      *Mask
+	lay    *layout
+	opt    Options
+	pieces [][]piece
+	cache  map[pieceKey]Digit
+}
+
+// Digit normalises digit i of candidate c. Candidates share pieces: a piece is normalised once. Not safe for
+// concurrent use.
+func (cs *Candidates) Digit(c, i int) Digit {
+	p := cs.pieces[c][i]
+	key := p.key()
+	if d, ok := cs.cache[key]; ok {
+		return d
+	}
+	d := cs.lay.normalise(cs.m, p, cs.Boxes[c][i], cs.opt)
+	cs.cache[key] = d
+	return d
+}
+
+// SegmentCandidateBoxes is SegmentCandidates with the normalisation left to Candidates.Digit.
+func SegmentCandidateBoxes(m *Mask, opt Options, maxCands int) (*Candidates, error) {
+	if maxCands < 1 {
+		return nil, fmt.Errorf("ink: maxCands %d: %w", maxCands, ErrBadInput)
+	}
+	return candidates(m, opt, maxCands)
+}
+
+func candidates(m *Mask, opt Options, maxCands int) (*Candidates, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
@@ -73,31 +123,32 @@ func segment(m *Mask, opt Options, maxCands int) ([][]Digit, error) {
 	if err != nil {
 		return nil, err
 	}
+	return lay.candidates(m, opt, maxCands)
+}
+
+func (lay *layout) candidates(m *Mask, opt Options, maxCands int) (*Candidates, error) {
 	alts := lay.alternatives(opt, maxCands)
-	out := make([][]Digit, 0, len(alts))
-	cache := map[pieceKey]Digit{}
+	cs := &Candidates{m: m, lay: lay, opt: opt, cache: map[pieceKey]Digit{}}
 	for _, pieces := range alts {
-		ds := make([]Digit, 0, len(pieces))
+		var boxes []image.Rectangle
+		var kept []piece
 		for _, p := range pieces {
-			key := p.key()
-			d, ok := cache[key]
+			box, ok := lay.pieceBox(m, p)
 			if !ok {
-				d, ok = lay.digit(m, p, opt)
-				if !ok {
-					continue
-				}
-				cache[key] = d
+				continue // a cut may leave an empty sliver
 			}
-			ds = append(ds, d)
+			boxes = append(boxes, box)
+			kept = append(kept, p)
 		}
-		if len(ds) > 0 {
-			out = append(out, ds)
+		if len(boxes) > 0 {
+			cs.Boxes = append(cs.Boxes, boxes)
+			cs.pieces = append(cs.pieces, kept)
 		}
 	}
-	if len(out) == 0 {
+	if len(cs.Boxes) == 0 {
 		return nil, ErrNoInk
 	}
-	return out, nil
+	return cs, nil
 }
 
 type pieceKey struct {
@@ -174,8 +225,56 @@ func plan(m *Mask, opt Options) (*layout, error) {
 		return nil, ErrNoInk
 	}
 	slices.SortFunc(lay.groups, func(a, b group) int { return cmp.Compare(a.x0+a.x1, b.x0+b.x1) })
+	if opt.ExpectDigits <= 0 && len(lay.groups) > 1 && lay.squareInk() {
+		lay.joinAll()
+	}
 	lay.decideCounts(opt.ExpectDigits)
 	return lay, nil
+}
+
+// squareInk reports whether ink in several groups, without a known digit count, looks like one digit broken
+// into pieces: its box is no wider than squareAspect times its height (two separate digits side by side are
+// that narrow only when one is a 1) and no group is as narrow as a 1. MNIST digits drawn as canvases broke into
+// "67" or "21" otherwise (a 5 with a detached bar, a 9 with a broken loop). One connected group is left to
+// the count rules: two touching digits are as square as one wide digit.
+func (lay *layout) squareInk() bool {
+	x0, y0, x1, y1 := lay.groups[0].x0, lay.groups[0].y0, lay.groups[0].x1, lay.groups[0].y1
+	for _, g := range lay.groups[1:] {
+		x0, y0, x1, y1 = min(x0, g.x0), min(y0, g.y0), max(x1, g.x1), max(y1, g.y1)
+	}
+	h := float64(y1 - y0)
+	if float64(x1-x0) > squareAspect*h {
+		return false
+	}
+	for _, g := range lay.groups {
+		if float64(g.w()) < narrowPiece*h {
+			return false
+		}
+	}
+	return true
+}
+
+// squareAspect and narrowPiece are squareInk's bounds (width over the ink's height).
+const (
+	squareAspect = 1.1
+	narrowPiece  = 0.3
+)
+
+// joinAll makes all groups one.
+func (lay *layout) joinAll() {
+	if len(lay.groups) < 2 {
+		return
+	}
+	a := lay.groups[0]
+	a.comps = slices.Clone(a.comps)
+	for _, b := range lay.groups[1:] {
+		a.comps = append(a.comps, b.comps...)
+		a.x0, a.y0, a.x1, a.y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
+		a.mass += b.mass
+	}
+	slices.Sort(a.comps)
+	a.seams, a.cuts = nil, nil
+	lay.groups = []group{a}
 }
 
 // attachBars joins a short flat stroke to the digit it tops: the bar of a 5 written apart and off to the side
@@ -435,7 +534,7 @@ func (lay *layout) decideCounts(expect int) {
 		slices.Sort(a.comps)
 		a.x0, a.y0, a.x1, a.y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
 		a.mass += b.mass
-		a.seams = nil
+		a.seams, a.cuts = nil, nil
 		lay.groups[pair] = a
 		lay.groups = slices.Delete(lay.groups, pair+1, pair+2)
 		total--
@@ -480,6 +579,20 @@ func (lay *layout) cut(g *group, k int) []piece {
 	if k <= 1 {
 		return []piece{{comps: g.comps, xlo: g.x0, xhi: g.x1}}
 	}
+	// The plan, its alternatives and the lattice ask for the same cuts again and again (the cut depends on
+	// the group and the layout's typical width, fixed once counts are decided): it is worked out once.
+	if ps, ok := g.cuts[k]; ok {
+		return ps
+	}
+	ps := lay.cutOnce(g, k)
+	if g.cuts == nil {
+		g.cuts = map[int][]piece{}
+	}
+	g.cuts[k] = ps
+	return ps
+}
+
+func (lay *layout) cutOnce(g *group, k int) []piece {
 	proj := lay.projection(g)
 	sm := lay.groupSeams(g)
 	w := len(proj)
@@ -744,8 +857,16 @@ func (lay *layout) alternatives(opt Options, maxCands int) [][]piece {
 // digit crops one piece from the mask and normalises it. ok is false when the piece holds no ink (a cut
 // may leave an empty sliver).
 func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
+	box, ok := lay.pieceBox(m, p)
+	if !ok {
+		return Digit{}, false
+	}
+	return lay.normalise(m, p, box, opt), true
+}
+
+// pieceBox is the ink box of a piece; ok is false when the piece holds no ink.
+func (lay *layout) pieceBox(m *Mask, p piece) (image.Rectangle, bool) {
 	l := lay.l
-	in := lay.compSet(p.comps)
 	box := image.Rectangle{Min: image.Point{m.W, m.H}}
 	for _, c := range p.comps {
 		cc := &l.comps[c]
@@ -766,13 +887,24 @@ func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
 		}
 	}
 	if box.Empty() {
-		return Digit{}, false
+		return image.Rectangle{}, false
 	}
+	return box, true
+}
+
+// normalise crops a piece with ink box box from the mask and normalises it.
+func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options) Digit {
+	l := lay.l
+	in := lay.compSet(p.comps)
 	// The anti-aliased fringe lies just outside the thresholded box; keep one pixel of it, but never across
 	// a cut.
 	crop := box.Inset(-1).Intersect(image.Rect(p.xlo, 0, p.xhi, m.H)).Intersect(image.Rect(0, 0, m.W, m.H))
 	cw, ch := crop.Dx(), crop.Dy()
-	buf := make([]float32, cw*ch)
+	// One crop buffer serves every digit of the layout (normalisation keeps nothing of it).
+	if cap(lay.crop) < cw*ch {
+		lay.crop = make([]float32, cw*ch)
+	}
+	buf := lay.crop[:cw*ch]
 	for y := crop.Min.Y; y < crop.Max.Y; y++ {
 		src := m.Pix[y*m.W+crop.Min.X : y*m.W+crop.Max.X]
 		dst := buf[(y-crop.Min.Y)*cw : (y-crop.Min.Y+1)*cw]
@@ -804,11 +936,11 @@ func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
 	if m.Strokes != nil {
 		if paths := lay.strokePieces(m.Strokes, p, in); len(paths) > 0 {
 			d.Input = fromStrokes(paths, T, 0.25*lay.codeH)
-			return d, true
+			return d
 		}
 	}
 	d.Input = fromCrop(buf, cw, ch, T)
-	return d, true
+	return d
 }
 
 // strokePieces returns the parts of the strokes that run over the piece's ink, resampled at one canvas

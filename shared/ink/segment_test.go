@@ -285,3 +285,30 @@ func TestWhole_BrokenDigitIsOneDigit(t *testing.T) {
 		t.Errorf("blank mask: %v, want ErrNoInk", err)
 	}
 }
+
+// A 5 whose top bar was drawn apart and off to the right (as in some MNIST digits) is one digit when no count
+// is known: the ink is no wider than tall. The same two strokes far apart are two marks.
+func TestSegment_BrokenDigitInSquareInkIsOne(t *testing.T) {
+	body := ink.Stroke{{X: 100, Y: 70}, {X: 100, Y: 120}, {X: 140, Y: 110}, {X: 170, Y: 140}, {X: 165, Y: 185},
+		{X: 130, Y: 200}, {X: 95, Y: 190}}
+	for _, tt := range []struct {
+		barX float64
+		want int
+	}{{150, 1}, {260, 2}} {
+		bar := ink.Stroke{{X: tt.barX, Y: 40}, {X: tt.barX + 110, Y: 40}}
+		m, err := ink.MaskFromStrokesOpt([]ink.Stroke{body, bar}, 480, 240, ink.Options{PenWidth: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := components(m); n != 2 {
+			t.Fatalf("test setup: %d components, want 2", n)
+		}
+		ds, err := ink.Segment(m, ink.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != tt.want {
+			t.Errorf("bar at x=%g: %d digits, want %d", tt.barX, len(ds), tt.want)
+		}
+	}
+}

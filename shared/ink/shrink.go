@@ -357,12 +357,12 @@ func (m *Mask) FullResolution() *Mask {
 	return f
 }
 
-// Touching reports whether neighbouring digits' boxes touch or overlap horizontally: the digits were cut
+// Touching reports whether neighbouring digits' boxes (left to right) touch or overlap horizontally: the digits were cut
 // apart rather than found apart, and a cut deserves full resolution (on the synthetic pad sets, cutting touching
 // digits at half resolution read ~2% fewer of those codes right; separate digits read the same).
-func Touching(ds []Digit) bool {
-	for i := 1; i < len(ds); i++ {
-		if ds[i-1].Box.Max.X >= ds[i].Box.Min.X {
+func Touching(boxes []image.Rectangle) bool {
+	for i := 1; i < len(boxes); i++ {
+		if boxes[i-1].Max.X >= boxes[i].Min.X {
 			return true
 		}
 	}

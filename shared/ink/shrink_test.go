@@ -126,11 +126,11 @@ func TestShrinker_RejectsRowsOutOfOrder(t *testing.T) {
 }
 
 func TestTouching(t *testing.T) {
-	d := func(x0, x1 int) ink.Digit { return ink.Digit{Box: image.Rect(x0, 0, x1, 10)} }
-	if ink.Touching([]ink.Digit{d(0, 5), d(6, 9)}) {
+	d := func(x0, x1 int) image.Rectangle { return image.Rect(x0, 0, x1, 10) }
+	if ink.Touching([]image.Rectangle{d(0, 5), d(6, 9)}) {
 		t.Error("separate boxes reported touching")
 	}
-	if !ink.Touching([]ink.Digit{d(0, 5), d(5, 9)}) || !ink.Touching([]ink.Digit{d(0, 6), d(5, 9)}) {
+	if !ink.Touching([]image.Rectangle{d(0, 5), d(5, 9)}) || !ink.Touching([]image.Rectangle{d(0, 6), d(5, 9)}) {
 		t.Error("abutting or overlapping boxes not reported touching")
 	}
 }

@@ -1,6 +1,7 @@
 package recognize_test
 
 import (
+	"image"
 	"testing"
 
 	"digitpad/shared/recognize"
@@ -38,16 +39,57 @@ func TestImage_TightCodesReadWithTheFormatsCount(t *testing.T) {
 }
 
 // BenchmarkImage_TightCode640x240 reads a tightly written code (every digit touching a neighbour) with the
-// 5-digit format: segmentation, the lattice's extra candidate digits and the model call.
+// 5-digit format: segmentation, the lattice's extra candidate digits and the model calls.
 func BenchmarkImage_TightCode640x240(b *testing.B) {
 	r := mustRecognizer(b, recognize.Config{Format: "5"})
 	img, _, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, 5, 3, 50)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
+	benchCPU(b, 1, func() {
 		if _, err := r.Image(img, recognize.Options{}); err != nil {
 			b.Fatal(err)
 		}
+	})
+}
+
+// BenchmarkImage_Codes reads 16 validation writers' codes with the 5-digit format, per code: tight ones (every
+// digit touching a neighbour, the lattice's case) and the others.
+func BenchmarkImage_Codes(b *testing.B) {
+	r := mustRecognizer(b, recognize.Config{Format: "5"})
+	for _, tc := range []struct {
+		name string
+		off  int
+	}{{"tight", 3}, {"normal", 0}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var imgs []image.Image
+			for q := range 16 {
+				img, _, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, 5, 4*q+tc.off, 50)
+				if err != nil {
+					b.Fatal(err)
+				}
+				imgs = append(imgs, img)
+			}
+			benchCPU(b, len(imgs), func() {
+				for _, img := range imgs {
+					if _, err := r.Image(img, recognize.Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// benchCPU runs op per iteration and reports, besides wall time, the process CPU time per item (op handles
+// perItem items): on a shared machine the CPU time is the figure to compare.
+func benchCPU(b *testing.B, perItem int, op func()) {
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		op()
+	}
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/1e6/float64(b.N*perItem), "cpu-ms/code")
 	}
 }

@@ -281,23 +281,45 @@ type Job struct {
 	probs  []float32 // len(digits)*10, filled by Classify
 	taps   []float32 // len(digits)*TapSize, filled by Classify when the model has a tap
 	// lat, when set, holds candidate digits of touching groups between cuts (ink.Lattice) for the format's
-	// digit count; its edges index into digits.
+	// digit count; its edges index into digits once normalised.
 	lat *lattice
+	// index maps a digit's canvas box to its place in digits: crops with equal boxes are read once.
+	index map[image.Rectangle]int
+	// m is the mask the job's boxes were segmented on (canvas boxes: m.CanvasBox).
+	m *ink.Mask
 }
 
-// lattice is an ink.Lattice with its digits moved into the Job.
+// lattice is an ink.Lattice whose edges the Job reads lazily: Classify first reads the candidate segmentations
+// and the lattice's geometrically best path, then only the edges that could still lie on a better path.
 type lattice struct {
-	nodes int
-	edges []latticeEdge
+	nodes   int
+	edges   []latticeEdge
+	read    map[image.Rectangle]func() ink.Digit // normalises the digit of a box
+	pending int                                  // edges not yet read nor ruled out
 }
+
+// Edge states besides an index into Job.digits.
+const (
+	edgePending = -1 // not normalised yet
+	edgePruned  = -2 // ruled out: no path through it can beat a path already read
+)
 
 type latticeEdge struct {
-	from, to, digit int
-	cost            float64
+	from, to int
+	digit    int             // index into Job.digits, or edgePending / edgePruned
+	box      image.Rectangle // in canvas pixels
+	cost     float64
 }
 
-// Len is the number of digits the job will send to the model.
-func (j *Job) Len() int { return len(j.digits) }
+// Len is the number of digits the job will send to the model at most (lattice edges not yet ruled out
+// included).
+func (j *Job) Len() int {
+	n := len(j.digits)
+	if j.lat != nil {
+		n += j.lat.pending
+	}
+	return n
+}
 
 // maxCandidates bounds the alternative segmentations one canvas may send to the model.
 const maxCandidates = 3
@@ -309,72 +331,251 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	free, err := ink.SegmentCandidates(m, r.inkOpt, maxCandidates)
-	if m.Factor > 1 && (err != nil || ink.Touching(free[0])) {
+	free, err := ink.SegmentCandidateBoxes(m, r.inkOpt, maxCandidates)
+	if m.Factor > 1 && (err != nil || ink.Touching(free.Boxes[0])) {
 		// A working-resolution mask serves separate digits; touching ones are cut at full resolution, and
 		// faint ink that did not survive the reduction gets its chance there too.
 		m = m.FullResolution()
-		free, err = ink.SegmentCandidates(m, r.inkOpt, maxCandidates)
+		free, err = ink.SegmentCandidateBoxes(m, r.inkOpt, maxCandidates)
 	}
 	if err != nil {
 		return nil, err
 	}
-	cands := free
-	if f != nil && f.digits > 0 && len(free[0]) != f.digits && plausibleCount(free[0], f.digits) {
+	j := &Job{r: r, format: f, m: m, index: map[image.Rectangle]int{}}
+	cands := []*ink.Candidates{free}
+	expect := f != nil && f.digits > 0 && len(free.Boxes[0]) != f.digits && plausibleCount(free.Boxes[0], f.digits)
+	io := r.inkOpt
+	if f != nil {
+		io.ExpectDigits = f.digits
+	}
+	if f != nil && f.digits > 0 && (plausibleCount(free.Boxes[0], f.digits) || ink.Touching(free.Boxes[0])) {
+		// Touching digits: let the model judge where they part, among cuts that follow the strokes. When
+		// the lattice holds a segmentation with the format's count, the reading is its best path, so the
+		// candidate segmentations are only read where the lattice has a digit with the same box.
+		nc := 0
+		if expect {
+			nc = maxCandidates
+		}
+		exp, lat, err := ink.SegmentCandidatesLattice(m, io, nc, MaxLatticeCandidates)
+		if err == nil && exp != nil {
+			cands = append(cands, exp)
+		}
+		if err == nil && j.setLattice(lat, f.digits, cands) {
+			return j, nil
+		}
+		expect = false // already among cands
+	}
+	if expect {
 		// The format fixes the count and the ink could hold that many digits (touching or split ones): let
 		// the model judge segmentations with the expected count too.
-		io := r.inkOpt
-		io.ExpectDigits = f.digits
-		if exp, err := ink.SegmentCandidates(m, io, maxCandidates); err == nil {
-			cands = append(cands, exp...)
+		if exp, err := ink.SegmentCandidateBoxes(m, io, maxCandidates); err == nil {
+			cands = append(cands, exp)
 		}
 	}
-	j := &Job{r: r, format: f}
-	index := map[image.Rectangle]int{}
-	add := func(d ink.Digit) int {
-		d.Box = m.CanvasBox(d.Box) // a working-resolution mask's boxes, back in canvas pixels
-		k, ok := index[d.Box]
-		if !ok {
-			k = len(j.digits)
-			index[d.Box] = k
-			j.digits = append(j.digits, d)
-		}
-		return k
-	}
-	for _, c := range cands {
-		ids := make([]int, len(c))
-		for i, d := range c {
-			ids[i] = add(d)
-		}
-		j.cands = append(j.cands, ids)
-	}
-	if f != nil && f.digits > 0 && (plausibleCount(free[0], f.digits) || ink.Touching(free[0])) {
-		// Touching digits: let the model judge where they part, among cuts that follow the strokes.
-		io := r.inkOpt
-		io.ExpectDigits = f.digits
-		if lat, err := ink.SegmentLattice(m, io, MaxLatticeCandidates); err == nil {
-			j.lat = &lattice{nodes: lat.Nodes}
-			for _, e := range lat.Edges {
-				j.lat.edges = append(j.lat.edges, latticeEdge{from: e.From, to: e.To, digit: add(e.Digit), cost: e.Cost})
+	for _, cs := range cands {
+		for c, boxes := range cs.Boxes {
+			ids := make([]int, len(boxes))
+			for i, b := range boxes {
+				if k, ok := j.index[m.CanvasBox(b)]; ok {
+					ids[i] = k // crops with equal boxes are read once
+				} else {
+					ids[i] = j.add(cs.Digit(c, i))
+				}
 			}
+			j.cands = append(j.cands, ids)
 		}
 	}
 	return j, nil
 }
 
-// MaxLatticeCandidates bounds the candidate digits a lattice (touching digits cut several ways) adds to one
-// canvas's model call; callers that bound a job's size before classification allow for them.
-const MaxLatticeCandidates = 40
+// setLattice makes lat the job's reading when it holds a path of n digits, and reads the geometrically best
+// such path at once: it bounds what the other edges must beat. It reports whether lat holds such a path. A
+// lattice edge whose box is a candidate segmentation's digit is read as that digit (the first with that box,
+// candidates before the lattice).
+func (j *Job) setLattice(src *ink.Lattice, n int, cands []*ink.Candidates) bool {
+	lat := &lattice{nodes: src.Nodes}
+	first := map[image.Rectangle]func() ink.Digit{}
+	for _, cs := range cands {
+		for c, boxes := range cs.Boxes {
+			for i, b := range boxes {
+				if box := j.m.CanvasBox(b); first[box] == nil {
+					first[box] = func() ink.Digit { return cs.Digit(c, i) }
+				}
+			}
+		}
+	}
+	for i, e := range src.Edges {
+		box := j.m.CanvasBox(e.Box)
+		if first[box] == nil {
+			first[box] = func() ink.Digit { return src.Digit(i) }
+		}
+		lat.edges = append(lat.edges, latticeEdge{from: e.From, to: e.To, digit: edgePending, box: box, cost: e.Cost})
+		lat.pending++
+	}
+	// Edges go left to right (from < to): in order of their start node they are in topological order.
+	slices.SortStableFunc(lat.edges, func(a, b latticeEdge) int { return a.from - b.from })
+	p := lat.path(n, func(e *latticeEdge) (float64, bool) { return -latticeWeight * e.cost, true })
+	if p == nil {
+		return false
+	}
+	lat.read = first
+	j.lat = lat
+	ids := make([]int, n)
+	for i, ei := range p {
+		j.readEdge(ei)
+		ids[i] = lat.edges[ei].digit
+	}
+	j.cands = [][]int{ids} // what choose falls back to; the lattice's best path always exists
+	return true
+}
 
-// latticeWeight converts the lattice's geometric cost (strokes crossed, width off typical) into log-probability
-// units when the model's readings and the geometry are weighed together.
-const latticeWeight = 0.3
+// add appends a digit unless one with the same canvas box is there, and returns its index.
+func (j *Job) add(d ink.Digit) int {
+	d.Box = j.m.CanvasBox(d.Box) // a working-resolution mask's boxes, back in canvas pixels
+	k, ok := j.index[d.Box]
+	if !ok {
+		k = len(j.digits)
+		j.index[d.Box] = k
+		j.digits = append(j.digits, d)
+	}
+	return k
+}
 
-// bestPath is the segmentation through the lattice with exactly n digits that maximises the sum of the digits'
-// log-confidences minus latticeWeight times their geometric cost; nil when no path has n digits.
-func (j *Job) bestPath(n int) []int {
+// readEdge normalises a pending lattice edge into the job's digits.
+func (j *Job) readEdge(ei int) {
+	e := &j.lat.edges[ei]
+	if e.digit != edgePending {
+		return
+	}
+	if k, ok := j.index[e.box]; ok {
+		e.digit = k
+	} else {
+		e.digit = j.add(j.lat.read[e.box]())
+	}
+	j.lat.pending--
+}
+
+// expand rules out the pending lattice edges that cannot lie on a better path than the best one already read
+// and normalises some of the others for the next model call. A digit's log-confidence is at most 0, so a
+// path's score is at most its bound: its read edges' scores minus latticeWeight times its unread edges' costs.
+// An edge whose best bound is below the best read path's score is never chosen. Before the last round only the
+// unread edges of the path with the best bound are read (best first: once that path is read entirely it is the
+// best path); in the last round every edge still in play is. Either way the reading is what reading every edge
+// would give. It reports whether digits were added.
+func (j *Job) expand(last bool) bool {
 	lat := j.lat
-	if lat == nil || n < 1 {
+	if lat == nil || lat.pending == 0 || j.format == nil || j.format.digits < 1 {
+		return false
+	}
+	n := j.format.digits
+	read := func(e *latticeEdge) (float64, bool) {
+		if e.digit < 0 {
+			return 0, false
+		}
+		return j.edgeScore(e), true
+	}
+	bound := func(e *latticeEdge) (float64, bool) {
+		switch e.digit {
+		case edgePruned:
+			return 0, false
+		case edgePending:
+			return -latticeWeight * e.cost, true
+		}
+		return j.edgeScore(e), true
+	}
+	best := math.Inf(-1)
+	if p := lat.path(n, read); p != nil {
+		best = 0
+		for _, ei := range p {
+			best += j.edgeScore(&lat.edges[ei])
+		}
+	}
+	fwd := lat.scores(n, bound, false)
+	bwd := lat.scores(n, bound, true)
+	var onBest []int
+	if !last {
+		onBest = lat.path(n, bound)
+	}
+	added := false
+	for ei := range lat.edges {
+		e := &lat.edges[ei]
+		if e.digit != edgePending {
+			continue
+		}
+		ub := math.Inf(-1)
+		v := -latticeWeight * e.cost
+		for c := 0; c < n; c++ {
+			ub = max(ub, fwd[c][e.from]+v+bwd[n-1-c][e.to])
+		}
+		if ub < best || math.IsInf(ub, -1) {
+			e.digit = edgePruned
+			lat.pending--
+			continue
+		}
+		if last || slices.Contains(onBest, ei) {
+			j.readEdge(ei)
+			added = true
+		}
+	}
+	if !added && lat.pending > 0 {
+		// The path with the best bound is read: no pending edge can beat it.
+		for ei := range lat.edges {
+			if e := &lat.edges[ei]; e.digit == edgePending {
+				e.digit = edgePruned
+				lat.pending--
+			}
+		}
+	}
+	return added
+}
+
+// edgeScore is a read edge's share of a path's score.
+func (j *Job) edgeScore(e *latticeEdge) float64 {
+	conf := float64(slices.Max(j.probs[e.digit*10 : (e.digit+1)*10]))
+	return math.Log(max(conf, 1e-12)) - latticeWeight*e.cost
+}
+
+// scores is the best total of val over paths of c edges (c = 0..n) from node 0 to each node, or with back
+// from each node to the last; -Inf where there is none. Edges without a value (ok false) are left out.
+func (lat *lattice) scores(n int, val func(*latticeEdge) (float64, bool), back bool) [][]float64 {
+	inf := math.Inf(-1)
+	score := make([][]float64, n+1)
+	for c := range score {
+		score[c] = make([]float64, lat.nodes)
+		for v := range score[c] {
+			score[c][v] = inf
+		}
+	}
+	if back {
+		score[0][lat.nodes-1] = 0
+	} else {
+		score[0][0] = 0
+	}
+	for c := 1; c <= n; c++ {
+		for k := range lat.edges {
+			ei := k
+			if back {
+				ei = len(lat.edges) - 1 - k
+			}
+			e := &lat.edges[ei]
+			s, ok := val(e)
+			if !ok {
+				continue
+			}
+			if back {
+				score[c][e.from] = max(score[c][e.from], score[c-1][e.to]+s)
+			} else {
+				score[c][e.to] = max(score[c][e.to], score[c-1][e.from]+s)
+			}
+		}
+	}
+	return score
+}
+
+// path is the path of exactly n edges from the first node to the last maximising the sum of val (edges
+// without a value left out), as edge indexes; nil when there is none. Ties go to the edge met first.
+func (lat *lattice) path(n int, val func(*latticeEdge) (float64, bool)) []int {
+	if n < 1 {
 		return nil
 	}
 	inf := math.Inf(-1)
@@ -388,18 +589,18 @@ func (j *Job) bestPath(n int) []int {
 		}
 	}
 	score[0][0] = 0
-	// Edges go left to right (from < to): relaxing them in order of their start node is a topological order.
-	edges := slices.Clone(lat.edges)
-	slices.SortStableFunc(edges, func(a, b latticeEdge) int { return a.from - b.from })
 	for c := 1; c <= n; c++ {
-		for ei, e := range edges {
+		for ei := range lat.edges {
+			e := &lat.edges[ei]
 			prev := score[c-1][e.from]
 			if math.IsInf(prev, -1) {
 				continue
 			}
-			conf := float64(slices.Max(j.probs[e.digit*10 : (e.digit+1)*10]))
-			s := prev + math.Log(max(conf, 1e-12)) - latticeWeight*e.cost
-			if s > score[c][e.to] {
+			v, ok := val(e)
+			if !ok {
+				continue
+			}
+			if s := prev + v; s > score[c][e.to] {
 				score[c][e.to], from[c][e.to] = s, ei
 			}
 		}
@@ -407,14 +608,41 @@ func (j *Job) bestPath(n int) []int {
 	if math.IsInf(score[n][lat.nodes-1], -1) {
 		return nil
 	}
-	path := make([]int, n)
+	p := make([]int, n)
 	v := lat.nodes - 1
 	for c := n; c > 0; c-- {
-		e := edges[from[c][v]]
-		path[c-1] = e.digit
-		v = e.from
+		ei := from[c][v]
+		p[c-1] = ei
+		v = lat.edges[ei].from
 	}
-	return path
+	return p
+}
+
+// MaxLatticeCandidates bounds the candidate digits a lattice (touching digits cut several ways) adds to one
+// canvas's model call; callers that bound a job's size before classification allow for them.
+const MaxLatticeCandidates = 40
+
+// latticeWeight converts the lattice's geometric cost (strokes crossed, width off typical) into log-probability
+// units when the model's readings and the geometry are weighed together.
+const latticeWeight = 0.3
+
+// bestPath is the segmentation through the lattice with exactly n digits that maximises the sum of the digits'
+// log-confidences minus latticeWeight times their geometric cost, as indexes into digits; nil when no path has
+// n digits. Edges not read (ruled out by expand) take no part.
+func (j *Job) bestPath(n int) []int {
+	if j.lat == nil {
+		return nil
+	}
+	p := j.lat.path(n, func(e *latticeEdge) (float64, bool) {
+		if e.digit < 0 {
+			return 0, false
+		}
+		return j.edgeScore(e), true
+	})
+	for i, ei := range p {
+		p[i] = j.lat.edges[ei].digit
+	}
+	return p
 }
 
 // plausibleCount reports whether the digits found could be re-cut into want digits: joined always, cut into more
@@ -422,33 +650,62 @@ func (j *Job) bestPath(n int) []int {
 // The format never makes the recogniser cut ink of ordinary digits into more digits than the free segmentation
 // shows, because a digit invented to fit the format is a misrouted parcel (issue 11: four written digits read as
 // 31158). A clerk who has written too few digits gets a format error and inserts the digit.
-func plausibleCount(ds []ink.Digit, want int) bool {
-	if want < len(ds) {
+func plausibleCount(boxes []image.Rectangle, want int) bool {
+	if want < len(boxes) {
 		return true
 	}
-	hs := make([]int, len(ds))
-	for i, d := range ds {
-		hs[i] = d.Box.Dy()
+	hs := make([]int, len(boxes))
+	for i, b := range boxes {
+		hs[i] = b.Dy()
 	}
 	slices.Sort(hs)
 	h := float64(hs[len(hs)/2])
-	for _, d := range ds {
-		if float64(d.Box.Dx()) >= ink.SplitWidth*h {
+	for _, b := range boxes {
+		if float64(b.Dx()) >= ink.SplitWidth*h {
 			return true
 		}
 	}
 	return false
 }
 
-// Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this).
+// Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this),
+// then up to latticeRounds smaller ones for the lattice edges of touching digits that the readings so far leave
+// in play.
 // All jobs must come from this Recognizer.
 func (r *Recognizer) Classify(jobs []*Job) error {
-	n := 0
 	for _, j := range jobs {
 		if j.r != r {
 			return fmt.Errorf("recognize: job prepared by another recogniser")
 		}
-		n += len(j.digits)
+	}
+	if err := r.classify(jobs); err != nil {
+		return err
+	}
+	for round := 1; ; round++ {
+		var more []*Job
+		for _, j := range jobs {
+			if j.expand(round == latticeRounds) {
+				more = append(more, j)
+			}
+		}
+		if len(more) == 0 {
+			return nil
+		}
+		if err := r.classify(more); err != nil {
+			return err
+		}
+		jobs = more
+	}
+}
+
+// latticeRounds bounds the model calls that read lattice edges after the first call (see Job.expand).
+const latticeRounds = 5
+
+// classify reads the jobs' digits that have no probabilities yet, in one model call.
+func (r *Recognizer) classify(jobs []*Job) error {
+	n := 0
+	for _, j := range jobs {
+		n += len(j.digits) - len(j.probs)/10
 	}
 	if n == 0 {
 		return nil
@@ -457,7 +714,7 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 	in := (*bp)[:n*784]
 	k := 0
 	for _, j := range jobs {
-		for i := range j.digits {
+		for i := len(j.probs) / 10; i < len(j.digits); i++ {
 			src := &j.digits[i].Input
 			dst := in[k*784 : (k+1)*784]
 			if r.scale == 1 {
@@ -472,8 +729,9 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 	}
 	out := make([]float32, n*10)
 	var taps []float32
+	ts := r.model.TapSize()
 	var err error
-	if ts := r.model.TapSize(); ts > 0 {
+	if ts > 0 {
 		taps = make([]float32, n*ts)
 		err = r.model.RunTap(in, n, out, taps)
 	} else {
@@ -495,12 +753,23 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 	}
 	k = 0
 	for _, j := range jobs {
-		j.probs = out[k*10 : (k+len(j.digits))*10 : (k+len(j.digits))*10]
-		if taps != nil {
-			ts := r.model.TapSize()
-			j.taps = taps[k*ts : (k+len(j.digits))*ts : (k+len(j.digits))*ts]
+		m := len(j.digits) - len(j.probs)/10
+		// Capacity-bounded slices: a job's later append copies instead of writing into its neighbour's part.
+		p := out[k*10 : (k+m)*10 : (k+m)*10]
+		if j.probs == nil {
+			j.probs = p
+		} else {
+			j.probs = append(j.probs, p...)
 		}
-		k += len(j.digits)
+		if taps != nil {
+			t := taps[k*ts : (k+m)*ts : (k+m)*ts]
+			if j.taps == nil {
+				j.taps = t
+			} else {
+				j.taps = append(j.taps, t...)
+			}
+		}
+		k += m
 	}
 	return nil
 }

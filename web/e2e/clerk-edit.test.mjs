@@ -5,67 +5,35 @@
 // 390×844 touch phone.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { devices } from 'playwright-core';
-import { startServer, launch, openPad, draw, settled, codeText, outbox, paths, ROOT } from './lib.mjs';
+import {
+  startServer, startClerkServer, launch, openPad, withPad, digits, mapper, replay, draw, settled, codeText, outbox,
+  paths, ROOT,
+} from './lib.mjs';
 
 const TOKEN = 'e2e-admin-token';
-const dbDir = mkdtempSync(path.join(tmpdir(), 'digitpad-e2e-edit-'));
 let server;
 before(async () => {
-  server = await startServer({ withServer: true,
-    args: ['-db', `sqlite:${path.join(dbDir, 'pad.db')}`, '-token', TOKEN, '-open-feedback=false'] });
+  server = await startClerkServer('edit', TOKEN);
   paths(['3058', '30581', '30582']);
   paths(['30582'], { gap: 0.02 });
 });
-after(async () => {
-  if (server) await server.stop();
-  rmSync(dbDir, { recursive: true, force: true });
-});
+after(async () => { if (server) await server.stop(); });
 
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 const phone = devices['iPhone 13'] || {};
 const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 3, userAgent: phone.userAgent };
 
-const digits = (page) => page.getByTestId('digit').evaluateAll((els) => els.map((e) => e.dataset.digit).join(''));
-
-async function withPad(opts, fn) {
-  const b = await launch(opts.context);
-  try {
-    if (opts.init) await b.page.addInitScript(opts.init);
-    await openPad(b.page, opts.url || server.url, { format: opts.format });
-    await fn(b);
-    assert.deepEqual(b.errors, [], 'console errors');
-  } finally {
-    await b.close();
-  }
-}
 
 // drawScaled replays a code's strokes squeezed or as they are (gap: synth's gap between digits), with touch
 // on a phone.
 async function drawCode(page, code, { gap = 0.25, touch = false } = {}) {
   const p = paths([code], { gap });
-  const box = await page.getByTestId('pad').boundingBox();
-  const s = Math.min(box.width / p.w, box.height / p.h);
-  const ox = box.x + (box.width - p.w * s) / 2, oy = box.y + (box.height - p.h * s) / 2;
-  const cdp = touch ? await page.context().newCDPSession(page) : null;
-  for (const stroke of p.codes[code].paths) {
-    const pts = stroke.map(([x, y]) => [ox + x * s, oy + y * s]);
-    if (touch) {
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: pts[0][0], y: pts[0][1] }] });
-      for (const [x, y] of pts.slice(1)) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-    } else {
-      await page.mouse.move(pts[0][0], pts[0][1]);
-      await page.mouse.down();
-      for (const [x, y] of pts.slice(1)) await page.mouse.move(x, y);
-      await page.mouse.up();
-    }
-  }
-  if (cdp) await cdp.detach();
+  const map = await mapper(page, p);
+  await replay(page, p.codes[code].paths.map((st) => st.map(map)), { touch });
   await page.waitForTimeout(200);
   await settled(page);
 }
@@ -101,7 +69,7 @@ async function confirmInView(page) {
 
 describe('the clerk, fixing and typing codes', () => {
   it('inserts a missed digit and deletes an extra one, without rewriting the code, and Undo/Redo take them back', async () => {
-    await withPad({ format: '5', context: DESKTOP }, async ({ page }) => {
+    await withPad({ url: server.url, format: '5', context: DESKTOP }, async ({ page }) => {
       await draw(page, '3058');
       const read = await digits(page);
       assert.equal(read.length, 4);
@@ -113,6 +81,12 @@ describe('the clerk, fixing and typing codes', () => {
       await settled(page);
       assert.equal(await codeText(page), `${read}2`);
       assert.equal(await page.locator('.digit.inserted').count(), 1);
+      // The inserted digit has no ink: its box stands beside its neighbour's, not over it.
+      const spans = await page.getByTestId('digit').evaluateAll((els) => els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return [r.left, r.right];
+      }));
+      assert.ok(spans[4][0] >= spans[3][1], `inserted digit's box ${spans[4]} overlaps digit 4's ${spans[3]}`);
       assert.equal(await page.evaluate(() => document.body.dataset.confirmable === '1' || !!document.getElementById('doubt').textContent), true);
       // Delete digit 1 with the keyboard: four digits again, and the deleted ink is shown struck out.
       await page.getByTestId('digit').nth(0).focus();
@@ -146,7 +120,7 @@ describe('the clerk, fixing and typing codes', () => {
   });
 
   it('deletes a digit too many (five digits written, format 4) by tapping it on a phone', async () => {
-    await withPad({ format: '4', context: PHONE }, async ({ page }) => {
+    await withPad({ url: server.url, format: '4', context: PHONE }, async ({ page }) => {
       await drawCode(page, '30581', { touch: true });
       const read = await digits(page);
       assert.equal(read.length, 5);
@@ -160,7 +134,7 @@ describe('the clerk, fixing and typing codes', () => {
   });
 
   it('types a whole code with the keyboard; Enter confirms; the record has no ink; a short one is refused once', async () => {
-    await withPad({ format: '5', context: DESKTOP }, async ({ page }) => {
+    await withPad({ url: server.url, format: '5', context: DESKTOP }, async ({ page }) => {
       await page.getByTestId('type-toggle').click();
       await page.keyboard.type('3058');
       await settled(page);
@@ -189,7 +163,7 @@ describe('the clerk, fixing and typing codes', () => {
   });
 
   it('types a code on the on-screen number pad of a phone, over what the ink read', async () => {
-    await withPad({ format: '5', context: PHONE }, async ({ page }) => {
+    await withPad({ url: server.url, format: '5', context: PHONE }, async ({ page }) => {
       await drawCode(page, '3058', { touch: true });
       const read = await codeText(page);
       await page.getByTestId('type-toggle').tap();
@@ -208,7 +182,7 @@ describe('the clerk, fixing and typing codes', () => {
   });
 
   it('on a phone, upright and on its side, five digits\' tags never overlap and Confirm stays in view, also written tightly', async () => {
-    await withPad({ format: '5', context: PHONE }, async ({ page }) => {
+    await withPad({ url: server.url, format: '5', context: PHONE }, async ({ page }) => {
       for (const [name, size] of [['portrait', { width: 390, height: 844 }], ['landscape', { width: 844, height: 390 }]]) {
         await page.setViewportSize(size);
         await page.waitForTimeout(100);
@@ -259,7 +233,7 @@ const recentState = (page) => page.evaluate(() => {
 
 describe('undo last confirm, racing the send', () => {
   it('withdraws an unsent code for good, and refuses to withdraw one already handed to the socket', async () => {
-    await withPad({ format: '', context: DESKTOP, init: sendSpy }, async ({ page }) => {
+    await withPad({ url: server.url, format: '', context: DESKTOP, init: sendSpy }, async ({ page }) => {
       // Not enrolled: the send is refused by the server (nothing stored), so the code is still withdrawable.
       await draw(page, '3058');
       const first = await codeText(page);

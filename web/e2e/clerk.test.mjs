@@ -3,76 +3,42 @@
 // Desktop Chromium 1280×800 and a 390×844 touch phone. Screenshots go to docs/ for the README.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { devices } from 'playwright-core';
-import { startServer, launch, openPad, draw, settled, codeText, outbox, paths, ROOT } from './lib.mjs';
+import {
+  startClerkServer, launch, openPad, withPad, digits, mapper, replay, draw, settled, codeText, outbox, paths, ROOT,
+} from './lib.mjs';
 
 const TOKEN = 'e2e-admin-token';
-const dbDir = mkdtempSync(path.join(tmpdir(), 'digitpad-e2e-clerk-'));
 let server;
 before(async () => {
-  // Feedback needs a token or an enrolled device's credential, as with `digitpad serve`.
-  server = await startServer({ withServer: true,
-    args: ['-db', `sqlite:${path.join(dbDir, 'pad.db')}`, '-token', TOKEN, '-open-feedback=false'] });
+  server = await startClerkServer('clerk', TOKEN);
   paths(['3058', '30581']);
 });
-after(async () => {
-  if (server) await server.stop();
-  rmSync(dbDir, { recursive: true, force: true });
-});
+after(async () => { if (server) await server.stop(); });
 
 // drawDigits writes the digits of code whose indexes pass keep, with the mouse (or touch).
 async function drawDigits(page, code, keep = () => true, { touch = false } = {}) {
   const p = paths([code]);
   const c = p.codes[code];
-  const box = await page.getByTestId('pad').boundingBox();
-  const s = Math.min(box.width / p.w, box.height / p.h);
-  const ox = box.x + (box.width - p.w * s) / 2, oy = box.y + (box.height - p.h * s) / 2;
+  const map = await mapper(page, p);
   const digitOf = (stroke) => {
     const cx = stroke.reduce((a, q) => a + q[0], 0) / stroke.length;
     let best = 0, bd = Infinity;
     c.boxes.forEach((b, i) => { const d = Math.abs((b[0] + b[2]) / 2 - cx); if (d < bd) { bd = d; best = i; } });
     return best;
   };
-  const cdp = touch ? await page.context().newCDPSession(page) : null;
-  for (const stroke of c.paths) {
-    if (!keep(digitOf(stroke))) continue;
-    const pts = stroke.map(([x, y]) => [ox + x * s, oy + y * s]);
-    if (touch) {
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: pts[0][0], y: pts[0][1] }] });
-      for (const [x, y] of pts.slice(1)) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-    } else {
-      await page.mouse.move(pts[0][0], pts[0][1]);
-      await page.mouse.down();
-      for (const [x, y] of pts.slice(1)) await page.mouse.move(x, y);
-      await page.mouse.up();
-    }
-  }
-  if (cdp) await cdp.detach();
-  drawDigits.strokes = c.paths.filter((st) => keep(digitOf(st))).length;
+  const kept = c.paths.filter((st) => keep(digitOf(st)));
+  await replay(page, kept.map((st) => st.map(map)), { touch });
+  drawDigits.strokes = kept.length;
   await page.waitForTimeout(200); // the debounce
   await settled(page);
 }
 
-const digits = (page) => page.getByTestId('digit').evaluateAll((els) => els.map((e) => e.dataset.digit).join(''));
-
-async function withPad(opts, fn) {
-  const b = await launch(opts.context);
-  try {
-    await openPad(b.page, server.url, { format: opts.format });
-    await fn(b);
-    assert.deepEqual(b.errors, [], 'console errors');
-  } finally {
-    await b.close();
-  }
-}
 
 describe('the clerk', () => {
   it('writing four digits with format 5 sees four digits and cannot confirm them', async () => {
-    await withPad({ format: '5', context: { viewport: { width: 1280, height: 800 } } }, async ({ page }) => {
+    await withPad({ url: server.url, format: '5', context: { viewport: { width: 1280, height: 800 } } }, async ({ page }) => {
       await draw(page, '3058');
       assert.equal((await codeText(page)).length, 4, 'four digits shown, none invented');
       assert.equal(await page.evaluate(() => document.body.dataset.confirmable), '0');
@@ -89,7 +55,7 @@ describe('the clerk', () => {
   });
 
   it('corrects a digit, keeps the correction across a later stroke, and undoes and redoes both', async () => {
-    await withPad({ format: '' }, async ({ page }) => {
+    await withPad({ url: server.url, format: '' }, async ({ page }) => {
       await drawDigits(page, '30581', (i) => i < 4);
       const before = await digits(page);
       assert.equal(before.length, 4);
@@ -122,7 +88,7 @@ describe('the clerk', () => {
 
   it('on a phone, sees sync refused, enrols with a one-time code, and the code reaches the server', async () => {
     const phone = devices['iPhone 13'] || {};
-    await withPad({ format: '', context: { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
+    await withPad({ url: server.url, format: '', context: { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
       deviceScaleFactor: 3, userAgent: phone.userAgent } }, async ({ page }) => {
       // The phone's height is used and Confirm stays in view, upright and on its side.
       const pad = await page.getByTestId('pad').boundingBox();
@@ -185,7 +151,7 @@ describe('the clerk', () => {
   });
 
   it('scratches out a digit by scribbling over it, and Undo brings it back', async () => {
-    await withPad({ format: '' }, async ({ page }) => {
+    await withPad({ url: server.url, format: '' }, async ({ page }) => {
       await draw(page, '3058');
       const before = await digits(page);
       assert.equal(before.length, 4);

@@ -1,5 +1,6 @@
 // Shared helpers of the browser tests and the bench: the pad's server, Debian's headless Chromium, handwriting
 // paths from the Go stroke font (shared/synth via web/cmd/padpaths), drawing with the mouse or touch.
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,20 @@ export async function startServer({ withServer = false, args = [] } = {}) {
   };
 }
 
+// startClerkServer runs the real digitpad server (padserver) on a throwaway SQLite store, with feedback needing
+// token or an enrolled device's credential, as with `digitpad serve`; stop also removes the store.
+export async function startClerkServer(name, token) {
+  const dbDir = mkdtempSync(path.join(tmpdir(), `digitpad-e2e-${name}-`));
+  try {
+    const server = await startServer({ withServer: true,
+      args: ['-db', `sqlite:${path.join(dbDir, 'pad.db')}`, '-token', token, '-open-feedback=false'] });
+    return { url: server.url, stop: async () => { await server.stop(); rmSync(dbDir, { recursive: true, force: true }); } };
+  } catch (err) {
+    rmSync(dbDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 // launch opens Debian Chromium with a fresh profile. opts are Playwright context options (viewport,
 // deviceScaleFactor, hasTouch, ...). Console errors and page errors are collected in ctx.errors.
 export async function launch(opts = {}) {
@@ -79,6 +94,23 @@ export async function launch(opts = {}) {
   };
 }
 
+// withPad runs fn with a fresh browser profile on the pad at opts.url (opts.context: Playwright context options,
+// opts.format: the code format, opts.init: a script run before the page's) and fails on any console or page error.
+export async function withPad(opts, fn) {
+  const b = await launch(opts.context);
+  try {
+    if (opts.init) await b.page.addInitScript(opts.init);
+    await openPad(b.page, opts.url, { format: opts.format });
+    await fn(b);
+    assert.deepEqual(b.errors, [], 'console errors');
+  } finally {
+    await b.close();
+  }
+}
+
+// digits is the digits shown in the pad's digit tags, as a string.
+export const digits = (page) => page.getByTestId('digit').evaluateAll((els) => els.map((e) => e.dataset.digit).join(''));
+
 // openPad loads the page and waits until the model is loaded (body[data-ready="1"]).
 export async function openPad(page, url, { format } = {}) {
   if (format !== undefined) {
@@ -102,8 +134,8 @@ export function paths(codes, { gap = 0.25 } = {}) {
   return pathsCache.get(gap);
 }
 
-// toPage maps nominal path coordinates onto the pad's current box in page coordinates.
-async function mapper(page, nominal) {
+// mapper maps nominal path coordinates onto the pad's current box in page coordinates.
+export async function mapper(page, nominal) {
   const box = await page.getByTestId('pad').boundingBox();
   const s = Math.min(box.width / nominal.w, box.height / nominal.h);
   const ox = box.x + (box.width - nominal.w * s) / 2;
@@ -111,34 +143,38 @@ async function mapper(page, nominal) {
   return ([x, y]) => [ox + x * s, oy + y * s];
 }
 
+// replay draws strokes given in page coordinates with the mouse, or with touch events (a finger on a tablet)
+// through the DevTools protocol.
+export async function replay(page, strokes, { touch = false } = {}) {
+  const cdp = touch ? await page.context().newCDPSession(page) : null;
+  for (const pts of strokes) {
+    if (touch) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: pts[0][0], y: pts[0][1] }] });
+      for (const [x, y] of pts.slice(1)) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    } else {
+      await page.mouse.move(pts[0][0], pts[0][1]);
+      await page.mouse.down();
+      for (const [x, y] of pts.slice(1)) await page.mouse.move(x, y);
+      await page.mouse.up();
+    }
+  }
+  if (cdp) await cdp.detach();
+}
+
 // draw replays a code's strokes with the mouse, then waits for the recognition of the last stroke.
 export async function draw(page, code, { wait = true } = {}) {
   const p = paths([code]);
   const map = await mapper(page, p);
-  for (const stroke of p.codes[code].paths) {
-    const pts = stroke.map(map);
-    await page.mouse.move(pts[0][0], pts[0][1]);
-    await page.mouse.down();
-    for (const [x, y] of pts.slice(1)) await page.mouse.move(x, y);
-    await page.mouse.up();
-  }
+  await replay(page, p.codes[code].paths.map((s) => s.map(map)));
   if (wait) await settled(page);
 }
 
-// drawTouch replays a code with touch events (a finger on a tablet) through the DevTools protocol.
+// drawTouch replays a code with touch events (a finger on a tablet).
 export async function drawTouch(page, code) {
   const p = paths([code]);
   const map = await mapper(page, p);
-  const cdp = await page.context().newCDPSession(page);
-  for (const stroke of p.codes[code].paths) {
-    const pts = stroke.map(map);
-    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: pts[0][0], y: pts[0][1] }] });
-    for (const [x, y] of pts.slice(1)) {
-      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
-    }
-    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-  }
-  await cdp.detach();
+  await replay(page, p.codes[code].paths.map((s) => s.map(map)), { touch: true });
   await settled(page);
 }
 

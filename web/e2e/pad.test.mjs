@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  ARTIFACTS, startServer, launch, openPad, draw, drawTouch, settled, codeText, outbox, paths,
+  ARTIFACTS, startServer, withPad, draw, drawTouch, settled, codeText, outbox, paths,
 } from './lib.mjs';
 
 let server;
@@ -16,17 +16,6 @@ before(async () => {
 });
 after(async () => { if (server) await server.stop(); });
 
-// withPad runs fn with a fresh browser profile and fails the test on any console or page error.
-async function withPad(opts, fn) {
-  const b = await launch(opts.context);
-  try {
-    await openPad(b.page, server.url, { format: opts.format });
-    await fn(b);
-    assert.deepEqual(b.errors, [], 'console errors');
-  } finally {
-    await b.close();
-  }
-}
 
 async function digitBoxes(page) {
   return page.getByTestId('digit').evaluateAll((els) => els.map((e) => ({
@@ -53,7 +42,7 @@ describe('web pad', () => {
   });
 
   it('recognises each single digit', async () => {
-    await withPad({ format: '' }, async ({ page }) => {
+    await withPad({ url: server.url, format: '' }, async ({ page }) => {
       for (const d of ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
         await page.getByTestId('clear').click();
         await draw(page, d);
@@ -67,7 +56,7 @@ describe('web pad', () => {
   });
 
   it('recognises a 5-digit postal code with one box per digit, left to right', async () => {
-    await withPad({ format: '5' }, async ({ page }) => {
+    await withPad({ url: server.url, format: '5' }, async ({ page }) => {
       for (const code of ['12345', '67890']) {
         await page.getByTestId('clear').click();
         await draw(page, code);
@@ -81,7 +70,7 @@ describe('web pad', () => {
   });
 
   it('undoes the last stroke and clears the pad', async () => {
-    await withPad({ format: '' }, async ({ page }) => {
+    await withPad({ url: server.url, format: '' }, async ({ page }) => {
       await draw(page, '12');
       assert.equal(await codeText(page), '12');
       const strokesOf2 = paths(['2']).codes['2'].paths.length;
@@ -96,7 +85,7 @@ describe('web pad', () => {
   });
 
   it('corrects digits by tap and by keyboard, confirms, and stores a feedback record in the outbox', async () => {
-    await withPad({ format: '5' }, async ({ page }) => {
+    await withPad({ url: server.url, format: '5' }, async ({ page }) => {
       await draw(page, '12345');
       assert.equal(await codeText(page), '12345');
 
@@ -150,7 +139,7 @@ describe('web pad', () => {
   });
 
   it('can be corrected and confirmed with the keyboard alone', async () => {
-    await withPad({ format: '' }, async ({ page }) => {
+    await withPad({ url: server.url, format: '' }, async ({ page }) => {
       await draw(page, '12');
       await page.getByTestId('pad').focus();
       await page.keyboard.press('Tab'); // from the pad to the first digit box
@@ -174,7 +163,7 @@ describe('web pad', () => {
   });
 
   it('keeps recognising offline after a reload', async () => {
-    await withPad({ format: '' }, async ({ context, page }) => {
+    await withPad({ url: server.url, format: '' }, async ({ context, page }) => {
       await page.waitForFunction(() => document.body.dataset.offline === '1', null, { timeout: 15000 });
       await context.setOffline(true);
       await page.reload();
@@ -188,7 +177,7 @@ describe('web pad', () => {
 
   it('works with touch on a high-DPI phone', async () => {
     const context = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, hasTouch: true, isMobile: true };
-    await withPad({ format: '', context }, async ({ page }) => {
+    await withPad({ url: server.url, format: '', context }, async ({ page }) => {
       const { css, px } = await page.getByTestId('pad').evaluate((c) => ({ css: c.getBoundingClientRect().width, px: c.width }));
       assert.equal(px, Math.round(css * 3), 'canvas backed by device pixels');
       await drawTouch(page, '905');

@@ -463,7 +463,13 @@ function render() {
       const inserted = slot.index < 0;
       const d = inserted ? null : res.digits[slot.index];
       let [x0, y0, x1, y1] = slot.box;
-      if (inserted) { x0 -= 10; x1 += 10; } // an inserted digit has no ink: a narrow box where it stands
+      if (inserted) { // no ink: a narrow box where it stands, in the gap beside its neighbours, never over them
+        const prev = view.slots[k - 1], next = view.slots[k + 1];
+        const lo = prev ? prev.box[2] + 4 : -Infinity, hi = next ? next.box[0] - 4 : Infinity;
+        const mid = (x0 + x1) / 2;
+        x0 = Math.max(mid - 10, lo); x1 = Math.min(mid + 10, hi);
+        if (x1 - x0 < 12) { x0 = Math.max(mid - 6, lo); x1 = x0 + 12; } // no room: beside the left one
+      }
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'digit';

@@ -221,12 +221,13 @@ func (g *game) drawPad(screen *ebiten.Image, st kiosk.State, in kiosk.InkSnapsho
 		r := image.Rect(d.Box[0], d.Box[1], d.Box[2], d.Box[3]).Add(l.Pad.Min).Inset(-6)
 		c := digitColor(st, i)
 		vector.StrokeRect(pad, float32(r.Min.X), float32(r.Min.Y), float32(r.Dx()), float32(r.Dy()), 3, c, false)
-		tag := image.Rect(r.Min.X, r.Min.Y-28, r.Min.X+86, r.Min.Y)
+		note := fmt.Sprintf("%d  %s", d.Digit, digitNote(st, d))
+		tag := image.Rect(r.Min.X, r.Min.Y-28, r.Min.X+max(86, int(text.Advance(note, g.faces.small))+12), r.Min.Y)
 		if tag.Min.Y < l.Pad.Min.Y {
 			tag = tag.Add(image.Pt(0, tag.Dy()+r.Dy()))
 		}
 		fillRect(pad, tag, c)
-		g.label(pad, fmt.Sprintf("%d  %.0f%%", d.Digit, 100*d.Confidence), g.faces.small, tag, colText)
+		g.label(pad, note, g.faces.small, tag, colText)
 	}
 	// The model in use, small, at the pad's bottom right.
 	mopt := &text.DrawOptions{}
@@ -298,12 +299,9 @@ func (g *game) drawControls(screen *ebiten.Image, st kiosk.State) {
 		top := image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y-24)
 		g.label(screen, fmt.Sprint(d.Digit), g.faces.card, top, colText)
 		bottom := image.Rect(r.Min.X, r.Max.Y-30, r.Max.X, r.Max.Y-4)
-		under := fmt.Sprintf("%.0f%%", 100*d.Confidence)
-		switch {
-		case st.Typed:
-			under = "typed"
-		case d.Inserted:
-			under = "added"
+		under := digitNote(st, d)
+		if under == noteCorrected && text.Advance(under, g.faces.small) > float64(r.Dx()-8) {
+			under = "fixed" // a narrow card (many digits)
 		}
 		g.label(screen, under, g.faces.small, bottom, c)
 	}
@@ -525,6 +523,25 @@ func (g *game) label(dst *ebiten.Image, s string, face text.Face, r image.Rectan
 	opt.LayoutOptions.SecondaryAlign = text.AlignCenter
 	opt.ColorScale.ScaleWithColor(c)
 	text.Draw(dst, s, face, opt)
+}
+
+// noteCorrected is what a digit the clerk corrected shows instead of a confidence: the model's confidence in
+// the digit now shown is usually near 0%, which would read as an error.
+const noteCorrected = "corrected"
+
+// digitNote is the small text under a digit's card and on its tag over the ink: how sure the model is of it,
+// or that the clerk typed, added or corrected it.
+func digitNote(st kiosk.State, d kiosk.DigitState) string {
+	switch {
+	case st.Typed:
+		return "typed"
+	case d.Inserted:
+		return "added"
+	case d.Corrected:
+		return noteCorrected
+	default:
+		return fmt.Sprintf("%.0f%%", 100*d.Confidence)
+	}
 }
 
 func fillRect(dst *ebiten.Image, r image.Rectangle, c color.Color) {

@@ -59,3 +59,23 @@ func TestStatus_NoticesFitWithoutBeingCut(t *testing.T) {
 		}
 	}
 }
+
+// A corrected digit's confidence is the model's in the digit now shown, usually near 0%, which a clerk reads as an
+// error (the final review of issue 11): its card and tag say "corrected" instead; typed and added digits say so.
+func TestDigitNote_CorrectedNotShownAsZeroConfidence(t *testing.T) {
+	cases := []struct {
+		st   kiosk.State
+		d    kiosk.DigitState
+		want string
+	}{
+		{kiosk.State{}, kiosk.DigitState{Digit: 3, Predicted: 3, Confidence: 0.974}, "97%"},
+		{kiosk.State{}, kiosk.DigitState{Digit: 7, Predicted: 3, Confidence: 0.001, Corrected: true}, "corrected"},
+		{kiosk.State{}, kiosk.DigitState{Digit: 2, Predicted: -1, Inserted: true, Corrected: true}, "added"},
+		{kiosk.State{Typed: true}, kiosk.DigitState{Digit: 5, Predicted: -1, Inserted: true}, "typed"},
+	}
+	for _, c := range cases {
+		if got := digitNote(c.st, c.d); got != c.want {
+			t.Errorf("digitNote(%+v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}

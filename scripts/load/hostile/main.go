@@ -34,6 +34,8 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "length of each phase")
 	good := flag.Int("good", 4, "well-behaved closed-loop clients")
 	pid := flag.Int("pid", 0, "server process id, for its peak RSS (VmHWM)")
+	attackerIP := flag.String("attacker-ip", "", "local address the attackers connect from (e.g. 127.0.0.2: another client "+
+		"identity than the well-behaved clients'); empty: the same as theirs")
 	flag.Parse()
 	u, err := url.Parse(*base)
 	if err != nil {
@@ -49,7 +51,12 @@ func main() {
 	stop := make(chan struct{})
 	attackers := &outcomes{m: map[string]int{}}
 	var wg sync.WaitGroup
-	attack(&wg, stop, u.Host, *base, attackers)
+	dialer := &net.Dialer{}
+	if *attackerIP != "" {
+		dialer.LocalAddr = &net.TCPAddr{IP: net.ParseIP(*attackerIP)}
+		fmt.Printf("  attackers connect from %s\n", *attackerIP)
+	}
+	attack(&wg, stop, dialer, u.Host, *base, attackers)
 	time.Sleep(500 * time.Millisecond) // let the attack start
 	under := runGood(*base, canvas, *good, *duration, nil)
 	close(stop)
@@ -133,13 +140,14 @@ func (o *outcomes) String() string {
 }
 
 // attack starts the attackers; each loops until stop is closed.
-func attack(wg *sync.WaitGroup, stop chan struct{}, host, base string, o *outcomes) {
+func attack(wg *sync.WaitGroup, stop chan struct{}, dialer *net.Dialer, host, base string, o *outcomes) {
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
 	post := func(kind, ct string, body []byte) {
 		path := "/v1/predict"
 		if strings.HasSuffix(kind, "-batch") {
 			path += "/batch"
 		}
-		res, err := http.Post(base+path, ct, bytes.NewReader(body))
+		res, err := client.Post(base+path, ct, bytes.NewReader(body))
 		if err != nil {
 			o.add(kind + ":error")
 			return
@@ -194,12 +202,12 @@ func attack(wg *sync.WaitGroup, stop chan struct{}, host, base string, o *outcom
 		post("garbage", "image/png", []byte("\x89PNG\r\n\x1a\nnot really"))
 	})
 	// 32 slow bodies, a byte every 200 ms, reconnecting when cut off.
-	loop(32, func() { slowBody(host, stop, o) })
+	loop(32, func() { slowBody(dialer, host, stop, o) })
 	// 256 idle connections held for the whole phase.
 	wg.Go(func() {
 		var conns []net.Conn
 		for range 256 {
-			if c, err := net.Dial("tcp", host); err == nil {
+			if c, err := dialer.Dial("tcp", host); err == nil {
 				conns = append(conns, c)
 			}
 		}
@@ -211,8 +219,8 @@ func attack(wg *sync.WaitGroup, stop chan struct{}, host, base string, o *outcom
 	})
 }
 
-func slowBody(host string, stop chan struct{}, o *outcomes) {
-	c, err := net.Dial("tcp", host)
+func slowBody(dialer *net.Dialer, host string, stop chan struct{}, o *outcomes) {
+	c, err := dialer.Dial("tcp", host)
 	if err != nil {
 		o.add("slow:error")
 		return
