@@ -31,7 +31,7 @@ web-deps:
 test-web: web web-deps
 	$(GO) test ./web/... ./wasm/...
 	GOOS=js GOARCH=wasm $(GO) test -exec="$(GO_WASM_EXEC)" ./wasm/...
-	cd $(WEB_E2E) && node --test --test-concurrency=1 pad.test.mjs server.test.mjs clerk.test.mjs clerk-edit.test.mjs
+	cd $(WEB_E2E) && node --test --test-concurrency=1 pad.test.mjs server.test.mjs clerk.test.mjs clerk-edit.test.mjs canary.test.mjs
 
 serve-web: web
 	$(GO) run ./web/cmd/webserve -addr $(WEB_ADDR)

@@ -477,10 +477,14 @@ func (s *Server) modelCard() (*ModelCard, error) {
 	if m == nil {
 		return nil, apiErr(protocol.EUnavailable, "no model loaded")
 	}
-	c := &ModelCard{Name: m.engine.Info().Name, SHA256: m.sha256, URL: "/v1/model.onnx", Bytes: len(m.onnx),
-		LoadedAt: m.loadedAt}
+	return cardOf(m, "/v1/model.onnx", "/v1/model.graph"), nil
+}
+
+// cardOf describes m with the URLs its ONNX and graph files are served at (production's or the canary's).
+func cardOf(m *activeModel, onnxURL, graphURL string) *ModelCard {
+	c := &ModelCard{Name: m.engine.Info().Name, SHA256: m.sha256, URL: onnxURL, Bytes: len(m.onnx), LoadedAt: m.loadedAt}
 	if m.graph != nil {
-		c.GraphURL, c.GraphSHA256 = "/v1/model.graph", m.graphSHA256
+		c.GraphURL, c.GraphSHA256 = graphURL, m.graphSHA256
 	}
 	if len(m.card) > 0 {
 		var card any
@@ -488,7 +492,7 @@ func (s *Server) modelCard() (*ModelCard, error) {
 			c.Card = card
 		}
 	}
-	return c, nil
+	return c
 }
 
 func (s *Server) handleGetModel(ctx context.Context, _ *struct{}) (*modelOutput, error) {

@@ -234,7 +234,9 @@ func (s *Server) canaryModel(clientID string) *altModel {
 // announcementFor is the model announcement a websocket client gets: the candidate for canary clients.
 func (s *Server) announcementFor(clientID string) *protocol.ModelAnnouncement {
 	if a := s.canaryModel(clientID); a != nil {
-		return announce(a.activeModel, "/v1/canary/model.onnx", "/v1/canary/model.graph")
+		an := announce(a.activeModel, "/v1/canary/model.onnx", "/v1/canary/model.graph")
+		an.CardURL = "/v1/canary/model"
+		return an
 	}
 	return s.announcement()
 }
@@ -316,6 +318,18 @@ func (s *Server) rolloutRoutes(api huma.API) {
 		}
 		return a, nil
 	}
+	huma.Register(api, huma.Operation{
+		OperationID: "get-canary-model", Method: http.MethodGet, Path: "/v1/canary/model", Tags: []string{"model"},
+		Summary:     "The canary candidate's card",
+		Description: "What canary clients are announced (card_url): the browser pad configures its recogniser from it.",
+		Errors:      []int{404},
+	}, func(ctx context.Context, _ *struct{}) (*modelOutput, error) {
+		a, err := live()
+		if err != nil {
+			return nil, err
+		}
+		return &modelOutput{Body: *cardOf(a.activeModel, "/v1/canary/model.onnx", "/v1/canary/model.graph")}, nil
+	})
 	huma.Register(api, huma.Operation{
 		OperationID: "get-canary-onnx", Method: http.MethodGet, Path: "/v1/canary/model.onnx", Tags: []string{"model"},
 		Summary: "The canary candidate's ONNX bytes", Description: "What canary clients are announced; checked against X-Model-SHA256.",

@@ -293,6 +293,13 @@ func TestCanary_WorseCandidateRolledBackEndToEnd(t *testing.T) {
 			if r.Status != 200 || sha(r.Body) != candSHA || r.Header.Get("X-Model-SHA256") != candSHA {
 				t.Fatalf("canary download: %d, sha %s", r.Status, sha(r.Body))
 			}
+			// The browser pad configures its recogniser from the announced model's card: the candidate's, not
+			// production's (GET /v1/model), or it would refuse the swap.
+			var card server.ModelCard
+			if a.CardURL != "/v1/canary/model" || json.Unmarshal(do(t, http.MethodGet, ts.URL+a.CardURL, "", nil).Body, &card) != nil ||
+				card.SHA256 != candSHA || card.URL != a.URL || card.GraphURL != a.GraphURL {
+				t.Fatalf("canary card at %q: %+v, want the candidate's (announcement %+v)", a.CardURL, card, a)
+			}
 		case prodSHA:
 		default:
 			t.Fatalf("client %s announced %s", id, a.SHA256)

@@ -374,77 +374,32 @@ func oneCycle(peak float64, step, total int) float64 {
 	return lo + (peak-lo)*0.5*(1+math.Cos(math.Pi*p))
 }
 
-// trainer runs data-parallel steps: worker w takes the w-th contiguous shard of each batch, gradients are
-// summed in worker order.
+// trainer runs data-parallel steps (cnn.Parallel) over the training set with the pad-style augmentation.
 type trainer struct {
-	net  *cnn.Net
 	cfg  Config
-	reps []*cnn.Replica
+	par  *cnn.Parallel
 	augs []*augment.Augmenter
-	xs   [][]float32
-	ls   [][]uint8
-	opt  *cnn.Adam
-	n    int
 }
 
 func newTrainer(net *cnn.Net, c Config, p augment.Params) *trainer {
-	t := &trainer{net: net, cfg: c, opt: cnn.NewAdam(c.WeightDecay)}
-	for w := 0; w < c.Workers; w++ {
-		t.reps = append(t.reps, net.NewReplica(c.Seed, uint64(1000+w)))
+	t := &trainer{cfg: c, par: cnn.NewParallel(net, c.Workers, c.Seed, 1000, c.WeightDecay)}
+	for range t.par.Reps {
 		t.augs = append(t.augs, augment.New(p))
-		t.xs = append(t.xs, nil)
-		t.ls = append(t.ls, nil)
 	}
 	return t
 }
 
 func (t *trainer) step(set *mnist.Set, idx []int, epoch int, lr float64) (loss float64, correct int) {
-	W := len(t.reps)
-	losses := make([]float64, W)
-	corrects := make([]int, W)
-	scale := float32(1 / float64(len(idx)))
-	var wg sync.WaitGroup
-	for w := 0; w < W; w++ {
-		lo, hi := w*len(idx)/W, (w+1)*len(idx)/W
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			shard := idx[lo:hi]
-			x := grow(t.xs[w], len(shard)*784)
-			labels := t.ls[w][:0]
-			for i, si := range shard {
-				dst := x[i*784 : (i+1)*784]
-				if t.cfg.NoAugment {
-					copy(dst, set.Image(si))
-				} else {
-					// Seeded per (epoch, sample) so the stream does not depend on the worker count.
-					rng := rand.New(rand.NewPCG(t.cfg.Seed^0xa5a5_5a5a, uint64(epoch)<<32|uint64(si)))
-					t.augs[w].Apply(rng, set.Image(si), dst)
-				}
-				labels = append(labels, set.Labels[si])
-			}
-			t.xs[w], t.ls[w] = x, labels
-			r := t.reps[w]
-			r.ZeroGrad()
-			losses[w], corrects[w] = r.TrainStep(x, labels, scale, float32(t.cfg.LabelSmoothing))
-		}()
-	}
-	wg.Wait()
-	cnn.ReduceGrads(t.reps)
-	t.net.UpdateBatchNorm(t.reps, 0.1)
-	t.opt.Step(t.net, t.reps[0].Grads, lr)
-	for w := range losses {
-		loss += losses[w]
-		correct += corrects[w]
-	}
-	return loss, correct
-}
-
-func grow(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
-	}
-	return b[:n]
+	return t.par.Step(idx, lr, float32(t.cfg.LabelSmoothing), func(w, si int, dst []float32) uint8 {
+		if t.cfg.NoAugment {
+			copy(dst, set.Image(si))
+		} else {
+			// Seeded per (epoch, sample) so the stream does not depend on the worker count.
+			rng := rand.New(rand.NewPCG(t.cfg.Seed^0xa5a5_5a5a, uint64(epoch)<<32|uint64(si)))
+			t.augs[w].Apply(rng, set.Image(si), dst)
+		}
+		return set.Labels[si]
+	})
 }
 
 // Evaluate classifies every sample of set (inference mode) with workers replicas and returns the confusion

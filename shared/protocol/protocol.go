@@ -106,6 +106,9 @@ type ModelAnnouncement struct {
 	URL         string `json:"url"`
 	GraphURL    string `json:"graph_url,omitempty"`
 	GraphSHA256 string `json:"graph_sha256,omitempty"`
+	// CardURL is where the announced model's card is served (GET /v1/model's shape); absent: /v1/model.
+	// Canary clients get /v1/canary/model.
+	CardURL string `json:"card_url,omitempty"`
 }
 
 // Error is a typed error: Code is one of the E* codes.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"sync"
 
 	"digitpad/train/augment"
 	"digitpad/train/cnn"
@@ -50,21 +49,17 @@ func Fit(ctx context.Context, net *cnn.Net, mix *Mix, val *Mix, c FitConfig, pro
 	if mix.Len() < c.Batch {
 		return nil, fmt.Errorf("retrain: %d training samples, fewer than one batch of %d", mix.Len(), c.Batch)
 	}
-	W := max(1, c.Workers)
-	reps := make([]*cnn.Replica, W)
-	augs := make([]*augment.Augmenter, W)
-	for w := range reps {
-		reps[w] = net.NewReplica(c.Seed, uint64(2000+w))
+	par := cnn.NewParallel(net, c.Workers, c.Seed, 2000, c.WeightDecay)
+	augs := make([]*augment.Augmenter, len(par.Reps))
+	for w := range augs {
 		augs[w] = augment.New(augment.Default())
 	}
-	opt := cnn.NewAdam(c.WeightDecay)
 	rng := rand.New(rand.NewPCG(c.Seed, 0x7e7a))
 	perm := rng.Perm(mix.Len())
 	pos := 0
 	var curve []report.Epoch
 	var lossSum float64
 	var correct, seen int
-	xs := make([][]float32, W)
 	for step := 0; step < c.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("retrain: %w", err)
@@ -75,44 +70,17 @@ func Fit(ctx context.Context, net *cnn.Net, mix *Mix, val *Mix, c FitConfig, pro
 		idx := perm[pos : pos+c.Batch]
 		pos += c.Batch
 		lr := c.LR * (0.02 + 0.98*0.5*(1+math.Cos(math.Pi*float64(step)/float64(c.Steps))))
-		losses := make([]float64, W)
-		corrects := make([]int, W)
-		scale := float32(1 / float64(len(idx)))
-		var wg sync.WaitGroup
-		for w := 0; w < W; w++ {
-			lo, hi := w*len(idx)/W, (w+1)*len(idx)/W
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				shard := idx[lo:hi]
-				if cap(xs[w]) < len(shard)*784 {
-					xs[w] = make([]float32, len(shard)*784)
-				}
-				x := xs[w][:len(shard)*784]
-				labels := make([]uint8, len(shard))
-				for i, si := range shard {
-					src := mix.Images[si*784 : (si+1)*784]
-					dst := x[i*784 : (i+1)*784]
-					if mix.Augment[si] {
-						r := rand.New(rand.NewPCG(c.Seed^0x5a5a, uint64(step)<<32|uint64(si)))
-						augs[w].Apply(r, src, dst)
-					} else {
-						copy(dst, src)
-					}
-					labels[i] = mix.Labels[si]
-				}
-				reps[w].ZeroGrad()
-				losses[w], corrects[w] = reps[w].TrainStep(x, labels, scale, float32(c.LabelSmoothing))
-			}()
-		}
-		wg.Wait()
-		cnn.ReduceGrads(reps)
-		net.UpdateBatchNorm(reps, 0.1)
-		opt.Step(net, reps[0].Grads, lr)
-		for w := range losses {
-			lossSum += losses[w]
-			correct += corrects[w]
-		}
+		loss, right := par.Step(idx, lr, float32(c.LabelSmoothing), func(w, si int, dst []float32) uint8 {
+			src := mix.Images[si*784 : (si+1)*784]
+			if mix.Augment[si] {
+				augs[w].Apply(rand.New(rand.NewPCG(c.Seed^0x5a5a, uint64(step)<<32|uint64(si))), src, dst)
+			} else {
+				copy(dst, src)
+			}
+			return mix.Labels[si]
+		})
+		lossSum += loss
+		correct += right
 		seen += len(idx)
 		if c.CurveEvery > 0 && ((step+1)%c.CurveEvery == 0 || step+1 == c.Steps) {
 			ep := report.Epoch{Epoch: step + 1, Steps: step + 1, TrainLoss: lossSum / float64(seen),

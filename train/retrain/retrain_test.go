@@ -114,3 +114,54 @@ func TestScreenExcludesOneLabelClientAndCaps(t *testing.T) {
 		t.Errorf("kept %d samples, want the honest client's newest 50", len(kept))
 	}
 }
+
+func TestMisaligned_ShiftedReadingsOnly(t *testing.T) {
+	code := func(s string) []uint8 {
+		out := make([]uint8, len(s))
+		for i, c := range s {
+			out[i] = uint8(c - '0')
+		}
+		return out
+	}
+	read := func(s string) []int {
+		out := make([]int, len(s))
+		for i, c := range s {
+			out[i] = int(c - '0')
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		reading, labels string
+		want            bool
+	}{
+		{"17435", "74357", true},  // a 7 cut in two, the last digit lost: every input shows a neighbour
+		{"81720", "87200", true},  // a spurious piece inserted after the 8
+		{"76335", "16333", false}, // two digits misread in place
+		{"74357", "74357", false}, // confirmed as read
+		{"74351", "74357", false}, // one digit corrected
+	} {
+		if got := Misaligned(read(tc.reading), code(tc.labels)); got != tc.want {
+			t.Errorf("Misaligned(%s, %s) = %v, want %v", tc.reading, tc.labels, got, tc.want)
+		}
+	}
+}
+
+func TestScreen_LeavesOutMisalignedRecords(t *testing.T) {
+	var ss []Sample
+	var pred []int
+	var conf []float64
+	add := func(id, reading, labels string) {
+		for k := range labels {
+			p := int(reading[k] - '0')
+			ss = append(ss, Sample{RecordID: id, Client: "pad", Label: labels[k] - '0', Predicted: p})
+			pred, conf = append(pred, p), append(conf, 0.5)
+		}
+	}
+	add("a", "17435", "74357")
+	add("b", "12345", "12395")
+	add("c", "55555", "55555")
+	kept, checks := Screen(ss, pred, conf, ScreenConfig{})
+	if len(kept) != 10 || kept[0].RecordID != "b" || checks[0].Misaligned != 5 || checks[0].Kept != 10 {
+		t.Fatalf("kept %d (first %q), check %+v: want records b and c kept, a's 5 digits left out", len(kept), kept[0].RecordID, checks[0])
+	}
+}

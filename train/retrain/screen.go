@@ -47,10 +47,77 @@ type ClientCheck struct {
 	LabelShare float64 `json:"label_share"` // share of its most frequent label
 	Disagree   float64 `json:"disagree"`    // relabels among digits the base read confidently
 	Kept       int     `json:"kept"`
-	Excluded   string  `json:"excluded,omitempty"` // the reason, when excluded
+	// Misaligned counts the digits left out because their record's correction is a shift of the reading
+	// (see Misaligned).
+	Misaligned int    `json:"misaligned,omitempty"`
+	Excluded   string `json:"excluded,omitempty"` // the reason, when excluded
 }
 
-// Screen applies per-client agreement checks and caps to the training digits. basePred and baseConf are the
+// Misaligned reports whether a clerk's labels read like the model's reading shifted by inserted or dropped
+// digits rather than digits misread: the edit distance between reading and labels (insertions and deletions
+// allowed) is smaller than the number of positions that differ. 74357 read as 17435 is one such case —
+// segmentation cut the 7 in two and lost the last digit — and then each input shows a neighbour's digit, not
+// its label. Such inputs would teach the classifier wrong digits, so they are not trained on (as the pad drops
+// the inputs of a code the clerk edited by inserting or deleting digits).
+func Misaligned(reading []int, labels []uint8) bool {
+	if len(reading) != len(labels) {
+		return false
+	}
+	ham := 0
+	for i := range labels {
+		if reading[i] != int(labels[i]) {
+			ham++
+		}
+	}
+	if ham < 2 {
+		return false
+	}
+	// Levenshtein distance, one row at a time.
+	prev := make([]int, len(labels)+1)
+	cur := make([]int, len(labels)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(reading); i++ {
+		cur[0] = i
+		for j := 1; j <= len(labels); j++ {
+			sub := prev[j-1]
+			if reading[i-1] != int(labels[j-1]) {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(labels)] < ham
+}
+
+// misalignedRecords returns the records whose digits all have a reading and whose labels are a shift of it.
+func misalignedRecords(ss []Sample) map[string]bool {
+	out := map[string]bool{}
+	for from := 0; from < len(ss); {
+		to := from
+		for to < len(ss) && ss[to].RecordID == ss[from].RecordID {
+			to++
+		}
+		reading, labels := make([]int, 0, to-from), make([]uint8, 0, to-from)
+		for _, s := range ss[from:to] {
+			reading, labels = append(reading, s.Predicted), append(labels, s.Label)
+		}
+		known := true
+		for _, r := range reading {
+			known = known && r >= 0
+		}
+		if known && Misaligned(reading, labels) {
+			out[ss[from].RecordID] = true
+		}
+		from = to
+	}
+	return out
+}
+
+// Screen applies per-client agreement checks and caps to the training digits, and leaves out the digits of
+// records whose correction is a shift of the model's reading (Misaligned). basePred and baseConf are the
 // base model's prediction and confidence for each sample. It returns the kept samples and one check per client.
 func Screen(ss []Sample, basePred []int, baseConf []float64, cfg ScreenConfig) ([]Sample, []ClientCheck) {
 	cfg = cfg.withDefaults()
@@ -63,6 +130,7 @@ func Screen(ss []Sample, basePred []int, baseConf []float64, cfg ScreenConfig) (
 		byClient[s.Client] = append(byClient[s.Client], i)
 	}
 	sort.Strings(clients)
+	shifted := misalignedRecords(ss)
 	keep := make([]bool, len(ss))
 	var checks []ClientCheck
 	for _, c := range clients {
@@ -103,9 +171,13 @@ func Screen(ss []Sample, basePred []int, baseConf []float64, cfg ScreenConfig) (
 			// newest first up to the cap (samples are in insertion order)
 			from := max(0, len(idx)-cfg.CapPerClient)
 			for _, i := range idx[from:] {
+				if shifted[ss[i].RecordID] {
+					ck.Misaligned++
+					continue
+				}
 				keep[i] = true
+				ck.Kept++
 			}
-			ck.Kept = len(idx) - from
 		}
 		checks = append(checks, ck)
 	}

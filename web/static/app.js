@@ -1025,15 +1025,16 @@ async function loadConfig() {
 
 // adoptServerModel swaps the worker to the model the server announces, so browser and server agree. The worker
 // loads the announced graph file (graph_url; the wasm has no ONNX decoder) and verifies it against graph_sha256
-// and the model's identity (sha256). The model's card (GET /v1/model) goes with it: Go configures the
-// recogniser from a card by one rule (recognize.Calibration), the manifest's card at start and this one now.
+// and the model's identity (sha256). The model's card (card_url: GET /v1/canary/model for a canary client, else
+// GET /v1/model) goes with it: Go configures the recogniser from a card by one rule (recognize.Calibration), the
+// manifest's card at start and this one now.
 async function adoptServerModel(m) {
   if (!worker || !m.graph_url || !m.graph_sha256 || !m.sha256) return; // no graph form: keep the current model
   if (!state.model) { setTimeout(() => adoptServerModel(m), 500); return; } // still loading the shipped one
   if (m.sha256 === state.model.sha256) return;
   let card;
   try {
-    const r = await fetch(new URL('/v1/model', location.href), { cache: 'no-cache' });
+    const r = await fetch(new URL(m.card_url || '/v1/model', location.href), { cache: 'no-cache' });
     if (!r.ok) return;
     const body = await r.json();
     if (body.sha256 !== m.sha256) return; // changed again meanwhile; the next announcement follows
