@@ -158,7 +158,7 @@ func cutCandidates(img image.Image) []ink.Digit {
 		return nil
 	}
 	free, err := ink.SegmentCandidates(m, opt, 3)
-	if m.Factor > 1 && (err != nil || ink.Touching(free[0])) {
+	if m.Factor > 1 && (err != nil || touching(free[0])) {
 		m = m.FullResolution()
 		free, err = ink.SegmentCandidates(m, opt, 3)
 	}
@@ -225,4 +225,15 @@ func cropLabel(box image.Rectangle, boxes []image.Rectangle) (uint8, bool) {
 		return Outlier, true
 	}
 	return 0, false
+}
+
+// touching reports whether neighbouring digits' boxes touch or overlap horizontally (the recogniser then cuts
+// at full resolution; ink.Touching, kept here so the crops follow the same rule whatever that signature).
+func touching(ds []ink.Digit) bool {
+	for i := 1; i < len(ds); i++ {
+		if ds[i-1].Box.Max.X >= ds[i].Box.Min.X {
+			return true
+		}
+	}
+	return false
 }
