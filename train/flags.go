@@ -21,6 +21,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Synth, "synth", c.Synth, "add N digits of synthetic training writers to the training split")
 	fs.IntVar(&c.SynthVal, "synth-val", c.SynthVal, "add N digits of synthetic validation writers to the validation split")
 	fs.IntVar(&c.Canvas, "canvas", c.Canvas, "add N MNIST training digits redrawn as canvases and re-read by the pad pipeline")
+	fs.IntVar(&c.Codes, "codes", c.Codes, "add N digit crops cut from 5-digit codes of synthetic training writers (most tight)")
+	fs.IntVar(&c.Outliers, "outliers", c.Outliers, "add N wrong cuts of those codes (half or merged digits) with the uniform target")
 	fs.StringVar(&c.Init, "init", c.Init, "fine-tune from this ONNX model (BatchNorm folded; --arch is ignored)")
 	fs.StringVar(&c.Checkpoint, "checkpoint", c.Checkpoint, "also save the chosen weights (gob) to this file")
 }

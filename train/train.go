@@ -75,6 +75,11 @@ type Config struct {
 	// Canvas adds this many MNIST training digits redrawn as canvases and read back through the pad's
 	// pipeline [--canvas].
 	Canvas int
+	// Codes adds this many digit crops cut from 5-digit codes of synthetic training writers (most written
+	// tightly) by the recogniser's segmentation and lattice, labelled from the writers' pen boxes [--codes];
+	// Outliers adds wrong cuts from the same codes (half digits, merged digits) with the uniform target
+	// [--outliers]. See CodeCropSet.
+	Codes, Outliers int
 	// Init fine-tunes the weights of this ONNX model (as written by export.ONNX) instead of starting from
 	// random ones; its BatchNorm is folded, so training continues without BatchNorm and Arch is ignored [--init].
 	Init string
@@ -129,7 +134,7 @@ func (c *Config) withDefaults() (Config, error) {
 		d.Now = time.Now
 	}
 	switch {
-	case d.Epochs < 0, d.Limit < 0, d.Steps < 0, d.Val < 0:
+	case d.Epochs < 0, d.Limit < 0, d.Steps < 0, d.Val < 0, d.Codes < 0, d.Outliers < 0:
 		return d, errors.New("train: epochs, limit, steps and val must not be negative")
 	case d.Workers < 1 || d.Workers > 64:
 		return d, fmt.Errorf("train: workers %d out of range 1..64", d.Workers)
@@ -165,6 +170,8 @@ type Data struct {
 	// SynthTrain and SynthVal count the synthetic digits at the end of Train and Val; CanvasTrain the MNIST
 	// training digits redrawn as canvases and re-read (after the synthetic ones).
 	SynthTrain, SynthVal, CanvasTrain int
+	// CodeTrain and OutlierTrain count the crops of cut codes (digits, wrong cuts) at the end of Train.
+	CodeTrain, OutlierTrain int
 }
 
 // LoadData locates and loads MNIST and splits it as cfg says.
@@ -206,6 +213,14 @@ func LoadData(ctx context.Context, cfg Config) (*Data, error) {
 	if canvas != nil {
 		data.Train = concat(data.Train, canvas)
 		data.CanvasTrain = canvas.Len()
+	}
+	if cfg.Codes > 0 || cfg.Outliers > 0 {
+		s, err := CodeCropSet(CodeCropOptions{Writers: synth.TrainWriters, N: cfg.Codes, Outliers: cfg.Outliers, Seed: cfg.Seed})
+		if err != nil {
+			return nil, err
+		}
+		data.Train = concat(data.Train, s)
+		data.CodeTrain, data.OutlierTrain = cfg.Codes, cfg.Outliers
 	}
 	return data, nil
 }
@@ -506,6 +521,10 @@ func writeOutputs(net *cnn.Net, c Config, aug augment.Params, data *Data, rep *R
 	}
 	if data.CanvasTrain > 0 {
 		source += fmt.Sprintf(" + %d MNIST training digits redrawn as canvases and re-read by the pad pipeline", data.CanvasTrain)
+	}
+	if data.CodeTrain > 0 || data.OutlierTrain > 0 {
+		source += fmt.Sprintf(" + %d digit crops and %d wrong cuts (uniform target) of 5-digit codes of synthetic training writers, "+
+			"cut by the pad's segmentation and lattice", data.CodeTrain, data.OutlierTrain)
 	}
 	if c.Init != "" {
 		source += "; fine-tuned from " + filepath.Base(c.Init)

@@ -12,12 +12,16 @@ import (
 const canvasSubset = 1500
 
 // Bounds of the canvas check. The issue's goal is 0.2 points and no split digit; on the first 1,500 test digits
-// the shipped model and pipeline measure 0.40–0.53 points and 4 digits with the wrong count in each style (the
-// first 600 digits at 280×280 read 97.5% before issue 12's changes), so the test holds the ground gained with one
-// digit of slack (0.07 points): tighten these as the pipeline improves.
+// the pipeline measured 0.40–0.53 points and 4 digits with the wrong count in each style with session 4's model
+// (the first 600 digits at 280×280 read 97.5% before issue 12's changes). The code-crop model (session 5) reads
+// this subset better both raw (99.40 → 99.60%) and as canvases (280×280 98.93 → 99.27%, 76×64 grey 98.87 →
+// 98.93%, inverse 99.00 → 99.20%), so its gap on the grey canvases grew to 0.67 points although no canvas style
+// got worse. The test holds both: the gap (with 0.03 points of slack) and each style's accuracy (a floor just
+// under the lowest measured, 98.93%). Tighten these as the pipeline improves.
 const (
-	maxCanvasGapPoints = 0.6
-	maxCanvasSplits    = 5
+	maxCanvasGapPoints   = 0.7
+	minCanvasAccuracyPct = 98.85
+	maxCanvasSplits      = 5
 )
 
 // TestEval_MNISTAsCanvasMatchesRaw is the image pipeline's accuracy check: MNIST test digits drawn as canvases of
@@ -47,6 +51,9 @@ func TestEval_MNISTAsCanvasMatchesRaw(t *testing.T) {
 			t.Logf("%s: %.2f%% (raw %.2f%%), %d with the wrong digit count", canvas, 100*got.Accuracy, 100*raw.Accuracy, got.Split)
 			if d := 100 * (raw.Accuracy - got.Accuracy); d > maxCanvasGapPoints+1e-9 {
 				t.Errorf("canvas accuracy %.2f%% is %.2f points below raw %.2f%%", 100*got.Accuracy, d, 100*raw.Accuracy)
+			}
+			if a := 100 * got.Accuracy; a < minCanvasAccuracyPct {
+				t.Errorf("canvas accuracy %.2f%% is below the floor %.2f%%", a, minCanvasAccuracyPct)
 			}
 			if got.Split > maxCanvasSplits {
 				t.Errorf("%d of %d one-digit canvases read as another number of digits", got.Split, got.N)

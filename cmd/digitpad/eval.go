@@ -114,12 +114,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	modelPath := fs.String("model", "", "ONNX model file, or models:/NAME@ALIAS or models:/NAME/VERSION from --registry (default: the embedded shipped model)")
 	variant := fs.String("variant", "fp32", "model variant (embedded model or models:/ URI): fp32, int8 or fp16")
 	rf := addRegistryFlags(fs)
-	data := fs.String("data", "mnist-test", "mnist-test (the 10,000 MNIST test digits), or a folder with labels.csv (file,code) and canvas images")
+	data := fs.String("data", "mnist-test", "mnist-test (the 10,000 MNIST test digits), mnist-val (the last 5,000 MNIST training digits: the validation split training and calibration choose on), or a folder with labels.csv (file,code) and canvas images")
 	mnistDir := fs.String("mnist", "", "folder with the MNIST idx files (default: found in the GoMNIST Go module)")
 	format := fs.String("format", "", "code format for folder data (see predict)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	canvas := fs.String("canvas", "", "with mnist-test: draw each digit on a canvas WxH[:rgb|grey|inverse] (e.g. 280x280:rgb) and read it through the image pipeline")
-	limit := fs.Int("limit", 0, "with mnist-test: only the first N test digits (0 = all)")
+	canvas := fs.String("canvas", "", "with mnist-test or mnist-val: draw each digit on a canvas WxH[:rgb|grey|inverse] (e.g. 280x280:rgb) and read it through the image pipeline")
+	limit := fs.Int("limit", 0, "with mnist-test or mnist-val: only the first N test digits (0 = all)")
 	threshold := fs.Float64("threshold", 0, "confirm threshold (0 = the model card's, else the default)")
 	itemsPath := fs.String("items", "", "with folder data: write one line per item to this TSV file (file, label, reading, asked) for error analysis")
 	if err := fs.Parse(args); err != nil {
@@ -141,13 +141,19 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		res.Canvas = *canvas
 	}
-	if *data == "mnist-test" {
+	if *data == "mnist-test" || *data == "mnist-val" {
 		dir, err := mnist.Locate(ctx, *mnistDir)
 		if err != nil {
 			return err
 		}
-		set, err := mnist.LoadTest(dir)
-		if err != nil {
+		var set *mnist.Set
+		if *data == "mnist-val" {
+			var all *mnist.Set
+			if all, _, err = mnist.Load(dir); err != nil {
+				return err
+			}
+			set = all.Slice(all.Len()-5000, all.Len())
+		} else if set, err = mnist.LoadTest(dir); err != nil {
 			return err
 		}
 		if *limit > 0 && *limit < set.Len() {
@@ -158,7 +164,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	} else if cv != nil || *limit > 0 {
-		return errors.New("eval: --canvas and --limit apply to mnist-test only")
+		return errors.New("eval: --canvas and --limit apply to mnist-test and mnist-val only")
 	} else if err := evalFolder(ctx, rec, *data, *itemsPath, &res); err != nil {
 		return err
 	}

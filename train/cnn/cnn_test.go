@@ -125,7 +125,7 @@ func TestGradients_WholeNet(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n = 3
 	x := randSlice(rng, n*784, 1)
-	labels := []uint8{1, 7, 3}
+	labels := []uint8{1, 7, Classes} // the last is not a digit: uniform target
 	r := net.NewReplica(1, 1)
 	r.ZeroGrad()
 	r.TrainStep(x, labels, 1, 0.1)
@@ -230,5 +230,25 @@ func TestParseArch(t *testing.T) {
 				t.Errorf("String() = %q, want %q", a.String(), tc.spec)
 			}
 		})
+	}
+}
+
+func TestLossGrad_NotADigitWantsUniform(t *testing.T) {
+	d := make([]float32, Classes)
+	flat := make([]float32, Classes)
+	loss, correct := lossGrad(flat, []uint8{Classes}, 1, 0.05, d)
+	if correct != 0 || math.Abs(loss-math.Log(Classes)) > 1e-6 {
+		t.Fatalf("uniform logits: loss %g (want ln 10), correct %d (want 0)", loss, correct)
+	}
+	for j, g := range d {
+		if math.Abs(float64(g)) > 1e-7 {
+			t.Fatalf("uniform logits: gradient %g at %d, want 0", g, j)
+		}
+	}
+	peaked := make([]float32, Classes)
+	peaked[3] = 5
+	lossGrad(peaked, []uint8{Classes}, 1, 0.05, d)
+	if d[3] <= 0 {
+		t.Fatalf("a confident wrong cut: gradient %g on its top logit, want > 0 (pushed down)", d[3])
 	}
 }

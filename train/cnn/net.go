@@ -225,7 +225,8 @@ func (r *Replica) TrainStep(x []float32, labels []uint8, scale, eps float32) (lo
 	return loss, correct
 }
 
-// lossGrad computes summed smoothed cross-entropy and writes scale·dL/dlogits into d.
+// lossGrad computes summed smoothed cross-entropy and writes scale·dL/dlogits into d. A label of Classes or
+// more marks a sample that is not a digit: its target is the uniform distribution (it never counts as correct).
 func lossGrad(logits []float32, labels []uint8, scale, eps float32, d []float32) (loss float64, correct int) {
 	off := eps / Classes
 	for i, lab := range labels {
@@ -238,7 +239,10 @@ func lossGrad(logits []float32, labels []uint8, scale, eps float32, d []float32)
 				best = j
 			}
 			t := off
-			if j == int(lab) {
+			switch {
+			case int(lab) >= Classes:
+				t = 1.0 / Classes // not a digit (a wrong cut): the uniform target
+			case j == int(lab):
 				t += 1 - eps
 			}
 			loss -= float64(t) * math.Log(max(float64(p[j]), 1e-30))
