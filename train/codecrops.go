@@ -158,7 +158,7 @@ func cutCandidates(img image.Image) []ink.Digit {
 		return nil
 	}
 	free, err := ink.SegmentCandidates(m, opt, 3)
-	if m.Factor > 1 && (err != nil || touching(free[0])) {
+	if m.Factor > 1 && (err != nil || ink.Touching(boxesOf(free[0]))) {
 		m = m.FullResolution()
 		free, err = ink.SegmentCandidates(m, opt, 3)
 	}
@@ -186,8 +186,8 @@ func cutCandidates(img image.Image) []ink.Digit {
 		}
 	}
 	if lat, err := ink.SegmentLattice(m, exp, 40); err == nil {
-		for _, e := range lat.Edges {
-			add(e.Digit)
+		for i := range lat.Edges {
+			add(lat.Digit(i))
 		}
 	}
 	return out
@@ -227,13 +227,11 @@ func cropLabel(box image.Rectangle, boxes []image.Rectangle) (uint8, bool) {
 	return 0, false
 }
 
-// touching reports whether neighbouring digits' boxes touch or overlap horizontally (the recogniser then cuts
-// at full resolution; ink.Touching, kept here so the crops follow the same rule whatever that signature).
-func touching(ds []ink.Digit) bool {
-	for i := 1; i < len(ds); i++ {
-		if ds[i-1].Box.Max.X >= ds[i].Box.Min.X {
-			return true
-		}
+// boxesOf are the digits' boxes, for ink.Touching.
+func boxesOf(ds []ink.Digit) []image.Rectangle {
+	bs := make([]image.Rectangle, len(ds))
+	for i, d := range ds {
+		bs[i] = d.Box
 	}
-	return false
+	return bs
 }
