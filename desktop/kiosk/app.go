@@ -2,9 +2,11 @@ package kiosk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -712,6 +714,11 @@ func (a *App) applyAnnouncement(ctx context.Context, m protocol.ModelAnnouncemen
 		if err := a.models.Download(ctx, a.http, u, tok, m.SHA256, m.Name); err != nil {
 			return err
 		}
+		// The card carries the calibration (temperature, confirm threshold) the server and the pad apply to
+		// this model; without it the kiosk's confidences and "please confirm" flags would differ from theirs.
+		if err := a.fetchCard(ctx, m, tok); err != nil {
+			a.log.Warn("model card not fetched; the model runs uncalibrated", "sha256", m.SHA256, "err", err)
+		}
 	}
 	sm, err := a.models.Load(m.SHA256)
 	if err != nil {
@@ -722,6 +729,59 @@ func (a *App) applyAnnouncement(ctx context.Context, m protocol.ModelAnnouncemen
 	}
 	return a.models.Touch(m.SHA256, a.cfg.Now())
 }
+
+// fetchCard keeps the announced model's card from the server (m.CardURL, else GET /v1/model: the shape
+// {"sha256": ..., "card": {...}}) beside the stored model, when it describes that model.
+func (a *App) fetchCard(ctx context.Context, m protocol.ModelAnnouncement, token string) error {
+	ref := m.CardURL
+	if ref == "" {
+		ref = "/v1/model"
+	}
+	u, err := resolveURL(a.cfg.Server, ref)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("model card: %w", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("model card: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("model card %s: status %s", u, resp.Status)
+	}
+	var body struct {
+		SHA256 string          `json:"sha256"`
+		Card   json.RawMessage `json:"card"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxCardBytes)).Decode(&body); err != nil {
+		return fmt.Errorf("model card %s: %w", u, err)
+	}
+	if body.SHA256 != m.SHA256 {
+		return fmt.Errorf("model card %s describes %.12s, announced %.12s", u, body.SHA256, m.SHA256)
+	}
+	var card map[string]any
+	if err := json.Unmarshal(body.Card, &card); err != nil || card == nil {
+		return fmt.Errorf("model card %s has no card object", u)
+	}
+	if m.Name != "" {
+		card["name"] = m.Name // the kiosk names the model as it was announced, as before
+	}
+	b, err := json.Marshal(card)
+	if err != nil {
+		return fmt.Errorf("model card: %w", err)
+	}
+	return a.models.SetCard(m.SHA256, b)
+}
+
+// maxCardBytes bounds a model card download (cards with their risk–coverage curves are a few KB).
+const maxCardBytes = 1 << 20
 
 // ApplyModel is applyAnnouncement for callers outside sync (tests, tools).
 func (a *App) ApplyModel(ctx context.Context, m protocol.ModelAnnouncement) error {

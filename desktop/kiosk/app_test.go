@@ -349,24 +349,37 @@ func TestApp_AnnouncingTheActiveModelChangesNothing(t *testing.T) {
 	}
 }
 
+// TestApp_LowConfidenceDigitsAreFlagged: with no threshold configured the model card's calibrated confirm
+// threshold decides which digits are low (as on the server and the pad); an operator's threshold replaces it.
 func TestApp_LowConfidenceDigitsAreFlagged(t *testing.T) {
+	cardThreshold := embeddedCard(t).Calibration.Threshold
+	if cardThreshold <= 0 || cardThreshold >= 1 {
+		t.Fatalf("embedded card's confirm threshold %v, want one in (0, 1)", cardThreshold)
+	}
 	tests := []struct {
 		name      string
 		threshold float64
-		wantLow   bool
+		want      float64 // a digit is low when its confidence is below this
 	}{
-		{"confident digits under the default threshold", 0, false},
-		{"a threshold no digit reaches", 1.5, true},
+		{"the card's threshold by default", 0, cardThreshold},
+		{"a threshold no digit reaches", 1.5, 1.5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := startApp(t, kiosk.Config{Threshold: tc.threshold})
 			r.write(t, "10115", 2)
 			s := r.wait(t, "recognised", hasCode("10115"))
+			high := 0
 			for i, d := range s.Digits {
-				if d.Low != tc.wantLow && (tc.wantLow || d.Confidence >= 0.9) {
-					t.Errorf("digit %d (confidence %.3f) low = %v, want %v", i, d.Confidence, d.Low, tc.wantLow)
+				if want := d.Confidence < tc.want; d.Low != want {
+					t.Errorf("digit %d (confidence %.4f, threshold %.4f) low = %v, want %v", i, d.Confidence, tc.want, d.Low, want)
 				}
+				if !d.Low {
+					high++
+				}
+			}
+			if tc.threshold == 0 && high == 0 {
+				t.Errorf("no digit of a clean code above the card's threshold %.4f: %+v", cardThreshold, s.Digits)
 			}
 		})
 	}
@@ -419,4 +432,47 @@ func embeddedCard(t *testing.T) assets.Card {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestApp_AnnouncedModelRunsWithItsCardCalibration: a swapped-in model is configured from the server's card
+// (GET /v1/model: temperature, confirm threshold), as the server and the pad configure it, and keeps that card
+// across a restart. The card here has a temperature of 50, which flattens every confidence far below 0.5; the
+// name-only card the kiosk kept before read the same digits at their uncalibrated, high confidences.
+func TestApp_AnnouncedModelRunsWithItsCardCalibration(t *testing.T) {
+	v4 := variantModel(t, "v4")
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/model.onnx", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(v4) })
+	mux.HandleFunc("/v1/model", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"sha256": sha(v4), "card": map[string]any{
+			"name": "server-name", "calibration": map[string]any{"temperature": 50, "confirm_threshold": 0.5}}})
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	dir := t.TempDir()
+	r := startApp(t, kiosk.Config{DataDir: dir, Server: srv.URL})
+	m := protocol.ModelAnnouncement{Name: "v4", SHA256: sha(v4), URL: "/v1/model.onnx"}
+	if err := r.app.ApplyModel(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	flat := func(s kiosk.State) bool {
+		if s.Phase != kiosk.PhaseRecognised || s.Model.SHA256 != sha(v4) || len(s.Digits) == 0 {
+			return false
+		}
+		for _, d := range s.Digits {
+			if d.Confidence >= 0.5 {
+				return false
+			}
+		}
+		return true
+	}
+	r.write(t, "47110", 6)
+	s := r.wait(t, "digits read with the card's temperature", flat)
+	if s.Model.Name != "v4" {
+		t.Errorf("model name %q, want the announced v4", s.Model.Name)
+	}
+	r.stop()
+
+	r2 := startApp(t, kiosk.Config{DataDir: dir})
+	r2.write(t, "47110", 6)
+	r2.wait(t, "after a restart, the stored card's temperature", flat)
 }

@@ -164,6 +164,21 @@ func (s *ModelStore) Save(sha, name string, r io.Reader) error {
 	return syncDir(s.dir)
 }
 
+// SetCard replaces the card kept beside a stored model (the server's card, with its calibration, instead of the
+// name-only one Save writes). The model must be stored already.
+func (s *ModelStore) SetCard(sha string, card []byte) error {
+	if !s.Has(sha) {
+		return fmt.Errorf("model store: no model %s for its card", sha)
+	}
+	if !json.Valid(card) {
+		return fmt.Errorf("model store: card for %s is not JSON", sha)
+	}
+	if err := writeFileSync(s.path(sha, ".json"), card); err != nil {
+		return fmt.Errorf("model store: card: %w", err)
+	}
+	return nil
+}
+
 // Download fetches a model from url (sending the bearer token when set) and saves it if it hashes to sha.
 func (s *ModelStore) Download(ctx context.Context, client *http.Client, url, token, sha, name string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
