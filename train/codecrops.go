@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"digitpad/shared/ink"
+	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 	"digitpad/train/cnn"
 	"digitpad/train/mnist"
@@ -149,27 +150,18 @@ func codeCrops(o CodeCropOptions, i uint64) ([]crop, error) {
 	return out, nil
 }
 
-// cutCandidates are the distinct digit crops the recogniser considers for a canvas read with a 5-digit format
-// (recognize.Recognizer.Prepare), boxes in canvas pixels.
+// cutCandidates are the distinct digit crops the recogniser may consider for a canvas read with a 5-digit format
+// (recognize.Recognizer.Prepare: the free segmentation, segmentations with the format's count and the lattice's
+// candidate digits, through the same ink calls), boxes in canvas pixels.
 func cutCandidates(img image.Image) []ink.Digit {
 	var opt ink.Options
-	m, err := ink.WorkMaskFromImage(img, opt)
+	wm, err := ink.WorkMaskFromImage(img, opt)
 	if err != nil {
 		return nil
 	}
-	free, err := ink.SegmentCandidates(m, opt, 3)
-	if m.Factor > 1 && (err != nil || ink.Touching(boxesOf(free[0]))) {
-		m = m.FullResolution()
-		free, err = ink.SegmentCandidates(m, opt, 3)
-	}
+	m, free, err := ink.SegmentFree(wm, opt, 3)
 	if err != nil {
 		return nil
-	}
-	exp := opt
-	exp.ExpectDigits = codeDigits
-	cands := free
-	if e, err := ink.SegmentCandidates(m, exp, 3); err == nil {
-		cands = append(cands, e...)
 	}
 	seen := map[image.Rectangle]bool{}
 	var out []ink.Digit
@@ -180,15 +172,25 @@ func cutCandidates(img image.Image) []ink.Digit {
 			out = append(out, d)
 		}
 	}
-	for _, c := range cands {
-		for _, d := range c {
-			add(d)
+	addAll := func(cs *ink.Candidates) {
+		for c, boxes := range cs.Boxes {
+			for i := range boxes {
+				add(cs.Digit(c, i))
+			}
 		}
 	}
-	if lat, err := ink.SegmentLattice(m, exp, 40); err == nil {
-		for i := range lat.Edges {
-			add(lat.Digit(i))
-		}
+	addAll(free)
+	exp := opt
+	exp.ExpectDigits = codeDigits
+	cands, lat, err := ink.SegmentCandidatesLattice(m, exp, 3, recognize.MaxLatticeCandidates)
+	if err != nil {
+		return out
+	}
+	if cands != nil {
+		addAll(cands)
+	}
+	for i := range lat.Edges {
+		add(lat.Digit(i))
 	}
 	return out
 }
@@ -225,13 +227,4 @@ func cropLabel(box image.Rectangle, boxes []image.Rectangle) (uint8, bool) {
 		return Outlier, true
 	}
 	return 0, false
-}
-
-// boxesOf are the digits' boxes, for ink.Touching.
-func boxesOf(ds []ink.Digit) []image.Rectangle {
-	bs := make([]image.Rectangle, len(ds))
-	for i, d := range ds {
-		bs[i] = d.Box
-	}
-	return bs
 }

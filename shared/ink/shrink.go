@@ -360,6 +360,18 @@ func (m *Mask) FullResolution() *Mask {
 	return f
 }
 
+// SegmentFree is the free segmentation every reader starts from (the recogniser, and training data cut the
+// way the recogniser cuts): on a working-resolution mask, digits that touch — or a segmentation that fails — are
+// segmented again at full resolution, where cuts are made. It returns the mask the boxes belong to.
+func SegmentFree(m *Mask, opt Options, maxCands int) (*Mask, *Candidates, error) {
+	free, err := SegmentCandidateBoxes(m, opt, maxCands)
+	if m.Factor > 1 && (err != nil || Touching(free.Boxes[0])) {
+		m = m.FullResolution()
+		free, err = SegmentCandidateBoxes(m, opt, maxCands)
+	}
+	return m, free, err
+}
+
 // Touching reports whether neighbouring digits' boxes (left to right) touch or overlap horizontally: the digits were cut
 // apart rather than found apart, and a cut deserves full resolution (on the synthetic pad sets, cutting touching
 // digits at half resolution read ~2% fewer of those codes right; separate digits read the same).

@@ -331,13 +331,9 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	free, err := ink.SegmentCandidateBoxes(m, r.inkOpt, maxCandidates)
-	if m.Factor > 1 && (err != nil || ink.Touching(free.Boxes[0])) {
-		// A working-resolution mask serves separate digits; touching ones are cut at full resolution, and
-		// faint ink that did not survive the reduction gets its chance there too.
-		m = m.FullResolution()
-		free, err = ink.SegmentCandidateBoxes(m, r.inkOpt, maxCandidates)
-	}
+	// A working-resolution mask serves separate digits; touching ones are cut at full resolution, and faint ink
+	// that did not survive the reduction gets its chance there too.
+	m, free, err := ink.SegmentFree(m, r.inkOpt, maxCandidates)
 	if err != nil {
 		return nil, err
 	}
