@@ -83,6 +83,7 @@ func curve(tsvPath, out, title string) error {
 			p.Legend.Add(c, l)
 		}
 		p.Legend.Top = true
+		p.Y.Max *= 1.4 // headroom, so the legend at the top does not cover the lines
 		return p, nil
 	}
 	gp, err := panel("goodput (200 answers/s)", "answers/s", func(s *series) plotter.XYs { return s.goodput })
