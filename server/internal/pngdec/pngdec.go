@@ -58,6 +58,8 @@ type state struct {
 	src      bytes.Reader
 	idat     []byte // IDAT payloads when a file splits them over several chunks
 	cur, prv []byte // filtered rows
+	inf      *inflater
+	raw      []byte // the inflated stream of a small image (inflater)
 }
 
 // header is what IHDR says.
@@ -250,6 +252,9 @@ func (d *Decoder) Rows(f *File, row func(y int, pix []byte) error) error {
 }
 
 // rows inflates and unfilters the IDAT stream, handing each row to emit; the stream must end with the last row.
+// A stream of at most maxPooled filtered bytes (every canvas a pad sends) is inflated whole into one buffer
+// (inflater) and unfiltered in place; a larger one is streamed row by row through klauspost's inflater, so
+// its memory stays two rows.
 func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 	h := &f.hd
 	data := st.joinIDAT(f)
@@ -261,7 +266,63 @@ func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 	if cmf, flg := data[0], data[1]; cmf&0x0f != 8 || cmf>>4 > 7 || flg&0x20 != 0 || (uint(cmf)<<8|uint(flg))%31 != 0 {
 		return errFallback
 	}
-	st.src.Reset(data[2:])
+	bpp := h.bpp()
+	rowLen := 1 + bpp*h.w
+	if int64(rowLen)*int64(h.h) > maxPooled {
+		return st.streamRows(f, data[2:], emit)
+	}
+	if st.inf == nil {
+		st.inf = new(inflater)
+	}
+	st.raw = grow(st.raw, rowLen*h.h)
+	if err := st.inf.inflate(data[2:], 4, st.raw); err != nil {
+		return errFallback
+	}
+	st.prv = grow(st.prv, rowLen)
+	clear(st.prv)
+	prv := st.prv // the previous row, unfiltered (zero above the first)
+	for y := 0; y < h.h; y++ {
+		cur := st.raw[y*rowLen : (y+1)*rowLen : (y+1)*rowLen]
+		if err := unfilterRow(cur, prv, bpp); err != nil {
+			return err
+		}
+		if cur[0] == upRepeat {
+			cur = prv // the row above again
+		}
+		if err := emit(y, cur[1:]); err != nil {
+			return err
+		}
+		prv = cur
+	}
+	return nil
+}
+
+// upRepeat marks a row unfilterRow found to be the row above again (filter Up, all bytes zero): the row's own
+// bytes were left as they were.
+const upRepeat = 0xff
+
+// unfilterRow undoes the filter of cur (filter byte first) given the previous row prv (unfiltered, same layout).
+// An Up row whose bytes are all zero — blank canvas rows — is left alone and its filter byte set to upRepeat:
+// the caller hands out prv instead.
+func unfilterRow(cur, prv []byte, bpp int) error {
+	if cur[0] != 2 {
+		return unfilter(cur[0], cur[1:], prv[1:], bpp)
+	}
+	// Up adds the row above, byte by byte: where the filtered bytes are zero (a canvas's blank runs, often whole
+	// rows) the row above is the result, so it is copied, or handed out again as it is.
+	z := zeroPrefix(cur[1:])
+	if z == len(cur)-1 {
+		cur[0] = upRepeat
+		return nil
+	}
+	copy(cur[1:1+z], prv[1:1+z])
+	return unfilter(2, cur[1+z:], prv[1+z:], bpp)
+}
+
+// streamRows is rows for a large image: the stream (zlib header removed) is inflated row by row.
+func (st *state) streamRows(f *File, stream []byte, emit func(y int, pix []byte) error) error {
+	h := &f.hd
+	st.src.Reset(stream)
 	if st.zr == nil {
 		st.zr = flate.NewReader(&st.src)
 	} else if err := st.zr.(flate.Resetter).Reset(&st.src, nil); err != nil {
@@ -276,22 +337,14 @@ func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 		if _, err := io.ReadFull(st.zr, st.cur); err != nil {
 			return errFallback
 		}
-		if st.cur[0] == 2 {
-			// Up adds the row above, byte by byte: where the filtered bytes are zero (a canvas's blank runs,
-			// often whole rows) the row above is the result, so it is copied, or handed out again as it is.
-			z := zeroPrefix(st.cur[1:])
-			if z == rowLen-1 {
-				if err := emit(y, st.prv[1:]); err != nil {
-					return err
-				}
-				continue // prv stays the previous row
-			}
-			copy(st.cur[1:1+z], st.prv[1:1+z])
-			if err := unfilter(2, st.cur[1+z:], st.prv[1+z:], bpp); err != nil {
+		if err := unfilterRow(st.cur, st.prv, bpp); err != nil {
+			return err
+		}
+		if st.cur[0] == upRepeat {
+			if err := emit(y, st.prv[1:]); err != nil {
 				return err
 			}
-		} else if err := unfilter(st.cur[0], st.cur[1:], st.prv[1:], bpp); err != nil {
-			return err
+			continue // prv stays the previous row
 		}
 		if err := emit(y, st.cur[1:]); err != nil {
 			return err

@@ -1,0 +1,58 @@
+package pngdec
+
+import (
+	"bytes"
+	"compress/flate"
+	"math/rand/v2"
+	"testing"
+)
+
+// The whole-buffer inflater gives compress/flate's bytes for streams of every compression level (stored,
+// Huffman only, fixed and dynamic codes, long and overlapping matches), and refuses a buffer of the wrong size,
+// a missing or extra trailer and any truncation.
+func TestInflate_MatchesCompressFlate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var f inflater
+	for i := range 400 {
+		n := rng.IntN(5000)
+		if i%10 == 0 {
+			n = rng.IntN(200000)
+		}
+		raw := make([]byte, n)
+		for j := range raw {
+			switch {
+			case rng.IntN(3) == 0:
+				raw[j] = byte(rng.IntN(256))
+			case j >= 7 && rng.IntN(2) == 0:
+				raw[j] = raw[j-7]
+			}
+		}
+		level := []int{flate.NoCompression, flate.BestSpeed, flate.DefaultCompression, flate.BestCompression, flate.HuffmanOnly}[i%5]
+		var z bytes.Buffer
+		zw, _ := flate.NewWriter(&z, level)
+		zw.Write(raw)
+		zw.Close()
+		stream := append(z.Bytes(), 1, 2, 3, 4)
+		out := make([]byte, n)
+		if err := f.inflate(stream, 4, out); err != nil || !bytes.Equal(out, raw) {
+			t.Fatalf("stream %d (level %d, %d bytes): %v, or bytes differ", i, level, n, err)
+		}
+		if err := f.inflate(stream, 4, make([]byte, n+1)); err == nil {
+			t.Fatalf("stream %d: a buffer one byte too long was filled", i)
+		}
+		if n > 0 {
+			if err := f.inflate(stream, 4, make([]byte, n-1)); err == nil {
+				t.Fatalf("stream %d: a buffer one byte too short was accepted", i)
+			}
+		}
+		if err := f.inflate(stream, 3, out); err == nil {
+			t.Fatalf("stream %d: accepted with a trailer byte too many", i)
+		}
+		if err := f.inflate(stream[:len(stream)-4], 0, out); err != nil {
+			t.Fatalf("stream %d without trailer: %v", i, err)
+		}
+		if err := f.inflate(stream[:rng.IntN(len(stream)-4)], 0, out); err == nil && n > 0 {
+			t.Fatalf("stream %d: truncated stream accepted", i)
+		}
+	}
+}
