@@ -40,7 +40,7 @@ func BenchmarkDecodeInput(b *testing.B) {
 			b.SetBytes(int64(c.W * c.H))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := s.png.Rows(&f, func(int, []byte) error { return nil }); err != nil {
+				if err := s.png.Rows(&f, func(int, []byte, bool) error { return nil }); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -64,5 +64,10 @@ func (s *Server) pngMask(f *pngdec.File) (*ink.Shrinker, error) {
 		return sh, err
 	}
 	layout := layouts[f.Channels()]
-	return sh, s.png.Rows(f, func(y int, pix []byte) error { return sh.Row(y, pix, layout) })
+	return sh, s.png.Rows(f, func(y int, pix []byte, same bool) error {
+		if same {
+			return sh.RepeatRow(y)
+		}
+		return sh.Row(y, pix, layout)
+	})
 }

@@ -65,6 +65,7 @@ type Shrinker struct {
 	alpha      []uint8
 	alphaAnd   uint8
 	arow       []uint8 // one canvas row's alpha
+	lastAlpha  []uint8 // the alpha of the last row added (nil: opaque), for RepeatRow
 	// fullLuma and fullAlpha keep the canvas at full resolution for Mask.FullResolution (alpha only once a
 	// translucent row was seen; earlier rows were opaque).
 	fullLuma, fullAlpha []uint8
@@ -159,30 +160,62 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 			ar = nil
 		}
 	}
+	s.lastAlpha = ar
 	s.accumulate(lr, ar)
 	return nil
 }
 
+// RepeatRow adds canvas row y (y > 0) as the same pixels as row y-1: what Row does with those pixels again,
+// without converting them (a decoder knows when a row repeats the one above: blank canvas rows).
+func (s *Shrinker) RepeatRow(y int) error {
+	if y != s.next || y == 0 {
+		return fmt.Errorf("ink: shrinker repeats row %d (want %d > 0): %w", y, s.next, ErrBadInput)
+	}
+	n := len(s.fullLuma)
+	s.fullLuma = s.fullLuma[:n+s.w]
+	copy(s.fullLuma[n:], s.fullLuma[n-s.w:n])
+	s.accumulate(s.fullLuma[n:], s.lastAlpha)
+	return nil
+}
+
 // rgbLuma converts RGB pixels to luma (the weights of MaskFromImage). Runs of white, most of a canvas, take
-// eight pixels at a time.
+// eight pixels at a time; the white margins left and right of the ink are found by comparing words first.
 func rgbLuma(dst, rgb []uint8) {
 	const white = ^uint64(0)
 	n := min(len(dst), len(rgb)/3)
 	dst, rgb = dst[:n], rgb[:3*n]
-	// The slices advance with the loop and one AND tests a block, so a white block costs a few instructions.
-	for len(dst) >= 8 && len(rgb) >= 24 {
-		p, d := rgb[:24:24], dst[:8:8]
+	// White margins, in whole blocks of eight pixels (24 bytes: three words).
+	l := 0
+	for ; l+24 <= len(rgb); l += 24 {
+		w := rgb[l : l+24 : l+24]
+		if binary.LittleEndian.Uint64(w)&binary.LittleEndian.Uint64(w[8:])&binary.LittleEndian.Uint64(w[16:]) != white {
+			break
+		}
+	}
+	r := len(rgb)
+	for ; r-24 >= l; r -= 24 {
+		w := rgb[r-24 : r : r]
+		if binary.LittleEndian.Uint64(w)&binary.LittleEndian.Uint64(w[8:])&binary.LittleEndian.Uint64(w[16:]) != white {
+			break
+		}
+	}
+	fillFF(dst[:l/3])
+	fillFF(dst[r/3:])
+	dst, rgb = dst[l/3:r/3], rgb[l:r]
+	// One AND tests a block of eight pixels, so a white block costs a few instructions.
+	x := 0
+	for ; x+8 <= len(dst) && 3*x+24 <= len(rgb); x += 8 {
+		p, d := rgb[3*x:3*x+24:3*x+24], dst[x:x+8:x+8]
 		if binary.LittleEndian.Uint64(p)&binary.LittleEndian.Uint64(p[8:])&binary.LittleEndian.Uint64(p[16:]) == white {
 			binary.LittleEndian.PutUint64(d, white) // (77+150+29)·255 >> 8 = 255
-		} else {
-			for i := range 8 {
-				q := p[3*i : 3*i+3 : 3*i+3]
-				d[i] = uint8((77*uint32(q[0]) + 150*uint32(q[1]) + 29*uint32(q[2])) >> 8)
-			}
+			continue
 		}
-		dst, rgb = dst[8:], rgb[24:]
+		for i := range 8 {
+			q := p[3*i : 3*i+3 : 3*i+3]
+			d[i] = uint8((77*uint32(q[0]) + 150*uint32(q[1]) + 29*uint32(q[2])) >> 8)
+		}
 	}
-	for x := range dst {
+	for ; x < len(dst); x++ {
 		q := rgb[3*x : 3*x+3 : 3*x+3]
 		dst[x] = uint8((77*uint32(q[0]) + 150*uint32(q[1]) + 29*uint32(q[2])) >> 8)
 	}
@@ -293,7 +326,11 @@ func (s *Shrinker) flush() {
 }
 
 func fillFF(b []uint8) {
-	for i := range b {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:i+8], ^uint64(0))
+	}
+	for ; i < len(b); i++ {
 		b[i] = 0xff
 	}
 }

@@ -122,11 +122,15 @@ func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 // width and any mix of white and other pixels.
 func TestRGBLuma_MatchesPerPixel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
-	for w := range 70 {
+	for w := range 2000 {
+		w %= 90
 		rgb := make([]uint8, 3*w)
+		// Ink between white margins of any width (found word by word), white pixels within it.
+		a := rng.IntN(w + 1)
+		b := a + rng.IntN(w-a+1)
 		for i := range rgb {
-			if rng.IntN(3) > 0 {
-				rgb[i] = 255 // mostly white, with whole white blocks
+			if i < 3*a || i >= 3*b || rng.IntN(3) > 0 {
+				rgb[i] = 255
 			} else {
 				rgb[i] = uint8(rng.IntN(256))
 			}

@@ -3,6 +3,7 @@ package ink_test
 import (
 	"image"
 	"image/color"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -122,6 +123,60 @@ func TestShrinker_RejectsRowsOutOfOrder(t *testing.T) {
 	}
 	if _, err := s.Mask(); err == nil {
 		t.Error("mask of an incomplete canvas")
+	}
+}
+
+// RepeatRow is Row with the previous row's pixels again, in every layout, opaque or translucent: the same
+// working mask and the same full-resolution mask.
+func TestShrinker_RepeatRowIsTheRowAgain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, l := range []struct {
+		layout ink.Layout
+		bpp    int
+	}{{ink.Gray8, 1}, {ink.GrayAlpha8, 2}, {ink.RGB8, 3}, {ink.RGBA8, 4}} {
+		for _, size := range []image.Point{{50, 40}, {61, 333}} {
+			w, h := size.X, size.Y
+			rows, again := ink.NewShrinker(w, h, ink.Options{})
+			repeats, err := ink.NewShrinker(w, h, ink.Options{})
+			if again != nil || err != nil {
+				t.Fatal(again, err)
+			}
+			row := make([]byte, w*l.bpp)
+			for y := range h {
+				if y == 0 || rng.IntN(3) > 0 {
+					// Mostly white; with alpha, mostly transparent (the mask then reads the alpha plane).
+					for i := range row {
+						row[i] = 255
+						if l.bpp%2 == 0 && i%l.bpp == l.bpp-1 {
+							row[i] = 0
+						}
+						if rng.IntN(4) == 0 {
+							row[i] = byte(rng.IntN(256))
+						}
+					}
+					if err := repeats.Row(y, row, l.layout); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := repeats.RepeatRow(y); err != nil {
+					t.Fatal(err)
+				}
+				if err := rows.Row(y, row, l.layout); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, werr := rows.Mask()
+			got, gerr := repeats.Mask()
+			if werr != nil || gerr != nil {
+				t.Fatal(werr, gerr)
+			}
+			if !slices.Equal(got.Pix, want.Pix) || !slices.Equal(got.FullResolution().Pix, want.FullResolution().Pix) {
+				t.Errorf("layout %d %v: masks with repeated rows differ", l.layout, size)
+			}
+		}
+	}
+	s, _ := ink.NewShrinker(4, 4, ink.Options{})
+	if s.RepeatRow(0) == nil {
+		t.Error("row 0 repeated")
 	}
 }
 

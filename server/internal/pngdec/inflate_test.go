@@ -3,6 +3,7 @@ package pngdec
 import (
 	"bytes"
 	"compress/flate"
+	"io"
 	"math/rand/v2"
 	"testing"
 )
@@ -55,4 +56,32 @@ func TestInflate_MatchesCompressFlate(t *testing.T) {
 			t.Fatalf("stream %d: truncated stream accepted", i)
 		}
 	}
+}
+
+// FuzzInflate: on any bytes, the whole-buffer inflater agrees with compress/flate: the same bytes when
+// compress/flate reads the stream to its exact end, an error when compress/flate fails.
+func FuzzInflate(f *testing.F) {
+	for _, level := range []int{flate.NoCompression, flate.BestSpeed, flate.BestCompression, flate.HuffmanOnly} {
+		var z bytes.Buffer
+		zw, _ := flate.NewWriter(&z, level)
+		zw.Write(bytes.Repeat([]byte("canvas\x00\x00\x00\x00\xff"), 50))
+		zw.Close()
+		f.Add(z.Bytes())
+	}
+	var inf inflater
+	f.Fuzz(func(t *testing.T, b []byte) {
+		src := bytes.NewReader(b)
+		want, werr := io.ReadAll(io.LimitReader(flate.NewReader(src), 1<<20))
+		if len(want) == 1<<20 {
+			return
+		}
+		out := make([]byte, len(want))
+		gerr := inf.inflate(b, 0, out)
+		switch {
+		case werr == nil && src.Len() == 0 && (gerr != nil || !bytes.Equal(out, want)):
+			t.Fatalf("compress/flate reads %d bytes to the end; inflate: %v", len(want), gerr)
+		case werr != nil && gerr == nil:
+			t.Fatalf("compress/flate fails (%v) after %d bytes; inflate took the stream", werr, len(want))
+		}
+	})
 }

@@ -236,9 +236,10 @@ func (f *File) Channels() int { return f.hd.bpp() }
 var ErrFallback = errFallback
 
 // Rows inflates and unfilters f row by row, calling row for each in order with the row's pixels (Width×Channels
-// bytes, valid during the call): a caller that reduces or converts rows never holds the image at full size. An
-// error from row stops decoding and is returned.
-func (d *Decoder) Rows(f *File, row func(y int, pix []byte) error) error {
+// bytes, valid during the call): a caller that reduces or converts rows never holds the image at full size.
+// same is true when the row is the previous one again, byte for byte (a blank canvas row filtered Up), so a
+// caller can reuse what it made of that one. An error from row stops decoding and is returned.
+func (d *Decoder) Rows(f *File, row func(y int, pix []byte, same bool) error) error {
 	st, _ := d.pool.Get().(*state)
 	if st == nil {
 		st = &state{}
@@ -255,7 +256,7 @@ func (d *Decoder) Rows(f *File, row func(y int, pix []byte) error) error {
 // A stream of at most maxPooled filtered bytes (every canvas a pad sends) is inflated whole into one buffer
 // (inflater) and unfiltered in place; a larger one is streamed row by row through klauspost's inflater, so
 // its memory stays two rows.
-func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
+func (st *state) rows(f *File, emit func(y int, pix []byte, same bool) error) error {
 	h := &f.hd
 	data := st.joinIDAT(f)
 	// The zlib wrapper: a 2-byte header (DEFLATE, no preset dictionary) and a 4-byte Adler-32 trailer, which
@@ -286,10 +287,11 @@ func (st *state) rows(f *File, emit func(y int, pix []byte) error) error {
 		if err := unfilterRow(cur, prv, bpp); err != nil {
 			return err
 		}
-		if cur[0] == upRepeat {
+		same := cur[0] == upRepeat
+		if same {
 			cur = prv // the row above again
 		}
-		if err := emit(y, cur[1:]); err != nil {
+		if err := emit(y, cur[1:], same && y > 0); err != nil { // above the first row: zeros
 			return err
 		}
 		prv = cur
@@ -320,7 +322,7 @@ func unfilterRow(cur, prv []byte, bpp int) error {
 }
 
 // streamRows is rows for a large image: the stream (zlib header removed) is inflated row by row.
-func (st *state) streamRows(f *File, stream []byte, emit func(y int, pix []byte) error) error {
+func (st *state) streamRows(f *File, stream []byte, emit func(y int, pix []byte, same bool) error) error {
 	h := &f.hd
 	st.src.Reset(stream)
 	if st.zr == nil {
@@ -341,12 +343,12 @@ func (st *state) streamRows(f *File, stream []byte, emit func(y int, pix []byte)
 			return err
 		}
 		if st.cur[0] == upRepeat {
-			if err := emit(y, st.prv[1:]); err != nil {
+			if err := emit(y, st.prv[1:], y > 0); err != nil {
 				return err
 			}
 			continue // prv stays the previous row
 		}
-		if err := emit(y, st.cur[1:]); err != nil {
+		if err := emit(y, st.cur[1:], false); err != nil {
 			return err
 		}
 		st.cur, st.prv = st.prv, st.cur
@@ -381,8 +383,12 @@ func (st *state) pixels(f *File) (image.Image, error) {
 	if h.ct == ctGray {
 		rowPix = h.w
 	}
-	err := st.rows(f, func(y int, cdat []byte) error {
+	err := st.rows(f, func(y int, cdat []byte, same bool) error {
 		dst := pix[y*stride : y*stride+rowPix]
+		if same {
+			copy(dst, pix[(y-1)*stride:])
+			return nil
+		}
 		switch h.ct {
 		case ctGray, ctRGBA:
 			copy(dst, cdat)
