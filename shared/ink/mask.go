@@ -42,10 +42,28 @@ func maskFromPlanes(luma, alpha []uint8, w, h int) *Mask {
 		clear(m.Pix)
 		return m
 	}
-	for i, v := range src {
-		m.Pix[i] = lut[v]
-	}
+	applyLUT(m.Pix[:len(src)], src, &lut)
 	return m
+}
+
+// applyLUT sets dst[i] = lut[src[i]]. Eight pixels of one value (the background, most of a canvas) are
+// looked up once.
+func applyLUT(dst, src []uint8, lut *[256]uint8) {
+	const ones = 0x0101010101010101
+	i := 0
+	for ; i+8 <= len(src) && i+8 <= len(dst); i += 8 {
+		s, d := src[i:i+8:i+8], dst[i:i+8:i+8]
+		if v := binary.LittleEndian.Uint64(s); v == uint64(s[0])*ones {
+			binary.LittleEndian.PutUint64(d, uint64(lut[s[0]])*ones)
+			continue
+		}
+		for j, v := range s {
+			d[j] = lut[v]
+		}
+	}
+	for ; i < len(src) && i < len(dst); i++ {
+		dst[i] = lut[src[i]]
+	}
 }
 
 // planes fills luma (w*h, row-major from Bounds().Min) and returns the alpha plane, or nil when every pixel is

@@ -346,6 +346,10 @@ func reduceLuma(dst, band []uint8, w, rows, k int) {
 		r0, r1, d := band[:8*n], band[w:w+8*n], dst[:4*n]
 		for c := range n {
 			a, b := binary.LittleEndian.Uint64(r0[8*c:8*c+8]), binary.LittleEndian.Uint64(r1[8*c:8*c+8])
+			if a&b == ^uint64(0) { // white paper
+				binary.LittleEndian.PutUint32(d[4*c:4*c+4], ^uint32(0))
+				continue
+			}
 			v := (a&even + a>>8&even + b&even + b>>8&even + 0x0002000200020002) >> 2 & even
 			v = (v | v>>8) & 0x0000ffff0000ffff
 			v = (v | v>>16) & 0xffffffff

@@ -145,3 +145,31 @@ func TestRGBLuma_MatchesPerPixel(t *testing.T) {
 		}
 	}
 }
+
+// applyLUT's blocks of one value (looked up once) give what the per-pixel lookup gives, for any length and any
+// mix of runs and other values.
+func TestApplyLUT_MatchesPerPixel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	var lut [256]uint8
+	for i := range lut {
+		lut[i] = uint8(rng.IntN(256))
+	}
+	for n := range 300 {
+		src := make([]uint8, n)
+		for i := range src {
+			switch {
+			case rng.IntN(3) == 0:
+				src[i] = uint8(rng.IntN(256))
+			case i > 0 && rng.IntN(10) > 0:
+				src[i] = src[i-1] // runs of one value
+			}
+		}
+		got := make([]uint8, n)
+		applyLUT(got, src, &lut)
+		for i, v := range src {
+			if got[i] != lut[v] {
+				t.Fatalf("length %d pixel %d: %d, want %d", n, i, got[i], lut[v])
+			}
+		}
+	}
+}
