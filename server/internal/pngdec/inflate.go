@@ -270,7 +270,9 @@ func (f *inflater) dynamic() bool {
 }
 
 // codes decodes one compressed block's symbols into out from o on and returns where it stopped. The bit
-// buffer lives in locals; one refill covers a whole length/distance pair (at most 48 bits).
+// buffer lives in locals; one refill covers a whole length/distance pair (at most 48 bits). The literal/length
+// and the distance lookups are written out twice on purpose: as one helper (too large for the inliner) a
+// 280×280 canvas took 7 % more instructions to decode.
 func (f *inflater) codes(out []byte, o int) (int, error) {
 	bits, nb := f.bits, f.nb
 	lit, dist := &f.lit.fast, &f.dist.fast
