@@ -23,7 +23,6 @@ import (
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
-	"digitpad/shared/synth"
 	"digitpad/train/retrain"
 )
 
@@ -147,13 +146,11 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	sent, corrected := 0, 0
 	confirm := func(i int, code string, clientID string, labels []int) {
-		p := hardStyle.Writer(rng, code)
-		p = synth.Centered(p, len(code), 900, 200)
-		c, err := synth.Write(code, p)
+		c, err := retrain.WriteOnCanvas(code, hardStyle.Writer(rng, code))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := protocol.Predict{Strokes: c.Paths(), Width: 900, Height: 200, Format: "5", Inputs: true}
+		req := protocol.Predict{Strokes: c.Paths(), Width: retrain.CanvasW, Height: retrain.CanvasH, Format: "5", Inputs: true}
 		var pred protocol.Prediction
 		overWS := i%2 == 0
 		if overWS {
