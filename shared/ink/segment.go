@@ -185,7 +185,12 @@ func (p piece) key() pieceKey {
 
 // plan labels the mask, merges components into groups and decides how many digits each group holds.
 func plan(m *Mask, opt Options) (*layout, error) {
-	l := label(m)
+	return planLabels(m, label(m), opt)
+}
+
+// planLabels is plan with the mask's labelling given. The labelling is shared, not changed (deskew sets the
+// same columns for the same ink).
+func planLabels(m *Mask, l *labels, opt Options) (*layout, error) {
 	// Single pixels and pairs are scanner dust or JPEG ringing, never part of a digit worth keeping.
 	keep := make([]int32, 0, len(l.comps))
 	for i, c := range l.comps {
