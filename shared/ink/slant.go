@@ -18,16 +18,26 @@ const (
 	slantMin = -0.6
 	slantMax = 1.2
 	slantUse = 0.6
+	// slantMinWidth: the slant is estimated on ink at least this many ink heights wide.
+	slantMinWidth = 2.5
 )
 
-// estimateSlant is the writing's slant (columns per row, rightward up) from its near-vertical strokes: chains
+// estimateSlant is the writing's slant (columns per row, rightward up) of a code (several digits' worth of
+// ink) from its near-vertical strokes: chains
 // of thin runs, each overlapping exactly one thin run on the next row, at least a quarter of the ink height
 // long. The median slope, weighted by chain length, ignores the odd diagonal (the stem of a 7, the base of a
 // 2 are long, but most strokes follow the hand's slant).
 func estimateSlant(l *labels, keep []int32, penW, h0 float64) float64 {
 	inKeep := make([]bool, len(l.comps))
+	x0, x1 := math.MaxInt, math.MinInt
 	for _, i := range keep {
 		inKeep[i] = true
+		x0, x1 = min(x0, l.comps[i].x0), max(x1, l.comps[i].x1)
+	}
+	if float64(x1-x0) < slantMinWidth*h0 {
+		// One or two digits: too few strokes to tell the hand's slant from a digit's diagonal (the slope of a
+		// 2 or a 7), and nothing to keep apart.
+		return 0
 	}
 	thin := func(r *run) bool { return inKeep[r.comp] && float64(r.x1-r.x0) <= 2.5*penW }
 	n := len(l.runs)
