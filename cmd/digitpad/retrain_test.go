@@ -23,15 +23,18 @@ import (
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
-	"digitpad/shared/synth"
 	"digitpad/train/retrain"
 )
 
-// hardStyle is a writing style the shipped model reads poorly (found with the stroke-font writers, ~75% of its
-// digits read right): a very strong forward slant, written in a hurry. (A back-slanted continental 7 whose stem
+// hardStyle is a writing style the shipped model reads worse than MNIST (about 96% of its digits right, against
+// 99.6%; with its codes running off the pad before retrain.WriteOnCanvas it measured ~72%): a very strong
+// forward slant, written in a hurry. (A back-slanted continental 7 whose stem
 // starts apart from its bar was tried first: the model reads it as 1 because segmentation cuts the bar off, so
 // learning it cost MNIST 1s, and the gate refused that candidate.)
 var hardStyle = retrain.SlantedHurried
+
+// styleGoal is the issue's accuracy goal on unseen samples of the style after the retrain (or +10 points).
+const styleGoal = 0.98
 
 type retrainOut struct {
 	Version  int                `json:"version"`
@@ -147,13 +150,11 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	sent, corrected := 0, 0
 	confirm := func(i int, code string, clientID string, labels []int) {
-		p := hardStyle.Writer(rng, code)
-		p = synth.Centered(p, len(code), 900, 200)
-		c, err := synth.Write(code, p)
+		c, err := retrain.WriteOnCanvas(code, hardStyle.Writer(rng, code))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := protocol.Predict{Strokes: c.Paths(), Width: 900, Height: 200, Format: "5", Inputs: true}
+		req := protocol.Predict{Strokes: c.Paths(), Width: retrain.CanvasW, Height: retrain.CanvasH, Format: "5", Inputs: true}
 		var pred protocol.Prediction
 		overWS := i%2 == 0
 		if overWS {
@@ -263,12 +264,10 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	after := styleAcc(newRec)
 	t.Logf("unseen samples of the style: base %.2f%% -> retrained %.2f%%; MNIST test %.2f%% -> %.2f%%", 100*before, 100*after,
 		100*m["base_mnist_test_accuracy"], 100*m["candidate_mnist_test_accuracy"])
-	// The issue's goal is +10 points (or >= 98%); this style reaches about +7..8: a fifth of its digits sit in
-	// codes the segmenter cut wrongly (an input shows a neighbour's digit; README, "Why the gain stops near +7"),
-	// which no classifier recipe can learn. The test holds the retrain to what it demonstrably does: a clear gain
-	// on unseen samples.
-	if after-before < 0.05 {
-		t.Errorf("style accuracy %.2f%% -> %.2f%%: want at least +5 points", 100*before, 100*after)
+	// The issue's goal: +10 points or at least 98%. Measured 96.33% -> 99.83% (session 6, README); the 98% floor
+	// leaves 1.8 points for run-to-run variation, and the retrain must still gain on the style.
+	if after-before < 0.10 && after < styleGoal || after <= before {
+		t.Errorf("style accuracy %.2f%% -> %.2f%%: want +10 points or at least %.0f%%, and a gain", 100*before, 100*after, 100*styleGoal)
 	}
 	newSHA := newRec.Info().SHA256
 	// The server and the connected client switch to it.

@@ -15,6 +15,7 @@ type run struct {
 // comp is an 8-connected component.
 type comp struct {
 	x0, y0, x1, y1 int // bounding box, max exclusive
+	sx0, sx1       int // column range in the layout's deskewed frame (slant.go)
 	area           int // pixels at or above inkThreshold
 	mass           float64
 }

@@ -56,7 +56,21 @@ func SegmentCandidatesLattice(m *Mask, opt Options, maxCands, maxEdges int) (*Ca
 	if err := m.validate(); err != nil {
 		return nil, nil, err
 	}
-	lay, err := plan(m, opt)
+	return segmentCandidatesLattice(m, label(m), opt, maxCands, maxEdges)
+}
+
+// SegmentCandidatesLattice is the package function on the mask cs was cut from, reusing its labelling (a
+// plan's largest single cost): a reader that segmented freely and then wants the format's count plans once
+// more without labelling the mask again.
+func (cs *Candidates) SegmentCandidatesLattice(opt Options, maxCands, maxEdges int) (*Candidates, *Lattice, error) {
+	if maxEdges < 1 || maxCands < 0 {
+		return nil, nil, fmt.Errorf("ink: maxCands %d, maxEdges %d: %w", maxCands, maxEdges, ErrBadInput)
+	}
+	return segmentCandidatesLattice(cs.m, cs.lay.l, opt, maxCands, maxEdges)
+}
+
+func segmentCandidatesLattice(m *Mask, l *labels, opt Options, maxCands, maxEdges int) (*Candidates, *Lattice, error) {
+	lay, err := planLabels(m, l, opt)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -20,6 +20,7 @@ const maxComponents = 2000
 type group struct {
 	comps          []int32
 	x0, y0, x1, y1 int
+	sx0, sx1       int // column range in the deskewed frame (slant.go)
 	mass           float64
 	k              int
 	seams          *seams          // traced on first use; reset when comps change
@@ -28,6 +29,19 @@ type group struct {
 
 func (g *group) w() int { return g.x1 - g.x0 }
 func (g *group) h() int { return g.y1 - g.y0 }
+
+// sw is the group's width in the deskewed frame.
+func (g *group) sw() int { return g.sx1 - g.sx0 }
+
+// join adds b's components and extent to g.
+func (g *group) join(b *group) {
+	g.comps = append(slices.Clone(g.comps), b.comps...)
+	slices.Sort(g.comps)
+	g.x0, g.y0, g.x1, g.y1 = min(g.x0, b.x0), min(g.y0, b.y0), max(g.x1, b.x1), max(g.y1, b.y1)
+	g.sx0, g.sx1 = min(g.sx0, b.sx0), max(g.sx1, b.sx1)
+	g.mass += b.mass
+	g.seams, g.cuts = nil, nil
+}
 
 // piece is one digit to be: the pixels of comps with xlo <= x < xhi, and right of left and left of right
 // where a cut follows the strokes.
@@ -63,6 +77,7 @@ type layout struct {
 	groups []group
 	codeH  float64   // typical digit height in canvas pixels
 	typW   float64   // typical single-digit width
+	slant  float64   // the writing's shear (estimateSlant); widths in the deskewed frame use it
 	penW   float64   // typical stroke thickness in canvas pixels
 	crop   []float32 // normalise's scratch buffer
 }
@@ -170,7 +185,12 @@ func (p piece) key() pieceKey {
 
 // plan labels the mask, merges components into groups and decides how many digits each group holds.
 func plan(m *Mask, opt Options) (*layout, error) {
-	l := label(m)
+	return planLabels(m, label(m), opt)
+}
+
+// planLabels is plan with the mask's labelling given. The labelling is shared, not changed (deskew sets the
+// same columns for the same ink).
+func planLabels(m *Mask, l *labels, opt Options) (*layout, error) {
 	// Single pixels and pairs are scanner dust or JPEG ringing, never part of a digit worth keeping.
 	keep := make([]int32, 0, len(l.comps))
 	for i, c := range l.comps {
@@ -187,6 +207,8 @@ func plan(m *Mask, opt Options) (*layout, error) {
 	}
 	h0 := inkHeight(l, keep)
 	lay := &layout{l: l, penW: penWidth(l, keep)}
+	lay.slant = estimateSlant(l, keep, lay.penW, h0)
+	l.deskew(lay.slant)
 	lay.groups = mergeComponents(l, keep, h0)
 
 	// The code height: the median height of the taller groups, so broken fragments do not shrink it.
@@ -266,14 +288,9 @@ func (lay *layout) joinAll() {
 		return
 	}
 	a := lay.groups[0]
-	a.comps = slices.Clone(a.comps)
-	for _, b := range lay.groups[1:] {
-		a.comps = append(a.comps, b.comps...)
-		a.x0, a.y0, a.x1, a.y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
-		a.mass += b.mass
+	for i := range lay.groups[1:] {
+		a.join(&lay.groups[1+i])
 	}
-	slices.Sort(a.comps)
-	a.seams, a.cuts = nil, nil
 	lay.groups = []group{a}
 }
 
@@ -289,7 +306,7 @@ func (lay *layout) attachBars(dashes []group) {
 			if cy < float64(g.y0)-0.15*H || cy > float64(g.y0)+0.35*float64(g.h()) {
 				continue
 			}
-			gap := float64(max(0, max(d.x0-g.x1, g.x0-d.x1)))
+			gap := float64(max(0, max(d.sx0-g.sx1, g.sx0-d.sx1)))
 			if gap <= 0.25*H && gap < bestGap {
 				best, bestGap = i, gap
 			}
@@ -298,13 +315,10 @@ func (lay *layout) attachBars(dashes []group) {
 			continue
 		}
 		g := &lay.groups[best]
-		if float64(max(g.x1, d.x1)-min(g.x0, d.x0)) > 1.2*H {
+		if float64(max(g.sx1, d.sx1)-min(g.sx0, d.sx0)) > 1.2*H {
 			continue
 		}
-		g.comps = append(g.comps, d.comps...)
-		slices.Sort(g.comps)
-		g.x0, g.y0, g.x1, g.y1 = min(g.x0, d.x0), min(g.y0, d.y0), max(g.x1, d.x1), max(g.y1, d.y1)
-		g.mass += d.mass
+		g.join(&d)
 	}
 }
 
@@ -370,7 +384,7 @@ func penWidth(l *labels, keep []int32) float64 {
 // bar of a 5, the bar of a two-stroke 7) and small fragments close to other ink (dots of a dotted line).
 func mergeComponents(l *labels, keep []int32, h0 float64) []group {
 	idx := slices.Clone(keep)
-	slices.SortFunc(idx, func(a, b int32) int { return l.comps[a].x0 - l.comps[b].x0 })
+	slices.SortFunc(idx, func(a, b int32) int { return l.comps[a].sx0 - l.comps[b].sx0 })
 	parent := make([]int, len(idx))
 	for i := range parent {
 		parent[i] = i
@@ -387,7 +401,7 @@ func mergeComponents(l *labels, keep []int32, h0 float64) []group {
 		a := &l.comps[idx[i]]
 		for j := i + 1; j < len(idx); j++ {
 			b := &l.comps[idx[j]]
-			if b.x0 > a.x1+reach {
+			if b.sx0 > a.sx1+reach {
 				break
 			}
 			if sameDigit(a, b, h0) {
@@ -406,13 +420,14 @@ func mergeComponents(l *labels, keep []int32, h0 float64) []group {
 			gi = len(gs)
 			byRoot[r] = gi
 			c := l.comps[ci]
-			gs = append(gs, group{x0: c.x0, y0: c.y0, x1: c.x1, y1: c.y1, k: 1})
+			gs = append(gs, group{x0: c.x0, y0: c.y0, x1: c.x1, y1: c.y1, sx0: c.sx0, sx1: c.sx1, k: 1})
 		}
 		g := &gs[gi]
 		c := &l.comps[ci]
 		g.comps = append(g.comps, ci)
 		g.x0, g.y0 = min(g.x0, c.x0), min(g.y0, c.y0)
 		g.x1, g.y1 = max(g.x1, c.x1), max(g.y1, c.y1)
+		g.sx0, g.sx1 = min(g.sx0, c.sx0), max(g.sx1, c.sx1)
 		g.mass += c.mass
 	}
 	for i := range gs {
@@ -421,11 +436,12 @@ func mergeComponents(l *labels, keep []int32, h0 float64) []group {
 	return gs
 }
 
+// sameDigit decides whether components a and b are parts of one digit, by their boxes in the deskewed frame.
 func sameDigit(a, b *comp, h0 float64) bool {
-	aw, ah, bw, bh := float64(a.w()), float64(a.h()), float64(b.w()), float64(b.h())
-	ov := float64(min(a.x1, b.x1) - max(a.x0, b.x0))
+	aw, ah, bw, bh := float64(a.sx1-a.sx0), float64(a.h()), float64(b.sx1-b.sx0), float64(b.h())
+	ov := float64(min(a.sx1, b.sx1) - max(a.sx0, b.sx0))
 	vgap := float64(max(a.y0, b.y0) - min(a.y1, b.y1))
-	unionW := float64(max(a.x1, b.x1) - min(a.x0, b.x0))
+	unionW := float64(max(a.sx1, b.sx1) - min(a.sx0, b.sx0))
 	unionH := float64(max(a.y1, b.y1) - min(a.y0, b.y0))
 	minW := math.Min(aw, bw)
 	if ov >= 0.5*minW && vgap <= 0.5*h0 && unionW <= 1.2*h0 && unionH <= 1.3*h0 {
@@ -434,7 +450,7 @@ func sameDigit(a, b *comp, h0 float64) bool {
 		if math.Min(ah, bh) <= 0.6*h0 {
 			return true
 		}
-		acx, bcx := float64(a.x0+a.x1)/2, float64(b.x0+b.x1)/2
+		acx, bcx := float64(a.sx0+a.sx1)/2, float64(b.sx0+b.sx1)/2
 		if ov >= 0.8*minW && math.Abs(acx-bcx) <= 0.25*math.Max(aw, bw) {
 			return true
 		}
@@ -451,17 +467,21 @@ func sameDigit(a, b *comp, h0 float64) bool {
 // overrides the guesses by splitting the widest pieces or joining the narrowest neighbours.
 func (lay *layout) decideCounts(expect int) {
 	H := lay.codeH
-	var ws []float64
+	// Clean single digits tell the typical width: on the canvas (for cutting) and in the deskewed frame (for
+	// deciding how many digits a group holds: a slanted digit is wide on the canvas only).
+	var ws, sws []float64
 	for _, g := range lay.groups {
-		w := float64(g.w())
-		if float64(g.h()) >= 0.6*H && w >= 0.3*H && w <= 0.95*H {
-			ws = append(ws, w)
+		w, sw := float64(g.w()), float64(g.sw())
+		if float64(g.h()) >= 0.6*H && sw >= 0.3*H && sw <= 0.95*H {
+			ws, sws = append(ws, w), append(sws, sw)
 		}
 	}
+	typSW := 0.6 * H
 	lay.typW = 0.6 * H
 	if len(ws) > 0 {
 		slices.Sort(ws)
-		lay.typW = ws[len(ws)/2]
+		slices.Sort(sws)
+		lay.typW, typSW = ws[len(ws)/2], sws[len(sws)/2]
 	}
 	if expect > 0 && len(ws) < 2 {
 		// Few clean single digits to learn from (a crammed code): with a known length, the code's width
@@ -471,9 +491,15 @@ func (lay *layout) decideCounts(expect int) {
 			sum += g.w()
 		}
 		lay.typW = float64(sum) / float64(expect)
+		sum = 0
+		for _, g := range lay.groups {
+			sum += g.sw()
+		}
+		typSW = float64(sum) / float64(expect)
 	}
 	typW := math.Max(lay.typW, 0.3*H)
-	wide, tallRatio := math.Max(0.9*H, 1.5*typW), 0.0
+	typSW = math.Max(typSW, 0.3*H)
+	wide, tallRatio := math.Max(0.9*H, 1.5*typSW), 0.0
 	if len(ws) == 0 && expect <= 0 {
 		// No clean single digit tells the pitch and no format the count: a lone wide group may be one wide
 		// digit (MNIST has digits wider than tall) as well as touching ones. Touching digits stand about
@@ -484,14 +510,14 @@ func (lay *layout) decideCounts(expect int) {
 	total := 0
 	for i := range lay.groups {
 		g := &lay.groups[i]
-		w := float64(g.w())
+		w := float64(g.sw())
 		g.k = 1
 		if w > wide {
 			// Wide: touching digits, or one wide digit. Very wide groups are split anyway; moderately wide
 			// ones only when the cuts cross little ink (touching digits meet at a point, a wide 8 or 0 is
 			// crossed by two or more strokes everywhere) and leave every piece tall like a digit (a cut
 			// through the bar of a 7 or the base of a 2 leaves a flat piece).
-			k := max(2, min(8, int(math.Round(w/typW))))
+			k := max(2, min(8, int(math.Round(w/typSW))))
 			if w > 1.5*H || lay.cutCrossings(g, k) <= 2.4 && lay.piecesTall(g, k, 0.5*H, tallRatio) {
 				g.k = k
 			}
@@ -530,11 +556,7 @@ func (lay *layout) decideCounts(expect int) {
 			return
 		}
 		a, b := lay.groups[pair], lay.groups[pair+1]
-		a.comps = append(slices.Clone(a.comps), b.comps...)
-		slices.Sort(a.comps)
-		a.x0, a.y0, a.x1, a.y1 = min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1)
-		a.mass += b.mass
-		a.seams, a.cuts = nil, nil
+		a.join(&b)
 		lay.groups[pair] = a
 		lay.groups = slices.Delete(lay.groups, pair+1, pair+2)
 		total--

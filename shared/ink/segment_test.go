@@ -312,3 +312,22 @@ func TestSegment_BrokenDigitInSquareInkIsOne(t *testing.T) {
 		}
 	}
 }
+
+// A strong forward slant (0.8, as the issue-14 style) leans each digit most of its height to the right: a 7 is
+// wide on the canvas, and the detached bar of a 5 or a 7 stands beyond its digit's columns. The parts must stay
+// with their digits and a slanted 7 must not be cut in two.
+func TestSegment_StronglySlantedPartsStayWithTheirDigit(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		p := synth.Defaults()
+		p.Seed, p.Height, p.Slant, p.Hurried = seed, 100, 0.8, true
+		p.Styles = []int{-1, synth.FiveDetached, synth.SevenApart, synth.FiveDetached, synth.SevenApart}
+		p, err := synth.Fit("85757", p, 900, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := mustWrite(t, "85757", p)
+		for path, ds := range segmentBoth(t, c.Strokes, 900, 200, 6, ink.Options{ExpectDigits: 5}) {
+			t.Run(fmt.Sprintf("seed%d/%s", seed, path), func(t *testing.T) { checkDigits(t, ds, c.Boxes) })
+		}
+	}
+}

@@ -352,7 +352,7 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 		if expect {
 			nc = maxCandidates
 		}
-		exp, lat, err := ink.SegmentCandidatesLattice(m, io, nc, MaxLatticeCandidates)
+		exp, lat, err := free.SegmentCandidatesLattice(io, nc, MaxLatticeCandidates)
 		if err == nil && exp != nil {
 			cands = append(cands, exp)
 		}

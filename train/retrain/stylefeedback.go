@@ -18,7 +18,7 @@ type StyleCode struct {
 	Canvas *synth.Code
 }
 
-// StyleCodes draws n random five-digit codes and writes each with style on a 900×200 canvas, taking codes and
+// StyleCodes draws n random five-digit codes and writes each with style on the pad (WriteOnCanvas), taking codes and
 // writers from rng in the order the continual-learning proof test does (so the same seed gives its codes).
 func StyleCodes(rng *rand.Rand, style Style, n int) ([]StyleCode, error) {
 	out := make([]StyleCode, 0, n)
@@ -27,9 +27,9 @@ func StyleCodes(rng *rand.Rand, style Style, n int) ([]StyleCode, error) {
 		for k := range code {
 			code[k] = byte('0' + rng.IntN(10))
 		}
-		c, err := synth.Write(string(code), synth.Centered(style.Writer(rng, string(code)), len(code), 900, 200))
+		c, err := WriteOnCanvas(string(code), style.Writer(rng, string(code)))
 		if err != nil {
-			return nil, fmt.Errorf("retrain: write %s: %w", code, err)
+			return nil, err
 		}
 		out = append(out, StyleCode{Code: string(code), Canvas: c})
 	}
@@ -46,7 +46,7 @@ func StyleFeedback(rec *recognize.Recognizer, rng *rand.Rand, style Style, n int
 		return nil, 0, err
 	}
 	for i, sc := range codes {
-		res, err := rec.Strokes(sc.Canvas.Strokes, 900, 200, recognize.Options{Format: "5"})
+		res, err := rec.Strokes(sc.Canvas.Strokes, CanvasW, CanvasH, recognize.Options{Format: "5"})
 		if err != nil || len(res.Inputs) != len(sc.Code) {
 			continue
 		}
