@@ -11,17 +11,19 @@ import (
 // budget is a few digits, few enough for seconds of CPU. `digitpad eval --canvas WxH:style` measures all 10,000.
 const canvasSubset = 1500
 
-// Bounds of the canvas check. The issue's goal is 0.2 points and no split digit; on the first 1,500 test digits
-// the pipeline measured 0.40–0.53 points and 4 digits with the wrong count in each style with session 4's model
-// (the first 600 digits at 280×280 read 97.5% before issue 12's changes). The code-crop model (session 5) reads
-// this subset better both raw (99.40 → 99.60%) and as canvases (280×280 98.93 → 99.27%, 76×64 grey 98.87 →
-// 98.93%, inverse 99.00 → 99.20%), so its gap on the grey canvases grew to 0.67 points although no canvas style
-// got worse. The test holds both: the gap (with 0.03 points of slack) and each style's accuracy (a floor just
-// under the lowest measured, 98.93%). Tighten these as the pipeline improves.
+// Bounds of the canvas check. The issue's goal is 0.2 points and no split digit. History on the first 1,500
+// test digits: session 4's model lost 0.40–0.53 points with 4 digits of the wrong count per style (the first 600
+// digits at 280×280 read 97.5% before issue 12's changes); session 5's code-crop model reads the subset better raw
+// (99.40 → 99.60%) and as canvases (280×280 99.27%, 76×64 grey 98.93%, 120×100 inverse 99.20%). Session 6 offers
+// flat digits whole (a 5 with a detached bar read "577") and keeps faint ink (contrast floor 1/20 of the core):
+// 99.20%, 99.13%, 99.20%, and 99.13% for the two added styles (a wide pad, a small inverse canvas), each with 2
+// of the wrong count; the gap is 0.40–0.47 points. The pipeline is deterministic: the bounds leave 0.03 points
+// (the gap) and one digit (count) of slack, the floor is just under the lowest measured. Tighten them as the
+// pipeline improves.
 const (
-	maxCanvasGapPoints   = 0.7
-	minCanvasAccuracyPct = 98.85
-	maxCanvasSplits      = 5
+	maxCanvasGapPoints   = 0.5
+	minCanvasAccuracyPct = 99.1
+	maxCanvasSplits      = 3
 )
 
 // TestEval_MNISTAsCanvasMatchesRaw is the image pipeline's accuracy check: MNIST test digits drawn as canvases of
@@ -45,7 +47,7 @@ func TestEval_MNISTAsCanvasMatchesRaw(t *testing.T) {
 		return r
 	}
 	raw := evalJSON()
-	for _, canvas := range []string{"280x280:rgb", "76x64:grey", "120x100:inverse"} {
+	for _, canvas := range []string{"280x280:rgb", "76x64:grey", "120x100:inverse", "320x96:grey", "56x56:inverse"} {
 		t.Run(canvas, func(t *testing.T) {
 			got := evalJSON("--canvas", canvas)
 			t.Logf("%s: %.2f%% (raw %.2f%%), %d with the wrong digit count", canvas, 100*got.Accuracy, 100*raw.Accuracy, got.Split)

@@ -816,6 +816,12 @@ func (lay *layout) compSet(comps []int32) func(int32) bool {
 	}
 }
 
+// wholeAspect bounds the width of the ink offered whole as one digit, in digit heights: MNIST digits fit a 20×20
+// box, so a flat one (a 5 with a long detached bar) is up to about 2.5 times as wide as tall. At 1.7 such digits
+// had no one-digit candidate and read as two or three (MNIST validation digits drawn as canvases: 10 → 6 of
+// 5,000 split; the validation writers' digits and codes read the same).
+const wholeAspect = 2.5
+
 // alternatives lists segmentations, the planned one first, then variants that cut ambiguous groups into
 // one more or one fewer digit — the recogniser can keep the one the model is surest about.
 func (lay *layout) alternatives(opt Options, maxCands int) [][]piece {
@@ -837,7 +843,7 @@ func (lay *layout) alternatives(opt Options, maxCands int) [][]piece {
 			y0, y1 = min(y0, g.y0), max(y1, g.y1)
 			all = append(all, g.comps...)
 		}
-		if float64(x1-x0) <= 1.7*math.Max(H, float64(y1-y0)) {
+		if float64(x1-x0) <= wholeAspect*math.Max(H, float64(y1-y0)) {
 			slices.Sort(all)
 			out = append(out, []piece{{comps: all, xlo: x0, xhi: x1}})
 		}
