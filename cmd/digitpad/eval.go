@@ -31,7 +31,7 @@ type evalResult struct {
 	Confusion [10][10]int `json:"confusion"`
 	PerClass  [10]float64 `json:"per_class_accuracy"`
 	Errors    int         `json:"errors,omitempty"`
-	// ConfirmRate is the share of items (codes) that ask the clerk: a digit below the confirm threshold, a
+	// ConfirmRate is the share of items (codes) that ask the clerk: a flagged digit (recognize.ConfirmDigits), a
 	// format error, or no reading at all.
 	ConfirmRate float64 `json:"confirm_rate"`
 	// SilentErrorRate is the share of items read wrong without asking: the misrouted parcels.
