@@ -91,6 +91,26 @@ func TestWriteCalibration_KeepsTheCardsOtherFieldsInPlace(t *testing.T) {
 	}
 }
 
+// TestEval_MNISTDigitsAreCodesOfTheirOwn: raw MNIST digits are read in batches, but the confirm rule sees
+// each digit as a code of one: at a threshold of 0.5 almost none asks (a batch read as one code of 256 digits,
+// whose product is far below 0.5, would ask for nearly every digit).
+func TestEval_MNISTDigitsAreCodesOfTheirOwn(t *testing.T) {
+	out, _, err := mustRun(t, "eval", "--limit", "300", "--threshold", "0.5", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Accuracy    float64 `json:"accuracy"`
+		ConfirmRate float64 `json:"confirm_rate"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if m.Accuracy < 0.95 || m.ConfirmRate > 0.05 {
+		t.Errorf("MNIST raw at threshold 0.5: accuracy %v, confirm rate %v; want >= 0.95 and <= 0.05", m.Accuracy, m.ConfirmRate)
+	}
+}
+
 // TestEval_ReportsConfirmAndSilentErrors: the new eval JSON fields are there and consistent with accuracy.
 func TestEval_ReportsConfirmAndSilentErrors(t *testing.T) {
 	dir := t.TempDir()

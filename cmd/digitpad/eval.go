@@ -238,16 +238,10 @@ func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, c
 		if err != nil {
 			return chunkResult{err: err}
 		}
-		flagged := map[int]bool{}
-		for _, i := range r.Confirm {
-			flagged[i] = true
-		}
+		// The batch is one model call, not one code: each digit is a code of its own for the confirm rule.
 		for i, d := range r.Digits {
-			one := &recognize.Result{Code: string(rune('0' + d.Digit)), Digits: []recognize.Digit{d}, Confirm: []int{}}
-			if flagged[i] {
-				one.Confirm = []int{0}
-			}
-			out[i] = one
+			out[i] = &recognize.Result{Code: string(rune('0' + d.Digit)), Digits: []recognize.Digit{d},
+				Confidence: d.Confidence, Confirm: recognize.ConfirmDigits([]float64{d.Confidence}, rec.Threshold())}
 		}
 		return chunkResult{res: out}
 	}, func(cr chunkResult) error {

@@ -47,3 +47,8 @@ func codeConfidence(conf []float64, skip []bool) float64 {
 	}
 	return p
 }
+
+// Threshold is the confirm threshold the recogniser applies (ConfirmDigits): the caller's, else the model
+// card's, else DefaultThreshold. A caller that reads unrelated digits in one call (Digits on a batch of single
+// digits) applies the rule to each digit with it.
+func (r *Recognizer) Threshold() float64 { return r.threshold }
