@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"slices"
@@ -51,9 +52,12 @@ func FitTemperature(probs []float32, labels []uint8) (float64, error) {
 	return math.Exp((a + b) / 2), nil
 }
 
-// Reading is what the confirm policy sees of one recognised code: the lowest digit confidence, whether the
-// code broke its format (always asked), and whether it was right.
+// Reading is what the confirm policy sees of one recognised code: its confidence (recognize.Result.Confidence,
+// the product of the calibrated digit confidences, which recognize.ConfirmDigits compares with the threshold),
+// whether the code broke its format (always asked), and whether it was right. MinConfidence, the lowest digit
+// confidence, is what the per-digit rule before it compared (kept to measure the two rules side by side).
 type Reading struct {
+	Confidence    float64
 	MinConfidence float64
 	FormatError   bool
 	Correct       bool
@@ -67,31 +71,53 @@ type RiskPoint struct {
 	SilentErrorRate float64 `json:"silent_error_rate"`
 }
 
-// RiskCoverage evaluates the confirm policy "ask when a digit's confidence is below t or the format breaks"
+// RiskCoverage evaluates the confirm policy "ask when the code's confidence is below t or the format breaks"
 // at every distinct threshold that changes a decision (plus 0 and 1), in increasing order.
 func RiskCoverage(rs []Reading) []RiskPoint {
 	ts := []float64{0}
 	for _, r := range rs {
 		if !r.FormatError {
 			// Just above the confidence, so this code starts to be asked.
-			ts = append(ts, math.Nextafter(r.MinConfidence, 2))
+			ts = append(ts, math.Nextafter(r.Confidence, 2))
 		}
 	}
 	ts = append(ts, 1)
 	slices.Sort(ts)
 	ts = slices.Compact(ts)
+	// One pass over the readings sorted by confidence: at each threshold the codes below it ask.
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b Reading) int { return cmp.Compare(a.Confidence, b.Confidence) })
+	ask, silent := 0, 0
+	for _, r := range sorted {
+		if r.FormatError {
+			ask++
+		} else if !r.Correct {
+			silent++
+		}
+	}
+	n := float64(max(1, len(rs)))
 	out := make([]RiskPoint, 0, len(ts))
+	k := 0
 	for _, t := range ts {
-		ask, silent := 0, 0
-		for _, r := range rs {
-			if r.FormatError || r.MinConfidence < t {
+		for ; k < len(sorted) && sorted[k].Confidence < t; k++ {
+			if r := sorted[k]; !r.FormatError {
 				ask++
-			} else if !r.Correct {
-				silent++
+				if !r.Correct {
+					silent--
+				}
 			}
 		}
-		n := float64(max(1, len(rs)))
 		out = append(out, RiskPoint{Threshold: t, ConfirmRate: float64(ask) / n, SilentErrorRate: float64(silent) / n})
+	}
+	return out
+}
+
+// PerDigit is the readings as the per-digit rule saw them (a code asks when its lowest digit confidence is
+// below the threshold): RiskCoverage of it is that rule's curve, for comparison.
+func PerDigit(rs []Reading) []Reading {
+	out := slices.Clone(rs)
+	for i := range out {
+		out[i].Confidence = out[i].MinConfidence
 	}
 	return out
 }

@@ -53,12 +53,12 @@ func TestFitTemperature_RecoversKnownTemperature(t *testing.T) {
 
 func TestRiskCoverage_ChoosesLowestConfirmRateMeetingTarget(t *testing.T) {
 	rs := []train.Reading{
-		{MinConfidence: 0.99, Correct: true},
-		{MinConfidence: 0.98, Correct: true},
-		{MinConfidence: 0.97, Correct: false}, // a confident mistake: only a high threshold catches it
-		{MinConfidence: 0.90, Correct: true},
-		{MinConfidence: 0.60, Correct: false},
-		{MinConfidence: 0.99, FormatError: true}, // always asked
+		{Confidence: 0.99, Correct: true},
+		{Confidence: 0.98, Correct: true},
+		{Confidence: 0.97, Correct: false}, // a confident mistake: only a high threshold catches it
+		{Confidence: 0.90, Correct: true},
+		{Confidence: 0.60, Correct: false},
+		{Confidence: 0.99, FormatError: true}, // always asked
 	}
 	curve := train.RiskCoverage(rs)
 	for i := 1; i < len(curve); i++ {
@@ -76,6 +76,23 @@ func TestRiskCoverage_ChoosesLowestConfirmRateMeetingTarget(t *testing.T) {
 	p, ok = train.ChooseThreshold(curve, 0)
 	if !ok || p.SilentErrorRate != 0 || p.Threshold <= 0.97 || p.Threshold > 0.971 {
 		t.Errorf("target 0: %+v ok=%v, want the threshold just above 0.97", p, ok)
+	}
+}
+
+// TestPerDigit_RanksCodesByTheirLowestDigit: the per-digit rule's curve (for comparison in the card) asks by
+// the lowest digit confidence, not by the code's.
+func TestPerDigit_RanksCodesByTheirLowestDigit(t *testing.T) {
+	rs := []train.Reading{
+		{Confidence: 0.95, MinConfidence: 0.99, Correct: false}, // several digits a little doubtful
+		{Confidence: 0.96, MinConfidence: 0.96, Correct: true},  // one digit doubtful
+	}
+	code, _ := train.ChooseThreshold(train.RiskCoverage(rs), 0)
+	digit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(rs)), 0)
+	if code.ConfirmRate != 0.5 || digit.ConfirmRate != 1 {
+		t.Errorf("no silent error: code rule asks %v, per-digit rule %v; want 0.5 and 1", code.ConfirmRate, digit.ConfirmRate)
+	}
+	if rs[0].Confidence != 0.95 {
+		t.Error("PerDigit changed its input")
 	}
 }
 

@@ -31,7 +31,7 @@ type evalResult struct {
 	Confusion [10][10]int `json:"confusion"`
 	PerClass  [10]float64 `json:"per_class_accuracy"`
 	Errors    int         `json:"errors,omitempty"`
-	// ConfirmRate is the share of items (codes) that ask the clerk: a digit below the confirm threshold, a
+	// ConfirmRate is the share of items (codes) that ask the clerk: a flagged digit (recognize.ConfirmDigits), a
 	// format error, or no reading at all.
 	ConfirmRate float64 `json:"confirm_rate"`
 	// SilentErrorRate is the share of items read wrong without asking: the misrouted parcels.
@@ -238,16 +238,10 @@ func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, c
 		if err != nil {
 			return chunkResult{err: err}
 		}
-		flagged := map[int]bool{}
-		for _, i := range r.Confirm {
-			flagged[i] = true
-		}
+		// The batch is one model call, not one code: each digit is a code of its own for the confirm rule.
 		for i, d := range r.Digits {
-			one := &recognize.Result{Code: string(rune('0' + d.Digit)), Digits: []recognize.Digit{d}, Confirm: []int{}}
-			if flagged[i] {
-				one.Confirm = []int{0}
-			}
-			out[i] = one
+			out[i] = &recognize.Result{Code: string(rune('0' + d.Digit)), Digits: []recognize.Digit{d},
+				Confidence: d.Confidence, Confirm: recognize.ConfirmDigits([]float64{d.Confidence}, rec.Threshold())}
 		}
 		return chunkResult{res: out}
 	}, func(cr chunkResult) error {

@@ -19,6 +19,7 @@ import (
 	"digitpad/assets"
 	"digitpad/desktop/kiosk"
 	"digitpad/shared/protocol"
+	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 )
 
@@ -350,7 +351,8 @@ func TestApp_AnnouncingTheActiveModelChangesNothing(t *testing.T) {
 }
 
 // TestApp_LowConfidenceDigitsAreFlagged: with no threshold configured the model card's calibrated confirm
-// threshold decides which digits are low (as on the server and the pad); an operator's threshold replaces it.
+// threshold decides which digits are low by the confirm policy (recognize.ConfirmDigits, as on the server and
+// the pad); an operator's threshold replaces it.
 func TestApp_LowConfidenceDigitsAreFlagged(t *testing.T) {
 	cardThreshold := embeddedCard(t).Calibration.Threshold
 	if cardThreshold <= 0 || cardThreshold >= 1 {
@@ -359,27 +361,35 @@ func TestApp_LowConfidenceDigitsAreFlagged(t *testing.T) {
 	tests := []struct {
 		name      string
 		threshold float64
-		want      float64 // a digit is low when its confidence is below this
+		want      float64 // the threshold the policy applies
 	}{
 		{"the card's threshold by default", 0, cardThreshold},
-		{"a threshold no digit reaches", 1.5, 1.5},
+		{"a threshold no code reaches", 1.5, 1.5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := startApp(t, kiosk.Config{Threshold: tc.threshold})
 			r.write(t, "10115", 2)
 			s := r.wait(t, "recognised", hasCode("10115"))
+			conf := make([]float64, len(s.Digits))
+			for i, d := range s.Digits {
+				conf[i] = d.Confidence
+			}
+			flagged := recognize.ConfirmDigits(conf, tc.want)
 			high := 0
 			for i, d := range s.Digits {
-				if want := d.Confidence < tc.want; d.Low != want {
-					t.Errorf("digit %d (confidence %.4f, threshold %.4f) low = %v, want %v", i, d.Confidence, tc.want, d.Low, want)
+				if want := slices.Contains(flagged, i); d.Low != want {
+					t.Errorf("digit %d (confidence %.4f, code threshold %.4f) low = %v, want %v", i, d.Confidence, tc.want, d.Low, want)
+				}
+				if d.Confidence < tc.want && !d.Low {
+					t.Errorf("digit %d at %.4f below the threshold %.4f on its own, not low", i, d.Confidence, tc.want)
 				}
 				if !d.Low {
 					high++
 				}
 			}
 			if tc.threshold == 0 && high == 0 {
-				t.Errorf("no digit of a clean code above the card's threshold %.4f: %+v", cardThreshold, s.Digits)
+				t.Errorf("no digit of a clean code passes the card's threshold %.4f: %+v", cardThreshold, s.Digits)
 			}
 		})
 	}

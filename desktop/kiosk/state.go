@@ -19,7 +19,7 @@ type DigitState struct {
 	Confidence float64 `json:"confidence"`
 	// Box is x0,y0,x1,y1 in pad pixels (x1,y1 exclusive).
 	Box [4]int `json:"box"`
-	// Low marks a confidence under the threshold: the clerk should check this digit.
+	// Low marks a digit the confirm policy flags (recognize.ConfirmDigits): the clerk should check it.
 	Low       bool `json:"low"`
 	Corrected bool `json:"corrected"`
 	// Inserted: the clerk inserted or typed this digit; it has no ink of its own (Predicted is -1).

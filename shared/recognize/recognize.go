@@ -17,7 +17,8 @@ import (
 	"digitpad/shared/model"
 )
 
-// DefaultThreshold is the confidence under which a digit is flagged for confirmation.
+// DefaultThreshold is the code confidence under which a code asks the clerk to confirm (ConfirmDigits) when
+// neither the model card nor the caller sets one.
 const DefaultThreshold = 0.9
 
 // maxCachedFormats bounds the per-call formats a Recognizer keeps compiled.
@@ -31,7 +32,8 @@ type ModelInfo struct {
 
 // Config holds recogniser-wide settings.
 type Config struct {
-	// Threshold: digits whose confidence is below it are listed in Result.Confirm. Zero means DefaultThreshold.
+	// Threshold is the confirm policy's: a code whose confidence is below it asks the clerk, and Result.Confirm
+	// lists the digits to check (ConfirmDigits). Zero means DefaultThreshold.
 	Threshold float64
 	// Format is the default code format: "" (any), a digit count such as "5", or a regular expression.
 	Format string
@@ -66,7 +68,8 @@ type Result struct {
 	Digits []Digit `json:"digits"`
 	// Confidence is the probability that the whole code is right: the product of the digit confidences.
 	Confidence float64 `json:"confidence"`
-	// Confirm lists indexes into Digits whose confidence is below the threshold.
+	// Confirm lists indexes into Digits the clerk should check: empty when the code's Confidence reaches the
+	// confirm threshold, else the least confident digits that keep it below (ConfirmDigits).
 	Confirm []int `json:"confirm"`
 	// FormatError says why Code does not match the format; empty when it matches or no format is set.
 	FormatError string    `json:"format_error,omitempty"`
@@ -884,6 +887,7 @@ func (j *Job) Result() *Result {
 		res.Embeddings = make([][]float32, len(chosen))
 	}
 	code := make([]byte, len(chosen))
+	confs := make([]float64, len(chosen))
 	for i, k := range chosen {
 		d := j.digits[k]
 		if j.taps != nil {
@@ -903,11 +907,10 @@ func (j *Job) Result() *Result {
 		res.Digits[i] = dg
 		res.Inputs[i] = d.Input
 		res.Confidence *= dg.Confidence
-		if dg.Confidence < j.r.threshold {
-			res.Confirm = append(res.Confirm, i)
-		}
+		confs[i] = dg.Confidence
 		code[i] = byte('0' + dg.Digit)
 	}
+	res.Confirm = ConfirmDigits(confs, j.r.threshold)
 	res.Code = string(code)
 	if f := j.format; !f.Match(res.Code) {
 		res.FormatError = fmt.Sprintf("code %q does not match %s", res.Code, f.desc)
