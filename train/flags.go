@@ -24,5 +24,6 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Codes, "codes", c.Codes, "add N digit crops cut from 5-digit codes of synthetic training writers (most tight)")
 	fs.IntVar(&c.Outliers, "outliers", c.Outliers, "add N wrong cuts of those codes (half or merged digits) with the uniform target")
 	fs.StringVar(&c.Init, "init", c.Init, "fine-tune from this ONNX model (BatchNorm folded; --arch is ignored)")
+	fs.Float64Var(&c.Wise, "wise", c.Wise, "with --init: keep this share of the fine-tuned weights, the rest from --init (WiSE-FT; 0 = all fine-tuned)")
 	fs.StringVar(&c.Checkpoint, "checkpoint", c.Checkpoint, "also save the chosen weights (gob) to this file")
 }
