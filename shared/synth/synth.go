@@ -273,12 +273,29 @@ func Dotted(strokes []ink.Stroke, spacing float64) []ink.Stroke {
 
 // Fit returns p with X, Y set so that text written with p is centred on a w×h canvas, measured by writing
 // it once.
-func Fit(text string, p Params, w, h int) (Params, error) {
+func Fit(text string, p Params, w, h int) (Params, error) { return FitWithin(text, p, w, h, 0) }
+
+// FitWithin is Fit for a pad the text must stay on: when the written text is wider than fill·w (0 < fill ≤ 1;
+// 0 never shrinks), its height is scaled so that it is about fill·w wide, and it is centred as written at that
+// height. Slanted writing is wider than its digit count suggests (Centered's estimate ignores slant: at a slant
+// of 0.8 each digit is about 1.3 heights wide), so a pad that must show every digit places codes with this.
+func FitWithin(text string, p Params, w, h int, fill float64) (Params, error) {
 	q := p
 	q.X, q.Y = 0, 0
 	c, err := Write(text, q)
 	if err != nil {
 		return p, err
+	}
+	if cw := c.Width(); fill > 0 && cw > fill*float64(w) {
+		if p.Height == 0 {
+			p.Height = Defaults().Height
+		}
+		p.Height *= fill * float64(w) / cw
+		q = p
+		q.X, q.Y = 0, 0
+		if c, err = Write(text, q); err != nil {
+			return p, err
+		}
 	}
 	if len(c.Boxes) == 0 {
 		return p, nil

@@ -147,6 +147,34 @@ func TestFit_CentresTheCode(t *testing.T) {
 	}
 }
 
+// TestFitWithin_KeepsAWideCodeOnThePad: a strongly slanted code written at the default height is wider than
+// the pad; FitWithin shrinks it to the asked share of the width and centres it, and leaves a code that fits alone.
+func TestFitWithin_KeepsAWideCodeOnThePad(t *testing.T) {
+	wide := synth.Defaults()
+	wide.Slant, wide.Height = 0.8, 160
+	if c := mustWrite(t, "74357", wide); c.Width() <= 900 {
+		t.Fatalf("test code is %.0f px wide, want wider than the 900-px pad", c.Width())
+	}
+	p, err := synth.FitWithin("74357", wide, 900, 200, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustWrite(t, "74357", p)
+	if w := c.Width(); w > 0.9*900+2 || w < 0.8*900 {
+		t.Errorf("fitted code is %.0f px wide, want about %.0f", w, 0.9*900)
+	}
+	if left, right := c.Boxes[0].Min.X, 900-c.Boxes[4].Max.X; left < 0 || right < 0 {
+		t.Errorf("fitted code leaves the pad: margins left %d right %d", left, right)
+	}
+	narrow, err := synth.FitWithin("94107", synth.Defaults(), 640, 200, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fit, _ := synth.Fit("94107", synth.Defaults(), 640, 200); narrow.Height != fit.Height || narrow.X != fit.X || narrow.Y != fit.Y {
+		t.Errorf("a code that fits: FitWithin height %v at (%v, %v), Fit %v at (%v, %v)", narrow.Height, narrow.X, narrow.Y, fit.Height, fit.X, fit.Y)
+	}
+}
+
 func TestRender_Colours(t *testing.T) {
 	strokes := []ink.Stroke{{{X: 10, Y: 10}, {X: 50, Y: 10}}}
 	tests := []struct {

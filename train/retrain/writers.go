@@ -71,27 +71,15 @@ const (
 )
 
 // WriteOnCanvas writes code with p on the CanvasW×CanvasH pad as a clerk does: centred, and smaller when the
-// code would not fit (a margin of a twentieth of the pad on each side). synth.Centered estimates a code's width
-// without its slant; at a slant of 0.8 each digit is about 1.3 heights wide, so codes ran off the pad's right
-// edge (202 of 250 codes of SlantedHurried reached past it, and every code read with a digit too few or too many
-// was one of them: the segmenter then had to find five digits in four).
+// code would not fit (synth.FitWithin, a margin of a twentieth of the pad on each side). Placed by
+// synth.Centered, which ignores slant, 202 of 250 codes of SlantedHurried ran past the pad's right edge, and
+// every code read with a digit too few or too many was one of them: the segmenter had to find five digits in four.
 func WriteOnCanvas(code string, p synth.Params) (*synth.Code, error) {
-	q := p
-	q.X, q.Y = 0, 0
-	c, err := synth.Write(code, q)
+	p, err := synth.FitWithin(code, p, CanvasW, CanvasH, 0.9)
 	if err != nil {
-		return nil, fmt.Errorf("retrain: write %s: %w", code, err)
-	}
-	if w := c.Width(); w > 0.9*CanvasW {
-		if p.Height == 0 {
-			p.Height = synth.Defaults().Height
-		}
-		p.Height *= 0.9 * CanvasW / w
-	}
-	if p, err = synth.Fit(code, p, CanvasW, CanvasH); err != nil {
 		return nil, fmt.Errorf("retrain: place %s: %w", code, err)
 	}
-	c, err = synth.Write(code, p)
+	c, err := synth.Write(code, p)
 	if err != nil {
 		return nil, fmt.Errorf("retrain: write %s: %w", code, err)
 	}
