@@ -182,7 +182,7 @@ func cutCandidates(img image.Image) []ink.Digit {
 	addAll(free)
 	exp := opt
 	exp.ExpectDigits = codeDigits
-	cands, lat, err := ink.SegmentCandidatesLattice(m, exp, 3, recognize.MaxLatticeCandidates)
+	cands, lat, err := free.SegmentCandidatesLattice(exp, 3, recognize.MaxLatticeCandidates)
 	if err != nil {
 		return out
 	}
