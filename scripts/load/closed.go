@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -46,27 +47,89 @@ func (r closedRow) tsv() string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// closedLoop runs wrk (one thread, a pre-encoded POST) at each connection count and prints one table row per
-// run; rows are appended to o.tsv when set.
-func closedLoop(o options, canvasName string, body []byte) error {
+// target is a server the closed loop drives: digitpad (pid 0: statuses, latency and CPU from its /metrics), or
+// a server without digitpad's metrics (the peer of make load-peer: pid is its process, whose CPU and its
+// children's is read from /proc, and statuses come from wrk's own counts).
+type target struct {
+	base string
+	pid  int
+}
+
+// wrkPost is a wrk Lua script that POSTs one pre-encoded PNG body.
+type wrkPost struct {
+	dir, script string
+}
+
+func newWrkPost(body []byte) (*wrkPost, error) {
 	if _, err := exec.LookPath("wrk"); err != nil {
-		return errors.New("wrk not installed (apt-get install wrk)")
+		return nil, errors.New("wrk not installed (apt-get install wrk)")
 	}
 	dir, err := os.MkdirTemp("", "load-wrk")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
 	bodyFile := filepath.Join(dir, "body")
-	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
-		return err
-	}
 	script := filepath.Join(dir, "post.lua")
 	lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"image/png\"\n"+
 		"local f = io.open(%q, \"rb\")\nwrk.body = f:read(\"*a\")\nf:close()\n", bodyFile)
-	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+	if err := errors.Join(os.WriteFile(bodyFile, body, 0o600), os.WriteFile(script, []byte(lua), 0o600)); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &wrkPost{dir: dir, script: script}, nil
+}
+
+func (w *wrkPost) close() { os.RemoveAll(w.dir) }
+
+// run is one closed-loop row: wrk (one thread) with conns connections for d against t.
+func (w *wrkPost) run(t target, canvas string, conns int, d time.Duration) (closedRow, error) {
+	if t.pid > 0 {
+		cpu0, err := procTreeCPU(t.pid)
+		if err != nil {
+			return closedRow{}, err
+		}
+		out, err := w.wrk(t, conns, d)
+		if err != nil {
+			return closedRow{}, err
+		}
+		cpu1, err := procTreeCPU(t.pid)
+		if err != nil {
+			return closedRow{}, err
+		}
+		return rowFromWrk(canvas, conns, out, cpu1-cpu0)
+	}
+	before, err := scrape(t.base)
+	if err != nil {
+		return closedRow{}, err
+	}
+	out, err := w.wrk(t, conns, d)
+	if err != nil {
+		return closedRow{}, err
+	}
+	after, err := scrape(t.base)
+	if err != nil {
+		return closedRow{}, err
+	}
+	return rowFrom(canvas, conns, out, before, after)
+}
+
+func (w *wrkPost) wrk(t target, conns int, d time.Duration) (string, error) {
+	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency",
+		"-s", w.script, t.base+"/v1/predict").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	return string(out), nil
+}
+
+// closedLoop runs wrk (one thread, a pre-encoded POST) at each connection count and prints one table row per
+// run; rows are appended to o.tsv when set.
+func closedLoop(o options, canvasName string, body []byte) error {
+	w, err := newWrkPost(body)
+	if err != nil {
 		return err
 	}
+	defer w.close()
 	var tsv io.Writer
 	if o.tsv != "" {
 		_, statErr := os.Stat(o.tsv)
@@ -83,20 +146,7 @@ func closedLoop(o options, canvasName string, body []byte) error {
 	fmt.Printf("%-20s %5s %9s %7s %7s %7s %6s %10s %9s %8s %9s %s\n", "canvas", "conns", "answers/s", "200", "503",
 		"429", "other", "served p99", ">100ms", "wrk p99", "cpu/answer", "cancelled at end")
 	for _, c := range o.connsList {
-		before, err := scrape(o.base)
-		if err != nil {
-			return err
-		}
-		out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(c), "-d"+o.duration.String(), "--latency",
-			"-s", script, o.base+"/v1/predict").CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("wrk: %v: %s", err, out)
-		}
-		after, err := scrape(o.base)
-		if err != nil {
-			return err
-		}
-		row, err := rowFrom(canvasName, c, string(out), before, after)
+		row, err := w.run(target{base: o.base, pid: o.pid}, canvasName, c, o.duration)
 		if err != nil {
 			return err
 		}
@@ -115,13 +165,15 @@ var (
 	wrkRate    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	wrkP99     = regexp.MustCompile(`\n\s+99%\s+([0-9.]+)(us|ms|s)`)
 	wrkSockErr = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+	wrkTotal   = regexp.MustCompile(`(\d+) requests in `)
+	wrkNon2xx  = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
 
-func rowFrom(canvas string, conns int, out string, before, after *promSnapshot) (closedRow, error) {
-	r := closedRow{canvas: canvas, conns: conns}
+// parseWrk reads what every row takes from wrk's output: answers/s, p99 of all answers, socket errors.
+func parseWrk(r *closedRow, out string) error {
 	m := wrkRate.FindStringSubmatch(out)
 	if m == nil {
-		return r, fmt.Errorf("no Requests/sec in wrk output:\n%s", out)
+		return fmt.Errorf("no Requests/sec in wrk output:\n%s", out)
 	}
 	r.answers, _ = strconv.ParseFloat(m[1], 64)
 	if m := wrkP99.FindStringSubmatch(out); m != nil {
@@ -134,6 +186,78 @@ func rowFrom(canvas string, conns int, out string, before, after *promSnapshot) 
 			n, _ := strconv.Atoi(s)
 			r.other += n
 		}
+	}
+	return nil
+}
+
+// rowFromWrk is a row for a server without digitpad's metrics: the 200 share from wrk's count of non-2xx
+// answers (all counted as other: the peer sheds nothing), served p99 = wrk's p99 (the peer answers only 200s),
+// CPU per answer from the process tree's CPU time over the run.
+func rowFromWrk(canvas string, conns int, out string, cpu time.Duration) (closedRow, error) {
+	r := closedRow{canvas: canvas, conns: conns}
+	if err := parseWrk(&r, out); err != nil {
+		return r, err
+	}
+	m := wrkTotal.FindStringSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("no request count in wrk output:\n%s", out)
+	}
+	total, _ := strconv.Atoi(m[1])
+	if total == 0 {
+		return r, errors.New("wrk counted no answers")
+	}
+	non2xx := 0
+	if m := wrkNon2xx.FindStringSubmatch(out); m != nil {
+		non2xx, _ = strconv.Atoi(m[1])
+	}
+	r.other += non2xx
+	r.ok = float64(total-non2xx) / float64(total)
+	r.served = r.wrkP99
+	r.cpu = cpu / time.Duration(total)
+	return r, nil
+}
+
+// procTreeCPU is the CPU time (user + system) of process pid and its descendants, from /proc.
+func procTreeCPU(pid int) (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu of process %d: %w", pid, err)
+	}
+	// Fields after the command name (which may hold spaces) in parentheses: state is field 3, utime 14, stime 15.
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("cpu of process %d: short stat %q", pid, stat)
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("cpu of process %d: %w", pid, err)
+	}
+	const clockTick = 100 // USER_HZ, 100 on Linux
+	total := time.Duration(ut+st) * time.Second / clockTick
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread has exited
+		}
+		for _, c := range strings.Fields(string(b)) {
+			child, err := strconv.Atoi(c)
+			if err != nil {
+				continue
+			}
+			if d, err := procTreeCPU(child); err == nil {
+				total += d
+			}
+		}
+	}
+	return total, nil
+}
+
+func rowFrom(canvas string, conns int, out string, before, after *promSnapshot) (closedRow, error) {
+	r := closedRow{canvas: canvas, conns: conns}
+	if err := parseWrk(&r, out); err != nil {
+		return r, err
 	}
 	codes := map[string]float64{}
 	total := 0.0

@@ -113,6 +113,11 @@ func curve(tsvPath, out, title string) error {
 	for i, p := range []*plot.Plot{gp, lp, sp} {
 		p.Draw(tiles.At(dc, i, 0))
 	}
+	return writePNG(img, out)
+}
+
+// writePNG writes a drawn canvas to the file out.
+func writePNG(img *vgimg.Canvas, out string) error {
 	o, err := os.Create(out)
 	if err != nil {
 		return err

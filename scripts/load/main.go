@@ -10,11 +10,16 @@
 //	go run ./scripts/load -mode closed -canvas 280x280-rgb-1digit -conns-list 8,16,32,64,128 -duration 5s -tsv F
 //	                                                               (wrk closed loop, one table row per count)
 //	go run ./scripts/load -mode curve -tsv F -out curve.png        (connections → goodput, p99, shed share)
+//	go run ./scripts/load -mode compare -url D -peer-url P -peer-pid N -tsv F -out F.png
+//	                                                               (digitpad against the peer, row by row)
+//	go run ./scripts/load -mode mnist -url P -n 200 -min 0.95      (reads MNIST test digits, fails below -min)
 //
 // -canvas picks one of the canvases of internal/loadcanvas (280x280-rgb-1digit, 640x200-rgb-5digits,
-// 76x64-gray-1digit); without it, -digits and -height describe a grey canvas as before.
+// 76x64-gray-1digit) or 76x64-gray-mnist (an MNIST test digit, mnist.go); without it, -digits and -height
+// describe a grey canvas as before.
 //
-// scripts/load/run.sh starts a server and runs them all.
+// scripts/load/run.sh starts a server and runs them all; scripts/load/peer.sh (make load-peer) starts digitpad
+// and the peer of scripts/peer and compares them.
 package main
 
 import (
@@ -69,12 +74,20 @@ type options struct {
 	connsList []int
 	tsv       string
 	title     string
+	// pid is the process of a server without digitpad's metrics (the peer): closed mode then reads its CPU
+	// from /proc and its statuses from wrk.
+	pid      int
+	peerURL  string
+	canvases []string
+	warmup   time.Duration
+	n        int
+	min      float64
 }
 
 func run(args []string) error {
 	var o options
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.StringVar(&o.mode, "mode", "http", "http | ws | burst | closed | curve | ready | png")
+	fs.StringVar(&o.mode, "mode", "http", "http | ws | burst | closed | curve | compare | mnist | ready | png")
 	fs.StringVar(&o.out, "out", "", "png mode: file to write the request body to")
 	fs.StringVar(&o.base, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
 	fs.IntVar(&o.rate, "rate", 5000, "requests (messages) per second; burst mode goes to 3× this")
@@ -88,7 +101,13 @@ func run(args []string) error {
 	fs.StringVar(&o.canvas, "canvas", "", "a named canvas of internal/loadcanvas (e.g. 280x280-rgb-1digit); overrides -digits/-height")
 	connsList := fs.String("conns-list", "8,16,32,64,128", "closed mode: wrk connection counts")
 	fs.StringVar(&o.tsv, "tsv", "", "closed mode: append rows to this TSV file; curve mode: read it")
-	fs.StringVar(&o.title, "title", "", "curve mode: title suffix (machine, generator)")
+	fs.StringVar(&o.title, "title", "", "curve and compare modes: title suffix (machine, generator)")
+	fs.IntVar(&o.pid, "pid", 0, "closed mode: the process of a server without digitpad's metrics (e.g. the peer)")
+	fs.StringVar(&o.peerURL, "peer-url", "", "compare mode: the peer's base URL (loopback only)")
+	fs.IntVar(&o.n, "n", 200, "mnist mode: how many MNIST test digits to send")
+	fs.Float64Var(&o.min, "min", 0.95, "mnist mode: the share of them that must be read right")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "compare mode: unreported wrk run on each server before each canvas")
+	canvases := fs.String("canvases", strings.Join(compareCanvases, ","), "compare mode: canvases, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,6 +118,7 @@ func run(args []string) error {
 		}
 		o.connsList = append(o.connsList, n)
 	}
+	o.canvases = strings.Split(*canvases, ",")
 	if o.mode == "curve" {
 		if o.tsv == "" || o.out == "" {
 			return errors.New("curve mode needs -tsv and -out")
@@ -112,6 +132,10 @@ func run(args []string) error {
 		return err
 	}
 	switch o.mode {
+	case "compare":
+		return compare(o)
+	case "mnist":
+		return mnistCheck(o.base, o.n, o.min)
 	case "ready":
 		return waitReady(o)
 	case "closed":
@@ -166,6 +190,7 @@ func checkLoopback(base string) error {
 // and the same code as a strokes predict request.
 type payload struct {
 	name    string
+	code    string // what is written on it
 	png     []byte
 	strokes []byte // protocol.Predict JSON
 }
@@ -175,18 +200,26 @@ func (o options) payload() (*payload, error) {
 	if o.canvas == "" {
 		return canvas(o.digits, o.height)
 	}
+	return namedPayload(o.canvas)
+}
+
+// namedPayload is a canvas of internal/loadcanvas, or the MNIST digit's canvas (PNG only).
+func namedPayload(name string) (*payload, error) {
+	if name == mnistCanvasName {
+		return mnistPayload()
+	}
 	cs, err := loadcanvas.Standard()
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	names := []string{mnistCanvasName}
 	for _, c := range cs {
-		if c.Name == o.canvas {
-			return &payload{name: c.Name, png: c.PNG, strokes: c.Strokes}, nil
+		if c.Name == name {
+			return &payload{name: c.Name, code: c.Code, png: c.PNG, strokes: c.Strokes}, nil
 		}
 		names = append(names, c.Name)
 	}
-	return nil, fmt.Errorf("canvas %q: want one of %s", o.canvas, strings.Join(names, ", "))
+	return nil, fmt.Errorf("canvas %q: want one of %s", name, strings.Join(names, ", "))
 }
 
 func canvas(n, h int) (*payload, error) {
@@ -214,7 +247,7 @@ func canvas(n, h int) (*payload, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &payload{name: fmt.Sprintf("%dx%d-gray-%dd", w, h, len(text)), png: buf.Bytes(), strokes: st}, nil
+	return &payload{name: fmt.Sprintf("%dx%d-gray-%dd", w, h, len(text)), code: text, png: buf.Bytes(), strokes: st}, nil
 }
 
 // report separates served requests (200) from shed ones (429/503) and failures (anything else).
