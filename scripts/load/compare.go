@@ -153,16 +153,17 @@ func compare(o options) error {
 }
 
 // printSideBySide prints issue 16's table: per canvas, 200 answers per second of each server at every
-// connection count, digitpad / peer (good answers), and the 200 shares.
+// connection count, digitpad / peer (good answers), the 200 shares, and CPU per answer (on a shared machine the
+// steadier figure: the peer's over digitpad's is what the answers/s ratio tends to when both have the cores).
 func printSideBySide(w io.Writer, pairs []pair) {
-	fmt.Fprintln(w, "| payload | connections | digitpad 200/s | peer 200/s | digitpad / peer | 200 share digitpad; peer |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| payload | connections | digitpad 200/s | peer 200/s | digitpad / peer | 200 share digitpad; peer | cpu/answer digitpad; peer (µs) |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- |")
 	for i := 0; i < len(pairs); {
 		j := i
 		for j < len(pairs) && pairs[j].canvas == pairs[i].canvas {
 			j++
 		}
-		var conns, d, p, r, ds, ps []string
+		var conns, d, p, r, ds, ps, dc, pc []string
 		for _, q := range pairs[i:j] {
 			conns = append(conns, strconv.Itoa(q.d.conns))
 			d = append(d, thousands(q.d.answers*q.d.ok))
@@ -170,14 +171,17 @@ func printSideBySide(w io.Writer, pairs []pair) {
 			r = append(r, q.ratio())
 			ds = append(ds, fmt.Sprintf("%.1f%%", 100*q.d.ok))
 			ps = append(ps, fmt.Sprintf("%.1f%%", 100*q.p.ok))
+			dc = append(dc, thousands(us(q.d.cpu)))
+			pc = append(pc, thousands(us(q.p.cpu)))
 		}
 		q := pairs[i]
 		name := q.canvas + " (" + q.code + ")"
 		if q.dRead != q.code || q.pRead != q.code {
 			name += fmt.Sprintf(", reads: digitpad %s, peer %s", q.dRead, q.pRead)
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s; %s |\n", name, strings.Join(conns, " / "), strings.Join(d, " / "),
-			strings.Join(p, " / "), strings.Join(r, " / "), strings.Join(ds, " / "), strings.Join(ps, " / "))
+		sl := func(v []string) string { return strings.Join(v, " / ") }
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s; %s | %s; %s |\n", name, sl(conns), sl(d), sl(p), sl(r), sl(ds), sl(ps),
+			sl(dc), sl(pc))
 		i = j
 	}
 }

@@ -89,7 +89,7 @@ func TestProcTreeCPU_CountsChildren(t *testing.T) {
 
 func TestPrintSideBySide_RatioOnRightAnswers(t *testing.T) {
 	row := func(conns int, answers, ok float64) closedRow {
-		return closedRow{conns: conns, answers: answers, ok: ok}
+		return closedRow{conns: conns, answers: answers, ok: ok, cpu: time.Second / time.Duration(answers)}
 	}
 	pairs := []pair{
 		{canvas: "one", code: "8", dRead: "8", pRead: "8", d: row(8, 1000, 1), p: row(8, 500, 1)},
@@ -102,7 +102,8 @@ func TestPrintSideBySide_RatioOnRightAnswers(t *testing.T) {
 	if len(lines) != 4 {
 		t.Fatalf("want a header, a rule and one line per canvas:\n%s", b.String())
 	}
-	if want := "| one (8) | 8 / 16 | 1,000 / 2,000 | 500 / 1,000 | 2.00 / 2.00 | 100.0% / 80.0%; 100.0% / 100.0% |"; lines[2] != want {
+	if want := "| one (8) | 8 / 16 | 1,000 / 2,000 | 500 / 1,000 | 2.00 / 2.00 | 100.0% / 80.0%; 100.0% / 100.0% | " +
+		"1,000 / 400; 2,000 / 1,000 |"; lines[2] != want {
 		t.Errorf("got  %s\nwant %s", lines[2], want)
 	}
 	// The peer answers the five-digit code fast, but with one digit: none of its answers are right.
