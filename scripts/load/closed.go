@@ -83,22 +83,7 @@ func (w *wrkPost) close() { os.RemoveAll(w.dir) }
 
 // run is one closed-loop row: wrk (one thread) with conns connections for d against t.
 func (w *wrkPost) run(t target, canvas string, conns int, d time.Duration) (closedRow, error) {
-	if t.pid > 0 {
-		cpu0, err := procTreeCPU(t.pid)
-		if err != nil {
-			return closedRow{}, err
-		}
-		out, err := w.wrk(t, conns, d)
-		if err != nil {
-			return closedRow{}, err
-		}
-		cpu1, err := procTreeCPU(t.pid)
-		if err != nil {
-			return closedRow{}, err
-		}
-		return rowFromWrk(canvas, conns, out, cpu1-cpu0)
-	}
-	before, err := scrape(t.base)
+	end, err := t.begin(canvas, conns)
 	if err != nil {
 		return closedRow{}, err
 	}
@@ -106,11 +91,36 @@ func (w *wrkPost) run(t target, canvas string, conns int, d time.Duration) (clos
 	if err != nil {
 		return closedRow{}, err
 	}
-	after, err := scrape(t.base)
-	if err != nil {
-		return closedRow{}, err
+	return end(out)
+}
+
+// begin reads the target's counters before a run; the function it returns reads them again after the run and
+// makes the row from both and wrk's output.
+func (t target) begin(canvas string, conns int) (func(wrkOut string) (closedRow, error), error) {
+	if t.pid > 0 {
+		cpu0, err := procTreeCPU(t.pid)
+		if err != nil {
+			return nil, err
+		}
+		return func(out string) (closedRow, error) {
+			cpu1, err := procTreeCPU(t.pid)
+			if err != nil {
+				return closedRow{}, err
+			}
+			return rowFromWrk(canvas, conns, out, cpu1-cpu0)
+		}, nil
 	}
-	return rowFrom(canvas, conns, out, before, after)
+	before, err := scrape(t.base)
+	if err != nil {
+		return nil, err
+	}
+	return func(out string) (closedRow, error) {
+		after, err := scrape(t.base)
+		if err != nil {
+			return closedRow{}, err
+		}
+		return rowFrom(canvas, conns, out, before, after)
+	}, nil
 }
 
 func (w *wrkPost) wrk(t target, conns int, d time.Duration) (string, error) {
