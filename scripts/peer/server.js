@@ -21,7 +21,8 @@ const PORT = Number(arg('--port', process.env.PORT || 18201));
 const MODEL = arg('--model', path.join(__dirname, '..', '..', 'assets', 'model.onnx'));
 const WORKERS = Number(process.env.PEER_WORKERS || 2);
 // One intra-op thread per worker: two workers on two cores. onnxruntime's default (one thread per core in each
-// worker) only makes the workers fight over the cores for a model this small.
+// worker) only makes the workers fight over the cores for a model this small: 1.6-2.2x the CPU per answer on the
+// 76x64 grey digit (scripts/load -mode closed -pid, alternating runs).
 const ORT_THREADS = Number(process.env.PEER_ORT_THREADS || 1);
 const MAX_BODY = 4 << 20;
 
