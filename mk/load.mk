@@ -7,7 +7,8 @@
 #   make load-peer   scripts/load/peer.sh: digitpad and the peer on 127.0.0.1, both checked on 200 MNIST test
 #                    digits, then the same wrk rounds (4 canvases × 8..128 connections) against each, alternating;
 #                    prints issue 16's side-by-side table; TSV and PNG in COMPARE= (default: a temp file);
-#                    ~4 minutes; DURATION=, CONNS=, CANVASES= adjust it
+#                    ~4 minutes; ROUNDS=3 keeps each server's best of 3 alternating runs per row;
+#                    DURATION=, CONNS=, CANVASES=, WARMUP= adjust it
 #   make test-peer   peer.sh at its smallest (one 1-s row, 8 connections, the MNIST canvas): both servers must
 #                    read >= 95% of 200 MNIST test digits and the comparison must run (~15 s on a quiet box)
 PEER_DIR := scripts/peer

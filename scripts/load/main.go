@@ -80,6 +80,7 @@ type options struct {
 	peerURL  string
 	canvases []string
 	warmup   time.Duration
+	rounds   int
 	n        int
 	min      float64
 }
@@ -106,6 +107,7 @@ func run(args []string) error {
 	fs.StringVar(&o.peerURL, "peer-url", "", "compare mode: the peer's base URL (loopback only)")
 	fs.IntVar(&o.n, "n", 200, "mnist mode: how many MNIST test digits to send")
 	fs.Float64Var(&o.min, "min", 0.95, "mnist mode: the share of them that must be read right")
+	fs.IntVar(&o.rounds, "rounds", 1, "compare mode: rounds per row (alternating which server goes first); each server keeps its best")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "compare mode: unreported wrk run on each server before each canvas")
 	canvases := fs.String("canvases", strings.Join(compareCanvases, ","), "compare mode: canvases, comma-separated")
 	if err := fs.Parse(args); err != nil {

@@ -5,7 +5,7 @@
 # side-by-side table (200 answers/s of each, digitpad / peer on right answers, 200 shares), and writes the rows
 # as a TSV and their goodput as a PNG. The peer's npm packages must be installed first: make peer-deps (make
 # load-peer does both). About 4 minutes with the defaults (4 canvases × 5 connection counts × 2 servers × 6 s).
-# DURATION, CONNS, CANVASES, WARMUP, MNIST_CHECK (digits each server must read, >= 95% right), PORT, PEER_PORT
+# DURATION, CONNS, CANVASES, ROUNDS, WARMUP, MNIST_CHECK (digits each server must read, >= 95% right), PORT, PEER_PORT
 # adjust it.
 #
 #   scripts/load/peer.sh                                  # table; TSV and PNG in $COMPARE (default: a temp file)
@@ -19,6 +19,7 @@ CANVASES=${CANVASES:-280x280-rgb-1digit,640x200-rgb-5digits,76x64-gray-1digit,76
 PORT=${PORT:-18092}
 PEER_PORT=${PEER_PORT:-18093}
 MNIST_CHECK=${MNIST_CHECK:-200}
+ROUNDS=${ROUNDS:-1} # rounds per row, alternating which server goes first; each keeps its best (issue 16: best clean rounds)
 WARMUP=${WARMUP:-2s} # unreported wrk run on each server before each canvas (node compiles its hot code)
 URL=http://127.0.0.1:$PORT
 PEER_URL=http://127.0.0.1:$PEER_PORT
@@ -56,9 +57,10 @@ echo "0. both read MNIST test digits (76x64 grey canvases, the 28x28 frame drawn
 "$tmp/load" -mode mnist -url "$PEER_URL" -n "$MNIST_CHECK" -min 0.95
 "$tmp/load" -mode mnist -url "$URL" -n "$MNIST_CHECK" -min 0.95
 echo
-echo "1. closed loop: wrk 1 thread, pre-encoded POST /v1/predict (raw PNG body), $DURATION per row, digitpad then peer"
+echo "1. closed loop: wrk 1 thread, pre-encoded POST /v1/predict (raw PNG body), $DURATION per run, digitpad and peer"
+echo "   alternating, best of $ROUNDS round(s) each"
 "$tmp/load" -mode compare -url "$URL" -peer-url "$PEER_URL" -pid "$peer_pid" -canvases "$CANVASES" \
-  -conns-list "$CONNS" -duration "$DURATION" -warmup "$WARMUP" -tsv "${COMPARE%.png}.tsv" -out "$COMPARE" \
+  -conns-list "$CONNS" -duration "$DURATION" -warmup "$WARMUP" -rounds "$ROUNDS" -tsv "${COMPARE%.png}.tsv" -out "$COMPARE" \
   -title "digitpad vs peer (Node + onnxruntime-node), $(nproc) cores, wrk on the same machine, load avg $(cut -d' ' -f1 /proc/loadavg)"
 echo
 echo "2. written: $COMPARE and its table ${COMPARE%.png}.tsv"
