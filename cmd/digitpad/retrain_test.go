@@ -26,12 +26,13 @@ import (
 	"digitpad/train/retrain"
 )
 
-// hardStyle is a writing style the shipped model reads worse than MNIST (about 96% of its digits right, against
-// 99.6%; with its codes running off the pad before retrain.WriteOnCanvas it measured ~72%): a very strong
-// forward slant, written in a hurry. (A back-slanted continental 7 whose stem
-// starts apart from its bar was tried first: the model reads it as 1 because segmentation cuts the bar off, so
-// learning it cost MNIST 1s, and the gate refused that candidate.)
-var hardStyle = retrain.SlantedHurried
+// hardStyle is a writing style the shipped model reads poorly: every digit traced along a postal-code stencil,
+// hurried and slanted (retrain.StencilHand; about 88% of its digits right on the style's validation codes, where
+// the model reads nearly every 1, whose flag starts at mid-height, as 7, and a third of the 8s, boxes with a middle
+// bar, as 0). Session 6's very strongly slanted style was read at 97%, too well to show much. (A back-slanted
+// continental 7 whose stem starts apart from its bar was tried before: the model reads it as 1 because
+// segmentation cuts the bar off, so learning it cost MNIST 1s, and the gate refused that candidate.)
+var hardStyle = retrain.StencilHand
 
 // styleGoal is the accuracy goal on unseen samples of the style after the retrain (or +10 points).
 const styleGoal = 0.98
@@ -264,8 +265,8 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	after := styleAcc(newRec)
 	t.Logf("unseen samples of the style: base %.2f%% -> retrained %.2f%%; MNIST test %.2f%% -> %.2f%%", 100*before, 100*after,
 		100*m["base_mnist_test_accuracy"], 100*m["candidate_mnist_test_accuracy"])
-	// The goal: +10 points or at least 98%. Measured 96.33% -> 99.83% (session 6, README); the 98% floor
-	// leaves 1.8 points for run-to-run variation, and the retrain must still gain on the style.
+	// The goal: +10 points or at least 98%, and a gain. Measured 85.67% -> 100.00% with the stencil hand
+	// (session 7, README): both clauses hold, with 4.3 points to spare on the first and 2 on the second.
 	if after-before < 0.10 && after < styleGoal || after <= before {
 		t.Errorf("style accuracy %.2f%% -> %.2f%%: want +10 points or at least %.0f%%, and a gain", 100*before, 100*after, 100*styleGoal)
 	}

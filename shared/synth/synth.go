@@ -101,10 +101,14 @@ func Write(text string, p Params) (*Code, error) {
 		if i < len(p.Styles) {
 			style = p.Styles[i]
 		}
-		if style < 0 || style >= len(glyphs[d]) {
-			style = rng.IntN(len(glyphs[d]))
+		g, named := namedGlyph(d, style)
+		if !named {
+			if style < 0 || style >= len(glyphs[d]) {
+				style = rng.IntN(len(glyphs[d]))
+			}
+			g = glyphs[d][style]
 		}
-		strokes := writeGlyph(glyphs[d][style], p, jit, p.Hurried, rng)
+		strokes := writeGlyph(g, p, jit, p.Hurried, rng)
 		box := pathBox(strokes)
 		// Lay digits out by their actual extent so a narrow 1 does not leave a hole.
 		dx := x - box.x0

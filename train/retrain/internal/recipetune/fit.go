@@ -41,13 +41,12 @@ func acc(net *cnn.Net, x []float32, l []uint8) float64 {
 	return float64(right) / float64(len(l))
 }
 
-func fitOnly(ctx context.Context, variants string) {
+func fitOnly(ctx context.Context, style retrain.Style, variants string) {
 	onnx, card := assets.Variant("fp32")
 	rec, err := onnxrec.New(onnx, card, recognize.Config{})
 	if err != nil {
 		panic(err)
 	}
-	style := retrain.SlantedHurried
 	// feedback as in recipetune and the proof test; style validation from another seed
 	type digits struct {
 		x        []float32

@@ -1,5 +1,5 @@
 // Command recipetune compares retrain recipes the honest way: it feeds the proof test's corrections
-// (300 codes of its hard style, predicted by the shipped model, confirmed with their true labels) into a fresh
+// (300 codes of its hard style (-style), predicted by the shipped model, confirmed with their true labels) into a fresh
 // SQLite store and registry, runs retrain.Run once per variant and prints the feedback holdout, MNIST test and
 // synthetic numbers and the gate — never the style's unseen samples, which only the proof test measures.
 //
@@ -15,6 +15,12 @@
 //
 // where steps=0 is the base model, shift leaves out misaligned records (retrain.Misaligned, as Screen does),
 // extra=N adds N more digits of the style (how far lots of the style gets) and freeze=N freezes the first N layers.
+//
+// With -read it only reads the style's validation codes with the shipped model (digits right per class, what
+// they are misread as; -png FILE draws the first 12 as the pad's ink), to set a style's difficulty and check it
+// is legible before running the proof test:
+//
+//	go run ./train/retrain/internal/recipetune -read -style stencil -png /tmp/stencil.png
 
 package main
 
@@ -39,11 +45,26 @@ import (
 
 func main() {
 	variants := flag.String("v", "base", "comma list")
+	styleName := flag.String("style", "stencil", "the clerks' style: stencil (retrain.StencilHand, the proof test's) or slanted (retrain.SlantedHurried)")
+	read := flag.Bool("read", false, "only read the style's 250 validation codes (seed 555) with the shipped model: digits right per class, and with -png a picture of the first 12")
+	pngPath := flag.String("png", "", "with -read: write the first validation codes' ink to this PNG")
 	fit := flag.Bool("fit", false, "fine-tune only (retrain.Fit on the Run's mix), scored on the holdout, a validation set of the style and MNIST validation: faster, and adds extra=N, freeze=N, shift")
 	flag.Parse()
+	style, ok := map[string]retrain.Style{"stencil": retrain.StencilHand, "slanted": retrain.SlantedHurried}[*styleName]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "recipetune: unknown style %q\n", *styleName)
+		os.Exit(2)
+	}
 	ctx := context.Background()
+	if *read {
+		if err := readStyle(style, 250, *pngPath); err != nil {
+			fmt.Fprintln(os.Stderr, "recipetune:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *fit {
-		fitOnly(ctx, *variants)
+		fitOnly(ctx, style, *variants)
 		return
 	}
 	dir, err := os.MkdirTemp("", "recipetune")
@@ -67,7 +88,7 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	fs, corr, err := retrain.StyleFeedback(rec, rand.New(rand.NewPCG(2026, 14)), retrain.SlantedHurried, 300,
+	fs, corr, err := retrain.StyleFeedback(rec, rand.New(rand.NewPCG(2026, 14)), style, 300,
 		func(i int) string { return fmt.Sprintf("pad-%d", i%3) }, time.Now())
 	if err != nil {
 		panic(err)
