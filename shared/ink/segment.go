@@ -295,30 +295,42 @@ func (lay *layout) joinAll() {
 }
 
 // attachBars joins a short flat stroke to the digit it tops: the bar of a 5 written apart and off to the side
-// (a dash at the top of a digit, a little beside it) is part of that digit, not a mark to drop.
+// (a dash at the top of a digit, a little beside it) is part of that digit, not a mark to drop. The bar goes to
+// the nearest digit whose top it reaches within a quarter of the code height, preferring digits it fits beside
+// (together no wider than a wide digit): a 7 whose hairline join faded leaves its bar above the stem and nearer
+// to the previous digit, and a 7 touching its right neighbour is one group too wide with the bar. Dropped, the
+// bar leaves a stem that reads as a confident "1".
 func (lay *layout) attachBars(dashes []group) {
 	H := lay.codeH
 	for _, d := range dashes {
 		cy := float64(d.y0+d.y1) / 2
 		best, bestGap := -1, math.Inf(1)
+		wide, wideGap := -1, math.Inf(1)
 		for i := range lay.groups {
 			g := &lay.groups[i]
-			if cy < float64(g.y0)-0.15*H || cy > float64(g.y0)+0.35*float64(g.h()) {
+			if float64(d.y1) < float64(g.y0)-0.25*H || cy > float64(g.y0)+0.35*float64(g.h()) {
 				continue
 			}
 			gap := float64(max(0, max(d.sx0-g.sx1, g.sx0-d.sx1)))
-			if gap <= 0.25*H && gap < bestGap {
+			if gap > 0.25*H {
+				continue
+			}
+			if float64(max(g.sx1, d.sx1)-min(g.sx0, d.sx0)) > 1.2*H {
+				if gap < wideGap {
+					wide, wideGap = i, gap
+				}
+				continue // too wide together: not this digit's bar
+			}
+			if gap < bestGap {
 				best, bestGap = i, gap
 			}
 		}
 		if best < 0 {
-			continue
+			best = wide // dropped, a 7's bar leaves a stem that reads as a confident "1"
 		}
-		g := &lay.groups[best]
-		if float64(max(g.sx1, d.sx1)-min(g.sx0, d.sx0)) > 1.2*H {
-			continue
+		if best >= 0 {
+			lay.groups[best].join(&d)
 		}
-		g.join(&d)
 	}
 }
 
