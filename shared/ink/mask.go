@@ -278,18 +278,27 @@ func contrastLUT(src []uint8, w, h int) (lut [256]uint8, ok bool) {
 	borderVisit(w, h, func(i int) { bh[src[i]]++; nb++ })
 	bg := quantile(&bh, nb, 0.5)
 
-	// Four interleaved histograms: consecutive equal pixels (most of a canvas) would otherwise wait on the
-	// previous increment of the same counter.
+	// Four interleaved histograms: consecutive equal pixels would otherwise wait on the previous increment of
+	// the same counter. Eight pixels of one value (the background, most of a canvas) count at once.
+	const ones = 0x0101010101010101
 	var h4 [4][256]int32
-	n4 := len(src) &^ 3
-	for i := 0; i < n4; i += 4 {
-		q := src[i : i+4 : i+4]
+	n8 := len(src) &^ 7
+	for i := 0; i < n8; i += 8 {
+		q := src[i : i+8 : i+8]
+		if binary.LittleEndian.Uint64(q) == uint64(q[0])*ones {
+			h4[0][q[0]] += 8
+			continue
+		}
 		h4[0][q[0]]++
 		h4[1][q[1]]++
 		h4[2][q[2]]++
 		h4[3][q[3]]++
+		h4[0][q[4]]++
+		h4[1][q[5]]++
+		h4[2][q[6]]++
+		h4[3][q[7]]++
 	}
-	for _, v := range src[n4:] {
+	for _, v := range src[n8:] {
 		h4[0][v]++
 	}
 	var hist [256]int
