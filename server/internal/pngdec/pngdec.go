@@ -445,13 +445,32 @@ func unfilter(filter byte, cdat, pdat []byte, bpp int) error {
 	case 2: // Up: bytewise sums, eight at a time (no carries between bytes)
 		n := min(len(cdat), len(pdat))
 		c, p := cdat[:n], pdat[:n]
-		i := 0
-		for ; i+8 <= len(c) && i+8 <= len(p); i += 8 {
-			a, b := binary.LittleEndian.Uint64(c[i:i+8]), binary.LittleEndian.Uint64(p[i:i+8])
-			const hi = 0x8080808080808080
-			binary.LittleEndian.PutUint64(c[i:i+8], (a&^hi+b&^hi)^((a^b)&hi))
+		const hi = 0x8080808080808080
+		// Blocks of 32 zero bytes (blank paper beside the ink) are the row above, copied.
+		for len(c) >= 32 && len(p) >= 32 {
+			c4, p4 := c[:32:32], p[:32:32]
+			a0, a1, a2, a3 := binary.LittleEndian.Uint64(c4), binary.LittleEndian.Uint64(c4[8:]),
+				binary.LittleEndian.Uint64(c4[16:]), binary.LittleEndian.Uint64(c4[24:])
+			b0, b1, b2, b3 := binary.LittleEndian.Uint64(p4), binary.LittleEndian.Uint64(p4[8:]),
+				binary.LittleEndian.Uint64(p4[16:]), binary.LittleEndian.Uint64(p4[24:])
+			if a0|a1|a2|a3 != 0 {
+				b0 = (a0&^hi + b0&^hi) ^ ((a0 ^ b0) & hi)
+				b1 = (a1&^hi + b1&^hi) ^ ((a1 ^ b1) & hi)
+				b2 = (a2&^hi + b2&^hi) ^ ((a2 ^ b2) & hi)
+				b3 = (a3&^hi + b3&^hi) ^ ((a3 ^ b3) & hi)
+			}
+			binary.LittleEndian.PutUint64(c4, b0)
+			binary.LittleEndian.PutUint64(c4[8:], b1)
+			binary.LittleEndian.PutUint64(c4[16:], b2)
+			binary.LittleEndian.PutUint64(c4[24:], b3)
+			c, p = c[32:], p[32:]
 		}
-		for ; i < len(c) && i < len(p); i++ {
+		for len(c) >= 8 && len(p) >= 8 {
+			a, b := binary.LittleEndian.Uint64(c), binary.LittleEndian.Uint64(p)
+			binary.LittleEndian.PutUint64(c, (a&^hi+b&^hi)^((a^b)&hi))
+			c, p = c[8:], p[8:]
+		}
+		for i := 0; i < len(c) && i < len(p); i++ {
 			c[i] += p[i]
 		}
 	case 3: // Average
@@ -477,19 +496,24 @@ func sub(cdat []byte, bpp int) {
 		a0, a1, a2 := cdat[0], cdat[1], cdat[2]
 		i := 3
 		// Eight pixels at a time: a block of zero bytes (a run of one colour, most of a canvas) repeats the
-		// pixel before it, copied from a pattern built once per colour.
-		var pat [24]byte
-		patOK := false
+		// pixel before it, written from a pattern of three words built once per colour.
+		var p0, p1, p2 uint64
+		var patPix uint32 = 1 << 24 // the colour of the pattern (none yet)
 		for ; i+24 <= len(cdat); i += 24 {
 			w := cdat[i : i+24 : i+24]
 			if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:]) == 0 {
-				if !patOK || pat[0] != a0 || pat[1] != a1 || pat[2] != a2 {
+				if px := uint32(a0) | uint32(a1)<<8 | uint32(a2)<<16; px != patPix {
+					var pat [24]byte
 					for k := 0; k < 24; k += 3 {
 						pat[k], pat[k+1], pat[k+2] = a0, a1, a2
 					}
-					patOK = true
+					p0, p1, p2 = binary.LittleEndian.Uint64(pat[:]), binary.LittleEndian.Uint64(pat[8:]),
+						binary.LittleEndian.Uint64(pat[16:])
+					patPix = px
 				}
-				copy(w, pat[:])
+				binary.LittleEndian.PutUint64(w, p0)
+				binary.LittleEndian.PutUint64(w[8:], p1)
+				binary.LittleEndian.PutUint64(w[16:], p2)
 				continue
 			}
 			for k := 0; k < 24; k += 3 {
