@@ -542,6 +542,10 @@ func sub(cdat []byte, bpp int) {
 }
 
 func paeth(cdat, pdat []byte, bpp int) {
+	if bpp == 3 {
+		paeth3(cdat, pdat)
+		return
+	}
 	var a, b, c, pa, pb, pc int
 	for i := 0; i < bpp; i++ {
 		a, c = 0, 0
@@ -572,4 +576,61 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// paeth3 is paeth for RGB rows, a pixel at a time with the left and up-left pixels in registers. Where the
+// left, up-left and up pixels are one colour and the differences are zero (blank paper), the predictor is that
+// colour: a block of eight such pixels is written from a pattern of three words.
+func paeth3(cdat, pdat []byte) {
+	n := min(len(cdat), len(pdat)) / 3 * 3
+	cdat, pdat = cdat[:n], pdat[:n]
+	var a0, a1, a2, c0, c1, c2 int // left and up-left, zero before the first pixel
+	var p0, p1, p2 uint64
+	patPix := -1 // the colour of the pattern (none yet)
+	for i := 0; i+3 <= n; {
+		if a0 == c0 && a1 == c1 && a2 == c2 && i+24 <= n {
+			w, u := cdat[i:i+24:i+24], pdat[i:i+24:i+24]
+			if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:]) == 0 {
+				if px := a0 | a1<<8 | a2<<16; px != patPix {
+					var pat [24]byte
+					for k := 0; k < 24; k += 3 {
+						pat[k], pat[k+1], pat[k+2] = byte(a0), byte(a1), byte(a2)
+					}
+					p0, p1, p2 = binary.LittleEndian.Uint64(pat[:]), binary.LittleEndian.Uint64(pat[8:]),
+						binary.LittleEndian.Uint64(pat[16:])
+					patPix = px
+				}
+				if binary.LittleEndian.Uint64(u) == p0 && binary.LittleEndian.Uint64(u[8:]) == p1 &&
+					binary.LittleEndian.Uint64(u[16:]) == p2 {
+					binary.LittleEndian.PutUint64(w, p0)
+					binary.LittleEndian.PutUint64(w[8:], p1)
+					binary.LittleEndian.PutUint64(w[16:], p2)
+					i += 24 // left and up-left stay that colour
+					continue
+				}
+			}
+		}
+		q, u := cdat[i:i+3:i+3], pdat[i:i+3:i+3]
+		b0, b1, b2 := int(u[0]), int(u[1]), int(u[2])
+		a0 = (paethPredict(a0, b0, c0) + int(q[0])) & 0xff
+		a1 = (paethPredict(a1, b1, c1) + int(q[1])) & 0xff
+		a2 = (paethPredict(a2, b2, c2) + int(q[2])) & 0xff
+		q[0], q[1], q[2] = uint8(a0), uint8(a1), uint8(a2)
+		c0, c1, c2 = b0, b1, b2
+		i += 3
+	}
+}
+
+// paethPredict is the Paeth predictor of one byte from its left (a), up (b) and up-left (c) neighbours.
+func paethPredict(a, b, c int) int {
+	pa, pb := b-c, a-c
+	pc := abs(pa + pb)
+	pa, pb = abs(pa), abs(pb)
+	switch {
+	case pa <= pb && pa <= pc:
+		return a
+	case pb <= pc:
+		return b
+	}
+	return c
 }
