@@ -6,8 +6,10 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,7 +108,7 @@ func TestServePredictImage_AnswersAsHuma(t *testing.T) {
 			for _, h := range []http.Header{want.Header(), got.Header()} {
 				h.Del("X-Request-ID")
 			}
-			if !equalHeaders(got.Header(), want.Header()) {
+			if !maps.EqualFunc(got.Header(), want.Header(), slices.Equal[[]string]) {
 				t.Errorf("headers %v, huma %v", got.Header(), want.Header())
 			}
 			if g, w := withoutID(t, got.Body.Bytes()), withoutID(t, want.Body.Bytes()); !bytes.Equal(g, w) {
@@ -146,22 +148,4 @@ func withoutID(t *testing.T, b []byte) []byte {
 		return b
 	}
 	return bytes.Replace(b, []byte(`"id":"`+v.ID+`"`), []byte(`"id":""`), 1)
-}
-
-func equalHeaders(a, b http.Header) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, va := range a {
-		vb := b[k]
-		if len(va) != len(vb) {
-			return false
-		}
-		for i := range va {
-			if va[i] != vb[i] {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -58,6 +58,12 @@ func craft(rng *rand.Rand, w, h int, ct uint8, parts int) []byte {
 			raw = append(raw, v)
 		}
 	}
+	return file(w, h, ct, raw, parts)
+}
+
+// file wraps filtered rows raw (filter byte first) in a PNG of colour type ct, the zlib stream split into parts
+// IDAT chunks, with an ancillary chunk before and after the pixels.
+func file(w, h int, ct uint8, raw []byte, parts int) []byte {
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
 	zw.Write(raw)
@@ -287,17 +293,7 @@ func TestDecode_CanvasEveryFilter(t *testing.T) {
 				raw = append(raw, filterRow(f, pix[y*w*bpp:(y+1)*w*bpp], prev, bpp)...)
 				prev = pix[y*w*bpp : (y+1)*w*bpp]
 			}
-			var z bytes.Buffer
-			zw := zlib.NewWriter(&z)
-			zw.Write(raw)
-			zw.Close()
-			ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
-			ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
-			ihdr = append(ihdr, 8, ct, 0, 0, 0)
-			b := append([]byte(signature), chunk("IHDR", ihdr)...)
-			b = append(b, chunk("IDAT", z.Bytes())...)
-			b = append(b, chunk("IEND", nil)...)
-			same(t, &d, b, "canvas")
+			same(t, &d, file(w, h, ct, raw, 1), "canvas")
 		}
 	}
 }
