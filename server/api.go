@@ -71,7 +71,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	bodyMax := int64(limits.MaxMessageBytes)
 
 	predict := huma.Operation{
-		OperationID: "predict", Method: http.MethodPost, Path: "/v1/predict", Tags: []string{"predict"},
+		OperationID: "predict", Method: http.MethodPost, Path: predictPath, Tags: []string{"predict"},
 		Summary: "Recognise one canvas",
 		Description: "Send JSON `{\"image\": \"<base64 PNG/JPEG>\"}` or `{\"strokes\": [[[x,y],...],...], \"width\": W, " +
 			"\"height\": H}`, or a raw image/png or image/jpeg body. An empty canvas is 422 no_ink.",

@@ -162,6 +162,9 @@ func (s *Server) admission(next http.Handler) http.Handler {
 			return
 		}
 		defer done()
+		if s.servePredictImage(w, r, body) {
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -221,6 +221,9 @@ type Server struct {
 	reading atomic.Int64 // prediction bodies being read, before admission
 	conns   atomic.Int64 // open client connections
 	shed    *shedder
+	// rawFast serves raw image bodies of POST /v1/predict without huma (servePredictImage); tests turn it off
+	// to compare with huma's answers.
+	rawFast bool
 	mon     *monitoring
 	png     pngdec.Decoder // pools inflaters across uploads
 	// shrinkers pools *ink.Shrinker: an upload's working and full-resolution planes, reused once it is prepared.
@@ -262,7 +265,7 @@ func New(cfg Config) (*Server, error) {
 	hookOnce.Do(hookHumaErrors)
 	var pfx [4]byte
 	_, _ = rand.Read(pfx[:])
-	s := &Server{cfg: cfg, log: cfg.Logger, reqPfx: hex.EncodeToString(pfx[:]) + "-", proxies: proxies}
+	s := &Server{cfg: cfg, log: cfg.Logger, reqPfx: hex.EncodeToString(pfx[:]) + "-", proxies: proxies, rawFast: true}
 	s.batch = batcher.New(batcher.Config{
 		MaxBatch: cfg.BatchMax, MaxWait: cfg.BatchWait, Workers: cfg.Workers, Queue: cfg.Queue,
 		OnBatch: func(n int, took time.Duration) {

@@ -50,18 +50,19 @@ func maskFromPlanes(luma, alpha []uint8, w, h int) *Mask {
 // looked up once.
 func applyLUT(dst, src []uint8, lut *[256]uint8) {
 	const ones = 0x0101010101010101
-	i := 0
-	for ; i+8 <= len(src) && i+8 <= len(dst); i += 8 {
-		s, d := src[i:i+8:i+8], dst[i:i+8:i+8]
-		if v := binary.LittleEndian.Uint64(s); v == uint64(s[0])*ones {
-			binary.LittleEndian.PutUint64(d, uint64(lut[s[0]])*ones)
-			continue
+	for len(src) >= 8 && len(dst) >= 8 {
+		v := binary.LittleEndian.Uint64(src)
+		if b := v & 0xff; v == b*ones {
+			binary.LittleEndian.PutUint64(dst, uint64(lut[b])*ones)
+		} else {
+			s, d := src[:8:8], dst[:8:8]
+			for j, v := range s {
+				d[j] = lut[v]
+			}
 		}
-		for j, v := range s {
-			d[j] = lut[v]
-		}
+		src, dst = src[8:], dst[8:]
 	}
-	for ; i < len(src) && i < len(dst); i++ {
+	for i := 0; i < len(src) && i < len(dst); i++ {
 		dst[i] = lut[src[i]]
 	}
 }
@@ -278,18 +279,27 @@ func contrastLUT(src []uint8, w, h int) (lut [256]uint8, ok bool) {
 	borderVisit(w, h, func(i int) { bh[src[i]]++; nb++ })
 	bg := quantile(&bh, nb, 0.5)
 
-	// Four interleaved histograms: consecutive equal pixels (most of a canvas) would otherwise wait on the
-	// previous increment of the same counter.
+	// Four interleaved histograms: consecutive equal pixels would otherwise wait on the previous increment of
+	// the same counter. Eight pixels of one value (the background, most of a canvas) count at once.
+	const ones = 0x0101010101010101
 	var h4 [4][256]int32
-	n4 := len(src) &^ 3
-	for i := 0; i < n4; i += 4 {
-		q := src[i : i+4 : i+4]
-		h4[0][q[0]]++
-		h4[1][q[1]]++
-		h4[2][q[2]]++
-		h4[3][q[3]]++
+	rest := src
+	for ; len(rest) >= 8; rest = rest[8:] {
+		v := binary.LittleEndian.Uint64(rest)
+		if b := v & 0xff; v == b*ones {
+			h4[0][b] += 8
+			continue
+		}
+		h4[0][uint8(v)]++
+		h4[1][uint8(v>>8)]++
+		h4[2][uint8(v>>16)]++
+		h4[3][uint8(v>>24)]++
+		h4[0][uint8(v>>32)]++
+		h4[1][uint8(v>>40)]++
+		h4[2][uint8(v>>48)]++
+		h4[3][uint8(v>>56)]++
 	}
-	for _, v := range src[n4:] {
+	for _, v := range rest {
 		h4[0][v]++
 	}
 	var hist [256]int

@@ -66,6 +66,11 @@ type Shrinker struct {
 	alphaAnd   uint8
 	arow       []uint8 // one canvas row's alpha
 	lastAlpha  []uint8 // the alpha of the last row added (nil: opaque), for RepeatRow
+	// inkLo and inkHi bound the canvas columns of the current band where some row's luma may not be white
+	// (255): the blocks outside them average to 255 without being summed (empty when inkLo >= inkHi).
+	// lastLo and lastHi are the last row's own bounds, for RepeatRow.
+	inkLo, inkHi   int
+	lastLo, lastHi int
 	// fullLuma and fullAlpha keep the canvas at full resolution for Mask.FullResolution (alpha only once a
 	// translucent row was seen; earlier rows were opaque).
 	fullLuma, fullAlpha []uint8
@@ -94,7 +99,7 @@ func (s *Shrinker) Reset(w, h int, opt Options) error {
 		spare = s.spareAlpha
 	}
 	*s = Shrinker{
-		w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff,
+		w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff, inkLo: w,
 		arow: resize(s.arow, w), fullLuma: resize(s.fullLuma, w*h)[:0],
 		spareAlpha: spare, aacc: s.aacc, luma: s.luma, alpha: s.alpha,
 	}
@@ -130,6 +135,7 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 	n := len(s.fullLuma)
 	s.fullLuma = s.fullLuma[:n+s.w]
 	lr, ar := s.fullLuma[n:n+s.w:n+s.w], s.arow
+	lo, hi := 0, s.w
 	switch l {
 	case Gray8:
 		copy(lr, row[:s.w])
@@ -144,7 +150,7 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 			ar = nil // an opaque row counts as one without alpha (the same sums)
 		}
 	case RGB8:
-		rgbLuma(lr, row[:3*s.w])
+		lo, hi = rgbLuma(lr, row[:3*s.w])
 		ar = nil
 	case RGBA8:
 		row = row[:4*s.w]
@@ -160,8 +166,8 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 			ar = nil
 		}
 	}
-	s.lastAlpha = ar
-	s.accumulate(lr, ar)
+	s.lastAlpha, s.lastLo, s.lastHi = ar, lo, hi
+	s.accumulate(lr, ar, lo, hi)
 	return nil
 }
 
@@ -174,13 +180,14 @@ func (s *Shrinker) RepeatRow(y int) error {
 	n := len(s.fullLuma)
 	s.fullLuma = s.fullLuma[:n+s.w]
 	copy(s.fullLuma[n:], s.fullLuma[n-s.w:n])
-	s.accumulate(s.fullLuma[n:], s.lastAlpha)
+	s.accumulate(s.fullLuma[n:], s.lastAlpha, s.lastLo, s.lastHi)
 	return nil
 }
 
 // rgbLuma converts RGB pixels to luma (the weights of MaskFromImage). Runs of white, most of a canvas, take
 // eight pixels at a time; the white margins left and right of the ink are found by comparing words first.
-func rgbLuma(dst, rgb []uint8) {
+// Pixels outside [lo, hi) are white (lo >= hi: all of them).
+func rgbLuma(dst, rgb []uint8) (lo, hi int) {
 	const white = ^uint64(0)
 	n := min(len(dst), len(rgb)/3)
 	dst, rgb = dst[:n], rgb[:3*n]
@@ -201,6 +208,7 @@ func rgbLuma(dst, rgb []uint8) {
 	}
 	fillFF(dst[:l/3])
 	fillFF(dst[r/3:])
+	lo, hi = l/3, r/3
 	dst, rgb = dst[l/3:r/3], rgb[l:r]
 	// One AND tests a block of eight pixels, so a white block costs a few instructions.
 	x := 0
@@ -219,17 +227,22 @@ func rgbLuma(dst, rgb []uint8) {
 		q := rgb[3*x : 3*x+3 : 3*x+3]
 		dst[x] = uint8((77*uint32(q[0]) + 150*uint32(q[1]) + 29*uint32(q[2])) >> 8)
 	}
+	return lo, hi
 }
 
 // add accumulates one canvas row of luma and alpha (nil: opaque) given in the caller's slices.
 func (s *Shrinker) add(lr, ar []uint8) {
 	s.fullLuma = append(s.fullLuma, lr...)
-	s.accumulate(s.fullLuma[len(s.fullLuma)-s.w:], ar)
+	s.accumulate(s.fullLuma[len(s.fullLuma)-s.w:], ar, 0, s.w)
 }
 
-// accumulate adds the row whose luma is the last row of fullLuma (lr) and whose alpha is ar (nil: opaque).
-func (s *Shrinker) accumulate(lr, ar []uint8) {
+// accumulate adds the row whose luma is the last row of fullLuma (lr) and whose alpha is ar (nil: opaque);
+// its luma is white outside columns [lo, hi).
+func (s *Shrinker) accumulate(lr, ar []uint8, lo, hi int) {
 	reduce := s.k > 1
+	if lo < hi {
+		s.inkLo, s.inkHi = min(s.inkLo, lo), max(s.inkHi, hi)
+	}
 	if ar == nil {
 		s.bandOpaque++
 		if s.fullAlpha != nil {
@@ -304,7 +317,18 @@ func sumColumns(acc []uint32, row []uint8, k int) {
 func (s *Shrinker) flush() {
 	oy := (s.next - 1) / s.k
 	rows := s.next - oy*s.k
-	reduceLuma(s.luma[oy*s.sw:(oy+1)*s.sw], s.fullLuma[oy*s.k*s.w:s.next*s.w], s.w, rows, s.k)
+	// Blocks wholly left or right of the band's ink columns are white: (255·n + n/2) / n = 255.
+	dl := s.luma[oy*s.sw : (oy+1)*s.sw]
+	o0, o1 := s.inkLo/s.k, min(s.sw, (s.inkHi+s.k-1)/s.k)
+	if o0 >= o1 {
+		fillFF(dl)
+	} else {
+		fillFF(dl[:o0])
+		fillFF(dl[o1:])
+		x0 := o0 * s.k
+		reduceLuma(dl[o0:o1], s.fullLuma[oy*s.k*s.w+x0:s.next*s.w], s.w, min(s.w, o1*s.k)-x0, rows, s.k)
+	}
+	s.inkLo, s.inkHi = s.w, 0
 	da := s.alpha[oy*s.sw : (oy+1)*s.sw]
 	switch {
 	case s.bandOpaque < rows: // some row of the band had alpha
@@ -325,35 +349,41 @@ func (s *Shrinker) flush() {
 	s.bandOpaque = 0
 }
 
+// fillFF sets every byte of b to 0xff (white), copying from a white block (memmove beats a loop of words).
 func fillFF(b []uint8) {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		binary.LittleEndian.PutUint64(b[i:i+8], ^uint64(0))
-	}
-	for ; i < len(b); i++ {
-		b[i] = 0xff
+	for len(b) > 0 {
+		b = b[copy(b, whiteBlock[:]):]
 	}
 }
 
-// reduceLuma writes the rounded block means of a band of rows (each w pixels) into dst: block (ox) covers
-// columns ox·k up to k wide (the last may be narrower) and all rows of the band.
-func reduceLuma(dst, band []uint8, w, rows, k int) {
+// whiteBlock is fillFF's source; never written.
+var whiteBlock = func() (w [512]uint8) {
+	for i := range w {
+		w[i] = 0xff
+	}
+	return w
+}()
+
+// reduceLuma writes the rounded block means of a band of rows (each w pixels, stride bytes apart) into dst:
+// block (ox) covers columns ox·k up to k wide (the last may be narrower) and all rows of the band.
+func reduceLuma(dst, band []uint8, stride, w, rows, k int) {
 	ox := 0
 	if k == 2 && rows == 2 {
 		// Four 2×2 means from eight columns of both rows: byte pairs summed in 16-bit lanes.
 		const even = 0x00ff00ff00ff00ff
 		n := min(w/8, len(dst)/4)
-		r0, r1, d := band[:8*n], band[w:w+8*n], dst[:4*n]
-		for c := range n {
-			a, b := binary.LittleEndian.Uint64(r0[8*c:8*c+8]), binary.LittleEndian.Uint64(r1[8*c:8*c+8])
-			if a&b == ^uint64(0) { // white paper
-				binary.LittleEndian.PutUint32(d[4*c:4*c+4], ^uint32(0))
-				continue
+		r0, r1, d := band[:8*n], band[stride:stride+8*n], dst[:4*n]
+		for len(r0) >= 8 && len(r1) >= 8 && len(d) >= 4 {
+			a, b := binary.LittleEndian.Uint64(r0), binary.LittleEndian.Uint64(r1)
+			r0, r1 = r0[8:], r1[8:]
+			v := uint64(^uint32(0))
+			if a&b != ^uint64(0) { // not white paper
+				v = (a&even + a>>8&even + b&even + b>>8&even + 0x0002000200020002) >> 2 & even
+				v = (v | v>>8) & 0x0000ffff0000ffff
+				v = (v | v>>16) & 0xffffffff
 			}
-			v := (a&even + a>>8&even + b&even + b>>8&even + 0x0002000200020002) >> 2 & even
-			v = (v | v>>8) & 0x0000ffff0000ffff
-			v = (v | v>>16) & 0xffffffff
-			binary.LittleEndian.PutUint32(d[4*c:4*c+4], uint32(v))
+			binary.LittleEndian.PutUint32(d, uint32(v))
+			d = d[4:]
 		}
 		ox = 4 * n
 	}
@@ -361,7 +391,7 @@ func reduceLuma(dst, band []uint8, w, rows, k int) {
 		x0, x1 := ox*k, min(w, ox*k+k)
 		var sum uint32
 		for r := range rows {
-			for _, v := range band[r*w+x0 : r*w+x1] {
+			for _, v := range band[r*stride+x0 : r*stride+x1] {
 				sum += uint32(v)
 			}
 		}

@@ -7,13 +7,15 @@ import (
 )
 
 // The Shrinker's planes are exactly the box averages of the canvas's luma and alpha, computed here the slow
-// way, for every layout, reduction factor and odd sizes; canvases mix white runs (the RGB fast path) and noise.
+// way, for every layout, reduction factor and odd sizes; canvases mix white runs (the RGB fast path) and noise,
+// spread over the canvas or (sparse) within a box, as a digit is: white bands and margins the reduction skips.
 func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	reused := new(Shrinker) // every canvas also goes through one shrinker, Reset each time
-	for _, size := range [][2]int{{1, 1}, {7, 5}, {33, 161}, {280, 280}, {101, 330}, {13, 700}} {
+	for _, size := range [][3]int{{1, 1, 0}, {7, 5, 0}, {33, 161, 0}, {280, 280, 0}, {101, 330, 0}, {13, 700, 0},
+		{280, 280, 1}, {101, 330, 1}, {41, 333, 1}, {640, 200, 1}} {
 		for _, l := range []Layout{Gray8, GrayAlpha8, RGB8, RGBA8} {
-			w, h := size[0], size[1]
+			w, h, sparse := size[0], size[1], size[2] == 1
 			bpp := l.bytesPerPixel()
 			rows := make([][]byte, h)
 			luma := make([]uint8, w*h)
@@ -25,7 +27,11 @@ func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 					for i := range px {
 						px[i] = 255
 					}
-					if rng.IntN(4) == 0 || y%17 == 3 && x > w/2 {
+					ink := rng.IntN(4) == 0 || y%17 == 3 && x > w/2
+					if sparse {
+						ink = ink && x >= w/3 && x < w/3+w/4+1 && y >= h/4 && y < h/2
+					}
+					if ink {
 						for i := range px {
 							px[i] = uint8(rng.IntN(256))
 						}

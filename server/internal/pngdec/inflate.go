@@ -276,11 +276,19 @@ func (f *inflater) dynamic() bool {
 func (f *inflater) codes(out []byte, o int) (int, error) {
 	bits, nb := f.bits, f.nb
 	lit, dist := &f.lit.fast, &f.dist.fast
+	in := f.in
 	for {
 		if nb < 48 {
-			f.bits, f.nb = bits, nb
-			f.refill()
-			bits, nb = f.bits, f.nb
+			// refill's common case, inlined: eight more bytes are there to load.
+			if pos := f.pos; pos+8 <= len(in) {
+				bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
+				f.pos = pos + int(63-nb)>>3
+				nb |= 56
+			} else {
+				f.bits, f.nb = bits, nb
+				f.refill()
+				bits, nb = f.bits, f.nb
+			}
 		}
 		var s int
 		if e := lit[bits&(1<<fastBits-1)]; e != 0 {

@@ -445,13 +445,32 @@ func unfilter(filter byte, cdat, pdat []byte, bpp int) error {
 	case 2: // Up: bytewise sums, eight at a time (no carries between bytes)
 		n := min(len(cdat), len(pdat))
 		c, p := cdat[:n], pdat[:n]
-		i := 0
-		for ; i+8 <= len(c) && i+8 <= len(p); i += 8 {
-			a, b := binary.LittleEndian.Uint64(c[i:i+8]), binary.LittleEndian.Uint64(p[i:i+8])
-			const hi = 0x8080808080808080
-			binary.LittleEndian.PutUint64(c[i:i+8], (a&^hi+b&^hi)^((a^b)&hi))
+		const hi = 0x8080808080808080
+		// Blocks of 32 zero bytes (blank paper beside the ink) are the row above, copied.
+		for len(c) >= 32 && len(p) >= 32 {
+			c4, p4 := c[:32:32], p[:32:32]
+			a0, a1, a2, a3 := binary.LittleEndian.Uint64(c4), binary.LittleEndian.Uint64(c4[8:]),
+				binary.LittleEndian.Uint64(c4[16:]), binary.LittleEndian.Uint64(c4[24:])
+			b0, b1, b2, b3 := binary.LittleEndian.Uint64(p4), binary.LittleEndian.Uint64(p4[8:]),
+				binary.LittleEndian.Uint64(p4[16:]), binary.LittleEndian.Uint64(p4[24:])
+			if a0|a1|a2|a3 != 0 {
+				b0 = (a0&^hi + b0&^hi) ^ ((a0 ^ b0) & hi)
+				b1 = (a1&^hi + b1&^hi) ^ ((a1 ^ b1) & hi)
+				b2 = (a2&^hi + b2&^hi) ^ ((a2 ^ b2) & hi)
+				b3 = (a3&^hi + b3&^hi) ^ ((a3 ^ b3) & hi)
+			}
+			binary.LittleEndian.PutUint64(c4, b0)
+			binary.LittleEndian.PutUint64(c4[8:], b1)
+			binary.LittleEndian.PutUint64(c4[16:], b2)
+			binary.LittleEndian.PutUint64(c4[24:], b3)
+			c, p = c[32:], p[32:]
 		}
-		for ; i < len(c) && i < len(p); i++ {
+		for len(c) >= 8 && len(p) >= 8 {
+			a, b := binary.LittleEndian.Uint64(c), binary.LittleEndian.Uint64(p)
+			binary.LittleEndian.PutUint64(c, (a&^hi+b&^hi)^((a^b)&hi))
+			c, p = c[8:], p[8:]
+		}
+		for i := 0; i < len(c) && i < len(p); i++ {
 			c[i] += p[i]
 		}
 	case 3: // Average
@@ -477,19 +496,24 @@ func sub(cdat []byte, bpp int) {
 		a0, a1, a2 := cdat[0], cdat[1], cdat[2]
 		i := 3
 		// Eight pixels at a time: a block of zero bytes (a run of one colour, most of a canvas) repeats the
-		// pixel before it, copied from a pattern built once per colour.
-		var pat [24]byte
-		patOK := false
+		// pixel before it, written from a pattern of three words built once per colour.
+		var p0, p1, p2 uint64
+		var patPix uint32 = 1 << 24 // the colour of the pattern (none yet)
 		for ; i+24 <= len(cdat); i += 24 {
 			w := cdat[i : i+24 : i+24]
 			if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:]) == 0 {
-				if !patOK || pat[0] != a0 || pat[1] != a1 || pat[2] != a2 {
+				if px := uint32(a0) | uint32(a1)<<8 | uint32(a2)<<16; px != patPix {
+					var pat [24]byte
 					for k := 0; k < 24; k += 3 {
 						pat[k], pat[k+1], pat[k+2] = a0, a1, a2
 					}
-					patOK = true
+					p0, p1, p2 = binary.LittleEndian.Uint64(pat[:]), binary.LittleEndian.Uint64(pat[8:]),
+						binary.LittleEndian.Uint64(pat[16:])
+					patPix = px
 				}
-				copy(w, pat[:])
+				binary.LittleEndian.PutUint64(w, p0)
+				binary.LittleEndian.PutUint64(w[8:], p1)
+				binary.LittleEndian.PutUint64(w[16:], p2)
 				continue
 			}
 			for k := 0; k < 24; k += 3 {
@@ -518,6 +542,10 @@ func sub(cdat []byte, bpp int) {
 }
 
 func paeth(cdat, pdat []byte, bpp int) {
+	if bpp == 3 {
+		paeth3(cdat, pdat)
+		return
+	}
 	var a, b, c, pa, pb, pc int
 	for i := 0; i < bpp; i++ {
 		a, c = 0, 0
@@ -548,4 +576,61 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// paeth3 is paeth for RGB rows, a pixel at a time with the left and up-left pixels in registers. Where the
+// left, up-left and up pixels are one colour and the differences are zero (blank paper), the predictor is that
+// colour: a block of eight such pixels is written from a pattern of three words.
+func paeth3(cdat, pdat []byte) {
+	n := min(len(cdat), len(pdat)) / 3 * 3
+	cdat, pdat = cdat[:n], pdat[:n]
+	var a0, a1, a2, c0, c1, c2 int // left and up-left, zero before the first pixel
+	var p0, p1, p2 uint64
+	patPix := -1 // the colour of the pattern (none yet)
+	for i := 0; i+3 <= n; {
+		if a0 == c0 && a1 == c1 && a2 == c2 && i+24 <= n {
+			w, u := cdat[i:i+24:i+24], pdat[i:i+24:i+24]
+			if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:]) == 0 {
+				if px := a0 | a1<<8 | a2<<16; px != patPix {
+					var pat [24]byte
+					for k := 0; k < 24; k += 3 {
+						pat[k], pat[k+1], pat[k+2] = byte(a0), byte(a1), byte(a2)
+					}
+					p0, p1, p2 = binary.LittleEndian.Uint64(pat[:]), binary.LittleEndian.Uint64(pat[8:]),
+						binary.LittleEndian.Uint64(pat[16:])
+					patPix = px
+				}
+				if binary.LittleEndian.Uint64(u) == p0 && binary.LittleEndian.Uint64(u[8:]) == p1 &&
+					binary.LittleEndian.Uint64(u[16:]) == p2 {
+					binary.LittleEndian.PutUint64(w, p0)
+					binary.LittleEndian.PutUint64(w[8:], p1)
+					binary.LittleEndian.PutUint64(w[16:], p2)
+					i += 24 // left and up-left stay that colour
+					continue
+				}
+			}
+		}
+		q, u := cdat[i:i+3:i+3], pdat[i:i+3:i+3]
+		b0, b1, b2 := int(u[0]), int(u[1]), int(u[2])
+		a0 = (paethPredict(a0, b0, c0) + int(q[0])) & 0xff
+		a1 = (paethPredict(a1, b1, c1) + int(q[1])) & 0xff
+		a2 = (paethPredict(a2, b2, c2) + int(q[2])) & 0xff
+		q[0], q[1], q[2] = uint8(a0), uint8(a1), uint8(a2)
+		c0, c1, c2 = b0, b1, b2
+		i += 3
+	}
+}
+
+// paethPredict is the Paeth predictor of one byte from its left (a), up (b) and up-left (c) neighbours.
+func paethPredict(a, b, c int) int {
+	pa, pb := b-c, a-c
+	pc := abs(pa + pb)
+	pa, pb = abs(pa), abs(pb)
+	switch {
+	case pa <= pb && pa <= pc:
+		return a
+	case pb <= pc:
+		return b
+	}
+	return c
 }

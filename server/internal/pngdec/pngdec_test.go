@@ -58,6 +58,12 @@ func craft(rng *rand.Rand, w, h int, ct uint8, parts int) []byte {
 			raw = append(raw, v)
 		}
 	}
+	return file(w, h, ct, raw, parts)
+}
+
+// file wraps filtered rows raw (filter byte first) in a PNG of colour type ct, the zlib stream split into parts
+// IDAT chunks, with an ancillary chunk before and after the pixels.
+func file(w, h int, ct uint8, raw []byte, parts int) []byte {
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
 	zw.Write(raw)
@@ -252,4 +258,75 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A canvas — white paper, a few dark strokes — with every row filtered by one filter type (and a mix): the
+// blank-paper shortcuts of Sub, Up and Paeth (blocks of zero differences) decode as image/png decodes them.
+func TestDecode_CanvasEveryFilter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var d Decoder
+	for _, ct := range []uint8{0, 2, 4, 6} {
+		bpp := map[uint8]int{0: 1, 2: 3, 4: 2, 6: 4}[ct]
+		w, h := 97, 60
+		pix := make([]byte, w*h*bpp)
+		for i := range pix {
+			pix[i] = 0xff
+		}
+		for s := range 3 { // strokes: short diagonal runs of a dark, slightly coloured ink
+			x0, y0 := rng.IntN(w-20), rng.IntN(h-20)
+			for k := range 18 {
+				px := pix[((y0+k)*w+x0+k+s)*bpp:][:bpp]
+				for c := range px {
+					px[c] = byte(20 + 10*c + rng.IntN(3))
+				}
+			}
+		}
+		for filter := range 6 { // 0..4 for every row; 5: each row its own
+			var raw []byte
+			prev := make([]byte, w*bpp)
+			for y := range h {
+				f := byte(filter)
+				if filter == 5 {
+					f = byte(rng.IntN(5))
+				}
+				raw = append(raw, f)
+				raw = append(raw, filterRow(f, pix[y*w*bpp:(y+1)*w*bpp], prev, bpp)...)
+				prev = pix[y*w*bpp : (y+1)*w*bpp]
+			}
+			same(t, &d, file(w, h, ct, raw, 1), "canvas")
+		}
+	}
+}
+
+// filterRow applies PNG filter f to row cur given the row above prev (zero above the first).
+func filterRow(f byte, cur, prev []byte, bpp int) []byte {
+	out := make([]byte, len(cur))
+	for i := range cur {
+		var a, b, c int
+		if i >= bpp {
+			a, c = int(cur[i-bpp]), int(prev[i-bpp])
+		}
+		b = int(prev[i])
+		var p int
+		switch f {
+		case 1:
+			p = a
+		case 2:
+			p = b
+		case 3:
+			p = (a + b) / 2
+		case 4:
+			pa, pb, pc := abs(b-c), abs(a-c), abs(a+b-2*c)
+			switch {
+			case pa <= pb && pa <= pc:
+				p = a
+			case pb <= pc:
+				p = b
+			default:
+				p = c
+			}
+		}
+		out[i] = cur[i] - byte(p)
+	}
+	return out
 }
