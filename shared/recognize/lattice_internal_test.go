@@ -70,3 +70,75 @@ func TestClassify_LazyLatticeReadsAsIfEveryEdgeWereRead(t *testing.T) {
 			withLattice, n, lazy, all)
 	}
 }
+
+// A single wide digit's alternatives with more digits are read only when the first reading leaves them a chance
+// (Job.readLater): on validation writers' single digits the reading is the one reading every candidate gives,
+// for fewer digits through the model.
+func TestClassify_LaterAlternativesReadAsIfEveryCandidateWereRead(t *testing.T) {
+	b, err := os.ReadFile("../../assets/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnxload.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(m, ModelInfo{Name: "shipped"}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 400
+	deferred, readAnyway, lazy, all := 0, 0, 0, 0
+	for _, kind := range []synth.SetKind{synth.CleanDigits, synth.UnsteadyDigits} {
+		for i := range n {
+			img, label, err := synth.SetCanvas(synth.ValWriters, kind, 7, i, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mask, err := ink.WorkMaskFromImage(img, ink.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			j1, err := r.Prepare(mask, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			j2, err := r.Prepare(mask, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j2.later != nil {
+				deferred++
+				for c := 1; c < len(j2.later.Boxes); c++ {
+					j2.addCand(j2.later, c)
+				}
+				j2.later = nil
+			}
+			if err := r.Classify([]*Job{j1}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Classify([]*Job{j2}); err != nil {
+				t.Fatal(err)
+			}
+			if len(j1.cands) > 1 && j1.Len() < j2.Len() {
+				t.Errorf("%s: alternatives read (%d candidates) and still fewer digits than every candidate", label, len(j1.cands))
+			}
+			if len(j1.cands) > 1 && len(j2.cands) > 1 {
+				readAnyway++
+			}
+			lazy += j1.Len()
+			all += j2.Len()
+			got, want := j1.Result(), j2.Result()
+			if got.Code != want.Code || got.Confidence != want.Confidence || len(got.Digits) != len(want.Digits) ||
+				len(got.Digits) > 0 && got.Digits[0].Box != want.Digits[0].Box {
+				t.Errorf("%s: lazy reading %s (%.4f), every candidate read %s (%.4f)", label, got.Code, got.Confidence,
+					want.Code, want.Confidence)
+			}
+		}
+	}
+	t.Logf("%d digits, %d with alternatives of more digits only, %d of them read anyway: %d digits through the model, %d with every candidate",
+		2*n, deferred, readAnyway, lazy, all)
+	if deferred == 0 || lazy >= all {
+		t.Errorf("%d digits deferred their alternatives, %d digits read vs %d: want some deferred and fewer read", deferred, lazy, all)
+	}
+}

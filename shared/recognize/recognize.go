@@ -283,6 +283,9 @@ type Job struct {
 	cands  [][]int
 	probs  []float32 // len(digits)*10, filled by Classify
 	taps   []float32 // len(digits)*TapSize, filled by Classify when the model has a tap
+	// later, when set, holds the free segmentation whose alternatives (all with more digits than its first) are
+	// read only if the first's reading leaves them a chance (readLater).
+	later *ink.Candidates
 	// lat, when set, holds candidate digits of touching groups between cuts (ink.Lattice) for the format's
 	// digit count; its edges index into digits once normalised.
 	lat *lattice
@@ -320,6 +323,11 @@ func (j *Job) Len() int {
 	n := len(j.digits)
 	if j.lat != nil {
 		n += j.lat.pending
+	}
+	if j.later != nil {
+		for _, boxes := range j.later.Boxes[1:] {
+			n += len(boxes)
+		}
 	}
 	return n
 }
@@ -371,20 +379,66 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 			cands = append(cands, exp)
 		}
 	}
-	for _, cs := range cands {
-		for c, boxes := range cs.Boxes {
-			ids := make([]int, len(boxes))
-			for i, b := range boxes {
-				if k, ok := j.index[m.CanvasBox(b)]; ok {
-					ids[i] = k // crops with equal boxes are read once
-				} else {
-					ids[i] = j.add(cs.Digit(c, i))
-				}
+	if len(cands) == 1 && (f == nil || f.digits == 0) && onlyMoreDigits(free) {
+		j.later = free // read after its first segmentation, and only when that leaves them a chance (readLater)
+	}
+	for ci, cs := range cands {
+		for c := range cs.Boxes {
+			if ci == 0 && c > 0 && j.later != nil {
+				break
 			}
-			j.cands = append(j.cands, ids)
+			j.addCand(cs, c)
 		}
 	}
 	return j, nil
+}
+
+// addCand adds candidate segmentation c of cs to the job.
+func (j *Job) addCand(cs *ink.Candidates, c int) {
+	ids := make([]int, len(cs.Boxes[c]))
+	for i, b := range cs.Boxes[c] {
+		if k, ok := j.index[j.m.CanvasBox(b)]; ok {
+			ids[i] = k // crops with equal boxes are read once
+		} else {
+			ids[i] = j.add(cs.Digit(c, i))
+		}
+	}
+	j.cands = append(j.cands, ids)
+}
+
+// onlyMoreDigits reports whether every alternative of cs has more digits than its first segmentation: then,
+// without a format, choose keeps the first unless an alternative reads moreDigitsMargin better on the geometric
+// mean of its confidences (see choose).
+func onlyMoreDigits(cs *ink.Candidates) bool {
+	if len(cs.Boxes) < 2 {
+		return false
+	}
+	for _, boxes := range cs.Boxes[1:] {
+		if len(boxes) <= len(cs.Boxes[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// readLater adds the deferred alternatives (Job.later) to the job when the first segmentation's reading leaves
+// one of them a chance to be chosen, and reports whether it did. A geometric mean of confidences is at most 1, so
+// when the first reads at least 1 − moreDigitsMargin, no alternative with more digits can beat it: choose would
+// return the first either way, and the alternatives' crops are neither normalised nor read (a wide single digit
+// costs one model input instead of three).
+func (j *Job) readLater() bool {
+	cs := j.later
+	if cs == nil {
+		return false
+	}
+	j.later = nil
+	if j.score(0, 0).geo+moreDigitsMargin >= 1 {
+		return false
+	}
+	for c := 1; c < len(cs.Boxes); c++ {
+		j.addCand(cs, c)
+	}
+	return true
 }
 
 // setLattice makes lat the job's reading when it holds a path of n digits, and reads the geometrically best
@@ -683,7 +737,7 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 	for round := 1; ; round++ {
 		var more []*Job
 		for _, j := range jobs {
-			if j.expand(round == latticeRounds) {
+			if j.readLater() || j.expand(round == latticeRounds) {
 				more = append(more, j)
 			}
 		}
@@ -829,21 +883,7 @@ func (j *Job) choose() []int {
 	if j.format != nil {
 		want = j.format.digits
 	}
-	type scored struct {
-		i         int
-		geo, minC float64
-		fits      bool
-	}
-	score := func(i int) scored {
-		sc := scored{i: i, minC: 1, fits: want > 0 && len(j.cands[i]) == want}
-		for _, k := range j.cands[i] {
-			conf := float64(slices.Max(j.probs[k*10 : (k+1)*10]))
-			sc.geo += math.Log(max(conf, 1e-12))
-			sc.minC = min(sc.minC, conf)
-		}
-		sc.geo = math.Exp(sc.geo / float64(len(j.cands[i])))
-		return sc
-	}
+	score := func(i int) scored { return j.score(i, want) }
 	clearlyBetter := func(a, b scored) bool {
 		return a.geo > b.geo+0.1 || a.geo > b.geo+0.04 && a.minC > b.minC+0.1
 	}
@@ -859,7 +899,7 @@ func (j *Job) choose() []int {
 			if bestFit == nil || clearlyBetter(sc, *bestFit) {
 				bestFit = &sc
 			}
-		} else if !first.fits && (clearlyBetter(sc, best) && (want > 0 || len(j.cands[i]) <= len(j.cands[0]) || sc.geo > best.geo+0.45) ||
+		} else if !first.fits && (clearlyBetter(sc, best) && (want > 0 || len(j.cands[i]) <= len(j.cands[0]) || sc.geo > best.geo+moreDigitsMargin) ||
 			want == 0 && len(j.cands[i]) < len(j.cands[best.i]) && sc.minC >= 0.9 && sc.geo >= best.geo-0.02) {
 			// Without a format, more digits than the geometry found must read far better (the model reads the
 			// halves of a wide digit confidently too), and fewer digits that read surely and about as well
@@ -872,6 +912,30 @@ func (j *Job) choose() []int {
 	}
 	return j.cands[best.i]
 }
+
+// scored is a candidate segmentation's reading as choose weighs it.
+type scored struct {
+	i         int     // index into Job.cands
+	geo, minC float64 // geometric mean and minimum of the digits' confidences
+	fits      bool    // has the format's digit count
+}
+
+// score weighs candidate i; want is the format's digit count (0: none).
+func (j *Job) score(i, want int) scored {
+	sc := scored{i: i, minC: 1, fits: want > 0 && len(j.cands[i]) == want}
+	for _, k := range j.cands[i] {
+		conf := float64(slices.Max(j.probs[k*10 : (k+1)*10]))
+		sc.geo += math.Log(max(conf, 1e-12))
+		sc.minC = min(sc.minC, conf)
+	}
+	sc.geo = math.Exp(sc.geo / float64(len(j.cands[i])))
+	return sc
+}
+
+// moreDigitsMargin is how much better, on the geometric mean of confidences, a segmentation with more digits than
+// the geometry planned must read to be chosen without a format: the model reads the halves of a wide digit
+// confidently too.
+const moreDigitsMargin = 0.45
 
 // Result assembles the Result of a classified job. It must be called after Classify.
 func (j *Job) Result() *Result {
