@@ -46,19 +46,20 @@ type Card struct {
 	SHA256 string `json:"sha256"`
 	// InputScale multiplies 0..1 ink before the model (1 for digitpad's models, 255 for the ONNX zoo MNIST model).
 	InputScale float32 `json:"input_scale,omitempty"`
-	// Calibration is the temperature and confirm threshold chosen on validation data (`digitpad calibrate`);
-	// zero values mean uncalibrated.
+	// Calibration is the temperature, confirm threshold and confirm model chosen on validation data (`digitpad
+	// calibrate`); zero values mean uncalibrated (a card without confirm_model: the code's confidence decides).
 	Calibration struct {
-		Temperature float64 `json:"temperature"`
-		Threshold   float64 `json:"confirm_threshold"`
+		Temperature float64                `json:"temperature"`
+		Threshold   float64                `json:"confirm_threshold"`
+		Confirm     recognize.ConfirmModel `json:"confirm_model"`
 	} `json:"calibration"`
 }
 
-// Configure fills a recogniser configuration from the card: input scale, temperature, and the confirm
-// threshold unless cfg already sets one.
+// Configure fills a recogniser configuration from the card: input scale, temperature, confirm model, and the
+// confirm threshold unless cfg already sets one.
 func (c Card) Configure(cfg recognize.Config) recognize.Config {
 	return recognize.Calibration{InputScale: c.InputScale, Temperature: c.Calibration.Temperature,
-		Threshold: c.Calibration.Threshold}.Configure(cfg)
+		Threshold: c.Calibration.Threshold, Confirm: c.Calibration.Confirm}.Configure(cfg)
 }
 
 // ParseCard reads the fields of a model card JSON that the shells need. The sha256 is always recomputed from the

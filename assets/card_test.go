@@ -13,14 +13,32 @@ func TestCard_ConfigureUsesCalibration(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := c.Configure(recognize.Config{Format: "5"})
-	if cfg.Temperature != 1.7 || cfg.Threshold != 0.93 || cfg.InputScale != 1 || cfg.Format != "5" {
+	if cfg.Temperature != 1.7 || cfg.Threshold != 0.93 || cfg.InputScale != 1 || cfg.Format != "5" || cfg.Confirm != (recognize.ConfirmModel{}) {
 		t.Errorf("configured %+v", cfg)
 	}
 	if cfg := c.Configure(recognize.Config{Threshold: 0.5}); cfg.Threshold != 0.5 {
 		t.Errorf("an explicit threshold was overridden: %v", cfg.Threshold)
 	}
 	plain, _ := assets.ParseCard([]byte(`{"name":"m"}`), []byte("model"))
-	if cfg := plain.Configure(recognize.Config{}); cfg.Temperature != 0 || cfg.Threshold != 0 {
+	if cfg := plain.Configure(recognize.Config{}); cfg.Temperature != 0 || cfg.Threshold != 0 || cfg.Confirm != (recognize.ConfirmModel{}) {
 		t.Errorf("an uncalibrated card set %+v", cfg)
+	}
+}
+
+// TestCard_ConfirmModelRoundTrip: a card's calibration.confirm_model reaches the recogniser's configuration,
+// also when an operator sets the threshold; a card without one (before the model) configures the zero model.
+func TestCard_ConfirmModelRoundTrip(t *testing.T) {
+	want := recognize.ConfirmModel{Short: 0.155, ShortOne: 0.916}
+	c, err := assets.ParseCard([]byte(`{"calibration":{"temperature":0.66,"confirm_threshold":0.887,"confirm_model":{"short":0.155,"short_one":0.916}}}`), []byte("model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Calibration.Confirm != want {
+		t.Errorf("parsed confirm model %+v, want %+v", c.Calibration.Confirm, want)
+	}
+	for _, th := range []float64{0, 0.5} {
+		if cfg := c.Configure(recognize.Config{Threshold: th}); cfg.Confirm != want {
+			t.Errorf("threshold %v: configured confirm model %+v, want %+v", th, cfg.Confirm, want)
+		}
 	}
 }

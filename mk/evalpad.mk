@@ -23,7 +23,7 @@ EVAL_PAD_SEED  ?= 1
 
 .PHONY: eval-pad calibrate-assets
 
-# calibrate-assets: temperature and confirm threshold of each shipped variant, chosen on validation writers'
+# calibrate-assets: temperature, confirm model and confirm threshold of each shipped variant, chosen on validation writers'
 # codes (digitpad calibrate), written into its card; the fp32 risk-coverage plot goes to assets/report/.
 calibrate-assets:
 	$(GO) run ./cmd/digitpad calibrate --model assets/model.onnx

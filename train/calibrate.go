@@ -3,8 +3,11 @@ package train
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
+
+	"digitpad/shared/recognize"
 )
 
 // FitTemperature returns the temperature T that minimises the negative log-likelihood of the labels under
@@ -52,15 +55,154 @@ func FitTemperature(probs []float32, labels []uint8) (float64, error) {
 	return math.Exp((a + b) / 2), nil
 }
 
-// Reading is what the confirm policy sees of one recognised code: its confidence (recognize.Result.Confidence,
-// the product of the calibrated digit confidences, which recognize.ConfirmDigits compares with the threshold),
-// whether the code broke its format (always asked), and whether it was right. MinConfidence, the lowest digit
-// confidence, is what the per-digit rule before it compared (kept to measure the two rules side by side).
+// Reading is what the confirm policy sees of one recognised code: its confidence (the product of its digits'
+// confirm scores, which recognize.ConfirmDigits compares with the threshold: recognize.Result.Confidence
+// without a confirm model; Rescore sets it for one), whether the code broke its format (always asked), and
+// whether it was right. Doubts are its digits' features (recognize.Doubts) that FitConfirm fits the confirm
+// model on. MinConfidence, the lowest digit confidence, is what the per-digit rule before it compared (kept to
+// measure the rules side by side).
 type Reading struct {
 	Confidence    float64
 	MinConfidence float64
 	FormatError   bool
 	Correct       bool
+	Doubts        []recognize.Doubt
+}
+
+// Rescore is the readings with their confidence recomputed as the product of their digits' confirm scores under
+// m: the risk–coverage curve of that confirm model.
+func Rescore(rs []Reading, m recognize.ConfirmModel) []Reading {
+	out := slices.Clone(rs)
+	for i := range out {
+		if out[i].Doubts == nil {
+			continue
+		}
+		p := 1.0
+		for _, d := range out[i].Doubts {
+			p *= m.Score(d)
+		}
+		out[i].Confidence = p
+	}
+	return out
+}
+
+// confirmL2 is the ridge penalty of FitConfirm's logistic regression (per weight, summed over the codes' log
+// loss): small, it only keeps the fit finite when a feature separates the codes.
+const confirmL2 = 0.1
+
+// FitConfirm fits the confirm model (recognize.ConfirmModel) on readings of validation codes with their format:
+// a logistic regression of "the code is right" on the sums over its digits of ln confidence, shortness, and
+// shortness of digits read as 1 (Newton's method, ridge confirmL2). The model's weights are the shortness
+// weights divided by the ln-confidence weight, so a digit's score stays on the scale of its confidence and the
+// code's score (their product) is a monotone function of the fitted probability that the code is right.
+// Weights that come out negative (shortness making a code more likely right) are left at 0. Readings that broke
+// their format (always asked) or have no doubts take no part.
+func FitConfirm(rs []Reading) (recognize.ConfirmModel, error) {
+	var xs [][4]float64
+	var ys []float64
+	right := 0
+	for _, r := range rs {
+		if r.FormatError || len(r.Doubts) == 0 {
+			continue
+		}
+		x := [4]float64{1}
+		for _, d := range r.Doubts {
+			x[1] += math.Log(max(d.Confidence, 1e-12))
+			x[2] -= d.Short
+			if d.One {
+				x[3] -= d.Short
+			}
+		}
+		y := 0.0
+		if r.Correct {
+			y = 1
+			right++
+		}
+		xs, ys = append(xs, x), append(ys, y)
+	}
+	if right == 0 || right == len(xs) {
+		return recognize.ConfirmModel{}, fmt.Errorf("train: confirm model: need right and wrong codes (%d of %d right)", right, len(xs))
+	}
+	w, err := fitLogistic(xs, ys, confirmL2)
+	if err != nil {
+		return recognize.ConfirmModel{}, fmt.Errorf("train: confirm model: %w", err)
+	}
+	if w[1] <= 0 {
+		return recognize.ConfirmModel{}, fmt.Errorf("train: confirm model: confidence weight %.3g is not positive", w[1])
+	}
+	return recognize.ConfirmModel{Short: max(0, w[2]/w[1]), ShortOne: max(0, w[3]/w[1])}, nil
+}
+
+// fitLogistic is the ridge logistic regression of ys (0 or 1) on xs (first component the bias, not penalised)
+// by Newton's method.
+func fitLogistic(xs [][4]float64, ys []float64, l2 float64) ([4]float64, error) {
+	var w [4]float64
+	for range 100 {
+		var g [4]float64
+		var h [4][5]float64 // Hessian with the gradient as its last column
+		for i, x := range xs {
+			z := 0.0
+			for a := range x {
+				z += w[a] * x[a]
+			}
+			p := 1 / (1 + math.Exp(-z))
+			for a := range x {
+				g[a] += (p - ys[i]) * x[a]
+				for b := range x {
+					h[a][b] += p * (1 - p) * x[a] * x[b]
+				}
+			}
+		}
+		for a := 1; a < len(w); a++ {
+			g[a] += l2 * w[a]
+			h[a][a] += l2
+		}
+		for a := range g {
+			h[a][4] = g[a]
+		}
+		step, ok := solve4(h)
+		if !ok {
+			return w, errors.New("singular Hessian")
+		}
+		big := 0.0
+		for a := range w {
+			w[a] -= step[a]
+			big = max(big, math.Abs(step[a]))
+		}
+		if big < 1e-9 {
+			return w, nil
+		}
+	}
+	return w, errors.New("Newton's method did not converge")
+}
+
+// solve4 solves the 4×4 system in m's first four columns for its last column (Gauss–Jordan, partial pivoting).
+func solve4(m [4][5]float64) ([4]float64, bool) {
+	var x [4]float64
+	for c := range 4 {
+		p := c
+		for r := c + 1; r < 4; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+				p = r
+			}
+		}
+		if m[p][c] == 0 {
+			return x, false
+		}
+		m[c], m[p] = m[p], m[c]
+		for r := range 4 {
+			if r != c {
+				f := m[r][c] / m[c][c]
+				for k := c; k < 5; k++ {
+					m[r][k] -= f * m[c][k]
+				}
+			}
+		}
+	}
+	for i := range x {
+		x[i] = m[i][4] / m[i][i]
+	}
+	return x, true
 }
 
 // RiskPoint is one point of the risk–coverage curve: at this confirm threshold, the share of codes that ask the
@@ -135,4 +277,20 @@ func ChooseThreshold(curve []RiskPoint, target float64) (RiskPoint, bool) {
 		return RiskPoint{Threshold: 1}, false
 	}
 	return curve[len(curve)-1], false
+}
+
+// RatesAt is the confirm policy at threshold t on readings: the share of codes that ask (format error or
+// confidence below t) and the share wrong without asking.
+func RatesAt(rs []Reading, t float64) (confirmRate, silentErrorRate float64) {
+	ask, silent := 0, 0
+	for _, r := range rs {
+		switch {
+		case r.FormatError || r.Confidence < t:
+			ask++
+		case !r.Correct:
+			silent++
+		}
+	}
+	n := float64(max(1, len(rs)))
+	return float64(ask) / n, float64(silent) / n
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 	"digitpad/train"
 )
@@ -126,5 +127,69 @@ func TestSynthSet_DeterministicAndNeverEvalWriters(t *testing.T) {
 	o.Writers = synth.EvalWriters
 	if _, err := train.SynthSet(o); err == nil {
 		t.Error("evaluation writers were used to make training data")
+	}
+}
+
+// TestFitConfirm_RecoversKnownModel: codes whose rightness is drawn from a known logistic model of their
+// digits' ln confidences and shortness give back its shortness weights relative to the confidence weight.
+func TestFitConfirm_RecoversKnownModel(t *testing.T) {
+	const bias, wConf, wShort, wShortOne = 3.5, 6.0, 1.2, 6.0
+	rng := rand.New(rand.NewPCG(12, 5))
+	rs := make([]train.Reading, 0, 30000)
+	for range cap(rs) {
+		r := train.Reading{Doubts: make([]recognize.Doubt, 5)}
+		z := bias
+		for i := range r.Doubts {
+			d := recognize.Doubt{Confidence: 1 - math.Exp(-1-7*rng.Float64()), One: rng.IntN(6) == 0}
+			if rng.IntN(4) == 0 {
+				d.Short = 0.6 * rng.Float64()
+			}
+			z += wConf*math.Log(d.Confidence) - wShort*d.Short
+			if d.One {
+				z -= wShortOne * d.Short
+			}
+			r.Doubts[i] = d
+		}
+		r.Correct = rng.Float64() < 1/(1+math.Exp(-z))
+		rs = append(rs, r)
+	}
+	// A code that broke its format takes no part, however it is labelled.
+	rs = append(rs, train.Reading{FormatError: true, Correct: true, Doubts: []recognize.Doubt{{Confidence: 1e-9, Short: 5, One: true}}})
+	m, err := train.FitConfirm(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fitted %+v (want short %.3f, short_one %.3f)", m, wShort/wConf, wShortOne/wConf)
+	if want := wShort / wConf; math.Abs(m.Short-want) > 0.06 {
+		t.Errorf("short %.3f, want %.3f", m.Short, want)
+	}
+	if want := wShortOne / wConf; math.Abs(m.ShortOne-want) > 0.15 {
+		t.Errorf("short_one %.3f, want %.3f", m.ShortOne, want)
+	}
+	// Scored by the fitted model, the codes rank wrong ones lower than the confidence alone does: at 1% silent
+	// errors fewer codes ask.
+	at := func(rs []train.Reading) float64 {
+		p, _ := train.ChooseThreshold(train.RiskCoverage(rs), 0.01)
+		return p.ConfirmRate
+	}
+	if before, after := at(train.Rescore(rs, recognize.ConfirmModel{})), at(train.Rescore(rs, m)); after >= before {
+		t.Errorf("confirm rate at 1%% silent: %.3f with the model, %.3f without", after, before)
+	}
+}
+
+// TestFitConfirm_NeedsRightAndWrongCodes: all-right readings cannot be fitted.
+func TestFitConfirm_NeedsRightAndWrongCodes(t *testing.T) {
+	rs := []train.Reading{{Correct: true, Doubts: []recognize.Doubt{{Confidence: 0.9}}}, {Correct: true, Doubts: []recognize.Doubt{{Confidence: 0.5}}}}
+	if _, err := train.FitConfirm(rs); err == nil {
+		t.Error("fitted all-right codes")
+	}
+}
+
+// TestRatesAt_CountsAskedAndSilent: a code asks below the threshold or on a format error; a wrong code at or
+// above it is silent.
+func TestRatesAt_CountsAskedAndSilent(t *testing.T) {
+	rs := []train.Reading{{Confidence: 0.5}, {Confidence: 0.95, FormatError: true}, {Confidence: 0.95}, {Confidence: 0.9, Correct: true}}
+	if ask, silent := train.RatesAt(rs, 0.9); ask != 0.5 || silent != 0.25 {
+		t.Errorf("ask %v silent %v, want 0.5 0.25", ask, silent)
 	}
 }

@@ -23,18 +23,37 @@ import (
 // calibration is the "calibration" object of a model card.
 type calibration struct {
 	Temperature float64 `json:"temperature"`
-	// Threshold is the code confidence under which a code asks the clerk (recognize.ConfirmDigits).
-	Threshold         float64           `json:"confirm_threshold"`
-	Rule              string            `json:"confirm_rule"`
-	TargetSilentError float64           `json:"target_silent_error_rate"`
-	MetTarget         bool              `json:"met_target"`
-	ConfirmRate       float64           `json:"validation_confirm_rate"`
-	SilentErrorRate   float64           `json:"validation_silent_error_rate"`
-	Validation        string            `json:"validation"`
-	Curve             []train.RiskPoint `json:"risk_coverage"`
+	// Threshold is the confirm score under which a code asks the clerk (recognize.ConfirmDigits).
+	Threshold float64 `json:"confirm_threshold"`
+	// Confirm is the confirm model fitted on the same codes (recognize.ConfirmModel): the digits' scores whose
+	// product is compared with Threshold.
+	Confirm           recognize.ConfirmModel `json:"confirm_model"`
+	Rule              string                 `json:"confirm_rule"`
+	TargetSilentError float64                `json:"target_silent_error_rate"`
+	MetTarget         bool                   `json:"met_target"`
+	ConfirmRate       float64                `json:"validation_confirm_rate"`
+	SilentErrorRate   float64                `json:"validation_silent_error_rate"`
+	Validation        string                 `json:"validation"`
+	Curve             []train.RiskPoint      `json:"risk_coverage"`
 	// PerDigit is the per-digit rule's operating point on the same codes and target (a code asks when a digit's
 	// confidence is below the threshold), for comparison.
 	PerDigit train.RiskPoint `json:"per_digit_rule"`
+	// Product is the rule without the confirm model (the code's confidence, the product of its digits'
+	// calibrated confidences, below a threshold) on the same codes and target, for comparison.
+	Product train.RiskPoint `json:"product_rule"`
+	// Holdout is both rules at their thresholds on validation codes of other writers (other seeds), which
+	// chose nothing: what to expect of the chosen threshold on codes it has not seen.
+	Holdout *holdout `json:"holdout,omitempty"`
+}
+
+// holdout is the confirm rule, and the product rule before it, at the thresholds chosen on validation, on
+// codes of validation writers that took no part in the choice.
+type holdout struct {
+	Codes           int             `json:"codes"`
+	Seeds           string          `json:"seeds"`
+	ConfirmRate     float64         `json:"confirm_rate"`
+	SilentErrorRate float64         `json:"silent_error_rate"`
+	Product         train.RiskPoint `json:"product_rule"`
 }
 
 // codesPerSeed is how many validation codes calibrate reads per seed of synthetic writers (100 writers per seed,
@@ -44,8 +63,9 @@ type calibration struct {
 const codesPerSeed = 500
 
 // confirmRule names recognize.ConfirmDigits in the card.
-const confirmRule = "code confidence (product of the calibrated digit confidences) below confirm_threshold; " +
-	"the least confident digits that keep it below are flagged"
+const confirmRule = "confirm score below confirm_threshold: the product over the digits of the calibrated " +
+	"confidence times exp(-(short + short_one if read as 1) * ln(median digit height / digit height, if shorter)) " +
+	"(confirm_model); the lowest-scoring digits that keep it below are flagged"
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("calibrate", "calibrate --model FILE [--codes N] [--digits N] [--target RATE] [--plot PNG]", stderr)
@@ -58,6 +78,8 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	plotPath := fs.String("plot", "", "risk-coverage PNG (default: report/risk_coverage.png beside the model)")
 	mnistDir := fs.String("mnist", "", "folder with the MNIST idx files (default: found in the GoMNIST Go module)")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic validation data")
+	holdoutCodes := fs.Int("holdout", 3000, "validation codes of other writers (500 per seed from --holdout-seed on) the chosen rule is reported on (0: none; fewer than ~3,000 codes say little: 0.1% is 1 code in 1,000)")
+	holdoutSeed := fs.Uint64("holdout-seed", 11, "first seed of the held-out validation codes (must not overlap the --codes seeds)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,8 +87,12 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return errors.New("calibrate: --model is required")
 	}
-	if *target <= 0 || *target >= 1 || *codes < 50 || *digits < 0 || *val < 0 {
-		return errors.New("calibrate: want 0 < target < 1, codes >= 50, digits and val >= 0")
+	if *target <= 0 || *target >= 1 || *codes < 50 || *digits < 0 || *val < 0 || *holdoutCodes < 0 {
+		return errors.New("calibrate: want 0 < target < 1, codes >= 50, digits, val and holdout >= 0")
+	}
+	lastSeed := *seed + uint64((*codes-1)/codesPerSeed)
+	if *holdoutCodes > 0 && *holdoutSeed <= lastSeed && *holdoutSeed+uint64((*holdoutCodes-1)/codesPerSeed) >= *seed {
+		return fmt.Errorf("calibrate: held-out seeds from %d overlap the validation seeds %d-%d", *holdoutSeed, *seed, lastSeed)
 	}
 	lm, err := loadModel(*modelPath, "fp32")
 	if err != nil {
@@ -126,41 +152,46 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	readings := make([]train.Reading, 0, *codes)
-	err = forEachOrdered(ctx, *codes, runtime.GOMAXPROCS(0), func(i int) train.Reading {
-		img, text, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, *seed+uint64(i/codesPerSeed), i%codesPerSeed, 100)
-		if err != nil {
-			return train.Reading{FormatError: true}
-		}
-		r, err := rec.Image(img, recognize.Options{})
-		if err != nil {
-			return train.Reading{FormatError: true}
-		}
-		rd := train.Reading{Confidence: r.Confidence, MinConfidence: 1, FormatError: r.FormatError != "", Correct: r.Code == text}
-		for _, d := range r.Digits {
-			rd.MinConfidence = min(rd.MinConfidence, d.Confidence)
-		}
-		return rd
-	}, func(r train.Reading) error {
-		readings = append(readings, r)
-		return nil
-	})
+	readings, err := readCodes(ctx, rec, *seed, *codes)
 	if err != nil {
 		return err
 	}
-	curve := train.RiskCoverage(readings)
+	cm, err := train.FitConfirm(readings)
+	if err != nil {
+		fmt.Fprintf(stderr, "calibrate: %v; the code's confidence alone decides\n", err)
+	}
+	scored := train.Rescore(readings, cm)
+	curve := train.RiskCoverage(scored)
 	chosen, ok := train.ChooseThreshold(curve, *target)
+	productCurve := train.RiskCoverage(readings)
+	product, _ := train.ChooseThreshold(productCurve, *target)
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), *target)
 	cal := calibration{Temperature: round4(temp), Threshold: chosen.Threshold, Rule: confirmRule, TargetSilentError: *target, MetTarget: ok,
 		ConfirmRate: chosen.ConfirmRate, SilentErrorRate: chosen.SilentErrorRate,
 		Validation: fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
-			"threshold: %d 5-digit codes of synthetic validation writers (seeds %d-%d, %d per seed) read end to end",
+			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %d-%d, %d per seed) read end to end",
 			len(labels), *val, *digits, *codes, *seed, *seed+uint64((*codes-1)/codesPerSeed), codesPerSeed),
-		Curve: thin(curve, 60), PerDigit: perDigit}
+		Curve: thin(curve, 60), PerDigit: perDigit, Confirm: cm, Product: product}
 	fmt.Fprintf(stdout, "confirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s)\n",
 		chosen.Threshold, 100*chosen.ConfirmRate, 100*chosen.SilentErrorRate, 100**target, map[bool]string{true: "", false: ", NOT met"}[ok])
+	fmt.Fprintf(stdout, "  confirm model: short %.3f, short_one %.3f\n", cm.Short, cm.ShortOne)
+	fmt.Fprintf(stdout, "  product rule (code confidence) at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
+		product.Threshold, 100*product.ConfirmRate, 100*product.SilentErrorRate)
 	fmt.Fprintf(stdout, "  per-digit rule at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
 		perDigit.Threshold, 100*perDigit.ConfirmRate, 100*perDigit.SilentErrorRate)
+	if *holdoutCodes > 0 {
+		held, err := readCodes(ctx, rec, *holdoutSeed, *holdoutCodes)
+		if err != nil {
+			return err
+		}
+		h := &holdout{Codes: *holdoutCodes, Seeds: fmt.Sprintf("%d-%d", *holdoutSeed, *holdoutSeed+uint64((*holdoutCodes-1)/codesPerSeed))}
+		h.ConfirmRate, h.SilentErrorRate = train.RatesAt(train.Rescore(held, cm), chosen.Threshold)
+		h.Product = train.RiskPoint{Threshold: product.Threshold}
+		h.Product.ConfirmRate, h.Product.SilentErrorRate = train.RatesAt(held, product.Threshold)
+		cal.Holdout = h
+		fmt.Fprintf(stdout, "held out (%d codes, seeds %s): confirm rate %.2f%%, silent errors %.2f%%; product rule %.2f%%, %.2f%%\n",
+			h.Codes, h.Seeds, 100*h.ConfirmRate, 100*h.SilentErrorRate, 100*h.Product.ConfirmRate, 100*h.Product.SilentErrorRate)
+	}
 	if err := writeCalibration(strings.TrimSuffix(*modelPath, ".onnx")+".json", cal); err != nil {
 		return err
 	}
@@ -171,13 +202,45 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := os.MkdirAll(filepath.Dir(plot), 0o755); err != nil {
 		return fmt.Errorf("calibrate: %w", err)
 	}
-	pts := make([]report.RiskCoveragePoint, len(curve))
-	for i, p := range curve {
+	title := fmt.Sprintf("Confirm policy on %d validation codes (T=%.2f, confirm score < %.3f)", *codes, temp, chosen.Threshold)
+	return report.RiskCoverage(plot, title, []report.RiskCoverageCurve{
+		{Name: "confirm model (shipped)", Points: plotPoints(curve)},
+		{Name: "code confidence alone", Points: plotPoints(productCurve)},
+	}, report.RiskCoveragePoint{ConfirmRate: chosen.ConfirmRate, SilentErrorRate: chosen.SilentErrorRate}, *target)
+}
+
+func plotPoints(c []train.RiskPoint) []report.RiskCoveragePoint {
+	pts := make([]report.RiskCoveragePoint, len(c))
+	for i, p := range c {
 		pts[i] = report.RiskCoveragePoint{ConfirmRate: p.ConfirmRate, SilentErrorRate: p.SilentErrorRate}
 	}
-	title := fmt.Sprintf("Confirm policy on %d validation codes (T=%.2f, code confidence < %.3f)", *codes, temp, chosen.Threshold)
-	return report.RiskCoverage(plot, title, pts,
-		report.RiskCoveragePoint{ConfirmRate: chosen.ConfirmRate, SilentErrorRate: chosen.SilentErrorRate}, *target)
+	return pts
+}
+
+// readCodes reads n 5-digit validation codes (codesPerSeed per seed from seed on) end to end, as the confirm
+// policy sees them.
+func readCodes(ctx context.Context, rec *recognize.Recognizer, seed uint64, n int) ([]train.Reading, error) {
+	readings := make([]train.Reading, 0, n)
+	err := forEachOrdered(ctx, n, runtime.GOMAXPROCS(0), func(i int) train.Reading {
+		img, text, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, seed+uint64(i/codesPerSeed), i%codesPerSeed, 100)
+		if err != nil {
+			return train.Reading{FormatError: true}
+		}
+		r, err := rec.Image(img, recognize.Options{})
+		if err != nil {
+			return train.Reading{FormatError: true}
+		}
+		rd := train.Reading{Confidence: r.Confidence, MinConfidence: 1, FormatError: r.FormatError != "", Correct: r.Code == text,
+			Doubts: recognize.Doubts(r.Digits)}
+		for _, d := range r.Digits {
+			rd.MinConfidence = min(rd.MinConfidence, d.Confidence)
+		}
+		return rd
+	}, func(r train.Reading) error {
+		readings = append(readings, r)
+		return nil
+	})
+	return readings, err
 }
 
 func round4(v float64) float64 { return float64(int64(v*1e4+0.5)) / 1e4 }

@@ -25,7 +25,7 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "model.json"), card, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, err := mustRun(t, "calibrate", "--model", mp, "--codes", "60", "--digits", "300", "--val", "500")
+	out, errOut, err := mustRun(t, "calibrate", "--model", mp, "--codes", "60", "--digits", "300", "--val", "500", "--holdout", "40")
 	if err != nil {
 		t.Fatalf("calibrate: %v\n%s%s", err, out, errOut)
 	}
@@ -42,7 +42,8 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	}
 	c := got.Cal
 	if got.Name == "" || c.Temperature < 0.2 || c.Temperature > 5 || c.Threshold <= 0 || c.Threshold > 1 ||
-		len(c.Curve) < 2 || c.TargetSilentError != 0.005 || c.Rule == "" || c.PerDigit.Threshold <= 0 {
+		len(c.Curve) < 2 || c.TargetSilentError != 0.005 || c.Rule == "" || c.PerDigit.Threshold <= 0 || c.Product.Threshold <= 0 ||
+		c.Confirm.Short < 0 || c.Confirm.ShortOne < 0 || c.Holdout == nil || c.Holdout.Codes != 40 || c.Holdout.Seeds != "11-11" {
 		t.Errorf("card after calibration: name %q, calibration %+v", got.Name, c)
 	}
 	if c.MetTarget && c.SilentErrorRate > c.TargetSilentError {
@@ -55,7 +56,8 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lm.Card.Calibration.Threshold != c.Threshold || lm.Card.Calibration.Temperature != c.Temperature {
+	if lm.Card.Calibration.Threshold != c.Threshold || lm.Card.Calibration.Temperature != c.Temperature ||
+		lm.Card.Calibration.Confirm != c.Confirm {
 		t.Errorf("loaded card calibration %+v, want %v / %v", lm.Card.Calibration, c.Temperature, c.Threshold)
 	}
 }
@@ -142,5 +144,14 @@ func TestEval_ReportsConfirmAndSilentErrors(t *testing.T) {
 	acc, ask, silent := m["accuracy"].(float64), m["confirm_rate"].(float64), m["silent_error_rate"].(float64)
 	if acc != 0 || ask+silent < 0.999 || ask+silent > 1.001 {
 		t.Errorf("every code misread: accuracy %v, asked %v + silent %v should make 1", acc, ask, silent)
+	}
+}
+
+// TestCalibrate_HeldOutSeedsMustNotOverlap: the held-out codes that report the chosen rule cannot be codes the
+// rule was chosen on.
+func TestCalibrate_HeldOutSeedsMustNotOverlap(t *testing.T) {
+	_, _, err := mustRun(t, "calibrate", "--model", "x.onnx", "--codes", "1000", "--holdout-seed", "2")
+	if err == nil || !strings.Contains(err.Error(), "overlap") {
+		t.Errorf("held-out seed 2 with validation seeds 1-2: %v", err)
 	}
 }

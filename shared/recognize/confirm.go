@@ -2,19 +2,22 @@ package recognize
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
 // ConfirmDigits is the confirm policy, the one rule the server, the kiosk and the web pad (through the wasm
-// bridge) take their "please confirm" flags from (Result.Confirm). A code asks the clerk when its confidence,
-// the product of its digits' calibrated confidences (Result.Confidence: the probability that the whole code is
-// right), is below threshold. The flagged digits are then the fewest, least confident first, whose check by the
+// bridge) take their "please confirm" flags from (Result.Confirm, through ConfirmModel.Confirm). conf are the
+// digits' confirm scores: their calibrated confidences, lowered by the card's ConfirmModel for digits whose
+// shape makes them doubtful. A code asks the clerk when the product of its scores (without a model:
+// Result.Confidence, the probability that the whole code is right) is below threshold. The flagged digits are then the fewest, least confident first, whose check by the
 // clerk lifts the rest of the code to the threshold: every digit below the threshold on its own, and more where
 // several doubtful digits add up. It returns indexes into conf in increasing order; an empty slice when the code
 // may pass. A threshold above 1 flags every digit.
 //
 // On validation codes the product rule asks 2-3 points fewer codes than flagging each digit below a threshold,
-// at the same silent-error rate (`digitpad calibrate` chooses the threshold on the risk-coverage curve).
+// and the shape model about 5 fewer still, at the same silent-error rate (`digitpad calibrate` fits the model
+// and chooses the threshold on the risk-coverage curve).
 func ConfirmDigits(conf []float64, threshold float64) []int {
 	flagged := []int{}
 	if codeConfidence(conf, nil) >= threshold {
@@ -52,3 +55,70 @@ func codeConfidence(conf []float64, skip []bool) float64 {
 // card's, else DefaultThreshold. A caller that reads unrelated digits in one call (Digits on a batch of single
 // digits) applies the rule to each digit with it.
 func (r *Recognizer) Threshold() float64 { return r.threshold }
+
+// ConfirmModel is the learned part of the confirm rule: how much a digit's shape adds to the doubt its
+// confidence leaves (`digitpad calibrate` fits it on validation codes and stores it in the model card's
+// calibration object as confirm_model). A digit's confirm score is
+//
+//	confidence · exp(−Short·short − ShortOne·short·[read as 1])
+//
+// where short is how much shorter the digit's box is than the code's median digit height (−ln of the ratio, 0
+// for a digit at least as tall; Doubts). A stroke piece of a 7 without its bar, of a 4 or of a 0 is read as a
+// confident "1" that stands lower than its neighbours; the calibrated confidence alone misses it. The code's
+// score is the product of its digits' scores, and ConfirmDigits decides on those scores. The zero value scores
+// every digit by its confidence alone (the rule before the model, and what a card without confirm_model gets).
+type ConfirmModel struct {
+	// Short weighs a digit's shortness (any class).
+	Short float64 `json:"short"`
+	// ShortOne adds to Short for a digit read as 1.
+	ShortOne float64 `json:"short_one"`
+}
+
+// Doubt is what the confirm rule knows of one digit of a code (Doubts): the features ConfirmModel weighs.
+type Doubt struct {
+	// Confidence is the digit's calibrated confidence.
+	Confidence float64
+	// Short is −ln(box height / the code's median digit height) when the digit is shorter, else 0.
+	Short float64
+	// One says the digit is read as 1.
+	One bool
+}
+
+// Doubts are the confirm rule's features of a code's digits, in order (a single digit is never short).
+func Doubts(digits []Digit) []Doubt {
+	hs := make([]int, len(digits))
+	for i, d := range digits {
+		hs[i] = d.Box[3] - d.Box[1]
+	}
+	slices.Sort(hs)
+	out := make([]Doubt, len(digits))
+	for i, d := range digits {
+		out[i] = Doubt{Confidence: d.Confidence, One: d.Digit == 1}
+		if h, mh := d.Box[3]-d.Box[1], hs[len(hs)/2]; h > 0 && h < mh {
+			out[i].Short = math.Log(float64(mh) / float64(h))
+		}
+	}
+	return out
+}
+
+// Score is a digit's confirm score (see ConfirmModel): its confidence lowered by the weighted shortness.
+func (m ConfirmModel) Score(d Doubt) float64 {
+	w := m.Short
+	if d.One {
+		w += m.ShortOne
+	}
+	if w == 0 || d.Short == 0 {
+		return d.Confidence
+	}
+	return d.Confidence * math.Exp(-w*d.Short)
+}
+
+// Confirm is the confirm policy on a code's digits: ConfirmDigits on their confirm scores (Score of Doubts).
+func (m ConfirmModel) Confirm(digits []Digit, threshold float64) []int {
+	ds := Doubts(digits)
+	scores := make([]float64, len(ds))
+	for i, d := range ds {
+		scores[i] = m.Score(d)
+	}
+	return ConfirmDigits(scores, threshold)
+}

@@ -1,10 +1,12 @@
 package recognize_test
 
 import (
+	"math"
 	"slices"
 	"testing"
 
 	"digitpad/shared/recognize"
+	"digitpad/shared/synth"
 )
 
 // TestConfirmDigits_CodeConfidenceDecides: a code asks when the product of its digits' confidences is below the
@@ -60,5 +62,112 @@ func TestConfirmDigits_EveryDigitBelowThresholdIsFlagged(t *testing.T) {
 		if rest < threshold {
 			t.Errorf("%v: flagged %v leave the rest at %v < %v", conf, flagged, rest, threshold)
 		}
+	}
+}
+
+// code is a 5-digit code of digits 40 pixels tall, 30 apart, with the given labels and confidences; short
+// digits are 32 pixels tall (0.8 of the code's height), standing on the same baseline.
+func code(labels []int, conf []float64, short ...int) []recognize.Digit {
+	ds := make([]recognize.Digit, len(labels))
+	for i, l := range labels {
+		top := 10
+		if slices.Contains(short, i) {
+			top = 18
+		}
+		ds[i] = recognize.Digit{Digit: l, Confidence: conf[i], Box: [4]int{30 * i, top, 30*i + 20, 50}}
+		ds[i].Probs[l] = conf[i]
+	}
+	return ds
+}
+
+// TestConfirmModel_ShapeDecides: with the shipped kind of confirm model and its (lower) threshold, a code of
+// ordinary digits whose small doubts add up passes, where the code confidence alone at its own threshold asked;
+// a confident "1" shorter than its neighbours (a 7 without its bar) asks and is the digit flagged, where the code
+// confidence alone let it pass.
+func TestConfirmModel_ShapeDecides(t *testing.T) {
+	m := recognize.ConfirmModel{Short: 0.155, ShortOne: 0.916}
+	const threshold, productThreshold = 0.887, 0.959
+	doubts := code([]int{2, 3, 5, 8, 9}, []float64{0.99, 0.98, 0.98, 0.99, 0.98})
+	if got := (recognize.ConfirmModel{}).Confirm(doubts, productThreshold); len(got) == 0 {
+		t.Errorf("code confidence alone: want the code of small doubts to ask, flagged %v", got)
+	}
+	if got := m.Confirm(doubts, threshold); len(got) != 0 {
+		t.Errorf("confirm model: want the code of small doubts to pass, flagged %v", got)
+	}
+	shortOne := code([]int{7, 1, 2, 6, 4}, []float64{0.999, 0.995, 0.999, 0.999, 0.999}, 1)
+	if got := (recognize.ConfirmModel{}).Confirm(shortOne, productThreshold); len(got) != 0 {
+		t.Errorf("code confidence alone: want the short confident 1 to pass, flagged %v", got)
+	}
+	if got := m.Confirm(shortOne, threshold); !slices.Equal(got, []int{1}) {
+		t.Errorf("confirm model: flagged %v, want the short 1 [1]", got)
+	}
+	// A short digit read as something else costs less: 0.99 · 0.8^0.155 = 0.956 passes.
+	shortZero := code([]int{7, 0, 2, 6, 4}, []float64{0.999, 0.99, 0.999, 0.999, 0.999}, 1)
+	if got := m.Confirm(shortZero, threshold); len(got) != 0 {
+		t.Errorf("confirm model: short 0 at 0.99 flagged %v, want none", got)
+	}
+}
+
+// TestConfirmModel_ZeroIsCodeConfidence: a card without confirm_model (the zero model) decides and flags
+// exactly as the code confidence did, whatever the digits' shapes.
+func TestConfirmModel_ZeroIsCodeConfidence(t *testing.T) {
+	ds := code([]int{1, 1, 7, 0, 4}, []float64{0.97, 0.5, 0.999, 0.93, 0.96}, 0, 1)
+	for _, th := range []float64{0.3, 0.5, 0.9, 0.99} {
+		conf := make([]float64, len(ds))
+		for i, d := range ds {
+			conf[i] = d.Confidence
+		}
+		if got, want := (recognize.ConfirmModel{}).Confirm(ds, th), recognize.ConfirmDigits(conf, th); !slices.Equal(got, want) {
+			t.Errorf("threshold %v: zero model flagged %v, code confidence %v", th, got, want)
+		}
+	}
+}
+
+// TestDoubts_ShortAgainstTheCodesMedianHeight: shortness is -ln(height / median height) for digits shorter than
+// the median, 0 otherwise; a lone digit is never short.
+func TestDoubts_ShortAgainstTheCodesMedianHeight(t *testing.T) {
+	ds := recognize.Doubts(code([]int{1, 4, 4, 4, 4}, []float64{0.9, 1, 1, 1, 1}, 0))
+	if d := ds[0]; !d.One || d.Confidence != 0.9 || math.Abs(d.Short-math.Log(40.0/32)) > 1e-12 {
+		t.Errorf("short 1: %+v, want One, 0.9, short %v", d, math.Log(40.0/32))
+	}
+	for _, d := range ds[1:] {
+		if d.Short != 0 || d.One {
+			t.Errorf("tall 4: %+v", d)
+		}
+	}
+	if ds := recognize.Doubts(code([]int{1}, []float64{0.9}, 0)); ds[0].Short != 0 {
+		t.Errorf("lone digit: %+v", ds[0])
+	}
+	if ds := recognize.Doubts(nil); len(ds) != 0 {
+		t.Errorf("no digits: %v", ds)
+	}
+}
+
+// TestRecognizer_AppliesTheConfigsConfirmModel: Result.Confirm is the configured confirm model's decision on
+// the result's digits, and on codes with digits shorter than their neighbours that differs from the code
+// confidence's.
+func TestRecognizer_AppliesTheConfigsConfirmModel(t *testing.T) {
+	m := recognize.ConfirmModel{Short: 20, ShortOne: 20}
+	const threshold = 0.5
+	r := mustRecognizer(t, recognize.Config{Threshold: threshold, Confirm: m, Format: "5"})
+	differs := 0
+	for i := 0; i < 40 && differs == 0; i++ {
+		img, _, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, 1, i, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := r.Image(img, recognize.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := m.Confirm(res.Digits, threshold); !slices.Equal(res.Confirm, want) {
+			t.Fatalf("code %d: confirm %v, want the model's %v", i, res.Confirm, want)
+		}
+		if !slices.Equal(res.Confirm, (recognize.ConfirmModel{}).Confirm(res.Digits, threshold)) {
+			differs++
+		}
+	}
+	if differs == 0 {
+		t.Error("no code of 40 where the confirm model decided differently from the code confidence")
 	}
 }

@@ -32,9 +32,12 @@ type ModelInfo struct {
 
 // Config holds recogniser-wide settings.
 type Config struct {
-	// Threshold is the confirm policy's: a code whose confidence is below it asks the clerk, and Result.Confirm
-	// lists the digits to check (ConfirmDigits). Zero means DefaultThreshold.
+	// Threshold is the confirm policy's: a code whose confirm score (its confidence, lowered by Confirm for
+	// doubtful shapes) is below it asks the clerk, and Result.Confirm lists the digits to check (ConfirmDigits).
+	// Zero means DefaultThreshold.
 	Threshold float64
+	// Confirm is the model card's confirm model (zero: the code's confidence alone decides).
+	Confirm ConfirmModel
 	// Format is the default code format: "" (any), a digit count such as "5", or a regular expression.
 	Format string
 	// InputScale multiplies the 0..1 ink inputs before the model sees them (the ONNX zoo MNIST model wants
@@ -86,6 +89,7 @@ type Recognizer struct {
 	model     *model.Model
 	info      ModelInfo
 	threshold float64
+	confirm   ConfirmModel
 	invTemp   float64
 	scale     float32
 	inkOpt    ink.Options
@@ -141,7 +145,7 @@ func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recognize: %w", err)
 	}
-	r := &Recognizer{model: m, info: info, threshold: cfg.Threshold, scale: cfg.InputScale, inkOpt: cfg.Ink, format: f}
+	r := &Recognizer{model: m, info: info, threshold: cfg.Threshold, confirm: cfg.Confirm, scale: cfg.InputScale, inkOpt: cfg.Ink, format: f}
 	if r.threshold <= 0 {
 		r.threshold = DefaultThreshold
 	}
@@ -951,7 +955,6 @@ func (j *Job) Result() *Result {
 		res.Embeddings = make([][]float32, len(chosen))
 	}
 	code := make([]byte, len(chosen))
-	confs := make([]float64, len(chosen))
 	for i, k := range chosen {
 		d := j.digits[k]
 		if j.taps != nil {
@@ -971,10 +974,9 @@ func (j *Job) Result() *Result {
 		res.Digits[i] = dg
 		res.Inputs[i] = d.Input
 		res.Confidence *= dg.Confidence
-		confs[i] = dg.Confidence
 		code[i] = byte('0' + dg.Digit)
 	}
-	res.Confirm = ConfirmDigits(confs, j.r.threshold)
+	res.Confirm = j.r.confirm.Confirm(res.Digits, j.r.threshold)
 	res.Code = string(code)
 	if f := j.format; !f.Match(res.Code) {
 		res.FormatError = fmt.Sprintf("code %q does not match %s", res.Code, f.desc)

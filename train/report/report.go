@@ -259,25 +259,39 @@ type RiskCoveragePoint struct {
 	ConfirmRate, SilentErrorRate float64
 }
 
-// RiskCoverage writes a PNG of silent-error rate against confirm rate (both in %), with the chosen operating
-// point marked and the target as a horizontal line.
-func RiskCoverage(path, title string, curve []RiskCoveragePoint, chosen RiskCoveragePoint, target float64) error {
-	if len(curve) == 0 {
+// RiskCoverageCurve is one confirm policy's risk–coverage curve, named in the legend.
+type RiskCoverageCurve struct {
+	Name   string
+	Points []RiskCoveragePoint
+}
+
+// RiskCoverage writes a PNG of silent-error rate against confirm rate (both in %) of one or more policies (the
+// first is the chosen one), with the chosen operating point marked and the target as a horizontal line.
+func RiskCoverage(path, title string, curves []RiskCoverageCurve, chosen RiskCoveragePoint, target float64) error {
+	if len(curves) == 0 || len(curves[0].Points) == 0 {
 		return fmt.Errorf("risk-coverage: empty curve")
-	}
-	xys := make(plotter.XYs, len(curve))
-	for i, p := range curve {
-		xys[i] = plotter.XY{X: 100 * p.ConfirmRate, Y: 100 * p.SilentErrorRate}
 	}
 	pl := plot.New()
 	pl.Title.Text = title
 	pl.X.Label.Text = "codes asking the clerk to confirm (%)"
 	pl.Y.Label.Text = "codes wrong without asking (%)"
-	l, err := plotter.NewLine(xys)
-	if err != nil {
-		return fmt.Errorf("risk-coverage: %w", err)
+	colors := []color.RGBA{{B: 200, A: 255}, {R: 120, G: 120, B: 120, A: 255}, {G: 150, A: 255}}
+	for k, c := range curves {
+		xys := make(plotter.XYs, len(c.Points))
+		for i, p := range c.Points {
+			xys[i] = plotter.XY{X: 100 * p.ConfirmRate, Y: 100 * p.SilentErrorRate}
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return fmt.Errorf("risk-coverage: %w", err)
+		}
+		l.Color = colors[k%len(colors)]
+		if k > 0 {
+			l.Dashes = []vg.Length{vg.Points(2), vg.Points(2)}
+		}
+		pl.Add(l)
+		pl.Legend.Add(c.Name, l)
 	}
-	l.Color = color.RGBA{B: 200, A: 255}
 	tl, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 100 * target}, {X: 100, Y: 100 * target}})
 	if err != nil {
 		return fmt.Errorf("risk-coverage: %w", err)
@@ -290,8 +304,7 @@ func RiskCoverage(path, title string, curve []RiskCoveragePoint, chosen RiskCove
 	}
 	pt.Color = color.RGBA{R: 200, A: 255}
 	pt.Radius = vg.Points(4)
-	pl.Add(l, tl, pt, plotter.NewGrid())
-	pl.Legend.Add("policy: ask below threshold", l)
+	pl.Add(tl, pt, plotter.NewGrid())
 	pl.Legend.Add("silent-error target", tl)
 	pl.Legend.Add("chosen threshold", pt)
 	pl.Legend.Top = true

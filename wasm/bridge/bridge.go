@@ -371,7 +371,7 @@ func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
 }
 
 // cardCalibration reads a model card's JSON object (assets.Card: input_scale, calibration.temperature,
-// calibration.confirm_threshold); missing fields stay zero.
+// calibration.confirm_threshold, calibration.confirm_model); missing fields stay zero.
 func cardCalibration(card js.Value) recognize.Calibration {
 	var c recognize.Calibration
 	if card.Type() != js.TypeObject {
@@ -386,6 +386,9 @@ func cardCalibration(card js.Value) recognize.Calibration {
 	c.InputScale = float32(num(card, "input_scale"))
 	if cal := card.Get("calibration"); cal.Type() == js.TypeObject {
 		c.Temperature, c.Threshold = num(cal, "temperature"), num(cal, "confirm_threshold")
+		if cm := cal.Get("confirm_model"); cm.Type() == js.TypeObject {
+			c.Confirm = recognize.ConfirmModel{Short: num(cm, "short"), ShortOne: num(cm, "short_one")}
+		}
 	}
 	return c
 }

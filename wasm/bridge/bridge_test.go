@@ -80,6 +80,61 @@ func TestLoad_CardConfiguresLikeTheServer(t *testing.T) {
 	}
 }
 
+// The card's confirm model reaches the pad's recogniser as it reaches the server's: a "1" much shorter than its
+// neighbour is flagged with the card's confirm model, as a native recogniser from the same card flags it, and
+// passes without it.
+func TestLoad_CardConfirmModelFlagsLikeTheServer(t *testing.T) {
+	const withModel = `{"calibration":{"confirm_threshold":0.5,"confirm_model":{"short":20,"short_one":20}}}`
+	const without = `{"calibration":{"confirm_threshold":0.5}}`
+	pts, ends := strokeArgs(line(40, 20, 40, 100), line(100, 50, 100, 100))
+	flags := func(card string) []int {
+		target := js.Global().Get("Object").New()
+		b := bridge.Register(target)
+		defer b.Release()
+		d := target.Get("digitpad")
+		mustOK(t, d.Call("load", bytesValue(shippedGraph(t)), map[string]any{"card": js.Global().Get("JSON").Call("parse", card)}))
+		out := d.Call("strokes", pts, ends, 160, 120, "")
+		mustOK(t, out)
+		c := out.Get("confirm")
+		got := []int{}
+		for i := range c.Length() {
+			got = append(got, c.Index(i).Int())
+		}
+		return got
+	}
+	c, err := assets.ParseCard([]byte(withModel), shippedGraph(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.LoadGraph(shippedGraph(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, err := recognize.New(m, recognize.ModelInfo{}, c.Configure(recognize.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := native.Strokes([]ink.Stroke{strokeOf(line(40, 20, 40, 100)), strokeOf(line(100, 50, 100, 100))}, 160, 120, recognize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := flags(withModel); len(want.Digits) != 2 || len(got) != 1 || len(want.Confirm) != 1 || got[0] != want.Confirm[0] {
+		t.Errorf("with the card's confirm model: pad flags %v, native %v (code %q)", got, want.Confirm, want.Code)
+	}
+	if got := flags(without); len(got) != 0 {
+		t.Errorf("without a confirm model: pad flags %v, want none", got)
+	}
+}
+
+// strokeOf turns a flat [x0,y0,x1,y1,...] stroke into points.
+func strokeOf(flat []float64) ink.Stroke {
+	var s ink.Stroke
+	for i := 0; i+1 < len(flat); i += 2 {
+		s = append(s, ink.Point{X: flat[i], Y: flat[i+1]})
+	}
+	return s
+}
+
 // shippedGraph is the shipped model as the page gets it: a graph file decoded from the ONNX file by onnx-go.
 func shippedGraph(t *testing.T) []byte {
 	t.Helper()
