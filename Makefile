@@ -31,20 +31,22 @@ run: web build
 samples: build
 	$(BIN) predict assets/samples
 
-## train: reproduce the shipped model into assets/ (~18 + ~10 + ~12 + ~15 min on 2 idle cores), then its int8/fp16
+## train: reproduce the shipped model into assets/ (~18 + ~10 + ~12 + ~15 + ~10 min on 2 idle cores), then its int8/fp16
 ## variants, their calibration, the monitor's reference profile and the web graph. Stage 1 trains on MNIST (seed 1,
 ## 4 data-parallel workers, 12 epochs, the AVX-512 training kernel: GOEXPERIMENT=simd; without it gonum BLAS is
 ## used and the weights round differently); stage 2 fine-tunes it on MNIST + synthetic training writers + MNIST
 ## redrawn as canvases; stage 3 fine-tunes that on crops of cut 5-digit codes; stage 4 on more crops, averaged with
-## stage 3 (mk/evalpad.mk).
+## stage 3; stage 5 on training writers with rare habits (strong slant, hairline pens, flat-topped 3s) (mk/evalpad.mk).
 TRAIN_BASE ?= /tmp/digitpad-train-base
 TRAIN_STAGE2 ?= /tmp/digitpad-train-stage2
 TRAIN_STAGE3 ?= /tmp/digitpad-train-stage3
+TRAIN_STAGE4 ?= /tmp/digitpad-train-stage4
 train:
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_BASE) -seed 1 -workers 4 -epochs 12
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_STAGE2) -init $(TRAIN_BASE)/model.onnx $(TRAIN_FINETUNE)
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_STAGE3) -init $(TRAIN_STAGE2)/model.onnx $(TRAIN_CODES)
-	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out assets -init $(TRAIN_STAGE3)/model.onnx $(TRAIN_CODES2)
+	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_STAGE4) -init $(TRAIN_STAGE3)/model.onnx $(TRAIN_CODES2)
+	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out assets -init $(TRAIN_STAGE4)/model.onnx $(TRAIN_RARE)
 	$(MAKE) quantize-assets calibrate-assets profile-assets web
 
 ## test: every check, installing what it needs.

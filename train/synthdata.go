@@ -24,7 +24,22 @@ type SynthOptions struct {
 	PerWriter int
 	// Workers render in parallel (0 = GOMAXPROCS).
 	Workers int
+	// Slanted is the share of writers whose habitual slant is redrawn from the unsteady hands' wide range
+	// (uniform in ±slantedRange): strongly slanted digits of steady writers' shapes, e.g. a flat-topped 3 that
+	// slanted reads as a 5, are otherwise rare (0 = none; the other draws stay as they were).
+	Slanted float64
+	// Hairline is the share of writers given a pen whose thin strokes the ink mask may lose: a flat nib of
+	// strong thick–thin contrast or a very thin round pen (as synth's unsteady hands draw them). A flat-topped 3
+	// whose diagonal is a hairline reaches the model as a bar over a belly, like a 5; such pens are a minority of
+	// steady hands (0 = none).
+	Hairline float64
+	// FlatThree is the share of writers whose habitual 3 is the flat-topped one (synth.ThreeFlatTop) instead of
+	// one of the three styles at random (0 = as drawn).
+	FlatThree float64
 }
+
+// slantedRange bounds the slant of SynthOptions.Slanted writers, as for synth's unsteady hands.
+const slantedRange = 0.45
 
 // SynthSet writes N digits in the hands of synthetic writers and turns each into a 28×28 input the way the pad
 // does (canvas -> ink mask -> crop -> normalisation). Most are single digits on their own canvas (read whole);
@@ -73,6 +88,7 @@ func SynthSet(o SynthOptions) (*mnist.Set, error) {
 func synthBlock(o SynthOptions, block uint64, per int, images []float32, labels []uint8) error {
 	id := synth.WriterID(o.Writers, o.Seed*1_000_003+block)
 	wr := synth.NewWriter(id, synth.AnyHand)
+	wr = rareHabits(wr, o)
 	rng := rand.New(rand.NewPCG(id, o.Seed))
 	got := 0
 	for attempt := uint64(0); got < per; attempt++ {
@@ -121,6 +137,30 @@ func synthBlock(o SynthOptions, block uint64, per int, images []float32, labels 
 		}
 	}
 	return nil
+}
+
+// rareHabits gives a training writer the habits SynthOptions.Slanted, Hairline and FlatThree ask for, each
+// with its share, from a stream of its own (seeded by the writer and o.Seed), so the rest of the writer's
+// digits are drawn as without them. With all three zero it returns wr unchanged.
+func rareHabits(wr synth.Writer, o SynthOptions) synth.Writer {
+	if o.Slanted <= 0 && o.Hairline <= 0 && o.FlatThree <= 0 {
+		return wr
+	}
+	srng := rand.New(rand.NewPCG(wr.ID, o.Seed^0x51a7))
+	if u, v := srng.Float64(), srng.Float64(); u < o.Slanted {
+		wr.Slant = slantedRange * (2*v - 1)
+	}
+	if u, v, kind := srng.Float64(), srng.Float64(), srng.IntN(2); u < o.Hairline {
+		if kind == 0 {
+			wr.Pen, wr.Contrast, wr.PenWidth = synth.NibPen, 0.05+0.2*v, 0.06+0.1*v
+		} else {
+			wr.Pen, wr.Contrast, wr.PenWidth = synth.RoundPen, 1, 0.015+0.02*v
+		}
+	}
+	if srng.Float64() < o.FlatThree {
+		wr.Style[3] = synth.ThreeFlatTop
+	}
+	return wr
 }
 
 // cutsMatch reports whether every piece's centre lies inside its digit's pen box (so the label fits the

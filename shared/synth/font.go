@@ -73,6 +73,7 @@ const (
 	OneStroke    = 0 // 1 as a plain bar
 	OneFlag      = 1 // 1 with a flag
 	OneFlagBase  = 2 // 1 with flag and base
+	ThreeFlatTop = 1 // 3 with a flat top and a straight diagonal
 	FourOpen     = 0 // 4 as an L plus a stem
 	FourClosed   = 1 // 4 in one stroke
 	FiveJoined   = 0 // 5 whose bar touches the body
