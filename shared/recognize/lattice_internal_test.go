@@ -1,6 +1,7 @@
 package recognize
 
 import (
+	"image"
 	"os"
 	"testing"
 
@@ -13,18 +14,7 @@ import (
 // path read): on tightly written validation codes the reading is the one reading every edge gives, for fewer
 // digits through the model.
 func TestClassify_LazyLatticeReadsAsIfEveryEdgeWereRead(t *testing.T) {
-	b, err := os.ReadFile("../../assets/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnxload.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := New(m, ModelInfo{Name: "shipped"}, Config{Format: "5"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := shippedRecognizer(t, Config{Format: "5"})
 	const n = 10
 	lazy, all, withLattice := 0, 0, 0
 	for q := range n {
@@ -32,18 +22,7 @@ func TestClassify_LazyLatticeReadsAsIfEveryEdgeWereRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mask, err := ink.WorkMaskFromImage(img, ink.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		j1, err := r.Prepare(mask, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		j2, err := r.Prepare(mask, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		j1, j2 := twoJobs(t, r, img)
 		if err := r.Classify([]*Job{j1}); err != nil {
 			t.Fatal(err)
 		}
@@ -75,18 +54,7 @@ func TestClassify_LazyLatticeReadsAsIfEveryEdgeWereRead(t *testing.T) {
 // (Job.readLater): on validation writers' single digits the reading is the one reading every candidate gives,
 // for fewer digits through the model.
 func TestClassify_LaterAlternativesReadAsIfEveryCandidateWereRead(t *testing.T) {
-	b, err := os.ReadFile("../../assets/model.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnxload.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := New(m, ModelInfo{Name: "shipped"}, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := shippedRecognizer(t, Config{})
 	const n = 400
 	deferred, readAnyway, lazy, all := 0, 0, 0, 0
 	for _, kind := range []synth.SetKind{synth.CleanDigits, synth.UnsteadyDigits} {
@@ -95,18 +63,7 @@ func TestClassify_LaterAlternativesReadAsIfEveryCandidateWereRead(t *testing.T) 
 			if err != nil {
 				t.Fatal(err)
 			}
-			mask, err := ink.WorkMaskFromImage(img, ink.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			j1, err := r.Prepare(mask, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			j2, err := r.Prepare(mask, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			j1, j2 := twoJobs(t, r, img)
 			if j2.later != nil {
 				deferred++
 				for c := 1; c < len(j2.later.Boxes); c++ {
@@ -141,4 +98,40 @@ func TestClassify_LaterAlternativesReadAsIfEveryCandidateWereRead(t *testing.T) 
 	if deferred == 0 || lazy >= all {
 		t.Errorf("%d digits deferred their alternatives, %d digits read vs %d: want some deferred and fewer read", deferred, lazy, all)
 	}
+}
+
+// shippedRecognizer is a recogniser of the shipped fp32 model.
+func shippedRecognizer(t *testing.T, cfg Config) *Recognizer {
+	t.Helper()
+	b, err := os.ReadFile("../../assets/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnxload.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(m, ModelInfo{Name: "shipped"}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// twoJobs prepares two jobs from one canvas: one to read as the recogniser does, one to read everything.
+func twoJobs(t *testing.T, r *Recognizer, img image.Image) (*Job, *Job) {
+	t.Helper()
+	mask, err := ink.WorkMaskFromImage(img, ink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j1, err := r.Prepare(mask, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j2, err := r.Prepare(mask, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j1, j2
 }
