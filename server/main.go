@@ -129,7 +129,7 @@ func (p *Program) ParseFlags(args []string) error {
 	fs.DurationVar(&c.LogInterval, "log-interval", 100*time.Millisecond, "how often answered predictions are written to the store; a process death loses those not yet written (counted in digitpad_prediction_log_lost_total at the next start)")
 	fs.BoolVar(&c.KeepInk, "keep-ink", false, "store uploaded images with logged predictions")
 	fs.StringVar(&c.Format, "format", "", "default code format: digit count or regular expression")
-	fs.Float64Var(&c.Threshold, "threshold", 0, "code confidence below which a code asks to confirm, its doubtful digits flagged (default: the model card's)")
+	fs.Float64Var(&c.Threshold, "threshold", 0, "confirm score (code confidence, lowered for short digits by the card's confirm model) below which a code asks to confirm, its doubtful digits flagged (default: the model card's)")
 	fs.DurationVar(&p.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful drain limit on SIGTERM")
 	fs.IntVar(&p.GCPercent, "gogc", 400, "garbage collector target (GOGC) for the server; the GOGC environment variable wins. "+
 		"A request allocates ~55 KB and live data is a few MB, so the Go default of 100 collects hundreds of times a second under load; 0: leave the runtime's setting")

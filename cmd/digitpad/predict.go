@@ -49,7 +49,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	variant := fs.String("variant", "fp32", "model variant (embedded model or models:/ URI): fp32, int8 or fp16")
 	rf := addRegistryFlags(fs)
 	format := fs.String("format", "", `code format: a digit count such as 5, or a regular expression like ^\d{5}$; codes that do not match get "format_error"`)
-	threshold := fs.Float64("threshold", 0, "code confidence below which the code asks to confirm; its doubtful digits are listed in \"confirm\" (recognize.ConfirmDigits; 0 = the model card's calibrated threshold, else 0.9)")
+	threshold := fs.Float64("threshold", 0, "confirm score (the product of the digits' confidences, lowered for short digits by the card's confirm model) below which the code asks to confirm; its doubtful digits are listed in \"confirm\" (recognize.ConfirmModel; 0 = the model card's calibrated threshold, else 0.9)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel workers (default: all cores)")
 	if err := fs.Parse(args); err != nil {
 		return err

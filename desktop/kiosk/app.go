@@ -33,8 +33,9 @@ type Config struct {
 	KioskID string
 	// Format is the code format: "" (any), a digit count such as "5", or a regular expression.
 	Format string
-	// Threshold is the code confidence under which a code asks the clerk and its doubtful digits are
-	// highlighted (recognize.ConfirmDigits; default the model card's, else recognize.DefaultThreshold).
+	// Threshold is the confirm score (code confidence, lowered for short digits by the card's confirm model)
+	// under which a code asks the clerk and its doubtful digits are highlighted (recognize.ConfirmModel; default
+	// the model card's, else recognize.DefaultThreshold).
 	Threshold float64
 	// Server is the server's base URL; empty runs offline only (records stay in the outbox).
 	Server string

@@ -76,7 +76,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.DataDir, "data", envOr("DIGITPAD_DATA", defaultDataDir()), "data folder: outbox and downloaded models [DIGITPAD_DATA]")
 	fs.BoolVar(&m.Fullscreen, "fullscreen", envBool("DIGITPAD_FULLSCREEN"), "kiosk mode: full screen, no cursor [DIGITPAD_FULLSCREEN]")
 	fs.StringVar(&window, "window", window, "window size in window mode, WxH")
-	fs.Float64Var(&c.Threshold, "threshold", 0, "code confidence under which a code asks to confirm, its doubtful digits highlighted (default: the model card's)")
+	fs.Float64Var(&c.Threshold, "threshold", 0, "confirm score (code confidence, lowered for short digits by the card's confirm model) under which a code asks to confirm, its doubtful digits highlighted (default: the model card's)")
 	fs.DurationVar(&c.Debounce, "debounce", 120*time.Millisecond, "pause after a stroke before recognising")
 	fs.IntVar(&m.TPS, "tps", ebiten.DefaultTPS, "input ticks per second (lower it to try the kiosk as a slow machine runs it)")
 	fs.DurationVar(&m.BackoffMax, "backoff-max", 30*time.Second, "longest wait between reconnection attempts")
