@@ -25,7 +25,9 @@ desktop: desktop-deps
 test-desktop: desktop-test-deps desktop build
 	CGO_ENABLED=0 $(GO) test -count=1 ./desktop/kiosk/...
 	# A random first display number: two xvfb-run -a started at once both try :99, and the loser's X server fails.
-	DIGITPAD_KIOSK_BIN=$(abspath $(KIOSK_BIN)) DIGITPAD_BIN=$(abspath $(BIN)) xvfb-run -a -n $$((100 + RANDOM % 800)) -s "-screen 0 1280x1024x24" \
+	# -noreset: by default Xvfb resets when its last client leaves, and a kiosk that connects during the reset
+	# fails with "Failed to open display" (CI, stop 22: one test's kiosk exited, the next one's start failed).
+	DIGITPAD_KIOSK_BIN=$(abspath $(KIOSK_BIN)) DIGITPAD_BIN=$(abspath $(BIN)) xvfb-run -a -n $$((100 + RANDOM % 800)) -s "-screen 0 1280x1024x24 -noreset" \
 	  $(GO) test -count=1 -tags e2e -timeout 8m ./desktop/cmd/digitpad-kiosk/ ./desktop/e2e/
 
 KIOSK_SHOTS := kiosk kiosk-not-enrolled kiosk-enrol kiosk-check kiosk-edit kiosk-format

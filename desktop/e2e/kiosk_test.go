@@ -242,6 +242,26 @@ func freeAddr(t *testing.T) string {
 
 func startKiosk(t *testing.T, bin string, args []string) *kioskProc {
 	t.Helper()
+	// The X server itself may refuse a connection for a moment (an Xvfb that resets when its last client
+	// leaves): a kiosk that cannot open the display is started again, up to three times; any other early exit
+	// fails the test.
+	for attempt := 1; ; attempt++ {
+		k := launchKiosk(t, bin, args)
+		var log string
+		if k.window, log = k.findWindow(); k.window != "" {
+			return k
+		}
+		if attempt == 3 || !strings.Contains(log, "Failed to open display") {
+			t.Fatalf("kiosk exited before showing a window (attempt %d):\n%s", attempt, log)
+		}
+		t.Logf("kiosk could not open the display (attempt %d); starting it again", attempt)
+		time.Sleep(time.Second)
+	}
+}
+
+// launchKiosk starts the kiosk with its own state file and log, killed when the test ends.
+func launchKiosk(t *testing.T, bin string, args []string) *kioskProc {
+	t.Helper()
 	dir := t.TempDir()
 	k := &kioskProc{t: t, state: filepath.Join(dir, "state.json"), log: filepath.Join(dir, "kiosk.log"),
 		exited: make(chan struct{})}
@@ -256,31 +276,31 @@ func startKiosk(t *testing.T, bin string, args []string) *kioskProc {
 	}
 	go func() { _ = k.cmd.Wait(); logf.Close(); close(k.exited) }()
 	t.Cleanup(k.kill)
-	k.window = k.findWindow()
 	return k
 }
 
-// findWindow waits for the kiosk's X window (the first cgo/GL start is slow on a busy machine).
-func (k *kioskProc) findWindow() string {
+// findWindow waits for the kiosk's X window (the first cgo/GL start is slow on a busy machine). If the kiosk
+// exits first it returns no window and the kiosk's log.
+func (k *kioskProc) findWindow() (window, exitLog string) {
 	k.t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	pid := strconv.Itoa(k.cmd.Process.Pid)
 	for time.Now().Before(deadline) {
 		select {
 		case <-k.exited:
-			k.t.Fatalf("kiosk exited before showing a window:\n%s", k.logText())
+			return "", k.logText()
 		default:
 		}
 		out, err := exec.Command("xdotool", "search", "--all", "--pid", pid, "--name", "digitpad kiosk").Output()
 		if err == nil {
 			if f := strings.Fields(string(out)); len(f) > 0 {
-				return f[0]
+				return f[0], ""
 			}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	k.t.Fatalf("no kiosk window after 90 s:\n%s", k.logText())
-	return ""
+	return "", ""
 }
 
 func (k *kioskProc) logText() string {
