@@ -23,27 +23,55 @@ func MaskFromImageOpt(img image.Image, opt Options) (*Mask, error) {
 	}
 	luma := make([]uint8, w*h)
 	alpha := planes(img, luma)
-	return maskFromPlanes(luma, alpha, w, h), nil
+	return maskFromPlanes(luma, alpha, w, h, image.Rect(0, 0, w, h)), nil
 }
 
 // maskFromPlanes decides polarity and contrast from a luma plane and an alpha plane (nil: opaque) and maps the
-// plane to ink coverage in place.
-func maskFromPlanes(luma, alpha []uint8, w, h int) *Mask {
+// plane to ink coverage in place. Luma outside ink (a rectangle of the plane) is white (255): only the pixels
+// inside it are counted and looked up one by one, the white ones around it in bulk (a canvas's ink covers a
+// small part of it). The full plane is always a valid ink rectangle.
+func maskFromPlanes(luma, alpha []uint8, w, h int, ink image.Rectangle) *Mask {
 	m := &Mask{W: w, H: h, Pix: luma}
 
 	// Ink on a transparent background: most of the border is see-through, so coverage is opacity, whatever
 	// the colours.
 	src := luma
+	ink = ink.Intersect(image.Rect(0, 0, w, h))
 	if alpha != nil && transparentBorder(alpha, w, h) {
-		src = alpha
+		src, ink = alpha, image.Rect(0, 0, w, h)
 	}
-	lut, ok := contrastLUT(src, w, h)
+	lut, ok := contrastLUT(src, w, h, ink)
 	if !ok {
 		clear(m.Pix)
 		return m
 	}
-	applyLUT(m.Pix[:len(src)], src, &lut)
+	if ink.Dx() == w {
+		applyLUT(m.Pix[ink.Min.Y*w:ink.Max.Y*w], src[ink.Min.Y*w:ink.Max.Y*w], &lut)
+	} else {
+		for y := ink.Min.Y; y < ink.Max.Y; y++ {
+			row := y * w
+			applyLUT(m.Pix[row+ink.Min.X:row+ink.Max.X], src[row+ink.Min.X:row+ink.Max.X], &lut)
+			fillByte(m.Pix[row:row+ink.Min.X], lut[255])
+			fillByte(m.Pix[row+ink.Max.X:row+w], lut[255])
+		}
+	}
+	fillByte(m.Pix[:ink.Min.Y*w], lut[255])
+	fillByte(m.Pix[ink.Max.Y*w:w*h], lut[255])
 	return m
+}
+
+// fillByte sets every byte of b to v.
+func fillByte(b []uint8, v uint8) {
+	switch v {
+	case 0:
+		clear(b)
+	case 0xff:
+		fillFF(b)
+	default:
+		for i := range b {
+			b[i] = v
+		}
+	}
 }
 
 // applyLUT sets dst[i] = lut[src[i]]. Eight pixels of one value (the background, most of a canvas) are
@@ -273,35 +301,23 @@ const minContrast = 40
 // the strongest few pixels — is 255, and differences below the border's own noise (JPEG ringing, paper) or
 // below 1/minInkShare of the core are 0.
 // ok is false when nothing stands out from the background.
-func contrastLUT(src []uint8, w, h int) (lut [256]uint8, ok bool) {
+func contrastLUT(src []uint8, w, h int, ink image.Rectangle) (lut [256]uint8, ok bool) {
 	var bh [256]int
-	nb := 0
-	borderVisit(w, h, func(i int) { bh[src[i]]++; nb++ })
+	nb := borderHistogram(src, w, h, &bh)
 	bg := quantile(&bh, nb, 0.5)
 
 	// Four interleaved histograms: consecutive equal pixels would otherwise wait on the previous increment of
-	// the same counter. Eight pixels of one value (the background, most of a canvas) count at once.
-	const ones = 0x0101010101010101
+	// the same counter. Eight pixels of one value (the background, most of a canvas) count at once. Only the
+	// ink rectangle is read; the pixels around it are white.
 	var h4 [4][256]int32
-	rest := src
-	for ; len(rest) >= 8; rest = rest[8:] {
-		v := binary.LittleEndian.Uint64(rest)
-		if b := v & 0xff; v == b*ones {
-			h4[0][b] += 8
-			continue
+	if ink.Dx() == w {
+		histogram8(&h4, src[ink.Min.Y*w:ink.Max.Y*w])
+	} else {
+		for y := ink.Min.Y; y < ink.Max.Y; y++ {
+			histogram8(&h4, src[y*w+ink.Min.X:y*w+ink.Max.X])
 		}
-		h4[0][uint8(v)]++
-		h4[1][uint8(v>>8)]++
-		h4[2][uint8(v>>16)]++
-		h4[3][uint8(v>>24)]++
-		h4[0][uint8(v>>32)]++
-		h4[1][uint8(v>>40)]++
-		h4[2][uint8(v>>48)]++
-		h4[3][uint8(v>>56)]++
 	}
-	for _, v := range rest {
-		h4[0][v]++
-	}
+	h4[1][255] += int32(w*h - ink.Dx()*ink.Dy())
 	var hist [256]int
 	for v := range hist {
 		hist[v] = int(h4[0][v]) + int(h4[1][v]) + int(h4[2][v]) + int(h4[3][v])
@@ -361,6 +377,54 @@ func contrastLUT(src []uint8, w, h int) (lut [256]uint8, ok bool) {
 		lut[v] = uint8(min(255, max(0, c)))
 	}
 	return lut, true
+}
+
+// histogram8 adds the values of src to the four interleaved histograms h4, eight at a time.
+func histogram8(h4 *[4][256]int32, src []uint8) {
+	const ones = 0x0101010101010101
+	rest := src
+	for ; len(rest) >= 8; rest = rest[8:] {
+		v := binary.LittleEndian.Uint64(rest)
+		if b := v & 0xff; v == b*ones {
+			h4[0][b] += 8
+			continue
+		}
+		h4[0][uint8(v)]++
+		h4[1][uint8(v>>8)]++
+		h4[2][uint8(v>>16)]++
+		h4[3][uint8(v>>24)]++
+		h4[0][uint8(v>>32)]++
+		h4[1][uint8(v>>40)]++
+		h4[2][uint8(v>>48)]++
+		h4[3][uint8(v>>56)]++
+	}
+	for _, v := range rest {
+		h4[0][v]++
+	}
+}
+
+// borderHistogram counts the values of the border pixels (those borderVisit visits) into bh and returns how
+// many there are: the top and bottom rows as slices, then the first and last pixel of each row between.
+func borderHistogram(src []uint8, w, h int, bh *[256]int) int {
+	for _, v := range src[:w] {
+		bh[v]++
+	}
+	n := w
+	if h > 1 {
+		for _, v := range src[(h-1)*w : h*w] {
+			bh[v]++
+		}
+		n += w
+	}
+	for y := 1; y < h-1; y++ {
+		bh[src[y*w]]++
+		n++
+		if w > 1 {
+			bh[src[y*w+w-1]]++
+			n++
+		}
+	}
+	return n
 }
 
 func quantile(h *[256]int, n int, q float64) int {

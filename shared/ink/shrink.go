@@ -71,6 +71,8 @@ type Shrinker struct {
 	// lastLo and lastHi are the last row's own bounds, for RepeatRow.
 	inkLo, inkHi   int
 	lastLo, lastHi int
+	// ink bounds the canvas pixels whose luma may not be white: the columns and rows of every row's [lo, hi).
+	ink image.Rectangle
 	// fullLuma and fullAlpha keep the canvas at full resolution for Mask.FullResolution (alpha only once a
 	// translucent row was seen; earlier rows were opaque).
 	fullLuma, fullAlpha []uint8
@@ -99,7 +101,7 @@ func (s *Shrinker) Reset(w, h int, opt Options) error {
 		spare = s.spareAlpha
 	}
 	*s = Shrinker{
-		w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff, inkLo: w,
+		w: w, h: h, k: k, sw: sw, sh: sh, alphaAnd: 0xff, inkLo: w, ink: image.Rectangle{Min: image.Pt(w, h)},
 		arow: resize(s.arow, w), fullLuma: resize(s.fullLuma, w*h)[:0],
 		spareAlpha: spare, aacc: s.aacc, luma: s.luma, alpha: s.alpha,
 	}
@@ -242,6 +244,8 @@ func (s *Shrinker) accumulate(lr, ar []uint8, lo, hi int) {
 	reduce := s.k > 1
 	if lo < hi {
 		s.inkLo, s.inkHi = min(s.inkLo, lo), max(s.inkHi, hi)
+		s.ink.Min.X, s.ink.Max.X = min(s.ink.Min.X, lo), max(s.ink.Max.X, hi)
+		s.ink.Min.Y, s.ink.Max.Y = min(s.ink.Min.Y, s.next), s.next+1
 	}
 	if ar == nil {
 		s.bandOpaque++
@@ -410,13 +414,20 @@ func (s *Shrinker) Mask() (*Mask, error) {
 	if s.alphaAnd != 0xff {
 		alpha = s.alpha
 	}
-	if s.k == 1 {
-		return maskFromPlanes(s.fullLuma, s.fullAlpha, s.w, s.h), nil
+	ink := s.ink
+	if ink.Empty() {
+		ink = image.Rectangle{}
 	}
-	m := maskFromPlanes(s.luma, alpha, s.sw, s.sh)
+	if s.k == 1 {
+		return maskFromPlanes(s.fullLuma, s.fullAlpha, s.w, s.h, ink), nil
+	}
+	// A working pixel is white unless its block holds some of the canvas's ink rectangle (flush).
+	k := s.k
+	work := image.Rect(ink.Min.X/k, ink.Min.Y/k, (ink.Max.X+k-1)/k, (ink.Max.Y+k-1)/k)
+	m := maskFromPlanes(s.luma, alpha, s.sw, s.sh, work)
 	m.Factor, m.CanvasW, m.CanvasH = s.k, s.w, s.h
 	luma, fa, w, h := s.fullLuma, s.fullAlpha, s.w, s.h
-	m.full = func() *Mask { return maskFromPlanes(luma, fa, w, h) }
+	m.full = func() *Mask { return maskFromPlanes(luma, fa, w, h, ink) }
 	return m, nil
 }
 

@@ -1,6 +1,7 @@
 package ink
 
 import (
+	"image"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -91,6 +92,7 @@ func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 			if opaque != (s.fullAlpha == nil) || !opaque && !slices.Equal(s.fullAlpha, alpha) {
 				t.Fatalf("%dx%d layout %d: full-resolution alpha differs", w, h, l)
 			}
+			checkMasksOfWholePlanes(t, w, h, rows, l)
 			k := s.k
 			if k == 1 {
 				continue
@@ -148,6 +150,76 @@ func TestRGBLuma_MatchesPerPixel(t *testing.T) {
 			if got[x] != want {
 				t.Fatalf("width %d pixel %d: %d, want %d", w, x, got[x], want)
 			}
+		}
+	}
+}
+
+// checkMasksOfWholePlanes: the masks of a shrinker given rows (working and full resolution), which count and
+// map only the pixels inside the ink rectangle, are those of its whole planes.
+func checkMasksOfWholePlanes(t *testing.T, w, h int, rows [][]byte, l Layout) {
+	t.Helper()
+	s, err := NewShrinker(w, h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y, r := range rows {
+		if err := s.Row(y, r, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole := func(luma, alpha []uint8, w, h int) []uint8 {
+		return maskFromPlanes(slices.Clone(luma), slices.Clone(alpha), w, h, image.Rect(0, 0, w, h)).Pix
+	}
+	var alpha []uint8
+	if s.alphaAnd != 0xff {
+		alpha = s.alpha
+	}
+	var wantWork []uint8
+	if s.k > 1 {
+		wantWork = whole(s.luma, alpha, s.sw, s.sh)
+	}
+	wantFull := whole(s.fullLuma, s.fullAlpha, s.w, s.h)
+	m, err := s.Mask()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.k > 1 && !slices.Equal(m.Pix, wantWork) {
+		t.Fatalf("%dx%d: working mask (ink %v) differs from the whole plane's", s.w, s.h, s.ink)
+	}
+	if !slices.Equal(m.FullResolution().Pix, wantFull) {
+		t.Fatalf("%dx%d: full-resolution mask (ink %v) differs from the whole plane's", s.w, s.h, s.ink)
+	}
+}
+
+// The contrast LUT and the mask of a plane that is white outside a rectangle, computed inside it, are those of
+// the whole plane: any rectangle (empty, a line, the plane), dark or light ink, light or dark background inside.
+func TestMaskFromPlanes_InkRectangleAsWholePlane(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for i := range 3000 {
+		w, h := 1+rng.IntN(60), 1+rng.IntN(60)
+		x0, y0 := rng.IntN(w+1), rng.IntN(h+1)
+		r := image.Rect(x0, y0, x0+rng.IntN(w-x0+1), y0+rng.IntN(h-y0+1))
+		luma := make([]uint8, w*h)
+		bg := uint8(255)
+		if i%5 == 0 {
+			bg = uint8(rng.IntN(256)) // inside the rectangle: any paper
+		}
+		for y := range h {
+			for x := range w {
+				v := uint8(255)
+				if image.Pt(x, y).In(r) {
+					v = bg
+					if rng.IntN(3) == 0 {
+						v = uint8(rng.IntN(256))
+					}
+				}
+				luma[y*w+x] = v
+			}
+		}
+		want := maskFromPlanes(slices.Clone(luma), nil, w, h, image.Rect(0, 0, w, h))
+		got := maskFromPlanes(slices.Clone(luma), nil, w, h, r)
+		if !slices.Equal(got.Pix, want.Pix) {
+			t.Fatalf("%dx%d ink %v: mask differs from the whole plane's", w, h, r)
 		}
 	}
 }
