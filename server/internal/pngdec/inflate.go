@@ -310,6 +310,21 @@ func (f *inflater) codes(out []byte, o int) (int, error) {
 			}
 			out[o] = byte(s)
 			o++
+			// Literals come in runs (a stroke's pixels): the next two, when their codes are in the direct
+			// table, are taken without a refill (at least 48 - 15 bits were left for them): −50 k instructions for a
+			// 280×280 canvas (a third gained nothing).
+			if e := lit[bits&(1<<fastBits-1)]; e-1 < 256<<4-1 && o < len(out) {
+				bits >>= e & 15
+				nb -= uint(e & 15)
+				out[o] = byte(e >> 4)
+				o++
+				if e := lit[bits&(1<<fastBits-1)]; e-1 < 256<<4-1 && o < len(out) {
+					bits >>= e & 15
+					nb -= uint(e & 15)
+					out[o] = byte(e >> 4)
+					o++
+				}
+			}
 			continue
 		}
 		if s == 256 {
