@@ -318,7 +318,23 @@ func unfilterRow(cur, prv []byte, bpp int) error {
 		return nil
 	}
 	copy(cur[1:1+z], prv[1:1+z])
-	return unfilter(2, cur[1+z:], prv[1+z:], bpp)
+	// Likewise the zero bytes at the end (the paper right of the ink).
+	e := len(cur) - zeroSuffix(cur[1+z:])
+	copy(cur[e:], prv[e:])
+	return unfilter(2, cur[1+z:e], prv[1+z:e], bpp)
+}
+
+// zeroSuffix is the length of b's trailing run of zero bytes, counted in whole 32-byte blocks from the end.
+func zeroSuffix(b []byte) int {
+	n := len(b)
+	for ; n >= 32; n -= 32 {
+		w := b[n-32 : n : n]
+		if binary.LittleEndian.Uint64(w)|binary.LittleEndian.Uint64(w[8:])|binary.LittleEndian.Uint64(w[16:])|
+			binary.LittleEndian.Uint64(w[24:]) != 0 {
+			break
+		}
+	}
+	return len(b) - n
 }
 
 // streamRows is rows for a large image: the stream (zlib header removed) is inflated row by row.
