@@ -85,3 +85,51 @@ func FuzzInflate(f *testing.F) {
 		}
 	})
 }
+
+// Runs — of zero bytes, of 0xff, of any byte, and patterns of period 2 to 9 (a pixel repeated), long and short,
+// next to literals, in blocks that end anywhere — inflate as compress/flate inflates them: the run-length
+// matches and runs of literals each have a shortcut.
+func TestInflate_RunsMatchCompressFlate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var f inflater
+	for i := range 300 {
+		var raw []byte
+		for len(raw) < 20000 {
+			n := 1 + rng.IntN(600)
+			switch rng.IntN(5) {
+			case 0:
+				raw = append(raw, make([]byte, n)...)
+			case 1:
+				raw = append(raw, bytes.Repeat([]byte{0xff}, n)...)
+			case 2:
+				raw = append(raw, bytes.Repeat([]byte{byte(rng.IntN(256))}, n)...)
+			case 3:
+				p := make([]byte, 2+rng.IntN(8))
+				for j := range p {
+					p[j] = byte(rng.IntN(256))
+				}
+				raw = append(raw, bytes.Repeat(p, n/len(p)+1)...)
+			default:
+				for range n % 40 {
+					raw = append(raw, byte(rng.IntN(256)))
+				}
+			}
+		}
+		var z bytes.Buffer
+		zw, _ := flate.NewWriter(&z, []int{flate.BestSpeed, flate.DefaultCompression, flate.BestCompression}[i%3])
+		// In pieces, some ended by a flush: blocks end mid-stream, after literals or matches.
+		for p := raw; len(p) > 0; {
+			n := min(len(p), 1+rng.IntN(3000))
+			zw.Write(p[:n])
+			if rng.IntN(2) == 0 {
+				zw.Flush()
+			}
+			p = p[n:]
+		}
+		zw.Close()
+		out := make([]byte, len(raw))
+		if err := f.inflate(z.Bytes(), 0, out); err != nil || !bytes.Equal(out, raw) {
+			t.Fatalf("stream %d (%d bytes): %v, or bytes differ", i, len(raw), err)
+		}
+	}
+}
