@@ -54,15 +54,7 @@ func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 					}
 				}
 			}
-			s, err := NewShrinker(w, h, Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for y, r := range rows {
-				if err := s.Row(y, r, l); err != nil {
-					t.Fatal(err)
-				}
-			}
+			s := shrunk(t, w, h, rows, l)
 			if err := reused.Reset(w, h, Options{}); err != nil {
 				t.Fatal(err)
 			}
@@ -76,15 +68,7 @@ func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 			if err1 != nil || err2 != nil || !slices.Equal(m1.Pix, m2.Pix) || !slices.Equal(m1.FullResolution().Pix, m2.FullResolution().Pix) {
 				t.Fatalf("%dx%d layout %d: a reused shrinker's masks differ from a new one's (%v, %v)", w, h, l, err1, err2)
 			}
-			s, err = NewShrinker(w, h, Options{}) // Mask and FullResolution work in place; start again for the planes
-			if err != nil {
-				t.Fatal(err)
-			}
-			for y, r := range rows {
-				if err := s.Row(y, r, l); err != nil {
-					t.Fatal(err)
-				}
-			}
+			s = shrunk(t, w, h, rows, l) // Mask and FullResolution work in place; start again for the planes
 			if !slices.Equal(s.fullLuma, luma) {
 				t.Fatalf("%dx%d layout %d: full-resolution luma differs", w, h, l)
 			}
@@ -154,9 +138,8 @@ func TestRGBLuma_MatchesPerPixel(t *testing.T) {
 	}
 }
 
-// checkMasksOfWholePlanes: the masks of a shrinker given rows (working and full resolution), which count and
-// map only the pixels inside the ink rectangle, are those of its whole planes.
-func checkMasksOfWholePlanes(t *testing.T, w, h int, rows [][]byte, l Layout) {
+// shrunk is a new shrinker given rows (layout l).
+func shrunk(t *testing.T, w, h int, rows [][]byte, l Layout) *Shrinker {
 	t.Helper()
 	s, err := NewShrinker(w, h, Options{})
 	if err != nil {
@@ -167,6 +150,14 @@ func checkMasksOfWholePlanes(t *testing.T, w, h int, rows [][]byte, l Layout) {
 			t.Fatal(err)
 		}
 	}
+	return s
+}
+
+// checkMasksOfWholePlanes: the masks of a shrinker given rows (working and full resolution), which count and
+// map only the pixels inside the ink rectangle, are those of its whole planes.
+func checkMasksOfWholePlanes(t *testing.T, w, h int, rows [][]byte, l Layout) {
+	t.Helper()
+	s := shrunk(t, w, h, rows, l)
 	whole := func(luma, alpha []uint8, w, h int) []uint8 {
 		return maskFromPlanes(slices.Clone(luma), slices.Clone(alpha), w, h, image.Rect(0, 0, w, h)).Pix
 	}
