@@ -9,6 +9,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"digitpad/server/internal/resultjson"
 	"digitpad/shared/recognize"
 )
 
@@ -60,7 +61,11 @@ func (s *Server) servePredictImage(w http.ResponseWriter, r *http.Request, body 
 	}
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(http.StatusOK)
-	_ = encodeJSON(w, p)
+	if b, ok := resultjson.AppendPrediction(make([]byte, 0, 1024), p); ok {
+		_, _ = w.Write(b)
+	} else {
+		_ = encodeJSON(w, p)
+	}
 	return true
 }
 

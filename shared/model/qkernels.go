@@ -47,8 +47,9 @@ func (qk *qkernel) packB(b []int8, kq, nt int) []byte {
 }
 
 // gemm checks every extent the kernel touches, then runs it (see kernel.gemm for why it panics).
-func (qk *qkernel) gemm(rows int, a []byte, rowOff, off []int32, b []byte, nt, ncol int, c []byte, ldc int,
-	scale, bias []float32, clamp *[2]float32, flags uintptr) {
+// offMax is the largest of off (a step's fixed taps: computed once when it is compiled, not per call).
+func (qk *qkernel) gemm(rows int, a []byte, rowOff, off []int32, offMax int32, b []byte, nt, ncol int, c []byte,
+	ldc int, scale, bias []float32, clamp *[2]float32, flags uintptr) {
 	kq := len(off)
 	outRows, elem := rows, 4
 	if flags&qflagPool != 0 {
@@ -57,16 +58,13 @@ func (qk *qkernel) gemm(rows int, a []byte, rowOff, off []int32, b []byte, nt, n
 	if flags&qflagU8 != 0 {
 		elem = 1
 	}
-	maxRow, maxOff := int32(0), int32(0)
+	maxRow := int32(0)
 	for _, o := range rowOff[:min(rows, len(rowOff))] {
 		maxRow = max(maxRow, o)
 	}
-	for _, o := range off {
-		maxOff = max(maxOff, o)
-	}
 	if rows < 1 || rows > qk.mr || len(rowOff) < rows || kq < 1 || nt < 1 || ncol < 1 || ncol > nt*qnr ||
 		(flags&qflagPool != 0 && rows%4 != 0) ||
-		int(maxRow)+int(maxOff)+4 > len(a) ||
+		offMax < 0 || int(maxRow)+int(offMax)+4 > len(a) ||
 		nt*kq*qnr*4*qk.wbytes > len(b) ||
 		(outRows-1)*ldc+ncol*elem > len(c) ||
 		len(scale) < nt*qnr || len(bias) < nt*qnr {

@@ -90,6 +90,7 @@ type qconvStep struct {
 	srcOff, srcLen       int // padded image in scratch.tmp (floats)
 	zx                   uint8
 	off, rowOff          []int32
+	offMax               int32 // max of off
 	kq, nt               int
 	b                    []byte // weights packed for qk
 	scale, bias          []float32
@@ -137,7 +138,7 @@ func (s *qconvStep) run(sc *scratch, n int) {
 		}
 		for r0 := 0; r0 < rows; r0 += mr {
 			r := min(mr, rows-r0)
-			s.qk.gemm(r, src, s.rowOff[r0:r0+r], s.off, s.b, s.nt, s.m, dst[r0/g*s.ldc:], s.ldc, s.scale, s.bias, &s.clamp, flags)
+			s.qk.gemm(r, src, s.rowOff[r0:r0+r], s.off, s.offMax, s.b, s.nt, s.m, dst[r0/g*s.ldc:], s.ldc, s.scale, s.bias, &s.clamp, flags)
 		}
 		if !s.u8 {
 			// Pixel-major floats to CHW.
@@ -160,6 +161,7 @@ type qfcStep struct {
 	n           int
 	u8          bool
 	off, rowOff []int32
+	offMax      int32 // max of off
 	kq, nt      int
 	b           []byte // weights packed for qk
 	scale, bias []float32
@@ -178,6 +180,6 @@ func (s *qfcStep) run(sc *scratch, n int) {
 	mr := s.qk.mr
 	for r0 := 0; r0 < n; r0 += mr {
 		r := min(mr, n-r0)
-		s.qk.gemm(r, in, s.rowOff[r0:r0+r], s.off, s.b, s.nt, s.n, out[r0*s.ldc:], s.ldc, s.scale, s.bias, &s.clamp, flags)
+		s.qk.gemm(r, in, s.rowOff[r0:r0+r], s.off, s.offMax, s.b, s.nt, s.n, out[r0*s.ldc:], s.ldc, s.scale, s.bias, &s.clamp, flags)
 	}
 }

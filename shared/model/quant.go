@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Quantised graphs (QDQ format): activations pass through QuantizeLinear -> DequantizeLinear and weights are
@@ -551,7 +552,7 @@ func (c *compiler) planQConv(s *qconvStep, g geometry, w *constant, xp qparams, 
 			}
 		}
 	}
-	s.off = offs
+	s.off, s.offMax = offs, slices.Max(offs)
 	s.kq = len(quads)
 	s.nt = (s.m + nr - 1) / nr
 	wat := func(m int, t tap) int64 {
@@ -677,6 +678,7 @@ func (c *compiler) lowerQFC(op *irOp) (done bool, err error) {
 	for q := range s.off {
 		s.off[q] = int32(4 * q)
 	}
+	s.offMax = s.off[s.kq-1]
 	wb := make([]int8, s.nt*s.kq*nr*4)
 	wsum := make([]int64, n)
 	hw := l.h * l.w

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 
+	"digitpad/server/internal/resultjson"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 )
@@ -129,6 +130,9 @@ func ParseDigits(s string) ([]recognize.Digit, error) {
 
 // Result encodes a recognition result as JSON (its Inputs are stored separately with PackFloatInputs).
 func Result(r *recognize.Result) (string, error) {
+	if b, ok := resultjson.AppendResult(make([]byte, 0, 512), r, true); ok {
+		return string(b), nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return "", fmt.Errorf("encode result: %w", err)
