@@ -249,7 +249,10 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	defer reg.Close()
 	v, err := reg.Resolve(ctx, registry.Ref{Model: registry.DefaultModel, Alias: registry.Production})
 	if err != nil || v.Version != 2 || v.Lineage.Parent != 1 || v.Lineage.DataDigest == "" || v.Lineage.FeedbackTo == "" {
-		t.Fatalf("production after promotion: %+v, %v", v, err)
+		// Once (session 8, a box at load average 15) production read version 1 here although retrain had
+		// reported version 2 promoted: say who moved the aliases, so a recurrence explains itself.
+		h, herr := reg.History(ctx, registry.DefaultModel, "")
+		t.Fatalf("production after promotion: %+v, %v\nalias history (%v):\n%s", v, err, herr, aliasHistory(h))
 	}
 	if _, ok := v.File("report/retrain.png"); !ok {
 		t.Error("the candidate has no report/retrain.png")
@@ -365,4 +368,14 @@ func wsRoundTrip[T any](t *testing.T, c *websocket.Conn, typ, id string, data an
 		}
 		return v
 	}
+}
+
+// aliasHistory is the registry's alias moves, a line each, for failure messages.
+func aliasHistory(h []registry.AliasMove) string {
+	var b strings.Builder
+	for _, m := range h {
+		fmt.Fprintf(&b, "  #%d %s %s: %d -> %d by %q at %s: %s\n", m.Seq, m.Model, m.Alias, m.From, m.To, m.By,
+			m.At.Format(time.RFC3339Nano), m.Reason)
+	}
+	return b.String()
 }
