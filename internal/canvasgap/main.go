@@ -18,7 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"image"
-	"image/png"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -27,6 +26,7 @@ import (
 	"sync"
 
 	"digitpad/assets"
+	"digitpad/internal/pngfile"
 	"digitpad/shared/ink"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
@@ -210,13 +210,5 @@ func save(path string, raw *[784]float32, ins [][784]float32) error {
 			}
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return pngfile.Write(path, img)
 }

@@ -7,12 +7,11 @@ package main
 import (
 	"fmt"
 	"image"
-	"image/png"
 	"math/rand/v2"
-	"os"
 	"time"
 
 	"digitpad/assets"
+	"digitpad/internal/pngfile"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
 	"digitpad/train/retrain"
@@ -81,13 +80,5 @@ func readStyle(style retrain.Style, n int, pngPath string) error {
 			}
 		}
 	}
-	f, err := os.Create(pngPath)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return pngfile.Write(pngPath, img)
 }
