@@ -32,11 +32,21 @@ func MaskFromStrokesOpt(strokes []Stroke, w, h int, opt Options) (*Mask, error) 
 	return m, nil
 }
 
+// MaxCoord bounds the magnitude of a stroke coordinate, in canvas pixels: a point may lie off the canvas (a
+// stroke leaving the pad) but no farther than the widest canvas the pixel limit allows; beyond it a point is
+// malformed input, not ink. It keeps every length computed from points exact in float64 and within int.
+const MaxCoord = DefaultMaxPixels
+
+// checkStrokes refuses points that are not finite or farther than MaxCoord from the origin.
 func checkStrokes(strokes []Stroke) error {
 	for i, s := range strokes {
 		for j, p := range s {
 			if math.IsNaN(p.X) || math.IsNaN(p.Y) || math.IsInf(p.X, 0) || math.IsInf(p.Y, 0) {
 				return fmt.Errorf("ink: stroke %d point %d (%v,%v) is not finite: %w", i, j, p.X, p.Y, ErrBadInput)
+			}
+			if math.Abs(p.X) > MaxCoord || math.Abs(p.Y) > MaxCoord {
+				return fmt.Errorf("ink: stroke %d point %d (%g,%g) is farther than %d pixels from the canvas origin: %w",
+					i, j, p.X, p.Y, MaxCoord, ErrBadInput)
 			}
 		}
 	}

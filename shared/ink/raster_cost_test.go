@@ -4,6 +4,7 @@ package ink_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,52 @@ func TestMaskFromStrokes_RefusesOverBudgetBeforeDrawing(t *testing.T) {
 	pad := zigzag(400, 20) // dense scribble within a digit-sized box
 	if c := ink.RasterCost(pad, 640, 160, 4); c > ink.DefaultMaxRasterCost/100 {
 		t.Errorf("a 400-point scribble costs %d, over 1%% of the budget %d", c, ink.DefaultMaxRasterCost)
+	}
+}
+
+// Segmentation resamples each stroke segment at one pixel to cut strokes between digits, but only where the
+// segment crosses a digit's ink: segments a couple of million pixels long running off the canvas (each point
+// within the protocol's coordinate bound, each segment costing one pixel visit to RasterCost) used to cost
+// 23 ms of CPU apiece per digit piece — 20,000 of them, hours. Now they cost next to nothing.
+func TestSegmentCandidates_FarSegmentsCostNothing(t *testing.T) {
+	const far = 1 << 20
+	digit := ink.Stroke{{300, 40}, {330, 40}, {330, 120}}
+	fence := make(ink.Stroke, 64)
+	for i := range fence {
+		fence[i] = ink.Point{X: -far, Y: far * float64(1-2*(i%2))}
+	}
+	strokes := []ink.Stroke{digit, fence, {{315, -far}, {315, far}}} // the last one crosses the digit
+	var best time.Duration
+	for i := range 3 {
+		c0 := cpuTime()
+		m, err := ink.MaskFromStrokes(strokes, 640, 160)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ink.SegmentCandidates(m, ink.Options{}, 3); err != nil {
+			t.Fatal(err)
+		}
+		if d := cpuTime() - c0; i == 0 || d < best {
+			best = d
+		}
+	}
+	t.Logf("a digit with 64 far points (63 segments of %.0f px) and a 2M-px line across it: %v of CPU", 2.0*far, best)
+	if best > 20*time.Millisecond {
+		t.Errorf("mask and segmentation took %v of CPU, budget 20 ms (resampling whole segments took ~1.5 s)", best)
+	}
+}
+
+// A point may lie off the canvas, but not farther than MaxCoord from the origin: beyond it the request is
+// malformed and refused as ErrBadInput, naming the point.
+func TestMaskFromStrokes_RefusesFarPoints(t *testing.T) {
+	edge := ink.Stroke{{X: 10, Y: 10}, {X: -ink.MaxCoord, Y: ink.MaxCoord}}
+	if _, err := ink.MaskFromStrokes([]ink.Stroke{edge}, 100, 100); err != nil {
+		t.Fatalf("a point at MaxCoord: %v, want it accepted", err)
+	}
+	for _, p := range []ink.Point{{X: -ink.MaxCoord - 1, Y: 0}, {X: 0, Y: 1e300}} {
+		_, err := ink.MaskFromStrokes([]ink.Stroke{{{X: 10, Y: 10}}, {{X: 5, Y: 5}, p}}, 100, 100)
+		if !errors.Is(err, ink.ErrBadInput) || !strings.Contains(err.Error(), "stroke 1 point 1") {
+			t.Errorf("point %v: err = %v, want ErrBadInput naming stroke 1 point 1", p, err)
+		}
 	}
 }

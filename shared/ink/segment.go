@@ -974,7 +974,7 @@ func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options)
 	d := Digit{Box: box}
 	T := opt.strokeWidth()
 	if m.Strokes != nil {
-		if paths := lay.strokePieces(m.Strokes, p, in); len(paths) > 0 {
+		if paths := lay.strokePieces(m.Strokes, p, box, in); len(paths) > 0 {
 			d.Input = fromStrokes(paths, T, 0.25*lay.codeH)
 			return d
 		}
@@ -984,8 +984,11 @@ func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options)
 }
 
 // strokePieces returns the parts of the strokes that run over the piece's ink, resampled at one canvas
-// pixel so that a stroke crossing from one digit into the next is cut where it leaves the piece.
-func (lay *layout) strokePieces(strokes []Stroke, p piece, in func(int32) bool) []Stroke {
+// pixel so that a stroke crossing from one digit into the next is cut where it leaves the piece. Only the
+// stretch of each segment inside the piece's ink box (box, plus a pixel of margin for rounding) is resampled —
+// no sample outside it can be owned — so a segment costs the pixels it crosses in the box, not its length: a
+// segment a million pixels long that only grazes the canvas costs a few operations, not a million.
+func (lay *layout) strokePieces(strokes []Stroke, p piece, box image.Rectangle, in func(int32) bool) []Stroke {
 	owns := func(q Point) bool {
 		x, y := int(math.Floor(q.X)), int(math.Floor(q.Y))
 		if lo, hi := p.bounds(y); x < lo || x >= hi {
@@ -994,6 +997,7 @@ func (lay *layout) strokePieces(strokes []Stroke, p piece, in func(int32) bool) 
 		c := lay.l.compAt(x, y)
 		return c >= 0 && in(c)
 	}
+	clip := box.Inset(-1)
 	var out []Stroke
 	var cur Stroke
 	flush := func() {
@@ -1014,25 +1018,62 @@ func (lay *layout) strokePieces(strokes []Stroke, p piece, in func(int32) bool) 
 				t := float64(j) / float64(n)
 				return Point{a.X + t*(b.X-a.X), a.Y + t*(b.Y-a.Y)}
 			}
+			t0, t1, ok := segmentSpan(a, b, clip)
+			if !ok {
+				flush()
+				continue
+			}
+			// Samples lo..hi cover the stretch inside clip (a sample more each side for rounding); the others
+			// lie outside it, so they are not owned: one before lo or after hi ends the current piece.
+			lo := max(1, int(math.Floor(t0*float64(n)))-1)
+			hi := min(n, int(math.Ceil(t1*float64(n)))+1)
+			if lo > 1 {
+				flush()
+			}
 			own = own[:0]
-			for j := 1; j <= n; j++ {
+			for j := lo; j <= hi; j++ {
 				own = append(own, owns(at(j)))
 			}
-			for j := 1; j <= n; j++ {
-				if !own[j-1] {
+			for j := lo; j <= hi; j++ {
+				if !own[j-lo] {
 					flush()
 					continue
 				}
 				// Samples in the middle of an owned stretch are collinear: keep the segment ends, where
 				// the stroke enters or leaves the piece, and the original samples.
-				if j == n || len(cur) == 0 || !own[j] {
+				if j == n || j == hi || len(cur) == 0 || !own[j-lo+1] {
 					cur = append(cur, at(j))
 				}
+			}
+			if hi < n {
+				flush()
 			}
 		}
 		flush()
 	}
 	return out
+}
+
+// segmentSpan is the parameter interval [t0, t1] of the segment a→b (the points a + t·(b−a)) that lies in
+// the rectangle r, edges included; ok is false when the segment misses r (Liang–Barsky clipping).
+func segmentSpan(a, b Point, r image.Rectangle) (t0, t1 float64, ok bool) {
+	t0, t1 = 0, 1
+	dx, dy := b.X-a.X, b.Y-a.Y
+	for _, e := range [4][2]float64{
+		{-dx, a.X - float64(r.Min.X)}, {dx, float64(r.Max.X) - a.X},
+		{-dy, a.Y - float64(r.Min.Y)}, {dy, float64(r.Max.Y) - a.Y},
+	} {
+		p, q := e[0], e[1]
+		switch {
+		case p == 0 && q < 0:
+			return 0, 0, false
+		case p < 0:
+			t0 = max(t0, q/p)
+		case p > 0:
+			t1 = min(t1, q/p)
+		}
+	}
+	return t0, t1, t0 <= t1
 }
 
 // SegmentCandidates is Segment with alternatives: up to maxCands segmentations, the best guess first, then

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"testing"
 
+	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
+	"digitpad/shared/recognize"
 )
 
 // FuzzMessages: any websocket message or JSON body is decoded and validated without panicking, and every
@@ -22,13 +24,32 @@ func FuzzMessages(f *testing.F) {
 		}
 		var p protocol.Predict
 		if json.Unmarshal(env.Data, &p) == nil {
-			check(t, p.Validate(l))
+			err := p.Validate(l)
+			check(t, err)
+			if err == nil && p.Image == "" {
+				acceptedByInk(t, p)
+			}
 		}
 		var fb protocol.Feedback
 		if json.Unmarshal(env.Data, &fb) == nil {
 			check(t, fb.Validate(l))
 		}
 	})
+}
+
+// acceptedByInk: strokes the protocol accepts are never malformed for the ink pipeline (at most over its drawing
+// budget), so every refusal of a hostile request happens in Validate, with a protocol error code.
+func acceptedByInk(t *testing.T, p protocol.Predict) {
+	t.Helper()
+	strokes := make([]ink.Stroke, len(p.Strokes))
+	for i, s := range p.Strokes {
+		for _, pt := range s {
+			strokes[i] = append(strokes[i], ink.Point{X: pt[0], Y: pt[1]})
+		}
+	}
+	if _, _, err := recognize.StrokesMask(strokes, p.Width, p.Height); err != nil && !errors.Is(err, ink.ErrTooLarge) {
+		t.Fatalf("strokes valid for the protocol refused by ink: %v", err)
+	}
 }
 
 func check(t *testing.T, err error) {

@@ -32,7 +32,9 @@ type Limits struct {
 }
 
 // MaxCoord bounds the magnitude of a stroke coordinate: a point may leave the canvas (a stroke running off the
-// pad) but not by more than any canvas is wide; 1e300 is a malformed request, not a stroke.
+// pad) but not by more than any canvas is wide; 1e300 is a malformed request, not a stroke. It is within
+// ink.MaxCoord, the bound the ink pipeline itself enforces, so a request accepted here is never refused there as
+// malformed.
 const MaxCoord = 1 << 20
 
 // DefaultLimits are generous for a clerk's pad (a canvas is well under 1 MP and a few dozen strokes) yet keep one

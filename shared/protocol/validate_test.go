@@ -129,3 +129,14 @@ func TestLabelsCode(t *testing.T) {
 		t.Errorf("LabelsCode = %q, want 079", got)
 	}
 }
+
+// The farthest points the protocol accepts are accepted by the ink pipeline too: the protocol's coordinate bound is
+// the tighter one, so the ink pipeline never refuses a validated request as malformed.
+func TestPredictValidate_FarthestPointsReachInk(t *testing.T) {
+	const c = protocol.MaxCoord
+	p := protocol.Predict{Width: 640, Height: 160, Strokes: [][][2]float64{{{300, 40}, {330, 120}}, {{-c, c}, {c, -c}}}}
+	if err := p.Validate(protocol.DefaultLimits()); err != nil {
+		t.Fatalf("points at ±MaxCoord: %v", err)
+	}
+	acceptedByInk(t, p)
+}
