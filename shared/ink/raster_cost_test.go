@@ -111,3 +111,47 @@ func TestMaskFromStrokes_RefusesFarPoints(t *testing.T) {
 		}
 	}
 }
+
+// Cutting a group into digits searches pairs of candidate cut columns. On flat ink (a line drawn across a wide
+// canvas) every column is a candidate, so the search grew with the square of the width: one stroke across a
+// 4096×160 canvas cost 1–1.6 s of CPU per segmentation. Candidate columns are now bounded, so the cost stays small at any width.
+func TestSegmentCandidates_WideFlatInkCostsLittle(t *testing.T) {
+	for _, w := range []int{640, 4096} {
+		line := ink.Stroke{{X: 4, Y: 80}, {X: float64(w - 4), Y: 82}}
+		zig := make(ink.Stroke, 200)
+		for i := range zig {
+			zig[i] = ink.Point{X: 4 + float64(i)*float64(w-8)/199, Y: 40 + 80*float64(i%2)}
+		}
+		for name, s := range map[string]ink.Stroke{"line": line, "zigzag": zig} {
+			var best time.Duration
+			for i := range 3 {
+				c0 := cpuTime()
+				m, err := ink.MaskFromStrokes([]ink.Stroke{s}, w, 160)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wm, free, err := ink.SegmentFree(m, ink.Options{}, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for expect := 1; expect <= 8; expect++ {
+					if _, _, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: expect}, 3, 60); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := ink.SegmentCandidates(wm, ink.Options{ExpectDigits: expect}, 3); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if d := cpuTime() - c0; i == 0 || d < best {
+					best = d
+				}
+			}
+			// 16 segmentations: free + lattice and the candidate plans for 1..8 expected digits.
+			per := best / 16
+			t.Logf("%s across %dx160: %v of CPU per segmentation", name, w, per)
+			if per > 40*time.Millisecond {
+				t.Errorf("%s across %dx160: %v of CPU per segmentation, budget 40 ms (was ~600 ms at 4096)", name, w, per)
+			}
+		}
+	}
+}
