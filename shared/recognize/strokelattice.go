@@ -27,6 +27,10 @@ const (
 	// lateStrokeSlack is how far, in code heights, a stroke written after a digit to its right may lie outside
 	// an earlier digit's pen paths and still join it (an afterthought: a 1 made into a 4, a crossed 7).
 	lateStrokeSlack = 0.1
+	// minStrokeOverlap is how much of its x-extent (or of the digit's so far, if narrower) each unit after the
+	// first of a candidate digit must share with the digit so far: a digit's strokes lie over each other, while a
+	// neighbour's stroke only touches its side (a 1 and the bar of the 4 after it read as a 4 at 0.99).
+	minStrokeOverlap = 0.25
 	// strokeMargin is how much higher, in log-probability, the stroke lattice's best path must read than the
 	// image reading (the sum of its digits' log-confidences) to replace it.
 	strokeMargin = 0.1
@@ -67,14 +71,23 @@ func newStrokeLattice(m *ink.Mask, opt ink.Options) *strokeLattice {
 		return nil
 	}
 	units := groupStrokes(boxes, lateStrokeSlack*codeH)
-	sl := &strokeLattice{lattice: lattice{nodes: len(units) + 1}, codeH: codeH, pen: ink.PenWidth(m.W, m.H),
+	pen := ink.PenWidth(m.W, m.H)
+	sl := &strokeLattice{lattice: lattice{nodes: len(units) + 1}, codeH: codeH, pen: pen,
 		w: m.W, h: m.H, opt: opt}
+	ub := make([]box, len(units))
+	for i, u := range units {
+		ub[i] = emptyBox()
+		for _, k := range u {
+			ub[i] = ub[i].union(boxes[k])
+		}
+	}
 	for i := range units {
-		b, n := emptyBox(), 0
+		b, n := ub[i], 0
 		for j := i; j < len(units); j++ {
-			for _, k := range units[j] {
-				b = b.union(boxes[k])
+			if j > i && !overlaps(b, ub[j], pen) {
+				break
 			}
+			b = b.union(ub[j])
 			if n += len(units[j]); n > maxDigitStrokes || b.x1-b.x0 > maxDigitWidth*codeH {
 				break
 			}
@@ -125,6 +138,13 @@ func groupStrokes(boxes []box, slack float64) [][]int {
 		ext[join] = ext[join].union(b)
 	}
 	return units
+}
+
+// overlaps reports whether a unit's pen paths (box u) share at least minStrokeOverlap of the narrower x-extent
+// with a digit's so far (box d), both widened by the pen.
+func overlaps(d, u box, pen float64) bool {
+	lo, hi := max(d.x0, u.x0)-pen/2, min(d.x1, u.x1)+pen/2
+	return hi-lo >= minStrokeOverlap*(min(d.x1-d.x0, u.x1-u.x0)+pen)
 }
 
 // box is a pen-path bounding box.
