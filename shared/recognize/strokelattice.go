@@ -31,6 +31,9 @@ const (
 	// first of a candidate digit must share with the digit so far: a digit's strokes lie over each other, while a
 	// neighbour's stroke only touches its side (a 1 and the bar of the 4 after it read as a 4 at 0.99).
 	minStrokeOverlap = 0.25
+	// maxNeighbourOverlap bounds how much of the narrower of two neighbouring digits of a path the other's pen
+	// paths may cover horizontally (tight writing overlaps a little, a crossing stem more).
+	maxNeighbourOverlap = 0.5
 	// strokeMargin is how much higher, in log-probability, the stroke lattice's best path must read than the
 	// image reading (the sum of its digits' log-confidences) to replace it.
 	strokeMargin = 0.1
@@ -41,6 +44,7 @@ const (
 type strokeLattice struct {
 	lattice
 	paths [][]ink.Stroke // per edge, the strokes of its digit in time order
+	boxes []box          // per edge, its pen paths' box
 	codeH float64
 	pen   float64
 	w, h  int
@@ -105,6 +109,7 @@ func newStrokeLattice(m *ink.Mask, opt ink.Options) *strokeLattice {
 			}
 			sl.edges = append(sl.edges, latticeEdge{from: i, to: j + 1, digit: edgePending})
 			sl.paths = append(sl.paths, paths)
+			sl.boxes = append(sl.boxes, b)
 		}
 	}
 	sl.pending = len(sl.edges)
@@ -113,7 +118,9 @@ func newStrokeLattice(m *ink.Mask, opt ink.Options) *strokeLattice {
 
 // groupStrokes groups strokes (their pen-path boxes, in time order) into units, in the order of their first
 // stroke: a stroke whose centre lies left of the unit before it (the pen went back) joins the earlier unit whose
-// extent, widened by slack, holds its centre (the nearest by centre), else it starts a unit of its own.
+// extent, widened by slack, holds it (the nearest by centre), else it starts a unit of its own. A whole digit
+// written late is as wide as its neighbours and joins none: the lattice's paths then run out of order and are
+// refused (orderedPath), and the image reading stands.
 func groupStrokes(boxes []box, slack float64) [][]int {
 	var units [][]int
 	var ext []box
@@ -124,7 +131,7 @@ func groupStrokes(boxes []box, slack float64) [][]int {
 			best := math.Inf(1)
 			for u := range n - 1 {
 				e := ext[u]
-				if d := math.Abs(cx - (e.x0+e.x1)/2); cx >= e.x0-slack && cx <= e.x1+slack && d < best {
+				if d := math.Abs(cx - (e.x0+e.x1)/2); b.x0 >= e.x0-slack && b.x1 <= e.x1+slack && d < best {
 					join, best = u, d
 				}
 			}
@@ -191,7 +198,7 @@ func (j *Job) readStrokes() bool {
 	}
 	sl.asked = true
 	img := j.choose()
-	if j.codeScore(img) >= -strokeMargin || sl.path(j.wantDigits(img), func(*latticeEdge) (float64, bool) { return 0, true }) == nil {
+	if j.codeScore(img) >= -strokeMargin || sl.orderedPath(j.wantDigits(img), func(*latticeEdge) float64 { return 0 }) == nil {
 		sl.pending = 0
 		return false
 	}
@@ -213,7 +220,7 @@ func (j *Job) strokeChoice(img []int) []int {
 	if sl == nil || !sl.asked || len(sl.edges) == 0 || sl.edges[0].digit < 0 {
 		return img
 	}
-	p := sl.path(j.wantDigits(img), func(e *latticeEdge) (float64, bool) { return j.edgeScore(e), true })
+	p := sl.orderedPath(j.wantDigits(img), j.edgeScore)
 	if p == nil {
 		return img
 	}
@@ -224,4 +231,69 @@ func (j *Job) strokeChoice(img []int) []int {
 		return p
 	}
 	return img
+}
+
+// orderedPath is the path of exactly n edges from the first node to the last maximising the sum of val whose
+// digits run left to right: each one's centre right of the one before, the two overlapping by at most
+// maxNeighbourOverlap of the narrower (digits are written one after another; strokes out of order make paths
+// that are not). It returns edge indexes, nil when there is none.
+func (sl *strokeLattice) orderedPath(n int, val func(*latticeEdge) float64) []int {
+	if n < 1 {
+		return nil
+	}
+	ne := len(sl.edges)
+	inf := math.Inf(-1)
+	// score[c][e] is the best path of c+1 edges from node 0 ending with edge e; from[c][e] its edge before.
+	score, from := make([][]float64, n), make([][]int, n)
+	for c := range n {
+		score[c], from[c] = make([]float64, ne), make([]int, ne)
+		for e := range score[c] {
+			score[c][e], from[c][e] = inf, -1
+		}
+	}
+	for e := range sl.edges {
+		if sl.edges[e].from == 0 {
+			score[0][e] = val(&sl.edges[e])
+		}
+	}
+	for c := 1; c < n; c++ {
+		for f := range sl.edges {
+			if math.IsInf(score[c-1][f], -1) {
+				continue
+			}
+			for e := range sl.edges {
+				if sl.edges[e].from != sl.edges[f].to || !sl.inOrder(f, e) {
+					continue
+				}
+				if v := score[c-1][f] + val(&sl.edges[e]); v > score[c][e] {
+					score[c][e], from[c][e] = v, f
+				}
+			}
+		}
+	}
+	last, best := -1, inf
+	for e := range sl.edges {
+		if sl.edges[e].to == sl.nodes-1 && score[n-1][e] > best {
+			last, best = e, score[n-1][e]
+		}
+	}
+	if last < 0 {
+		return nil
+	}
+	p := make([]int, n)
+	for c := n - 1; c >= 0; c-- {
+		p[c] = last
+		last = from[c][last]
+	}
+	return p
+}
+
+// inOrder reports whether edge e's digit may follow edge f's in a code (see orderedPath).
+func (sl *strokeLattice) inOrder(f, e int) bool {
+	a, b := sl.boxes[f], sl.boxes[e]
+	if (b.x0+b.x1)/2 <= (a.x0+a.x1)/2 {
+		return false
+	}
+	over := min(a.x1, b.x1) - max(a.x0, b.x0) + sl.pen
+	return over <= maxNeighbourOverlap*(min(a.x1-a.x0, b.x1-b.x0)+sl.pen)
 }
