@@ -118,9 +118,9 @@ func newStrokeLattice(m *ink.Mask, opt ink.Options) *strokeLattice {
 
 // groupStrokes groups strokes (their pen-path boxes, in time order) into units, in the order of their first
 // stroke: a stroke whose centre lies left of the unit before it (the pen went back) joins the earlier unit whose
-// extent, widened by slack, holds it (the nearest by centre), else it starts a unit of its own. A whole digit
-// written late is as wide as its neighbours and joins none: the lattice's paths then run out of order and are
-// refused (orderedPath), and the image reading stands.
+// extent, widened by slack, holds its centre (the nearest by centre), else it starts a unit of its own. A whole
+// digit written late has its centre between its neighbours' and joins none: the lattice's paths then run out of
+// order and are refused (orderedPath), and the image reading stands.
 func groupStrokes(boxes []box, slack float64) [][]int {
 	var units [][]int
 	var ext []box
@@ -131,7 +131,7 @@ func groupStrokes(boxes []box, slack float64) [][]int {
 			best := math.Inf(1)
 			for u := range n - 1 {
 				e := ext[u]
-				if d := math.Abs(cx - (e.x0+e.x1)/2); b.x0 >= e.x0-slack && b.x1 <= e.x1+slack && d < best {
+				if d := math.Abs(cx - (e.x0+e.x1)/2); cx >= e.x0-slack && cx <= e.x1+slack && d < best {
 					join, best = u, d
 				}
 			}
