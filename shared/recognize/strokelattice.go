@@ -34,6 +34,10 @@ const (
 	// maxNeighbourOverlap bounds how much of the narrower of two neighbouring digits of a path the other's pen
 	// paths may cover horizontally (tight writing overlaps a little, a crossing stem more).
 	maxNeighbourOverlap = 0.5
+	// renderSteps: candidate digits are rendered from their strokes with samples at least 1/renderSteps code
+	// heights apart (a quarter of a pixel of the 28×28 frame; pads sample far more densely, and each sample is
+	// a capsule to draw).
+	renderSteps = 80
 	// strokeMargin is how much higher, in log-probability, the stroke lattice's best path must read than the
 	// image reading (the sum of its digits' log-confidences) to replace it.
 	strokeMargin = 0.1
@@ -75,6 +79,9 @@ func newStrokeLattice(m *ink.Mask, opt ink.Options) *strokeLattice {
 		return nil
 	}
 	units := groupStrokes(boxes, lateStrokeSlack*codeH)
+	for i, st := range strokes {
+		strokes[i] = thin(st, codeH/renderSteps)
+	}
 	pen := ink.PenWidth(m.W, m.H)
 	sl := &strokeLattice{lattice: lattice{nodes: len(units) + 1}, codeH: codeH, pen: pen,
 		w: m.W, h: m.H, opt: opt}
@@ -296,4 +303,19 @@ func (sl *strokeLattice) inOrder(f, e int) bool {
 	}
 	over := min(a.x1, b.x1) - max(a.x0, b.x0) + sl.pen
 	return over <= maxNeighbourOverlap*(min(a.x1-a.x0, b.x1-b.x0)+sl.pen)
+}
+
+// thin drops the samples of a stroke closer than step to the last one kept; the first and last stay.
+func thin(s ink.Stroke, step float64) ink.Stroke {
+	if len(s) <= 2 {
+		return s
+	}
+	out := ink.Stroke{s[0]}
+	for _, p := range s[1 : len(s)-1] {
+		q := out[len(out)-1]
+		if math.Hypot(p.X-q.X, p.Y-q.Y) >= step {
+			out = append(out, p)
+		}
+	}
+	return append(out, s[len(s)-1])
 }

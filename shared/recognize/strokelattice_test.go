@@ -91,3 +91,33 @@ func TestStrokes_LateStrokeJoinsItsDigit(t *testing.T) {
 		t.Fatalf("only %d codes have a digit of several strokes to correct late", moved)
 	}
 }
+
+// BenchmarkStrokes_ValidationCode reads validation codes (seed 11, every fourth tight) from strokes, one code per
+// op, as a pad sends them (format 5). cpu-ns/op is the process's CPU time per code (getrusage), steadier than the
+// wall time on a shared machine.
+func BenchmarkStrokes_ValidationCode(b *testing.B) {
+	for _, kind := range []struct {
+		name  string
+		tight bool
+	}{{"normal", false}, {"tight", true}} {
+		b.Run(kind.name, func(b *testing.B) {
+			r := cardRecognizer(b, "5")
+			var sheets []*synth.Sheet
+			for i := 0; len(sheets) < 20; i++ {
+				if (i%4 == 3) == kind.tight {
+					sheets = append(sheets, valSheet(b, i))
+				}
+			}
+			i := 0
+			c0 := cpuTime()
+			for b.Loop() {
+				sh := sheets[i%len(sheets)]
+				i++
+				if _, err := r.Strokes(sh.Code.Strokes, sh.Image.Bounds().Dx(), sh.Image.Bounds().Dy(), recognize.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
