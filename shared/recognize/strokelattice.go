@@ -47,8 +47,9 @@ const (
 // unit is a stroke with the afterthoughts that joined it (groupStrokes).
 type strokeLattice struct {
 	lattice
-	paths [][]ink.Stroke // per edge, the strokes of its digit in time order
-	boxes []box          // per edge, its pen paths' box
+	strokes []ink.Stroke // the mask's strokes that hold points
+	units   [][]int      // indexes into strokes; edge e's digit is units[e.from:e.to]
+	boxes   []box        // per edge, its pen paths' box
 	codeH float64
 	pen   float64
 	w, h  int
@@ -79,12 +80,9 @@ func newStrokeLattice(m *ink.Mask, opt ink.Options) *strokeLattice {
 		return nil
 	}
 	units := groupStrokes(boxes, lateStrokeSlack*codeH)
-	for i, st := range strokes {
-		strokes[i] = thin(st, codeH/renderSteps)
-	}
 	pen := ink.PenWidth(m.W, m.H)
-	sl := &strokeLattice{lattice: lattice{nodes: len(units) + 1}, codeH: codeH, pen: pen,
-		w: m.W, h: m.H, opt: opt}
+	sl := &strokeLattice{lattice: lattice{nodes: len(units) + 1}, strokes: strokes, units: units, codeH: codeH,
+		pen: pen, w: m.W, h: m.H, opt: opt}
 	ub := make([]box, len(units))
 	for i, u := range units {
 		ub[i] = emptyBox()
@@ -102,20 +100,10 @@ func newStrokeLattice(m *ink.Mask, opt ink.Options) *strokeLattice {
 			if n += len(units[j]); n > maxDigitStrokes || b.x1-b.x0 > maxDigitWidth*codeH {
 				break
 			}
-			var paths []ink.Stroke
-			var ks []int
-			for _, u := range units[i : j+1] {
-				ks = append(ks, u...)
-			}
-			slices.Sort(ks)
-			for _, k := range ks {
-				paths = append(paths, strokes[k])
-			}
 			if len(sl.edges) == MaxStrokeCandidates {
 				return nil
 			}
 			sl.edges = append(sl.edges, latticeEdge{from: i, to: j + 1, digit: edgePending})
-			sl.paths = append(sl.paths, paths)
 			sl.boxes = append(sl.boxes, b)
 		}
 	}
@@ -209,9 +197,24 @@ func (j *Job) readStrokes() bool {
 		sl.pending = 0
 		return false
 	}
+	thinned := make([]ink.Stroke, len(sl.strokes))
+	for k, st := range sl.strokes {
+		thinned[k] = thin(st, sl.codeH/renderSteps)
+	}
+	var ks []int
+	var paths []ink.Stroke
 	for ei := range sl.edges {
 		e := &sl.edges[ei]
-		d := ink.StrokesDigit(sl.paths[ei], sl.codeH, sl.pen, sl.w, sl.h, sl.opt)
+		ks = ks[:0]
+		for _, u := range sl.units[e.from:e.to] {
+			ks = append(ks, u...)
+		}
+		slices.Sort(ks) // time order
+		paths = paths[:0]
+		for _, k := range ks {
+			paths = append(paths, thinned[k])
+		}
+		d := ink.StrokesDigit(paths, sl.codeH, sl.pen, sl.w, sl.h, sl.opt)
 		e.box = d.Box
 		e.digit = len(j.digits)
 		j.digits = append(j.digits, d)
