@@ -50,11 +50,11 @@ type strokeLattice struct {
 	strokes []ink.Stroke // the mask's strokes that hold points
 	units   [][]int      // indexes into strokes; edge e's digit is units[e.from:e.to]
 	boxes   []box        // per edge, its pen paths' box
-	codeH float64
-	pen   float64
-	w, h  int
-	opt   ink.Options
-	asked bool // edges have been queued for reading (readStrokes)
+	codeH   float64
+	pen     float64
+	w, h    int
+	opt     ink.Options
+	asked   bool // edges have been queued for reading (readStrokes)
 }
 
 // newStrokeLattice builds the stroke lattice of a stroke mask (nil when the mask has no strokes, or when they do
