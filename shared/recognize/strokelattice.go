@@ -246,56 +246,37 @@ func (j *Job) strokeChoice(img []int) []int {
 // orderedPath is the path of exactly n edges from the first node to the last maximising the sum of val whose
 // digits run left to right: each one's centre right of the one before, the two overlapping by at most
 // maxNeighbourOverlap of the narrower (digits are written one after another; strokes out of order make paths
-// that are not). It returns edge indexes, nil when there is none.
+// that are not). It returns edge indexes, nil when there is none. It is lattice.path on the graph whose nodes
+// are the edges (plus a start and an end) and whose arcs join the edges that may follow each other.
 func (sl *strokeLattice) orderedPath(n int, val func(*latticeEdge) float64) []int {
-	if n < 1 {
-		return nil
-	}
 	ne := len(sl.edges)
-	inf := math.Inf(-1)
-	// score[c][e] is the best path of c+1 edges from node 0 ending with edge e; from[c][e] its edge before.
-	score, from := make([][]float64, n), make([][]int, n)
-	for c := range n {
-		score[c], from[c] = make([]float64, ne), make([]int, ne)
-		for e := range score[c] {
-			score[c][e], from[c][e] = inf, -1
+	g := lattice{nodes: ne + 2}
+	for e, ed := range sl.edges {
+		if ed.from == 0 {
+			g.edges = append(g.edges, latticeEdge{from: 0, to: e + 1, digit: e})
 		}
-	}
-	for e := range sl.edges {
-		if sl.edges[e].from == 0 {
-			score[0][e] = val(&sl.edges[e])
-		}
-	}
-	for c := 1; c < n; c++ {
-		for f := range sl.edges {
-			if math.IsInf(score[c-1][f], -1) {
-				continue
-			}
-			for e := range sl.edges {
-				if sl.edges[e].from != sl.edges[f].to || !sl.inOrder(f, e) {
-					continue
-				}
-				if v := score[c-1][f] + val(&sl.edges[e]); v > score[c][e] {
-					score[c][e], from[c][e] = v, f
-				}
+		for f := e + 1; f < ne; f++ {
+			if sl.edges[f].from == ed.to && sl.inOrder(e, f) {
+				g.edges = append(g.edges, latticeEdge{from: e + 1, to: f + 1, digit: f})
 			}
 		}
-	}
-	last, best := -1, inf
-	for e := range sl.edges {
-		if sl.edges[e].to == sl.nodes-1 && score[n-1][e] > best {
-			last, best = e, score[n-1][e]
+		if ed.to == sl.nodes-1 {
+			g.edges = append(g.edges, latticeEdge{from: e + 1, to: ne + 1, digit: -1})
 		}
 	}
-	if last < 0 {
+	p := g.path(n+1, func(a *latticeEdge) (float64, bool) {
+		if a.digit < 0 {
+			return 0, true
+		}
+		return val(&sl.edges[a.digit]), true
+	})
+	if p == nil {
 		return nil
 	}
-	p := make([]int, n)
-	for c := n - 1; c >= 0; c-- {
-		p[c] = last
-		last = from[c][last]
+	for i := range n {
+		p[i] = g.edges[p[i]].digit
 	}
-	return p
+	return p[:n]
 }
 
 // inOrder reports whether edge e's digit may follow edge f's in a code (see orderedPath).
