@@ -529,8 +529,9 @@ func (s *Server) prepare(ctx context.Context, in Input, opt recognize.Options) (
 	}
 	// A canvas of hundreds of "1"s is not a code: refuse it before the model call when even the distinct crops
 	// of all candidate segmentations are far beyond the digit limit (finish checks the chosen one exactly); a
-	// lattice over touching digits adds at most recognize.MaxLatticeCandidates crops.
-	if l, ok := job.(interface{ Len() int }); ok && l.Len() > maxCandidateCrops*s.cfg.Limits.MaxDigits+recognize.MaxLatticeCandidates {
+	// lattice over touching digits adds at most recognize.MaxLatticeCandidates crops, one of strokes
+	// recognize.MaxStrokeCandidates.
+	if l, ok := job.(interface{ Len() int }); ok && l.Len() > maxCandidateCrops*s.cfg.Limits.MaxDigits+recognize.MaxLatticeCandidates+recognize.MaxStrokeCandidates {
 		return nil, nil, tooManyDigits(l.Len(), s.cfg.Limits.MaxDigits)
 	}
 	return m.engine, job, nil

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 
+	"digitpad/shared/ink"
+	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 	"digitpad/train/mnist"
@@ -122,6 +124,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	limit := fs.Int("limit", 0, "with mnist-test or mnist-val: only the first N test digits (0 = all)")
 	threshold := fs.Float64("threshold", 0, "confirm threshold (0 = the model card's, else the default)")
 	itemsPath := fs.String("items", "", "with folder data: write one line per item to this TSV file (file, label, reading, asked) for error analysis")
+	strokes := fs.Bool("strokes", false, "with folder data: read each item's strokes from the JSON file beside its image (same name, .json: a predict request body with strokes, width and height; mkevalset -strokes writes them) instead of the image")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -165,7 +168,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	} else if cv != nil || *limit > 0 {
 		return errors.New("eval: --canvas and --limit apply to mnist-test and mnist-val only")
-	} else if err := evalFolder(ctx, rec, *data, *itemsPath, &res); err != nil {
+	} else if err := evalFolder(ctx, rec, *data, *itemsPath, *strokes, &res); err != nil {
 		return err
 	}
 	for c := range 10 {
@@ -267,8 +270,9 @@ func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, c
 }
 
 // evalFolder recognises every image listed in DIR/labels.csv (columns file,code; a header row is allowed).
-// With itemsPath, each item's file, label, reading and whether it asks the clerk go to that TSV file.
-func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir, itemsPath string, res *evalResult) error {
+// With itemsPath, each item's file, label, reading and whether it asks the clerk go to that TSV file. With
+// strokes, each item is read from the strokes in the JSON file beside its image (readStrokes).
+func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir, itemsPath string, strokes bool, res *evalResult) error {
 	f, err := os.Open(filepath.Join(dir, "labels.csv"))
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
@@ -308,6 +312,13 @@ func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir, itemsPath s
 	}
 	var t tally
 	err = forEachOrdered(ctx, len(items), runtime.GOMAXPROCS(0), func(i int) *recognize.Result {
+		if strokes {
+			r, err := readStrokes(rec, items[i].file)
+			if err != nil {
+				return nil
+			}
+			return r
+		}
 		img, err := readImage(items[i].file)
 		if err != nil {
 			return nil
@@ -354,4 +365,26 @@ func parseCanvas(s string) (*canvasSpec, error) {
 	}
 	c.style = st
 	return &c, nil
+}
+
+// readStrokes recognises the strokes of an image's item: the JSON file beside it with the same name and a .json
+// extension, a predict request body (strokes in canvas pixels, width, height).
+func readStrokes(rec *recognize.Recognizer, image string) (*recognize.Result, error) {
+	path := strings.TrimSuffix(image, filepath.Ext(image)) + ".json"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+	var req protocol.Predict
+	if err := json.Unmarshal(b, &req); err != nil {
+		return nil, fmt.Errorf("eval: %s: %w", path, err)
+	}
+	strokes := make([]ink.Stroke, len(req.Strokes))
+	for i, st := range req.Strokes {
+		strokes[i] = make(ink.Stroke, len(st))
+		for k, p := range st {
+			strokes[i][k] = ink.Point{X: p[0], Y: p[1]}
+		}
+	}
+	return rec.Strokes(strokes, req.Width, req.Height, recognize.Options{})
 }

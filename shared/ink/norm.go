@@ -430,14 +430,7 @@ func centreMass(img *[784]float32) [784]float32 {
 // width T: the pen path is scaled to span 20-T pixels, so with the pen the digit spans 20. minSpan keeps a
 // short mark (a dot, a dash) from being blown up to full size.
 func fromStrokes(paths []Stroke, T, minSpan float64) [784]float32 {
-	x0, y0 := math.Inf(1), math.Inf(1)
-	x1, y1 := math.Inf(-1), math.Inf(-1)
-	for _, s := range paths {
-		for _, p := range s {
-			x0, y0 = math.Min(x0, p.X), math.Min(y0, p.Y)
-			x1, y1 = math.Max(x1, p.X), math.Max(y1, p.Y)
-		}
-	}
+	x0, y0, x1, y1 := pathBounds(paths)
 	span := math.Max(math.Max(x1-x0, y1-y0), math.Max(minSpan, 1e-3))
 	s := (fitBox - T) / span
 	cx, cy := (x0+x1)/2, (y0+y1)/2

@@ -297,6 +297,9 @@ type Job struct {
 	index map[image.Rectangle]int
 	// m is the mask the job's boxes were segmented on (canvas boxes: m.CanvasBox).
 	m *ink.Mask
+	// strokes, for a stroke mask, holds candidate digits made of whole strokes, read after the image candidates
+	// when they leave it a chance (readStrokes, strokeChoice).
+	strokes *strokeLattice
 }
 
 // lattice is an ink.Lattice whose edges the Job reads lazily: Classify first reads the candidate segmentations
@@ -333,6 +336,9 @@ func (j *Job) Len() int {
 			n += len(boxes)
 		}
 	}
+	if j.strokes != nil {
+		n += j.strokes.pending
+	}
 	return n
 }
 
@@ -352,7 +358,7 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &Job{r: r, format: f, m: m, index: map[image.Rectangle]int{}}
+	j := &Job{r: r, format: f, m: m, index: map[image.Rectangle]int{}, strokes: newStrokeLattice(m, r.inkOpt)}
 	cands := []*ink.Candidates{free}
 	expect := f != nil && f.digits > 0 && len(free.Boxes[0]) != f.digits && plausibleCount(free.Boxes[0], f.digits)
 	io := r.inkOpt
@@ -729,7 +735,7 @@ func plausibleCount(boxes []image.Rectangle, want int) bool {
 
 // Classify runs one batched model call for all digits of all jobs (the server's dynamic batcher calls this),
 // then up to latticeRounds smaller ones for the lattice edges of touching digits that the readings so far leave
-// in play.
+// in play, and one for the stroke candidates of stroke input when the image reading leaves them a chance.
 // All jobs must come from this Recognizer.
 func (r *Recognizer) Classify(jobs []*Job) error {
 	for _, j := range jobs {
@@ -743,7 +749,7 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 	for round := 1; ; round++ {
 		var more []*Job
 		for _, j := range jobs {
-			if j.readLater() || j.expand(round == latticeRounds) {
+			if j.readLater() || j.expand(round == latticeRounds) || j.readStrokes() {
 				more = append(more, j)
 			}
 		}
@@ -945,7 +951,7 @@ const moreDigitsMargin = 0.45
 
 // Result assembles the Result of a classified job. It must be called after Classify.
 func (j *Job) Result() *Result {
-	chosen := j.choose()
+	chosen := j.strokeChoice(j.choose())
 	res := &Result{
 		Digits:     make([]Digit, len(chosen)),
 		Confirm:    []int{},

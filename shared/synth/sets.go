@@ -33,8 +33,18 @@ func ParseSetKind(s string) (SetKind, error) {
 // take turns; kinds use separate stretches of the range, so sets share no hands). It returns the canvas and its
 // label. Deterministic given (writers, kind, seed, i, nWriters).
 func SetCanvas(ws WriterSet, kind SetKind, seed uint64, i, nWriters int) (image.Image, string, error) {
+	img, sh, err := SetSheet(ws, kind, seed, i, nWriters)
+	if err != nil {
+		return nil, "", err
+	}
+	return img, sh.Code.Text, nil
+}
+
+// SetSheet is SetCanvas with the sheet the canvas was written on: its Code holds the pen paths (canvas
+// coordinates, time order) and which digit each stroke belongs to, for stroke input of the same item.
+func SetSheet(ws WriterSet, kind SetKind, seed uint64, i, nWriters int) (image.Image, *Sheet, error) {
 	if nWriters < 1 || i < 0 {
-		return nil, "", fmt.Errorf("synth: set item %d of %d writers", i, nWriters)
+		return nil, nil, fmt.Errorf("synth: set item %d of %d writers", i, nWriters)
 	}
 	hand := map[SetKind]Hand{CleanDigits: Steady, UnsteadyDigits: Unsteady, Codes5: AnyHand}[kind]
 	base := uint64(kind)<<20 + seed<<24
@@ -55,14 +65,14 @@ func SetCanvas(ws WriterSet, kind SetKind, seed uint64, i, nWriters int) (image.
 	}
 	sh, err := wr.Write(text, rng.Uint64(), cw, ch, height, tight)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	if rng.IntN(4) == 0 {
 		inv := image.NewGray(sh.Image.Rect)
 		for k, v := range sh.Image.Pix {
 			inv.Pix[k] = 255 - v
 		}
-		return inv, text, nil
+		return inv, sh, nil
 	}
-	return sh.Image, text, nil
+	return sh.Image, sh, nil
 }
