@@ -2,7 +2,8 @@
 #   make eval-pad   writes the evaluation sets with shared/synth's EVALUATION writers (never used for training,
 #                   validation or tuning) — clean single digits, unsteady-hand digits, 5-digit codes (a quarter
 #                   written tightly) — and reads them with `digitpad eval --json` (accuracy, confirm rate, silent
-#                   errors per code and per digit), then MNIST test raw and drawn as canvases (280x280 RGB,
+#                   errors per code and per digit), the same codes from their strokes (what the pad and the
+#                   kiosk send: --strokes, pen paths in writing order), then MNIST test raw and drawn as canvases (280x280 RGB,
 #                   76x64 grey, white on black). EVAL_VARIANT=int8 for the int8 model; EVAL_PAD_DIR keeps the sets.
 # Stages 2 to 5 of `make train`: the fine-tuning that made the shipped model (README: The model).
 TRAIN_FINETUNE ?= -seed 1 -workers 4 -epochs 1 -lr 1.5e-4 -synth 15000 -synth-val 5000 -canvas 10000
@@ -46,9 +47,10 @@ eval-pad: build
 	@set -e; d=$(EVAL_PAD_DIR); \
 	  $(GO) run ./shared/synth/cmd/mkevalset -kind clean -n 1000 -seed $(EVAL_PAD_SEED) -out $$d/clean; \
 	  $(GO) run ./shared/synth/cmd/mkevalset -kind unsteady -n 1000 -seed $(EVAL_PAD_SEED) -out $$d/unsteady; \
-	  $(GO) run ./shared/synth/cmd/mkevalset -kind codes -n 400 -seed $(EVAL_PAD_SEED) -out $$d/codes; \
+	  $(GO) run ./shared/synth/cmd/mkevalset -kind codes -n 400 -seed $(EVAL_PAD_SEED) -strokes time -out $$d/codes; \
 	  for k in clean unsteady; do echo "== $$k single digits"; $(BIN) eval --variant $(EVAL_VARIANT) --data $$d/$$k --json; done; \
 	  echo "== 5-digit codes (--format 5)"; $(BIN) eval --variant $(EVAL_VARIANT) --data $$d/codes --format 5 --json; \
+	  echo "== 5-digit codes from their strokes (--format 5 --strokes)"; $(BIN) eval --variant $(EVAL_VARIANT) --data $$d/codes --format 5 --strokes --json; \
 	  echo "== MNIST test, raw 28x28"; $(BIN) eval --variant $(EVAL_VARIANT) --json; \
 	  for c in 280x280:rgb 76x64:grey 120x100:inverse; do echo "== MNIST test as $$c canvases"; \
 	    $(BIN) eval --variant $(EVAL_VARIANT) --canvas $$c --json; done; \
