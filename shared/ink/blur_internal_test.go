@@ -31,8 +31,11 @@ func TestBlur_MatchesBoundsChecked(t *testing.T) {
 // The transposed first pass must give exactly the row-by-row sums.
 func TestResample_SameSums(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for range 200 {
+	for i := range 200 {
 		cw, ch := 3+rng.IntN(80), 3+rng.IntN(80)
+		if i%25 == 0 {
+			cw = 480 + rng.IntN(60) // more taps than resample's stack buffers hold
+		}
 		crop := make([]float32, cw*ch)
 		for i := range crop {
 			if rng.IntN(3) == 0 {
