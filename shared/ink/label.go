@@ -34,9 +34,8 @@ type labels struct {
 
 func label(m *Mask) *labels {
 	w, h := m.W, m.H
-	// A digit's strokes cross a row a few times: room for four runs a row is one allocation for most masks.
-	l := &labels{w: w, h: h, rowStart: make([]int32, h+1), runs: make([]run, 0, 4*h)}
-	parent := make([]int32, 0, 4*h)
+	l := &labels{w: w, h: h, rowStart: make([]int32, h+1)}
+	var parent []int32
 	find := func(i int32) int32 {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]

@@ -334,20 +334,42 @@ func blur(img []float32, sigma float64) {
 	var tmp [side * side]float32
 	var line [side + 2*maxBlurRadius]float32
 	pad := line[:side+2*r]
+	// Blank rows and columns (the frame around the digit) blur to exact zeros: they are skipped.
 	for y := 0; y < side; y++ {
-		copy(pad[r:r+side], img[y*side:(y+1)*side])
+		row := img[y*side : (y+1)*side]
+		if allZero(row) {
+			continue // tmp's row stays zero
+		}
+		copy(pad[r:r+side], row)
 		convolve(tmp[y*side:(y+1)*side], pad, k)
 	}
 	var col [side]float32
 	for x := 0; x < side; x++ {
+		blank := true
 		for y := 0; y < side; y++ {
-			pad[r+y] = tmp[y*side+x]
+			v := tmp[y*side+x]
+			pad[r+y] = v
+			blank = blank && v == 0
 		}
-		convolve(col[:], pad, k)
+		if blank {
+			clear(col[:])
+		} else {
+			convolve(col[:], pad, k)
+		}
 		for y := 0; y < side; y++ {
 			img[y*side+x] = col[y]
 		}
 	}
+}
+
+// allZero reports whether every value of v is zero.
+func allZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // maxBlurRadius is the largest kernel radius blur handles with its fixed buffers.
