@@ -10,8 +10,13 @@ func TestBlur_MatchesBoundsChecked(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for i := range 200 {
 		var a [784]float32
+		// Half the images hold ink only inside a box, as a digit in its frame does (blank rows and columns
+		// around it, which blur skips).
+		x0, y0 := rng.IntN(side), rng.IntN(side)
+		x1, y1 := x0+rng.IntN(side-x0+1), y0+rng.IntN(side-y0+1)
 		for p := range a {
-			if rng.IntN(3) == 0 {
+			inBox := p%side >= x0 && p%side < x1 && p/side >= y0 && p/side < y1
+			if rng.IntN(3) == 0 && (i%2 == 0 || inBox) {
 				a[p] = rng.Float32()
 			}
 		}
@@ -31,8 +36,11 @@ func TestBlur_MatchesBoundsChecked(t *testing.T) {
 // The transposed first pass must give exactly the row-by-row sums.
 func TestResample_SameSums(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for range 200 {
+	for i := range 200 {
 		cw, ch := 3+rng.IntN(80), 3+rng.IntN(80)
+		if i%25 == 0 {
+			cw = 480 + rng.IntN(60) // more taps than resample's stack buffers hold
+		}
 		crop := make([]float32, cw*ch)
 		for i := range crop {
 			if rng.IntN(3) == 0 {

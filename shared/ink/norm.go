@@ -33,27 +33,29 @@ func StrokeWidth(in *[784]float32) float64 {
 
 func strokeWidth(pix []float32, w, h int) float64 {
 	// An outline edge lies between a stroke pixel and a non-stroke neighbour or the border: per row, the
-	// changes between neighbours plus stroke pixels at the row's ends, and the changes from the row above.
+	// changes between neighbours plus stroke pixels at the row's ends, and the changes from the row above, all
+	// counted in one pass (above holds the row above, updated to the current row as the pass goes).
 	area, edges := 0.0, 0
-	prev := make([]uint8, w) // the row above, 1 on stroke; zero above the first row
-	cur := make([]uint8, w)
+	var buf [256]uint8
+	above := buf[:0]
+	if w <= len(buf) {
+		above = buf[:w] // zero above the first row
+	} else {
+		above = make([]uint8, w)
+	}
 	for y := 0; y < h; y++ {
 		row := pix[y*w : (y+1)*w]
+		above := above[:len(row)]
+		left := uint8(0) // the pixel to the left, 0 before the first
 		for x, v := range row {
 			area += float64(v)
-			cur[x] = b2u(v >= widthThreshold)
+			c := b2u(v >= widthThreshold)
+			edges += int(c^left) + int(c^above[x])
+			above[x], left = c, c
 		}
-		e := int(cur[0]) + int(cur[w-1])
-		for x := 1; x < w; x++ {
-			e += int(cur[x] ^ cur[x-1])
-		}
-		for x := range cur {
-			e += int(cur[x] ^ prev[x])
-		}
-		edges += e
-		prev, cur = cur, prev
+		edges += int(left) // the row's last pixel against the right border
 	}
-	for _, v := range prev { // the last row against the bottom border
+	for _, v := range above { // the last row against the bottom border
 		edges += int(v)
 	}
 	if edges == 0 {
@@ -121,31 +123,132 @@ func restoreProfile(img []float32) {
 // resample draws the crop scaled by s into the 28×28 frame, crop centre at the frame centre, by exact
 // box-filter (area) weights: each output pixel averages the crop area it covers, so a downscaled thin line
 // keeps its ink as lower coverage instead of vanishing between samples.
+//
+// Crop row by crop row: the row's pixels are added, weighted, to 28 column sums, which are added, weighted, to
+// the output rows whose taps hold that row. Every sum still adds its taps in order (pixel by pixel along the
+// row, then row by row), so the result is that of summing each output's taps in turn; zero pixels and empty
+// rows, which would add exact zeros, are skipped (a crop is mostly paper), and no crop-sized intermediate is
+// kept.
 func resample(crop []float32, cw, ch int, s float64, out []float32) {
-	xw := boxWeights(cw, s)
-	yw := boxWeights(ch, s)
-	// Column by column over the taps: each tmp value still sums its taps in order, and the rows advance side
-	// by side instead of through one accumulator.
-	tmp := make([]float32, ch*side)
-	for u, ws := range xw {
-		for i, wt := range ws.w {
-			x := ws.first + i
-			for y := 0; y < ch; y++ {
-				tmp[y*side+u] += wt * crop[y*cw+x]
+	var xbuf, ybuf [maxTaps]float32
+	xs, xw := boxSpans(cw, s, xbuf[:])
+	ys, yw := boxSpans(ch, s, ybuf[:])
+	// The x taps by source pixel: pixel x adds to sums[tapU[k]] with weight tapW[k] for k from starts[x] up
+	// to starts[x+1], columns in increasing order.
+	var atBuf [maxTaps + 2]int32
+	var uBuf [maxTaps]uint8
+	var wBuf [maxTaps]float32
+	tapAt, tapU, tapW := atBuf[:], uBuf[:], wBuf[:]
+	if cw+2 > len(tapAt) {
+		tapAt = make([]int32, cw+2)
+	}
+	if len(xw) > len(tapU) {
+		tapU, tapW = make([]uint8, len(xw)), make([]float32, len(xw))
+	}
+	tapAt = tapAt[:cw+2]
+	for _, sp := range xs {
+		for x := sp.first; x < sp.first+sp.n; x++ {
+			tapAt[x+1]++
+		}
+	}
+	for x := 1; x <= cw; x++ {
+		tapAt[x] += tapAt[x-1] // tapAt[x+1]: where pixel x's taps end
+	}
+	tapAt[cw+1] = int32(len(xw))
+	for u := side - 1; u >= 0; u-- { // last first, so each pixel's taps end up in increasing column order
+		sp := xs[u]
+		for i := sp.n - 1; i >= 0; i-- {
+			x := sp.first + i
+			tapAt[x+1]--
+			k := tapAt[x+1]
+			tapU[k], tapW[k] = uint8(u), xw[sp.off+i]
+		}
+	}
+	starts := tapAt[1:] // now where each pixel's taps start; starts[cw] is the end of the last
+	out = out[:side*side]
+	clear(out)
+	var sums [side]float32
+	v0 := 0 // the first output row whose taps reach crop row y or beyond
+	for y := 0; y < ch; y++ {
+		for v0 < side && ys[v0].first+ys[v0].n <= y {
+			v0++
+		}
+		clear(sums[:])
+		if !rowSums(&sums, crop[y*cw:(y+1)*cw], starts, tapU, tapW) {
+			continue
+		}
+		for v := v0; v < side && ys[v].first <= y; v++ {
+			if i := y - ys[v].first; i < ys[v].n {
+				wt := yw[ys[v].off+i]
+				dst := (*[side]float32)(out[v*side:])
+				for u := range dst {
+					dst[u] += wt * sums[u]
+				}
 			}
 		}
 	}
-	// Row by row over the taps: each output still sums its taps in order, but reads whole rows.
-	for v, ws := range yw {
-		dst := out[v*side : (v+1)*side]
-		clear(dst)
-		for i, wt := range ws.w {
-			src := tmp[(ws.first+i)*side : (ws.first+i+1)*side]
-			for u, x := range src {
-				dst[u] += wt * x
-			}
+}
+
+// rowSums adds each non-zero pixel x of row, weighted by tapW[k], to sums[tapU[k]] for k from starts[x] up
+// to starts[x+1]; false when the row is all zero. (A function of its own: inside resample the loop's
+// variables did not fit in registers.)
+func rowSums(sums *[side]float32, row []float32, starts []int32, tapU []uint8, tapW []float32) bool {
+	ink := false
+	starts = starts[:len(row)+1]
+	for x, v := range row {
+		if v == 0 {
+			continue
+		}
+		ink = true
+		for k := starts[x]; k < starts[x+1]; k++ {
+			sums[tapU[k]] += tapW[k] * v
 		}
 	}
+	return ink
+}
+
+// span is one output position's taps: source pixels first..first+n-1, their weights at off in the shared
+// weight slice.
+type span struct{ first, off, n int }
+
+// maxTaps bounds the taps of one axis kept in the caller's buffer: about a crop's width plus 28.
+const maxTaps = 512
+
+// boxSpans maps each of the 28 output positions to the source pixels it covers, n source pixels centred, and
+// returns the weights of all taps in one slice (buf when it is long enough). An output that covers none has
+// no taps.
+func boxSpans(n int, s float64, buf []float32) (spans [side]span, all []float32) {
+	c := float64(n) / 2
+	bounds := func(u int) (a, b float64, i0, i1 int) {
+		a = (float64(u)-centreC)/s + c
+		b = (float64(u)+1-centreC)/s + c
+		return a, b, max(0, int(math.Floor(a))), min(n, int(math.Ceil(b)))
+	}
+	total := 0
+	for u := range spans {
+		if _, _, i0, i1 := bounds(u); i1 > i0 {
+			total += i1 - i0
+		}
+	}
+	all = buf
+	if total > len(all) {
+		all = make([]float32, total)
+	}
+	all = all[:total]
+	off := 0
+	for u := range spans {
+		a, b, i0, i1 := bounds(u)
+		if i0 >= i1 {
+			continue
+		}
+		spans[u] = span{first: i0, off: off, n: i1 - i0}
+		for i := i0; i < i1; i++ {
+			ov := math.Min(b, float64(i+1)) - math.Max(a, float64(i))
+			all[off] = float32(math.Max(0, ov) * s)
+			off++
+		}
+	}
+	return spans, all
 }
 
 type weights struct {
@@ -153,35 +256,14 @@ type weights struct {
 	w     []float32
 }
 
-// boxWeights maps each of the 28 output positions to the source pixels it covers, n source pixels centred.
-// All weights share one backing array.
+// boxWeights is boxSpans as one tap list per output position.
 func boxWeights(n int, s float64) []weights {
+	spans, all := boxSpans(n, s, nil)
 	out := make([]weights, side)
-	c := float64(n) / 2
-	span := func(u int) (a, b float64, i0, i1 int) {
-		a = (float64(u)-centreC)/s + c
-		b = (float64(u)+1-centreC)/s + c
-		return a, b, max(0, int(math.Floor(a))), min(n, int(math.Ceil(b)))
-	}
-	total := 0
-	for u := range out {
-		if _, _, i0, i1 := span(u); i1 > i0 {
-			total += i1 - i0
+	for u, sp := range spans {
+		if sp.n > 0 {
+			out[u] = weights{first: sp.first, w: all[sp.off : sp.off+sp.n : sp.off+sp.n]}
 		}
-	}
-	all := make([]float32, total)
-	for u := range out {
-		a, b, i0, i1 := span(u)
-		if i0 >= i1 {
-			continue
-		}
-		ws := weights{first: i0, w: all[: i1-i0 : i1-i0]}
-		all = all[i1-i0:]
-		for i := i0; i < i1; i++ {
-			ov := math.Min(b, float64(i+1)) - math.Max(a, float64(i))
-			ws.w[i-i0] = float32(math.Max(0, ov) * s)
-		}
-		out[u] = ws
 	}
 	return out
 }
@@ -252,20 +334,42 @@ func blur(img []float32, sigma float64) {
 	var tmp [side * side]float32
 	var line [side + 2*maxBlurRadius]float32
 	pad := line[:side+2*r]
+	// Blank rows and columns (the frame around the digit) blur to exact zeros: they are skipped.
 	for y := 0; y < side; y++ {
-		copy(pad[r:r+side], img[y*side:(y+1)*side])
+		row := img[y*side : (y+1)*side]
+		if allZero(row) {
+			continue // tmp's row stays zero
+		}
+		copy(pad[r:r+side], row)
 		convolve(tmp[y*side:(y+1)*side], pad, k)
 	}
 	var col [side]float32
 	for x := 0; x < side; x++ {
+		blank := true
 		for y := 0; y < side; y++ {
-			pad[r+y] = tmp[y*side+x]
+			v := tmp[y*side+x]
+			pad[r+y] = v
+			blank = blank && v == 0
 		}
-		convolve(col[:], pad, k)
+		if blank {
+			clear(col[:])
+		} else {
+			convolve(col[:], pad, k)
+		}
 		for y := 0; y < side; y++ {
 			img[y*side+x] = col[y]
 		}
 	}
+}
+
+// allZero reports whether every value of v is zero.
+func allZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // maxBlurRadius is the largest kernel radius blur handles with its fixed buffers.

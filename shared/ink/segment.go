@@ -374,19 +374,43 @@ func inkHeight(l *labels, keep []int32) float64 {
 func penWidth(l *labels, keep []int32) float64 {
 	// Vertical run lengths from the horizontal runs: count, per column, consecutive rows with ink. Using the
 	// horizontal runs' lengths instead is the same statistic rotated; near-vertical strokes dominate digits,
-	// so horizontal runs measure the pen well.
+	// so horizontal runs measure the pen well. The median comes from a count of each length (sorting the
+	// lengths gives the same one), on the stack unless some run is very long.
 	inKeep := make(map[int32]bool, len(keep))
 	for _, i := range keep {
 		inKeep[i] = true
 	}
+	var counts [256]int32
+	n := 0
+	for _, r := range l.runs {
+		if !inKeep[r.comp] {
+			continue
+		}
+		if r.x1-r.x0 >= int32(len(counts)) {
+			return penWidthSorted(l, inKeep)
+		}
+		counts[r.x1-r.x0]++
+		n++
+	}
+	if n == 0 {
+		return 1
+	}
+	acc := 0
+	for length, c := range counts {
+		if acc += int(c); acc > n/2 {
+			return math.Max(1, float64(length))
+		}
+	}
+	return 1 // not reached: the counts add up to n
+}
+
+// penWidthSorted is penWidth's median by sorting, for runs too long to count.
+func penWidthSorted(l *labels, inKeep map[int32]bool) float64 {
 	var ls []int
 	for _, r := range l.runs {
 		if inKeep[r.comp] {
 			ls = append(ls, int(r.x1-r.x0))
 		}
-	}
-	if len(ls) == 0 {
-		return 1
 	}
 	slices.Sort(ls)
 	return math.Max(1, float64(ls[len(ls)/2]))

@@ -193,8 +193,15 @@ func rgbLuma(dst, rgb []uint8) (lo, hi int) {
 	const white = ^uint64(0)
 	n := min(len(dst), len(rgb)/3)
 	dst, rgb = dst[:n], rgb[:3*n]
-	// White margins, in whole blocks of eight pixels (24 bytes: three words).
+	// White margins, in whole blocks of eight pixels (24 bytes: three words), sixteen at a time first.
 	l := 0
+	for ; l+48 <= len(rgb); l += 48 {
+		w := rgb[l : l+48 : l+48]
+		if binary.LittleEndian.Uint64(w)&binary.LittleEndian.Uint64(w[8:])&binary.LittleEndian.Uint64(w[16:])&
+			binary.LittleEndian.Uint64(w[24:])&binary.LittleEndian.Uint64(w[32:])&binary.LittleEndian.Uint64(w[40:]) != white {
+			break
+		}
+	}
 	for ; l+24 <= len(rgb); l += 24 {
 		w := rgb[l : l+24 : l+24]
 		if binary.LittleEndian.Uint64(w)&binary.LittleEndian.Uint64(w[8:])&binary.LittleEndian.Uint64(w[16:]) != white {
@@ -202,6 +209,13 @@ func rgbLuma(dst, rgb []uint8) (lo, hi int) {
 		}
 	}
 	r := len(rgb)
+	for ; r-48 >= l; r -= 48 {
+		w := rgb[r-48 : r : r]
+		if binary.LittleEndian.Uint64(w)&binary.LittleEndian.Uint64(w[8:])&binary.LittleEndian.Uint64(w[16:])&
+			binary.LittleEndian.Uint64(w[24:])&binary.LittleEndian.Uint64(w[32:])&binary.LittleEndian.Uint64(w[40:]) != white {
+			break
+		}
+	}
 	for ; r-24 >= l; r -= 24 {
 		w := rgb[r-24 : r : r]
 		if binary.LittleEndian.Uint64(w)&binary.LittleEndian.Uint64(w[8:])&binary.LittleEndian.Uint64(w[16:]) != white {

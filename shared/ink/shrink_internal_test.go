@@ -114,8 +114,8 @@ func TestShrinker_MatchesReferenceBoxAverage(t *testing.T) {
 // width and any mix of white and other pixels.
 func TestRGBLuma_MatchesPerPixel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
-	for w := range 2000 {
-		w %= 90
+	for w := range 3000 {
+		w %= 150
 		rgb := make([]uint8, 3*w)
 		// Ink between white margins of any width (found word by word), white pixels within it.
 		a := rng.IntN(w + 1)
