@@ -3,7 +3,10 @@ package batcher_test
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -270,4 +273,136 @@ func BenchmarkBatcher_DoNoWait(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestBatcher_LoneItemRunsInCallersGoroutine(t *testing.T) {
+	inline := func(maxWait time.Duration) bool {
+		var got bool
+		b := batcher.New(batcher.Config{MaxWait: maxWait, Workers: 1}, func(items []int) error {
+			buf := make([]byte, 64<<10)
+			got = strings.Contains(string(buf[:runtime.Stack(buf, false)]), ").Do(") // called from Do, not worker
+			return nil
+		})
+		defer b.Close()
+		if err := b.Do(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if !inline(-1) {
+		t.Error("without a wait, a lone item ran on a worker goroutine, want the caller's")
+	}
+	if inline(time.Millisecond) {
+		t.Error("with a wait for more items, a lone item ran in the caller's goroutine, want a worker's")
+	}
+}
+
+func TestBatcher_InlineNeverPassesWaitingItem(t *testing.T) {
+	for range 50 {
+		var mu sync.Mutex
+		var order []int
+		release := make(chan struct{})
+		started := make(chan struct{}, 1)
+		b := batcher.New(batcher.Config{MaxWait: -1, Workers: 1}, func(items []int) error {
+			if items[0] == -1 {
+				started <- struct{}{}
+				<-release
+			}
+			mu.Lock()
+			order = append(order, items...)
+			mu.Unlock()
+			return nil
+		})
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = b.Do(context.Background(), -1) }) // holds the only slot
+		<-started
+		wg.Go(func() { _ = b.Do(context.Background(), 1) }) // waits for it
+		waitFor(t, func() bool { return b.Len() == 1 })
+		close(release)
+		if err := b.Do(context.Background(), 2); err != nil { // arrives as the slot frees: after item 1
+			t.Fatal(err)
+		}
+		wg.Wait()
+		b.Close()
+		if !equal(order, []int{-1, 1, 2}) {
+			t.Fatalf("run order %v, want [-1 1 2]", order)
+		}
+	}
+}
+
+func TestBatcher_SlotsBoundInlineAndQueuedRuns(t *testing.T) {
+	const workers = 2
+	var running, most atomic.Int64
+	b := batcher.New(batcher.Config{MaxWait: -1, Workers: workers, MaxBatch: 4}, func(items []int) error {
+		n := running.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(100 * time.Microsecond)
+		running.Add(-1)
+		return nil
+	})
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			for range 50 {
+				if err := b.Do(context.Background(), i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.Close()
+	if m := most.Load(); m > workers {
+		t.Errorf("%d batches ran at once, want at most %d", m, workers)
+	}
+}
+
+func TestBatcher_InlineRunCancelledCallerGetsContextError(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := false
+	b := batcher.New(batcher.Config{MaxWait: -1, Workers: 1}, func(items []int) error {
+		cancel() // the client leaves while its item runs
+		ran = true
+		return nil
+	})
+	defer b.Close()
+	if err := b.Do(ctx, 1); !errors.Is(err, context.Canceled) || !ran {
+		t.Errorf("Do = %v (ran %v), want Canceled after the run", err, ran)
+	}
+}
+
+func TestBatcher_CloseWaitsForInlineRun(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	b := batcher.New(batcher.Config{MaxWait: -1, Workers: 1, Queue: 1}, func(items []int) error {
+		if items[0] == 1 {
+			close(started)
+			<-release
+		}
+		return nil
+	})
+	done := make(chan error, 3)
+	go func() { done <- b.Do(context.Background(), 1) }()
+	<-started
+	// One item in the worker's hand (waiting for the slot), one in the queue: Do(2) below fails at once.
+	go func() { done <- b.Do(context.Background(), 3) }()
+	go func() { done <- b.Do(context.Background(), 4) }()
+	waitFor(t, func() bool { return b.Len() == 2 })
+	closed := make(chan struct{})
+	go func() { b.Close(); close(closed) }()
+	waitFor(t, func() bool { return errors.Is(b.Do(context.Background(), 2), batcher.ErrClosed) })
+	select {
+	case <-closed:
+		t.Fatal("Close returned while an inline run was still running")
+	default:
+	}
+	close(release)
+	<-closed
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Errorf("Do before Close = %v, want nil", err)
+		}
+	}
 }
