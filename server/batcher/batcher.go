@@ -109,16 +109,17 @@ func (b *Batcher[T]) Do(ctx context.Context, item T) error {
 		default:
 		}
 	}
-	// The bound is on items waiting, wherever they wait: in the queue or in the hand of a worker waiting for a
-	// slot an inline run holds. The queue holds at most that many, so the send below never blocks.
-	if b.ahead.Add(1) > int64(b.cfg.Queue) {
-		b.ahead.Add(-1)
-		b.mu.RUnlock()
-		return ErrOverloaded
-	}
 	c := b.pool.Get().(*call[T])
 	c.item = item
-	b.queue <- c
+	b.ahead.Add(1)
+	select {
+	case b.queue <- c:
+	default:
+		b.ahead.Add(-1)
+		b.mu.RUnlock()
+		b.pool.Put(c)
+		return ErrOverloaded
+	}
 	b.mu.RUnlock()
 	select {
 	case err := <-c.done:

@@ -383,11 +383,13 @@ func TestBatcher_CloseWaitsForInlineRun(t *testing.T) {
 		}
 		return nil
 	})
-	done := make(chan error, 2)
+	done := make(chan error, 3)
 	go func() { done <- b.Do(context.Background(), 1) }()
 	<-started
-	go func() { done <- b.Do(context.Background(), 3) }() // waits: the queue is full, Do(2) below fails at once
-	waitFor(t, func() bool { return b.Len() == 1 })
+	// One item in the worker's hand (waiting for the slot), one in the queue: Do(2) below fails at once.
+	go func() { done <- b.Do(context.Background(), 3) }()
+	go func() { done <- b.Do(context.Background(), 4) }()
+	waitFor(t, func() bool { return b.Len() == 2 })
 	closed := make(chan struct{})
 	go func() { b.Close(); close(closed) }()
 	waitFor(t, func() bool { return errors.Is(b.Do(context.Background(), 2), batcher.ErrClosed) })
@@ -398,32 +400,9 @@ func TestBatcher_CloseWaitsForInlineRun(t *testing.T) {
 	}
 	close(release)
 	<-closed
-	for range 2 {
+	for range 3 {
 		if err := <-done; err != nil {
 			t.Errorf("Do before Close = %v, want nil", err)
 		}
 	}
-}
-
-func TestBatcher_QueueBoundsItemsWaitingBehindInlineRun(t *testing.T) {
-	release := make(chan struct{})
-	started := make(chan struct{})
-	b := batcher.New(batcher.Config{MaxWait: -1, Workers: 1, Queue: 1}, func(items []int) error {
-		if items[0] == -1 {
-			close(started)
-			<-release
-		}
-		return nil
-	})
-	defer b.Close()
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = b.Do(context.Background(), -1) }) // inline, holds the only slot
-	<-started
-	wg.Go(func() { _ = b.Do(context.Background(), 1) }) // a worker takes it and waits for the slot
-	waitFor(t, func() bool { return b.Len() == 1 })
-	if err := b.Do(context.Background(), 2); !errors.Is(err, batcher.ErrOverloaded) {
-		t.Errorf("Do with Queue items waiting = %v, want ErrOverloaded", err)
-	}
-	close(release)
-	wg.Wait()
 }
