@@ -2,12 +2,6 @@
 // batcher does: a worker takes the oldest waiting item, then up to MaxBatch-1 more, waiting at most MaxWait for
 // them, and runs the batch in one call. The queue in front of the workers is bounded: past it, Do fails at once
 // with ErrOverloaded instead of letting latency grow without bound.
-//
-// Without a wait (MaxWait < 0) an item that finds nothing waiting and a worker's slot free runs at once in its
-// caller's goroutine, as a batch of one: what a worker would have done, without the two goroutine hand-offs (the
-// common case under a closed-loop load: thousands of batches a second, nearly all of one). Slots bound the runs
-// either way: at most Workers batches run at once, inline or not, and an inline run never passes an item already
-// waiting.
 package batcher
 
 import (
@@ -15,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -66,8 +59,6 @@ type Batcher[T any] struct {
 	run   func([]T) error
 	queue chan *call[T]
 	pool  sync.Pool
-	slots chan struct{} // one token per running batch, Workers in all
-	ahead atomic.Int64  // items queued or taken by a worker that has not started them yet
 
 	mu     sync.RWMutex // guards closed against concurrent sends on queue
 	closed bool
@@ -78,10 +69,7 @@ type Batcher[T any] struct {
 // returned to every caller of the batch; run must not keep the slice.
 func New[T any](cfg Config, run func(items []T) error) *Batcher[T] {
 	cfg = cfg.withDefaults()
-	b := &Batcher[T]{cfg: cfg, run: run, queue: make(chan *call[T], cfg.Queue), slots: make(chan struct{}, cfg.Workers)}
-	for range cfg.Workers {
-		b.slots <- struct{}{}
-	}
+	b := &Batcher[T]{cfg: cfg, run: run, queue: make(chan *call[T], cfg.Queue)}
 	b.pool.New = func() any { return &call[T]{done: make(chan error, 1)} }
 	b.wg.Add(cfg.Workers)
 	for range cfg.Workers {
@@ -91,31 +79,19 @@ func New[T any](cfg Config, run func(items []T) error) *Batcher[T] {
 }
 
 // Do queues item and waits until the batch holding it has run. It returns ErrOverloaded at once when the queue is
-// full, ErrClosed after Close, or ctx's error if ctx ends first (the item may still run). An item run inline
-// (MaxWait < 0, nothing waiting, a slot free) is run to the end; if ctx ended meanwhile, Do returns ctx's error
-// all the same.
+// full, ErrClosed after Close, or ctx's error if ctx ends first (the item may still run).
 func (b *Batcher[T]) Do(ctx context.Context, item T) error {
+	c := b.pool.Get().(*call[T])
+	c.item = item
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
+		b.pool.Put(c)
 		return ErrClosed
 	}
-	if b.cfg.MaxWait < 0 && b.ahead.Load() == 0 {
-		select {
-		case <-b.slots:
-			b.wg.Add(1) // Close waits for inline runs as for workers
-			b.mu.RUnlock()
-			return b.runInline(ctx, item)
-		default:
-		}
-	}
-	c := b.pool.Get().(*call[T])
-	c.item = item
-	b.ahead.Add(1)
 	select {
 	case b.queue <- c:
 	default:
-		b.ahead.Add(-1)
 		b.mu.RUnlock()
 		b.pool.Put(c)
 		return ErrOverloaded
@@ -133,24 +109,8 @@ func (b *Batcher[T]) Do(ctx context.Context, item T) error {
 	}
 }
 
-// runInline runs item as a batch of one in the caller's goroutine, holding a slot b.slots gave it.
-func (b *Batcher[T]) runInline(ctx context.Context, item T) error {
-	defer b.wg.Done()
-	items := []T{item}
-	start := time.Now()
-	err := b.runSafely(items)
-	b.slots <- struct{}{}
-	if b.cfg.OnBatch != nil {
-		b.cfg.OnBatch(1, time.Since(start))
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
-}
-
-// Len is the number of items waiting: queued, or taken by a worker that has not started them.
-func (b *Batcher[T]) Len() int { return int(b.ahead.Load()) }
+// Len is the number of queued items not yet taken by a worker.
+func (b *Batcher[T]) Len() int { return len(b.queue) }
 
 // Close stops accepting items, lets the workers run everything already queued and waits for them.
 func (b *Batcher[T]) Close() {
@@ -177,17 +137,14 @@ func (b *Batcher[T]) worker() {
 		if !ok {
 			return
 		}
-		<-b.slots
 		calls = append(calls[:0], first)
 		calls = b.fill(calls, timer)
-		b.ahead.Add(-int64(len(calls)))
 		items = items[:0]
 		for _, c := range calls {
 			items = append(items, c.item)
 		}
 		start := time.Now()
 		err := b.runSafely(items)
-		b.slots <- struct{}{}
 		if b.cfg.OnBatch != nil {
 			b.cfg.OnBatch(len(items), time.Since(start))
 		}
