@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"digitpad/assets"
+	"digitpad/internal/loadcanvas"
 	"digitpad/server"
 	"digitpad/shared/synth"
 )
@@ -78,23 +79,51 @@ func grayPNG(tb testing.TB, code string, w, h int) []byte {
 	return encodePNG(tb, g)
 }
 
-// BenchmarkPredict_ServerOverhead is the server's own cost per request (routing, huma, JSON, batcher, metrics,
-// prediction log) with a recogniser that does no work.
+// BenchmarkPredict_ServerOverhead is the server's own cost per request (routing, middleware, admission, decode
+// budget, batcher hand-off, metrics, drift monitor hand-off, answer JSON, prediction log buffer) with a
+// recogniser that does no work: a strokes JSON body through huma, and a raw 76×64 grey PNG (what scripts/load
+// sends) through the raw-body path, PNG decode and ink mask included. cpu-ns/op is process CPU time; for
+// instructions run it under callgrind (GODEBUG=asyncpreemptoff=1) at two -benchtime counts and take the
+// difference.
+//
+//	go test ./server -run '^$' -bench Predict_ServerOverhead -cpu 1 -benchmem
 func BenchmarkPredict_ServerOverhead(b *testing.B) {
-	ts := mustOpen(b, withFake(&fakeEngine{}), func(c *server.Config) { c.BatchWait = -1 })
-	body := []byte(`{"strokes":[[[1,1],[2,2]]],"width":10,"height":10}`)
-	h := ts.Handler()
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			w := httptest.NewRecorder()
-			h.ServeHTTP(w, req)
-			if w.Code != http.StatusOK {
-				b.Fatalf("status %d: %s", w.Code, w.Body)
-			}
+	cs, err := loadcanvas.Standard()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var grey []byte
+	for _, c := range cs {
+		if c.Name == "76x64-gray-1digit" {
+			grey = c.PNG
 		}
-	})
+	}
+	for _, c := range []struct{ name, contentType string }{
+		{"strokes-json", "application/json"},
+		{"png-76x64", "image/png"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ts := mustOpen(b, withFake(&fakeEngine{}), func(c *server.Config) { c.BatchWait, c.Monitor.MaxRate = -1, 1e-9 })
+			body := []byte(`{"strokes":[[[1,1],[2,2]]],"width":10,"height":10}`)
+			if c.contentType == "image/png" {
+				body = grey
+			}
+			h := ts.Handler()
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(body))
+					req.Header.Set("Content-Type", c.contentType)
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+				}
+			})
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
 }

@@ -46,11 +46,27 @@ func (b *memBudget) acquire(ctx context.Context, n int64) (release func(), err e
 	if n > b.total/2 {
 		return nil, fmt.Errorf("needs %d bytes, more than half the decode budget of %d", n, b.total)
 	}
-	wctx, cancel := context.WithTimeout(ctx, b.wait)
-	defer cancel()
+	large := n > b.total/16
+	release = func() {
+		b.sem.Release(n)
+		if large {
+			b.large.Release(n)
+		}
+	}
+	// The common case, room at once, without the timer a wait needs (a context with a deadline per request).
+	if !large && b.sem.TryAcquire(n) {
+		return release, nil
+	}
+	// One wait for both semaphores, starting at the first that has no room.
+	var wctx context.Context
+	cancel := context.CancelFunc(func() {})
+	defer func() { cancel() }()
 	take := func(s *semaphore.Weighted) error {
 		if s.TryAcquire(n) {
 			return nil
+		}
+		if wctx == nil {
+			wctx, cancel = context.WithTimeout(ctx, b.wait)
 		}
 		if err := s.Acquire(wctx, n); err != nil {
 			if ctx.Err() != nil {
@@ -60,7 +76,6 @@ func (b *memBudget) acquire(ctx context.Context, n int64) (release func(), err e
 		}
 		return nil
 	}
-	large := n > b.total/16
 	if large {
 		if err := take(b.large); err != nil {
 			return nil, err
@@ -72,12 +87,7 @@ func (b *memBudget) acquire(ctx context.Context, n int64) (release func(), err e
 		}
 		return nil, err
 	}
-	return func() {
-		b.sem.Release(n)
-		if large {
-			b.large.Release(n)
-		}
-	}, nil
+	return release, nil
 }
 
 // imageCost is the memory decoding and preparing a w×h image takes: its decoded pixels at the bit depth the

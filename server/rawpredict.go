@@ -35,7 +35,10 @@ func (s *Server) servePredictImage(w http.ResponseWriter, r *http.Request, body 
 		return false
 	}
 	h := r.Header
-	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	mt := h.Get("Content-Type")
+	if mt != "image/png" && mt != "image/jpeg" { // what pads send; anything else is parsed (case, parameters)
+		mt, _, _ = mime.ParseMediaType(mt)
+	}
 	if mt != "image/png" && mt != "image/jpeg" {
 		return false
 	}

@@ -75,6 +75,47 @@ func TestOpen_UsesWALAndFullSync(t *testing.T) {
 	}
 }
 
+// The prediction log commits without fsync (synchronous=NORMAL); the writer connection must be back on FULL
+// afterwards, whether the batch was written or failed, so feedback stays durable.
+func TestSavePredictions_WriterStaysFullSync(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ok := storetest.SamplePrediction("p-ok", 1)
+	dupInBatch := []store.Prediction{storetest.SamplePrediction("p-1", 2), storetest.SamplePrediction("p-1", 3)}
+	bad := storetest.SamplePrediction("p-bad", 4)
+	bad.Result.Code = "1\x00" // rejected by validation before any write
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, c := range []struct {
+		name    string
+		ctx     context.Context
+		ps      []store.Prediction
+		wantErr bool
+	}{
+		{"written", ctx, []store.Prediction{ok}, false},
+		{"same id twice", ctx, dupInBatch, false},
+		{"invalid", ctx, []store.Prediction{bad}, true},
+		{"cancelled", cancelled, []store.Prediction{storetest.SamplePrediction("p-late", 5)}, true},
+	} {
+		if err := st.SavePredictions(c.ctx, c.ps); (err != nil) != c.wantErr {
+			t.Errorf("%s: err = %v, want error %v", c.name, err, c.wantErr)
+		}
+		if sync, err := st.Synchronous(ctx); err != nil || sync != 2 {
+			t.Errorf("%s: writer's synchronous = %d (%v), want 2 (FULL)", c.name, sync, err)
+		}
+	}
+	if _, _, err := st.Prediction(ctx, "p-ok"); err != nil {
+		t.Errorf("written prediction: %v", err)
+	}
+	if _, _, err := st.Prediction(ctx, "p-late"); err == nil {
+		t.Error("a batch under a cancelled context was written")
+	}
+}
+
 func TestOpen_NewerSchemaIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.db")
 	st, err := sqlite.Open(context.Background(), path)
