@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -38,8 +35,12 @@ type Config struct {
 	Threshold float64
 	// Confirm is the model card's confirm model (zero: the code's confidence alone decides).
 	Confirm ConfirmModel
-	// Format is the default code format: "" (any), a digit count such as "5", or a regular expression.
+	// Format is the default code format: "" (any), a digit count such as "5", or a regular expression
+	// (ParseFormatWith).
 	Format string
+	// Patterns compiles the regular expressions of formats, this one and per-call ones (Options.Format). Nil
+	// means DefaultPatterns: Go's regexp natively; none in js builds (the wasm bridge passes the browser's).
+	Patterns PatternCompiler
 	// InputScale multiplies the 0..1 ink inputs before the model sees them (the ONNX zoo MNIST model wants
 	// 0..255). Zero means 1.
 	InputScale float32
@@ -94,43 +95,11 @@ type Recognizer struct {
 	scale     float32
 	inkOpt    ink.Options
 	format    *Format
+	patterns  PatternCompiler
 	formats   sync.Map     // string -> *Format, per-call formats compiled once
 	nformats  atomic.Int32 // entries in formats, bounded by maxCachedFormats
 	bufs      sync.Pool
 }
-
-// Format is a compiled code format.
-type Format struct {
-	re     *regexp.Regexp
-	digits int // expected digit count when the format is a plain count, else 0
-	desc   string
-}
-
-// ParseFormat compiles a code format: "" (none), a digit count such as "5", or a regular expression.
-func ParseFormat(s string) (*Format, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, nil
-	}
-	if n, err := strconv.Atoi(s); err == nil {
-		if n < 1 || n > 32 {
-			return nil, fmt.Errorf("code format: digit count %d out of range 1..32", n)
-		}
-		return &Format{re: regexp.MustCompile(fmt.Sprintf(`^[0-9]{%d}$`, n)), digits: n, desc: fmt.Sprintf("%d digits", n)}, nil
-	}
-	re, err := regexp.Compile(s)
-	if err != nil {
-		return nil, fmt.Errorf("code format %q: %w", s, err)
-	}
-	f := &Format{re: re, desc: "format " + s}
-	if m := regexp.MustCompile(`^\^?(?:\\d|\[0-9\])\{(\d+)\}\$?$`).FindStringSubmatch(s); m != nil {
-		f.digits, _ = strconv.Atoi(m[1])
-	}
-	return f, nil
-}
-
-// Match reports whether a code fits the format; a nil format accepts every code.
-func (f *Format) Match(code string) bool { return f == nil || f.re.MatchString(code) }
 
 // New builds a recogniser around a loaded model. The model must take 28×28 inputs and give 10 outputs.
 func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
@@ -141,11 +110,12 @@ func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
 		return nil, fmt.Errorf("recognize: model takes %v inputs and gives %d outputs, want 1×28×28 -> 10",
 			m.InputShape(), m.OutputSize())
 	}
-	f, err := ParseFormat(cfg.Format)
+	f, err := ParseFormatWith(cfg.Format, cfg.Patterns)
 	if err != nil {
 		return nil, fmt.Errorf("recognize: %w", err)
 	}
-	r := &Recognizer{model: m, info: info, threshold: cfg.Threshold, confirm: cfg.Confirm, scale: cfg.InputScale, inkOpt: cfg.Ink, format: f}
+	r := &Recognizer{model: m, info: info, threshold: cfg.Threshold, confirm: cfg.Confirm, scale: cfg.InputScale, inkOpt: cfg.Ink,
+		format: f, patterns: cfg.Patterns}
 	if r.threshold <= 0 {
 		r.threshold = DefaultThreshold
 	}
@@ -266,7 +236,7 @@ func (r *Recognizer) formatFor(opt Options) (*Format, error) {
 	if f, ok := r.formats.Load(opt.Format); ok {
 		return f.(*Format), nil
 	}
-	f, err := ParseFormat(opt.Format)
+	f, err := ParseFormatWith(opt.Format, r.patterns)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,9 @@ type Bridge struct {
 //	    -> recognize.Review's JSON: the clerk's fixes (set, delete, insert) and the edit applied, or the typed
 //	    code read, and whether the code may be confirmed (no model needed)
 //
+// A format is "" (any code), a digit count such as "5", or a regular expression in the browser's RegExp
+// (ECMAScript) syntax, where the server and the kiosk use Go's RE2 syntax (BrowserPatterns).
+//
 // Result is recognize.Result's JSON shape plus inputs (base64 28×28 bytes per digit) and ms (time in Go).
 // Every call returns {error: {code, message}} instead of throwing; codes are those of package protocol.
 func Register(target js.Value) *Bridge {
@@ -127,6 +130,7 @@ func (b *Bridge) load(args []js.Value) (map[string]any, error) {
 		}
 		cfg = cardCalibration(o.Get("card")).Configure(cfg)
 	}
+	cfg.Patterns = BrowserPatterns
 	m, err := model.LoadGraph(data)
 	if err != nil {
 		return nil, wrapInvalid("load model: " + err.Error())
@@ -446,7 +450,7 @@ func clerkJS(args []js.Value) (map[string]any, error) {
 			ci.Edit.Digit = d.Int()
 		}
 	}
-	out, err := Clerk(ci)
+	out, err := Clerk(ci, BrowserPatterns)
 	if err != nil {
 		return nil, err
 	}

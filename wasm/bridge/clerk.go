@@ -37,9 +37,11 @@ type ClerkOutput struct {
 }
 
 // Clerk applies recognize.ReviewDigits (or ReviewTyped) and the clerk's edit to what the pad knows, for the
-// pad's main thread, which holds the clerk's fixes and must not re-implement any of these rules.
-func Clerk(ci ClerkInput) (*ClerkOutput, error) {
-	f, err := recognize.ParseFormat(ci.Format)
+// pad's main thread, which holds the clerk's fixes and must not re-implement any of these rules. patterns
+// compiles a pattern format (recognize.ParseFormatWith; the pad passes BrowserPatterns, nil means the build's
+// default).
+func Clerk(ci ClerkInput, patterns recognize.PatternCompiler) (*ClerkOutput, error) {
+	f, err := recognize.ParseFormatWith(ci.Format, patterns)
 	if err != nil {
 		return nil, wrapInvalid(err.Error())
 	}

@@ -19,7 +19,7 @@ func TestClerk_FixStaysAndFormatGates(t *testing.T) {
 	ci := clerkInput(t, `{"format":"5","confirm":[1],
 	  "digits":[{"digit":3,"box":[0,0,40,80]},{"digit":0,"box":[50,0,90,80]},{"digit":5,"box":[100,0,140,80]},{"digit":8,"box":[150,0,190,80]}],
 	  "fixes":[{"box":[50,0,90,80],"digit":6}]}`)
-	out, err := Clerk(ci)
+	out, err := Clerk(ci, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,24 +31,24 @@ func TestClerk_FixStaysAndFormatGates(t *testing.T) {
 	}
 	// The clerk inserts the missing digit after the 5: the code fits and may be confirmed.
 	ci.Edit = &Edit{Op: "insert", At: 3, Digit: 2}
-	if out, err = Clerk(ci); err != nil {
+	if out, err = Clerk(ci, nil); err != nil {
 		t.Fatal(err)
 	}
 	if out.Code != "36528" || !out.Verdict.OK || !out.Edited || len(out.Fixes) != 2 {
 		t.Errorf("after the insertion: %+v", out)
 	}
 	ci.Fixes, ci.Edit = out.Fixes, &Edit{Op: "delete", At: 3}
-	if out, err = Clerk(ci); err != nil || out.Code != "3658" || out.Edited {
+	if out, err = Clerk(ci, nil); err != nil || out.Code != "3658" || out.Edited {
 		t.Errorf("after deleting the insertion: %+v %v", out, err)
 	}
 	ci.IsTyped, ci.Typed = true, "30582"
-	if out, err = Clerk(ci); err != nil || out.Code != "30582" || !out.Verdict.OK || !out.Typed {
+	if out, err = Clerk(ci, nil); err != nil || out.Code != "30582" || !out.Verdict.OK || !out.Typed {
 		t.Errorf("typed: %+v %v", out, err)
 	}
-	if _, err := Clerk(ClerkInput{Format: "(["}); err == nil {
+	if _, err := Clerk(ClerkInput{Format: "(["}, nil); err == nil {
 		t.Error("a bad format is an error")
 	}
-	if _, err := Clerk(ClerkInput{Digits: ci.Digits, Edit: &Edit{Op: "swap"}}); err == nil {
+	if _, err := Clerk(ClerkInput{Digits: ci.Digits, Edit: &Edit{Op: "swap"}}, nil); err == nil {
 		t.Error("an unknown edit is an error")
 	}
 }
@@ -58,7 +58,7 @@ func TestClerkObject_IsReviewJSON(t *testing.T) {
 	ci := clerkInput(t, `{"format":"","confirm":[0],
 	  "digits":[{"digit":7,"box":[0,0,40,80],"probs":[0,0,0,0,0,0,0,0.9,0,0.1]},{"digit":5,"box":[30,0,60,80]},{"digit":7,"box":[70,0,110,80]}],
 	  "fixes":[{"box":[30,0,60,80],"op":"delete"},{"box":[200,0,200,80],"digit":4,"op":"insert"}]}`)
-	out, err := Clerk(ci)
+	out, err := Clerk(ci, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
