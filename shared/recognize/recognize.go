@@ -14,7 +14,7 @@ import (
 	"digitpad/shared/model"
 )
 
-// DefaultThreshold is the code confidence under which a code asks the clerk to confirm (ConfirmDigits) when
+// DefaultThreshold is the confirm score under which a code asks the clerk to confirm (ConfirmDigits) when
 // neither the model card nor the caller sets one.
 const DefaultThreshold = 0.9
 
