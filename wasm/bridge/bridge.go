@@ -287,10 +287,19 @@ func (b *Bridge) recognise(m *ink.Mask, format string, start time.Time, scale fl
 	if rec == nil {
 		return nil, errors.New("no model loaded: call load first")
 	}
-	res, err := rec.Mask(m, recognize.Options{Format: format})
+	// As on the server (prepareError): an empty canvas is no_ink, anything else Prepare refuses (a bad format,
+	// ink beyond the limits) is the caller's invalid input; only the model's own failures are internal.
+	j, err := rec.Prepare(m, recognize.Options{Format: format})
 	if err != nil {
+		if errors.Is(err, ink.ErrNoInk) {
+			return nil, err
+		}
+		return nil, wrapInvalid("cannot recognise this input: " + err.Error())
+	}
+	if err := rec.Classify([]*recognize.Job{j}); err != nil {
 		return nil, err
 	}
+	res := j.Result()
 	b.mu.Lock()
 	b.lastMask = m
 	b.mu.Unlock()

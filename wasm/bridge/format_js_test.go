@@ -26,7 +26,7 @@ func TestParseFormat_JSDefaultRefusesPatternsButReadsCounts(t *testing.T) {
 }
 
 // strokes with a pattern format matches it with the browser's RegExp: a negative lookahead, which Go's RE2
-// syntax does not have, works; a bad pattern is an error.
+// syntax does not have, works; a bad pattern is the caller's invalid input, as on the server.
 func TestStrokes_PatternFormatUsesTheBrowsersRegExp(t *testing.T) {
 	d := api(t)
 	pts, ends := strokeArgs(line(60, 20, 60, 100))
@@ -51,9 +51,9 @@ func TestStrokes_PatternFormatUsesTheBrowsersRegExp(t *testing.T) {
 	if fe := formatError(`[1-3]`); fe != "" {
 		t.Errorf("1 with format [1-3] (unanchored, as Go's MatchString): %q, want a match", fe)
 	}
-	if e := d.Call("strokes", pts, ends, 120, 120, "(["); e.Get("error").Type() != js.TypeObject ||
+	if e := d.Call("strokes", pts, ends, 120, 120, "(["); errorCode(e) != "invalid" ||
 		!strings.Contains(e.Get("error").Get("message").String(), "browser RegExp") {
-		t.Errorf("a bad pattern: want the RegExp's error, got %v", js.Global().Get("JSON").Call("stringify", e))
+		t.Errorf("a bad pattern: want an invalid error with the RegExp's message, got %v", js.Global().Get("JSON").Call("stringify", e))
 	}
 }
 
