@@ -23,7 +23,7 @@ func ScratchOut(strokes []Stroke) []int {
 	if !isScribble(last) {
 		return nil
 	}
-	x0, y0, x1, y1 := bounds(last)
+	x0, y0, x1, y1 := StrokeBounds(last)
 	var out []int
 	for i, s := range strokes[:len(strokes)-1] {
 		if len(s) == 0 {
@@ -45,7 +45,8 @@ func ScratchOut(strokes []Stroke) []int {
 	return append(out, len(strokes)-1)
 }
 
-func bounds(s Stroke) (x0, y0, x1, y1 float64) {
+// StrokeBounds is the bounding box of a pen path's points (+Inf, -Inf when it has none).
+func StrokeBounds(s Stroke) (x0, y0, x1, y1 float64) {
 	x0, y0, x1, y1 = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, p := range s {
 		x0, y0, x1, y1 = min(x0, p.X), min(y0, p.Y), max(x1, p.X), max(y1, p.Y)
@@ -58,7 +59,7 @@ func isScribble(s Stroke) bool {
 	if len(s) < 8 {
 		return false
 	}
-	x0, y0, x1, y1 := bounds(s)
+	x0, y0, x1, y1 := StrokeBounds(s)
 	w, h := x1-x0, y1-y0
 	diag := math.Hypot(w, h)
 	if diag == 0 || w == 0 {

@@ -24,10 +24,8 @@ func pathBounds(paths []Stroke) (x0, y0, x1, y1 float64) {
 	x0, y0 = math.Inf(1), math.Inf(1)
 	x1, y1 = math.Inf(-1), math.Inf(-1)
 	for _, s := range paths {
-		for _, p := range s {
-			x0, y0 = math.Min(x0, p.X), math.Min(y0, p.Y)
-			x1, y1 = math.Max(x1, p.X), math.Max(y1, p.Y)
-		}
+		a, b, c, d := StrokeBounds(s)
+		x0, y0, x1, y1 = min(x0, a), min(y0, b), max(x1, c), max(y1, d)
 	}
 	return x0, y0, x1, y1
 }

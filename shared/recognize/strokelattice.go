@@ -159,11 +159,8 @@ func (a box) union(b box) box {
 }
 
 func strokeBox(s ink.Stroke) box {
-	b := emptyBox()
-	for _, p := range s {
-		b = b.union(box{p.X, p.Y, p.X, p.Y})
-	}
-	return b
+	x0, y0, x1, y1 := ink.StrokeBounds(s)
+	return box{x0, y0, x1, y1}
 }
 
 // wantDigits is the digit count the stroke lattice must match: the format's, else the image reading's.
