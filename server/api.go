@@ -289,14 +289,7 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 		p, rerr := s.recognizeImage(ctx, raw, opt, clientID)
 		return withInputs(p, rerr, req.Inputs)
 	}
-	strokes := make([]ink.Stroke, len(req.Strokes))
-	for i, st := range req.Strokes {
-		strokes[i] = make(ink.Stroke, len(st))
-		for j, pt := range st {
-			strokes[i][j] = ink.Point{X: pt[0], Y: pt[1]}
-		}
-	}
-	p, err := s.recognize(ctx, Input{Strokes: strokes, Width: req.Width, Height: req.Height}, opt, clientID, nil)
+	p, err := s.recognize(ctx, Input{Strokes: req.InkStrokes(), Width: req.Width, Height: req.Height}, opt, clientID, nil)
 	return withInputs(p, err, req.Inputs)
 }
 

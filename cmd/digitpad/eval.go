@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strings"
 
-	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
@@ -379,12 +378,5 @@ func readStrokes(rec *recognize.Recognizer, image string) (*recognize.Result, er
 	if err := json.Unmarshal(b, &req); err != nil {
 		return nil, fmt.Errorf("eval: %s: %w", path, err)
 	}
-	strokes := make([]ink.Stroke, len(req.Strokes))
-	for i, st := range req.Strokes {
-		strokes[i] = make(ink.Stroke, len(st))
-		for k, p := range st {
-			strokes[i][k] = ink.Point{X: p[0], Y: p[1]}
-		}
-	}
-	return rec.Strokes(strokes, req.Width, req.Height, recognize.Options{})
+	return rec.Strokes(req.InkStrokes(), req.Width, req.Height, recognize.Options{})
 }

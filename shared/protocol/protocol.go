@@ -42,6 +42,18 @@ type Predict struct {
 	Inputs bool `json:"inputs,omitempty"`
 }
 
+// InkStrokes is the request's strokes as ink pen paths (canvas pixels).
+func (p *Predict) InkStrokes() []ink.Stroke {
+	strokes := make([]ink.Stroke, len(p.Strokes))
+	for i, st := range p.Strokes {
+		strokes[i] = make(ink.Stroke, len(st))
+		for k, pt := range st {
+			strokes[i][k] = ink.Point{X: pt[0], Y: pt[1]}
+		}
+	}
+	return strokes
+}
+
 // Prediction is a recognition result with the server's prediction id.
 type Prediction struct {
 	ID string `json:"id"`
