@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"digitpad/shared/protocol"
 	"digitpad/shared/synth"
 )
 
@@ -76,7 +77,7 @@ func run(out, kindName string, n, writers int, seed uint64, ws synth.WriterSet, 
 			continue
 		}
 		b := img.Bounds()
-		rec := strokeRecord{Strokes: sh.Code.Paths(), Width: b.Dx(), Height: b.Dy(), Digit: sh.Code.Digit}
+		rec := strokeRecord{Predict: protocol.Predict{Strokes: sh.Code.Paths(), Width: b.Dx(), Height: b.Dy()}, Digit: sh.Code.Digit}
 		reorder(&rec, order, rand.New(rand.NewPCG(seed, uint64(i))))
 		if err := writeJSON(filepath.Join(out, fmt.Sprintf("%04d_%s.json", i, sh.Code.Text)), rec); err != nil {
 			d.Close()
@@ -88,10 +89,8 @@ func run(out, kindName string, n, writers int, seed uint64, ws synth.WriterSet, 
 
 // strokeRecord is one canvas's strokes: a predict request body plus the digit of each stroke.
 type strokeRecord struct {
-	Strokes [][][2]float64 `json:"strokes"`
-	Width   int            `json:"width"`
-	Height  int            `json:"height"`
-	Digit   []int          `json:"digit"`
+	protocol.Predict
+	Digit []int `json:"digit"`
 }
 
 // reorder changes the stroke order: shuffle permutes all strokes, last moves one stroke to the end.
