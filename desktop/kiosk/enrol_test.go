@@ -40,7 +40,7 @@ func TestApp_EnrolmentMakesCodesSyncAndRevocationStopsThem(t *testing.T) {
 	r := startApp(t, kiosk.Config{Server: srv.URL(), DataDir: data})
 	r.write(t, "29384", 4)
 	r.wait(t, "recognised", hasCode("29384"))
-	r.tap(kiosk.Centre(r.app.Layout().Confirm))
+	r.confirm(t)
 	r.wait(t, "not enrolled, the code pending", func(s kiosk.State) bool {
 		return s.Sync == "not enrolled" && s.EnrolOffered && s.Pending == 1
 	})
