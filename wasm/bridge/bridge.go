@@ -5,6 +5,7 @@ package bridge
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strconv"
 	"sync"
 	"syscall/js"
@@ -412,40 +413,30 @@ func clerkJS(args []js.Value) (map[string]any, error) {
 	}
 	o := args[0]
 	var ci ClerkInput
-	box := func(v js.Value) (b [4]int) {
-		for i := range 4 {
-			b[i] = v.Index(i).Int()
+	var in jsFields
+	in.list(o.Get("digits"), "digits", func(d js.Value, at string) {
+		dg := recognize.Digit{Digit: in.int(d.Get("digit"), at+".digit"), Box: in.box(d.Get("box"), at+".box")}
+		if c := d.Get("confidence"); !c.IsUndefined() {
+			dg.Confidence = in.num(c, at+".confidence")
 		}
-		return b
-	}
-	ds := o.Get("digits")
-	for i := 0; i < ds.Length(); i++ {
-		d := ds.Index(i)
-		dg := recognize.Digit{Digit: d.Get("digit").Int(), Confidence: d.Get("confidence").Float(), Box: box(d.Get("box"))}
 		if p := d.Get("probs"); p.Type() == js.TypeObject && p.Length() == 10 {
 			for k := range 10 {
-				dg.Probs[k] = p.Index(k).Float()
+				dg.Probs[k] = in.num(p.Index(k), at+".probs")
 			}
 		}
 		ci.Digits = append(ci.Digits, dg)
-	}
-	if c := o.Get("confirm"); c.Type() == js.TypeObject {
-		for i := 0; i < c.Length(); i++ {
-			ci.Confirm = append(ci.Confirm, c.Index(i).Int())
+	})
+	in.list(o.Get("confirm"), "confirm", func(c js.Value, at string) { ci.Confirm = append(ci.Confirm, in.int(c, at)) })
+	in.list(o.Get("fixes"), "fixes", func(f js.Value, at string) {
+		fx := recognize.Fix{Box: in.box(f.Get("box"), at+".box")}
+		if d := f.Get("digit"); d.Type() == js.TypeNumber {
+			fx.Digit = in.int(d, at+".digit")
 		}
-	}
-	if fs := o.Get("fixes"); fs.Type() == js.TypeObject {
-		for i := 0; i < fs.Length(); i++ {
-			fx := recognize.Fix{Box: box(fs.Index(i).Get("box"))}
-			if d := fs.Index(i).Get("digit"); d.Type() == js.TypeNumber {
-				fx.Digit = d.Int()
-			}
-			if op := fs.Index(i).Get("op"); op.Type() == js.TypeString {
-				fx.Op = op.String()
-			}
-			ci.Fixes = append(ci.Fixes, fx)
+		if op := f.Get("op"); op.Type() == js.TypeString {
+			fx.Op = op.String()
 		}
-	}
+		ci.Fixes = append(ci.Fixes, fx)
+	})
 	if f := o.Get("format"); f.Type() == js.TypeString {
 		ci.Format = f.String()
 	}
@@ -454,10 +445,13 @@ func clerkJS(args []js.Value) (map[string]any, error) {
 		ci.Typed, ci.IsTyped = t.String(), true
 	}
 	if e := o.Get("edit"); e.Type() == js.TypeObject {
-		ci.Edit = &Edit{Op: e.Get("op").String(), At: e.Get("at").Int()}
+		ci.Edit = &Edit{Op: e.Get("op").String(), At: in.int(e.Get("at"), "edit.at")}
 		if d := e.Get("digit"); d.Type() == js.TypeNumber {
-			ci.Edit.Digit = d.Int()
+			ci.Edit.Digit = in.int(d, "edit.digit")
 		}
+	}
+	if in.err != nil {
+		return nil, in.err
 	}
 	out, err := Clerk(ci, BrowserPatterns)
 	if err != nil {
@@ -465,5 +459,61 @@ func clerkJS(args []js.Value) (map[string]any, error) {
 	}
 	return out.Object(), nil
 }
+
+// jsFields reads typed fields of a JavaScript object; the first field of the wrong type is kept as an invalid
+// error naming it (syscall/js would panic on it), and later reads return zero values.
+type jsFields struct{ err error }
+
+func (f *jsFields) fail(at, want string) {
+	if f.err == nil {
+		f.err = wrapInvalid("clerk(input): " + at + ": want " + want)
+	}
+}
+
+// num is a finite number.
+func (f *jsFields) num(v js.Value, at string) float64 {
+	if v.Type() != js.TypeNumber || math.IsNaN(v.Float()) || math.IsInf(v.Float(), 0) {
+		f.fail(at, "a number")
+		return 0
+	}
+	return v.Float()
+}
+
+// int is a whole number that fits an int32 (digits, indexes and pixel coordinates).
+func (f *jsFields) int(v js.Value, at string) int {
+	x := f.num(v, at)
+	if x != math.Trunc(x) || math.Abs(x) > math.MaxInt32 {
+		f.fail(at, "a whole number")
+		return 0
+	}
+	return int(x)
+}
+
+func (f *jsFields) box(v js.Value, at string) (b [4]int) {
+	if !isArray(v) || v.Length() != 4 {
+		f.fail(at, "[x0, y0, x1, y1]")
+		return b
+	}
+	for i := range 4 {
+		b[i] = f.int(v.Index(i), at)
+	}
+	return b
+}
+
+// list calls each for every element of an array; undefined or null is an empty list.
+func (f *jsFields) list(v js.Value, at string, each func(e js.Value, at string)) {
+	if v.IsUndefined() || v.IsNull() {
+		return
+	}
+	if !isArray(v) {
+		f.fail(at, "an array")
+		return
+	}
+	for i := 0; i < v.Length() && f.err == nil; i++ {
+		each(v.Index(i), at+"["+strconv.Itoa(i)+"]")
+	}
+}
+
+func isArray(v js.Value) bool { return js.Global().Get("Array").Call("isArray", v).Bool() }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

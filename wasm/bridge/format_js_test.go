@@ -96,3 +96,37 @@ func TestClerk_PatternFormatThroughTheBridge(t *testing.T) {
 		t.Error("a bad pattern must be an invalid input")
 	}
 }
+
+// A clerk input with missing or mistyped fields is an invalid input naming the field, never a panic.
+func TestClerk_MalformedInputIsInvalidNamingTheField(t *testing.T) {
+	target := js.Global().Get("Object").New()
+	b := bridge.Register(target)
+	t.Cleanup(b.Release)
+	d := target.Get("digitpad")
+	// No digits: a typed code needs none, and ink without digits reads as nothing.
+	if out := d.Call("clerk", map[string]any{"format": "5", "typed": "12345"}); errorCode(out) != "" || out.Get("code").String() != "12345" {
+		t.Errorf("typed code without digits: %v", js.Global().Get("JSON").Call("stringify", out))
+	}
+	mustOK(t, d.Call("clerk", map[string]any{"format": "5"}))
+	digit := func(box any) map[string]any { return map[string]any{"digit": 3, "confidence": 0.9, "box": box} }
+	for _, c := range []struct {
+		in    map[string]any
+		field string
+	}{
+		{map[string]any{"digits": "12345"}, "digits: want an array"},
+		{map[string]any{"digits": []any{map[string]any{"box": []any{0, 0, 10, 20}}}}, "digits[0].digit: want a number"},
+		{map[string]any{"digits": []any{digit([]any{0, 0, 10})}}, "digits[0].box: want [x0, y0, x1, y1]"},
+		{map[string]any{"digits": []any{digit(nil)}}, "digits[0].box: want [x0, y0, x1, y1]"},
+		{map[string]any{"digits": []any{digit([]any{0, 0, "10", 20})}}, "digits[0].box: want a number"},
+		{map[string]any{"digits": []any{digit([]any{0, 0, 10.5, 20})}}, "digits[0].box: want a whole number"},
+		{map[string]any{"digits": []any{digit([]any{0, 0, 10, 20})}, "confirm": []any{nil}}, "confirm[0]: want a number"},
+		{map[string]any{"fixes": []any{map[string]any{"digit": 1}}}, "fixes[0].box: want [x0, y0, x1, y1]"},
+		{map[string]any{"edit": map[string]any{"op": "set"}}, "edit.at: want a number"},
+	} {
+		out := d.Call("clerk", c.in)
+		msg := out.Get("error").Get("message")
+		if errorCode(out) != "invalid" || !strings.Contains(msg.String(), c.field) {
+			t.Errorf("%v: error %s %v, want invalid naming %q", c.in, errorCode(out), msg, c.field)
+		}
+	}
+}
