@@ -20,8 +20,11 @@ var ErrTooLarge = errors.New("canvas too large")
 var ErrBadInput = errors.New("bad ink input")
 
 // DefaultMaxRasterCost is the rasterisation budget used when Options.MaxRasterCost is zero: 16 M pixel visits,
-// some 20–60 ms of CPU, far above a pad's strokes (a five-digit code on a 640×160 working raster costs ~0.1 M)
-// and far below what 20,000 canvas-wide zigzag points would cost.
+// some 20–60 ms of CPU to draw, far above a pad's strokes (a five-digit code on a 640×160 working raster costs
+// ~0.1 M) and far below what 20,000 canvas-wide zigzag points would cost. It bounds the drawing, not the whole
+// request: random strokes that fill a large canvas within it still cost 0.2–0.4 s of CPU in mask and
+// segmentation (session 9's fuzzing); the server's admission, steered by what served predictions took, sheds
+// around such requests rather than queueing behind them.
 const DefaultMaxRasterCost = 16 << 20
 
 // DefaultMaxPixels is the canvas pixel limit used when Options.MaxPixels is zero.
