@@ -320,8 +320,9 @@ func (f *inflater) dynamic() bool {
 }
 
 // codes decodes one compressed block's symbols into out from o on and returns where it stopped. The bit
-// buffer and the input position live in locals, and at least 48 bits are buffered whenever a symbol is looked
-// up, enough for a whole length/distance pair. A direct-table entry carries the symbol's meaning (a literal
+// buffer and the input position live in locals. At least 15 bits (any one code) are buffered whenever a symbol
+// is looked up, and a match refills to 48 before its length, enough for the whole length/distance pair; so a
+// run of literals refills about once in five. A direct-table entry carries the symbol's meaning (a literal
 // byte, or a length's base and extra bits), so a symbol costs one lookup; the next symbol's entry is looked up
 // at the end of each step, where the loop starts again.
 func (f *inflater) codes(out []byte, o int) (int, error) {
