@@ -226,34 +226,31 @@ func rgbLuma(dst, rgb []uint8) (lo, hi int) {
 	fillFF(dst[r/3:])
 	lo, hi = l/3, r/3
 	dst, rgb = dst[l/3:r/3], rgb[l:r]
-	// One AND tests a block of eight pixels, so a white block costs a few instructions.
-	x := 0
-	for ; x+8 <= len(dst) && 3*x+24 <= len(rgb); x += 8 {
-		p, d := rgb[3*x:3*x+24:3*x+24], dst[x:x+8:x+8]
-		if binary.LittleEndian.Uint64(p)&binary.LittleEndian.Uint64(p[8:])&binary.LittleEndian.Uint64(p[16:]) == white {
-			binary.LittleEndian.PutUint64(d, white) // (77+150+29)·255 >> 8 = 255
-			continue
+	// One AND tests a block of eight pixels, so a white block costs a few instructions. The slices advance
+	// block by block (indexing them by x cost ~45 instructions of bounds checks and slicing per block).
+	for len(dst) >= 8 && len(rgb) >= 24 {
+		p, d := (*[24]uint8)(rgb), (*[8]uint8)(dst)
+		if binary.LittleEndian.Uint64(p[:])&binary.LittleEndian.Uint64(p[8:])&binary.LittleEndian.Uint64(p[16:]) == white {
+			binary.LittleEndian.PutUint64(d[:], white) // (77+150+29)·255 >> 8 = 255
+		} else {
+			// Eight pixels written out with constant indices: no bounds checks, and no call (whose spills cost
+			// ~10 instructions a block).
+			d[0] = uint8((77*uint32(p[0]) + 150*uint32(p[1]) + 29*uint32(p[2])) >> 8)
+			d[1] = uint8((77*uint32(p[3]) + 150*uint32(p[4]) + 29*uint32(p[5])) >> 8)
+			d[2] = uint8((77*uint32(p[6]) + 150*uint32(p[7]) + 29*uint32(p[8])) >> 8)
+			d[3] = uint8((77*uint32(p[9]) + 150*uint32(p[10]) + 29*uint32(p[11])) >> 8)
+			d[4] = uint8((77*uint32(p[12]) + 150*uint32(p[13]) + 29*uint32(p[14])) >> 8)
+			d[5] = uint8((77*uint32(p[15]) + 150*uint32(p[16]) + 29*uint32(p[17])) >> 8)
+			d[6] = uint8((77*uint32(p[18]) + 150*uint32(p[19]) + 29*uint32(p[20])) >> 8)
+			d[7] = uint8((77*uint32(p[21]) + 150*uint32(p[22]) + 29*uint32(p[23])) >> 8)
 		}
-		luma8px((*[8]uint8)(d), (*[24]uint8)(p))
+		dst, rgb = dst[8:], rgb[24:]
 	}
-	for ; x < len(dst); x++ {
+	for x := range dst {
 		q := rgb[3*x : 3*x+3 : 3*x+3]
 		dst[x] = uint8((77*uint32(q[0]) + 150*uint32(q[1]) + 29*uint32(q[2])) >> 8)
 	}
 	return lo, hi
-}
-
-// luma8px converts eight RGB pixels; constant indices into arrays leave no bounds checks (a loop over the
-// pixels took more instructions: the 280×280 canvas's upload −2 %).
-func luma8px(d *[8]uint8, p *[24]uint8) {
-	d[0] = uint8((77*uint32(p[0]) + 150*uint32(p[1]) + 29*uint32(p[2])) >> 8)
-	d[1] = uint8((77*uint32(p[3]) + 150*uint32(p[4]) + 29*uint32(p[5])) >> 8)
-	d[2] = uint8((77*uint32(p[6]) + 150*uint32(p[7]) + 29*uint32(p[8])) >> 8)
-	d[3] = uint8((77*uint32(p[9]) + 150*uint32(p[10]) + 29*uint32(p[11])) >> 8)
-	d[4] = uint8((77*uint32(p[12]) + 150*uint32(p[13]) + 29*uint32(p[14])) >> 8)
-	d[5] = uint8((77*uint32(p[15]) + 150*uint32(p[16]) + 29*uint32(p[17])) >> 8)
-	d[6] = uint8((77*uint32(p[18]) + 150*uint32(p[19]) + 29*uint32(p[20])) >> 8)
-	d[7] = uint8((77*uint32(p[21]) + 150*uint32(p[22]) + 29*uint32(p[23])) >> 8)
 }
 
 // add accumulates one canvas row of luma and alpha (nil: opaque) given in the caller's slices.

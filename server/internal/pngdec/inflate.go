@@ -16,17 +16,63 @@ const fastBits = 10
 
 // huffman is one canonical Huffman code of a DEFLATE block.
 type huffman struct {
-	// fast maps the next fastBits input bits (least significant first) to symbol<<4 | code length for codes up
-	// to fastBits long; 0: the code is longer (or not in the code).
-	fast  [1 << fastBits]uint16
+	// fast maps the next fastBits input bits (least significant first) to the entry of the code there, for
+	// codes up to fastBits long: what the symbol means (see entries) | code length; 0: the code is longer (or
+	// not in the code).
+	fast  [1 << fastBits]uint32
 	count [16]uint16  // codes of each length
 	sym   [288]uint16 // symbols ordered by code (canonical order)
 }
 
-// build sets up the code whose code lengths per symbol are lengths. It accepts what compress/flate accepts: a
+// A direct-table entry says what its symbol means, so the decoding loop needs no second lookup: bits 0-5 are
+// the code length, bits 16-31 a value, and one flag says what the value is.
+const (
+	eLit  = 1 << 15 // a literal byte (value)
+	eBase = 1 << 14 // a match length or distance: value is the base, bits 8-11 the extra bits that follow
+	eEnd  = 1 << 13 // end of block
+	eBad  = 1 << 12 // a symbol no stream may use (lengths 286, 287; distances 30, 31)
+)
+
+// Entries without code length of each alphabet: literal/length, distance, and plain symbols (code lengths).
+var (
+	litLenEntries = func() (t [288]uint32) {
+		for s := range t {
+			switch {
+			case s < 256:
+				t[s] = uint32(s)<<16 | eLit
+			case s == 256:
+				t[s] = eEnd
+			case s-257 < len(lenBase):
+				t[s] = uint32(lenBase[s-257])<<16 | uint32(lenExtra[s-257])<<8 | eBase
+			default:
+				t[s] = eBad
+			}
+		}
+		return t
+	}()
+	distEntries = func() (t [32]uint32) {
+		for s := range t {
+			t[s] = eBad
+			if s < len(distBase) {
+				t[s] = uint32(distBase[s])<<16 | uint32(distExtr[s])<<8 | eBase
+			}
+		}
+		return t
+	}()
+	plainEntries = func() (t [19]uint32) {
+		for s := range t {
+			t[s] = uint32(s) << 16
+		}
+		return t
+	}()
+)
+
+// build sets up the code whose code lengths per symbol are lengths, with the direct-table entries ent (one per
+// symbol, as many as lengths, without code length). It accepts what compress/flate accepts: a
 // complete code, a single code of length one, or no code at all (an unused distance code; decoding with it
 // fails).
-func (h *huffman) build(lengths []uint8) bool {
+func (h *huffman) build(lengths []uint8, ent []uint32) bool {
+	ent = ent[:len(lengths)]
 	h.count = [16]uint16{}
 	for _, l := range lengths {
 		h.count[l]++
@@ -62,7 +108,7 @@ func (h *huffman) build(lengths []uint8) bool {
 	code, i := 0, 0
 	for l := 1; l <= fastBits; l++ {
 		for range h.count[l] {
-			h.fast[bits.Reverse16(uint16(code))>>(16-l)] = h.sym[i]<<4 | uint16(l)
+			h.fast[bits.Reverse16(uint16(code))>>(16-l)] = ent[h.sym[i]] | uint32(l)
 			code++
 			i++
 		}
@@ -126,10 +172,10 @@ func (f *inflater) decode(h *huffman) int {
 		f.refill()
 	}
 	if e := h.fast[f.bits&(1<<fastBits-1)]; e != 0 {
-		n := uint(e & 15)
+		n := uint(e & 63)
 		f.bits >>= n
 		f.nb -= n
-		return int(e >> 4)
+		return int(e >> 16)
 	}
 	return f.decodeSlow(h)
 }
@@ -195,8 +241,8 @@ func (f *inflater) inflate(in []byte, trailer int, out []byte) error {
 				for i := 288; i < 288+32; i++ {
 					l[i] = 5
 				}
-				f.lit.build(l[:288])
-				f.dist.build(l[288:])
+				f.lit.build(l[:288], litLenEntries[:])
+				f.dist.build(l[288:], distEntries[:])
 				f.fixed = true
 			}
 		case 2:
@@ -234,7 +280,7 @@ func (f *inflater) dynamic() bool {
 	for i := range nclen {
 		cl[clOrder[i]] = uint8(f.getbits(3))
 	}
-	if !f.lit.build(cl[:]) { // the code length code, in lit for the moment
+	if !f.lit.build(cl[:], plainEntries[:]) { // the code length code, in lit for the moment
 		return false
 	}
 	lens := f.lens[:nlit+ndist]
@@ -270,90 +316,94 @@ func (f *inflater) dynamic() bool {
 	if lens[256] == 0 { // no end-of-block code
 		return false
 	}
-	return f.lit.build(lens[:nlit]) && f.dist.build(lens[nlit:])
+	return f.lit.build(lens[:nlit], litLenEntries[:]) && f.dist.build(lens[nlit:], distEntries[:])
 }
 
 // codes decodes one compressed block's symbols into out from o on and returns where it stopped. The bit
-// buffer lives in locals; one refill covers a whole length/distance pair (at most 48 bits). The literal/length
-// and the distance lookups are written out twice on purpose: as one helper (too large for the inliner) a
-// 280×280 canvas took 7 % more instructions to decode.
+// buffer and the input position live in locals. At least 15 bits (any one code) are buffered whenever a symbol
+// is looked up, and a match refills to 48 before its length, enough for the whole length/distance pair; so a
+// run of literals refills about once in five. A direct-table entry carries the symbol's meaning (a literal
+// byte, or a length's base and extra bits), so a symbol costs one lookup; the next symbol's entry is looked up
+// at the end of each step, where the loop starts again.
 func (f *inflater) codes(out []byte, o int) (int, error) {
-	bits, nb := f.bits, f.nb
+	bits, nb, pos := f.bits, f.nb, f.pos
 	lit, dist := &f.lit.fast, &f.dist.fast
 	in := f.in
-	for {
-		if nb < 48 {
-			// refill's common case, inlined: eight more bytes are there to load.
-			if pos := f.pos; pos+8 <= len(in) {
+	// Refill to at least 56 bits when fewer than want are left (refill's common case, inlined; past the end
+	// of the input, refill loads zeros).
+	fill := func(want uint) {
+		if nb < want {
+			if pos+8 <= len(in) {
 				bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
-				f.pos = pos + int(63-nb)>>3
+				pos += int(63-nb) >> 3
 				nb |= 56
 			} else {
-				f.bits, f.nb = bits, nb
+				f.bits, f.nb, f.pos = bits, nb, pos
 				f.refill()
-				bits, nb = f.bits, f.nb
+				bits, nb, pos = f.bits, f.nb, f.pos
 			}
 		}
-		var s int
-		if e := lit[bits&(1<<fastBits-1)]; e != 0 {
-			bits >>= e & 15
-			nb -= uint(e & 15)
-			s = int(e >> 4)
-		} else {
-			f.bits, f.nb = bits, nb
-			s = f.decodeSlow(&f.lit)
-			bits, nb = f.bits, f.nb
-		}
-		if s < 256 {
-			if s < 0 || o >= len(out) {
+	}
+	fill(48)
+	e := lit[bits&(1<<fastBits-1)]
+	for {
+		if e&eLit != 0 {
+			if o >= len(out) {
 				return o, errInflate
 			}
-			out[o] = byte(s)
+			out[o] = byte(e >> 16)
 			o++
-			// Literals come in runs (a stroke's pixels): the next two, when their codes are in the direct
-			// table, are taken without a refill (at least 48 - 15 bits were left for them): −50 k instructions for a
-			// 280×280 canvas (a third gained nothing).
-			if e := lit[bits&(1<<fastBits-1)]; e-1 < 256<<4-1 && o < len(out) {
-				bits >>= e & 15
-				nb -= uint(e & 15)
-				out[o] = byte(e >> 4)
-				o++
-				if e := lit[bits&(1<<fastBits-1)]; e-1 < 256<<4-1 && o < len(out) {
-					bits >>= e & 15
-					nb -= uint(e & 15)
-					out[o] = byte(e >> 4)
-					o++
-				}
-			}
+			bits >>= e & 63
+			nb -= uint(e & 63)
+			fill(15) // enough for any one code; a match refills before its length
+			e = lit[bits&(1<<fastBits-1)]
 			continue
 		}
-		if s == 256 {
+		if e&eBase == 0 {
+			switch {
+			case e&eEnd != 0:
+				bits >>= e & 63
+				nb -= uint(e & 63)
+				f.bits, f.nb, f.pos = bits, nb, pos
+				return o, nil
+			case e != 0:
+				return o, errInflate
+			}
+			// A code longer than the direct table: decoded bit by bit, then taken as its entry would be.
 			f.bits, f.nb = bits, nb
-			return o, nil
+			s := f.decodeSlow(&f.lit)
+			bits, nb = f.bits, f.nb
+			if s < 0 {
+				return o, errInflate
+			}
+			e = litLenEntries[s]
+			continue
 		}
-		s -= 257
-		if s >= len(lenBase) {
-			return o, errInflate
-		}
-		x := uint(lenExtra[s])
-		n := int(lenBase[s]) + int(bits&(1<<x-1))
+		// A match: length, then distance, each a base and extra bits, at most 48 bits in all.
+		fill(48)
+		bits >>= e & 63
+		nb -= uint(e & 63)
+		x := uint(e>>8) & 15
+		n := int(e>>16) + int(bits&(1<<x-1))
 		bits >>= x
 		nb -= x
-		var ds int
-		if e := dist[bits&(1<<fastBits-1)]; e != 0 {
-			bits >>= e & 15
-			nb -= uint(e & 15)
-			ds = int(e >> 4)
-		} else {
+		e = dist[bits&(1<<fastBits-1)]
+		if e == 0 {
 			f.bits, f.nb = bits, nb
-			ds = f.decodeSlow(&f.dist)
+			s := f.decodeSlow(&f.dist)
 			bits, nb = f.bits, f.nb
+			if s < 0 {
+				return o, errInflate
+			}
+			e = distEntries[s]
 		}
-		if ds < 0 || ds >= len(distBase) {
+		if e&eBase == 0 {
 			return o, errInflate
 		}
-		x = uint(distExtr[ds])
-		d := int(distBase[ds]) + int(bits&(1<<x-1))
+		bits >>= e & 63
+		nb -= uint(e & 63)
+		x = uint(e>>8) & 15
+		d := int(e>>16) + int(bits&(1<<x-1))
 		bits >>= x
 		nb -= x
 		if d > o || n > len(out)-o {
@@ -371,6 +421,8 @@ func (f *inflater) codes(out []byte, o int) (int, error) {
 			repeat(out[:end], o, d)
 		}
 		o = end
+		fill(15)
+		e = lit[bits&(1<<fastBits-1)]
 	}
 }
 

@@ -133,3 +133,59 @@ func TestInflate_RunsMatchCompressFlate(t *testing.T) {
 		}
 	}
 }
+
+// Symbols no stream may use — lengths 286 and 287, distances 30 and 31, all of which the fixed codes have — fail
+// the stream, as in compress/flate, whether the code is looked up in the direct table or decoded bit by bit.
+func TestInflate_ReservedSymbolsRefused(t *testing.T) {
+	// fixed writes a final block with fixed codes: a literal 'a', then the length symbol ls and the distance
+	// symbol ds (ls only when ds < 0), then end of block.
+	fixed := func(ls, ds int) []byte {
+		var b []byte
+		var acc uint64
+		var n uint
+		put := func(v uint64, bits uint) { // LSB first
+			acc |= v << n
+			n += bits
+			for n >= 8 {
+				b = append(b, byte(acc))
+				acc >>= 8
+				n -= 8
+			}
+		}
+		code := func(c uint64, bits uint) { // Huffman codes go most significant bit first
+			for i := int(bits) - 1; i >= 0; i-- {
+				put(c>>uint(i)&1, 1)
+			}
+		}
+		put(1, 1) // final
+		put(1, 2) // fixed codes
+		code(0x30+'a', 8)
+		if ls < 280 {
+			code(uint64(ls-256), 7)
+		} else {
+			code(uint64(0xc0+ls-280), 8)
+		}
+		if ds >= 0 {
+			code(uint64(ds), 5)
+		}
+		code(0, 7) // end of block
+		put(0, 7)
+		return b
+	}
+	for _, c := range []struct{ ls, ds int }{{286, -1}, {287, -1}, {257, 30}, {257, 31}} {
+		stream := fixed(c.ls, c.ds)
+		if _, err := io.ReadAll(flate.NewReader(bytes.NewReader(stream))); err == nil {
+			t.Fatalf("length %d distance %d: compress/flate reads the stream; the test writes it wrong", c.ls, c.ds)
+		}
+		for _, size := range []int{1, 4, 100} {
+			if err := new(inflater).inflate(stream, 0, make([]byte, size)); err == nil {
+				t.Errorf("length %d distance %d, %d-byte buffer: stream accepted", c.ls, c.ds, size)
+			}
+		}
+	}
+	// The same stream with a valid pair decodes ('a' four times): the writer above is right.
+	out := make([]byte, 4)
+	if err := new(inflater).inflate(fixed(257, 0), 0, out); err != nil || string(out) != "aaaa" {
+		t.Fatalf("valid fixed stream: %v, %q", err, out)
+	}
+}
