@@ -9,6 +9,7 @@ import (
 	"math"
 
 	"digitpad/server/internal/resultjson"
+	"digitpad/shared/ink"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 )
@@ -62,9 +63,8 @@ func PackFloatInputs(in [][784]float32) []byte {
 	}
 	dense := 1 + len(in)*784
 	out := binary.AppendUvarint(append(make([]byte, 0, dense), inputsRuns), uint64(len(in)))
-	var px [784]byte
 	for i := range in {
-		out = appendRuns(out, protocol.AppendInputBytes(px[:0], in[i:i+1]))
+		out = appendRuns(out, &in[i])
 		if len(out) >= dense {
 			return protocol.AppendInputBytes(append(out[:0], inputs8), in)
 		}
@@ -75,17 +75,27 @@ func PackFloatInputs(in [][784]float32) []byte {
 	return out
 }
 
-// appendRuns appends one input's pixels as runs: a count of zero pixels (0..255), a count of literal pixels
-// (0..255), then those pixels; repeated until all 784 are covered. A single zero between inked pixels stays in the
-// literal run (one byte rather than two counts).
-func appendRuns(dst []byte, px []byte) []byte {
-	for i := 0; i < len(px); {
+// appendRuns appends one input's pixels, rounded by ink.InputByte as protocol.AppendInputBytes does, as runs: a
+// count of zero pixels (0..255), a count of literal pixels (0..255), then those pixels; repeated until all 784 are
+// covered. A single zero between inked pixels stays in the literal run (one byte rather than two counts).
+func appendRuns(dst []byte, in *[784]float32) []byte {
+	var px [784 + 8]byte // zero-padded: words may be read past the last pixel
+	for j, v := range in {
+		if v != 0 {
+			px[j] = ink.InputByte(v)
+		}
+	}
+	const n = len(in)
+	for i := 0; i < n; {
 		z := i
-		for z < len(px) && z-i < 255 && px[z] == 0 {
+		for z+8 <= n && z-i <= 255-8 && binary.LittleEndian.Uint64(px[z:]) == 0 {
+			z += 8
+		}
+		for z < n && z-i < 255 && px[z] == 0 {
 			z++
 		}
 		l := z
-		for l < len(px) && l-z < 255 && (px[l] != 0 || l+1 < len(px) && px[l+1] != 0 && l > z) {
+		for l < n && l-z < 255 && (px[l] != 0 || l > z && px[l+1] != 0) {
 			l++
 		}
 		dst = append(append(dst, byte(z-i), byte(l-z)), px[z:l]...)
