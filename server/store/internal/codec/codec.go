@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 
 	"digitpad/server/internal/resultjson"
 	"digitpad/shared/ink"
@@ -79,26 +80,32 @@ func PackFloatInputs(in [][784]float32) []byte {
 // count of zero pixels (0..255), a count of literal pixels (0..255), then those pixels; repeated until all 784 are
 // covered. A single zero between inked pixels stays in the literal run (one byte rather than two counts).
 func appendRuns(dst []byte, in *[784]float32) []byte {
-	var px [784 + 8]byte // zero-padded: words may be read past the last pixel
-	for j, v := range in {
-		if v != 0 {
-			px[j] = ink.InputByte(v)
+	const n = len(in)
+	var px [n + 8]byte          // zero-padded: a word may be read from any pixel
+	for j := 0; j < n; j += 4 { // blank quads (most of a digit's frame) skipped by their bits
+		q := in[j : j+4 : j+4]
+		if math.Float32bits(q[0])|math.Float32bits(q[1])|math.Float32bits(q[2])|math.Float32bits(q[3]) != 0 {
+			px[j], px[j+1] = ink.InputByte(q[0]), ink.InputByte(q[1])
+			px[j+2], px[j+3] = ink.InputByte(q[2]), ink.InputByte(q[3])
 		}
 	}
-	const n = len(in)
 	for i := 0; i < n; {
+		lim := min(n, i+255)
 		z := i
-		for z+8 <= n && z-i <= 255-8 && binary.LittleEndian.Uint64(px[z:]) == 0 {
+		for z < lim {
+			if w := binary.LittleEndian.Uint64(px[z:]); w != 0 {
+				z += bits.TrailingZeros64(w) / 8
+				break
+			}
 			z += 8
 		}
-		for z < n && z-i < 255 && px[z] == 0 {
-			z++
-		}
-		l := z
-		for l < n && l-z < 255 && (px[l] != 0 || l > z && px[l+1] != 0) {
+		z = min(z, lim)
+		l, llim := z, min(n, z+255)
+		for l < llim && (px[l] != 0 || l > z && px[l+1] != 0) {
 			l++
 		}
-		dst = append(append(dst, byte(z-i), byte(l-z)), px[z:l]...)
+		dst = append(dst, byte(z-i), byte(l-z))
+		dst = append(dst, px[z:l]...)
 		i = l
 	}
 	return dst

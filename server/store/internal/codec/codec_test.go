@@ -180,3 +180,28 @@ func BenchmarkPackFloatInputs(b *testing.B) {
 		PackFloatInputs(ins)
 	}
 }
+
+// Values off the 0..1 grid read back as protocol.InputBytes rounds them, in runs as in dense blobs.
+func TestFloatInputs_OddValuesRoundAsInputBytes(t *testing.T) {
+	var in [784]float32
+	odd := []float32{float32(math.Copysign(0, -1)), -0.3, float32(math.NaN()), float32(math.Inf(1)), 1.7, 0.001, 0.0019,
+		0.002, 0.5 / 255, 1e-30}
+	for i, v := range odd {
+		in[100+3*i] = v
+	}
+	blob := PackFloatInputs([][784]float32{in})
+	if blob[0] != inputsRuns {
+		t.Fatalf("format %d, want runs", blob[0])
+	}
+	got, err := UnpackFloatInputs(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := byteGrid([][784]float32{in}); !reflect.DeepEqual(got, want) {
+		for j := range in {
+			if got[0][j] != want[0][j] {
+				t.Errorf("pixel %d: %v read back as %v, want %v", j, in[j], got[0][j], want[0][j])
+			}
+		}
+	}
+}
