@@ -95,6 +95,12 @@ func TestPredict_ImageFormsAgree(t *testing.T) {
 			if res.Status != http.StatusOK {
 				t.Fatalf("status = %d, body %s", res.Status, res.Body)
 			}
+			// One Date header, whichever path answered (the raw body's writes its own, net/http huma's).
+			if d := res.Header["Date"]; len(d) != 1 {
+				t.Errorf("Date headers %q, want one", d)
+			} else if _, err := http.ParseTime(d[0]); err != nil {
+				t.Errorf("Date %q: %v", d[0], err)
+			}
 			var p protocol.Prediction
 			res.decode(t, &p)
 			if len(p.Digits) != 2 {

@@ -64,8 +64,12 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, max int64) (bo
 	}
 	buf := make([]byte, 0, size)
 	for {
-		// Best effort: a writer without deadlines (httptest) keeps the server's ReadTimeout.
-		_ = rc.SetReadDeadline(start.Add(bodyGrace + time.Duration(len(buf))*time.Second/minBodyRate))
+		// Best effort: a writer without deadlines (httptest) keeps the server's ReadTimeout. Once Content-Length
+		// bytes are in, the read that sees EOF does not touch the connection: no deadline to move (a timer
+		// update per request).
+		if int64(len(buf)) != r.ContentLength {
+			_ = rc.SetReadDeadline(start.Add(bodyGrace + time.Duration(len(buf))*time.Second/minBodyRate))
+		}
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, min(cap(buf), 1<<20))
 		}

@@ -69,9 +69,7 @@ func (s *Server) observe(r *http.Request, sw *statusWriter, id string, took time
 	if route == "" {
 		route = "unmatched"
 	}
-	code := strconv.Itoa(status)
-	s.metrics.requests.WithLabelValues(route, code).Inc()
-	s.metrics.requestDuration.WithLabelValues(route, code).Observe(took.Seconds())
+	s.metrics.observeRequest(route, status, took)
 	if status >= 400 {
 		s.metrics.reject(rejectReason(status, sw.Header()))
 	}

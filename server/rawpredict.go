@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -62,7 +63,9 @@ func (s *Server) servePredictImage(w http.ResponseWriter, r *http.Request, body 
 		writeHumaError(w, err)
 		return true
 	}
-	w.Header()["Content-Type"] = jsonContentType
+	hdr := w.Header()
+	hdr["Content-Type"] = jsonContentType
+	hdr["Date"] = s.date.header(time.Now())
 	w.WriteHeader(http.StatusOK)
 	if b, ok := resultjson.AppendPrediction(make([]byte, 0, 1024), p); ok {
 		_, _ = w.Write(b)

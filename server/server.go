@@ -233,6 +233,7 @@ type Server struct {
 	mux       *http.ServeMux
 	reqSeq    atomic.Uint64
 	reqPfx    string
+	date      httpDate // the Date header of answered predictions
 
 	ln       net.Listener
 	http     *http.Server

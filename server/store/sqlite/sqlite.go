@@ -37,7 +37,15 @@ type Store struct {
 	w   *sql.DB // exactly one connection: all writes are serialised here
 	r   *sql.DB // read-only pool
 	now func() time.Time
+	// insertPrediction is the prediction log's INSERT, prepared once on the writer connection (again by
+	// database/sql if that connection is replaced) rather than per batch: SQLite's parse and code generation
+	// were ~1.4 µs of a 64-row batch's cost per row.
+	insertPrediction *sql.Stmt
 }
+
+const insertPredictionSQL = `INSERT INTO predictions
+	(id, created_at, client_id, code, model_sha256, result, inputs, ink_png)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 
 var _ store.Store = (*Store)(nil)
 
@@ -61,6 +69,10 @@ func Open(ctx context.Context, path string, opts ...store.Option) (*Store, error
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, now: store.NewOptions(opts...).Now}
 	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
+	if s.insertPrediction, err = w.PrepareContext(ctx, insertPredictionSQL); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
 	}
@@ -183,7 +195,7 @@ func (s *Store) SavePredictions(ctx context.Context, ps []store.Prediction) erro
 	if err := logSync(ctx, conn); err != nil {
 		return fmt.Errorf("save predictions: %w", err)
 	}
-	err = savePredictions(ctx, conn, ps, rs)
+	err = savePredictions(ctx, conn, s.insertPrediction, ps, rs)
 	if rerr := durableSync(conn); rerr != nil {
 		err = errors.Join(err, fmt.Errorf("save predictions: %w", rerr))
 	}
@@ -215,19 +227,14 @@ type predictionRow struct {
 	inputs []byte
 }
 
-// savePredictions inserts ps in one transaction on conn.
-func savePredictions(ctx context.Context, conn *sql.Conn, ps []store.Prediction, rs []predictionRow) error {
+// savePredictions inserts ps in one transaction on conn with insert (insertPredictionSQL).
+func savePredictions(ctx context.Context, conn *sql.Conn, insert *sql.Stmt, ps []store.Prediction, rs []predictionRow) error {
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save predictions: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO predictions
-		(id, created_at, client_id, code, model_sha256, result, inputs, ink_png)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("save predictions: %w", err)
-	}
+	stmt := tx.StmtContext(ctx, insert)
 	defer stmt.Close()
 	// The rows run without ctx, which is checked between them instead: a statement under a cancellable context
 	// costs the driver a watcher goroutine and a progress handler each.
@@ -400,6 +407,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	if s.insertPrediction != nil {
+		errs = append(errs, s.insertPrediction.Close())
 	}
 	errs = append(errs, s.w.Close())
 	return errors.Join(errs...)
