@@ -57,7 +57,7 @@ func run(styles, out string, test bool, variant string, why, pairs bool, two, nl
 		return err
 	}
 	if two > 0 {
-		return twoDigits(rec, two, why)
+		return twoDigits(rec, two, why, pairs)
 	}
 	dir, err := mnist.Locate(context.Background(), "")
 	if err != nil {
