@@ -123,9 +123,10 @@ func (cs *Candidates) Digit(c, i int) Digit {
 }
 
 // CutStrokes is how many strokes the planned segmentation's cut goes through (column ink over pen width, see
-// cutCrossings) when it cuts all the ink, one piece, into two digits; NaN for any other plan. Two touching digits
-// meet at a point, so a cut between them crosses about one stroke or less; a cut through one wide digit (a 0,
-// an 8, a 7 with a long bar) crosses two. The recogniser weighs the whole against the halves by it.
+// cutCrossings) when it cuts all the ink, one piece, into two digits; NaN for any other plan. Touching digits
+// mostly meet at a point or a short contact, so a cut between them crosses about one stroke or less (two 0s
+// side by side cross more); a cut through one wide digit (a 0, an 8, a 7 with a long bar) crosses nearer two.
+// The recogniser weighs the whole against the halves by it.
 func (cs *Candidates) CutStrokes() float64 {
 	lay := cs.lay
 	if len(lay.groups) != 1 || lay.groups[0].k != 2 {

@@ -271,7 +271,7 @@ type Job struct {
 	// when they leave it a chance (readStrokes, strokeChoice).
 	strokes *strokeLattice
 	// cutStrokes is the free segmentation's ink.Candidates.CutStrokes when no format fixes the count (NaN
-	// otherwise): how many strokes the cut that makes one piece two digits goes through (see wholeWins).
+	// otherwise): how many strokes the cut that makes one piece two digits goes through (see fewerWins).
 	cutStrokes float64
 }
 
