@@ -7,9 +7,9 @@ import (
 )
 
 // Without a format, all the ink read as one digit is weighed against the free segmentation's cut of one piece
-// into two by the strokes the cut goes through (Job.cutStrokes): a cut through about two strokes is one wide
-// digit (the whole wins when it reads fairly), a cut through little ink is two touching digits (the whole must
-// read clearly better), and in between, or with no such cut, the whole wins when it reads surely and as well.
+// into two by the strokes the cut goes through (Job.cutStrokes): a cut through little ink parts two touching
+// digits (the whole must read clearly better); otherwise, or with no such cut, the whole wins when it reads
+// surely and about as well.
 func TestChoose_WholeAgainstCutByCutStrokes(t *testing.T) {
 	probs := func(confs ...float64) []float32 {
 		var p []float32
@@ -33,9 +33,8 @@ func TestChoose_WholeAgainstCutByCutStrokes(t *testing.T) {
 		{"no cut, whole unsure", math.NaN(), 0.98, 0.99, 0.75, false},
 		{"touching, whole sure", 0.3, 0.95, 0.95, 0.97, false},
 		{"touching, whole clearly better", 0.3, 0.6, 0.7, 0.95, true},
-		{"between, whole unsure", 1.2, 0.98, 0.99, 0.75, false},
-		{"wide digit, whole fair", 1.9, 0.98, 0.99, 0.75, true},
-		{"wide digit, whole poor", 1.9, 0.98, 0.99, 0.5, false},
+		{"through strokes, whole sure", 1.2, 0.95, 0.95, 0.97, true},
+		{"through strokes, whole unsure", 1.9, 0.98, 0.99, 0.75, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
