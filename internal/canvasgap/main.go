@@ -11,7 +11,7 @@
 // segmentation), -why prints the free segmentation's candidates and their readings, -pairs prints every canvas
 // whose free segmentation plans two digits and offers all the ink as one (the whole and the split readings).
 // -two measures what a rule that prefers one digit would cost codes read without a format; with -pairs it prints
-// the same PAIR lines for them (label the code, tight or not): the data Job.fewerWins was chosen on.
+// the same PAIR lines for them (label the code, tight or not), to weigh a whole-vs-split rule on both sets.
 package main
 
 import (

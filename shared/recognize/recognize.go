@@ -270,9 +270,6 @@ type Job struct {
 	// strokes, for a stroke mask, holds candidate digits made of whole strokes, read after the image candidates
 	// when they leave it a chance (readStrokes, strokeChoice).
 	strokes *strokeLattice
-	// cutStrokes is the free segmentation's ink.Candidates.CutStrokes when no format fixes the count (NaN
-	// otherwise): how many strokes the cut that makes one piece two digits goes through (see fewerWins).
-	cutStrokes float64
 }
 
 // lattice is an ink.Lattice whose edges the Job reads lazily: Classify first reads the candidate segmentations
@@ -331,10 +328,7 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &Job{r: r, format: f, m: m, index: map[image.Rectangle]int{}, strokes: newStrokeLattice(m, r.inkOpt), cutStrokes: math.NaN()}
-	if (f == nil || f.digits == 0) && len(free.Boxes) > 1 && len(free.Boxes[0]) == 2 {
-		j.cutStrokes = free.CutStrokes()
-	}
+	j := &Job{r: r, format: f, m: m, index: map[image.Rectangle]int{}, strokes: newStrokeLattice(m, r.inkOpt)}
 	cands := []*ink.Candidates{free}
 	expect := f != nil && f.digits > 0 && len(free.Boxes[0]) != f.digits && plausibleCount(free.Boxes[0], f.digits)
 	io := r.inkOpt
@@ -888,9 +882,10 @@ func (j *Job) choose() []int {
 				bestFit = &sc
 			}
 		} else if !first.fits && (clearlyBetter(sc, best) && (want > 0 || len(j.cands[i]) <= len(j.cands[0]) || sc.geo > best.geo+moreDigitsMargin) ||
-			want == 0 && len(j.cands[i]) < len(j.cands[best.i]) && j.fewerWins(sc, best)) {
+			want == 0 && len(j.cands[i]) < len(j.cands[best.i]) && sc.minC >= 0.9 && sc.geo >= best.geo-0.02) {
 			// Without a format, more digits than the geometry found must read far better (the model reads the
-			// halves of a wide digit confidently too), and fewer digits that read surely win (fewerWins).
+			// halves of a wide digit confidently too), and fewer digits that read surely and about as well
+			// win: pieces that the model reads as one digit are one digit.
 			best = sc
 		}
 	}
@@ -898,28 +893,6 @@ func (j *Job) choose() []int {
 		best = *bestFit
 	}
 	return j.cands[best.i]
-}
-
-// touchCutStrokes decides, without a format, between all the ink read as one digit and the free segmentation's
-// cut of one piece into two (Job.cutStrokes): a cut through fewer strokes parts touching digits, and the whole
-// then wins only when it reads clearly better. The model squeezes two touching digits into one it reads surely
-// ("44" as a 4, "58" as an 8). On 2,000 two-digit codes of validation writers read without a format
-// (internal/canvasgap -two; code seed 77), 110 one-piece codes read as one digit had cuts of 0–1.9 strokes, half
-// below 0.6, while every MNIST validation digit read right whole (1,737 one-piece splits, three canvas styles)
-// had 0.69 or more. Codes read exactly: 1,391 → 1,447 (tight 555 → 586); held out (code seed 78, other writers)
-// 1,404 → 1,443 (tight 573 → 592); MNIST validation canvases unchanged.
-// Not kept: whole wins at 0.6 when the cut goes through 1.6 strokes or more (one wide digit): MNIST validation
-// canvases +3/+5/+4 digits of 5,000, but 35–41 of those codes lost again, and MNIST test canvases only +1.
-const touchCutStrokes = 0.7
-
-// fewerWins reports whether sc, a candidate with fewer digits than best, wins without a format although it
-// does not read clearly better: when it reads surely and about as well (pieces the model reads as one digit
-// are one digit), unless it is all the ink against a cut of one piece through little ink (touchCutStrokes).
-func (j *Job) fewerWins(sc, best scored) bool {
-	if j.cutStrokes < touchCutStrokes {
-		return false
-	}
-	return sc.minC >= 0.9 && sc.geo >= best.geo-0.02
 }
 
 // scored is a candidate segmentation's reading as choose weighs it.
