@@ -10,7 +10,8 @@
 // PNG per such digit (raw input, then the canvas reading's inputs; with -why the inputs of every candidate
 // segmentation), -why prints the free segmentation's candidates and their readings, -pairs prints every canvas
 // whose free segmentation plans two digits and offers all the ink as one (the whole and the split readings).
-// -two measures what a rule that prefers one digit would cost codes read without a format.
+// -two measures what a rule that prefers one digit would cost codes read without a format; with -pairs it prints
+// the same PAIR lines for them (label the code, tight or not), to weigh a whole-vs-split rule on both sets.
 package main
 
 import (
@@ -40,7 +41,7 @@ func main() {
 	test := flag.Bool("test", false, "read MNIST test instead of the validation split (to report only)")
 	variant := flag.String("variant", "fp32", "embedded model variant")
 	why := flag.Bool("why", false, "print the free segmentation's candidates of each digit read differently")
-	pairs := flag.Bool("pairs", false, "print PAIR lines: canvases planned as two digits with all the ink offered as one")
+	pairs := flag.Bool("pairs", false, "print PAIR lines: canvases (or -two codes) planned as two digits with all the ink offered as one")
 	two := flag.Int("two", 0, "read this many two-digit codes of validation writers without a format, then stop")
 	nllN := flag.Int("nll", 0, "read the first N digits as one digit each (ink.Whole), print label NLL and accuracy, then stop")
 	flag.Parse()
@@ -57,7 +58,7 @@ func run(styles, out string, test bool, variant string, why, pairs bool, two, nl
 		return err
 	}
 	if two > 0 {
-		return twoDigits(rec, two, why)
+		return twoDigits(rec, two, why, pairs)
 	}
 	dir, err := mnist.Locate(context.Background(), "")
 	if err != nil {

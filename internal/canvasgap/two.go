@@ -11,7 +11,7 @@ import (
 // twoDigits reads n two-digit codes of 200 validation writers (every second written tightly) without a format
 // and prints how many read exactly and how many as one digit: the cost, to codes read without a format, of
 // preferring one digit for ink that might be one.
-func twoDigits(rec *recognize.Recognizer, n int, verbose bool) error {
+func twoDigits(rec *recognize.Recognizer, n int, verbose, pairs bool) error {
 	ok, one, tightOK, tightN := 0, 0, 0, 0
 	for i := range n {
 		wr := synth.NewWriter(synth.WriterID(synth.ValWriters, 7<<20+uint64(i%200)), synth.AnyHand)
@@ -24,6 +24,9 @@ func twoDigits(rec *recognize.Recognizer, n int, verbose bool) error {
 			return err
 		}
 		tightN += b2i(tight)
+		if pairs {
+			pairStats(rec, sh.Image, 0, fmt.Sprintf("two\t%d\t%s\t%v", i, text, tight))
+		}
 		r, err := rec.Image(sh.Image, recognize.Options{})
 		if err != nil {
 			continue
