@@ -21,51 +21,49 @@ import (
 	"digitpad/train/report"
 )
 
-// calibration is the "calibration" object of a model card.
+// calibration is the "calibration" object of a model card: the temperature, the confirm policy of images (its
+// fields inline, as before stroke input had one of its own) and that of strokes.
 type calibration struct {
 	Temperature float64 `json:"temperature"`
+	confirmPolicy
+	Rule              string  `json:"confirm_rule"`
+	TargetSilentError float64 `json:"target_silent_error_rate"`
+	// PerDigit is the per-digit rule's operating point on the same codes and target (a code asks when a digit's
+	// confidence is below the threshold), for comparison.
+	PerDigit train.RiskPoint `json:"per_digit_rule"`
+	// Strokes is the confirm policy of stroke input (recognize.Config.StrokeThreshold), chosen the same way on
+	// validation codes read from their pen paths in writing order (the pad's and the kiosk's input).
+	Strokes *strokeCalibration `json:"strokes,omitempty"`
+}
+
+// confirmPolicy is a confirm policy as a card states it: the threshold chosen on the risk–coverage curve of
+// validation codes, the confirm model fitted on the same codes, and how it fares.
+type confirmPolicy struct {
 	// Threshold is the confirm score under which a code asks the clerk (recognize.ConfirmDigits).
 	Threshold float64 `json:"confirm_threshold"`
 	// Confirm is the confirm model fitted on the same codes (recognize.ConfirmModel): the digits' scores whose
 	// product is compared with Threshold.
-	Confirm           recognize.ConfirmModel `json:"confirm_model"`
-	Rule              string                 `json:"confirm_rule"`
-	TargetSilentError float64                `json:"target_silent_error_rate"`
-	MetTarget         bool                   `json:"met_target"`
-	ConfirmRate       float64                `json:"validation_confirm_rate"`
-	SilentErrorRate   float64                `json:"validation_silent_error_rate"`
-	Validation        string                 `json:"validation"`
-	Curve             []train.RiskPoint      `json:"risk_coverage"`
-	// PerDigit is the per-digit rule's operating point on the same codes and target (a code asks when a digit's
-	// confidence is below the threshold), for comparison.
-	PerDigit train.RiskPoint `json:"per_digit_rule"`
-	// Product is the rule without the confirm model (the code's confidence, the product of its digits'
-	// calibrated confidences, below a threshold) on the same codes and target, for comparison.
-	Product train.RiskPoint `json:"product_rule"`
-	// Holdout is both rules at their thresholds on validation codes of other writers (other seeds), which
-	// chose nothing: what to expect of the chosen threshold on codes it has not seen.
-	Holdout *holdout `json:"holdout,omitempty"`
-	// Strokes is the confirm policy of stroke input (recognize.Config.StrokeThreshold), chosen the same way on
-	// validation codes read from their pen paths.
-	Strokes *strokeCalibration `json:"strokes,omitempty"`
-}
-
-// strokeCalibration is the confirm policy of stroke input: its own confirm model and threshold, fitted on
-// validation codes read from their strokes in writing order (the pad's and the kiosk's input), with the image
-// policy's operating point on the same codes for comparison.
-type strokeCalibration struct {
-	Threshold       float64                `json:"confirm_threshold"`
 	Confirm         recognize.ConfirmModel `json:"confirm_model"`
 	MetTarget       bool                   `json:"met_target"`
 	ConfirmRate     float64                `json:"validation_confirm_rate"`
 	SilentErrorRate float64                `json:"validation_silent_error_rate"`
 	Validation      string                 `json:"validation"`
 	Curve           []train.RiskPoint      `json:"risk_coverage"`
-	Product         train.RiskPoint        `json:"product_rule"`
+	// Product is the rule without the confirm model (the code's confidence, the product of its digits'
+	// calibrated confidences, below a threshold) on the same codes and target, for comparison.
+	Product train.RiskPoint `json:"product_rule"`
+	// Holdout is both rules at their thresholds on validation codes of other writers (other seeds), which
+	// chose nothing: what to expect of the chosen threshold on codes it has not seen.
+	Holdout *holdout `json:"holdout,omitempty"`
+}
+
+// strokeCalibration is the confirm policy of stroke input, with the image policy's operating point on the same
+// codes for comparison.
+type strokeCalibration struct {
+	confirmPolicy
 	// ImagePolicy is the image confirm model and threshold on the same stroke codes (what stroke input got
 	// before it had a policy of its own).
 	ImagePolicy train.RiskPoint `json:"image_policy"`
-	Holdout     *holdout        `json:"holdout,omitempty"`
 }
 
 // holdout is the confirm rule, and the product rule before it, at the thresholds chosen on validation, on
@@ -187,19 +185,13 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	img := fitPolicy(readings, *target, "images", stderr)
-	chosen, cm, curve, product := img.chosen, img.model, img.curve, img.product
+	chosen, cm := img.chosen, img.model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), *target)
-	cal := calibration{Temperature: round4(temp), Threshold: chosen.Threshold, Rule: confirmRule, TargetSilentError: *target, MetTarget: img.ok,
-		ConfirmRate: chosen.ConfirmRate, SilentErrorRate: chosen.SilentErrorRate,
-		Validation: fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
+	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit,
+		confirmPolicy: img.card(fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
 			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) read end to end",
-			len(labels), *val, *digits, *codes, seedRange(*seed, *codes, codesPerSeed), codesPerSeed),
-		Curve: thin(curve, 60), PerDigit: perDigit, Confirm: cm, Product: product}
-	fmt.Fprintf(stdout, "confirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s)\n",
-		chosen.Threshold, 100*chosen.ConfirmRate, 100*chosen.SilentErrorRate, 100**target, map[bool]string{true: "", false: ", NOT met"}[img.ok])
-	fmt.Fprintf(stdout, "  confirm model: short %.3f, short_one %.3f\n", cm.Short, cm.ShortOne)
-	fmt.Fprintf(stdout, "  product rule (code confidence) at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
-		product.Threshold, 100*product.ConfirmRate, 100*product.SilentErrorRate)
+			len(labels), *val, *digits, *codes, seedRange(*seed, *codes, codesPerSeed), codesPerSeed))}
+	img.print(stdout, "", *target)
 	fmt.Fprintf(stdout, "  per-digit rule at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
 		perDigit.Threshold, 100*perDigit.ConfirmRate, 100*perDigit.SilentErrorRate)
 	if *holdoutCodes > 0 {
@@ -207,13 +199,8 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		h := &holdout{Codes: *holdoutCodes, Seeds: seedRange(*holdoutSeed, *holdoutCodes, codesPerSeed)}
-		p := operatingPoint(held, cm, chosen.Threshold)
-		h.ConfirmRate, h.SilentErrorRate = p.ConfirmRate, p.SilentErrorRate
-		h.Product = operatingPoint(held, recognize.ConfirmModel{}, product.Threshold)
-		cal.Holdout = h
-		fmt.Fprintf(stdout, "held out (%d codes, seeds %s): confirm rate %.2f%%, silent errors %.2f%%; product rule %.2f%%, %.2f%%\n",
-			h.Codes, h.Seeds, 100*h.ConfirmRate, 100*h.SilentErrorRate, 100*h.Product.ConfirmRate, 100*h.Product.SilentErrorRate)
+		cal.Holdout = img.heldOut(held, seedRange(*holdoutSeed, *holdoutCodes, codesPerSeed))
+		cal.Holdout.print(stdout, "")
 	}
 	var st *policyFit
 	if *strokeCodes > 0 {
@@ -223,33 +210,23 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		f := fitPolicy(sr, *target, "strokes", stderr)
 		st = &f
-		was := operatingPoint(sr, cm, chosen.Threshold)
-		cal.Strokes = &strokeCalibration{Threshold: f.chosen.Threshold, Confirm: f.model, MetTarget: f.ok,
-			ConfirmRate: f.chosen.ConfirmRate, SilentErrorRate: f.chosen.SilentErrorRate,
-			Validation: fmt.Sprintf("confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) "+
-				"read from their pen paths in writing order, as the pad and the kiosk send them", *strokeCodes,
-				seedRange(*strokeSeed, *strokeCodes, codesPerSeed), codesPerSeed),
-			Curve: thin(f.curve, 60), Product: f.product, ImagePolicy: was}
-		fmt.Fprintf(stdout, "strokes: confirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s); "+
-			"confirm model short %.3f, short_one %.3f\n", f.chosen.Threshold, 100*f.chosen.ConfirmRate, 100*f.chosen.SilentErrorRate,
-			100**target, map[bool]string{true: "", false: ", NOT met"}[f.ok], f.model.Short, f.model.ShortOne)
-		fmt.Fprintf(stdout, "  strokes, product rule: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%; image policy: %.2f%%, %.2f%%\n",
-			f.product.Threshold, 100*f.product.ConfirmRate, 100*f.product.SilentErrorRate, 100*was.ConfirmRate, 100*was.SilentErrorRate)
+		cal.Strokes = &strokeCalibration{ImagePolicy: operatingPoint(sr, cm, chosen.Threshold),
+			confirmPolicy: f.card(fmt.Sprintf("confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, "+
+				"%d per seed) read from their pen paths in writing order, as the pad and the kiosk send them", *strokeCodes,
+				seedRange(*strokeSeed, *strokeCodes, codesPerSeed), codesPerSeed))}
+		f.print(stdout, "strokes: ", *target)
+		fmt.Fprintf(stdout, "  strokes, image policy: confirm rate %.2f%%, silent errors %.2f%%\n",
+			100*cal.Strokes.ImagePolicy.ConfirmRate, 100*cal.Strokes.ImagePolicy.SilentErrorRate)
 		if *strokeHoldout > 0 {
 			held, err := readCodes(ctx, rec, strokes, *strokeHoldoutSeed, *strokeHoldout, strokeHoldoutPerSeed)
 			if err != nil {
 				return err
 			}
-			h := &holdout{Codes: *strokeHoldout, Seeds: seedRange(*strokeHoldoutSeed, *strokeHoldout, strokeHoldoutPerSeed)}
-			p := operatingPoint(held, f.model, f.chosen.Threshold)
-			h.ConfirmRate, h.SilentErrorRate = p.ConfirmRate, p.SilentErrorRate
-			h.Product = operatingPoint(held, recognize.ConfirmModel{}, f.product.Threshold)
+			h := f.heldOut(held, seedRange(*strokeHoldoutSeed, *strokeHoldout, strokeHoldoutPerSeed))
 			ip := operatingPoint(held, cm, chosen.Threshold)
 			h.ImagePolicy = &ip
 			cal.Strokes.Holdout = h
-			fmt.Fprintf(stdout, "strokes held out (%d codes, seeds %s): confirm rate %.2f%%, silent errors %.2f%%; product rule %.2f%%, %.2f%%; "+
-				"image policy %.2f%%, %.2f%%\n", h.Codes, h.Seeds, 100*h.ConfirmRate, 100*h.SilentErrorRate,
-				100*h.Product.ConfirmRate, 100*h.Product.SilentErrorRate, 100*ip.ConfirmRate, 100*ip.SilentErrorRate)
+			h.print(stdout, "strokes ")
 		}
 	}
 	if err := writeCalibration(strings.TrimSuffix(*modelPath, ".onnx")+".json", cal); err != nil {
@@ -264,7 +241,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	title := fmt.Sprintf("Confirm policy on %d validation codes (T=%.2f, confirm score < %.3f)", *codes, temp, chosen.Threshold)
 	curves := []report.RiskCoverageCurve{
-		{Name: "confirm model (shipped)", Points: plotPoints(curve)},
+		{Name: "confirm model (shipped)", Points: plotPoints(img.curve)},
 		{Name: "code confidence alone", Points: plotPoints(img.productCurve)},
 	}
 	if st != nil {
@@ -297,6 +274,38 @@ func fitPolicy(rs []train.Reading, target float64, what string, stderr io.Writer
 	f.chosen, f.ok = train.ChooseThreshold(f.curve, target)
 	f.product, _ = train.ChooseThreshold(f.productCurve, target)
 	return f
+}
+
+// card is the fitted policy as the card states it, chosen on the codes validation names.
+func (f policyFit) card(validation string) confirmPolicy {
+	return confirmPolicy{Threshold: f.chosen.Threshold, Confirm: f.model, MetTarget: f.ok, ConfirmRate: f.chosen.ConfirmRate,
+		SilentErrorRate: f.chosen.SilentErrorRate, Validation: validation, Curve: thin(f.curve, 60), Product: f.product}
+}
+
+// print reports the fitted policy (prefix names the input).
+func (f policyFit) print(w io.Writer, prefix string, target float64) {
+	fmt.Fprintf(w, "%sconfirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s)\n", prefix,
+		f.chosen.Threshold, 100*f.chosen.ConfirmRate, 100*f.chosen.SilentErrorRate, 100*target, map[bool]string{true: "", false: ", NOT met"}[f.ok])
+	fmt.Fprintf(w, "  %sconfirm model: short %.3f, short_one %.3f\n", prefix, f.model.Short, f.model.ShortOne)
+	fmt.Fprintf(w, "  %sproduct rule (code confidence) at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
+		prefix, f.product.Threshold, 100*f.product.ConfirmRate, 100*f.product.SilentErrorRate)
+}
+
+// heldOut is the fitted policy, and the product rule, at their thresholds on held-out readings (of seeds).
+func (f policyFit) heldOut(held []train.Reading, seeds string) *holdout {
+	p := operatingPoint(held, f.model, f.chosen.Threshold)
+	return &holdout{Codes: len(held), Seeds: seeds, ConfirmRate: p.ConfirmRate, SilentErrorRate: p.SilentErrorRate,
+		Product: operatingPoint(held, recognize.ConfirmModel{}, f.product.Threshold)}
+}
+
+// print reports the held-out rates (prefix names the input).
+func (h *holdout) print(w io.Writer, prefix string) {
+	fmt.Fprintf(w, "%sheld out (%d codes, seeds %s): confirm rate %.2f%%, silent errors %.2f%%; product rule %.2f%%, %.2f%%", prefix,
+		h.Codes, h.Seeds, 100*h.ConfirmRate, 100*h.SilentErrorRate, 100*h.Product.ConfirmRate, 100*h.Product.SilentErrorRate)
+	if h.ImagePolicy != nil {
+		fmt.Fprintf(w, "; image policy %.2f%%, %.2f%%", 100*h.ImagePolicy.ConfirmRate, 100*h.ImagePolicy.SilentErrorRate)
+	}
+	fmt.Fprintln(w)
 }
 
 // operatingPoint is the confirm policy of model m and threshold t on readings.

@@ -77,7 +77,7 @@ func TestWriteCalibration_KeepsTheCardsOtherFieldsInPlace(t *testing.T) {
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeCalibration(path, calibration{Temperature: 0.5, Threshold: 0.9}); err != nil {
+	if err := writeCalibration(path, calibration{Temperature: 0.5, confirmPolicy: confirmPolicy{Threshold: 0.9}}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
