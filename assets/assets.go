@@ -48,10 +48,16 @@ type Card struct {
 	InputScale float32 `json:"input_scale,omitempty"`
 	// Calibration is the temperature, confirm threshold and confirm model chosen on validation data (`digitpad
 	// calibrate`); zero values mean uncalibrated (a card without confirm_model: the code's confidence decides).
+	// Strokes is the confirm policy of stroke input, chosen on validation codes read from their strokes (a card
+	// without it: stroke input follows the image policy).
 	Calibration struct {
 		Temperature float64                `json:"temperature"`
 		Threshold   float64                `json:"confirm_threshold"`
 		Confirm     recognize.ConfirmModel `json:"confirm_model"`
+		Strokes     struct {
+			Threshold float64                `json:"confirm_threshold"`
+			Confirm   recognize.ConfirmModel `json:"confirm_model"`
+		} `json:"strokes"`
 	} `json:"calibration"`
 }
 
@@ -59,7 +65,8 @@ type Card struct {
 // confirm threshold unless cfg already sets one.
 func (c Card) Configure(cfg recognize.Config) recognize.Config {
 	return recognize.Calibration{InputScale: c.InputScale, Temperature: c.Calibration.Temperature,
-		Threshold: c.Calibration.Threshold, Confirm: c.Calibration.Confirm}.Configure(cfg)
+		Threshold: c.Calibration.Threshold, Confirm: c.Calibration.Confirm,
+		StrokeThreshold: c.Calibration.Strokes.Threshold, StrokeConfirm: c.Calibration.Strokes.Confirm}.Configure(cfg)
 }
 
 // ParseCard reads the fields of a model card JSON that the shells need. The sha256 is always recomputed from the

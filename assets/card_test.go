@@ -42,3 +42,20 @@ func TestCard_ConfirmModelRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestCard_StrokePolicyRoundTrip: a card's calibration.strokes (threshold and confirm model) reaches the
+// recogniser's configuration; a card without it leaves stroke input to the image policy.
+func TestCard_StrokePolicyRoundTrip(t *testing.T) {
+	want := recognize.ConfirmModel{Short: 0.3, ShortOne: 1.2}
+	c, err := assets.ParseCard([]byte(`{"calibration":{"confirm_threshold":0.9,"strokes":{"confirm_threshold":0.8,"confirm_model":{"short":0.3,"short_one":1.2}}}}`), []byte("model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := c.Configure(recognize.Config{}); cfg.StrokeThreshold != 0.8 || cfg.StrokeConfirm != want || cfg.Threshold != 0.9 {
+		t.Errorf("configured %+v, want stroke threshold 0.8 and model %+v", cfg, want)
+	}
+	plain, _ := assets.ParseCard([]byte(`{"calibration":{"confirm_threshold":0.9}}`), []byte("model"))
+	if cfg := plain.Configure(recognize.Config{}); cfg.StrokeThreshold != 0 || cfg.StrokeConfirm != (recognize.ConfirmModel{}) {
+		t.Errorf("a card without strokes configured %+v", cfg)
+	}
+}

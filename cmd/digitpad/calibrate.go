@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 	"digitpad/train"
@@ -20,24 +21,34 @@ import (
 	"digitpad/train/report"
 )
 
-// calibration is the "calibration" object of a model card.
+// calibration is the "calibration" object of a model card: the temperature, the confirm policy of images (its
+// fields inline, as before stroke input had one of its own) and that of strokes.
 type calibration struct {
 	Temperature float64 `json:"temperature"`
+	confirmPolicy
+	Rule              string  `json:"confirm_rule"`
+	TargetSilentError float64 `json:"target_silent_error_rate"`
+	// PerDigit is the per-digit rule's operating point on the same codes and target (a code asks when a digit's
+	// confidence is below the threshold), for comparison.
+	PerDigit train.RiskPoint `json:"per_digit_rule"`
+	// Strokes is the confirm policy of stroke input (recognize.Config.StrokeThreshold), chosen the same way on
+	// validation codes read from their pen paths in writing order (the pad's and the kiosk's input).
+	Strokes *strokeCalibration `json:"strokes,omitempty"`
+}
+
+// confirmPolicy is a confirm policy as a card states it: the threshold chosen on the risk–coverage curve of
+// validation codes, the confirm model fitted on the same codes, and how it fares.
+type confirmPolicy struct {
 	// Threshold is the confirm score under which a code asks the clerk (recognize.ConfirmDigits).
 	Threshold float64 `json:"confirm_threshold"`
 	// Confirm is the confirm model fitted on the same codes (recognize.ConfirmModel): the digits' scores whose
 	// product is compared with Threshold.
-	Confirm           recognize.ConfirmModel `json:"confirm_model"`
-	Rule              string                 `json:"confirm_rule"`
-	TargetSilentError float64                `json:"target_silent_error_rate"`
-	MetTarget         bool                   `json:"met_target"`
-	ConfirmRate       float64                `json:"validation_confirm_rate"`
-	SilentErrorRate   float64                `json:"validation_silent_error_rate"`
-	Validation        string                 `json:"validation"`
-	Curve             []train.RiskPoint      `json:"risk_coverage"`
-	// PerDigit is the per-digit rule's operating point on the same codes and target (a code asks when a digit's
-	// confidence is below the threshold), for comparison.
-	PerDigit train.RiskPoint `json:"per_digit_rule"`
+	Confirm         recognize.ConfirmModel `json:"confirm_model"`
+	MetTarget       bool                   `json:"met_target"`
+	ConfirmRate     float64                `json:"validation_confirm_rate"`
+	SilentErrorRate float64                `json:"validation_silent_error_rate"`
+	Validation      string                 `json:"validation"`
+	Curve           []train.RiskPoint      `json:"risk_coverage"`
 	// Product is the rule without the confirm model (the code's confidence, the product of its digits'
 	// calibrated confidences, below a threshold) on the same codes and target, for comparison.
 	Product train.RiskPoint `json:"product_rule"`
@@ -46,14 +57,24 @@ type calibration struct {
 	Holdout *holdout `json:"holdout,omitempty"`
 }
 
+// strokeCalibration is the confirm policy of stroke input, with the image policy's operating point on the same
+// codes for comparison.
+type strokeCalibration struct {
+	confirmPolicy
+	// ImagePolicy is the image confirm model and threshold on the same stroke codes (what stroke input got
+	// before it had a policy of its own).
+	ImagePolicy train.RiskPoint `json:"image_policy"`
+}
+
 // holdout is the confirm rule, and the product rule before it, at the thresholds chosen on validation, on
-// codes of validation writers that took no part in the choice.
+// codes of validation writers that took no part in the choice (for stroke input also the image policy).
 type holdout struct {
-	Codes           int             `json:"codes"`
-	Seeds           string          `json:"seeds"`
-	ConfirmRate     float64         `json:"confirm_rate"`
-	SilentErrorRate float64         `json:"silent_error_rate"`
-	Product         train.RiskPoint `json:"product_rule"`
+	Codes           int              `json:"codes"`
+	Seeds           string           `json:"seeds"`
+	ConfirmRate     float64          `json:"confirm_rate"`
+	SilentErrorRate float64          `json:"silent_error_rate"`
+	Product         train.RiskPoint  `json:"product_rule"`
+	ImagePolicy     *train.RiskPoint `json:"image_policy,omitempty"`
 }
 
 // codesPerSeed is how many validation codes calibrate reads per seed of synthetic writers (100 writers per seed,
@@ -80,6 +101,10 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	seed := fs.Uint64("seed", 1, "seed of the synthetic validation data")
 	holdoutCodes := fs.Int("holdout", 3000, "validation codes of other writers (500 per seed from --holdout-seed on) the chosen rule is reported on (0: none; fewer than ~3,000 codes say little: 0.1% is 1 code in 1,000)")
 	holdoutSeed := fs.Uint64("holdout-seed", 11, "first seed of the held-out validation codes (must not overlap the --codes seeds)")
+	strokeCodes := fs.Int("stroke-codes", 10000, "validation codes read from their strokes (500 per seed from --stroke-seed on) for the confirm policy of stroke input (0: none; stroke input then follows the image policy; stroke codes are wrong 2%, so 3,000 rest on too few errors: chosen on 3,000, 0.65% silent on the held-out ones)")
+	strokeSeed := fs.Uint64("stroke-seed", 13, "first seed of the stroke validation codes (must not overlap the held-out stroke seeds)")
+	strokeHoldout := fs.Int("stroke-holdout", 2000, "held-out validation codes read from their strokes (1,000 per seed from --stroke-holdout-seed on) the stroke policy is reported on (0: none)")
+	strokeHoldoutSeed := fs.Uint64("stroke-holdout-seed", 11, "first seed of the held-out stroke codes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,12 +112,15 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return errors.New("calibrate: --model is required")
 	}
-	if *target <= 0 || *target >= 1 || *codes < 50 || *digits < 0 || *val < 0 || *holdoutCodes < 0 {
-		return errors.New("calibrate: want 0 < target < 1, codes >= 50, digits, val and holdout >= 0")
+	if *target <= 0 || *target >= 1 || *codes < 50 || *digits < 0 || *val < 0 || *holdoutCodes < 0 || *strokeCodes < 0 || *strokeHoldout < 0 {
+		return errors.New("calibrate: want 0 < target < 1, codes >= 50, digits, val, holdout, stroke-codes and stroke-holdout >= 0")
 	}
-	lastSeed := *seed + uint64((*codes-1)/codesPerSeed)
-	if *holdoutCodes > 0 && *holdoutSeed <= lastSeed && *holdoutSeed+uint64((*holdoutCodes-1)/codesPerSeed) >= *seed {
-		return fmt.Errorf("calibrate: held-out seeds from %d overlap the validation seeds %d-%d", *holdoutSeed, *seed, lastSeed)
+	if overlap(*holdoutSeed, *holdoutCodes, codesPerSeed, *seed, *codes, codesPerSeed) {
+		return fmt.Errorf("calibrate: held-out seeds from %d overlap the validation seeds %s", *holdoutSeed, seedRange(*seed, *codes, codesPerSeed))
+	}
+	if overlap(*strokeHoldoutSeed, *strokeHoldout, strokeHoldoutPerSeed, *strokeSeed, *strokeCodes, codesPerSeed) {
+		return fmt.Errorf("calibrate: held-out stroke seeds from %d overlap the stroke validation seeds %s", *strokeHoldoutSeed,
+			seedRange(*strokeSeed, *strokeCodes, codesPerSeed))
 	}
 	lm, err := loadModel(*modelPath, "fp32")
 	if err != nil {
@@ -152,45 +180,54 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	readings, err := readCodes(ctx, rec, *seed, *codes)
+	readings, err := readCodes(ctx, rec, images, *seed, *codes, codesPerSeed)
 	if err != nil {
 		return err
 	}
-	cm, err := train.FitConfirm(readings)
-	if err != nil {
-		fmt.Fprintf(stderr, "calibrate: %v; the code's confidence alone decides\n", err)
-	}
-	scored := train.Rescore(readings, cm)
-	curve := train.RiskCoverage(scored)
-	chosen, ok := train.ChooseThreshold(curve, *target)
-	productCurve := train.RiskCoverage(readings)
-	product, _ := train.ChooseThreshold(productCurve, *target)
+	img := fitPolicy(readings, *target, "images", stderr)
+	chosen, cm := img.chosen, img.model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), *target)
-	cal := calibration{Temperature: round4(temp), Threshold: chosen.Threshold, Rule: confirmRule, TargetSilentError: *target, MetTarget: ok,
-		ConfirmRate: chosen.ConfirmRate, SilentErrorRate: chosen.SilentErrorRate,
-		Validation: fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
-			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %d-%d, %d per seed) read end to end",
-			len(labels), *val, *digits, *codes, *seed, *seed+uint64((*codes-1)/codesPerSeed), codesPerSeed),
-		Curve: thin(curve, 60), PerDigit: perDigit, Confirm: cm, Product: product}
-	fmt.Fprintf(stdout, "confirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s)\n",
-		chosen.Threshold, 100*chosen.ConfirmRate, 100*chosen.SilentErrorRate, 100**target, map[bool]string{true: "", false: ", NOT met"}[ok])
-	fmt.Fprintf(stdout, "  confirm model: short %.3f, short_one %.3f\n", cm.Short, cm.ShortOne)
-	fmt.Fprintf(stdout, "  product rule (code confidence) at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
-		product.Threshold, 100*product.ConfirmRate, 100*product.SilentErrorRate)
+	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit,
+		confirmPolicy: img.card(fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
+			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) read end to end",
+			len(labels), *val, *digits, *codes, seedRange(*seed, *codes, codesPerSeed), codesPerSeed))}
+	img.print(stdout, "", *target)
 	fmt.Fprintf(stdout, "  per-digit rule at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
 		perDigit.Threshold, 100*perDigit.ConfirmRate, 100*perDigit.SilentErrorRate)
 	if *holdoutCodes > 0 {
-		held, err := readCodes(ctx, rec, *holdoutSeed, *holdoutCodes)
+		held, err := readCodes(ctx, rec, images, *holdoutSeed, *holdoutCodes, codesPerSeed)
 		if err != nil {
 			return err
 		}
-		h := &holdout{Codes: *holdoutCodes, Seeds: fmt.Sprintf("%d-%d", *holdoutSeed, *holdoutSeed+uint64((*holdoutCodes-1)/codesPerSeed))}
-		h.ConfirmRate, h.SilentErrorRate = train.RatesAt(train.Rescore(held, cm), chosen.Threshold)
-		h.Product = train.RiskPoint{Threshold: product.Threshold}
-		h.Product.ConfirmRate, h.Product.SilentErrorRate = train.RatesAt(held, product.Threshold)
-		cal.Holdout = h
-		fmt.Fprintf(stdout, "held out (%d codes, seeds %s): confirm rate %.2f%%, silent errors %.2f%%; product rule %.2f%%, %.2f%%\n",
-			h.Codes, h.Seeds, 100*h.ConfirmRate, 100*h.SilentErrorRate, 100*h.Product.ConfirmRate, 100*h.Product.SilentErrorRate)
+		cal.Holdout = img.heldOut(held, seedRange(*holdoutSeed, *holdoutCodes, codesPerSeed))
+		cal.Holdout.print(stdout, "")
+	}
+	var st *policyFit
+	if *strokeCodes > 0 {
+		sr, err := readCodes(ctx, rec, strokes, *strokeSeed, *strokeCodes, codesPerSeed)
+		if err != nil {
+			return err
+		}
+		f := fitPolicy(sr, *target, "strokes", stderr)
+		st = &f
+		cal.Strokes = &strokeCalibration{ImagePolicy: operatingPoint(sr, cm, chosen.Threshold),
+			confirmPolicy: f.card(fmt.Sprintf("confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, "+
+				"%d per seed) read from their pen paths in writing order, as the pad and the kiosk send them", *strokeCodes,
+				seedRange(*strokeSeed, *strokeCodes, codesPerSeed), codesPerSeed))}
+		f.print(stdout, "strokes: ", *target)
+		fmt.Fprintf(stdout, "  strokes, image policy: confirm rate %.2f%%, silent errors %.2f%%\n",
+			100*cal.Strokes.ImagePolicy.ConfirmRate, 100*cal.Strokes.ImagePolicy.SilentErrorRate)
+		if *strokeHoldout > 0 {
+			held, err := readCodes(ctx, rec, strokes, *strokeHoldoutSeed, *strokeHoldout, strokeHoldoutPerSeed)
+			if err != nil {
+				return err
+			}
+			h := f.heldOut(held, seedRange(*strokeHoldoutSeed, *strokeHoldout, strokeHoldoutPerSeed))
+			ip := operatingPoint(held, cm, chosen.Threshold)
+			h.ImagePolicy = &ip
+			cal.Strokes.Holdout = h
+			h.print(stdout, "strokes ")
+		}
 	}
 	if err := writeCalibration(strings.TrimSuffix(*modelPath, ".onnx")+".json", cal); err != nil {
 		return err
@@ -203,10 +240,92 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("calibrate: %w", err)
 	}
 	title := fmt.Sprintf("Confirm policy on %d validation codes (T=%.2f, confirm score < %.3f)", *codes, temp, chosen.Threshold)
-	return report.RiskCoverage(plot, title, []report.RiskCoverageCurve{
-		{Name: "confirm model (shipped)", Points: plotPoints(curve)},
-		{Name: "code confidence alone", Points: plotPoints(productCurve)},
-	}, report.RiskCoveragePoint{ConfirmRate: chosen.ConfirmRate, SilentErrorRate: chosen.SilentErrorRate}, *target)
+	curves := []report.RiskCoverageCurve{
+		{Name: "confirm model (shipped)", Points: plotPoints(img.curve)},
+		{Name: "code confidence alone", Points: plotPoints(img.productCurve)},
+	}
+	if st != nil {
+		title += fmt.Sprintf("; strokes < %.3f", st.chosen.Threshold)
+		curves = append(curves, report.RiskCoverageCurve{Name: fmt.Sprintf("from strokes, %d codes (shipped)", *strokeCodes), Points: plotPoints(st.curve)})
+	}
+	return report.RiskCoverage(plot, title, curves, report.RiskCoveragePoint{ConfirmRate: chosen.ConfirmRate, SilentErrorRate: chosen.SilentErrorRate}, *target)
+}
+
+// policyFit is a confirm policy fitted on readings of validation codes: the confirm model, its risk–coverage
+// curve and the threshold chosen on it for the silent-error target, and the product rule (no confirm model) at
+// the same target for comparison.
+type policyFit struct {
+	model        recognize.ConfirmModel
+	curve        []train.RiskPoint
+	chosen       train.RiskPoint
+	ok           bool
+	productCurve []train.RiskPoint
+	product      train.RiskPoint
+}
+
+// fitPolicy fits the confirm model on readings (what names them in a warning when it cannot: then the code's
+// confidence alone decides) and chooses the threshold for target.
+func fitPolicy(rs []train.Reading, target float64, what string, stderr io.Writer) policyFit {
+	cm, err := train.FitConfirm(rs)
+	if err != nil {
+		fmt.Fprintf(stderr, "calibrate: %s: %v; the code's confidence alone decides\n", what, err)
+	}
+	f := policyFit{model: cm, curve: train.RiskCoverage(train.Rescore(rs, cm)), productCurve: train.RiskCoverage(rs)}
+	f.chosen, f.ok = train.ChooseThreshold(f.curve, target)
+	f.product, _ = train.ChooseThreshold(f.productCurve, target)
+	return f
+}
+
+// card is the fitted policy as the card states it, chosen on the codes validation names.
+func (f policyFit) card(validation string) confirmPolicy {
+	return confirmPolicy{Threshold: f.chosen.Threshold, Confirm: f.model, MetTarget: f.ok, ConfirmRate: f.chosen.ConfirmRate,
+		SilentErrorRate: f.chosen.SilentErrorRate, Validation: validation, Curve: thin(f.curve, 60), Product: f.product}
+}
+
+// print reports the fitted policy (prefix names the input).
+func (f policyFit) print(w io.Writer, prefix string, target float64) {
+	fmt.Fprintf(w, "%sconfirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s)\n", prefix,
+		f.chosen.Threshold, 100*f.chosen.ConfirmRate, 100*f.chosen.SilentErrorRate, 100*target, map[bool]string{true: "", false: ", NOT met"}[f.ok])
+	fmt.Fprintf(w, "  %sconfirm model: short %.3f, short_one %.3f\n", prefix, f.model.Short, f.model.ShortOne)
+	fmt.Fprintf(w, "  %sproduct rule (code confidence) at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
+		prefix, f.product.Threshold, 100*f.product.ConfirmRate, 100*f.product.SilentErrorRate)
+}
+
+// heldOut is the fitted policy, and the product rule, at their thresholds on held-out readings (of seeds).
+func (f policyFit) heldOut(held []train.Reading, seeds string) *holdout {
+	p := operatingPoint(held, f.model, f.chosen.Threshold)
+	return &holdout{Codes: len(held), Seeds: seeds, ConfirmRate: p.ConfirmRate, SilentErrorRate: p.SilentErrorRate,
+		Product: operatingPoint(held, recognize.ConfirmModel{}, f.product.Threshold)}
+}
+
+// print reports the held-out rates (prefix names the input).
+func (h *holdout) print(w io.Writer, prefix string) {
+	fmt.Fprintf(w, "%sheld out (%d codes, seeds %s): confirm rate %.2f%%, silent errors %.2f%%; product rule %.2f%%, %.2f%%", prefix,
+		h.Codes, h.Seeds, 100*h.ConfirmRate, 100*h.SilentErrorRate, 100*h.Product.ConfirmRate, 100*h.Product.SilentErrorRate)
+	if h.ImagePolicy != nil {
+		fmt.Fprintf(w, "; image policy %.2f%%, %.2f%%", 100*h.ImagePolicy.ConfirmRate, 100*h.ImagePolicy.SilentErrorRate)
+	}
+	fmt.Fprintln(w)
+}
+
+// operatingPoint is the confirm policy of model m and threshold t on readings.
+func operatingPoint(rs []train.Reading, m recognize.ConfirmModel, t float64) train.RiskPoint {
+	p := train.RiskPoint{Threshold: t}
+	p.ConfirmRate, p.SilentErrorRate = train.RatesAt(train.Rescore(rs, m), t)
+	return p
+}
+
+// seedRange names the seeds n codes take at perSeed per seed from seed on ("FIRST-LAST").
+func seedRange(seed uint64, n, perSeed int) string {
+	return fmt.Sprintf("%d-%d", seed, lastSeed(seed, n, perSeed))
+}
+
+// lastSeed is the last seed n codes take at perSeed per seed from seed on.
+func lastSeed(seed uint64, n, perSeed int) uint64 { return seed + uint64((n-1)/perSeed) }
+
+// overlap reports whether n codes from seed a and m codes from seed b (at their per-seed counts) share a seed.
+func overlap(a uint64, n, perA int, b uint64, m, perB int) bool {
+	return n > 0 && m > 0 && a <= lastSeed(b, m, perB) && b <= lastSeed(a, n, perA)
 }
 
 func plotPoints(c []train.RiskPoint) []report.RiskCoveragePoint {
@@ -217,20 +336,39 @@ func plotPoints(c []train.RiskPoint) []report.RiskCoveragePoint {
 	return pts
 }
 
-// readCodes reads n 5-digit validation codes (codesPerSeed per seed from seed on) end to end, as the confirm
+// codeSource is how calibrate reads a validation code: its canvas image, or its pen paths in writing order.
+type codeSource bool
+
+const (
+	images  codeSource = false
+	strokes codeSource = true
+)
+
+// strokeHoldoutPerSeed is how many held-out stroke codes calibrate reads per seed (seeds 11 and 12 by default,
+// the seeds of the stroke numbers in issue 12's notes; 100 writers per seed, where mkevalset's sets have 50).
+const strokeHoldoutPerSeed = 1000
+
+// readCodes reads n 5-digit validation codes (perSeed per seed from seed on) end to end from src, as the confirm
 // policy sees them.
-func readCodes(ctx context.Context, rec *recognize.Recognizer, seed uint64, n int) ([]train.Reading, error) {
+func readCodes(ctx context.Context, rec *recognize.Recognizer, src codeSource, seed uint64, n, perSeed int) ([]train.Reading, error) {
 	readings := make([]train.Reading, 0, n)
 	err := forEachOrdered(ctx, n, runtime.GOMAXPROCS(0), func(i int) train.Reading {
-		img, text, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, seed+uint64(i/codesPerSeed), i%codesPerSeed, 100)
+		img, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, seed+uint64(i/perSeed), i%perSeed, 100)
 		if err != nil {
 			return train.Reading{FormatError: true}
 		}
-		r, err := rec.Image(img, recognize.Options{})
+		var r *recognize.Result
+		if src == strokes {
+			b := img.Bounds()
+			req := protocol.Predict{Strokes: sh.Code.Paths()}
+			r, err = rec.Strokes(req.InkStrokes(), b.Dx(), b.Dy(), recognize.Options{})
+		} else {
+			r, err = rec.Image(img, recognize.Options{})
+		}
 		if err != nil {
 			return train.Reading{FormatError: true}
 		}
-		rd := train.Reading{Confidence: r.Confidence, MinConfidence: 1, FormatError: r.FormatError != "", Correct: r.Code == text,
+		rd := train.Reading{Confidence: r.Confidence, MinConfidence: 1, FormatError: r.FormatError != "", Correct: r.Code == sh.Code.Text,
 			Doubts: recognize.Doubts(r.Digits)}
 		for _, d := range r.Digits {
 			rd.MinConfidence = min(rd.MinConfidence, d.Confidence)

@@ -13,8 +13,8 @@ import (
 )
 
 // TestCalibrate_WritesCardAndPlot: calibration on (small) validation data stores temperature, threshold and
-// curve in the card beside the model, keeps the card's other fields, draws the risk-coverage PNG, and the
-// recogniser then uses the calibrated threshold.
+// curve in the card beside the model, and the stroke input's own beside them (held out on seed 11), keeps the
+// card's other fields, draws the risk-coverage PNG, and the recogniser then uses the calibrated thresholds.
 func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	dir := t.TempDir()
 	onnx, card := assets.Variant("fp32")
@@ -25,7 +25,8 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "model.json"), card, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, err := mustRun(t, "calibrate", "--model", mp, "--codes", "60", "--digits", "300", "--val", "500", "--holdout", "40")
+	out, errOut, err := mustRun(t, "calibrate", "--model", mp, "--codes", "60", "--digits", "300", "--val", "500", "--holdout", "40",
+		"--stroke-codes", "60", "--stroke-holdout", "40")
 	if err != nil {
 		t.Fatalf("calibrate: %v\n%s%s", err, out, errOut)
 	}
@@ -49,6 +50,11 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	if c.MetTarget && c.SilentErrorRate > c.TargetSilentError {
 		t.Errorf("met target with silent errors %v > %v", c.SilentErrorRate, c.TargetSilentError)
 	}
+	if s := c.Strokes; s == nil || s.Threshold <= 0 || s.Threshold > 1 || len(s.Curve) < 2 || s.Product.Threshold <= 0 ||
+		s.ImagePolicy.Threshold != c.Threshold || s.Holdout == nil || s.Holdout.Codes != 40 || s.Holdout.Seeds != "11-11" ||
+		s.Holdout.ImagePolicy == nil || s.MetTarget && s.SilentErrorRate > c.TargetSilentError {
+		t.Errorf("stroke calibration %+v", s)
+	}
 	if st, err := os.Stat(filepath.Join(dir, "report", "risk_coverage.png")); err != nil || st.Size() < 1000 {
 		t.Errorf("risk-coverage plot: %v", err)
 	}
@@ -57,7 +63,8 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	if lm.Card.Calibration.Threshold != c.Threshold || lm.Card.Calibration.Temperature != c.Temperature ||
-		lm.Card.Calibration.Confirm != c.Confirm {
+		lm.Card.Calibration.Confirm != c.Confirm || c.Strokes != nil && (lm.Card.Calibration.Strokes.Threshold != c.Strokes.Threshold ||
+		lm.Card.Calibration.Strokes.Confirm != c.Strokes.Confirm) {
 		t.Errorf("loaded card calibration %+v, want %v / %v", lm.Card.Calibration, c.Temperature, c.Threshold)
 	}
 }
@@ -70,7 +77,7 @@ func TestWriteCalibration_KeepsTheCardsOtherFieldsInPlace(t *testing.T) {
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeCalibration(path, calibration{Temperature: 0.5, Threshold: 0.9}); err != nil {
+	if err := writeCalibration(path, calibration{Temperature: 0.5, confirmPolicy: confirmPolicy{Threshold: 0.9}}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -153,5 +160,14 @@ func TestCalibrate_HeldOutSeedsMustNotOverlap(t *testing.T) {
 	_, _, err := mustRun(t, "calibrate", "--model", "x.onnx", "--codes", "1000", "--holdout-seed", "2")
 	if err == nil || !strings.Contains(err.Error(), "overlap") {
 		t.Errorf("held-out seed 2 with validation seeds 1-2: %v", err)
+	}
+}
+
+// TestCalibrate_StrokeSeedsMustNotOverlapTheirHoldout: the stroke policy is chosen on seeds its held-out
+// report does not use.
+func TestCalibrate_StrokeSeedsMustNotOverlapTheirHoldout(t *testing.T) {
+	_, _, err := mustRun(t, "calibrate", "--model", "x.onnx", "--stroke-seed", "12", "--stroke-holdout", "2000", "--stroke-holdout-seed", "11")
+	if err == nil || !strings.Contains(err.Error(), "overlap") {
+		t.Errorf("overlapping stroke seeds: %v, want an overlap error", err)
 	}
 }

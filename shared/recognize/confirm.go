@@ -56,6 +56,30 @@ func codeConfidence(conf []float64, skip []bool) float64 {
 // digits) applies the rule to each digit with it.
 func (r *Recognizer) Threshold() float64 { return r.threshold }
 
+// StrokeThreshold is the confirm threshold the recogniser applies to stroke input (confirmPolicy).
+func (r *Recognizer) StrokeThreshold() float64 { return r.strokes.threshold }
+
+// policy is a confirm policy: the confirm model that scores a code's digits and the threshold the code's score
+// must reach (ConfirmModel.Confirm).
+type policy struct {
+	model     ConfirmModel
+	threshold float64
+}
+
+// confirmPolicy is the confirm policy for the job's reading: stroke input (a mask drawn from pen paths, as the pad
+// and the kiosk send) has its own, chosen by `digitpad calibrate` on validation codes read from their strokes;
+// other input has the image one. The choice goes by the input, not by which reading won (the stroke lattice's or
+// the image reading of the rendered strokes): a threshold meets its silent-error target on the population it
+// was chosen on, and the clerk's stroke codes are one population, whichever reading wins each; the image
+// readings of stroke input (confident ones: the stroke lattice is read only below strokeMargin) are not the
+// canvas images the image threshold was chosen on either.
+func (j *Job) confirmPolicy() policy {
+	if j.m != nil && len(j.m.Strokes) > 0 {
+		return j.r.strokes
+	}
+	return policy{model: j.r.confirm, threshold: j.r.threshold}
+}
+
 // ConfirmModel is the learned part of the confirm rule: how much a digit's shape adds to the doubt its
 // confidence leaves (`digitpad calibrate` fits it on validation codes and stores it in the model card's
 // calibration object as confirm_model). A digit's confirm score is

@@ -1,6 +1,7 @@
 package recognize_test
 
 import (
+	"image/color"
 	"math"
 	"slices"
 	"testing"
@@ -169,5 +170,70 @@ func TestRecognizer_AppliesTheConfigsConfirmModel(t *testing.T) {
 	}
 	if differs == 0 {
 		t.Error("no code of 40 where the confirm model decided differently from the code confidence")
+	}
+}
+
+// TestRecognizer_StrokeInputHasItsOwnPolicy: stroke input (pen paths) is asked by the stroke confirm policy and
+// image input by the image one; without a stroke threshold, stroke input follows the image policy.
+func TestRecognizer_StrokeInputHasItsOwnPolicy(t *testing.T) {
+	c := mustWrite(t, "381", 3, 400, 200)
+	img, err := synth.Render(c.Strokes, 400, 200, synth.Pen{Width: 6, Ink: color.Black, Background: color.White})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(r *recognize.Recognizer) (byStrokes, byImage *recognize.Result) {
+		t.Helper()
+		byStrokes, err := r.Strokes(c.Strokes, 400, 200, recognize.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if byImage, err = r.Image(img, recognize.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		return byStrokes, byImage
+	}
+	// Images never ask, strokes always do (a threshold above 1 flags every digit).
+	r := mustRecognizer(t, recognize.Config{Threshold: 1e-9, StrokeThreshold: 1.0000001})
+	if r.StrokeThreshold() != 1.0000001 || r.Threshold() != 1e-9 {
+		t.Errorf("thresholds %v (image) %v (strokes)", r.Threshold(), r.StrokeThreshold())
+	}
+	s, i := read(r)
+	if len(s.Confirm) != len(s.Digits) || len(s.Digits) == 0 {
+		t.Errorf("strokes: confirm %v of %d digits, want all (stroke threshold above 1)", s.Confirm, len(s.Digits))
+	}
+	if len(i.Confirm) != 0 {
+		t.Errorf("image: confirm %v, want none (image threshold 1e-9)", i.Confirm)
+	}
+	// The stroke confirm model scores stroke input.
+	m := recognize.ConfirmModel{Short: 20, ShortOne: 20}
+	r = mustRecognizer(t, recognize.Config{Threshold: 0.5, StrokeThreshold: 0.7, StrokeConfirm: m})
+	if s, _ := read(r); !slices.Equal(s.Confirm, m.Confirm(s.Digits, 0.7)) {
+		t.Errorf("strokes: confirm %v, want the stroke model's %v", s.Confirm, m.Confirm(s.Digits, 0.7))
+	}
+	// No stroke threshold: stroke input follows the image policy.
+	r = mustRecognizer(t, recognize.Config{Threshold: 1.0000001, StrokeConfirm: m})
+	if r.StrokeThreshold() != r.Threshold() {
+		t.Errorf("no stroke threshold: %v, want the image threshold %v", r.StrokeThreshold(), r.Threshold())
+	}
+	if s, _ := read(r); len(s.Confirm) != len(s.Digits) {
+		t.Errorf("no stroke threshold: strokes confirm %v of %d digits, want all (image threshold above 1)", s.Confirm, len(s.Digits))
+	}
+}
+
+// TestCalibration_OperatorThresholdWinsForEveryInput: a card's stroke policy configures stroke input unless an
+// operator sets a threshold, which then holds for strokes too (with the image confirm model).
+func TestCalibration_OperatorThresholdWinsForEveryInput(t *testing.T) {
+	cal := recognize.Calibration{Threshold: 0.9, Confirm: recognize.ConfirmModel{Short: 1},
+		StrokeThreshold: 0.8, StrokeConfirm: recognize.ConfirmModel{Short: 2}}
+	cfg := cal.Configure(recognize.Config{})
+	if cfg.Threshold != 0.9 || cfg.StrokeThreshold != 0.8 || cfg.StrokeConfirm != cal.StrokeConfirm || cfg.Confirm != cal.Confirm {
+		t.Errorf("card: %+v", cfg)
+	}
+	cfg = cal.Configure(recognize.Config{Threshold: 0.5})
+	if cfg.Threshold != 0.5 || cfg.StrokeThreshold != 0 || cfg.StrokeConfirm != (recognize.ConfirmModel{}) {
+		t.Errorf("operator threshold 0.5: %+v, want no stroke policy (strokes follow 0.5)", cfg)
+	}
+	if r := mustRecognizer(t, cfg); r.StrokeThreshold() != 0.5 {
+		t.Errorf("operator threshold 0.5: stroke threshold %v", r.StrokeThreshold())
 	}
 }

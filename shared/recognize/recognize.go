@@ -35,6 +35,10 @@ type Config struct {
 	Threshold float64
 	// Confirm is the model card's confirm model (zero: the code's confidence alone decides).
 	Confirm ConfirmModel
+	// StrokeThreshold and StrokeConfirm are the confirm policy of stroke input (confirmPolicy). Zero
+	// StrokeThreshold means stroke input follows Threshold and Confirm.
+	StrokeThreshold float64
+	StrokeConfirm   ConfirmModel
 	// Format is the default code format: "" (any), a digit count such as "5", or a regular expression
 	// (ParseFormatWith).
 	Format string
@@ -91,6 +95,7 @@ type Recognizer struct {
 	info      ModelInfo
 	threshold float64
 	confirm   ConfirmModel
+	strokes   policy // stroke input's confirm policy (confirmPolicy)
 	invTemp   float64
 	scale     float32
 	inkOpt    ink.Options
@@ -118,6 +123,10 @@ func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
 		format: f, patterns: cfg.Patterns}
 	if r.threshold <= 0 {
 		r.threshold = DefaultThreshold
+	}
+	r.strokes = policy{model: cfg.StrokeConfirm, threshold: cfg.StrokeThreshold}
+	if r.strokes.threshold <= 0 {
+		r.strokes = policy{model: r.confirm, threshold: r.threshold}
 	}
 	if r.scale == 0 {
 		r.scale = 1
@@ -954,7 +963,8 @@ func (j *Job) Result() *Result {
 		res.Confidence *= dg.Confidence
 		code[i] = byte('0' + dg.Digit)
 	}
-	res.Confirm = j.r.confirm.Confirm(res.Digits, j.r.threshold)
+	pol := j.confirmPolicy()
+	res.Confirm = pol.model.Confirm(res.Digits, pol.threshold)
 	res.Code = string(code)
 	if f := j.format; !f.Match(res.Code) {
 		res.FormatError = fmt.Sprintf("code %q does not match %s", res.Code, f.desc)

@@ -1,6 +1,7 @@
 package recognize
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -12,8 +13,9 @@ import (
 // one after another: a candidate digit is a run of consecutive strokes, rendered on its own. The runs form a
 // lattice like the one of cuts (nodes between strokes, a path of runs covering every stroke is a segmentation).
 // It is read only when the image reading leaves it a chance, and its best path replaces the image reading only
-// when the model reads it clearly more confidently (strokeMargin): strokes added out of order (a 1 made into a 4
-// after the whole code) break the runs, and then the image reading stands.
+// when the model reads it clearly more confidently (strokeMargin). A stroke added to an earlier digit (a 1 made
+// into a 4 after the whole code) joins it (groupStrokes); a whole digit written out of order (added after the
+// rest of the code) takes its place by position when the writing order makes no segmentation (byPosition).
 
 const (
 	// MaxStrokeCandidates bounds the candidate digits the stroke lattice adds to one canvas's model call;
@@ -50,6 +52,7 @@ type strokeLattice struct {
 	strokes []ink.Stroke // the mask's strokes that hold points
 	units   [][]int      // indexes into strokes; edge e's digit is units[e.from:e.to]
 	boxes   []box        // per edge, its pen paths' box
+	boxes0  []box        // per stroke, its pen path's box
 	codeH   float64
 	pen     float64
 	w, h    int
@@ -81,41 +84,74 @@ func newStrokeLattice(m *ink.Mask, opt ink.Options) *strokeLattice {
 	}
 	units := groupStrokes(boxes, lateStrokeSlack*codeH)
 	pen := ink.PenWidth(m.W, m.H)
-	sl := &strokeLattice{lattice: lattice{nodes: len(units) + 1}, strokes: strokes, units: units, codeH: codeH,
-		pen: pen, w: m.W, h: m.H, opt: opt}
+	sl := &strokeLattice{strokes: strokes, boxes0: boxes, codeH: codeH, pen: pen, w: m.W, h: m.H, opt: opt}
+	if !sl.setUnits(units) {
+		return nil
+	}
+	return sl
+}
+
+// setUnits builds the lattice's edges over units in the given order; false when they exceed MaxStrokeCandidates.
+func (sl *strokeLattice) setUnits(units [][]int) bool {
+	sl.units = units
+	sl.lattice = lattice{nodes: len(units) + 1}
+	sl.boxes = nil
 	ub := make([]box, len(units))
 	for i, u := range units {
 		ub[i] = emptyBox()
 		for _, k := range u {
-			ub[i] = ub[i].union(boxes[k])
+			ub[i] = ub[i].union(sl.boxes0[k])
 		}
 	}
 	for i := range units {
 		b, n := ub[i], 0
 		for j := i; j < len(units); j++ {
-			if j > i && !overlaps(b, ub[j], pen) {
+			if j > i && !overlaps(b, ub[j], sl.pen) {
 				break
 			}
 			b = b.union(ub[j])
-			if n += len(units[j]); n > maxDigitStrokes || b.x1-b.x0 > maxDigitWidth*codeH {
+			if n += len(units[j]); n > maxDigitStrokes || b.x1-b.x0 > maxDigitWidth*sl.codeH {
 				break
 			}
 			if len(sl.edges) == MaxStrokeCandidates {
-				return nil
+				return false
 			}
 			sl.edges = append(sl.edges, latticeEdge{from: i, to: j + 1, digit: edgePending})
 			sl.boxes = append(sl.boxes, b)
 		}
 	}
 	sl.pending = len(sl.edges)
-	return sl
+	return true
+}
+
+// byPosition puts the units in order of their centres left to right (a whole digit written out of order, for
+// example one added after the rest of the code, takes its place among its neighbours); false when that changes
+// nothing or makes too many candidates. It is only tried when the writing order makes no segmentation: in
+// tight writing a digit's later stroke may lie right of its neighbour's first, and only the writing order
+// keeps them apart. On validation codes with one whole digit moved to the end (mkevalset -strokes digit, seeds
+// 11 and 12) exact codes rose from 94.8/94.9% to 98.4/97.4% (asking 10.8/11.2% to 4.5/6.3%), no code read
+// worse and the silent errors stayed the same codes; codes in writing order read as before.
+func (sl *strokeLattice) byPosition() bool {
+	centre := func(u []int) float64 {
+		b := emptyBox()
+		for _, k := range u {
+			b = b.union(sl.boxes0[k])
+		}
+		return (b.x0 + b.x1) / 2
+	}
+	units := slices.Clone(sl.units)
+	slices.SortStableFunc(units, func(a, b []int) int { return cmp.Compare(centre(a), centre(b)) })
+	if slices.EqualFunc(units, sl.units, func(a, b []int) bool { return &a[0] == &b[0] }) {
+		return false
+	}
+	return sl.setUnits(units)
 }
 
 // groupStrokes groups strokes (their pen-path boxes, in time order) into units, in the order of their first
 // stroke: a stroke whose centre lies left of the unit before it (the pen went back) joins the earlier unit whose
 // extent, widened by slack, holds its centre (the nearest by centre), else it starts a unit of its own. A whole
 // digit written late has its centre between its neighbours' and joins none: the lattice's paths then run out of
-// order and are refused (orderedPath), and the image reading stands.
+// order and are refused (orderedPath), and readStrokes tries the units by position (byPosition).
 func groupStrokes(boxes []box, slack float64) [][]int {
 	var units [][]int
 	var ext []box
@@ -190,7 +226,9 @@ func (j *Job) readStrokes() bool {
 	}
 	sl.asked = true
 	img := j.choose()
-	if j.codeScore(img) >= -strokeMargin || sl.orderedPath(j.wantDigits(img), func(*latticeEdge) float64 { return 0 }) == nil {
+	zero := func(*latticeEdge) float64 { return 0 }
+	if j.codeScore(img) >= -strokeMargin || sl.orderedPath(j.wantDigits(img), zero) == nil &&
+		(!sl.byPosition() || sl.orderedPath(j.wantDigits(img), zero) == nil) {
 		sl.pending = 0
 		return false
 	}

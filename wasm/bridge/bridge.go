@@ -385,7 +385,7 @@ func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
 }
 
 // cardCalibration reads a model card's JSON object (assets.Card: input_scale, calibration.temperature,
-// calibration.confirm_threshold, calibration.confirm_model); missing fields stay zero.
+// calibration.confirm_threshold, calibration.confirm_model, calibration.strokes); missing fields stay zero.
 func cardCalibration(card js.Value) recognize.Calibration {
 	var c recognize.Calibration
 	if card.Type() != js.TypeObject {
@@ -400,8 +400,15 @@ func cardCalibration(card js.Value) recognize.Calibration {
 	c.InputScale = float32(num(card, "input_scale"))
 	if cal := card.Get("calibration"); cal.Type() == js.TypeObject {
 		c.Temperature, c.Threshold = num(cal, "temperature"), num(cal, "confirm_threshold")
-		if cm := cal.Get("confirm_model"); cm.Type() == js.TypeObject {
-			c.Confirm = recognize.ConfirmModel{Short: num(cm, "short"), ShortOne: num(cm, "short_one")}
+		confirmModel := func(o js.Value) recognize.ConfirmModel {
+			if cm := o.Get("confirm_model"); cm.Type() == js.TypeObject {
+				return recognize.ConfirmModel{Short: num(cm, "short"), ShortOne: num(cm, "short_one")}
+			}
+			return recognize.ConfirmModel{}
+		}
+		c.Confirm = confirmModel(cal)
+		if st := cal.Get("strokes"); st.Type() == js.TypeObject {
+			c.StrokeThreshold, c.StrokeConfirm = num(st, "confirm_threshold"), confirmModel(st)
 		}
 	}
 	return c

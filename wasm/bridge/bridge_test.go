@@ -86,22 +86,7 @@ func TestLoad_CardConfiguresLikeTheServer(t *testing.T) {
 func TestLoad_CardConfirmModelFlagsLikeTheServer(t *testing.T) {
 	const withModel = `{"calibration":{"confirm_threshold":0.5,"confirm_model":{"short":20,"short_one":20}}}`
 	const without = `{"calibration":{"confirm_threshold":0.5}}`
-	pts, ends := strokeArgs(line(40, 20, 40, 100), line(100, 50, 100, 100))
-	flags := func(card string) []int {
-		target := js.Global().Get("Object").New()
-		b := bridge.Register(target)
-		defer b.Release()
-		d := target.Get("digitpad")
-		mustOK(t, d.Call("load", bytesValue(shippedGraph(t)), map[string]any{"card": js.Global().Get("JSON").Call("parse", card)}))
-		out := d.Call("strokes", pts, ends, 160, 120, "")
-		mustOK(t, out)
-		c := out.Get("confirm")
-		got := []int{}
-		for i := range c.Length() {
-			got = append(got, c.Index(i).Int())
-		}
-		return got
-	}
+	flags := func(card string) []int { return padFlags(t, card) }
 	c, err := assets.ParseCard([]byte(withModel), shippedGraph(t))
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +108,37 @@ func TestLoad_CardConfirmModelFlagsLikeTheServer(t *testing.T) {
 	}
 	if got := flags(without); len(got) != 0 {
 		t.Errorf("without a confirm model: pad flags %v, want none", got)
+	}
+}
+
+// padFlags is the pad's confirm flags for a short "1" beside a taller one, read from strokes by the shipped
+// graph loaded with card (JSON).
+func padFlags(t *testing.T, card string) []int {
+	t.Helper()
+	pts, ends := strokeArgs(line(40, 20, 40, 100), line(100, 50, 100, 100))
+	target := js.Global().Get("Object").New()
+	b := bridge.Register(target)
+	defer b.Release()
+	d := target.Get("digitpad")
+	mustOK(t, d.Call("load", bytesValue(shippedGraph(t)), map[string]any{"card": js.Global().Get("JSON").Call("parse", card)}))
+	out := d.Call("strokes", pts, ends, 160, 120, "")
+	mustOK(t, out)
+	c := out.Get("confirm")
+	got := []int{}
+	for i := range c.Length() {
+		got = append(got, c.Index(i).Int())
+	}
+	return got
+}
+
+// The card's stroke policy (calibration.strokes) decides the pad's flags, which are always for strokes; a card
+// without it leaves them to the image policy.
+func TestLoad_CardStrokePolicyDecidesThePadsFlags(t *testing.T) {
+	if got := padFlags(t, `{"calibration":{"confirm_threshold":1e-9,"strokes":{"confirm_threshold":1.0000001}}}`); len(got) != 2 {
+		t.Errorf("stroke threshold above 1: pad flags %v, want both digits", got)
+	}
+	if got := padFlags(t, `{"calibration":{"confirm_threshold":1e-9}}`); len(got) != 0 {
+		t.Errorf("no stroke policy, image threshold 1e-9: pad flags %v, want none", got)
 	}
 }
 

@@ -9,7 +9,8 @@
 // With -strokes ORDER, each canvas's pen paths go beside its PNG as NNNN_CODE.json, a predict request body
 // ({"strokes": [[[x,y],...],...], "width": W, "height": H}, canvas pixels) plus "digit" (the digit each stroke
 // belongs to), for `digitpad eval --data DIR --strokes`. ORDER is the stroke order: time (as written), shuffle
-// (shuffled within the code) or last (one stroke, chosen at random, moved to the end: a late correction).
+// (shuffled within the code), last (one stroke, chosen at random, moved to the end: a late correction) or digit
+// (the strokes of one digit, chosen at random, moved to the end: a digit added after the rest of the code).
 //
 // Deterministic given --seed.
 package main
@@ -34,7 +35,7 @@ func main() {
 	writers := flag.Int("writers", 50, "number of evaluation writers")
 	seed := flag.Uint64("seed", 1, "random seed")
 	val := flag.Bool("val", false, "write validation writers' canvases instead (for tuning; evaluation writers stay unseen)")
-	strokes := flag.String("strokes", "", "also write each canvas's strokes as NNNN_CODE.json, in this order: time, shuffle or last")
+	strokes := flag.String("strokes", "", "also write each canvas's strokes as NNNN_CODE.json, in this order: time, shuffle, last or digit")
 	flag.Parse()
 	ws := synth.EvalWriters
 	if *val {
@@ -52,9 +53,9 @@ func run(out, kindName string, n, writers int, seed uint64, ws synth.WriterSet, 
 		return err
 	}
 	switch order {
-	case "", "time", "shuffle", "last":
+	case "", "time", "shuffle", "last", "digit":
 	default:
-		return fmt.Errorf("-strokes %q: want time, shuffle or last", order)
+		return fmt.Errorf("-strokes %q: want time, shuffle, last or digit", order)
 	}
 	if n < 1 || writers < 1 {
 		return fmt.Errorf("need n >= 1 and writers >= 1")
@@ -93,7 +94,8 @@ type strokeRecord struct {
 	Digit []int `json:"digit"`
 }
 
-// reorder changes the stroke order: shuffle permutes all strokes, last moves one stroke to the end.
+// reorder changes the stroke order: shuffle permutes all strokes, last moves one stroke to the end, digit moves
+// one digit's strokes to the end.
 func reorder(rec *strokeRecord, order string, rng *rand.Rand) {
 	n := len(rec.Strokes)
 	perm := make([]int, n)
@@ -106,6 +108,17 @@ func reorder(rec *strokeRecord, order string, rng *rand.Rand) {
 	case "last":
 		k := rng.IntN(n)
 		perm = append(append(perm[:k:k], perm[k+1:]...), k)
+	case "digit":
+		d := rec.Digit[rng.IntN(n)]
+		var rest, moved []int
+		for _, k := range perm {
+			if rec.Digit[k] == d {
+				moved = append(moved, k)
+			} else {
+				rest = append(rest, k)
+			}
+		}
+		perm = append(rest, moved...)
 	default:
 		return
 	}
