@@ -145,8 +145,8 @@ func codePairs(o PairOptions, i uint64) (pairs, outs []pairSample, err error) {
 	if err != nil {
 		return nil, nil, nil
 	}
-	for k := range lat.Pairs {
-		box := m.CanvasBox(lat.Pairs[k].Box)
+	for k, e := range lat.Pairs() {
+		box := m.CanvasBox(e.Box)
 		d, ok := pairLabel(box, sh.Code.Boxes)
 		if !ok {
 			continue

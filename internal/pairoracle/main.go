@@ -88,7 +88,7 @@ func run(items string, seed uint64, writers int) error {
 			neither++
 		}
 		kinds[kind]++
-		fmt.Printf("%d\t%s\t%s\t%s\ttight=%v\tpairs=%d\n", i, fs[1], fs[2], kind, i%4 == 3, len(lat.Pairs))
+		fmt.Printf("%d\t%s\t%s\t%s\ttight=%v\tpairs=%d\n", i, fs[1], fs[2], kind, i%4 == 3, len(lat.Pairs()))
 	}
 	fmt.Printf("codes %d, wrong %d (tight %d): right segmentation among single edges %d, only with a pair piece %d, neither %d\n",
 		total, wrong, tightWrong, singles, withPair, neither)
@@ -111,7 +111,7 @@ func holds(lat *ink.Lattice, want []image.Rectangle, pairs bool) bool {
 		}
 		if pairs && i+1 < len(want) {
 			u := want[i].Union(want[i+1])
-			for _, e := range lat.Pairs {
+			for _, e := range lat.Pairs() {
 				if reach[i][e.From] && fits(e.Box, u, *pairTol) {
 					reach[i+2][e.To] = true
 				}

@@ -17,16 +17,39 @@ import (
 type Lattice struct {
 	Nodes int
 	Edges []LatticeEdge
-	// Pairs are candidate pieces of exactly two digits between two cut nodes of a touching group, for a
-	// reader of two-digit groups (Pair): digits whose strokes cross have no cut between them, but the pair
-	// does. Their Cost prices the width off two typical digits like an edge's.
-	Pairs []LatticeEdge
 	// What Digit needs to normalise an edge's piece.
-	m          *Mask
-	lay        *layout
-	opt        Options
-	pieces     []piece
+	m      *Mask
+	lay    *layout
+	opt    Options
+	pieces []piece
+	// Pair pieces (Pairs), their boxes found on first use: a reader without a pair reader never pays for them.
+	pairs      []LatticeEdge
 	pairPieces []piece
+	pairsBoxed bool
+}
+
+// Pairs are candidate pieces of exactly two digits between two cut nodes of a touching group, for a reader of
+// two-digit groups (Pair): digits whose strokes cross have no cut between them, but the pair does. Their Cost
+// prices the width off two typical digits like an edge's. Their boxes are found on the first call; like Digit,
+// it is not safe for concurrent use.
+func (l *Lattice) Pairs() []LatticeEdge {
+	if l.pairsBoxed {
+		return l.pairs
+	}
+	l.pairsBoxed = true
+	var edges []LatticeEdge
+	var pieces []piece
+	for i, e := range l.pairs {
+		box, ok := l.lay.pieceBox(l.m, l.pairPieces[i])
+		if !ok {
+			continue
+		}
+		e.Box = box
+		edges = append(edges, e)
+		pieces = append(pieces, l.pairPieces[i])
+	}
+	l.pairs, l.pairPieces = edges, pieces
+	return l.pairs
 }
 
 // LatticeEdge is one candidate digit of a Lattice.
@@ -110,15 +133,7 @@ func (lay *layout) segmentLattice(m *Mask, opt Options, maxEdges int) (*Lattice,
 			out.Edges = append(out.Edges, e)
 			out.pieces = append(out.pieces, pieces[i])
 		}
-		for i, e := range lat.Pairs {
-			box, ok := lay.pieceBox(m, pairs[i])
-			if !ok {
-				continue
-			}
-			e.Box = box
-			out.Pairs = append(out.Pairs, e)
-			out.pairPieces = append(out.pairPieces, pairs[i])
-		}
+		out.pairs, out.pairPieces = lat.pairs, pairs
 		return out, nil
 	}
 	return nil, ErrNoInk // not reached: anchors 0 always returns
@@ -202,7 +217,7 @@ func (lay *layout) lattice(anchors int) (Lattice, []piece, []piece) {
 				}
 				if pw >= pairMinWidth*typW {
 					d := (pw - 2*typW) / (2 * typW)
-					lat.Pairs = append(lat.Pairs, LatticeEdge{From: node + a, To: node + b, Cost: widthWeight*d*d + cuts})
+					lat.pairs = append(lat.pairs, LatticeEdge{From: node + a, To: node + b, Cost: widthWeight*d*d + cuts})
 					pairs = append(pairs, p)
 				}
 				if pw > maxW && b > a+1 {

@@ -6,10 +6,10 @@ package ink
 // (fromCrop). Two neighbouring digits side by side are about as wide as one digit is tall, so the squeezed pair
 // is about as wide as one digit.
 
-// Pair normalises pair piece i of the lattice (its Box is Pairs[i].Box) into a 28×28 input for a pair reader.
-// Like Digit, each call does the work anew and is not safe for concurrent use.
+// Pair normalises pair piece i of the lattice (its Box is Pairs()[i].Box; Pairs must have been called) into a
+// 28×28 input for a pair reader. Like Digit, each call does the work anew and is not safe for concurrent use.
 func (l *Lattice) Pair(i int) [784]float32 {
-	buf, cw, ch, _ := l.lay.cropPiece(l.m, l.pairPieces[i], l.Pairs[i].Box)
+	buf, cw, ch, _ := l.lay.cropPiece(l.m, l.pairPieces[i], l.pairs[i].Box)
 	return pairInput(buf, cw, ch, l.opt.strokeWidth())
 }
 

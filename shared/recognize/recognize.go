@@ -283,9 +283,9 @@ type lattice struct {
 	read    map[image.Rectangle]func() ink.Digit // normalises the digit of a box
 	pending int                                  // edges not yet read nor ruled out
 	// pair normalises pair piece i of the source lattice (ink.Lattice.Pair) for the pair reader; pairsAsked is
-	// set once readPairs has acted.
-	pair       func(i int) [784]float32
-	pairsAsked bool
+	// set once readPairs has acted, pairsRead once it has read pair pieces.
+	pair                  func(i int) [784]float32
+	pairsAsked, pairsRead bool
 }
 
 // Edge states besides an index into Job.digits.
@@ -704,8 +704,17 @@ func (j *Job) bestPath(n int) []int {
 	if j.lat == nil {
 		return nil
 	}
+	p := j.pathDigits(n, true)
+	if p == nil || !j.lat.pairsRead {
+		return p
+	}
+	return j.pairChoice(n, p)
+}
+
+// pathDigits is bestPath with or without pair edges.
+func (j *Job) pathDigits(n int, pairs bool) []int {
 	p := j.lat.path(n, func(e *latticeEdge) (float64, bool) {
-		if e.digit < 0 {
+		if e.digit < 0 || e.pair && !pairs {
 			return 0, false
 		}
 		return j.edgeScore(e), true

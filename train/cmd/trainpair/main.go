@@ -9,10 +9,12 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"digitpad/quantize"
 	"digitpad/shared/synth"
 	"digitpad/train"
 	"digitpad/train/mnist"
@@ -27,8 +29,15 @@ func main() {
 	epochs := flag.Int("epochs", 4, "epochs")
 	arch := flag.String("arch", "conv5x24p2-bn-relu-pool-conv3x32-bn-relu-pool-conv3x48-bn-relu-fc96-bn-relu-fc10", "architecture (cnn.ParseArch)")
 	seed := flag.Uint64("seed", 1, "seed")
+	quantizeOnly := flag.Bool("quantize-only", false, "only (re)write the int8 models from the trained ones in -out")
 	flag.Parse()
-	if err := run(*out, *n, *outliers, *valN, *epochs, *mnistShare, *arch, *seed); err != nil {
+	var err error
+	if *quantizeOnly {
+		err = quantizeAll(*out, *mnistShare, *seed)
+	} else {
+		err = run(*out, *n, *outliers, *valN, *epochs, *mnistShare, *arch, *seed)
+	}
+	if err != nil {
 		slog.Error("trainpair", "err", err)
 		os.Exit(1)
 	}
@@ -67,5 +76,41 @@ func run(out string, n, outliers, valN, epochs int, mnistShare float64, arch str
 		}
 		slog.Info("trained", "side", side.name, "val_acc", rep.ValAccuracy, "seconds", rep.Seconds)
 	}
+	return quantizeAll(out, mnistShare, seed)
+}
+
+// quantizeAll writes out/pair-left.onnx and out/pair-right.onnx, the int8 variants of the trained models in
+// out/left and out/right, calibrated on calibPairs pair inputs of training writers and MNIST training digits
+// drawn apart from the training set (seed+500).
+func quantizeAll(out string, mnistShare float64, seed uint64) error {
+	dir, err := mnist.Locate(context.Background(), "")
+	if err != nil {
+		return err
+	}
+	all, _, err := mnist.Load(dir)
+	if err != nil {
+		return err
+	}
+	calib, err := train.MakePairSet(train.PairOptions{Writers: synth.TrainWriters, N: calibPairs,
+		MNIST: all.Slice(0, all.Len()-5000), MNISTShare: mnistShare, Seed: seed + 500})
+	if err != nil {
+		return err
+	}
+	for _, side := range []string{"left", "right"} {
+		b, err := os.ReadFile(filepath.Join(out, side, "model.onnx"))
+		if err != nil {
+			return fmt.Errorf("trainpair: %w", err)
+		}
+		q, _, err := quantize.Int8(b, calib.Left.Images, calib.Left.Len())
+		if err != nil {
+			return fmt.Errorf("trainpair: quantise %s: %w", side, err)
+		}
+		if err := os.WriteFile(filepath.Join(out, "pair-"+side+".onnx"), q, 0o644); err != nil {
+			return fmt.Errorf("trainpair: %w", err)
+		}
+	}
 	return nil
 }
+
+// calibPairs is how many pair inputs calibrate the int8 quantisation (as the digit model's 1000 digits).
+const calibPairs = 1000
