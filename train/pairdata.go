@@ -125,11 +125,7 @@ func codePairs(o PairOptions, i uint64) (pairs, outs []pairSample, err error) {
 	}
 	var img image.Image = sh.Image
 	if rng.IntN(4) == 0 {
-		inv := image.NewGray(sh.Image.Rect)
-		for k, v := range sh.Image.Pix {
-			inv.Pix[k] = 255 - v
-		}
-		img = inv
+		img = synth.Invert(sh.Image)
 	}
 	var opt ink.Options
 	wm, err := ink.WorkMaskFromImage(img, opt)
