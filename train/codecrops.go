@@ -129,11 +129,7 @@ func codeCrops(o CodeCropOptions, i uint64) ([]crop, error) {
 	}
 	var img image.Image = sh.Image
 	if rng.IntN(4) == 0 {
-		inv := image.NewGray(sh.Image.Rect)
-		for k, v := range sh.Image.Pix {
-			inv.Pix[k] = 255 - v
-		}
-		img = inv
+		img = synth.Invert(sh.Image)
 	}
 	digits := cutCandidates(img)
 	out := make([]crop, 0, len(digits))

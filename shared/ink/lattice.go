@@ -22,6 +22,34 @@ type Lattice struct {
 	lay    *layout
 	opt    Options
 	pieces []piece
+	// Pair pieces (Pairs), their boxes found on first use: a reader without a pair reader never pays for them.
+	pairs      []LatticeEdge
+	pairPieces []piece
+	pairsBoxed bool
+}
+
+// Pairs are candidate pieces of exactly two digits between two cut nodes of a touching group, for a reader of
+// two-digit groups (Pair): digits whose strokes cross have no cut between them, but the pair does. Their Cost
+// prices the width off two typical digits like an edge's. Their boxes are found on the first call; like Digit,
+// it is not safe for concurrent use.
+func (l *Lattice) Pairs() []LatticeEdge {
+	if l.pairsBoxed {
+		return l.pairs
+	}
+	l.pairsBoxed = true
+	var edges []LatticeEdge
+	var pieces []piece
+	for i, e := range l.pairs {
+		box, ok := l.lay.pieceBox(l.m, l.pairPieces[i])
+		if !ok {
+			continue
+		}
+		e.Box = box
+		edges = append(edges, e)
+		pieces = append(pieces, l.pairPieces[i])
+	}
+	l.pairs, l.pairPieces = edges, pieces
+	return l.pairs
 }
 
 // LatticeEdge is one candidate digit of a Lattice.
@@ -91,7 +119,7 @@ func segmentCandidatesLattice(m *Mask, l *labels, opt Options, maxCands, maxEdge
 
 func (lay *layout) segmentLattice(m *Mask, opt Options, maxEdges int) (*Lattice, error) {
 	for anchors := maxAnchors; anchors >= 0; anchors -= 2 {
-		lat, pieces := lay.lattice(anchors)
+		lat, pieces, pairs := lay.lattice(anchors)
 		if len(lat.Edges) > maxEdges && anchors > 0 {
 			continue
 		}
@@ -105,6 +133,7 @@ func (lay *layout) segmentLattice(m *Mask, opt Options, maxEdges int) (*Lattice,
 			out.Edges = append(out.Edges, e)
 			out.pieces = append(out.pieces, pieces[i])
 		}
+		out.pairs, out.pairPieces = lat.pairs, pairs
 		return out, nil
 	}
 	return nil, ErrNoInk // not reached: anchors 0 always returns
@@ -116,10 +145,10 @@ func (l *Lattice) Digit(i int) Digit {
 	return l.lay.normalise(l.m, l.pieces[i], l.Edges[i].Box, l.opt)
 }
 
-// lattice lays out nodes and edges (without digits) and the piece of each edge.
-func (lay *layout) lattice(anchors int) (Lattice, []piece) {
+// lattice lays out nodes, edges and pairs (without digits) and the piece of each edge and pair.
+func (lay *layout) lattice(anchors int) (Lattice, []piece, []piece) {
 	var lat Lattice
-	var pieces []piece
+	var pieces, pairs []piece
 	H := lay.codeH
 	node := 0
 	for gi := range lay.groups {
@@ -165,21 +194,19 @@ func (lay *layout) lattice(anchors int) (Lattice, []piece) {
 			paths[i] = sm.path(pos[i])
 		}
 		maxW := 1.3 * math.Max(lay.typW, 0.6*H)
+		typW := math.Max(lay.typW, 0.3*H)
 		for a := 0; a+1 < len(pos); a++ {
 			for b := a + 1; b < len(pos); b++ {
 				pw := float64(pos[b] - pos[a])
-				if pw > maxW && b > a+1 {
+				if pw > pairMaxWidth*maxW {
 					break
 				}
-				c := pieceCost(pos[a], pos[b])
-				if math.IsInf(c, 1) {
-					continue
-				}
+				cuts := 0.0
 				if paths[a] != nil {
-					c += 0.5 * sm.cost[pos[a]] / lay.penW
+					cuts += 0.5 * sm.cost[pos[a]] / lay.penW
 				}
 				if paths[b] != nil {
-					c += 0.5 * sm.cost[pos[b]] / lay.penW
+					cuts += 0.5 * sm.cost[pos[b]] / lay.penW
 				}
 				p := piece{comps: g.comps, xlo: g.x0, xhi: g.x1, left: paths[a], right: paths[b]}
 				if p.left != nil {
@@ -188,15 +215,34 @@ func (lay *layout) lattice(anchors int) (Lattice, []piece) {
 				if p.right != nil {
 					p.xhi = int(slices.Max(p.right.xs))
 				}
-				lat.Edges = append(lat.Edges, LatticeEdge{From: node + a, To: node + b, Cost: c})
+				if pw >= pairMinWidth*typW {
+					d := (pw - 2*typW) / (2 * typW)
+					lat.pairs = append(lat.pairs, LatticeEdge{From: node + a, To: node + b, Cost: widthWeight*d*d + cuts})
+					pairs = append(pairs, p)
+				}
+				if pw > maxW && b > a+1 {
+					continue
+				}
+				c := pieceCost(pos[a], pos[b])
+				if math.IsInf(c, 1) {
+					continue
+				}
+				lat.Edges = append(lat.Edges, LatticeEdge{From: node + a, To: node + b, Cost: c + cuts})
 				pieces = append(pieces, p)
 			}
 		}
 		node += len(pos) - 1
 	}
 	lat.Nodes = node + 1
-	return lat, pieces
+	return lat, pieces, pairs
 }
+
+// A pair piece (Lattice.Pairs) is between pairMinWidth typical digit widths and pairMaxWidth times the widest
+// single-digit piece wide.
+const (
+	pairMinWidth = 1.0
+	pairMaxWidth = 2.0
+)
 
 // SplitWidth is the width, in code heights, from which ink read as one digit may hold more than one (touching or
 // overlapping digits): wider than nearly every single handwritten digit.

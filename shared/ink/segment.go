@@ -985,17 +985,34 @@ func (lay *layout) pieceBox(m *Mask, p piece) (image.Rectangle, bool) {
 
 // normalise crops a piece with ink box box from the mask and normalises it.
 func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options) Digit {
+	buf, cw, ch, in := lay.cropPiece(m, p, box)
+	d := Digit{Box: box}
+	T := opt.strokeWidth()
+	if m.Strokes != nil {
+		if paths := lay.strokePieces(m.Strokes, p, box, in); len(paths) > 0 {
+			d.Input = fromStrokes(paths, T, 0.25*lay.codeH)
+			return d
+		}
+	}
+	d.Input = fromCrop(buf, cw, ch, T)
+	return d
+}
+
+// cropPiece crops a piece with ink box box from the mask (coverage 0..1, cw×ch, in the layout's shared crop
+// buffer): the piece's pixels and a pixel of anti-aliased fringe, none across a cut nor of other components
+// (in reports the piece's components).
+func (lay *layout) cropPiece(m *Mask, p piece, box image.Rectangle) (buf []float32, cw, ch int, in func(int32) bool) {
 	l := lay.l
-	in := lay.compSet(p.comps)
+	in = lay.compSet(p.comps)
 	// The anti-aliased fringe lies just outside the thresholded box; keep one pixel of it, but never across
 	// a cut.
 	crop := box.Inset(-1).Intersect(image.Rect(p.xlo, 0, p.xhi, m.H)).Intersect(image.Rect(0, 0, m.W, m.H))
-	cw, ch := crop.Dx(), crop.Dy()
+	cw, ch = crop.Dx(), crop.Dy()
 	// One crop buffer serves every digit of the layout (normalisation keeps nothing of it).
 	if cap(lay.crop) < cw*ch {
 		lay.crop = make([]float32, cw*ch)
 	}
-	buf := lay.crop[:cw*ch]
+	buf = lay.crop[:cw*ch]
 	for y := crop.Min.Y; y < crop.Max.Y; y++ {
 		src := m.Pix[y*m.W+crop.Min.X : y*m.W+crop.Max.X]
 		dst := buf[(y-crop.Min.Y)*cw : (y-crop.Min.Y+1)*cw]
@@ -1022,16 +1039,7 @@ func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options)
 			}
 		}
 	}
-	d := Digit{Box: box}
-	T := opt.strokeWidth()
-	if m.Strokes != nil {
-		if paths := lay.strokePieces(m.Strokes, p, box, in); len(paths) > 0 {
-			d.Input = fromStrokes(paths, T, 0.25*lay.codeH)
-			return d
-		}
-	}
-	d.Input = fromCrop(buf, cw, ch, T)
-	return d
+	return buf, cw, ch, in
 }
 
 // strokePieces returns the parts of the strokes that run over the piece's ink, resampled at one canvas
@@ -1144,6 +1152,19 @@ func Whole(m *Mask, opt Options) (Digit, error) {
 	if err := m.validate(); err != nil {
 		return Digit{}, err
 	}
+	lay, p, err := wholePiece(m)
+	if err != nil {
+		return Digit{}, err
+	}
+	d, ok := lay.digit(m, p, opt)
+	if !ok {
+		return Digit{}, ErrNoInk
+	}
+	return d, nil
+}
+
+// wholePiece is all the ink of a mask as one piece (specks of one or two pixels dropped), with its layout.
+func wholePiece(m *Mask) (*layout, piece, error) {
 	l := label(m)
 	keep := make([]int32, 0, len(l.comps))
 	for i, c := range l.comps {
@@ -1152,12 +1173,8 @@ func Whole(m *Mask, opt Options) (Digit, error) {
 		}
 	}
 	if len(keep) == 0 {
-		return Digit{}, ErrNoInk
+		return nil, piece{}, ErrNoInk
 	}
 	lay := &layout{l: l, codeH: inkHeight(l, keep), penW: penWidth(l, keep)}
-	d, ok := lay.digit(m, piece{comps: keep, xlo: 0, xhi: m.W}, opt)
-	if !ok {
-		return Digit{}, ErrNoInk
-	}
-	return d, nil
+	return lay, piece{comps: keep, xlo: 0, xhi: m.W}, nil
 }

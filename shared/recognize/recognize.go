@@ -53,6 +53,8 @@ type Config struct {
 	// Temperature calibrates the model's probabilities (temperature scaling: p_i^(1/T), renormalised, the same
 	// as dividing the logits by T), fitted on validation data and stored in the model card. Zero means 1.
 	Temperature float64
+	// Pair, when set, reads pieces of touching digits that hold two of them (see PairReader); nil: none.
+	Pair *PairReader
 }
 
 // Options are per-call settings.
@@ -101,6 +103,7 @@ type Recognizer struct {
 	inkOpt    ink.Options
 	format    *Format
 	patterns  PatternCompiler
+	pair      *PairReader
 	formats   sync.Map     // string -> *Format, per-call formats compiled once
 	nformats  atomic.Int32 // entries in formats, bounded by maxCachedFormats
 	bufs      sync.Pool
@@ -120,7 +123,7 @@ func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
 		return nil, fmt.Errorf("recognize: %w", err)
 	}
 	r := &Recognizer{model: m, info: info, threshold: cfg.Threshold, confirm: cfg.Confirm, scale: cfg.InputScale, inkOpt: cfg.Ink,
-		format: f, patterns: cfg.Patterns}
+		format: f, patterns: cfg.Patterns, pair: cfg.Pair}
 	if r.threshold <= 0 {
 		r.threshold = DefaultThreshold
 	}
@@ -288,6 +291,10 @@ type lattice struct {
 	edges   []latticeEdge
 	read    map[image.Rectangle]func() ink.Digit // normalises the digit of a box
 	pending int                                  // edges not yet read nor ruled out
+	// pair normalises pair piece i of the source lattice (ink.Lattice.Pair) for the pair reader; pairsAsked is
+	// set once readPairs has acted, pairsRead once it has read pair pieces.
+	pair                  func(i int) [784]float32
+	pairsAsked, pairsRead bool
 }
 
 // Edge states besides an index into Job.digits.
@@ -298,9 +305,22 @@ const (
 
 type latticeEdge struct {
 	from, to int
-	digit    int             // index into Job.digits, or edgePending / edgePruned
+	digit    int             // index into Job.digits, or edgePending / edgePruned (for a pair: edgeUnread)
 	box      image.Rectangle // in canvas pixels
 	cost     float64
+	// A pair edge stands for two digits, digit and digit2, read by the pair reader; pairIdx is its piece in the
+	// source lattice's Pairs.
+	pair    bool
+	digit2  int
+	pairIdx int
+}
+
+// span is the number of digits an edge stands for.
+func (e *latticeEdge) span() int {
+	if e.pair {
+		return 2
+	}
+	return 1
 }
 
 // Len is the number of digits the job will send to the model at most (lattice edges not yet ruled out
@@ -454,9 +474,12 @@ func (j *Job) setLattice(src *ink.Lattice, n int, cands []*ink.Candidates) bool 
 		lat.edges = append(lat.edges, latticeEdge{from: e.From, to: e.To, digit: edgePending, box: box, cost: e.Cost})
 		lat.pending++
 	}
+	if j.r.pair != nil {
+		j.addPairs(lat, src)
+	}
 	// Edges go left to right (from < to): in order of their start node they are in topological order.
 	slices.SortStableFunc(lat.edges, func(a, b latticeEdge) int { return a.from - b.from })
-	p := lat.path(n, func(e *latticeEdge) (float64, bool) { return -latticeWeight * e.cost, true })
+	p := lat.path(n, func(e *latticeEdge) (float64, bool) { return -latticeWeight * e.cost, !e.pair })
 	if p == nil {
 		return false
 	}
@@ -518,7 +541,7 @@ func (j *Job) expand(last bool) bool {
 	}
 	bound := func(e *latticeEdge) (float64, bool) {
 		switch e.digit {
-		case edgePruned:
+		case edgePruned, edgeUnread:
 			return 0, false
 		case edgePending:
 			return -latticeWeight * e.cost, true
@@ -573,12 +596,16 @@ func (j *Job) expand(last bool) bool {
 
 // edgeScore is a read edge's share of a path's score.
 func (j *Job) edgeScore(e *latticeEdge) float64 {
+	if e.pair {
+		return j.pairScore(e)
+	}
 	conf := float64(slices.Max(j.probs[e.digit*10 : (e.digit+1)*10]))
 	return math.Log(max(conf, 1e-12)) - latticeWeight*e.cost
 }
 
-// scores is the best total of val over paths of c edges (c = 0..n) from node 0 to each node, or with back
-// from each node to the last; -Inf where there is none. Edges without a value (ok false) are left out.
+// scores is the best total of val over paths of c digits (c = 0..n; a pair edge counts two) from node 0 to each
+// node, or with back from each node to the last; -Inf where there is none. Edges without a value (ok false) are
+// left out.
 func (lat *lattice) scores(n int, val func(*latticeEdge) (float64, bool), back bool) [][]float64 {
 	inf := math.Inf(-1)
 	score := make([][]float64, n+1)
@@ -600,22 +627,26 @@ func (lat *lattice) scores(n int, val func(*latticeEdge) (float64, bool), back b
 				ei = len(lat.edges) - 1 - k
 			}
 			e := &lat.edges[ei]
+			if e.span() > c {
+				continue
+			}
 			s, ok := val(e)
 			if !ok {
 				continue
 			}
 			if back {
-				score[c][e.from] = max(score[c][e.from], score[c-1][e.to]+s)
+				score[c][e.from] = max(score[c][e.from], score[c-e.span()][e.to]+s)
 			} else {
-				score[c][e.to] = max(score[c][e.to], score[c-1][e.from]+s)
+				score[c][e.to] = max(score[c][e.to], score[c-e.span()][e.from]+s)
 			}
 		}
 	}
 	return score
 }
 
-// path is the path of exactly n edges from the first node to the last maximising the sum of val (edges
-// without a value left out), as edge indexes; nil when there is none. Ties go to the edge met first.
+// path is the path of exactly n digits (edges, a pair edge counting two) from the first node to the last
+// maximising the sum of val (edges without a value left out), as edge indexes; nil when there is none. Ties go
+// to the edge met first.
 func (lat *lattice) path(n int, val func(*latticeEdge) (float64, bool)) []int {
 	if n < 1 {
 		return nil
@@ -634,7 +665,10 @@ func (lat *lattice) path(n int, val func(*latticeEdge) (float64, bool)) []int {
 	for c := 1; c <= n; c++ {
 		for ei := range lat.edges {
 			e := &lat.edges[ei]
-			prev := score[c-1][e.from]
+			if e.span() > c {
+				continue
+			}
+			prev := score[c-e.span()][e.from]
 			if math.IsInf(prev, -1) {
 				continue
 			}
@@ -650,13 +684,15 @@ func (lat *lattice) path(n int, val func(*latticeEdge) (float64, bool)) []int {
 	if math.IsInf(score[n][lat.nodes-1], -1) {
 		return nil
 	}
-	p := make([]int, n)
+	var p []int
 	v := lat.nodes - 1
-	for c := n; c > 0; c-- {
+	for c := n; c > 0; {
 		ei := from[c][v]
-		p[c-1] = ei
+		p = append(p, ei)
 		v = lat.edges[ei].from
+		c -= lat.edges[ei].span()
 	}
+	slices.Reverse(p)
 	return p
 }
 
@@ -677,16 +713,33 @@ func (j *Job) bestPath(n int) []int {
 	if j.lat == nil {
 		return nil
 	}
+	p := j.pathDigits(n, true)
+	if p == nil || !j.lat.pairsRead {
+		return p
+	}
+	return j.pairChoice(n, p)
+}
+
+// pathDigits is bestPath with or without pair edges.
+func (j *Job) pathDigits(n int, pairs bool) []int {
 	p := j.lat.path(n, func(e *latticeEdge) (float64, bool) {
-		if e.digit < 0 {
+		if e.digit < 0 || e.pair && !pairs {
 			return 0, false
 		}
 		return j.edgeScore(e), true
 	})
-	for i, ei := range p {
-		p[i] = j.lat.edges[ei].digit
+	if p == nil {
+		return nil
 	}
-	return p
+	ids := make([]int, 0, n)
+	for _, ei := range p {
+		e := &j.lat.edges[ei]
+		ids = append(ids, e.digit)
+		if e.pair {
+			ids = append(ids, e.digit2)
+		}
+	}
+	return ids
 }
 
 // plausibleCount reports whether the digits found could be re-cut into want digits: joined always, cut into more
@@ -730,6 +783,8 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 		for _, j := range jobs {
 			if j.readLater() || j.expand(round == latticeRounds) || j.readStrokes() {
 				more = append(more, j)
+			} else if err := j.readPairs(); err != nil {
+				return err
 			}
 		}
 		if len(more) == 0 {

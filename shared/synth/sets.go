@@ -68,11 +68,7 @@ func SetSheet(ws WriterSet, kind SetKind, seed uint64, i, nWriters int) (image.I
 		return nil, nil, err
 	}
 	if rng.IntN(4) == 0 {
-		inv := image.NewGray(sh.Image.Rect)
-		for k, v := range sh.Image.Pix {
-			inv.Pix[k] = 255 - v
-		}
-		return inv, sh, nil
+		return Invert(sh.Image), sh, nil
 	}
 	return sh.Image, sh, nil
 }

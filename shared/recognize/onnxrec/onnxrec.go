@@ -52,9 +52,17 @@ func compileTapped(g *model.Graph) (*model.Model, error) {
 }
 
 // Recognizer builds a recogniser around the model. The card decides the model's identity (ModelInfo) and its
-// input scale, whatever cfg.InputScale says; cfg supplies the rest (format, threshold, ink options).
+// input scale, whatever cfg.InputScale says; cfg supplies the rest (format, threshold, ink options). Unless cfg
+// sets one, the shipped pair reader (assets.Pair) reads pieces that hold two touching digits.
 func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) {
 	cfg = m.Card.Configure(cfg) // input scale, calibrated temperature and confirm threshold
+	if cfg.Pair == nil {
+		p, err := PairReader()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Pair = p
+	}
 	r, err := recognize.New(m.Model, recognize.ModelInfo{Name: m.Card.Name, SHA256: m.Card.SHA256}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.Card.Name, err)
@@ -69,4 +77,20 @@ func New(onnx, card []byte, cfg recognize.Config) (*recognize.Recognizer, error)
 		return nil, err
 	}
 	return m.Recognizer(cfg)
+}
+
+// PairReader compiles the shipped pair reader (assets.Pair).
+func PairReader() (*recognize.PairReader, error) {
+	left, right := assets.Pair()
+	var ms [2]*model.Model
+	for i, b := range [][]byte{left, right} {
+		g, err := onnxload.Decode(b)
+		if err != nil {
+			return nil, fmt.Errorf("load pair reader: %w", err)
+		}
+		if ms[i], err = model.Compile(g); err != nil {
+			return nil, fmt.Errorf("load pair reader: %w", err)
+		}
+	}
+	return recognize.NewPairReader(ms[0], ms[1])
 }

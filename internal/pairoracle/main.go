@@ -1,0 +1,137 @@
+// Command pairoracle bounds what a reader of two-digit pieces can buy on validation codes: for each code that
+// `digitpad eval --items` read wrong, it rebuilds the recogniser's lattice (ink.SegmentFree, then
+// SegmentCandidatesLattice with the format's 5 digits and recognize.MaxLatticeCandidates edges) and asks whether
+// a path holds every written digit in its place with single-digit edges only, or once two-digit pieces
+// (Lattice.Pairs) may stand for two neighbours. Validation writers only (synth.ValWriters).
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"image"
+	"log/slog"
+	"math"
+	"os"
+	"strings"
+
+	"digitpad/shared/ink"
+	"digitpad/shared/recognize"
+	"digitpad/shared/synth"
+)
+
+func main() {
+	items := flag.String("items", "", "items file of digitpad eval (file, label, reading, asked)")
+	seed := flag.Uint64("seed", 11, "validation seed the items were written with")
+	writers := flag.Int("writers", 50, "writers of the set")
+	flag.Parse()
+	if err := run(*items, *seed, *writers); err != nil {
+		slog.Error("pairoracle", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(items string, seed uint64, writers int) error {
+	f, err := os.Open(items)
+	if err != nil {
+		return fmt.Errorf("items: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	var wrong, singles, withPair, neither, total, tightWrong int
+	kinds := map[string]int{}
+	for i := 0; sc.Scan(); i++ {
+		fs := strings.Split(sc.Text(), "\t")
+		if len(fs) < 4 {
+			continue
+		}
+		total++
+		if fs[1] == fs[2] {
+			continue
+		}
+		wrong++
+		if i%4 == 3 {
+			tightWrong++
+		}
+		_, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, seed, i, writers)
+		if err != nil {
+			return err
+		}
+		m, err := ink.WorkMaskFromImage(sh.Image, ink.Options{})
+		if err != nil {
+			return err
+		}
+		m, free, err := ink.SegmentFree(m, ink.Options{}, 3)
+		if err != nil {
+			return err
+		}
+		_, lat, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: 5}, 0, recognize.MaxLatticeCandidates)
+		if err != nil {
+			return err
+		}
+		fac := max(1, m.Factor)
+		want := make([]image.Rectangle, len(sh.Code.Boxes))
+		for k, b := range sh.Code.Boxes {
+			want[k] = image.Rect(b.Min.X/fac, b.Min.Y/fac, b.Max.X/fac, b.Max.Y/fac)
+		}
+		s, p := holds(lat, want, false), holds(lat, want, true)
+		kind := "neither"
+		switch {
+		case s:
+			singles++
+			kind = "singles"
+		case p:
+			withPair++
+			kind = "pair"
+		default:
+			neither++
+		}
+		kinds[kind]++
+		fmt.Printf("%d\t%s\t%s\t%s\ttight=%v\tpairs=%d\n", i, fs[1], fs[2], kind, i%4 == 3, len(lat.Pairs()))
+	}
+	fmt.Printf("codes %d, wrong %d (tight %d): right segmentation among single edges %d, only with a pair piece %d, neither %d\n",
+		total, wrong, tightWrong, singles, withPair, neither)
+	return sc.Err()
+}
+
+// holds reports whether some path of the lattice places every written digit: one edge centred on each digit,
+// or (with pairs) one pair piece on two neighbours.
+func holds(lat *ink.Lattice, want []image.Rectangle, pairs bool) bool {
+	reach := make([][]bool, len(want)+1)
+	for i := range reach {
+		reach[i] = make([]bool, lat.Nodes)
+	}
+	reach[0][0] = true
+	for i := range want {
+		for _, e := range lat.Edges {
+			if reach[i][e.From] && fits(e.Box, want[i], *singleTol) {
+				reach[i+1][e.To] = true
+			}
+		}
+		if pairs && i+1 < len(want) {
+			u := want[i].Union(want[i+1])
+			for _, e := range lat.Pairs() {
+				if reach[i][e.From] && fits(e.Box, u, *pairTol) {
+					reach[i+2][e.To] = true
+				}
+			}
+		}
+	}
+	return reach[len(want)][lat.Nodes-1]
+}
+
+// fits reports whether got's centre is within tol of want's width from want's, and (with tol < 0.25, a strict
+// test) its width within 1±tol of want's.
+func fits(got, want image.Rectangle, tol float64) bool {
+	if math.Abs(float64(got.Min.X+got.Max.X-want.Min.X-want.Max.X)/2) >= tol*float64(want.Dx()) {
+		return false
+	}
+	r := float64(got.Dx()) / float64(want.Dx())
+	return tol >= 0.25 || math.Abs(r-1) < tol
+}
+
+var (
+	singleTol = flag.Float64("single-tol", 0.25, "a single edge fits a digit: centre within this share of its width (below 0.25 the width too)")
+	pairTol   = flag.Float64("pair-tol", 0.15, "a pair piece fits two neighbours: centre and width within this share of their union's width")
+)
