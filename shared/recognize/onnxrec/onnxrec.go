@@ -57,7 +57,7 @@ func compileTapped(g *model.Graph) (*model.Model, error) {
 func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) {
 	cfg = m.Card.Configure(cfg) // input scale, calibrated temperature and confirm threshold
 	if cfg.Pair == nil {
-		p, err := PairReader()
+		p, err := shippedPair()
 		if err != nil {
 			return nil, err
 		}
@@ -77,20 +77,4 @@ func New(onnx, card []byte, cfg recognize.Config) (*recognize.Recognizer, error)
 		return nil, err
 	}
 	return m.Recognizer(cfg)
-}
-
-// PairReader compiles the shipped pair reader (assets.Pair).
-func PairReader() (*recognize.PairReader, error) {
-	left, right := assets.Pair()
-	var ms [2]*model.Model
-	for i, b := range [][]byte{left, right} {
-		g, err := onnxload.Decode(b)
-		if err != nil {
-			return nil, fmt.Errorf("load pair reader: %w", err)
-		}
-		if ms[i], err = model.Compile(g); err != nil {
-			return nil, fmt.Errorf("load pair reader: %w", err)
-		}
-	}
-	return recognize.NewPairReader(ms[0], ms[1])
 }
