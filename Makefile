@@ -5,7 +5,7 @@ export GOTOOLCHAIN := local
 export GOFLAGS := -mod=mod
 BIN := bin/digitpad
 
-.PHONY: all build run samples test test-go lint wasm-core train train-smoke clean
+.PHONY: all build run samples test test-go lint wasm-core train train-pair train-smoke clean
 # The default goal comes before the fragments, so a bare `make` builds and never runs a fragment's first target.
 all: build
 
@@ -47,7 +47,14 @@ train:
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_STAGE3) -init $(TRAIN_STAGE2)/model.onnx $(TRAIN_CODES)
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_STAGE4) -init $(TRAIN_STAGE3)/model.onnx $(TRAIN_CODES2)
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out assets -init $(TRAIN_STAGE4)/model.onnx $(TRAIN_RARE)
-	$(MAKE) quantize-assets calibrate-assets profile-assets web
+	$(MAKE) train-pair quantize-assets calibrate-assets profile-assets web
+
+## train-pair: the pair reader (assets/pair-*.onnx, card assets/pair.json): two 28×28 models reading the left and
+## the right digit of a lattice piece holding two touching digits (~30 min on 2 shared cores).
+TRAIN_PAIR ?= /tmp/digitpad-train-pair
+train-pair:
+	$(GO) run ./train/cmd/trainpair -out $(TRAIN_PAIR)
+	cp $(TRAIN_PAIR)/pair-left.onnx $(TRAIN_PAIR)/pair-right.onnx assets/
 
 ## test: every check, installing what it needs.
 test: lint wasm-core test-go train-smoke test-web $(TEST_TARGETS)
