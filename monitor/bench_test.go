@@ -1,11 +1,11 @@
 package monitor_test
 
 import (
-	"syscall"
 	"testing"
 	"time"
 
 	"digitpad/assets"
+	"digitpad/internal/cputime"
 	"digitpad/monitor"
 	"digitpad/monitor/traffic"
 	"digitpad/shared/model/onnxload"
@@ -70,19 +70,11 @@ func BenchmarkProcess(b *testing.B) {
 				mon.Process(ps[i%len(ps)])
 			}
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := range b.N {
 				mon.Process(ps[i%len(ps)])
 			}
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

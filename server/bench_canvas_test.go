@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"digitpad/assets"
+	"digitpad/internal/cputime"
 	"digitpad/internal/loadcanvas"
 	"digitpad/server"
 )
@@ -58,7 +59,7 @@ func BenchmarkPredict_Canvas(b *testing.B) {
 				b.SetBytes(int64(len(c.PNG)))
 				b.ReportAllocs()
 				b.ResetTimer()
-				cpu0 := cpuTime()
+				cpu0 := cputime.Process()
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
 						w := httptest.NewRecorder()
@@ -68,7 +69,7 @@ func BenchmarkPredict_Canvas(b *testing.B) {
 						}
 					}
 				})
-				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}

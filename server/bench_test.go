@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"digitpad/assets"
+	"digitpad/internal/cputime"
 	"digitpad/internal/loadcanvas"
 	"digitpad/server"
 	"digitpad/shared/synth"
@@ -43,8 +44,8 @@ func BenchmarkPredict_PNG(b *testing.B) {
 			b.SetBytes(int64(len(img)))
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
-			defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") }()
+			cpu0 := cputime.Process()
+			defer func() { b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/op") }()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					req := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(img))
@@ -111,7 +112,7 @@ func BenchmarkPredict_ServerOverhead(b *testing.B) {
 			h := ts.Handler()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					req := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(body))
@@ -123,7 +124,7 @@ func BenchmarkPredict_ServerOverhead(b *testing.B) {
 					}
 				}
 			})
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"digitpad/internal/cputime"
 	"digitpad/monitor"
 	"digitpad/monitor/traffic"
 	"digitpad/server"
@@ -293,7 +294,7 @@ func BenchmarkPredict_Monitored(b *testing.B) {
 					post(set.pngs[i%len(set.pngs)])
 				}
 				b.ResetTimer()
-				cpu0 := cpuTime()
+				cpu0 := cputime.Process()
 				for i := range b.N {
 					post(set.pngs[i%len(set.pngs)])
 				}
@@ -306,7 +307,7 @@ func BenchmarkPredict_Monitored(b *testing.B) {
 					}
 					time.Sleep(20 * time.Millisecond) // a poll costs far less than the 20 ms of work it waits for
 				}
-				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}

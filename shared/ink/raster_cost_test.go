@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"digitpad/internal/cputime"
 	"digitpad/shared/ink"
 )
 
@@ -29,11 +30,11 @@ func TestMaskFromStrokes_CostFollowsInk(t *testing.T) {
 	opt := ink.Options{MaxRasterCost: 1 << 40} // measure the drawing, not the refusal
 	var best time.Duration
 	for i := range 3 { // best of three: a neighbour's burst on the shared host only adds time
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		if _, err := ink.MaskFromStrokesOpt(strokes, 2048, 2048, opt); err != nil {
 			t.Fatal(err)
 		}
-		if d := cpuTime() - c0; i == 0 || d < best {
+		if d := cputime.Process() - c0; i == 0 || d < best {
 			best = d
 		}
 	}
@@ -48,9 +49,9 @@ func TestMaskFromStrokes_CostFollowsInk(t *testing.T) {
 // zigzag points cost next to nothing to refuse.
 func TestMaskFromStrokes_RefusesOverBudgetBeforeDrawing(t *testing.T) {
 	strokes := zigzag(20000, 2048)
-	c0 := cpuTime()
+	c0 := cputime.Process()
 	_, err := ink.MaskFromStrokes(strokes, 2048, 2048)
-	took := cpuTime() - c0
+	took := cputime.Process() - c0
 	if !errors.Is(err, ink.ErrTooLarge) {
 		t.Fatalf("MaskFromStrokes(20,000-point zigzag) error = %v, want ErrTooLarge", err)
 	}
@@ -79,7 +80,7 @@ func TestSegmentCandidates_FarSegmentsCostNothing(t *testing.T) {
 	strokes := []ink.Stroke{digit, fence, {{315, -far}, {315, far}}} // the last one crosses the digit
 	var best time.Duration
 	for i := range 3 {
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		m, err := ink.MaskFromStrokes(strokes, 640, 160)
 		if err != nil {
 			t.Fatal(err)
@@ -87,7 +88,7 @@ func TestSegmentCandidates_FarSegmentsCostNothing(t *testing.T) {
 		if _, err := ink.SegmentCandidates(m, ink.Options{}, 3); err != nil {
 			t.Fatal(err)
 		}
-		if d := cpuTime() - c0; i == 0 || d < best {
+		if d := cputime.Process() - c0; i == 0 || d < best {
 			best = d
 		}
 	}
@@ -125,7 +126,7 @@ func TestSegmentCandidates_WideFlatInkCostsLittle(t *testing.T) {
 		for name, s := range map[string]ink.Stroke{"line": line, "zigzag": zig} {
 			var best time.Duration
 			for i := range 3 {
-				c0 := cpuTime()
+				c0 := cputime.Process()
 				m, err := ink.MaskFromStrokes([]ink.Stroke{s}, w, 160)
 				if err != nil {
 					t.Fatal(err)
@@ -142,7 +143,7 @@ func TestSegmentCandidates_WideFlatInkCostsLittle(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				if d := cpuTime() - c0; i == 0 || d < best {
+				if d := cputime.Process() - c0; i == 0 || d < best {
 					best = d
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"digitpad/internal/cputime"
 	"digitpad/shared/model"
 )
 
@@ -23,14 +24,14 @@ func benchRun(b *testing.B, onnxBytes []byte, n int) {
 				}
 			}
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if err := m.Run(in, n, out); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(b.N*n), "µs/digit")
-			if cpu := cpuTime() - cpu0; cpu > 0 {
+			if cpu := cputime.Process() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N*n), "cpu-µs/digit")
 			}
 		})

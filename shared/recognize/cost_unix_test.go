@@ -3,21 +3,13 @@
 package recognize_test
 
 import (
-	"syscall"
 	"testing"
 	"time"
 
+	"digitpad/internal/cputime"
 	"digitpad/shared/ink"
 	"digitpad/shared/recognize"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // The hostile request of issue 18 — 200 zigzag points across a 2048×2048 canvas, 2.2 KB of JSON, which cost
 // 3.7 s of CPU on the server — costs less than 50 ms of CPU to prepare (rasterise at the working height and
@@ -30,13 +22,13 @@ func TestStrokes_ZigzagPreparedWithinCPUBudget(t *testing.T) {
 	}
 	var best time.Duration
 	for i := range 3 {
-		c0 := cpuTime()
+		c0 := cputime.Process()
 		m, _, err := recognize.StrokesMask([]ink.Stroke{s}, 2048, 2048)
 		if err != nil {
 			t.Fatal(err)
 		}
 		j, err := r.Prepare(m, recognize.Options{})
-		d := cpuTime() - c0
+		d := cputime.Process() - c0
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"image"
 	"testing"
 
+	"digitpad/internal/cputime"
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 )
@@ -85,11 +86,11 @@ func BenchmarkImage_Codes(b *testing.B) {
 // perItem items): on a shared machine the CPU time is the figure to compare.
 func benchCPU(b *testing.B, perItem int, op func()) {
 	b.ReportAllocs()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		op()
 	}
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu.Nanoseconds())/1e6/float64(b.N*perItem), "cpu-ms/code")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"digitpad/assets"
+	"digitpad/internal/cputime"
 	"digitpad/shared/ink"
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
@@ -143,7 +144,7 @@ func BenchmarkStrokes_ValidationCode(b *testing.B) {
 				}
 			}
 			i := 0
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for b.Loop() {
 				sh := sheets[i%len(sheets)]
 				i++
@@ -151,7 +152,7 @@ func BenchmarkStrokes_ValidationCode(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

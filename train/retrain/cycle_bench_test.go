@@ -7,25 +7,17 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"digitpad/assets"
+	"digitpad/internal/cputime"
 	"digitpad/registry"
 	regfs "digitpad/registry/fs"
 	"digitpad/server/store/sqlite"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkRetrain_Cycle2000 is the issue's cycle budget: one `digitpad retrain` (default recipe, SQLite store,
 // directory registry) over ~2,000 new confirmed codes (StyleFeedback: 2,000 codes of a slanted hurried style the
@@ -67,12 +59,12 @@ func BenchmarkRetrain_Cycle2000(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		cpu0, wall0 := cpuTime(), time.Now()
+		cpu0, wall0 := cputime.Process(), time.Now()
 		res, err := Run(ctx, Config{Store: st, Registry: reg})
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpu, wall := cpuTime()-cpu0, time.Since(wall0)
+		cpu, wall := cputime.Process()-cpu0, time.Since(wall0)
 		b.ReportMetric(cpu.Seconds(), "cpu-s/cycle")
 		b.ReportMetric(wall.Seconds(), "wall-s/cycle")
 		b.Logf("%d records of %d codes (%d corrected by the clerk), version %d, gate passed %v %v: %.0f CPU s, %.0f s wall",

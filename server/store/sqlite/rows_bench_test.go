@@ -6,10 +6,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"syscall"
 	"testing"
 	"time"
 
+	"digitpad/internal/cputime"
 	"digitpad/server/store"
 	"digitpad/server/store/storetest"
 )
@@ -36,7 +36,7 @@ func BenchmarkSavePredictions_Rows(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				for j := range ps {
 					ps[j].ID = fmt.Sprintf("b%d-%d", i, j)
@@ -47,7 +47,7 @@ func BenchmarkSavePredictions_Rows(b *testing.B) {
 				}
 				cancel()
 			}
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*batch), "cpu-ns/row")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N*batch), "cpu-ns/row")
 		})
 	}
 }
@@ -65,12 +65,4 @@ func ring(i int) [784]float32 {
 		}
 	}
 	return in
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"digitpad/assets"
+	"digitpad/internal/cputime"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
 	"digitpad/shared/synth"
@@ -88,13 +89,13 @@ func BenchmarkPairReader(b *testing.B) {
 		r    *recognize.Recognizer
 	}{{"off", off}, {"on", on}} {
 		b.Run(bc.name, func(b *testing.B) {
-			c0 := cpuTime()
+			c0 := cputime.Process()
 			for i := 0; i < b.N; i++ {
 				if _, err := bc.r.Image(imgs[i%len(imgs)], recognize.Options{}); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
