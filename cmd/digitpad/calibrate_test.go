@@ -157,7 +157,7 @@ func TestEval_ReportsConfirmAndSilentErrors(t *testing.T) {
 // TestCalibrate_HeldOutSeedsMustNotOverlap: the held-out codes that report the chosen rule cannot be codes the
 // rule was chosen on.
 func TestCalibrate_HeldOutSeedsMustNotOverlap(t *testing.T) {
-	_, _, err := mustRun(t, "calibrate", "--model", "x.onnx", "--codes", "1000", "--holdout-seed", "2")
+	_, _, err := mustRun(t, "calibrate", "--model", "x.onnx", "--seed", "1", "--codes", "1000", "--holdout-seed", "2")
 	if err == nil || !strings.Contains(err.Error(), "overlap") {
 		t.Errorf("held-out seed 2 with validation seeds 1-2: %v", err)
 	}
