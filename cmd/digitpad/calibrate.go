@@ -245,13 +245,14 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := os.MkdirAll(filepath.Dir(plot), 0o755); err != nil {
 		return fmt.Errorf("calibrate: %w", err)
 	}
-	title := fmt.Sprintf("Confirm policy on %d validation codes (T=%.2f, confirm score < %.3f)", *codes, temp, chosen.Threshold)
+	// The title fits the plot's width: the counts go with the curves.
+	title := fmt.Sprintf("Confirm policy (T=%.2f): images < %.3f", temp, chosen.Threshold)
 	curves := []report.RiskCoverageCurve{
-		{Name: "confirm model (shipped)", Points: plotPoints(img.curve)},
-		{Name: "code confidence alone", Points: plotPoints(img.productCurve)},
+		{Name: fmt.Sprintf("images, %d codes: confirm model (shipped)", *codes), Points: plotPoints(img.curve)},
+		{Name: "images: code confidence alone", Points: plotPoints(img.productCurve)},
 	}
 	if st != nil {
-		title += fmt.Sprintf("; strokes < %.3f", st.chosen.Threshold)
+		title += fmt.Sprintf(", strokes < %.3f", st.chosen.Threshold)
 		curves = append(curves, report.RiskCoverageCurve{Name: fmt.Sprintf("from strokes, %d codes (shipped)", *strokeCodes), Points: plotPoints(st.curve)})
 	}
 	return report.RiskCoverage(plot, title, curves, report.RiskCoveragePoint{ConfirmRate: chosen.ConfirmRate, SilentErrorRate: chosen.SilentErrorRate}, *target)
