@@ -34,6 +34,10 @@ import (
 // segmentation cuts the bar off, so learning it cost MNIST 1s, and the gate refused that candidate.)
 var hardStyle = retrain.StencilHand
 
+// retrainSteps are the fine-tuning steps the proof runs: half of `digitpad retrain`'s default 800, which the
+// style needs less of (session 11, 400 steps: 85.50% -> 99.83% on the unseen samples, MNIST test 99.63% -> 99.62%; 800 steps gave 100%), and the test's whole cost is the training.
+const retrainSteps = 400
+
 // styleGoal is the issue's accuracy goal on unseen samples of the style after the retrain (or +10 points).
 const styleGoal = 0.98
 
@@ -224,7 +228,8 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	}
 	t.Logf("%d codes confirmed through the API, %d of them corrected by the clerk", sent, corrected)
 
-	retrainArgs := []string{"retrain", "--data", dir, "--db", db, "--registry", regDir, "--promote", "--json"}
+	retrainArgs := []string{"retrain", "--data", dir, "--db", db, "--registry", regDir, "--promote", "--json",
+		"--steps", fmt.Sprint(retrainSteps)}
 	out, errOut, err := mustRun(t, retrainArgs...)
 	if err != nil {
 		t.Fatalf("retrain: %v\n%s", err, errOut)
@@ -234,7 +239,7 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
 		t.Fatalf("last line is not the JSON outcome: %v\n%s", err, out)
 	}
-	t.Logf("retrain: %s", lines[len(lines)-1])
+	t.Logf("retrain: %s\nprogress:\n%s", lines[len(lines)-1], errOut)
 	if !res.Passed || !res.Promoted || res.Version != 2 || res.Base != 1 {
 		t.Fatalf("retrain did not pass and promote version 2: %+v\nprogress:\n%s", res, errOut)
 	}
@@ -268,8 +273,9 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	after := styleAcc(newRec)
 	t.Logf("unseen samples of the style: base %.2f%% -> retrained %.2f%%; MNIST test %.2f%% -> %.2f%%", 100*before, 100*after,
 		100*m["base_mnist_test_accuracy"], 100*m["candidate_mnist_test_accuracy"])
-	// The issue's goal: +10 points or at least 98%, and a gain. Measured 85.67% -> 100.00% with the stencil hand
-	// (session 7, README): both clauses hold, with 4.3 points to spare on the first and 2 on the second.
+	// The issue's goal: +10 points or at least 98%, and a gain. Measured 85.50% -> 99.83% with the stencil hand
+	// and retrainSteps (session 11; 800 steps gave 100.00%, README): both clauses hold, with 4.3 points to spare on
+	// the first and 1.8 on the second.
 	if after-before < 0.10 && after < styleGoal || after <= before {
 		t.Errorf("style accuracy %.2f%% -> %.2f%%: want +10 points or at least %.0f%%, and a gain", 100*before, 100*after, 100*styleGoal)
 	}
