@@ -104,8 +104,8 @@ func run(styles, out string, test bool, variant string, why, pairs bool, two, nl
 				return
 			}
 			res[i], _ = rec.Image(img, recognize.Options{}) // no ink: an unreadable digit
-			if pairs {
-				pairStats(rec, img, int(set.Labels[i]), fmt.Sprintf("%s\t%d", st, i))
+			if pairs && res[i] != nil {
+				pairStats(rec, img, int(set.Labels[i]), fmt.Sprintf("%s\t%d", st, i), res[i].Code)
 			}
 		})
 		ok, lost, gained := 0, 0, 0
