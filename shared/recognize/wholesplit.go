@@ -17,7 +17,11 @@ import (
 // model trained on) drawn as 280×280 RGB, 76×64 grey and 120×100 inverse canvases, and 3,134 two-digit codes of
 // validation writers (canvasgap -two 4000). Fitted on half and scored on the other half (both ways), the model
 // got 3 and 0 MNIST rows wrong where the previous rule got 6 and 8, and 56 and 39 codes wrong where it got 94 and
-// 107. The weights are the fit on all of them.
+// 107. The weights are the fit on all of them, with the stage-5 fp32 model: refit after retraining with
+//
+//	canvasgap -pairs > val.txt; canvasgap -two 4000 -pairs > two.txt; canvasgap -fit val.txt,two.txt
+//
+// (run against the build whose rule printed the PAIR lines; the features do not depend on the rule).
 const (
 	wsBias      = 10.76
 	wsWhole     = 9.43
