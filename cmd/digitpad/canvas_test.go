@@ -18,11 +18,14 @@ const canvasSubset = 10000
 // detached bar read "577"), keeps faint ink (contrast floor 1/20 of the core) and ships the stage-4 model: raw
 // 99.65%, as canvases 99.42% (280×280 RGB), 99.43% (76×64 grey), 99.42% (120×100 inverse), 99.41% (320×96 grey),
 // 99.42% (56×56 inverse) — gaps 0.22–0.24 points, 10–13 digits of the wrong count per style. The pipeline is
-// deterministic: the bounds leave a few digits of slack. Tighten them as the pipeline improves.
+// deterministic: the bounds leave a few digits of slack. Tighten them as the pipeline improves. Session 11 weighs
+// the whole against a split of two by a logistic model fitted on validation (recognize.wholeWins): 99.45% at
+// 280×280 RGB, 76×64 grey, 120×100 inverse and 320×96 grey, 99.42% at 56×56 inverse (raw 99.63%) — gaps
+// 0.18–0.21 points, 5–8 digits of the wrong count per style.
 const (
-	maxCanvasGapPoints   = 0.3
-	minCanvasAccuracyPct = 99.35
-	maxCanvasSplits      = 16
+	maxCanvasGapPoints   = 0.25
+	minCanvasAccuracyPct = 99.38
+	maxCanvasSplits      = 11
 )
 
 // TestEval_MNISTAsCanvasMatchesRaw is the image pipeline's accuracy check: MNIST test digits drawn as canvases of

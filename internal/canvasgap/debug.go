@@ -44,8 +44,10 @@ func explain(rec *recognize.Recognizer, img image.Image, raw *[784]float32, path
 }
 
 // pairStats prints, for a canvas whose free segmentation plans two digits and offers all the ink as one, the
-// whole reading, the split reading, the ink's aspect (width/height) and the overlap of the two pieces' boxes.
-func pairStats(rec *recognize.Recognizer, img image.Image, label int, tag string) {
+// whole reading, the split reading, the ink's aspect (width/height), the overlap of the two pieces' boxes, the
+// strokes the planned cut crosses (ink.Candidates.CutStrokes, NaN when the pieces are apart), the pieces' heights
+// over the whole's, and the code the recogniser read (got).
+func pairStats(rec *recognize.Recognizer, img image.Image, label int, tag, got string) {
 	m, err := ink.WorkMaskFromImage(img, ink.Options{})
 	if err != nil {
 		return
@@ -68,8 +70,10 @@ func pairStats(rec *recognize.Recognizer, img image.Image, label int, tag string
 	if err != nil {
 		return
 	}
-	box := cs.Boxes[wc][0]
-	fmt.Printf("PAIR\t%s\t%d\twhole %d %.3f\tsplit %d%d %.3f %.3f\taspect %.2f\toverlap %d\n", tag, label,
+	box, a, b := cs.Boxes[wc][0], cs.Boxes[0][0], cs.Boxes[0][1]
+	h := float64(box.Dy())
+	fmt.Printf("PAIR\t%s\t%d\twhole %d %.3f\tsplit %d%d %.3f %.3f\taspect %.2f\toverlap %d\tcut %.2f\theights %.2f %.2f\twidths %.2f %.2f\tgot %s\n", tag, label,
 		r.Digits[2].Digit, r.Digits[2].Confidence, r.Digits[0].Digit, r.Digits[1].Digit, r.Digits[0].Confidence,
-		r.Digits[1].Confidence, float64(box.Dx())/float64(box.Dy()), cs.Boxes[0][0].Max.X-cs.Boxes[0][1].Min.X)
+		r.Digits[1].Confidence, float64(box.Dx())/h, a.Max.X-b.Min.X, cs.CutStrokes(),
+		float64(a.Dy())/h, float64(b.Dy())/h, float64(a.Dx())/h, float64(b.Dx())/h, got)
 }

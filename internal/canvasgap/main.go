@@ -5,6 +5,7 @@
 //	go run ./internal/canvasgap [-canvas 280x280:rgb,...] [-out DIR] [-why] [-pairs]
 //	go run ./internal/canvasgap -nll 5000    # all the ink as one digit (ink.Whole): label NLL, accuracy
 //	go run ./internal/canvasgap -two 2000    # two-digit codes of validation writers read without a format
+//	go run ./internal/canvasgap -fit A,B     # fit recognize.wholeWins's weights to the PAIR lines in files A, B
 //
 // It prints every digit whose reading differs between raw and canvas (label, readings, boxes); -out writes a
 // PNG per such digit (raw input, then the canvas reading's inputs; with -why the inputs of every candidate
@@ -12,6 +13,9 @@
 // whose free segmentation plans two digits and offers all the ink as one (the whole and the split readings).
 // -two measures what a rule that prefers one digit would cost codes read without a format; with -pairs it prints
 // the same PAIR lines for them (label the code, tight or not), to weigh a whole-vs-split rule on both sets.
+// -fit refits that rule (shared/recognize/wholesplit.go) from saved -pairs outputs of both, e.g.
+//
+//	canvasgap -pairs > val.txt; canvasgap -two 4000 -pairs > two.txt; canvasgap -fit val.txt,two.txt
 package main
 
 import (
@@ -44,7 +48,15 @@ func main() {
 	pairs := flag.Bool("pairs", false, "print PAIR lines: canvases (or -two codes) planned as two digits with all the ink offered as one")
 	two := flag.Int("two", 0, "read this many two-digit codes of validation writers without a format, then stop")
 	nllN := flag.Int("nll", 0, "read the first N digits as one digit each (ink.Whole), print label NLL and accuracy, then stop")
+	fit := flag.String("fit", "", "comma-separated -pairs outputs: fit the whole-vs-split rule's weights to their PAIR lines, then stop")
 	flag.Parse()
+	if *fit != "" {
+		if err := fitPairs(strings.Split(*fit, ",")); err != nil {
+			slog.Error("canvasgap", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*styles, *out, *test, *variant, *why, *pairs, *two, *nllN); err != nil {
 		slog.Error("canvasgap", "err", err)
 		os.Exit(1)
@@ -104,8 +116,8 @@ func run(styles, out string, test bool, variant string, why, pairs bool, two, nl
 				return
 			}
 			res[i], _ = rec.Image(img, recognize.Options{}) // no ink: an unreadable digit
-			if pairs {
-				pairStats(rec, img, int(set.Labels[i]), fmt.Sprintf("%s\t%d", st, i))
+			if pairs && res[i] != nil {
+				pairStats(rec, img, int(set.Labels[i]), fmt.Sprintf("%s\t%d", st, i), res[i].Code)
 			}
 		})
 		ok, lost, gained := 0, 0, 0

@@ -24,12 +24,12 @@ func twoDigits(rec *recognize.Recognizer, n int, verbose, pairs bool) error {
 			return err
 		}
 		tightN += b2i(tight)
-		if pairs {
-			pairStats(rec, sh.Image, 0, fmt.Sprintf("two\t%d\t%s\t%v", i, text, tight))
-		}
 		r, err := rec.Image(sh.Image, recognize.Options{})
 		if err != nil {
 			continue
+		}
+		if pairs {
+			pairStats(rec, sh.Image, 0, fmt.Sprintf("two\t%d\t%s\t%v", i, text, tight), r.Code)
 		}
 		if r.Code == text {
 			ok++

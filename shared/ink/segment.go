@@ -122,6 +122,18 @@ func (cs *Candidates) Digit(c, i int) Digit {
 	return d
 }
 
+// CutStrokes is how many strokes the planned segmentation's cut goes through (column ink over pen width, see
+// cutCrossings) when it cuts all the ink, one piece, into two digits; NaN for any other plan. Two touching digits
+// meet at a point, so a cut between them crosses about one stroke or less; a cut through one wide digit (a 0,
+// an 8, a 7 with a long bar) crosses two. The recogniser weighs the whole against the halves by it.
+func (cs *Candidates) CutStrokes() float64 {
+	lay := cs.lay
+	if len(lay.groups) != 1 || lay.groups[0].k != 2 {
+		return math.NaN()
+	}
+	return lay.cutCrossings(&lay.groups[0], 2)
+}
+
 // SegmentCandidateBoxes is SegmentCandidates with the normalisation left to Candidates.Digit.
 func SegmentCandidateBoxes(m *Mask, opt Options, maxCands int) (*Candidates, error) {
 	if maxCands < 1 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"testing"
 
 	"digitpad/shared/ink"
@@ -383,4 +384,53 @@ func TestSegment_DetachedSevenBarJoinsTheStem(t *testing.T) {
 	if lost > 2 {
 		t.Errorf("%d of %d sevens lost their bar (want <= 2)", lost, n)
 	}
+}
+
+// CutStrokes tells a cut between two digits that touch at a point (about one stroke) from a cut through one
+// wide digit (a wide 0 is crossed by its top and its bottom), and is NaN when the plan does not cut one piece
+// into two.
+func TestCandidates_CutStrokes(t *testing.T) {
+	cutStrokes := func(t *testing.T, strokes []ink.Stroke, w, h int) (float64, int) {
+		t.Helper()
+		_, cs, err := ink.SegmentFree(mustMask(t, strokes, w, h), ink.Options{}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs.CutStrokes(), len(cs.Boxes[0])
+	}
+	var ring ink.Stroke
+	for a := 0.0; a <= 2*math.Pi+0.1; a += 0.05 {
+		ring = append(ring, ink.Point{X: 150 + 75*math.Cos(a), Y: 100 + 60*math.Sin(a)})
+	}
+	wide, n := cutStrokes(t, []ink.Stroke{ring}, 300, 200)
+	if n != 2 || !(wide >= 1.2) {
+		t.Fatalf("a wide ring: planned %d digits, cut through %.2f strokes; want 2 digits (one cut), at least 1.2", n, wide)
+	}
+	for _, code := range []string{"48", "23"} {
+		t.Run("touching "+code, func(t *testing.T) {
+			p := synth.Params{Seed: 7, Height: 140, Gap: 0, Jitter: 0.2, Styles: []int{0, 0}}
+			c := mustWrite(t, code, synth.Centered(p, 2, 640, 200))
+			if n := components(mustMask(t, c.Strokes, 640, 200)); n != 1 {
+				t.Fatalf("test setup: %d components, want the digits touching", n)
+			}
+			got, n := cutStrokes(t, c.Strokes, 640, 200)
+			if n != 2 || !(got <= 1) || !(got < wide) {
+				t.Errorf("planned %d digits, cut through %.2f strokes; want 2 digits, a cut through at most one stroke, fewer than the ring's %.2f", n, got, wide)
+			}
+		})
+	}
+	c := mustWrite(t, "1", codeParams(3, 1, 120, 200, 200))
+	if got, n := cutStrokes(t, c.Strokes, 200, 200); n != 1 || !math.IsNaN(got) {
+		t.Errorf("a 1: %d digits, CutStrokes %.2f; want 1 digit and NaN", n, got)
+	}
+}
+
+// mustMask rasterises strokes with an 8-pixel pen.
+func mustMask(t *testing.T, strokes []ink.Stroke, w, h int) *ink.Mask {
+	t.Helper()
+	m, err := ink.MaskFromStrokesOpt(strokes, w, h, ink.Options{PenWidth: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -282,6 +282,9 @@ type Job struct {
 	// strokes, for a stroke mask, holds candidate digits made of whole strokes, read after the image candidates
 	// when they leave it a chance (readStrokes, strokeChoice).
 	strokes *strokeLattice
+	// cutStrokes is, without a format, how many strokes the free segmentation's cut of one piece into two
+	// digits goes through (ink.Candidates.CutStrokes; 0 for any other plan): wholeWins weighs it.
+	cutStrokes float64
 }
 
 // lattice is an ink.Lattice whose edges the Job reads lazily: Classify first reads the candidate segmentations
@@ -358,6 +361,9 @@ func (r *Recognizer) Prepare(m *ink.Mask, opt Options) (*Job, error) {
 		return nil, err
 	}
 	j := &Job{r: r, format: f, m: m, index: map[image.Rectangle]int{}, strokes: newStrokeLattice(m, r.inkOpt)}
+	if c := free.CutStrokes(); (f == nil || f.digits == 0) && !math.IsNaN(c) {
+		j.cutStrokes = c
+	}
 	cands := []*ink.Candidates{free}
 	expect := f != nil && f.digits > 0 && len(free.Boxes[0]) != f.digits && plausibleCount(free.Boxes[0], f.digits)
 	io := r.inkOpt
@@ -944,6 +950,11 @@ func (j *Job) choose() []int {
 		if sc.fits {
 			if bestFit == nil || clearlyBetter(sc, *bestFit) {
 				bestFit = &sc
+			}
+		} else if want == 0 && best.i == 0 && len(j.cands[0]) == 2 && len(j.cands[i]) == 1 {
+			// Without a format, all the ink as one digit against the geometry's two: a learned rule (wholeWins).
+			if j.wholeWins(sc, best) {
+				best = sc
 			}
 		} else if !first.fits && (clearlyBetter(sc, best) && (want > 0 || len(j.cands[i]) <= len(j.cands[0]) || sc.geo > best.geo+moreDigitsMargin) ||
 			want == 0 && len(j.cands[i]) < len(j.cands[best.i]) && sc.minC >= 0.9 && sc.geo >= best.geo-0.02) {
