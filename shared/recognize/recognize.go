@@ -1049,26 +1049,28 @@ func (j *Job) Result() *Result {
 	return res
 }
 
-// readJoins puts the lattice's join edges (pieces of two groups of ink read as one digit) in play once every
-// other edge is read or ruled out, and only when the best reading is in doubt as for pairs (below −pairDoubt;
-// validation codes, format 5, seed 11 / 12 exact: 0.6 94.5 / 94.5%, 1.5 94.5 / 94.3%): joined, the pieces of two
-// confident digits may read as one digit more confidently still (hairline digits broken into fragments), so a
-// confident reading stands. When only joins make a path of the format's count, setLattice puts them in play
-// from the start. It reports whether it put edges in play.
+// readJoins puts the lattice's join edges (pieces of two groups of ink read as one digit, ink.LatticeEdge.Join)
+// in play once every other single edge is read or ruled out, before the pair pieces (readPairs), and only when
+// the best reading is in doubt as for pairs (below −pairDoubt): joined, the pieces of two confident digits may
+// read as one digit more confidently still, so a confident reading stands. A join is read only where a path
+// through it (unread pair pieces counted at their best) could beat that reading. When only joins make a path of
+// the format's count, setLattice puts them in play from the start. It reports whether it read joins.
 func (j *Job) readJoins() bool {
 	lat := j.lat
 	if lat == nil || lat.deferred == 0 || lat.pending > 0 || j.format == nil || j.format.digits < 1 {
 		return false
 	}
 	lat.deferred = 0
-	p := lat.path(j.format.digits, func(e *latticeEdge) (float64, bool) {
-		if e.digit < 0 || e.pair {
+	n := j.format.digits
+	p := lat.path(n, func(e *latticeEdge) (float64, bool) {
+		if e.digit < 0 {
 			return 0, false
 		}
 		return j.edgeScore(e), true
 	})
+	best := math.Inf(-1)
 	if p != nil {
-		best := 0.0
+		best = 0
 		for _, ei := range p {
 			best += j.edgeScore(&lat.edges[ei])
 		}
@@ -1076,14 +1078,38 @@ func (j *Job) readJoins() bool {
 			return false
 		}
 	}
-	// Every join is read, none pruned against the single edges' best reading: a join may win only beside a
-	// pair edge (readPairs, next).
-	for ei := range lat.edges {
-		if e := &lat.edges[ei]; e.digit == edgeDeferred {
-			e.digit = edgePending
-			lat.pending++
-			j.readEdge(ei)
+	// A join is read when a path through it could beat that reading, the pair edges (read next, readPairs)
+	// counted at their best (log-confidences are at most 0).
+	bound := func(e *latticeEdge) (float64, bool) {
+		switch {
+		case e.digit == edgeDeferred:
+			return -latticeWeight * e.cost, true
+		case e.pair && e.digit == edgeUnread && j.r.pair != nil:
+			return -latticeWeight*e.cost - pairPenalty, true
+		case e.digit < 0:
+			return 0, false
 		}
+		return j.edgeScore(e), true
 	}
-	return true
+	fwd, bwd := lat.scores(n, bound, false), lat.scores(n, bound, true)
+	read := false
+	for ei := range lat.edges {
+		e := &lat.edges[ei]
+		if e.digit != edgeDeferred {
+			continue
+		}
+		ub := math.Inf(-1)
+		for c := 0; c < n; c++ {
+			ub = max(ub, fwd[c][e.from]+bwd[n-1-c][e.to])
+		}
+		if ub-latticeWeight*e.cost < best {
+			e.digit = edgePruned
+			continue
+		}
+		e.digit = edgePending
+		lat.pending++
+		j.readEdge(ei)
+		read = true
+	}
+	return read
 }
