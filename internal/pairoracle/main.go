@@ -2,7 +2,10 @@
 // `digitpad eval --items` read wrong, it rebuilds the recogniser's lattice (ink.SegmentFree, then
 // SegmentCandidatesLattice with the format's 5 digits and recognize.MaxLatticeCandidates edges) and asks whether
 // a path holds every written digit in its place with single-digit edges only, or once two-digit pieces
-// (Lattice.Pairs) may stand for two neighbours. Validation writers only (synth.ValWriters).
+// (Lattice.Pairs) may stand for two neighbours. Single edges include the joins of two groups' pieces
+// (LatticeEdge.Join), which the recogniser reads only when in doubt. With -why it prints, for codes with neither,
+// the nodes no edge crosses (group bounds) and each digit's fitting edges or, when none fits, the nearest edge,
+// its overlap with its neighbours and whether the canvas clips it. Validation writers only (synth.ValWriters).
 package main
 
 import (
