@@ -2,7 +2,10 @@
 // `digitpad eval --items` read wrong, it rebuilds the recogniser's lattice (ink.SegmentFree, then
 // SegmentCandidatesLattice with the format's 5 digits and recognize.MaxLatticeCandidates edges) and asks whether
 // a path holds every written digit in its place with single-digit edges only, or once two-digit pieces
-// (Lattice.Pairs) may stand for two neighbours. Validation writers only (synth.ValWriters).
+// (Lattice.Pairs) may stand for two neighbours. Single edges include the joins of two groups' pieces
+// (LatticeEdge.Join), which the recogniser reads only when in doubt. With -why it prints, for codes with neither,
+// the nodes no edge crosses (group bounds) and each digit's fitting edges or, when none fits, the nearest edge,
+// its overlap with its neighbours and whether the canvas clips it. Validation writers only (synth.ValWriters).
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"digitpad/shared/ink"
@@ -89,6 +93,9 @@ func run(items string, seed uint64, writers int) error {
 		}
 		kinds[kind]++
 		fmt.Printf("%d\t%s\t%s\t%s\ttight=%v\tpairs=%d\n", i, fs[1], fs[2], kind, i%4 == 3, len(lat.Pairs()))
+		if *whyFlag && kind == "neither" {
+			why(lat, want, m.W, m.H)
+		}
 	}
 	fmt.Printf("codes %d, wrong %d (tight %d): right segmentation among single edges %d, only with a pair piece %d, neither %d\n",
 		total, wrong, tightWrong, singles, withPair, neither)
@@ -133,5 +140,44 @@ func fits(got, want image.Rectangle, tol float64) bool {
 
 var (
 	singleTol = flag.Float64("single-tol", 0.25, "a single edge fits a digit: centre within this share of its width (below 0.25 the width too)")
+	whyFlag   = flag.Bool("why", false, "for codes with no right segmentation, print the digits no single edge fits")
 	pairTol   = flag.Float64("pair-tol", 0.15, "a pair piece fits two neighbours: centre and width within this share of their union's width")
 )
+
+// why prints, for a code with no right segmentation, each digit that no single edge fits: its box, the nearest
+// edge's box, its overlap in x with its neighbours (share of its width) and whether the canvas clips it.
+func why(lat *ink.Lattice, want []image.Rectangle, w, h int) {
+	var bars []int
+	for v := 1; v+1 < lat.Nodes; v++ {
+		if !slices.ContainsFunc(lat.Edges, func(e ink.LatticeEdge) bool { return e.From < v && v < e.To }) {
+			bars = append(bars, v)
+		}
+	}
+	fmt.Printf("\t\tnodes %d, no edge crosses %v\n", lat.Nodes, bars)
+	for i, b := range want {
+		var fit []string
+		for _, e := range lat.Edges {
+			if fits(e.Box, b, *singleTol) {
+				fit = append(fit, fmt.Sprintf("%d-%d", e.From, e.To))
+			}
+		}
+		if len(fit) > 0 {
+			fmt.Printf("\t\tdigit %d want %v fits %v\n", i, b, fit)
+			continue
+		}
+		near, nd := image.Rectangle{}, math.Inf(1)
+		for _, e := range lat.Edges {
+			if d := math.Abs(float64(e.Box.Min.X + e.Box.Max.X - b.Min.X - b.Max.X)); d < nd {
+				near, nd = e.Box, d
+			}
+		}
+		ov := 0.0
+		for _, k := range []int{i - 1, i + 1} {
+			if k >= 0 && k < len(want) {
+				ov = max(ov, float64(min(b.Max.X, want[k].Max.X)-max(b.Min.X, want[k].Min.X))/float64(b.Dx()))
+			}
+		}
+		clip := b.Min.X < 0 || b.Min.Y < 0 || b.Max.X > w || b.Max.Y > h
+		fmt.Printf("\t\tdigit %d want %v nearest %v overlap %.2f clipped %v\n", i, b, near, ov, clip)
+	}
+}

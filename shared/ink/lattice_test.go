@@ -162,3 +162,58 @@ func TestSegmentLattice_TightValidationCodesHoldMoreWithMoreCuts(t *testing.T) {
 		t.Errorf("60 edges hold %d codes, 40 hold %d: want more", held[60], held[40])
 	}
 }
+
+// Validation codes (seed 11, the tight ones) where a digit was left in two groups of ink (a bar or hook written
+// apart, a fragment beside a digit): join edges give the lattice a right segmentation of more codes, and only
+// join a short group to its neighbour.
+func TestSegmentLattice_JoinsHoldBrokenDigits(t *testing.T) {
+	const n = 120
+	with, without, joins := 0, 0, 0
+	for q := range n {
+		i := 4*q + 3
+		_, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, 11, i, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ink.WorkMaskFromImage(sh.Image, ink.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, free, err := ink.SegmentFree(m, ink.Options{}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, lat, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: 5}, 0, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lat.Edges) > 60 {
+			t.Errorf("code %d: %d edges, budget 60", i, len(lat.Edges))
+		}
+		f := max(1, m.Factor)
+		want := make([]image.Rectangle, len(sh.Code.Boxes))
+		for k, b := range sh.Code.Boxes {
+			want[k] = image.Rect(b.Min.X/f, b.Min.Y/f, b.Max.X/f, b.Max.Y/f)
+		}
+		if latticeHolds(lat, want) {
+			with++
+		}
+		singles := *lat
+		singles.Edges = nil
+		for _, e := range lat.Edges {
+			if e.Join {
+				joins++
+			} else {
+				singles.Edges = append(singles.Edges, e)
+			}
+		}
+		if latticeHolds(&singles, want) {
+			without++
+		}
+	}
+	t.Logf("%d tight validation codes: the lattice holds %d with joins (%d join edges), %d without", n, with, joins, without)
+	// Measured: 102 with joins (43 join edges), 98 without.
+	if with <= without || joins > 5*n {
+		t.Errorf("%d codes held with %d joins, %d without: want more with, and at most 5 joins a code", with, joins, without)
+	}
+}

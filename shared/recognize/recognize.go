@@ -294,6 +294,9 @@ type lattice struct {
 	edges   []latticeEdge
 	read    map[image.Rectangle]func() ink.Digit // normalises the digit of a box
 	pending int                                  // edges not yet read nor ruled out
+	// deferred counts the edges that join two groups of ink (ink.LatticeEdge.Join), kept out of the reading
+	// until it is in doubt (readJoins).
+	deferred int
 	// pair normalises pair piece i of the source lattice (ink.Lattice.Pair) for the pair reader; pairsAsked is
 	// set once readPairs has acted, pairsRead once it has read pair pieces.
 	pair                  func(i int) [784]float32
@@ -304,6 +307,8 @@ type lattice struct {
 const (
 	edgePending = -1 // not normalised yet
 	edgePruned  = -2 // ruled out: no path through it can beat a path already read
+	// edgeDeferred marks a join edge not yet in play (readJoins); -3 is a pair's edgeUnread.
+	edgeDeferred = -4
 )
 
 type latticeEdge struct {
@@ -331,7 +336,7 @@ func (e *latticeEdge) span() int {
 func (j *Job) Len() int {
 	n := len(j.digits)
 	if j.lat != nil {
-		n += j.lat.pending
+		n += j.lat.pending + j.lat.deferred // at most MaxLatticeCandidates (joins included)
 	}
 	if j.later != nil {
 		for _, boxes := range j.later.Boxes[1:] {
@@ -477,6 +482,11 @@ func (j *Job) setLattice(src *ink.Lattice, n int, cands []*ink.Candidates) bool 
 		if first[box] == nil {
 			first[box] = func() ink.Digit { return src.Digit(i) }
 		}
+		if e.Join {
+			lat.edges = append(lat.edges, latticeEdge{from: e.From, to: e.To, digit: edgeDeferred, box: box, cost: e.Cost})
+			lat.deferred++
+			continue
+		}
 		lat.edges = append(lat.edges, latticeEdge{from: e.From, to: e.To, digit: edgePending, box: box, cost: e.Cost})
 		lat.pending++
 	}
@@ -485,7 +495,19 @@ func (j *Job) setLattice(src *ink.Lattice, n int, cands []*ink.Candidates) bool 
 	}
 	// Edges go left to right (from < to): in order of their start node they are in topological order.
 	slices.SortStableFunc(lat.edges, func(a, b latticeEdge) int { return a.from - b.from })
-	p := lat.path(n, func(e *latticeEdge) (float64, bool) { return -latticeWeight * e.cost, !e.pair })
+	geo := func(e *latticeEdge) (float64, bool) { return -latticeWeight * e.cost, e.digit == edgePending }
+	p := lat.path(n, geo)
+	if p == nil && lat.deferred > 0 {
+		// Only joins make a path of n digits: they are in play from the start.
+		for ei := range lat.edges {
+			if e := &lat.edges[ei]; e.digit == edgeDeferred {
+				e.digit = edgePending
+				lat.pending++
+			}
+		}
+		lat.deferred = 0
+		p = lat.path(n, geo)
+	}
 	if p == nil {
 		return false
 	}
@@ -547,7 +569,7 @@ func (j *Job) expand(last bool) bool {
 	}
 	bound := func(e *latticeEdge) (float64, bool) {
 		switch e.digit {
-		case edgePruned, edgeUnread:
+		case edgePruned, edgeUnread, edgeDeferred:
 			return 0, false
 		case edgePending:
 			return -latticeWeight * e.cost, true
@@ -787,7 +809,7 @@ func (r *Recognizer) Classify(jobs []*Job) error {
 	for round := 1; ; round++ {
 		var more []*Job
 		for _, j := range jobs {
-			if j.readLater() || j.expand(round == latticeRounds) || j.readStrokes() {
+			if j.readLater() || j.expand(round == latticeRounds) || j.readStrokes() || j.readJoins() {
 				more = append(more, j)
 			} else if err := j.readPairs(); err != nil {
 				return err
@@ -1036,4 +1058,69 @@ func (j *Job) Result() *Result {
 		res.FormatError = fmt.Sprintf("code %q does not match %s", res.Code, f.desc)
 	}
 	return res
+}
+
+// readJoins puts the lattice's join edges (pieces of two groups of ink read as one digit, ink.LatticeEdge.Join)
+// in play once every other single edge is read or ruled out, before the pair pieces (readPairs), and only when
+// the best reading is in doubt as for pairs (below −pairDoubt): joined, the pieces of two confident digits may
+// read as one digit more confidently still, so a confident reading stands. A join is read only where a path
+// through it (unread pair pieces counted at their best) could beat that reading. When only joins make a path of
+// the format's count, setLattice puts them in play from the start. It reports whether it read joins.
+func (j *Job) readJoins() bool {
+	lat := j.lat
+	if lat == nil || lat.deferred == 0 || lat.pending > 0 || j.format == nil || j.format.digits < 1 {
+		return false
+	}
+	lat.deferred = 0
+	n := j.format.digits
+	p := lat.path(n, func(e *latticeEdge) (float64, bool) {
+		if e.digit < 0 {
+			return 0, false
+		}
+		return j.edgeScore(e), true
+	})
+	best := math.Inf(-1)
+	if p != nil {
+		best = 0
+		for _, ei := range p {
+			best += j.edgeScore(&lat.edges[ei])
+		}
+		if best >= -pairDoubt {
+			return false
+		}
+	}
+	// A join is read when a path through it could beat that reading, the pair edges (read next, readPairs)
+	// counted at their best (log-confidences are at most 0).
+	bound := func(e *latticeEdge) (float64, bool) {
+		switch {
+		case e.digit == edgeDeferred:
+			return -latticeWeight * e.cost, true
+		case e.pair && e.digit == edgeUnread && j.r.pair != nil:
+			return -latticeWeight*e.cost - pairPenalty, true
+		case e.digit < 0:
+			return 0, false
+		}
+		return j.edgeScore(e), true
+	}
+	fwd, bwd := lat.scores(n, bound, false), lat.scores(n, bound, true)
+	read := false
+	for ei := range lat.edges {
+		e := &lat.edges[ei]
+		if e.digit != edgeDeferred {
+			continue
+		}
+		ub := math.Inf(-1)
+		for c := 0; c < n; c++ {
+			ub = max(ub, fwd[c][e.from]+bwd[n-1-c][e.to])
+		}
+		if ub-latticeWeight*e.cost < best {
+			e.digit = edgePruned
+			continue
+		}
+		e.digit = edgePending
+		lat.pending++
+		j.readEdge(ei)
+		read = true
+	}
+	return read
 }
