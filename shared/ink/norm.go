@@ -349,27 +349,32 @@ func blur(img []float32, sigma float64) {
 	var tmp [side * side]float32
 	var line [side + 2*maxBlurRadius]float32
 	pad := line[:side+2*r]
-	// Blank rows and columns (the frame around the digit) blur to exact zeros: they are skipped.
+	// Blank rows and columns (the frame around the digit) blur to exact zeros: they are skipped. So are the
+	// outputs of a line farther than r from its ink: all their taps add exact zeros.
 	for y := 0; y < side; y++ {
 		row := img[y*side : (y+1)*side]
-		if allZero(row) {
+		lo, hi := inkSpan(row)
+		if lo >= hi {
 			continue // tmp's row stays zero
 		}
 		copy(pad[r:r+side], row)
-		convolve(tmp[y*side:(y+1)*side], pad, k)
+		a, b := max(0, lo-r), min(side, hi+r)
+		convolve(tmp[y*side+a:y*side+b], pad[a:], k)
 	}
 	var col [side]float32
 	for x := 0; x < side; x++ {
-		blank := true
+		lo, hi := side, 0
 		for y := 0; y < side; y++ {
 			v := tmp[y*side+x]
 			pad[r+y] = v
-			blank = blank && v == 0
+			if v != 0 {
+				lo, hi = min(lo, y), y+1
+			}
 		}
-		if blank {
-			clear(col[:])
-		} else {
-			convolve(col[:], pad, k)
+		clear(col[:])
+		if lo < hi {
+			a, b := max(0, lo-r), min(side, hi+r)
+			convolve(col[a:b], pad[a:], k)
 		}
 		for y := 0; y < side; y++ {
 			img[y*side+x] = col[y]
@@ -377,14 +382,17 @@ func blur(img []float32, sigma float64) {
 	}
 }
 
-// allZero reports whether every value of v is zero.
-func allZero(v []float32) bool {
-	for _, x := range v {
-		if x != 0 {
-			return false
-		}
+// inkSpan returns the first non-zero value of v and one past the last (lo >= hi: all zero).
+func inkSpan(v []float32) (lo, hi int) {
+	lo = 0
+	for lo < len(v) && v[lo] == 0 {
+		lo++
 	}
-	return true
+	hi = len(v)
+	for hi > lo && v[hi-1] == 0 {
+		hi--
+	}
+	return lo, hi
 }
 
 // maxBlurRadius is the largest kernel radius blur handles with its fixed buffers.
