@@ -34,8 +34,11 @@ type labels struct {
 
 func label(m *Mask) *labels {
 	w, h := m.W, m.H
-	l := &labels{w: w, h: h, rowStart: make([]int32, h+1)}
-	var parent []int32
+	// A digit's rows hold one to three runs each: room for two a row spares most of the regrowing (each
+	// regrowth copies every run so far), which cost a one-digit canvas a fifth of its labelling.
+	guess := min(2*h, (w*h+1)/2)
+	l := &labels{w: w, h: h, rowStart: make([]int32, h+1), runs: make([]run, 0, guess)}
+	parent := make([]int32, 0, guess)
 	find := func(i int32) int32 {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]

@@ -173,38 +173,52 @@ func resample(crop []float32, cw, ch int, s float64, out []float32) {
 		for v0 < side && ys[v0].first+ys[v0].n <= y {
 			v0++
 		}
-		clear(sums[:])
-		if !rowSums(&sums, crop[y*cw:(y+1)*cw], starts, tapU, tapW) {
+		// Only the columns [ulo, uhi) of sums got taps: the others hold exact zeros, whose weighted addition
+		// would leave the output as it is (its sums are never negative zero).
+		ulo, uhi := rowSums(&sums, crop[y*cw:(y+1)*cw], starts, tapU, tapW)
+		if ulo >= uhi {
 			continue
 		}
 		for v := v0; v < side && ys[v].first <= y; v++ {
 			if i := y - ys[v].first; i < ys[v].n {
 				wt := yw[ys[v].off+i]
-				dst := (*[side]float32)(out[v*side:])
-				for u := range dst {
-					dst[u] += wt * sums[u]
+				dst := out[v*side+ulo : v*side+uhi]
+				for u, sv := range sums[ulo:uhi] {
+					dst[u] += wt * sv
 				}
 			}
 		}
+		clear(sums[ulo:uhi])
 	}
 }
 
 // rowSums adds each non-zero pixel x of row, weighted by tapW[k], to sums[tapU[k]] for k from starts[x] up
-// to starts[x+1]; false when the row is all zero. (A function of its own: inside resample the loop's
-// variables did not fit in registers.)
-func rowSums(sums *[side]float32, row []float32, starts []int32, tapU []uint8, tapW []float32) bool {
-	ink := false
+// to starts[x+1], and returns the columns [ulo, uhi) of sums it added to (empty when the row is all zero or
+// its ink has no taps). tapU is non-decreasing in k: the first and the last tap added bound the columns. (A
+// function of its own: inside resample the loop's variables did not fit in registers.)
+func rowSums(sums *[side]float32, row []float32, starts []int32, tapU []uint8, tapW []float32) (ulo, uhi int) {
+	first, last := int32(-1), int32(-1)
 	starts = starts[:len(row)+1]
 	for x, v := range row {
 		if v == 0 {
 			continue
 		}
-		ink = true
-		for k := starts[x]; k < starts[x+1]; k++ {
+		k0, k1 := starts[x], starts[x+1]
+		if k0 >= k1 {
+			continue
+		}
+		if first < 0 {
+			first = k0
+		}
+		last = k1 - 1
+		for k := k0; k < k1; k++ {
 			sums[tapU[k]] += tapW[k] * v
 		}
 	}
-	return ink
+	if first < 0 {
+		return 0, 0
+	}
+	return int(tapU[first]), int(tapU[last]) + 1
 }
 
 // span is one output position's taps: source pixels first..first+n-1, their weights at off in the shared
@@ -243,8 +257,9 @@ func boxSpans(n int, s float64, buf []float32) (spans [side]span, all []float32)
 		}
 		spans[u] = span{first: i0, off: off, n: i1 - i0}
 		for i := i0; i < i1; i++ {
-			ov := math.Min(b, float64(i+1)) - math.Max(a, float64(i))
-			all[off] = float32(math.Max(0, ov) * s)
+			// floats.Min and Max: the same results as math's for these finite values, without a call each.
+			ov := floats.Min(b, float64(i+1)) - floats.Max(a, float64(i))
+			all[off] = float32(floats.Max(0, ov) * s)
 			off++
 		}
 	}
@@ -334,27 +349,32 @@ func blur(img []float32, sigma float64) {
 	var tmp [side * side]float32
 	var line [side + 2*maxBlurRadius]float32
 	pad := line[:side+2*r]
-	// Blank rows and columns (the frame around the digit) blur to exact zeros: they are skipped.
+	// Blank rows and columns (the frame around the digit) blur to exact zeros: they are skipped. So are the
+	// outputs of a line farther than r from its ink: all their taps add exact zeros.
 	for y := 0; y < side; y++ {
 		row := img[y*side : (y+1)*side]
-		if allZero(row) {
+		lo, hi := inkSpan(row)
+		if lo >= hi {
 			continue // tmp's row stays zero
 		}
 		copy(pad[r:r+side], row)
-		convolve(tmp[y*side:(y+1)*side], pad, k)
+		a, b := max(0, lo-r), min(side, hi+r)
+		convolve(tmp[y*side+a:y*side+b], pad[a:], k)
 	}
 	var col [side]float32
 	for x := 0; x < side; x++ {
-		blank := true
+		lo, hi := side, 0
 		for y := 0; y < side; y++ {
 			v := tmp[y*side+x]
 			pad[r+y] = v
-			blank = blank && v == 0
+			if v != 0 {
+				lo, hi = min(lo, y), y+1
+			}
 		}
-		if blank {
-			clear(col[:])
-		} else {
-			convolve(col[:], pad, k)
+		clear(col[:])
+		if lo < hi {
+			a, b := max(0, lo-r), min(side, hi+r)
+			convolve(col[a:b], pad[a:], k)
 		}
 		for y := 0; y < side; y++ {
 			img[y*side+x] = col[y]
@@ -362,14 +382,17 @@ func blur(img []float32, sigma float64) {
 	}
 }
 
-// allZero reports whether every value of v is zero.
-func allZero(v []float32) bool {
-	for _, x := range v {
-		if x != 0 {
-			return false
-		}
+// inkSpan returns the first non-zero value of v and one past the last (lo >= hi: all zero).
+func inkSpan(v []float32) (lo, hi int) {
+	lo = 0
+	for lo < len(v) && v[lo] == 0 {
+		lo++
 	}
-	return true
+	hi = len(v)
+	for hi > lo && v[hi-1] == 0 {
+		hi--
+	}
+	return lo, hi
 }
 
 // maxBlurRadius is the largest kernel radius blur handles with its fixed buffers.
@@ -496,14 +519,20 @@ func morph(img []float32, r float64, dilate bool) {
 
 // centreMass shifts the image by whole pixels so its centre of mass sits at index (14,14), as MNIST did.
 func centreMass(img *[784]float32) [784]float32 {
+	// The sums run pixel by pixel in row-major order, as the moments are defined; the coordinates are counted
+	// in float64 (exact) instead of converted per pixel.
 	var m, sx, sy float64
+	fy := 0.0
 	for y := 0; y < side; y++ {
-		for x := 0; x < side; x++ {
-			v := float64(img[y*side+x])
+		fx := 0.0
+		for _, v32 := range (*[side]float32)(img[y*side:]) {
+			v := float64(v32)
 			m += v
-			sx += v * float64(x)
-			sy += v * float64(y)
+			sx += v * fx
+			sy += v * fy
+			fx++
 		}
+		fy++
 	}
 	if m == 0 {
 		return *img
@@ -513,19 +542,15 @@ func centreMass(img *[784]float32) [784]float32 {
 	if dx == 0 && dy == 0 {
 		return *img
 	}
+	// out[y][x] = img[y-dy][x-dx] where that is inside the frame, zero elsewhere: one copy per row.
 	var out [784]float32
-	for y := 0; y < side; y++ {
+	x0, x1 := max(0, dx), min(side, side+dx) // the columns of out that have a source
+	if x0 >= x1 {
+		return out
+	}
+	for y := max(0, dy); y < min(side, side+dy); y++ {
 		yy := y - dy
-		if yy < 0 || yy >= side {
-			continue
-		}
-		for x := 0; x < side; x++ {
-			xx := x - dx
-			if xx < 0 || xx >= side {
-				continue
-			}
-			out[y*side+x] = img[yy*side+xx]
-		}
+		copy(out[y*side+x0:y*side+x1], img[yy*side+x0-dx:yy*side+x1-dx])
 	}
 	return out
 }
