@@ -91,23 +91,30 @@ func Rescore(rs []Reading, m recognize.ConfirmModel) []Reading {
 const confirmL2 = 0.1
 
 // FitConfirm fits the confirm model (recognize.ConfirmModel) on readings of validation codes with their format:
-// a logistic regression of "the code is right" on the sums over its digits of ln confidence, shortness, and
-// shortness of digits read as 1 (Newton's method, ridge confirmL2). The model's weights are the shortness
-// weights divided by the ln-confidence weight, so a digit's score stays on the scale of its confidence and the
-// code's score (their product) is a monotone function of the fitted probability that the code is right.
-// Weights that come out negative (shortness making a code more likely right) are left at 0. Readings that broke
-// their format (always asked) or have no doubts take no part.
+// a logistic regression of "the code is right" on the sums over its digits of ln confidence (digits the pair
+// reader read apart), shortness and shortness of digits read as 1 (Newton's method, ridge confirmL2). The model's weights are the other weights
+// divided by the ln-confidence weight, so a digit's score stays on the scale of its confidence and the code's
+// score (their product) is a monotone function of the fitted probability that the code is right. Weights that
+// come out negative (shortness making a code more likely right, a pair digit's confidence making it less
+// likely) are left at 0. Readings that broke their format (always asked) or have no doubts take
+// no part.
 func FitConfirm(rs []Reading) (recognize.ConfirmModel, error) {
-	var xs [][4]float64
+	var xs [][]float64
 	var ys []float64
 	right := 0
 	for _, r := range rs {
 		if r.FormatError || len(r.Doubts) == 0 {
 			continue
 		}
-		x := [4]float64{1}
+		x := make([]float64, 5)
+		x[0] = 1
 		for _, d := range r.Doubts {
-			x[1] += math.Log(max(d.Confidence, 1e-12))
+			lc := math.Log(max(d.Confidence, 1e-12))
+			if d.Pair {
+				x[4] += lc
+			} else {
+				x[1] += lc
+			}
 			x[2] -= d.Short
 			if d.One {
 				x[3] -= d.Short
@@ -130,16 +137,37 @@ func FitConfirm(rs []Reading) (recognize.ConfirmModel, error) {
 	if w[1] <= 0 {
 		return recognize.ConfirmModel{}, fmt.Errorf("train: confirm model: confidence weight %.3g is not positive", w[1])
 	}
-	return recognize.ConfirmModel{Short: max(0, w[2]/w[1]), ShortOne: max(0, w[3]/w[1])}, nil
+	m := recognize.ConfirmModel{Short: max(0, w[2]/w[1]), ShortOne: max(0, w[3]/w[1])}
+	if hasPair(rs) {
+		m.Pair = 1 - max(0, w[4]/w[1])
+	}
+	return m, nil
 }
 
-// fitLogistic is the ridge logistic regression of ys (0 or 1) on xs (first component the bias, not penalised)
-// by Newton's method.
-func fitLogistic(xs [][4]float64, ys []float64, l2 float64) ([4]float64, error) {
-	var w [4]float64
+// hasPair reports whether a reading has a digit the pair reader read (else FitConfirm leaves the pair weight 0,
+// which its ridge penalty would otherwise set).
+func hasPair(rs []Reading) bool {
+	for _, r := range rs {
+		for _, d := range r.Doubts {
+			if d.Pair && !r.FormatError {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fitLogistic is the ridge logistic regression of ys (0 or 1) on xs (all of one length, the first component
+// the bias, not penalised) by Newton's method.
+func fitLogistic(xs [][]float64, ys []float64, l2 float64) ([]float64, error) {
+	d := len(xs[0])
+	w := make([]float64, d)
 	for range 100 {
-		var g [4]float64
-		var h [4][5]float64 // Hessian with the gradient as its last column
+		g := make([]float64, d)
+		h := make([][]float64, d) // Hessian with the gradient as its last column
+		for a := range h {
+			h[a] = make([]float64, d+1)
+		}
 		for i, x := range xs {
 			z := 0.0
 			for a := range x {
@@ -153,14 +181,14 @@ func fitLogistic(xs [][4]float64, ys []float64, l2 float64) ([4]float64, error) 
 				}
 			}
 		}
-		for a := 1; a < len(w); a++ {
+		for a := 1; a < d; a++ {
 			g[a] += l2 * w[a]
 			h[a][a] += l2
 		}
 		for a := range g {
-			h[a][4] = g[a]
+			h[a][d] = g[a]
 		}
-		step, ok := solve4(h)
+		step, ok := solve(h)
 		if !ok {
 			return w, errors.New("singular Hessian")
 		}
@@ -176,12 +204,14 @@ func fitLogistic(xs [][4]float64, ys []float64, l2 float64) ([4]float64, error) 
 	return w, errors.New("Newton's method did not converge")
 }
 
-// solve4 solves the 4×4 system in m's first four columns for its last column (Gauss–Jordan, partial pivoting).
-func solve4(m [4][5]float64) ([4]float64, bool) {
-	var x [4]float64
-	for c := range 4 {
+// solve solves the d×d system in m's first d columns for its last column (Gauss–Jordan, partial pivoting); m
+// is overwritten.
+func solve(m [][]float64) ([]float64, bool) {
+	d := len(m)
+	x := make([]float64, d)
+	for c := range d {
 		p := c
-		for r := c + 1; r < 4; r++ {
+		for r := c + 1; r < d; r++ {
 			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
 				p = r
 			}
@@ -190,17 +220,17 @@ func solve4(m [4][5]float64) ([4]float64, bool) {
 			return x, false
 		}
 		m[c], m[p] = m[p], m[c]
-		for r := range 4 {
+		for r := range d {
 			if r != c {
 				f := m[r][c] / m[c][c]
-				for k := c; k < 5; k++ {
+				for k := c; k <= d; k++ {
 					m[r][k] -= f * m[c][k]
 				}
 			}
 		}
 	}
 	for i := range x {
-		x[i] = m[i][4] / m[i][i]
+		x[i] = m[i][d] / m[i][i]
 	}
 	return x, true
 }

@@ -133,18 +133,22 @@ func TestSynthSet_DeterministicAndNeverEvalWriters(t *testing.T) {
 // TestFitConfirm_RecoversKnownModel: codes whose rightness is drawn from a known logistic model of their
 // digits' ln confidences and shortness give back its shortness weights relative to the confidence weight.
 func TestFitConfirm_RecoversKnownModel(t *testing.T) {
-	const bias, wConf, wShort, wShortOne = 3.5, 6.0, 1.2, 6.0
+	const bias, wConf, wShort, wShortOne, wPair = 3.5, 6.0, 1.2, 6.0, 3.0
 	rng := rand.New(rand.NewPCG(12, 5))
 	rs := make([]train.Reading, 0, 30000)
 	for range cap(rs) {
 		r := train.Reading{Doubts: make([]recognize.Doubt, 5)}
 		z := bias
 		for i := range r.Doubts {
-			d := recognize.Doubt{Confidence: 1 - math.Exp(-1-7*rng.Float64()), One: rng.IntN(6) == 0}
+			d := recognize.Doubt{Confidence: 1 - math.Exp(-1-7*rng.Float64()), One: rng.IntN(6) == 0, Pair: rng.IntN(8) == 0}
 			if rng.IntN(4) == 0 {
 				d.Short = 0.6 * rng.Float64()
 			}
-			z += wConf*math.Log(d.Confidence) - wShort*d.Short
+			w := wConf
+			if d.Pair {
+				w = wPair // the pair reader's confidences say less
+			}
+			z += w*math.Log(d.Confidence) - wShort*d.Short
 			if d.One {
 				z -= wShortOne * d.Short
 			}
@@ -159,12 +163,15 @@ func TestFitConfirm_RecoversKnownModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("fitted %+v (want short %.3f, short_one %.3f)", m, wShort/wConf, wShortOne/wConf)
+	t.Logf("fitted %+v (want short %.3f, short_one %.3f, pair %.3f)", m, wShort/wConf, wShortOne/wConf, 1-wPair/wConf)
 	if want := wShort / wConf; math.Abs(m.Short-want) > 0.06 {
 		t.Errorf("short %.3f, want %.3f", m.Short, want)
 	}
 	if want := wShortOne / wConf; math.Abs(m.ShortOne-want) > 0.15 {
 		t.Errorf("short_one %.3f, want %.3f", m.ShortOne, want)
+	}
+	if want := 1 - wPair/wConf; math.Abs(m.Pair-want) > 0.1 {
+		t.Errorf("pair %.3f, want %.3f", m.Pair, want)
 	}
 	// Scored by the fitted model, the codes rank wrong ones lower than the confidence alone does: at 1% silent
 	// errors fewer codes ask.
@@ -174,6 +181,24 @@ func TestFitConfirm_RecoversKnownModel(t *testing.T) {
 	}
 	if before, after := at(train.Rescore(rs, recognize.ConfirmModel{})), at(train.Rescore(rs, m)); after >= before {
 		t.Errorf("confirm rate at 1%% silent: %.3f with the model, %.3f without", after, before)
+	}
+}
+
+// TestFitConfirm_NoPairDigitsNoPairWeight: readings without pair digits (a reader without the pair reader)
+// leave the pair weight 0, so pair digits read later count as they are.
+func TestFitConfirm_NoPairDigitsNoPairWeight(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	var rs []train.Reading
+	for range 2000 {
+		c := 1 - math.Exp(-1-5*rng.Float64())
+		rs = append(rs, train.Reading{Correct: rng.Float64() < c, Doubts: []recognize.Doubt{{Confidence: c}}})
+	}
+	m, err := train.FitConfirm(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Pair != 0 {
+		t.Errorf("pair weight %v without pair digits, want 0", m.Pair)
 	}
 }
 

@@ -86,8 +86,8 @@ const codesPerSeed = 500
 
 // confirmRule names recognize.ConfirmDigits in the card.
 const confirmRule = "confirm score below confirm_threshold: the product over the digits of the calibrated " +
-	"confidence times exp(-(short + short_one if read as 1) * ln(median digit height / digit height, if shorter)) " +
-	"(confirm_model); the lowest-scoring digits that keep it below are flagged"
+	"confidence (raised to 1 - pair for a digit the pair reader read) times exp(-(short + short_one if read as 1) * " +
+	"ln(median digit height / digit height, if shorter)) (confirm_model); the lowest-scoring digits that keep it below are flagged"
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("calibrate", "calibrate --model FILE [--codes N] [--digits N] [--target RATE] [--plot PNG]", stderr)
@@ -293,7 +293,7 @@ func (f policyFit) card(validation string) confirmPolicy {
 func (f policyFit) print(w io.Writer, prefix string, target float64) {
 	fmt.Fprintf(w, "%sconfirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s)\n", prefix,
 		f.chosen.Threshold, 100*f.chosen.ConfirmRate, 100*f.chosen.SilentErrorRate, 100*target, map[bool]string{true: "", false: ", NOT met"}[f.ok])
-	fmt.Fprintf(w, "  %sconfirm model: short %.3f, short_one %.3f\n", prefix, f.model.Short, f.model.ShortOne)
+	fmt.Fprintf(w, "  %sconfirm model: short %.3f, short_one %.3f, pair %.3f\n", prefix, f.model.Short, f.model.ShortOne, f.model.Pair)
 	fmt.Fprintf(w, "  %sproduct rule (code confidence) at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
 		prefix, f.product.Threshold, 100*f.product.ConfirmRate, 100*f.product.SilentErrorRate)
 }

@@ -44,7 +44,7 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	c := got.Cal
 	if got.Name == "" || c.Temperature < 0.2 || c.Temperature > 5 || c.Threshold <= 0 || c.Threshold > 1 ||
 		len(c.Curve) < 2 || c.TargetSilentError != 0.005 || c.Rule == "" || c.PerDigit.Threshold <= 0 || c.Product.Threshold <= 0 ||
-		c.Confirm.Short < 0 || c.Confirm.ShortOne < 0 || c.Holdout == nil || c.Holdout.Codes != 40 || c.Holdout.Seeds != "11-11" {
+		c.Confirm.Short < 0 || c.Confirm.ShortOne < 0 || c.Confirm.Pair > 1 || c.Holdout == nil || c.Holdout.Codes != 40 || c.Holdout.Seeds != "11-11" {
 		t.Errorf("card after calibration: name %q, calibration %+v", got.Name, c)
 	}
 	if c.MetTarget && c.SilentErrorRate > c.TargetSilentError {

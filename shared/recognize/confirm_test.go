@@ -1,6 +1,7 @@
 package recognize_test
 
 import (
+	"encoding/json"
 	"image/color"
 	"math"
 	"slices"
@@ -106,6 +107,50 @@ func TestConfirmModel_ShapeDecides(t *testing.T) {
 	shortZero := code([]int{7, 0, 2, 6, 4}, []float64{0.999, 0.99, 0.999, 0.999, 0.999}, 1)
 	if got := m.Confirm(shortZero, threshold); len(got) != 0 {
 		t.Errorf("confirm model: short 0 at 0.99 flagged %v, want none", got)
+	}
+}
+
+// TestConfirmModel_PairDigitsWeighedApart: the pair weight rescales only the confidences of digits the pair
+// reader read (confidence^(1 − pair)): a code whose two pair digits read 0.8 passes at 0.7 (0.8^0.5 · 0.8^0.5 =
+// 0.8) where the same confidences from the digit model ask (flagging the first, which lifts the rest to 0.8), and
+// is flagged on the digit-model digit when that one is doubtful too; a card without the weight (zero) reads pair digits as they are.
+func TestConfirmModel_PairDigitsWeighedApart(t *testing.T) {
+	m := recognize.ConfirmModel{Pair: 0.5}
+	ds := code([]int{3, 4, 5, 6, 7}, []float64{0.8, 0.8, 1, 1, 1})
+	if got := m.Confirm(ds, 0.7); !slices.Equal(got, []int{0}) {
+		t.Errorf("digit-model digits at 0.8: flagged %v, want [0]", got)
+	}
+	ds[0].Pair, ds[1].Pair = true, true
+	if got := m.Confirm(ds, 0.7); len(got) != 0 {
+		t.Errorf("pair digits at 0.8 with pair 0.5: flagged %v, want none", got)
+	}
+	if got := (recognize.ConfirmModel{}).Confirm(ds, 0.7); !slices.Equal(got, []int{0}) {
+		t.Errorf("pair digits without the pair weight: flagged %v, want [0]", got)
+	}
+	ds[2].Confidence = 0.8
+	if got := m.Confirm(ds, 0.7); !slices.Equal(got, []int{2}) {
+		t.Errorf("pair digits and a doubtful digit-model digit: flagged %v, want [2]", got)
+	}
+	if got := m.Score(recognize.Doubt{Confidence: 0.64, Pair: true}); math.Abs(got-0.8) > 1e-12 {
+		t.Errorf("pair digit 0.64 scores %v, want 0.8", got)
+	}
+}
+
+// TestConfirmModel_CardsWithoutPairReadAsBefore: a card's confirm_model without pair (before the weight) parses
+// to a zero pair weight, and one with it keeps it.
+func TestConfirmModel_CardsWithoutPairReadAsBefore(t *testing.T) {
+	var old, cur recognize.ConfirmModel
+	if err := json.Unmarshal([]byte(`{"short":0.39,"short_one":1.68}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(`{"short":0.39,"short_one":1.68,"pair":0.45}`), &cur); err != nil {
+		t.Fatal(err)
+	}
+	if old != (recognize.ConfirmModel{Short: 0.39, ShortOne: 1.68}) || cur.Pair != 0.45 {
+		t.Errorf("parsed %+v and %+v", old, cur)
+	}
+	if b, _ := json.Marshal(old); string(b) != `{"short":0.39,"short_one":1.68}` {
+		t.Errorf("a model without a pair weight writes %s", b)
 	}
 }
 

@@ -198,3 +198,16 @@ func (j *Job) code(ids []int) string {
 	}
 	return string(b)
 }
+
+// pairDigit reports whether the pair reader read digit k of the job.
+func (j *Job) pairDigit(k int) bool {
+	if j.lat == nil || !j.lat.pairsRead {
+		return false
+	}
+	for i := range j.lat.edges {
+		if e := &j.lat.edges[i]; e.pair && (e.digit == k || e.digit2 == k) {
+			return true
+		}
+	}
+	return false
+}

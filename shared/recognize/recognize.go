@@ -70,6 +70,9 @@ type Digit struct {
 	Probs      [10]float64 `json:"probs"`
 	// Box is x0,y0,x1,y1 in canvas pixels (x1,y1 exclusive).
 	Box [4]int `json:"box"`
+	// Pair says the pair reader read the digit (one of two touching digits): its confidence is the pair
+	// model's, which ConfirmModel weighs apart.
+	Pair bool `json:"-"`
 }
 
 // Result is the recognition of one canvas.
@@ -1046,6 +1049,7 @@ func (j *Job) Result() *Result {
 		}
 		dg.Confidence = dg.Probs[dg.Digit]
 		dg.Box = [4]int{d.Box.Min.X, d.Box.Min.Y, d.Box.Max.X, d.Box.Max.Y}
+		dg.Pair = j.pairDigit(k)
 		res.Digits[i] = dg
 		res.Inputs[i] = d.Input
 		res.Confidence *= dg.Confidence
