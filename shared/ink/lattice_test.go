@@ -131,18 +131,7 @@ func TestSegmentLattice_TightValidationCodesHoldMoreWithMoreCuts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := ink.WorkMaskFromImage(sh.Image, ink.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, free, err := ink.SegmentFree(m, ink.Options{}, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := make([]image.Rectangle, len(sh.Code.Boxes))
-		for i, b := range sh.Code.Boxes {
-			want[i] = image.Rect(b.Min.X/max(1, m.Factor), b.Min.Y/max(1, m.Factor), b.Max.X/max(1, m.Factor), b.Max.Y/max(1, m.Factor))
-		}
+		free, want := freeSegmentation(t, sh)
 		for _, budget := range []int{40, 60} {
 			_, lat, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: 5}, 0, budget)
 			if err != nil {
@@ -175,25 +164,13 @@ func TestSegmentLattice_JoinsHoldBrokenDigits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := ink.WorkMaskFromImage(sh.Image, ink.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, free, err := ink.SegmentFree(m, ink.Options{}, 3)
-		if err != nil {
-			t.Fatal(err)
-		}
+		free, want := freeSegmentation(t, sh)
 		_, lat, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: 5}, 0, 60)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(lat.Edges) > 60 {
 			t.Errorf("code %d: %d edges, budget 60", i, len(lat.Edges))
-		}
-		f := max(1, m.Factor)
-		want := make([]image.Rectangle, len(sh.Code.Boxes))
-		for k, b := range sh.Code.Boxes {
-			want[k] = image.Rect(b.Min.X/f, b.Min.Y/f, b.Max.X/f, b.Max.Y/f)
 		}
 		if latticeHolds(lat, want) {
 			with++
@@ -216,4 +193,23 @@ func TestSegmentLattice_JoinsHoldBrokenDigits(t *testing.T) {
 	if with <= without || joins > 5*n {
 		t.Errorf("%d codes held with %d joins, %d without: want more with, and at most 5 joins a code", with, joins, without)
 	}
+}
+
+// freeSegmentation is a written code's free segmentation at working resolution and its digits' true boxes there.
+func freeSegmentation(t *testing.T, sh *synth.Sheet) (*ink.Candidates, []image.Rectangle) {
+	t.Helper()
+	m, err := ink.WorkMaskFromImage(sh.Image, ink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, free, err := ink.SegmentFree(m, ink.Options{}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := max(1, m.Factor)
+	want := make([]image.Rectangle, len(sh.Code.Boxes))
+	for k, b := range sh.Code.Boxes {
+		want[k] = image.Rect(b.Min.X/f, b.Min.Y/f, b.Max.X/f, b.Max.Y/f)
+	}
+	return free, want
 }
