@@ -2,6 +2,7 @@ package recognize
 
 import (
 	"image"
+	"math"
 	"os"
 	"testing"
 
@@ -134,4 +135,22 @@ func twoJobs(t *testing.T, r *Recognizer, img image.Image) (*Job, *Job) {
 		t.Fatal(err)
 	}
 	return j1, j2
+}
+
+// A single-digit edge two digits wide pays for its width; edges of a digit's width and the bounds of the code
+// do not change.
+func TestPriceWide_PricesOnlyEdgesWiderThanTheCodesPitch(t *testing.T) {
+	lat := &lattice{nodes: 4, edges: []latticeEdge{
+		{from: 0, to: 1, box: image.Rect(0, 0, 20, 40), cost: 0.5},
+		{from: 1, to: 2, box: image.Rect(20, 0, 40, 40)},
+		{from: 0, to: 2, box: image.Rect(0, 0, 40, 40)},
+		{from: 2, to: 3, box: image.Rect(40, 0, 60, 40)},
+	}}
+	lat.priceWide(3) // pitch 20
+	if lat.edges[0].cost != 0.5 || lat.edges[1].cost != 0 || lat.edges[3].cost != 0 {
+		t.Errorf("digit-wide edges repriced: %v %v %v", lat.edges[0].cost, lat.edges[1].cost, lat.edges[3].cost)
+	}
+	if want := wideWeight * (2 - wideFrom) * (2 - wideFrom); math.Abs(lat.edges[2].cost-want) > 1e-9 {
+		t.Errorf("edge two pitches wide costs %v, want %v", lat.edges[2].cost, want)
+	}
 }

@@ -493,6 +493,7 @@ func (j *Job) setLattice(src *ink.Lattice, n int, cands []*ink.Candidates) bool 
 		lat.edges = append(lat.edges, latticeEdge{from: e.From, to: e.To, digit: edgePending, box: box, cost: e.Cost})
 		lat.pending++
 	}
+	lat.priceWide(n)
 	if j.r.pair != nil {
 		j.addPairs(lat, src)
 	}
@@ -736,6 +737,37 @@ const MaxLatticeCandidates = 60
 // latticeWeight converts the lattice's geometric cost (strokes crossed, width off typical) into log-probability
 // units when the model's readings and the geometry are weighed together.
 const latticeWeight = 0.3
+
+// A single-digit edge much wider than the code's pitch (the extent of the lattice's ink over the format's digit
+// count) is most likely two neighbours read as one, with a third digit cut in two to keep the count: it pays
+// wideWeight times the square of its width in pitches beyond wideFrom, on top of its geometric cost. Chosen on
+// validation codes, format 5 fp32, seed 11 (wideFrom 1.0/1.15/1.3/1.6, wideWeight 2-20): exact 94.5 -> 94.8%,
+// asking 17.0 -> 16.6%, silent 0.2 -> 0.2%; held-out seed 12: 94.5 -> 94.7%, 16.4 -> 16.1%, 0.4 -> 0.4%.
+const (
+	wideFrom   = 1.3
+	wideWeight = 5.0
+)
+
+// priceWide adds to the cost of each of lat's edges (single-digit ones: call it before the pairs are added) its
+// price for being wide beyond wideFrom pitches, the pitch being the edges' extent over n digits.
+func (lat *lattice) priceWide(n int) {
+	if len(lat.edges) == 0 || n < 1 {
+		return
+	}
+	x0, x1 := lat.edges[0].box.Min.X, lat.edges[0].box.Max.X
+	for _, e := range lat.edges {
+		x0, x1 = min(x0, e.box.Min.X), max(x1, e.box.Max.X)
+	}
+	pitch := float64(x1-x0) / float64(n)
+	if pitch <= 0 {
+		return
+	}
+	for i := range lat.edges {
+		if d := float64(lat.edges[i].box.Dx())/pitch - wideFrom; d > 0 {
+			lat.edges[i].cost += wideWeight * d * d
+		}
+	}
+}
 
 // bestPath is the segmentation through the lattice with exactly n digits that maximises the sum of the digits'
 // log-confidences minus latticeWeight times their geometric cost, as indexes into digits; nil when no path has
