@@ -22,6 +22,8 @@ type gatedEngine struct {
 	proceed  chan struct{}
 	mu       sync.Mutex
 	inside   int // canvases in Prepare now
+	// untilGone holds each Prepare, once proceed is closed, until its request's context is done.
+	untilGone bool
 }
 
 func (e *gatedEngine) Prepare(in server.Input, opt recognize.Options) (server.Job, error) {
@@ -31,6 +33,11 @@ func (e *gatedEngine) Prepare(in server.Input, opt recognize.Options) (server.Jo
 	defer func() { e.mu.Lock(); e.inside--; e.mu.Unlock() }()
 	e.prepared <- len(in.Strokes)
 	<-e.proceed
+	if e.untilGone && in.Context != nil {
+		// Finish only once the server knows the client has gone (net/http's background read saw the close), so
+		// the next item's check cannot race that goroutine on a busy machine.
+		<-in.Context.Done()
+	}
 	return e.fakeEngine.Prepare(in, opt)
 }
 
@@ -184,7 +191,7 @@ func TestBatch_ShedWholeBeforeAnyItemStarts(t *testing.T) {
 // Work stops when the client leaves: a batch whose client hangs up while its first item is being prepared
 // starts none of its other items, and the request is counted as a 499 cancellation, not an outage.
 func TestBatch_ClientLeavingStopsItsItems(t *testing.T) {
-	e := &gatedEngine{prepared: make(chan int, 64), proceed: make(chan struct{})}
+	e := &gatedEngine{prepared: make(chan int, 64), proceed: make(chan struct{}), untilGone: true}
 	ts := mustOpen(t, withGated(e), func(c *server.Config) { c.MaxInFlight = 2 }) // one item at a time
 	body, _ := json.Marshal(server.BatchRequest{Items: strokeItems(8, 1)})
 	cancel := hangUp(t, ts.URL+"/v1/predict/batch", "application/json", body)

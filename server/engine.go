@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -21,6 +22,9 @@ type Input struct {
 	Image         image.Image
 	Strokes       []ink.Stroke
 	Width, Height int
+	// Context is the request's context, set by the server before Prepare (nil outside a request): done once the
+	// client has gone. An engine may stop early then; the server checks it between a batch's items either way.
+	Context context.Context
 }
 
 // Job is a prepared canvas waiting for, then holding, its classification.

@@ -524,6 +524,7 @@ func (s *Server) prepare(ctx context.Context, in Input, opt recognize.Options) (
 	if m == nil {
 		return nil, nil, apiErr(protocol.EUnavailable, "no model loaded")
 	}
+	in.Context = ctx
 	job, err := m.engine.Prepare(in, opt)
 	if err != nil {
 		return nil, nil, prepareError(err)
