@@ -97,26 +97,15 @@ func (j *Job) readPairs() error {
 		}
 		return j.edgeScore(e), true
 	}
-	p := lat.path(n, read)
-	if p == nil {
-		return nil
-	}
-	best := 0.0
-	for _, ei := range p {
-		best += j.edgeScore(&lat.edges[ei])
-	}
-	if best >= -pairDoubt {
+	best := j.readScore(n)
+	if math.IsInf(best, -1) || best >= -pairDoubt {
 		return nil
 	}
 	fwd, bwd := lat.scores(n, read, false), lat.scores(n, read, true)
 	// bound is the best score of a path through pair edge e without its reading (v added): log-confidences
 	// are at most 0.
 	bound := func(e *latticeEdge, v float64) float64 {
-		ub := math.Inf(-1)
-		for c := 0; c+2 <= n; c++ {
-			ub = max(ub, fwd[c][e.from]+bwd[n-2-c][e.to])
-		}
-		return ub + v - latticeWeight*e.cost - pairPenalty
+		return throughBound(fwd, bwd, e, n) + v - latticeWeight*e.cost - pairPenalty
 	}
 	var eis []int
 	for ei := range lat.edges {

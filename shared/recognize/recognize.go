@@ -565,12 +565,6 @@ func (j *Job) expand(last bool) bool {
 		return false
 	}
 	n := j.format.digits
-	read := func(e *latticeEdge) (float64, bool) {
-		if e.digit < 0 {
-			return 0, false
-		}
-		return j.edgeScore(e), true
-	}
 	bound := func(e *latticeEdge) (float64, bool) {
 		switch e.digit {
 		case edgePruned, edgeUnread, edgeDeferred:
@@ -580,13 +574,7 @@ func (j *Job) expand(last bool) bool {
 		}
 		return j.edgeScore(e), true
 	}
-	best := math.Inf(-1)
-	if p := lat.path(n, read); p != nil {
-		best = 0
-		for _, ei := range p {
-			best += j.edgeScore(&lat.edges[ei])
-		}
-	}
+	best := j.readScore(n)
 	fwd := lat.scores(n, bound, false)
 	bwd := lat.scores(n, bound, true)
 	var onBest []int
@@ -599,11 +587,7 @@ func (j *Job) expand(last bool) bool {
 		if e.digit != edgePending {
 			continue
 		}
-		ub := math.Inf(-1)
-		v := -latticeWeight * e.cost
-		for c := 0; c < n; c++ {
-			ub = max(ub, fwd[c][e.from]+v+bwd[n-1-c][e.to])
-		}
+		ub := throughBound(fwd, bwd, e, n) - latticeWeight*e.cost
 		if ub < best || math.IsInf(ub, -1) {
 			e.digit = edgePruned
 			lat.pending--
@@ -624,6 +608,36 @@ func (j *Job) expand(last bool) bool {
 		}
 	}
 	return added
+}
+
+// readScore is the score of the best path of n digits through the read edges (bestPath's), -Inf when there is
+// none.
+func (j *Job) readScore(n int) float64 {
+	p := j.lat.path(n, func(e *latticeEdge) (float64, bool) {
+		if e.digit < 0 {
+			return 0, false
+		}
+		return j.edgeScore(e), true
+	})
+	if p == nil {
+		return math.Inf(-1)
+	}
+	best := 0.0
+	for _, ei := range p {
+		best += j.edgeScore(&j.lat.edges[ei])
+	}
+	return best
+}
+
+// throughBound is the best total, over the digit positions edge e may take in a path of n digits (a pair edge
+// spans two), of the paths' parts before and after it (fwd and bwd from lattice.scores): add e's own value for
+// the bound of a path through it.
+func throughBound(fwd, bwd [][]float64, e *latticeEdge, n int) float64 {
+	ub, k := math.Inf(-1), e.span()
+	for c := 0; c+k <= n; c++ {
+		ub = max(ub, fwd[c][e.from]+bwd[n-k-c][e.to])
+	}
+	return ub
 }
 
 // edgeScore is a read edge's share of a path's score.
@@ -1109,21 +1123,9 @@ func (j *Job) readJoins() bool {
 	}
 	lat.deferred = 0
 	n := j.format.digits
-	p := lat.path(n, func(e *latticeEdge) (float64, bool) {
-		if e.digit < 0 {
-			return 0, false
-		}
-		return j.edgeScore(e), true
-	})
-	best := math.Inf(-1)
-	if p != nil {
-		best = 0
-		for _, ei := range p {
-			best += j.edgeScore(&lat.edges[ei])
-		}
-		if best >= -pairDoubt {
-			return false
-		}
+	best := j.readScore(n)
+	if best >= -pairDoubt {
+		return false
 	}
 	// A join is read when a path through it could beat that reading, the pair edges (read next, readPairs)
 	// counted at their best (log-confidences are at most 0).
@@ -1145,11 +1147,7 @@ func (j *Job) readJoins() bool {
 		if e.digit != edgeDeferred {
 			continue
 		}
-		ub := math.Inf(-1)
-		for c := 0; c < n; c++ {
-			ub = max(ub, fwd[c][e.from]+bwd[n-1-c][e.to])
-		}
-		if ub-latticeWeight*e.cost < best {
+		if throughBound(fwd, bwd, e, n)-latticeWeight*e.cost < best {
 			e.digit = edgePruned
 			continue
 		}
