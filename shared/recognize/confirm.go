@@ -81,27 +81,26 @@ func (j *Job) confirmPolicy() policy {
 }
 
 // ConfirmModel is the learned part of the confirm rule: how much a digit's shape and the reader it came from add
-// to the doubt its confidence leaves (`digitpad calibrate` fits it on
-// validation codes and stores it in the model card's calibration object as confirm_model). A digit's confirm
-// score is
+// to the doubt its confidence leaves (`digitpad calibrate` fits it on validation codes and stores it in the model
+// card's calibration object as confirm_model). A digit's confirm score is
 //
 //	confidence^(1 − Pair·[read by the pair reader]) · exp(−Short·short − ShortOne·short·[read as 1])
 //
 // where short is how much shorter the digit's box is than the code's median digit height (−ln of the ratio, 0
-// for a digit at least as tall; Doubts). A stroke piece of a 7 without its bar, of a 4 or of a 0 is read as a confident "1" that stands
-// lower than its neighbours; the pair reader's confidences (of two touching digits read as one piece) are on
-// another scale than the digit model's calibrated ones: lower, on the codes it reads right. The calibrated
-// confidence alone misses both. The code's score is the product of its digits' scores, and ConfirmDigits
-// decides on those scores. The zero value scores every digit by its confidence alone (the rule before the
-// model, and what a card without confirm_model gets); a card without pair reads pair digits' confidences as they
-// are.
+// for a digit at least as tall; Doubts). A stroke piece of a 7 without its bar, of a 4 or of a 0 is read as a
+// confident "1" that stands lower than its neighbours; the pair reader's confidences (of two touching digits read
+// as one piece) are on another scale than the digit model's calibrated ones: lower, on the codes it reads right.
+// The calibrated confidence alone misses both. The code's score is the product of its digits' scores, and
+// ConfirmDigits decides on those scores. The zero value scores every digit by its confidence alone (the rule
+// before the model, and what a card without confirm_model gets); a card without pair reads pair digits'
+// confidences as they are.
 type ConfirmModel struct {
 	// Short weighs a digit's shortness (any class).
 	Short float64 `json:"short"`
 	// ShortOne adds to Short for a digit read as 1.
 	ShortOne float64 `json:"short_one"`
 	// Pair discounts the log-confidence of a digit the pair reader read (its confidences are not the digit
-	// model's calibrated ones): it counts (1 − Pair) times. On validation codes (10,000, fp32) the fitted 0.45
+	// model's calibrated ones): it counts (1 − Pair) times. On validation codes (10,000, fp32) the fitted 0.45–0.49
 	// asks ~0.5-1 point fewer codes at the same silent-error rate, and as much on held-out ones.
 	Pair float64 `json:"pair,omitempty"`
 }
