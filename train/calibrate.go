@@ -92,12 +92,12 @@ const confirmL2 = 0.1
 
 // FitConfirm fits the confirm model (recognize.ConfirmModel) on readings of validation codes with their format:
 // a logistic regression of "the code is right" on the sums over its digits of ln confidence (digits the pair
-// reader read apart), shortness and shortness of digits read as 1 (Newton's method, ridge confirmL2). The model's weights are the other weights
-// divided by the ln-confidence weight, so a digit's score stays on the scale of its confidence and the code's
-// score (their product) is a monotone function of the fitted probability that the code is right. Weights that
-// come out negative (shortness making a code more likely right, a pair digit's confidence making it less
-// likely) are left at 0. Readings that broke their format (always asked) or have no doubts take
-// no part.
+// reader read apart), shortness and shortness of digits read as 1 (Newton's method, ridge confirmL2). The
+// model's weights are the other weights divided by the ln-confidence weight, so a digit's score stays on the
+// scale of its confidence and the code's score (their product) is a monotone function of the fitted probability
+// that the code is right. Weights that come out negative (shortness making a code more likely right, a pair
+// digit's confidence making it less likely) are left at 0. Readings that broke their format (always asked) or
+// have no doubts take no part.
 func FitConfirm(rs []Reading) (recognize.ConfirmModel, error) {
 	var xs [][]float64
 	var ys []float64
