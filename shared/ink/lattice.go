@@ -226,13 +226,7 @@ func (lay *layout) lattice(anchors int) (Lattice, []piece, []piece) {
 				if pw > pairMaxWidth*maxW {
 					break
 				}
-				cuts := 0.0
-				if paths[a] != nil {
-					cuts += 0.5 * sm.cost[pos[a]] / lay.penW
-				}
-				if paths[b] != nil {
-					cuts += 0.5 * sm.cost[pos[b]] / lay.penW
-				}
+				cuts := halfCut(sm, pos[a], paths[a], lay.penW) + halfCut(sm, pos[b], paths[b], lay.penW)
 				p := piece{comps: g.comps, xlo: g.x0, xhi: g.x1, left: paths[a], right: paths[b]}
 				if p.left != nil {
 					p.xlo = int(slices.Min(p.left.xs))
