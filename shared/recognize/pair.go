@@ -167,36 +167,15 @@ func (j *Job) addRead(d ink.Digit, probs []float32) int {
 }
 
 // pairChoice is the lattice's reading once pair pieces are read: p, the best path with pair edges, when it reads
-// another code than the best path of single edges and, for image input, the digit model is not sure of that
-// path's digits (pairSure); that path otherwise. Stroke input keeps p: its stroke lattice weighs the reading
-// against runs of strokes (strokeChoice), and a surer image reading would outweigh the runs that read right. A pair that only confirms the digits the single edges read leaves them their
-// digit model's confidences (the pair reader's, trained with wrong pieces beside the pairs, are lower: the
-// confirm threshold would ask more codes that read right).
+// another code than the best path of single edges; that path otherwise. A pair that only confirms the digits
+// the single edges read leaves them their digit model's confidences (the pair reader's, trained with wrong
+// pieces beside the pairs, are lower: the confirm threshold would ask more codes that read right).
 func (j *Job) pairChoice(n int, p []int) []int {
 	q := j.pathDigits(n, false)
-	if q == nil || j.code(q) != j.code(p) && (j.strokes != nil || j.logConf(q) < -pairSure) {
+	if q == nil || j.code(q) != j.code(p) {
 		return p
 	}
 	return q
-}
-
-// pairSure: where the digit model reads every digit of the single edges' best path surely (the sum of their
-// log-confidences at least −pairSure: a product of confidences of 0.97 or more), a pair path that reads another
-// code does not replace it. Such a path is in doubt only for its geometry (dear cuts of a tight code), and the
-// pairs that outscore it there read a digit the digit model reads surely as another, with one of the pair's two
-// confidences low. On validation codes (format 5, fp32; fixed / broken against reading pairs as before): seed 11
-// 2 / 0 at 0.02 and 0.03, 2 / 1 at 0.05; seed 12 0 / 0, 1 / 0, 2 / 1; seed 13 (held out) 1 / 0 at 0.03. For
-// stroke input it broke 2 codes of seed 11 (the stroke runs that read them right no longer beat the image
-// reading by strokeMargin), so it is for images only.
-const pairSure = 0.03
-
-// logConf is the sum of the log-confidences the digit model (or the pair reader) gives digits ids.
-func (j *Job) logConf(ids []int) float64 {
-	s := 0.0
-	for _, k := range ids {
-		s += math.Log(max(float64(slices.Max(j.probs[k*10:(k+1)*10])), 1e-12))
-	}
-	return s
 }
 
 // code is the digits the model reads most probable for ids, as a string.

@@ -106,39 +106,3 @@ func TestReadPairs_OnlyCodesInDoubt(t *testing.T) {
 			codesRead, n, pairInputs, digitInputs)
 	}
 }
-
-// A pair path that reads another code replaces the single edges' best path only where the digit model is not
-// sure of that path's digits (pairSure), and for stroke input always (its stroke lattice weighs the reading).
-func TestPairChoice_SureSingleDigitsStandForImages(t *testing.T) {
-	// Two single edges (digits 0 and 1) or one pair edge (digits 2 and 3) over the same two nodes' span.
-	job := func(single float32, strokes bool) *Job {
-		probs := make([]float32, 40)
-		for k, d := range []int{1, 7, 1, 1} { // singles read 17, the pair 11
-			probs[k*10+d] = 1
-		}
-		probs[0*10+1], probs[0*10+4] = single, 1-single
-		probs[2*10+1], probs[3*10+1] = 0.9, 0.9
-		j := &Job{probs: probs, digits: make([]ink.Digit, 4), lat: &lattice{nodes: 3, pairsRead: true, edges: []latticeEdge{
-			{from: 0, to: 1, digit: 0}, {from: 1, to: 2, digit: 1}, {from: 0, to: 2, digit: 2, digit2: 3, pair: true},
-		}}}
-		if strokes {
-			j.strokes = &strokeLattice{}
-		}
-		return j
-	}
-	for _, tc := range []struct {
-		single  float32
-		strokes bool
-		want    string
-	}{
-		{0.999, false, "17"}, // sure singles stand
-		{0.9, false, "11"},   // in doubt: the pair path that outscores them
-		{0.999, true, "11"},  // stroke input: the pair path as before
-	} {
-		j := job(tc.single, tc.strokes)
-		p := j.pathDigits(2, true)
-		if got := j.code(j.pairChoice(2, p)); got != tc.want {
-			t.Errorf("single confidence %g, strokes %v: reading %s, want %s", tc.single, tc.strokes, got, tc.want)
-		}
-	}
-}
