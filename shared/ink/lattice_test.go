@@ -213,3 +213,23 @@ func freeSegmentation(t *testing.T, sh *synth.Sheet) (*ink.Candidates, []image.R
 	}
 	return free, want
 }
+
+// A 1 that touches its neighbour within one digit's width (here a 1 leaning on a 5) gets a cut when the plan
+// splits another group (oneCutFrom): validation code 50915 (seed 11) had no edge for either digit of the
+// touching pair, and now holds every digit in its place; a code of separate digits stays a chain (above).
+func TestSegmentLattice_OneCutHoldsTouchingOnes(t *testing.T) {
+	for _, i := range []int{370} {
+		_, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, 11, i, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		free, want := freeSegmentation(t, sh)
+		_, lat, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: 5}, 0, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !latticeHolds(lat, want) {
+			t.Errorf("code %d (%s): the lattice holds no path with every digit in its place", i, sh.Code.Text)
+		}
+	}
+}

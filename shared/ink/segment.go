@@ -801,9 +801,26 @@ func (lay *layout) pieceCoster(proj []int) func(a, b int) float64 {
 	H := lay.codeH
 	typW := math.Max(lay.typW, 0.3*H)
 	minPiece := int(math.Max(3, 0.05*H))
-	// A narrow piece is plausible only as a 1: one tall upright stroke holding most of the piece's ink
-	// (the side of a 0 or 6 sliced off is tall too, but brings the curve's ink along).
-	oneLike := func(a, b int) bool {
+	oneLike := lay.oneLiker(proj)
+	return func(a, b int) float64 {
+		pw := b - a
+		if pw < minPiece {
+			return math.Inf(1)
+		}
+		if oneLike(a, b) {
+			return 0
+		}
+		d := (float64(pw) - typW) / typW
+		return widthWeight * d * d
+	}
+}
+
+// oneLiker reports whether a piece spanning columns [a, b) of a group with column ink proj may be a 1. A narrow
+// piece is plausible only as a 1: one tall upright stroke holding most of the piece's ink (the side of a 0 or 6
+// sliced off is tall too, but brings the curve's ink along).
+func (lay *layout) oneLiker(proj []int) func(a, b int) bool {
+	H := lay.codeH
+	return func(a, b int) bool {
 		if float64(b-a) > 0.25*H {
 			return false
 		}
@@ -823,17 +840,6 @@ func (lay *layout) pieceCoster(proj []int) func(a, b int) float64 {
 			near += proj[c]
 		}
 		return float64(near) >= 0.75*float64(total)
-	}
-	return func(a, b int) float64 {
-		pw := b - a
-		if pw < minPiece {
-			return math.Inf(1)
-		}
-		if oneLike(a, b) {
-			return 0
-		}
-		d := (float64(pw) - typW) / typW
-		return widthWeight * d * d
 	}
 }
 
