@@ -214,12 +214,15 @@ func freeSegmentation(t *testing.T, sh *synth.Sheet) (*ink.Candidates, []image.R
 	return free, want
 }
 
-// A 1 that touches its neighbour within one digit's width (here a 1 leaning on a 5) gets a cut when the plan
-// splits another group (oneCutFrom): validation code 50915 (seed 11) had no edge for either digit of the
-// touching pair, and now holds every digit in its place; a code of separate digits stays a chain (above).
+// Two 1s that touch within one digit's width ("11") get a cut between them when the plan splits another group
+// (oneCutFrom): these validation codes had no edge for either 1 of the touching pair, and now hold every digit
+// in its place; a code of separate digits stays a chain (above).
 func TestSegmentLattice_OneCutHoldsTouchingOnes(t *testing.T) {
-	for _, i := range []int{370} {
-		_, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, 11, i, 50)
+	for _, c := range []struct {
+		seed uint64
+		i    int
+	}{{11, 470}, {14, 551}, {14, 935}, {15, 387}} {
+		_, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, c.seed, c.i, 50)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +232,7 @@ func TestSegmentLattice_OneCutHoldsTouchingOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !latticeHolds(lat, want) {
-			t.Errorf("code %d (%s): the lattice holds no path with every digit in its place", i, sh.Code.Text)
+			t.Errorf("seed %d code %d (%s): the lattice holds no path with every digit in its place", c.seed, c.i, sh.Code.Text)
 		}
 	}
 }
