@@ -160,15 +160,7 @@ func TestSegmentLattice_JoinsHoldBrokenDigits(t *testing.T) {
 	with, without, joins := 0, 0, 0
 	for q := range n {
 		i := 4*q + 3
-		_, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, 11, i, 50)
-		if err != nil {
-			t.Fatal(err)
-		}
-		free, want := freeSegmentation(t, sh)
-		_, lat, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: 5}, 0, 60)
-		if err != nil {
-			t.Fatal(err)
-		}
+		lat, want, _ := codeLattice(t, 11, i)
 		if len(lat.Edges) > 60 {
 			t.Errorf("code %d: %d edges, budget 60", i, len(lat.Edges))
 		}
@@ -222,17 +214,25 @@ func TestSegmentLattice_OneCutHoldsTouchingOnes(t *testing.T) {
 		seed uint64
 		i    int
 	}{{11, 470}, {14, 551}, {14, 935}, {15, 387}} {
-		_, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, c.seed, c.i, 50)
-		if err != nil {
-			t.Fatal(err)
-		}
-		free, want := freeSegmentation(t, sh)
-		_, lat, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: 5}, 0, 60)
-		if err != nil {
-			t.Fatal(err)
-		}
+		lat, want, code := codeLattice(t, c.seed, c.i)
 		if !latticeHolds(lat, want) {
-			t.Errorf("seed %d code %d (%s): the lattice holds no path with every digit in its place", c.seed, c.i, sh.Code.Text)
+			t.Errorf("seed %d code %d (%s): the lattice holds no path with every digit in its place", c.seed, c.i, code)
 		}
 	}
+}
+
+// codeLattice is the lattice (format 5, budget 60 edges) of validation code i of a seed's set, with its digits'
+// true boxes and its text.
+func codeLattice(t *testing.T, seed uint64, i int) (*ink.Lattice, []image.Rectangle, string) {
+	t.Helper()
+	_, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, seed, i, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, want := freeSegmentation(t, sh)
+	_, lat, err := free.SegmentCandidatesLattice(ink.Options{ExpectDigits: 5}, 0, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lat, want, sh.Code.Text
 }
