@@ -95,10 +95,11 @@ const confirmL2 = 0.1
 // reader read apart), shortness and shortness of digits read as 1 (Newton's method, ridge confirmL2). The
 // model's weights are the other weights divided by the ln-confidence weight, so a digit's score stays on the
 // scale of its confidence and the code's score (their product) is a monotone function of the fitted probability
-// that the code is right. Weights that come out negative (shortness making a code more likely right, a pair
+// that the code is right. With edge, the count of its digits at the canvas's edge (recognize.Doubt.Edge) is a
+// feature too (ConfirmModel.Edge; 0 without). Weights that come out negative (shortness making a code more likely right, a pair
 // digit's confidence making it less likely) are left at 0. Readings that broke their format (always asked) or
 // have no doubts take no part.
-func FitConfirm(rs []Reading) (recognize.ConfirmModel, error) {
+func FitConfirm(rs []Reading, edge bool) (recognize.ConfirmModel, error) {
 	var xs [][]float64
 	var ys []float64
 	right := 0
@@ -106,8 +107,11 @@ func FitConfirm(rs []Reading) (recognize.ConfirmModel, error) {
 		if r.FormatError || len(r.Doubts) == 0 {
 			continue
 		}
-		x := make([]float64, 5)
+		x := make([]float64, 5, 6)
 		x[0] = 1
+		if edge {
+			x = append(x, 0)
+		}
 		for _, d := range r.Doubts {
 			lc := math.Log(max(d.Confidence, 1e-12))
 			if d.Pair {
@@ -118,6 +122,9 @@ func FitConfirm(rs []Reading) (recognize.ConfirmModel, error) {
 			x[2] -= d.Short
 			if d.One {
 				x[3] -= d.Short
+			}
+			if edge && d.Edge {
+				x[5]--
 			}
 		}
 		y := 0.0
@@ -140,6 +147,9 @@ func FitConfirm(rs []Reading) (recognize.ConfirmModel, error) {
 	m := recognize.ConfirmModel{Short: max(0, w[2]/w[1]), ShortOne: max(0, w[3]/w[1])}
 	if hasPair(rs) {
 		m.Pair = 1 - max(0, w[4]/w[1])
+	}
+	if edge {
+		m.Edge = max(0, w[5]/w[1])
 	}
 	return m, nil
 }

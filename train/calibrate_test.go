@@ -159,7 +159,7 @@ func TestFitConfirm_RecoversKnownModel(t *testing.T) {
 	}
 	// A code that broke its format takes no part, however it is labelled.
 	rs = append(rs, train.Reading{FormatError: true, Correct: true, Doubts: []recognize.Doubt{{Confidence: 1e-9, Short: 5, One: true}}})
-	m, err := train.FitConfirm(rs)
+	m, err := train.FitConfirm(rs, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestFitConfirm_NoPairDigitsNoPairWeight(t *testing.T) {
 		c := 1 - math.Exp(-1-5*rng.Float64())
 		rs = append(rs, train.Reading{Correct: rng.Float64() < c, Doubts: []recognize.Doubt{{Confidence: c}}})
 	}
-	m, err := train.FitConfirm(rs)
+	m, err := train.FitConfirm(rs, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,10 +202,43 @@ func TestFitConfirm_NoPairDigitsNoPairWeight(t *testing.T) {
 	}
 }
 
+// TestFitConfirm_EdgeWeightOnlyWhenAsked: codes whose digits at the canvas's edge are wrong more often than
+// their confidence says get a fitted edge weight near the one they were drawn with when it is asked for, and
+// none otherwise.
+func TestFitConfirm_EdgeWeightOnlyWhenAsked(t *testing.T) {
+	const bias, wConf, wEdge = 3.0, 4.0, 2.0
+	rng := rand.New(rand.NewPCG(5, 11))
+	var rs []train.Reading
+	for range 20000 {
+		r := train.Reading{Doubts: make([]recognize.Doubt, 5)}
+		z := bias
+		for i := range r.Doubts {
+			d := recognize.Doubt{Confidence: 1 - math.Exp(-1-7*rng.Float64()), Edge: (i == 0 || i == 4) && rng.IntN(5) == 0}
+			z += wConf * math.Log(d.Confidence)
+			if d.Edge {
+				z -= wEdge
+			}
+			r.Doubts[i] = d
+		}
+		r.Correct = rng.Float64() < 1/(1+math.Exp(-z))
+		rs = append(rs, r)
+	}
+	m, err := train.FitConfirm(rs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := wEdge / wConf; math.Abs(m.Edge-want) > 0.1 {
+		t.Errorf("edge %.3f, want %.3f", m.Edge, want)
+	}
+	if m, err := train.FitConfirm(rs, false); err != nil || m.Edge != 0 {
+		t.Errorf("without edge: %+v, %v; want edge 0", m, err)
+	}
+}
+
 // TestFitConfirm_NeedsRightAndWrongCodes: all-right readings cannot be fitted.
 func TestFitConfirm_NeedsRightAndWrongCodes(t *testing.T) {
 	rs := []train.Reading{{Correct: true, Doubts: []recognize.Doubt{{Confidence: 0.9}}}, {Correct: true, Doubts: []recognize.Doubt{{Confidence: 0.5}}}}
-	if _, err := train.FitConfirm(rs); err == nil {
+	if _, err := train.FitConfirm(rs, false); err == nil {
 		t.Error("fitted all-right codes")
 	}
 }

@@ -87,7 +87,7 @@ const codesPerSeed = 500
 // confirmRule names recognize.ConfirmDigits in the card.
 const confirmRule = "confirm score below confirm_threshold: the product over the digits of the calibrated " +
 	"confidence (raised to 1 - pair for a digit the pair reader read) times exp(-(short + short_one if read as 1) * " +
-	"ln(median digit height / digit height, if shorter)) (confirm_model); the lowest-scoring digits that keep it below are flagged"
+	"ln(median digit height / digit height, if shorter) + edge if the digit touches the canvas's left or right edge) (confirm_model); the lowest-scoring digits that keep it below are flagged"
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("calibrate", "calibrate --model FILE [--codes N] [--digits N] [--target RATE] [--plot PNG]", stderr)
@@ -190,7 +190,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	img := fitPolicy(readings, *target, "images", stderr)
+	img := fitPolicy(readings, *target, "images", false, stderr)
 	chosen, cm := img.chosen, img.model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), *target)
 	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit,
@@ -214,7 +214,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		f := fitPolicy(sr, *target, "strokes", stderr)
+		f := fitPolicy(sr, *target, "strokes", true, stderr)
 		st = &f
 		cal.Strokes = &strokeCalibration{ImagePolicy: operatingPoint(sr, cm, chosen.Threshold),
 			confirmPolicy: f.card(fmt.Sprintf("confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, "+
@@ -271,9 +271,10 @@ type policyFit struct {
 }
 
 // fitPolicy fits the confirm model on readings (what names them in a warning when it cannot: then the code's
-// confidence alone decides) and chooses the threshold for target.
-func fitPolicy(rs []train.Reading, target float64, what string, stderr io.Writer) policyFit {
-	cm, err := train.FitConfirm(rs)
+// confidence alone decides), with an edge weight when edge is set (stroke input: recognize.ConfirmModel.Edge),
+// and chooses the threshold for target.
+func fitPolicy(rs []train.Reading, target float64, what string, edge bool, stderr io.Writer) policyFit {
+	cm, err := train.FitConfirm(rs, edge)
 	if err != nil {
 		fmt.Fprintf(stderr, "calibrate: %s: %v; the code's confidence alone decides\n", what, err)
 	}
@@ -293,7 +294,7 @@ func (f policyFit) card(validation string) confirmPolicy {
 func (f policyFit) print(w io.Writer, prefix string, target float64) {
 	fmt.Fprintf(w, "%sconfirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s)\n", prefix,
 		f.chosen.Threshold, 100*f.chosen.ConfirmRate, 100*f.chosen.SilentErrorRate, 100*target, map[bool]string{true: "", false: ", NOT met"}[f.ok])
-	fmt.Fprintf(w, "  %sconfirm model: short %.3f, short_one %.3f, pair %.3f\n", prefix, f.model.Short, f.model.ShortOne, f.model.Pair)
+	fmt.Fprintf(w, "  %sconfirm model: short %.3f, short_one %.3f, pair %.3f, edge %.3f\n", prefix, f.model.Short, f.model.ShortOne, f.model.Pair, f.model.Edge)
 	fmt.Fprintf(w, "  %sproduct rule (code confidence) at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
 		prefix, f.product.Threshold, 100*f.product.ConfirmRate, 100*f.product.SilentErrorRate)
 }

@@ -44,13 +44,14 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	c := got.Cal
 	if got.Name == "" || c.Temperature < 0.2 || c.Temperature > 5 || c.Threshold <= 0 || c.Threshold > 1 ||
 		len(c.Curve) < 2 || c.TargetSilentError != 0.005 || c.Rule == "" || c.PerDigit.Threshold <= 0 || c.Product.Threshold <= 0 ||
-		c.Confirm.Short < 0 || c.Confirm.ShortOne < 0 || c.Confirm.Pair > 1 || c.Holdout == nil || c.Holdout.Codes != 40 || c.Holdout.Seeds != "11-11" {
+		c.Confirm.Short < 0 || c.Confirm.ShortOne < 0 || c.Confirm.Pair > 1 || c.Confirm.Edge != 0 || c.Holdout == nil || c.Holdout.Codes != 40 || c.Holdout.Seeds != "11-11" {
 		t.Errorf("card after calibration: name %q, calibration %+v", got.Name, c)
 	}
 	if c.MetTarget && c.SilentErrorRate > c.TargetSilentError {
 		t.Errorf("met target with silent errors %v > %v", c.SilentErrorRate, c.TargetSilentError)
 	}
-	if s := c.Strokes; s == nil || s.Threshold <= 0 || s.Threshold > 1 || len(s.Curve) < 2 || s.Product.Threshold <= 0 ||
+	// The edge weight is fitted for stroke input only (recognize.ConfirmModel.Edge).
+	if s := c.Strokes; s == nil || s.Threshold <= 0 || s.Confirm.Edge < 0 || s.Threshold > 1 || len(s.Curve) < 2 || s.Product.Threshold <= 0 ||
 		s.ImagePolicy.Threshold != c.Threshold || s.Holdout == nil || s.Holdout.Codes != 40 || s.Holdout.Seeds != "11-11" ||
 		s.Holdout.ImagePolicy == nil || s.MetTarget && s.SilentErrorRate > c.TargetSilentError {
 		t.Errorf("stroke calibration %+v", s)

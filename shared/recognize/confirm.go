@@ -2,6 +2,7 @@ package recognize
 
 import (
 	"cmp"
+	"image"
 	"math"
 	"slices"
 )
@@ -84,13 +85,14 @@ func (j *Job) confirmPolicy() policy {
 // to the doubt its confidence leaves (`digitpad calibrate` fits it on validation codes and stores it in the model
 // card's calibration object as confirm_model). A digit's confirm score is
 //
-//	confidence^(1 − Pair·[read by the pair reader]) · exp(−Short·short − ShortOne·short·[read as 1])
+//	confidence^(1 − Pair·[read by the pair reader]) · exp(−Short·short − ShortOne·short·[read as 1] − Edge·[at the edge])
 //
 // where short is how much shorter the digit's box is than the code's median digit height (−ln of the ratio, 0
 // for a digit at least as tall; Doubts). A stroke piece of a 7 without its bar, of a 4 or of a 0 is read as a
 // confident "1" that stands lower than its neighbours; the pair reader's confidences (of two touching digits read
 // as one piece) are on another scale than the digit model's calibrated ones: lower, on the codes it reads right.
-// The calibrated confidence alone misses both. The code's score is the product of its digits' scores, and
+// The calibrated confidence alone misses both. A digit at the canvas's left or right edge (Digit.Edge) may have
+// lost ink beyond it: read from pen paths, such digits are read wrong without asking 8 times as often as others. The code's score is the product of its digits' scores, and
 // ConfirmDigits decides on those scores. The zero value scores every digit by its confidence alone (the rule
 // before the model, and what a card without confirm_model gets); a card without pair reads pair digits'
 // confidences as they are.
@@ -103,6 +105,12 @@ type ConfirmModel struct {
 	// model's calibrated ones): it counts (1 − Pair) times. On validation codes (10,000, fp32) the fitted 0.45–0.49
 	// asks ~0.5-1 point fewer codes at the same silent-error rate, and as much on held-out ones.
 	Pair float64 `json:"pair,omitempty"`
+	// Edge lowers the score of a digit at the canvas's left or right edge (Digit.Edge) by the factor exp(−Edge).
+	// `digitpad calibrate` fits it for stroke input only: of 10,000 validation codes read from their strokes,
+	// 10 of the 240 with a digit at the edge are wrong and 8 of those pass silently (43 of the other 9,760); read
+	// from images the confidence already asks 44 of their 48 wrong ones, and a fitted edge weight asks ~1 point
+	// more codes at the same silent-error rate.
+	Edge float64 `json:"edge,omitempty"`
 }
 
 // Doubt is what the confirm rule knows of one digit of a code (Doubts): the features ConfirmModel weighs.
@@ -115,6 +123,8 @@ type Doubt struct {
 	One bool
 	// Pair says the pair reader read the digit (Digit.Pair).
 	Pair bool
+	// Edge says the digit touches the canvas's left or right edge (Digit.Edge).
+	Edge bool
 }
 
 // Doubts are the confirm rule's features of a code's digits, in order (a single digit is never short).
@@ -126,12 +136,24 @@ func Doubts(digits []Digit) []Doubt {
 	slices.Sort(hs)
 	out := make([]Doubt, len(digits))
 	for i, d := range digits {
-		out[i] = Doubt{Confidence: d.Confidence, One: d.Digit == 1, Pair: d.Pair}
+		out[i] = Doubt{Confidence: d.Confidence, One: d.Digit == 1, Pair: d.Pair, Edge: d.Edge}
 		if h, mh := d.Box[3]-d.Box[1], hs[len(hs)/2]; h > 0 && h < mh {
 			out[i].Short = math.Log(float64(mh) / float64(h))
 		}
 	}
 	return out
+}
+
+// atEdge reports whether a digit box (canvas pixels) touches the left or right edge of the job's canvas.
+func (j *Job) atEdge(b image.Rectangle) bool {
+	if j.m == nil {
+		return false
+	}
+	w := j.m.W
+	if j.m.Factor > 1 {
+		w = j.m.CanvasW
+	}
+	return b.Min.X <= 0 || b.Max.X >= w
 }
 
 // Score is a digit's confirm score (see ConfirmModel): its confidence lowered by the weighted shortness, and
@@ -146,6 +168,9 @@ func (m ConfirmModel) Score(d Doubt) float64 {
 		lnc = m.Pair * math.Log(max(d.Confidence, 1e-12))
 	}
 	doubt := w*d.Short + lnc
+	if d.Edge {
+		doubt += m.Edge
+	}
 	if doubt == 0 {
 		return d.Confidence
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"digitpad/shared/ink"
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 )
@@ -280,5 +281,78 @@ func TestCalibration_OperatorThresholdWinsForEveryInput(t *testing.T) {
 	}
 	if r := mustRecognizer(t, cfg); r.StrokeThreshold() != 0.5 {
 		t.Errorf("operator threshold 0.5: stroke threshold %v", r.StrokeThreshold())
+	}
+}
+
+// TestConfirmModel_EdgeDigitsWeighedApart: the edge weight lowers only the score of a digit at the canvas's
+// edge, by exp(−edge), and a model without it scores such digits as before.
+func TestConfirmModel_EdgeDigitsWeighedApart(t *testing.T) {
+	m := recognize.ConfirmModel{Edge: 0.2}
+	ds := code([]int{3, 4, 5, 6, 7}, []float64{0.99, 0.99, 0.99, 0.99, 0.95})
+	if got := m.Confirm(ds, 0.9); len(got) != 0 {
+		t.Errorf("no digit at the edge: flagged %v, want none", got)
+	}
+	ds[4].Edge = true
+	if got := m.Confirm(ds, 0.9); !slices.Equal(got, []int{4}) {
+		t.Errorf("doubtful digit at the edge: flagged %v, want [4]", got)
+	}
+	if got := (recognize.ConfirmModel{}).Confirm(ds, 0.9); len(got) != 0 {
+		t.Errorf("digit at the edge without the edge weight: flagged %v, want none", got)
+	}
+	if got, want := m.Score(recognize.Doubt{Confidence: 0.95, Edge: true}), 0.95*math.Exp(-0.2); math.Abs(got-want) > 1e-12 {
+		t.Errorf("edge digit 0.95 scores %v, want %v", got, want)
+	}
+	if ds := recognize.Doubts(ds); !ds[4].Edge || ds[3].Edge {
+		t.Errorf("doubts %+v: want only the last at the edge", ds)
+	}
+}
+
+// TestResult_MarksDigitsAtTheCanvasEdge: a code written past the canvas's left edge has its first digit marked
+// Edge, from strokes and from the image; the same code written in the middle has none.
+func TestResult_MarksDigitsAtTheCanvasEdge(t *testing.T) {
+	c := mustWrite(t, "381", 3, 400, 200)
+	x0 := math.Inf(1)
+	for _, s := range c.Strokes {
+		for _, p := range s {
+			x0 = min(x0, p.X)
+		}
+	}
+	shifted := make([]ink.Stroke, len(c.Strokes))
+	for i, s := range c.Strokes {
+		shifted[i] = make(ink.Stroke, len(s))
+		for k, p := range s {
+			shifted[i][k] = ink.Point{X: p.X - x0 - 6, Y: p.Y}
+		}
+	}
+	r := mustRecognizer(t, recognize.Config{})
+	edges := func(res *recognize.Result) []bool {
+		out := make([]bool, len(res.Digits))
+		for i, d := range res.Digits {
+			out[i] = d.Edge
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		strokes []ink.Stroke
+		want    []bool
+	}{{"in the middle", c.Strokes, []bool{false, false, false}}, {"past the left edge", shifted, []bool{true, false, false}}} {
+		byStrokes, err := r.Strokes(tc.strokes, 400, 200, recognize.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := synth.Render(tc.strokes, 400, 200, synth.Pen{Width: 6, Ink: color.Black, Background: color.White})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byImage, err := r.Image(img, recognize.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, res := range map[string]*recognize.Result{"strokes": byStrokes, "image": byImage} {
+			if got := edges(res); !slices.Equal(got, tc.want) {
+				t.Errorf("%s, %s: read %q, edge %v, want %v", tc.name, what, res.Code, got, tc.want)
+			}
+		}
 	}
 }

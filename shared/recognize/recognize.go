@@ -73,6 +73,9 @@ type Digit struct {
 	// Pair says the pair reader read the digit (one of two touching digits): its confidence is the pair
 	// model's, which ConfirmModel weighs apart.
 	Pair bool `json:"-"`
+	// Edge says the digit's box touches the canvas's left or right edge: ink of it may lie beyond the canvas,
+	// which ConfirmModel weighs.
+	Edge bool `json:"-"`
 }
 
 // Result is the recognition of one canvas.
@@ -1096,6 +1099,7 @@ func (j *Job) Result() *Result {
 		dg.Confidence = dg.Probs[dg.Digit]
 		dg.Box = [4]int{d.Box.Min.X, d.Box.Min.Y, d.Box.Max.X, d.Box.Max.Y}
 		dg.Pair = j.pairDigit(k)
+		dg.Edge = j.atEdge(d.Box)
 		res.Digits[i] = dg
 		res.Inputs[i] = d.Input
 		res.Confidence *= dg.Confidence

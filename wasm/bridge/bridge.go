@@ -402,7 +402,7 @@ func cardCalibration(card js.Value) recognize.Calibration {
 		c.Temperature, c.Threshold = num(cal, "temperature"), num(cal, "confirm_threshold")
 		confirmModel := func(o js.Value) recognize.ConfirmModel {
 			if cm := o.Get("confirm_model"); cm.Type() == js.TypeObject {
-				return recognize.ConfirmModel{Short: num(cm, "short"), ShortOne: num(cm, "short_one"), Pair: num(cm, "pair")}
+				return recognize.ConfirmModel{Short: num(cm, "short"), ShortOne: num(cm, "short_one"), Pair: num(cm, "pair"), Edge: num(cm, "edge")}
 			}
 			return recognize.ConfirmModel{}
 		}
