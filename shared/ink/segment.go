@@ -25,6 +25,7 @@ type group struct {
 	k              int
 	seams          *seams          // traced on first use; reset when comps change
 	cuts           map[int][]piece // cut's result per digit count, kept likewise
+	proj           []int           // ink pixels per column (projection), kept likewise
 }
 
 func (g *group) w() int { return g.x1 - g.x0 }
@@ -40,7 +41,7 @@ func (g *group) join(b *group) {
 	g.x0, g.y0, g.x1, g.y1 = min(g.x0, b.x0), min(g.y0, b.y0), max(g.x1, b.x1), max(g.y1, b.y1)
 	g.sx0, g.sx1 = min(g.sx0, b.sx0), max(g.sx1, b.sx1)
 	g.mass += b.mass
-	g.seams, g.cuts = nil, nil
+	g.seams, g.cuts, g.proj = nil, nil, nil
 }
 
 // piece is one digit to be: the pixels of comps with xlo <= x < xhi, and right of left and left of right
@@ -666,10 +667,6 @@ func (lay *layout) cutOnce(g *group, k int) []piece {
 	proj := lay.projection(g)
 	sm := lay.groupSeams(g)
 	w := len(proj)
-	maxP := 1
-	for _, v := range proj {
-		maxP = max(maxP, v)
-	}
 	H := lay.codeH
 	minPiece := int(math.Max(3, 0.05*H))
 	pieceCost := lay.pieceCoster(proj)
@@ -702,15 +699,16 @@ func (lay *layout) cutOnce(g *group, k int) []piece {
 
 	n := len(pos)
 	inf := math.Inf(1)
-	// cost[j][i]: best cost of cutting columns [0, pos[i]) into j pieces, the last ending at pos[i].
+	// cost[j][i]: best cost of cutting columns [0, pos[i]) into j pieces, the last ending at pos[i] (rows of one
+	// allocation each).
+	costs, froms := make([]float64, (k+1)*n), make([]int, (k+1)*n)
 	cost := make([][]float64, k+1)
 	from := make([][]int, k+1)
 	for j := range cost {
-		cost[j] = make([]float64, n)
-		from[j] = make([]int, n)
-		for i := range cost[j] {
-			cost[j][i] = inf
-		}
+		cost[j], from[j] = costs[j*n:(j+1)*n:(j+1)*n], froms[j*n:(j+1)*n:(j+1)*n]
+	}
+	for i := range costs {
+		costs[i] = inf
 	}
 	cost[0][0] = 0
 	for j := 1; j <= k; j++ {
@@ -870,8 +868,12 @@ func (lay *layout) piecesTall(g *group, k int, minH, ratio float64) bool {
 	return lo >= minH && lo >= ratio*hi
 }
 
-// projection counts ink pixels of g per column.
+// projection counts ink pixels of g per column, once per group (the plan's counts, its cuts and the lattice ask
+// again); callers only read it.
 func (lay *layout) projection(g *group) []int {
+	if g.proj != nil {
+		return g.proj
+	}
 	proj := make([]int, g.w())
 	in := lay.compSet(g.comps)
 	for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
@@ -881,6 +883,7 @@ func (lay *layout) projection(g *group) []int {
 			}
 		}
 	}
+	g.proj = proj
 	return proj
 }
 
@@ -995,9 +998,15 @@ func (lay *layout) pieceBox(m *Mask, p piece) (image.Rectangle, bool) {
 	return box, true
 }
 
+// cropStack is the size of the crop buffer normalise keeps on its stack: a small canvas's digit (a 76×64 grey
+// canvas's digit crop is ~40×34) is cropped into memory that is already in cache instead of a fresh allocation;
+// larger crops use the layout's buffer.
+const cropStack = 2048
+
 // normalise crops a piece with ink box box from the mask and normalises it.
 func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options) Digit {
-	buf, cw, ch, in := lay.cropPiece(m, p, box)
+	var stack [cropStack]float32
+	buf, cw, ch, in := lay.cropPiece(m, p, box, stack[:0])
 	d := Digit{Box: box}
 	T := opt.strokeWidth()
 	if m.Strokes != nil {
@@ -1010,21 +1019,24 @@ func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options)
 	return d
 }
 
-// cropPiece crops a piece with ink box box from the mask (coverage 0..1, cw×ch, in the layout's shared crop
-// buffer): the piece's pixels and a pixel of anti-aliased fringe, none across a cut nor of other components
-// (in reports the piece's components).
-func (lay *layout) cropPiece(m *Mask, p piece, box image.Rectangle) (buf []float32, cw, ch int, in func(int32) bool) {
+// cropPiece crops a piece with ink box box from the mask (coverage 0..1, cw×ch, in buf when it has the room, else
+// in the layout's shared crop buffer): the piece's pixels and a pixel of anti-aliased fringe, none across a cut
+// nor of other components (in reports the piece's components).
+func (lay *layout) cropPiece(m *Mask, p piece, box image.Rectangle, buf []float32) (_ []float32, cw, ch int, in func(int32) bool) {
 	l := lay.l
 	in = lay.compSet(p.comps)
 	// The anti-aliased fringe lies just outside the thresholded box; keep one pixel of it, but never across
 	// a cut.
 	crop := box.Inset(-1).Intersect(image.Rect(p.xlo, 0, p.xhi, m.H)).Intersect(image.Rect(0, 0, m.W, m.H))
 	cw, ch = crop.Dx(), crop.Dy()
-	// One crop buffer serves every digit of the layout (normalisation keeps nothing of it).
-	if cap(lay.crop) < cw*ch {
-		lay.crop = make([]float32, cw*ch)
+	// One crop buffer serves every digit of the layout that buf cannot hold (normalisation keeps nothing of it).
+	if cap(buf) < cw*ch {
+		if cap(lay.crop) < cw*ch {
+			lay.crop = make([]float32, cw*ch)
+		}
+		buf = lay.crop
 	}
-	buf = lay.crop[:cw*ch]
+	buf = buf[:cw*ch]
 	for y := crop.Min.Y; y < crop.Max.Y; y++ {
 		src := m.Pix[y*m.W+crop.Min.X : y*m.W+crop.Max.X]
 		dst := buf[(y-crop.Min.Y)*cw : (y-crop.Min.Y+1)*cw]
