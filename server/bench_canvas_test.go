@@ -15,8 +15,8 @@ import (
 
 // BenchmarkPredict_Canvas is one POST /v1/predict through the whole handler stack (no network) for the three
 // canvases of the serving goals: a pad's 280×280 RGB one-digit snapshot, a 640×200 RGB five-digit code and a
-// 76×64 grey digit, with the fp32 and the int8 model (`serve` picks int8 where the CPU has an int8 dot-product
-// kernel). cpu-ns/op is the process CPU time per request (getrusage): on a shared machine it counts the work,
+// 76×64 grey digit, and issue 16's 76×64 grey MNIST digit (loadcanvas.MNIST), with the fp32 and the int8 model
+// (`serve` picks int8 where the CPU has an int8 dot-product kernel). cpu-ns/op is the process CPU time per request (getrusage): on a shared machine it counts the work,
 // where ns/op also counts time spent descheduled.
 //
 // The drift monitor is capped at a rate per second (--monitor-rate, ~0.8 ms of CPU per sampled prediction) and
@@ -29,6 +29,11 @@ func BenchmarkPredict_Canvas(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	mn, err := loadcanvas.MNIST(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs = append(cs, mn)
 	for _, variant := range []string{"fp32", "int8"} {
 		for _, c := range cs {
 			b.Run(c.Name+"-"+variant, func(b *testing.B) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -118,6 +119,52 @@ func TestEval_MNISTDigitsAreCodesOfTheirOwn(t *testing.T) {
 	}
 	if m.Accuracy < 0.95 || m.ConfirmRate > 0.05 {
 		t.Errorf("MNIST raw at threshold 0.5: accuracy %v, confirm rate %v; want >= 0.95 and <= 0.05", m.Accuracy, m.ConfirmRate)
+	}
+}
+
+// TestEval_MNISTItems: --items on MNIST writes one line per digit, by index, whose readings and asks add up to the
+// JSON's accuracy and confirm rate (raw digits and digits drawn as canvases).
+func TestEval_MNISTItems(t *testing.T) {
+	const n = 40
+	for _, args := range [][]string{nil, {"--canvas", "76x64:grey"}} {
+		items := filepath.Join(t.TempDir(), "items.tsv")
+		out, _, err := mustRun(t, append([]string{"eval", "--limit", fmt.Sprint(n), "--json", "--items", items}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			N           int     `json:"n"`
+			Accuracy    float64 `json:"accuracy"`
+			ConfirmRate float64 `json:"confirm_rate"`
+		}
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		b, err := os.ReadFile(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if len(lines) != n+1 || lines[0] != "file\tlabel\treading\tasked" {
+			t.Fatalf("%v: %d lines, header %q; want %d and the folder's header", args, len(lines), lines[0], n+1)
+		}
+		right, asked := 0, 0
+		for i, line := range lines[1:] {
+			f := strings.Split(line, "\t")
+			if len(f) != 4 || f[0] != fmt.Sprint(i) {
+				t.Fatalf("%v: line %d is %q; want index %d and 4 columns", args, i+1, line, i)
+			}
+			if f[1] == f[2] {
+				right++
+			}
+			if f[3] == "true" {
+				asked++
+			}
+		}
+		if m.N != n || float64(right)/n != m.Accuracy || float64(asked)/n != m.ConfirmRate {
+			t.Errorf("%v: items say %d right and %d asked of %d; JSON n %d, accuracy %v, confirm rate %v",
+				args, right, asked, n, m.N, m.Accuracy, m.ConfirmRate)
+		}
 	}
 }
 

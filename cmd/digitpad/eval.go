@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"digitpad/shared/protocol"
@@ -122,7 +123,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	canvas := fs.String("canvas", "", "with mnist-test or mnist-val: draw each digit on a canvas WxH[:rgb|grey|inverse] (e.g. 280x280:rgb) and read it through the image pipeline")
 	limit := fs.Int("limit", 0, "with mnist-test or mnist-val: only the first N test digits (0 = all)")
 	threshold := fs.Float64("threshold", 0, "confirm threshold (0 = the model card's, else the default)")
-	itemsPath := fs.String("items", "", "with folder data: write one line per item to this TSV file (file, label, reading, asked) for error analysis")
+	itemsPath := fs.String("items", "", "write one line per item to this TSV file (file, label, reading, asked) for error analysis; with mnist-test or mnist-val the file is the digit's index in the set")
 	strokes := fs.Bool("strokes", false, "with folder data: read each item's strokes from the JSON file beside its image (same name, .json: a predict request body with strokes, width and height; mkevalset -strokes writes them) instead of the image")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -161,7 +162,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if *limit > 0 && *limit < set.Len() {
 			set = set.Slice(0, *limit)
 		}
-		err = evalMNIST(ctx, rec, set, cv, &res)
+		err = evalMNIST(ctx, rec, set, cv, *itemsPath, &res)
 		if err != nil {
 			return err
 		}
@@ -210,7 +211,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // evalMNIST classifies normalised MNIST digits directly (no segmentation), in chunks spread over all cores. With a
 // canvas, each digit is instead drawn on a canvas of that size and style and read through the image pipeline.
-func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, cv *canvasSpec, res *evalResult) error {
+// With itemsPath, each digit's index, label, reading and whether it asks the clerk go to that TSV file.
+func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, cv *canvasSpec, itemsPath string, res *evalResult) error {
+	list, err := createItems(itemsPath)
+	if err != nil {
+		return err
+	}
+	defer list.close()
 	const chunk = 256
 	chunks := (set.Len() + chunk - 1) / chunk
 	type chunkResult struct {
@@ -219,7 +226,7 @@ func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, c
 	}
 	var firstErr error
 	var t tally
-	err := forEachOrdered(ctx, chunks, runtime.GOMAXPROCS(0), func(c int) chunkResult {
+	err = forEachOrdered(ctx, chunks, runtime.GOMAXPROCS(0), func(c int) chunkResult {
 		from, to := c*chunk, min(set.Len(), (c+1)*chunk)
 		inputs := make([][784]float32, to-from)
 		for i := range inputs {
@@ -251,7 +258,11 @@ func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, c
 			firstErr = cr.err
 		}
 		for _, r := range cr.res {
-			t.add(res, r, string(rune('0'+set.Labels[res.N])))
+			label := string(rune('0' + set.Labels[res.N]))
+			if err := list.add(strconv.Itoa(res.N), label, r); err != nil {
+				return err
+			}
+			t.add(res, r, label)
 		}
 		return nil
 	})
@@ -265,7 +276,7 @@ func evalMNIST(ctx context.Context, rec *recognize.Recognizer, set *mnist.Set, c
 		return fmt.Errorf("eval: classified %d of %d digits", res.N, set.Len())
 	}
 	t.finish(res)
-	return nil
+	return list.close()
 }
 
 // evalFolder recognises every image listed in DIR/labels.csv (columns file,code; a header row is allowed).
@@ -299,16 +310,11 @@ func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir, itemsPath s
 	if len(items) == 0 {
 		return errors.New("eval: labels.csv lists no images")
 	}
-	var list io.Writer = io.Discard
-	if itemsPath != "" {
-		lf, err := os.Create(itemsPath)
-		if err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		defer lf.Close()
-		list = lf
-		fmt.Fprintln(list, "file\tlabel\treading\tasked")
+	list, err := createItems(itemsPath)
+	if err != nil {
+		return err
 	}
+	defer list.close()
 	var t tally
 	err = forEachOrdered(ctx, len(items), runtime.GOMAXPROCS(0), func(i int) *recognize.Result {
 		if strokes {
@@ -329,12 +335,8 @@ func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir, itemsPath s
 		return r
 	}, func(r *recognize.Result) error {
 		it := items[res.N]
-		reading, asked := "", true
-		if r != nil {
-			reading, asked = r.Code, len(r.Confirm) > 0 || r.FormatError != ""
-		}
-		if _, err := fmt.Fprintf(list, "%s\t%s\t%s\t%v\n", filepath.Base(it.file), it.code, reading, asked); err != nil {
-			return fmt.Errorf("eval: --items: %w", err)
+		if err := list.add(filepath.Base(it.file), it.code, r); err != nil {
+			return err
 		}
 		t.add(res, r, it.code)
 		return nil
@@ -343,6 +345,56 @@ func evalFolder(ctx context.Context, rec *recognize.Recognizer, dir, itemsPath s
 		return err
 	}
 	t.finish(res)
+	return list.close()
+}
+
+// itemList is the --items TSV file: a header, then one line per item (file, label, reading, asked: the clerk is
+// asked, or nothing was read). The zero path writes nothing.
+type itemList struct {
+	f *os.File
+}
+
+func createItems(path string) (*itemList, error) {
+	if path == "" {
+		return &itemList{}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("eval: --items: %w", err)
+	}
+	l := &itemList{f: f}
+	if _, err := fmt.Fprintln(f, "file\tlabel\treading\tasked"); err != nil {
+		l.close()
+		return nil, fmt.Errorf("eval: --items: %w", err)
+	}
+	return l, nil
+}
+
+// add writes item file's line; r is nil for an item that could not be read.
+func (l *itemList) add(file, label string, r *recognize.Result) error {
+	if l.f == nil {
+		return nil
+	}
+	reading, asked := "", true
+	if r != nil {
+		reading, asked = r.Code, len(r.Confirm) > 0 || r.FormatError != ""
+	}
+	if _, err := fmt.Fprintf(l.f, "%s\t%s\t%s\t%v\n", file, label, reading, asked); err != nil {
+		return fmt.Errorf("eval: --items: %w", err)
+	}
+	return nil
+}
+
+// close closes the file once (later calls return nil).
+func (l *itemList) close() error {
+	if l.f == nil {
+		return nil
+	}
+	f := l.f
+	l.f = nil
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("eval: --items: %w", err)
+	}
 	return nil
 }
 

@@ -6,7 +6,9 @@ package loadcanvas
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -15,6 +17,7 @@ import (
 
 	"digitpad/shared/protocol"
 	"digitpad/shared/synth"
+	"digitpad/train/mnist"
 )
 
 // Canvas is one pre-encoded request payload.
@@ -103,4 +106,56 @@ func Build(s Spec) (*Canvas, error) {
 		Name: fmt.Sprintf("%dx%d-%s-%d%s", s.W, s.H, kind, len(s.Code), digits),
 		Code: s.Code, W: s.W, H: s.H, PNG: buf.Bytes(), Strokes: st,
 	}, nil
+}
+
+// MNISTName is the 76×64 grey canvas that holds an MNIST test digit (issue 16's "76×64 grey MNIST digit").
+const MNISTName = "76x64-gray-mnist"
+
+// mnistScale is how many canvas pixels an MNIST pixel becomes: the 28×28 frame is drawn 56×56, about the size of
+// the synthetic 76×64 digit's box.
+const mnistScale = 2
+
+// MNISTPNG draws MNIST sample i of set dark on white, each pixel as a 2×2 square, centred on a 76×64 grey
+// canvas, and encodes it as a PNG.
+func MNISTPNG(set *mnist.Set, i int) ([]byte, error) {
+	const w, h = 76, 64
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for k := range g.Pix {
+		g.Pix[k] = 255
+	}
+	x0, y0 := (w-set.Cols*mnistScale)/2, (h-set.Rows*mnistScale)/2
+	for y, row := 0, set.Image(i); y < set.Rows*mnistScale; y++ {
+		for x := 0; x < set.Cols*mnistScale; x++ {
+			v := row[(y/mnistScale)*set.Cols+x/mnistScale]
+			g.Pix[(y0+y)*g.Stride+x0+x] = 255 - uint8(v*255+0.5)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, g); err != nil {
+		return nil, fmt.Errorf("loadcanvas: mnist canvas: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// MNIST is the MNISTName canvas: the first digit of the MNIST test set (found as train/mnist finds it; nothing
+// is downloaded) labelled 8, the digit the other canvases carry. It has no strokes.
+func MNIST(ctx context.Context) (*Canvas, error) {
+	dir, err := mnist.Locate(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("loadcanvas: %w", err)
+	}
+	set, err := mnist.LoadTest(dir)
+	if err != nil {
+		return nil, fmt.Errorf("loadcanvas: %w", err)
+	}
+	for i, l := range set.Labels {
+		if l == 8 {
+			b, err := MNISTPNG(set, i)
+			if err != nil {
+				return nil, err
+			}
+			return &Canvas{Name: MNISTName, Code: "8", W: 76, H: 64, PNG: b}, nil
+		}
+	}
+	return nil, errors.New("loadcanvas: mnist: no 8 in the test set")
 }

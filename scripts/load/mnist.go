@@ -4,24 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
 
+	"digitpad/internal/loadcanvas"
 	"digitpad/train/mnist"
 )
 
 // mnistCanvasName is the 76×64 grey canvas that holds an MNIST test digit (issue 16's "76×64 grey MNIST digit").
-const mnistCanvasName = "76x64-gray-mnist"
-
-// mnistScale is how many canvas pixels an MNIST pixel becomes: the 28×28 frame is drawn 56×56, about the size of
-// the synthetic 76×64 digit's box.
-const mnistScale = 2
+const mnistCanvasName = loadcanvas.MNISTName
 
 // loadMNISTTest reads the MNIST test set from where train/mnist finds it (the GoMNIST module; nothing is
 // downloaded).
@@ -35,45 +29,16 @@ func loadMNISTTest() (*mnist.Set, error) {
 	return mnist.LoadTest(dir)
 }
 
-// mnistPNG draws MNIST sample i dark on white, each pixel as a mnistScale square, centred on a 76×64 grey
-// canvas, and encodes it as a PNG.
-func mnistPNG(set *mnist.Set, i int) ([]byte, error) {
-	const w, h = 76, 64
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	for k := range g.Pix {
-		g.Pix[k] = 255
-	}
-	x0, y0 := (w-set.Cols*mnistScale)/2, (h-set.Rows*mnistScale)/2
-	for y, row := 0, set.Image(i); y < set.Rows*mnistScale; y++ {
-		for x := 0; x < set.Cols*mnistScale; x++ {
-			v := row[(y/mnistScale)*set.Cols+x/mnistScale]
-			g.Pix[(y0+y)*g.Stride+x0+x] = 255 - uint8(v*255+0.5)
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, g); err != nil {
-		return nil, fmt.Errorf("mnist canvas: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
 // mnistPayload is the first MNIST test digit labelled 8 (the digit the other load canvases carry) on its
 // 76×64 canvas.
 func mnistPayload() (*payload, error) {
-	set, err := loadMNISTTest()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := loadcanvas.MNIST(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for i, l := range set.Labels {
-		if l == 8 {
-			b, err := mnistPNG(set, i)
-			if err != nil {
-				return nil, err
-			}
-			return &payload{name: mnistCanvasName, code: "8", png: b}, nil
-		}
-	}
-	return nil, errors.New("mnist: no 8 in the test set")
+	return &payload{name: c.Name, code: c.Code, png: c.PNG}, nil
 }
 
 // answer is what a POST /v1/predict answer says was read: digitpad's "code", or the peer's "digit".
@@ -122,7 +87,7 @@ func mnistCheck(base string, n int, want float64) error {
 	client := &http.Client{Timeout: 10 * time.Second}
 	right := 0
 	for i := range n {
-		b, err := mnistPNG(set, i)
+		b, err := loadcanvas.MNISTPNG(set, i)
 		if err != nil {
 			return err
 		}

@@ -10,7 +10,8 @@ import (
 	"digitpad/shared/ink"
 )
 
-// BenchmarkPrepareCanvas is the ink work of one served answer for the load canvases (internal/loadcanvas):
+// BenchmarkPrepareCanvas is the ink work of one served answer for the load canvases (internal/loadcanvas, the
+// MNIST digit's included):
 // the working-resolution mask from the decoded image ("mask"), and the free segmentation with its first
 // candidate's digits normalised ("segment", what a one-digit answer without a format costs in ink).
 //
@@ -20,7 +21,11 @@ func BenchmarkPrepareCanvas(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range cs {
+	mn, err := loadcanvas.MNIST(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range append(cs, mn) {
 		img, err := png.Decode(bytes.NewReader(c.PNG))
 		if err != nil {
 			b.Fatal(err)

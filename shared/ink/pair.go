@@ -9,7 +9,7 @@ package ink
 // Pair normalises pair piece i of the lattice (its Box is Pairs()[i].Box; Pairs must have been called) into a
 // 28×28 input for a pair reader. Like Digit, each call does the work anew and is not safe for concurrent use.
 func (l *Lattice) Pair(i int) [784]float32 {
-	buf, cw, ch, _ := l.lay.cropPiece(l.m, l.pairPieces[i], l.pairs[i].Box)
+	buf, cw, ch, _ := l.lay.cropPiece(l.m, l.pairPieces[i], l.pairs[i].Box, nil)
 	return pairInput(buf, cw, ch, l.opt.strokeWidth())
 }
 
@@ -27,7 +27,7 @@ func WholePair(m *Mask, opt Options) ([784]float32, error) {
 	if !ok {
 		return [784]float32{}, ErrNoInk
 	}
-	buf, cw, ch, _ := lay.cropPiece(m, p, box)
+	buf, cw, ch, _ := lay.cropPiece(m, p, box, nil)
 	return pairInput(buf, cw, ch, opt.strokeWidth()), nil
 }
 

@@ -36,82 +36,137 @@ func (lay *layout) groupSeams(g *group) *seams {
 		return g.seams
 	}
 	w, h := g.w(), g.h()
-	s := &seams{x0: g.x0, y0: g.y0, w: w, h: h, ymid: h / 2, cost: make([]float64, w),
-		down: make([]int8, w*h), up: make([]int8, w*h)}
-	// ink[y*w+x] is 1 on ink; side[x] prices the columns too close to the group's sides (offSide).
-	ink := make([]uint8, w*h)
+	// The steps of both sweeps and the mid-height costs stay with the group (path, cutCrossings); the ink and the
+	// sweep rows are scratch, on the stack for a small group.
+	steps := make([]int8, 2*w*h)
+	s := &seams{x0: g.x0, y0: g.y0, w: w, h: h, ymid: h / 2, cost: make([]float64, w), down: steps[: w*h : w*h], up: steps[w*h:]}
+	var inkStack [seamStack]uint8
+	var rowStack [4 * seamStackW]float64
+	ink, fs := inkStack[:0], rowStack[:0]
+	if w*h > len(inkStack) {
+		ink = make([]uint8, 0, w*h)
+	}
+	if 4*w > len(rowStack) {
+		fs = make([]float64, 0, 4*w)
+	}
+	// ink[y*w+x] is 1 on ink.
+	ink, fs = ink[:w*h], fs[:4*w]
 	in := lay.compSet(g.comps)
 	for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
 		if in(r.comp) {
-			row := ink[(int(r.y)-g.y0)*w:]
-			for x := int(r.x0) - g.x0; x < int(r.x1)-g.x0; x++ {
+			o := (int(r.y)-g.y0)*w - g.x0
+			row := ink[o+int(r.x0) : o+int(r.x1)]
+			for x := range row {
 				row[x] = 1
 			}
 		}
 	}
 	bend := lay.penW / math.Max(1, 0.25*lay.codeH)
-	// A cut keeps a sliver's width off the group's sides: running down its outline it would cut nothing off.
+	// A cut keeps a sliver's width off the group's sides (its first and last margin columns cost offSide a row):
+	// running down its outline it would cut nothing off.
 	margin := min(int(math.Max(3, 0.05*lay.codeH)), (w-1)/2)
-	side := make([]float64, w)
-	for x := 0; x < margin; x++ {
-		side[x], side[w-1-x] = offSide, offSide
-	}
-	cost := func(dst []float64, y int) {
-		row := ink[y*w : (y+1)*w]
-		for x, v := range row {
-			if side[x] != 0 {
-				dst[x] = side[x]
-			} else {
-				dst[x] = float64(v)
-			}
-		}
-	}
+	sw := seamSweep{ink: ink, w: w, margin: margin, bend: bend}
 	// Two sweeps meet at mid-height: from the top row down to ymid and from the bottom row up to it.
-	rowCost := make([]float64, w)
-	sweep := func(from, to, dir int, steps []int8) []float64 {
-		acc := make([]float64, w)
-		cost(acc, from)
-		next := make([]float64, w)
-		for y := from + dir; y != to+dir; y += dir {
-			cost(rowCost, y)
-			fr := steps[y*w : (y+1)*w]
-			for x := 0; x < w; x++ {
-				best, step := acc[x], int8(0)
-				if x > 0 && acc[x-1]+bend < best {
-					best, step = acc[x-1]+bend, -1
-				}
-				if x+1 < w && acc[x+1]+bend < best {
-					best, step = acc[x+1]+bend, 1
-				}
-				next[x] = best + rowCost[x]
-				fr[x] = step
-			}
-			acc, next = next, acc
-		}
-		return acc
-	}
-	var down, up []float64
-	if s.ymid == 0 {
-		down = make([]float64, w)
-		cost(down, 0)
-	} else {
-		down = sweep(0, s.ymid, 1, s.down)
-	}
-	if s.ymid == h-1 {
-		up = make([]float64, w)
-		cost(up, h-1)
-	} else {
-		up = sweep(h-1, s.ymid, -1, s.up)
-	}
+	down := sw.run(0, s.ymid, 1, s.down, fs[:w:w], fs[w:2*w:2*w])
+	up := sw.run(h-1, s.ymid, -1, s.up, fs[2*w:3*w:3*w], fs[3*w:])
 	// Both sweeps counted the mid-height row.
-	mid := make([]float64, w)
-	cost(mid, s.ymid)
+	mid := ink[s.ymid*w : (s.ymid+1)*w]
 	for x := range s.cost {
-		s.cost[x] = down[x] + up[x] - mid[x]
+		s.cost[x] = down[x] + up[x] - sw.cost(mid, x)
 	}
 	g.seams = s
 	return s
 }
+
+// seamSweep is one group's ink and prices for the seam sweeps.
+type seamSweep struct {
+	ink    []uint8 // w per row, 1 on ink
+	w      int
+	margin int     // columns at each side a cut keeps off (offSide a row)
+	bend   float64 // price of a step sideways
+}
+
+// cost is the price of crossing column x of an ink row.
+func (sw *seamSweep) cost(row []uint8, x int) float64 {
+	if x < sw.margin || x >= sw.w-sw.margin {
+		return offSide
+	}
+	return float64(row[x])
+}
+
+// run sweeps rows from, from+dir, ..., to: the cheapest path from row from to each column of row to, with the
+// step taken on each row after the first written to steps (w per row, -1, 0 or 1: to the column of the best path
+// on the previous row). acc and next are w-long scratch rows; the result is one of them.
+func (sw *seamSweep) run(from, to, dir int, steps []int8, acc, next []float64) []float64 {
+	w, m, bend := sw.w, sw.margin, sw.bend
+	acc, next = acc[:w], next[:w]
+	row := sw.ink[from*w : (from+1)*w]
+	for x := range acc {
+		acc[x] = sw.cost(row, x)
+	}
+	for y := from + dir; y != to+dir; y += dir {
+		row := sw.ink[y*w : (y+1)*w]
+		fr := steps[y*w : (y+1)*w]
+		// The margins (x < m, x >= w-m) and the canvas sides take the general step; between them every column has
+		// neighbours on both sides and costs its ink.
+		lo, hi := min(max(m, 1), w), max(w-max(m, 1), 0)
+		if lo > hi {
+			lo, hi = w, w
+		}
+		for x := 0; x < lo; x++ {
+			next[x], fr[x] = sw.step(acc, row, x)
+		}
+		if lo < hi {
+			sweepInterior(next[lo:hi], fr[lo:hi], acc[lo-1:hi+1], row[lo:hi], bend)
+		}
+		for x := hi; x < w; x++ {
+			next[x], fr[x] = sw.step(acc, row, x)
+		}
+		acc, next = next, acc
+	}
+	return acc
+}
+
+// sweepInterior is run's step for columns that have neighbours on both sides and cost their ink: next[i] and
+// steps[i] for the column whose price on the previous row is acc[i+1] and whose ink is row[i].
+func sweepInterior(next []float64, steps []int8, acc []float64, row []uint8, bend float64) {
+	n := len(next)
+	acc, steps, row = acc[:n+2], steps[:n], row[:n]
+	left, here := acc[0], acc[1]
+	for i := range next {
+		right := acc[i+2]
+		best, step := here, int8(0)
+		if v := left + bend; v < best {
+			best, step = v, -1
+		}
+		if v := right + bend; v < best {
+			best, step = v, 1
+		}
+		next[i] = best + float64(row[i])
+		steps[i] = step
+		left, here = here, right
+	}
+}
+
+// step is the sweep's step into column x of row from the previous row's path prices acc: the cheapest of the
+// three columns above (left, straight, right, ties kept straight, then left) plus the column's price.
+func (sw *seamSweep) step(acc []float64, row []uint8, x int) (float64, int8) {
+	best, step := acc[x], int8(0)
+	if x > 0 && acc[x-1]+sw.bend < best {
+		best, step = acc[x-1]+sw.bend, -1
+	}
+	if x+1 < len(acc) && acc[x+1]+sw.bend < best {
+		best, step = acc[x+1]+sw.bend, 1
+	}
+	return best + sw.cost(row, x), step
+}
+
+// seamStack and seamStackW bound the groups whose seam scratch (ink, w×h bytes; sweep rows, 4×w floats) groupSeams
+// keeps on its stack: a digit or two of a small canvas.
+const (
+	seamStack  = 2048
+	seamStackW = 64
+)
 
 // offSide is the price of a pixel too close to a group's side for a cut: more than any cut through the ink.
 const offSide = 1e6

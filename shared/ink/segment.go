@@ -25,6 +25,8 @@ type group struct {
 	k              int
 	seams          *seams          // traced on first use; reset when comps change
 	cuts           map[int][]piece // cut's result per digit count, kept likewise
+	proj           []int           // ink pixels per column (projection), kept likewise
+	heights        map[int][]int   // the ink height of each piece of cut's result per digit count, kept likewise
 }
 
 func (g *group) w() int { return g.x1 - g.x0 }
@@ -40,7 +42,7 @@ func (g *group) join(b *group) {
 	g.x0, g.y0, g.x1, g.y1 = min(g.x0, b.x0), min(g.y0, b.y0), max(g.x1, b.x1), max(g.y1, b.y1)
 	g.sx0, g.sx1 = min(g.sx0, b.sx0), max(g.sx1, b.sx1)
 	g.mass += b.mass
-	g.seams, g.cuts = nil, nil
+	g.seams, g.cuts, g.proj, g.heights = nil, nil, nil, nil
 }
 
 // piece is one digit to be: the pixels of comps with xlo <= x < xhi, and right of left and left of right
@@ -106,20 +108,27 @@ type Candidates struct {
 	lay    *layout
 	opt    Options
 	pieces [][]piece
-	cache  map[pieceKey]Digit
+	// shared holds the pieces that several candidates hold, each normalised on its first use (nil until then).
+	shared map[pieceKey]*Digit
 }
 
-// Digit normalises digit i of candidate c. Candidates share pieces: a piece is normalised once. Not safe for
-// concurrent use.
+// Digit normalises digit i of candidate c. Candidates share pieces: a piece that several candidates hold is
+// normalised once (a piece of one candidate only is normalised on each call: readers ask for it once, and keeping
+// a 28×28 copy of every digit cost a one-digit answer an allocation). Not safe for concurrent use.
 func (cs *Candidates) Digit(c, i int) Digit {
 	p := cs.pieces[c][i]
 	key := p.key()
-	if d, ok := cs.cache[key]; ok {
-		return d
+	d, shared := cs.shared[key]
+	if d != nil {
+		return *d
 	}
-	d := cs.lay.normalise(cs.m, p, cs.Boxes[c][i], cs.opt)
-	cs.cache[key] = d
-	return d
+	nd := cs.lay.normalise(cs.m, p, cs.Boxes[c][i], cs.opt)
+	if shared {
+		d = new(Digit)
+		*d = nd
+		cs.shared[key] = d
+	}
+	return nd
 }
 
 // CutStrokes is how many strokes the planned segmentation's cut goes through (column ink over pen width, see
@@ -155,7 +164,7 @@ func candidates(m *Mask, opt Options, maxCands int) (*Candidates, error) {
 
 func (lay *layout) candidates(m *Mask, opt Options, maxCands int) (*Candidates, error) {
 	alts := lay.alternatives(opt, maxCands)
-	cs := &Candidates{m: m, lay: lay, opt: opt, cache: map[pieceKey]Digit{}}
+	cs := &Candidates{m: m, lay: lay, opt: opt}
 	for _, pieces := range alts {
 		var boxes []image.Rectangle
 		var kept []piece
@@ -174,6 +183,21 @@ func (lay *layout) candidates(m *Mask, opt Options, maxCands int) (*Candidates, 
 	}
 	if len(cs.Boxes) == 0 {
 		return nil, ErrNoInk
+	}
+	if len(cs.pieces) > 1 {
+		seen := make(map[pieceKey]bool)
+		for _, ps := range cs.pieces {
+			for _, p := range ps {
+				k := p.key()
+				if seen[k] {
+					if cs.shared == nil {
+						cs.shared = make(map[pieceKey]*Digit)
+					}
+					cs.shared[k] = nil
+				}
+				seen[k] = true
+			}
+		}
 	}
 	return cs, nil
 }
@@ -666,10 +690,6 @@ func (lay *layout) cutOnce(g *group, k int) []piece {
 	proj := lay.projection(g)
 	sm := lay.groupSeams(g)
 	w := len(proj)
-	maxP := 1
-	for _, v := range proj {
-		maxP = max(maxP, v)
-	}
 	H := lay.codeH
 	minPiece := int(math.Max(3, 0.05*H))
 	pieceCost := lay.pieceCoster(proj)
@@ -702,15 +722,16 @@ func (lay *layout) cutOnce(g *group, k int) []piece {
 
 	n := len(pos)
 	inf := math.Inf(1)
-	// cost[j][i]: best cost of cutting columns [0, pos[i]) into j pieces, the last ending at pos[i].
+	// cost[j][i]: best cost of cutting columns [0, pos[i]) into j pieces, the last ending at pos[i] (rows of one
+	// allocation each).
+	costs, froms := make([]float64, (k+1)*n), make([]int, (k+1)*n)
 	cost := make([][]float64, k+1)
 	from := make([][]int, k+1)
 	for j := range cost {
-		cost[j] = make([]float64, n)
-		from[j] = make([]int, n)
-		for i := range cost[j] {
-			cost[j][i] = inf
-		}
+		cost[j], from[j] = costs[j*n:(j+1)*n:(j+1)*n], froms[j*n:(j+1)*n:(j+1)*n]
+	}
+	for i := range costs {
+		costs[i] = inf
 	}
 	cost[0][0] = 0
 	for j := 1; j <= k; j++ {
@@ -857,8 +878,25 @@ func (lay *layout) cutCrossings(g *group, k int) float64 {
 // piecesTall reports whether every piece of g cut into k is at least minH tall and at least ratio times as
 // tall as the tallest piece.
 func (lay *layout) piecesTall(g *group, k int, minH, ratio float64) bool {
-	in := lay.compSet(g.comps)
+	hs := lay.pieceHeights(g, k)
+	if hs == nil {
+		return false
+	}
 	lo, hi := math.Inf(1), 0.0
+	for _, h := range hs {
+		lo, hi = math.Min(lo, float64(h)), math.Max(hi, float64(h))
+	}
+	return lo >= minH && lo >= ratio*hi
+}
+
+// pieceHeights is the ink height of each piece of g cut into k (rows from its first to its last ink), nil when
+// some piece holds no ink; worked out once per group and count.
+func (lay *layout) pieceHeights(g *group, k int) []int {
+	if hs, ok := g.heights[k]; ok {
+		return hs
+	}
+	in := lay.compSet(g.comps)
+	var hs []int
 	for _, p := range lay.cut(g, k) {
 		y0, y1 := math.MaxInt, math.MinInt
 		for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
@@ -868,16 +906,24 @@ func (lay *layout) piecesTall(g *group, k int, minH, ratio float64) bool {
 			}
 		}
 		if y1 < y0 {
-			return false
+			hs = nil
+			break
 		}
-		h := float64(y1 - y0)
-		lo, hi = math.Min(lo, h), math.Max(hi, h)
+		hs = append(hs, y1-y0)
 	}
-	return lo >= minH && lo >= ratio*hi
+	if g.heights == nil {
+		g.heights = map[int][]int{}
+	}
+	g.heights[k] = hs
+	return hs
 }
 
-// projection counts ink pixels of g per column.
+// projection counts ink pixels of g per column, once per group (the plan's counts, its cuts and the lattice ask
+// again); callers only read it.
 func (lay *layout) projection(g *group) []int {
+	if g.proj != nil {
+		return g.proj
+	}
 	proj := make([]int, g.w())
 	in := lay.compSet(g.comps)
 	for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
@@ -887,10 +933,15 @@ func (lay *layout) projection(g *group) []int {
 			}
 		}
 	}
+	g.proj = proj
 	return proj
 }
 
 func (lay *layout) compSet(comps []int32) func(int32) bool {
+	if len(comps) == 1 { // most groups are one component
+		c0 := comps[0]
+		return func(c int32) bool { return c == c0 }
+	}
 	return func(c int32) bool {
 		_, ok := slices.BinarySearch(comps, c)
 		return ok
@@ -1001,9 +1052,15 @@ func (lay *layout) pieceBox(m *Mask, p piece) (image.Rectangle, bool) {
 	return box, true
 }
 
+// cropStack is the size of the crop buffer normalise keeps on its stack: a small canvas's digit (a 76×64 grey
+// canvas's digit crop is ~40×34) is cropped into memory that is already in cache instead of a fresh allocation;
+// larger crops use the layout's buffer.
+const cropStack = 2048
+
 // normalise crops a piece with ink box box from the mask and normalises it.
 func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options) Digit {
-	buf, cw, ch, in := lay.cropPiece(m, p, box)
+	var stack [cropStack]float32
+	buf, cw, ch, in := lay.cropPiece(m, p, box, stack[:0])
 	d := Digit{Box: box}
 	T := opt.strokeWidth()
 	if m.Strokes != nil {
@@ -1016,21 +1073,24 @@ func (lay *layout) normalise(m *Mask, p piece, box image.Rectangle, opt Options)
 	return d
 }
 
-// cropPiece crops a piece with ink box box from the mask (coverage 0..1, cw×ch, in the layout's shared crop
-// buffer): the piece's pixels and a pixel of anti-aliased fringe, none across a cut nor of other components
-// (in reports the piece's components).
-func (lay *layout) cropPiece(m *Mask, p piece, box image.Rectangle) (buf []float32, cw, ch int, in func(int32) bool) {
+// cropPiece crops a piece with ink box box from the mask (coverage 0..1, cw×ch, in buf when it has the room, else
+// in the layout's shared crop buffer): the piece's pixels and a pixel of anti-aliased fringe, none across a cut
+// nor of other components (in reports the piece's components).
+func (lay *layout) cropPiece(m *Mask, p piece, box image.Rectangle, buf []float32) (_ []float32, cw, ch int, in func(int32) bool) {
 	l := lay.l
 	in = lay.compSet(p.comps)
 	// The anti-aliased fringe lies just outside the thresholded box; keep one pixel of it, but never across
 	// a cut.
 	crop := box.Inset(-1).Intersect(image.Rect(p.xlo, 0, p.xhi, m.H)).Intersect(image.Rect(0, 0, m.W, m.H))
 	cw, ch = crop.Dx(), crop.Dy()
-	// One crop buffer serves every digit of the layout (normalisation keeps nothing of it).
-	if cap(lay.crop) < cw*ch {
-		lay.crop = make([]float32, cw*ch)
+	// One crop buffer serves every digit of the layout that buf cannot hold (normalisation keeps nothing of it).
+	if cap(buf) < cw*ch {
+		if cap(lay.crop) < cw*ch {
+			lay.crop = make([]float32, cw*ch)
+		}
+		buf = lay.crop
 	}
-	buf = lay.crop[:cw*ch]
+	buf = buf[:cw*ch]
 	for y := crop.Min.Y; y < crop.Max.Y; y++ {
 		src := m.Pix[y*m.W+crop.Min.X : y*m.W+crop.Max.X]
 		dst := buf[(y-crop.Min.Y)*cw : (y-crop.Min.Y+1)*cw]
