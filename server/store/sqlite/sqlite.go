@@ -182,7 +182,7 @@ func (s *Store) SavePredictions(ctx context.Context, ps []store.Prediction) erro
 		if err := store.ValidatePrediction(&ps[i]); err != nil {
 			return fmt.Errorf("save predictions: [%d]: %w", i, err)
 		}
-		res, err := codec.Result(&ps[i].Result)
+		res, err := codec.ResultOf(&ps[i].Result, ps[i].ResultJSON)
 		if err != nil {
 			return fmt.Errorf("save predictions: [%d] %s: %w", i, ps[i].ID, err)
 		}
