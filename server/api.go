@@ -255,7 +255,7 @@ func (s *Server) handlePredict(ctx context.Context, in *predictInput) (*predictO
 	var err error
 	switch mt {
 	case "image/png", "image/jpeg":
-		p, err = s.recognizeImage(ctx, in.RawBody, recognize.Options{Format: in.Format}, in.ClientID)
+		p, _, err = s.recognizeImage(ctx, in.RawBody, recognize.Options{Format: in.Format}, in.ClientID)
 	case "application/json", "":
 		var req protocol.Predict
 		if jerr := decodeJSON(in.RawBody, &req); jerr != nil {
@@ -286,7 +286,7 @@ func (s *Server) predictRequest(ctx context.Context, req *protocol.Predict, clie
 		if err != nil {
 			return nil, err
 		}
-		p, rerr := s.recognizeImage(ctx, raw, opt, clientID)
+		p, _, rerr := s.recognizeImage(ctx, raw, opt, clientID)
 		return withInputs(p, rerr, req.Inputs)
 	}
 	p, err := s.recognize(ctx, Input{Strokes: req.InkStrokes(), Width: req.Width, Height: req.Height}, opt, clientID, nil)

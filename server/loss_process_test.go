@@ -53,7 +53,7 @@ func lossTest(t *testing.T, db string) {
 			return true
 		})
 	}
-	// Kill well before the buffer reaches logFlushRows (64), which wakes the writer early: with the clients still
+	// Kill well before the buffer reaches logFlushRows (256), which wakes the writer early: with the clients still
 	// running and 60 answered, a fast machine had 64 buffered by the time of the kill, and the flush it triggered
 	// committed them all (CI, stop 22).
 	waitFor(t, "20 answered predictions", func() bool {
@@ -84,9 +84,9 @@ func lossTest(t *testing.T, db string) {
 	if missing == 0 {
 		t.Fatal("nothing was lost: the kill came after a flush, so this run proves nothing")
 	}
-	const oneFlush = 64
+	const oneFlush = 256
 	// A batch whose commit the process did not live to see counts as lost although the store may hold it:
-	// the counter is an upper bound, by at most the requests in flight and one flush (predLog writes 64 rows at most).
+	// the counter is an upper bound, by at most the requests in flight and one flush (predLog's flush size, 256 rows).
 	if lost < float64(missing) || lost > float64(missing+clients+oneFlush) {
 		t.Errorf("lost counter %v, want between the %d answered predictions missing from the store and %d",
 			lost, missing, missing+clients+oneFlush)

@@ -58,7 +58,7 @@ func (s *Server) servePredictImage(w http.ResponseWriter, r *http.Request, body 
 		return false
 	}
 	r.Pattern = predictPattern
-	p, err := s.recognizeImage(r.Context(), body, recognize.Options{Format: format}, clientID)
+	p, result, err := s.recognizeImage(r.Context(), body, recognize.Options{Format: format}, clientID)
 	if err != nil {
 		writeHumaError(w, err)
 		return true
@@ -67,7 +67,9 @@ func (s *Server) servePredictImage(w http.ResponseWriter, r *http.Request, body 
 	hdr["Content-Type"] = jsonContentType
 	hdr["Date"] = s.date.header(time.Now())
 	w.WriteHeader(http.StatusOK)
-	if b, ok := resultjson.AppendPrediction(make([]byte, 0, 1024), p); ok {
+	if b, ok := resultjson.AppendPredictionResult(make([]byte, 0, 1024), p.ID, result); ok { // p.Inputs: never asked here
+		_, _ = w.Write(b)
+	} else if b, ok := resultjson.AppendPrediction(make([]byte, 0, 1024), p); ok {
 		_, _ = w.Write(b)
 	} else {
 		_ = encodeJSON(w, p)

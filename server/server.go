@@ -32,6 +32,7 @@ import (
 	"digitpad/registry"
 	"digitpad/server/batcher"
 	"digitpad/server/internal/pngdec"
+	"digitpad/server/internal/resultjson"
 	"digitpad/server/store"
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
@@ -482,7 +483,7 @@ func (s *Server) recognize(ctx context.Context, in Input, opt recognize.Options,
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.finish(ctx, e, job, clientID, ink)
+	p, _, err := s.finish(ctx, e, job, clientID, ink)
 	s.rolloutOffer(e, in, opt, p)
 	return p, err
 }
@@ -499,20 +500,21 @@ func tooManyDigits(n, max int) *APIError {
 }
 
 // recognizeImage decodes an uploaded image within the decode budget and recognises it; the budget is held
-// until the image is prepared (the pixels are not needed for classification).
-func (s *Server) recognizeImage(ctx context.Context, raw []byte, opt recognize.Options, clientID string) (*protocol.Prediction, error) {
+// until the image is prepared (the pixels are not needed for classification). result is the prediction's result
+// as JSON (see finish), or nil.
+func (s *Server) recognizeImage(ctx context.Context, raw []byte, opt recognize.Options, clientID string) (_ *protocol.Prediction, result []byte, _ error) {
 	in, release, err := s.decodeInput(ctx, raw)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e, job, err := s.prepare(ctx, in, opt)
 	release()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	p, err := s.finish(ctx, e, job, clientID, raw)
+	p, result, err := s.finish(ctx, e, job, clientID, raw)
 	s.rolloutOffer(e, in, opt, p)
-	return p, err
+	return p, result, err
 }
 
 // prepare segments one canvas on the caller's goroutine, unless the client has already gone.
@@ -539,28 +541,30 @@ func (s *Server) prepare(ctx context.Context, in Input, opt recognize.Options) (
 	return m.engine, job, nil
 }
 
-// finish classifies a prepared job in a batch and logs the prediction.
-func (s *Server) finish(ctx context.Context, e Engine, job Job, clientID string, ink []byte) (*protocol.Prediction, error) {
+// finish classifies a prepared job in a batch and logs the prediction. result is the prediction's result as
+// resultjson.AppendResult writes it (HTML escaping on), encoded once for the log and the answer; nil when that
+// encoder declines the result (encoding/json then writes both).
+func (s *Server) finish(ctx context.Context, e Engine, job Job, clientID string, ink []byte) (_ *protocol.Prediction, result []byte, _ error) {
 	switch err := s.batch.Do(ctx, batchItem{engine: e, job: job}); {
 	case errors.Is(err, batcher.ErrOverloaded):
-		return nil, withRetryAfter(apiErr(protocol.EOverloaded, "server overloaded: prediction queue is full, retry later"),
+		return nil, nil, withRetryAfter(apiErr(protocol.EOverloaded, "server overloaded: prediction queue is full, retry later"),
 			s.cfg.RetryAfter)
 	case errors.Is(err, batcher.ErrClosed):
-		return nil, apiErr(protocol.EUnavailable, "server is shutting down")
+		return nil, nil, apiErr(protocol.EUnavailable, "server is shutting down")
 	case err != nil && ctx.Err() != nil:
-		return nil, errCancelled()
+		return nil, nil, errCancelled()
 	case err != nil:
 		s.log.ErrorContext(ctx, "classify failed", "err", err, "request_id", requestID(ctx))
-		return nil, apiErr(protocol.EInternal, "recognition failed")
+		return nil, nil, apiErr(protocol.EInternal, "recognition failed")
 	}
 	res := job.Result()
 	if len(res.Digits) > s.cfg.Limits.MaxDigits {
 		// Neither answered nor logged: a stored prediction stays a few KB whatever the canvas holds.
-		return nil, tooManyDigits(len(res.Digits), s.cfg.Limits.MaxDigits)
+		return nil, nil, tooManyDigits(len(res.Digits), s.cfg.Limits.MaxDigits)
 	}
 	id, err := store.NewID()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.metrics.observeResult(res)
 	s.monitorPrediction(res, clientID)
@@ -568,8 +572,11 @@ func (s *Server) finish(ctx context.Context, e Engine, job Job, clientID string,
 	if s.cfg.KeepInk {
 		p.InkPNG = bytes.Clone(ink) // a raw body belongs to huma's buffer pool once the handler returns
 	}
+	if b, ok := resultjson.AppendResult(make([]byte, 0, 512), res, true); ok {
+		p.ResultJSON, result = b, b // read-only from here on: the log and the answer share it
+	}
 	s.plog.add(p)
-	return &protocol.Prediction{ID: id, Result: *res}, nil
+	return &protocol.Prediction{ID: id, Result: *res}, result, nil
 }
 
 // saveFeedback validates and commits one feedback record; duplicate reports a resent idempotency key.

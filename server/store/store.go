@@ -22,6 +22,10 @@ type Prediction struct {
 	Result    recognize.Result `json:"result"`
 	// InkPNG is the canvas ink as PNG; may be empty when the server is configured not to keep it.
 	InkPNG []byte `json:"ink_png,omitempty"`
+	// ResultJSON, when set, is Result as the stores encode it (resultjson.AppendResult with HTML escaping), which
+	// the caller already had: the server encodes a result once, for its answer and its log. Nil: the store
+	// encodes Result itself. Never read back: a stored prediction comes back with Result only.
+	ResultJSON []byte `json:"-"`
 }
 
 // Feedback is a stored feedback record.

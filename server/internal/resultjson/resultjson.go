@@ -57,6 +57,22 @@ func AppendPrediction(dst []byte, p *protocol.Prediction) (_ []byte, ok bool) {
 	return append(dst, "}\n"...), true
 }
 
+// AppendPredictionResult appends what AppendPrediction writes for a prediction with this id, no inputs, and a
+// result that AppendResult has already encoded (with or without HTML escaping: when the escaping encoding
+// succeeds, the two are the same bytes). The server encodes a result once, for its answer and its log.
+func AppendPredictionResult(dst []byte, id string, result []byte) (_ []byte, ok bool) {
+	if len(result) < 2 || result[0] != '{' || result[len(result)-1] != '}' {
+		return dst, false
+	}
+	dst = append(dst, `{"id":`...)
+	if dst, ok = appendString(dst, id, false); !ok {
+		return dst, false
+	}
+	dst = append(dst, ',')
+	dst = append(dst, result[1:len(result)-1]...)
+	return append(dst, "}\n"...), true
+}
+
 // appendMembers appends r's object members, in recognize.Result's field order, without the braces.
 func appendMembers(dst []byte, r *recognize.Result, html bool) (_ []byte, ok bool) {
 	dst = append(dst, `"code":`...)

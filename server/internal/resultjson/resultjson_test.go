@@ -94,6 +94,13 @@ func TestAppend_AsEncodingJSON(t *testing.T) {
 		if ok && (err != nil || !bytes.Equal(got, buf.Bytes())) {
 			t.Fatalf("prediction %d: got %s, encoding/json %s (%v)", i, got, buf.Bytes(), err)
 		}
+		// The server's answer from the result it encoded (with HTML escaping) for its log.
+		if res, ok := AppendResult(nil, &r, true); ok && p.Inputs == nil {
+			got, ok = AppendPredictionResult(nil, p.ID, res)
+			if !ok || err != nil || !bytes.Equal(got, buf.Bytes()) {
+				t.Fatalf("prediction %d from its result: got %s (%v), encoding/json %s (%v)", i, got, ok, buf.Bytes(), err)
+			}
+		}
 	}
 	// Most draws take some escaping or NaN somewhere; still, the fast path must run often enough to be tested.
 	if fast < 1000 {

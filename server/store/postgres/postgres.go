@@ -145,7 +145,7 @@ func (s *Store) SavePredictions(ctx context.Context, ps []store.Prediction) erro
 		if err := store.ValidatePrediction(p); err != nil {
 			return fmt.Errorf("save predictions: [%d]: %w", i, err)
 		}
-		res, err := codec.Result(&p.Result)
+		res, err := codec.ResultOf(&p.Result, p.ResultJSON)
 		if err != nil {
 			return fmt.Errorf("save predictions: [%d] %s: %w", i, p.ID, err)
 		}

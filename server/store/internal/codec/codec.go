@@ -236,6 +236,14 @@ func Result(r *recognize.Result) (string, error) {
 	return string(b), nil
 }
 
+// ResultOf is Result, or encoded when it is set (store.Prediction.ResultJSON: the same bytes, already encoded).
+func ResultOf(r *recognize.Result, encoded []byte) (string, error) {
+	if len(encoded) > 0 {
+		return string(encoded), nil
+	}
+	return Result(r)
+}
+
 // ParseResult reverses Result and attaches the unpacked inputs.
 func ParseResult(s string, inputs []byte) (recognize.Result, error) {
 	var r recognize.Result
