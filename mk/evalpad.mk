@@ -30,6 +30,13 @@ TRAIN_CODES2   ?= -seed 3 -workers 4 -epochs 1 -lr 5e-5 -synth 6000 -synth-val 5
 # 20,000 digits) the 3s stayed (7 -> 7).
 # The shipped stage 5 was fine-tuned from the committed stage-4 model (trained with the earlier floor, above).
 TRAIN_RARE     ?= -seed 8 -workers 2 -epochs 1 -lr 1e-4 -synth 20000 -synth-slanted 0.5 -synth-hairline 0.5 -synth-flat3 0.5 -synth-val 5000 -canvas 8000 -codes 15000
+# Tried in session 12, not shipped (a stage 6 from the shipped model, -wise 0.5, -lr 5e-5; each model calibrated with
+# `digitpad calibrate --stroke-codes 0 --stroke-holdout 0` on a copy; stage 5 the same: fitted 15.56%, held out 15.30% / 0.40%):
+# (a) -seed 9 -limit 25000 -synth 6000 (rare habits 0.3 each) -canvas 4000 -codes 25000: fitted asking at 0.5% silent
+# 14.67%, held out (seeds 11-16) 14.33% / 0.37%; codes seed 11/12 94.9 -> 95.2 / 94.9 -> 94.9%; but flat-topped 3s came
+# back as 5s: clean seed 11 99.7 -> 99.4%, unsteady 99.7 -> 99.5%; MNIST test 99.63 -> 99.62%.
+# (b) -seed 10 -synth 10000 (rare 0.5) -canvas 6000 -codes 40000: 14.96%, held out 14.63% / 0.50%; clean 99.5%,
+# unsteady 99.5%; MNIST test 99.58% (below 99.6).
 EVAL_PAD_DIR   ?= $(shell mktemp -d -t digitpad-evalpad.XXXXXX)
 EVAL_VARIANT   ?= fp32
 EVAL_PAD_SEED  ?= 1
