@@ -45,7 +45,7 @@ TRAIN_RARE     ?= -seed 8 -workers 2 -epochs 1 -lr 1e-4 -synth 20000 -synth-slan
 #              32933 read 32932, asked); MNIST val 99.60%, test 99.61% (int8 99.61%), as canvases 99.46/99.43/99.45%.
 #   -wise 0.5: 14.84%, held out 14.47% / 0.47%; clean/unsteady 99.6/99.6% (one flat-topped 3 read as 5 in each);
 #              codes 95.1/94.8%; MNIST val 99.62%, test 99.62%.
-#   -wise 0.7: 14.60%, held out 14.17% / 0.47%; clean/unsteady 99.6/99.6%; codes 95.2/94.9%; MNIST val 99.60%, test 99.62%.
+#   -wise 0.7: 14.60%, held out 14.17% / 0.47%; clean/unsteady 99.6/99.6% (the same 3s); codes 95.2/94.9%; MNIST val 99.60%, test 99.62%.
 # Every share asks about 0.8 points less on held-out codes (24 of 3,000) but none keeps all of stage 5's validation
 # readings: the flat-topped 3s return above a share of 0.3, one code breaks below 0.7 (each a single item of 1,000).
 # Codes seeds 13/14 (validation, 1,000 each) for -wise 0.3, read only: 95.9 -> 95.8% / 93.0 -> 92.9% exact (asking
