@@ -1,7 +1,9 @@
 package ink
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 
 	"digitpad/shared/internal/floats"
 )
@@ -32,31 +34,40 @@ func StrokeWidth(in *[784]float32) float64 {
 }
 
 func strokeWidth(pix []float32, w, h int) float64 {
-	// An outline edge lies between a stroke pixel and a non-stroke neighbour or the border: per row, the
-	// changes between neighbours plus stroke pixels at the row's ends, and the changes from the row above, all
-	// counted in one pass (above holds the row above, updated to the current row as the pass goes).
+	// An outline edge lies between a stroke pixel and a non-stroke neighbour or the border. A row's stroke
+	// pixels are marked as bytes (1 = stroke) in cur, padded with zeros to whole words; eight pixels' edges are
+	// then counted at once: the changes from the pixel to the left (the word against itself shifted by a byte,
+	// the last byte of the word before carried in) and from the row above (above, the previous row's marks),
+	// one population count each. The padding's zeros stand for the right border. The area adds every pixel in
+	// order, as the definition does.
 	area, edges := 0.0, 0
-	var buf [256]uint8
-	above := buf[:0]
-	if w <= len(buf) {
-		above = buf[:w] // zero above the first row
+	nw := (w + 7) &^ 7
+	var buf [2 * 256]uint8
+	var cur, above []uint8
+	if 2*nw <= len(buf) {
+		cur, above = buf[:nw:nw], buf[nw:2*nw:2*nw] // zero: the padding, and above the first row
 	} else {
-		above = make([]uint8, w)
+		b := make([]uint8, 2*nw)
+		cur, above = b[:nw:nw], b[nw:]
 	}
 	for y := 0; y < h; y++ {
 		row := pix[y*w : (y+1)*w]
-		above := above[:len(row)]
-		left := uint8(0) // the pixel to the left, 0 before the first
+		marks := cur[:len(row)]
 		for x, v := range row {
 			area += float64(v)
-			c := b2u(v >= widthThreshold)
-			edges += int(c^left) + int(c^above[x])
-			above[x], left = c, c
+			marks[x] = b2u(v >= widthThreshold)
 		}
-		edges += int(left) // the row's last pixel against the right border
+		carry := uint64(0) // the last mark of the word before (none before the first: the left border)
+		for i := 0; i+8 <= len(cur); i += 8 {
+			c := binary.LittleEndian.Uint64(cur[i:])
+			edges += bits.OnesCount64(c^(c<<8|carry)) + bits.OnesCount64(c^binary.LittleEndian.Uint64(above[i:]))
+			binary.LittleEndian.PutUint64(above[i:], c)
+			carry = c >> 56
+		}
+		edges += int(carry) // a row as long as its words: its last pixel against the right border
 	}
-	for _, v := range above { // the last row against the bottom border
-		edges += int(v)
+	for i := 0; i+8 <= len(above); i += 8 { // the last row against the bottom border
+		edges += bits.OnesCount64(binary.LittleEndian.Uint64(above[i:]))
 	}
 	if edges == 0 {
 		return 0
@@ -124,47 +135,14 @@ func restoreProfile(img []float32) {
 // box-filter (area) weights: each output pixel averages the crop area it covers, so a downscaled thin line
 // keeps its ink as lower coverage instead of vanishing between samples.
 //
-// Crop row by crop row: the row's pixels are added, weighted, to 28 column sums, which are added, weighted, to
-// the output rows whose taps hold that row. Every sum still adds its taps in order (pixel by pixel along the
-// row, then row by row), so the result is that of summing each output's taps in turn; zero pixels and empty
-// rows, which would add exact zeros, are skipped (a crop is mostly paper), and no crop-sized intermediate is
-// kept.
+// Crop row by crop row: the row's 28 column sums (each its taps in order, pixel by pixel along the row) are
+// added, weighted, to the output rows whose taps hold that row, row by row. So the result is that of summing
+// each output's taps in turn; columns whose sum is zero and all-zero rows, which would add exact zeros, are
+// skipped (a crop is mostly paper), and no crop-sized intermediate is kept.
 func resample(crop []float32, cw, ch int, s float64, out []float32) {
 	var xbuf, ybuf [maxTaps]float32
 	xs, xw := boxSpans(cw, s, xbuf[:])
 	ys, yw := boxSpans(ch, s, ybuf[:])
-	// The x taps by source pixel: pixel x adds to sums[tapU[k]] with weight tapW[k] for k from starts[x] up
-	// to starts[x+1], columns in increasing order.
-	var atBuf [maxTaps + 2]int32
-	var uBuf [maxTaps]uint8
-	var wBuf [maxTaps]float32
-	tapAt, tapU, tapW := atBuf[:], uBuf[:], wBuf[:]
-	if cw+2 > len(tapAt) {
-		tapAt = make([]int32, cw+2)
-	}
-	if len(xw) > len(tapU) {
-		tapU, tapW = make([]uint8, len(xw)), make([]float32, len(xw))
-	}
-	tapAt = tapAt[:cw+2]
-	for _, sp := range xs {
-		for x := sp.first; x < sp.first+sp.n; x++ {
-			tapAt[x+1]++
-		}
-	}
-	for x := 1; x <= cw; x++ {
-		tapAt[x] += tapAt[x-1] // tapAt[x+1]: where pixel x's taps end
-	}
-	tapAt[cw+1] = int32(len(xw))
-	for u := side - 1; u >= 0; u-- { // last first, so each pixel's taps end up in increasing column order
-		sp := xs[u]
-		for i := sp.n - 1; i >= 0; i-- {
-			x := sp.first + i
-			tapAt[x+1]--
-			k := tapAt[x+1]
-			tapU[k], tapW[k] = uint8(u), xw[sp.off+i]
-		}
-	}
-	starts := tapAt[1:] // now where each pixel's taps start; starts[cw] is the end of the last
 	out = out[:side*side]
 	clear(out)
 	var sums [side]float32
@@ -173,9 +151,9 @@ func resample(crop []float32, cw, ch int, s float64, out []float32) {
 		for v0 < side && ys[v0].first+ys[v0].n <= y {
 			v0++
 		}
-		// Only the columns [ulo, uhi) of sums got taps: the others hold exact zeros, whose weighted addition
-		// would leave the output as it is (its sums are never negative zero).
-		ulo, uhi := rowSums(&sums, crop[y*cw:(y+1)*cw], starts, tapU, tapW)
+		// Only the columns [ulo, uhi) have non-zero sums: the others would add exact zeros to the output,
+		// leaving it as it is (its sums are never negative zero).
+		ulo, uhi := colSums(&sums, crop[y*cw:(y+1)*cw], &xs, xw)
 		if ulo >= uhi {
 			continue
 		}
@@ -188,37 +166,31 @@ func resample(crop []float32, cw, ch int, s float64, out []float32) {
 				}
 			}
 		}
-		clear(sums[ulo:uhi])
 	}
 }
 
-// rowSums adds each non-zero pixel x of row, weighted by tapW[k], to sums[tapU[k]] for k from starts[x] up
-// to starts[x+1], and returns the columns [ulo, uhi) of sums it added to (empty when the row is all zero or
-// its ink has no taps). tapU is non-decreasing in k: the first and the last tap added bound the columns. (A
-// function of its own: inside resample the loop's variables did not fit in registers.)
-func rowSums(sums *[side]float32, row []float32, starts []int32, tapU []uint8, tapW []float32) (ulo, uhi int) {
-	first, last := int32(-1), int32(-1)
-	starts = starts[:len(row)+1]
-	for x, v := range row {
-		if v == 0 {
-			continue
+// colSums sets sums[u] to the weighted sum of row over output column u's taps (xs[u], weights in xw), added in
+// order from its first pixel, and returns the columns [ulo, uhi) outside which every sum is zero (empty when
+// all are). A zero pixel adds an exact zero (weights and pixels are never negative), so the sums are those of
+// adding the non-zero pixels alone.
+func colSums(sums *[side]float32, row []float32, xs *[side]span, xw []float32) (ulo, uhi int) {
+	ulo, uhi = side, 0
+	for u := range side {
+		sp := xs[u]
+		acc := float32(0)
+		if sp.n > 0 {
+			ws := xw[sp.off : sp.off+sp.n]
+			px := row[sp.first : sp.first+len(ws)]
+			for i, wt := range ws {
+				acc += wt * px[i]
+			}
 		}
-		k0, k1 := starts[x], starts[x+1]
-		if k0 >= k1 {
-			continue
-		}
-		if first < 0 {
-			first = k0
-		}
-		last = k1 - 1
-		for k := k0; k < k1; k++ {
-			sums[tapU[k]] += tapW[k] * v
+		sums[u] = acc
+		if acc != 0 {
+			ulo, uhi = min(ulo, u), u+1
 		}
 	}
-	if first < 0 {
-		return 0, 0
-	}
-	return int(tapU[first]), int(tapU[last]) + 1
+	return ulo, uhi
 }
 
 // span is one output position's taps: source pixels first..first+n-1, their weights at off in the shared
