@@ -135,7 +135,7 @@ func restoreProfile(img []float32) {
 // box-filter (area) weights: each output pixel averages the crop area it covers, so a downscaled thin line
 // keeps its ink as lower coverage instead of vanishing between samples.
 //
-// Crop row by crop row: the row's 28 column sums (each its taps in order, pixel by pixel along the row) are
+// Crop row by crop row: the row's column sums (each its taps in order, pixel by pixel along the row) are
 // added, weighted, to the output rows whose taps hold that row, row by row. So the result is that of summing
 // each output's taps in turn; columns whose sum is zero and all-zero rows, which would add exact zeros, are
 // skipped (a crop is mostly paper), and no crop-sized intermediate is kept.
@@ -143,17 +143,27 @@ func resample(crop []float32, cw, ch int, s float64, out []float32) {
 	var xbuf, ybuf [maxTaps]float32
 	xs, xw := boxSpans(cw, s, xbuf[:])
 	ys, yw := boxSpans(ch, s, ybuf[:])
+	// A downscaled crop's pixels each add to one column or two neighbours (where a column's box ends inside
+	// the pixel): then the row is added pixel by pixel, skipping its zeros (pixelTaps); otherwise column by
+	// column (colSums).
+	var pt pixelTaps
+	byPixel := pt.init(cw, &xs, xw)
 	out = out[:side*side]
 	clear(out)
-	var sums [side]float32
-	v0 := 0 // the first output row whose taps reach crop row y or beyond
+	var sums [side + 1]float32 // one past the last column: a pixel's second tap there has weight zero
+	v0 := 0                    // the first output row whose taps reach crop row y or beyond
 	for y := 0; y < ch; y++ {
 		for v0 < side && ys[v0].first+ys[v0].n <= y {
 			v0++
 		}
-		// Only the columns [ulo, uhi) have non-zero sums: the others would add exact zeros to the output,
-		// leaving it as it is (its sums are never negative zero).
-		ulo, uhi := colSums(&sums, crop[y*cw:(y+1)*cw], &xs, xw)
+		// Only the columns [ulo, uhi) can have non-zero sums: the others would add exact zeros to the
+		// output, leaving it as it is (its sums are never negative zero).
+		var ulo, uhi int
+		if byPixel {
+			ulo, uhi = pt.sums(&sums, crop[y*cw:(y+1)*cw])
+		} else {
+			ulo, uhi = colSums((*[side]float32)(sums[:side]), crop[y*cw:(y+1)*cw], &xs, xw)
+		}
 		if ulo >= uhi {
 			continue
 		}
@@ -166,24 +176,115 @@ func resample(crop []float32, cw, ch int, s float64, out []float32) {
 				}
 			}
 		}
+		if byPixel {
+			clear(sums[ulo:uhi])
+		}
 	}
+}
+
+// pixelTaps are the x taps of a crop whose pixels each fall in one output column or two neighbours: pixel x
+// adds w1[x] times its value to column col[x] and w2[x] times it to column col[x]+1 (w2 zero when there is
+// no second column); col is non-decreasing in x.
+type pixelTaps struct {
+	col    [maxTaps]uint8
+	w1, w2 [maxTaps]float32
+	n      int
+}
+
+// init fills the taps from the columns' spans and weights (boxSpans); false when the crop is wider than the
+// table or a pixel falls in three columns or more (an upscaled crop).
+func (t *pixelTaps) init(cw int, xs *[side]span, xw []float32) bool {
+	if cw > maxTaps {
+		return false
+	}
+	t.n = cw
+	var taps [maxTaps]uint8
+	// A pixel outside every column (a crop scaled wider than the frame) adds zeros to column 0 and 1 if it is
+	// left of the columns, to the last column (and the one past it) if right: col stays non-decreasing in x, as
+	// sums' column range needs.
+	for x := range cw {
+		t.col[x], t.w1[x], t.w2[x] = side-1, 0, 0
+	}
+	for x := range min(cw, xs[firstTapped(xs)].first) {
+		t.col[x] = 0
+	}
+	for u, sp := range xs {
+		for i := range sp.n {
+			x, w := sp.first+i, xw[sp.off+i]
+			switch taps[x] {
+			case 0:
+				t.col[x], t.w1[x] = uint8(u), w
+			case 1: // columns come in order: this is col[x]+1
+				t.w2[x] = w
+			default:
+				return false
+			}
+			taps[x]++
+		}
+	}
+	return true
+}
+
+// firstTapped is the first output position with taps (0 when there is none).
+func firstTapped(xs *[side]span) int {
+	for u, sp := range xs {
+		if sp.n > 0 {
+			return u
+		}
+	}
+	return 0
+}
+
+// sums adds row's non-zero pixels, weighted, to sums in order (each column's taps pixel by pixel along the row,
+// as colSums adds them; a zero pixel, and a second tap of weight zero, would add exact zeros) and returns the
+// columns [ulo, uhi) it added to (empty when the row is all zero). sums must be zero before; the caller clears
+// sums[ulo:uhi] after.
+func (t *pixelTaps) sums(sums *[side + 1]float32, row []float32) (ulo, uhi int) {
+	row = row[:t.n]
+	col, w1, w2 := t.col[:len(row)], t.w1[:len(row)], t.w2[:len(row)]
+	first, last := -1, -1
+	for x, v := range row {
+		if v == 0 {
+			continue
+		}
+		if first < 0 {
+			first = x
+		}
+		last = x
+		u := col[x]
+		sums[u] += w1[x] * v
+		sums[u+1] += w2[x] * v
+	}
+	if first < 0 {
+		return 0, 0
+	}
+	return int(col[first]), min(side, int(col[last])+2)
 }
 
 // colSums sets sums[u] to the weighted sum of row over output column u's taps (xs[u], weights in xw), added in
 // order from its first pixel, and returns the columns [ulo, uhi) outside which every sum is zero (empty when
-// all are). A zero pixel adds an exact zero (weights and pixels are never negative), so the sums are those of
-// adding the non-zero pixels alone.
+// all are). Only sums[ulo:uhi] are meaningful: the columns whose taps all lie left or right of the row's ink
+// are not computed (their sums are zero). A zero pixel adds an exact zero (weights and pixels are never
+// negative), so the sums are those of adding the non-zero pixels alone.
 func colSums(sums *[side]float32, row []float32, xs *[side]span, xw []float32) (ulo, uhi int) {
 	ulo, uhi = side, 0
+	lo, hi := inkSpan(row)
+	if lo >= hi {
+		return ulo, uhi
+	}
 	for u := range side {
 		sp := xs[u]
+		if sp.first+sp.n <= lo {
+			continue // left of the ink (or no taps, outside the crop)
+		}
+		if sp.first >= hi {
+			break // right of the ink, and so are the columns after it
+		}
+		ws := xw[sp.off:][:sp.n]
+		px := row[sp.first:][:len(ws)]
 		acc := float32(0)
-		if sp.n > 0 {
-			ws := xw[sp.off : sp.off+sp.n]
-			px := row[sp.first : sp.first+len(ws)]
-			for i, wt := range ws {
-				acc += wt * px[i]
-			}
+		for i, wt := range ws {
+			acc += wt * px[i]
 		}
 		sums[u] = acc
 		if acc != 0 {
@@ -267,8 +368,7 @@ func adjustWidth(img []float32, got, want float64) {
 	case got > want+0.3:
 		morph(img, (got-want)/2, false)
 	default:
-		normalizePeak(img)
-		restoreProfile(img)
+		normalizePeakProfile(img)
 	}
 }
 
@@ -288,18 +388,28 @@ func thicken(img []float32, got, want float64) {
 	}
 }
 
-// normalizePeak stretches grey levels so the strongest ink is 1.
-func normalizePeak(img []float32) {
+// normalizePeakProfile is normalizePeak then restoreProfile in one pass over the non-zero pixels: a zero
+// stays zero through both (the gain is positive, and restoreProfile leaves zeros).
+func normalizePeakProfile(img []float32) {
 	peak := float32(0)
 	for _, v := range img {
 		peak = floats.Max(peak, v)
 	}
-	if peak <= 0 || peak >= 1 {
-		return
-	}
+	stretch := peak > 0 && peak < 1
 	gain := 1 / max(peak, 0.05)
 	for i, v := range img {
-		img[i] = floats.Min(1, v*gain)
+		if v == 0 {
+			continue
+		}
+		if stretch {
+			v = floats.Min(1, v*gain)
+		}
+		if v > 0 && v < 1 {
+			f := v * profileSteps
+			k := int(f)
+			v = profileLUT[k] + (f-float32(k))*(profileLUT[k+1]-profileLUT[k])
+		}
+		img[i] = v
 	}
 }
 
@@ -492,12 +602,14 @@ func morph(img []float32, r float64, dilate bool) {
 // centreMass shifts the image by whole pixels so its centre of mass sits at index (14,14), as MNIST did.
 func centreMass(img *[784]float32) [784]float32 {
 	// The sums run pixel by pixel in row-major order, as the moments are defined; the coordinates are counted
-	// in float64 (exact) instead of converted per pixel.
+	// in float64 (exact) instead of converted per pixel. Zeros left and right of a row's ink, and blank rows,
+	// would add exact zeros (the sums never are negative zero): they are skipped.
 	var m, sx, sy float64
 	fy := 0.0
 	for y := 0; y < side; y++ {
-		fx := 0.0
-		for _, v32 := range (*[side]float32)(img[y*side:]) {
+		lo, hi := inkSpan(img[y*side : (y+1)*side])
+		fx := float64(lo)
+		for _, v32 := range img[y*side+lo : y*side+hi] {
 			v := float64(v32)
 			m += v
 			sx += v * fx
