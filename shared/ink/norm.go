@@ -240,25 +240,20 @@ func firstTapped(xs *[side]span) int {
 // columns [ulo, uhi) it added to (empty when the row is all zero). sums must be zero before; the caller clears
 // sums[ulo:uhi] after.
 func (t *pixelTaps) sums(sums *[side + 1]float32, row []float32) (ulo, uhi int) {
-	row = row[:t.n]
-	col, w1, w2 := t.col[:len(row)], t.w1[:len(row)], t.w2[:len(row)]
-	first, last := -1, -1
-	for x, v := range row {
+	lo, hi := inkSpan(row[:t.n])
+	if lo >= hi {
+		return 0, 0
+	}
+	col, w1, w2 := t.col[lo:hi], t.w1[lo:hi], t.w2[lo:hi]
+	for x, v := range row[lo:hi] {
 		if v == 0 {
 			continue
 		}
-		if first < 0 {
-			first = x
-		}
-		last = x
-		u := col[x]
-		sums[u] += w1[x] * v
-		sums[u+1] += w2[x] * v
+		s := sums[col[x]:][:2]
+		s[0] += w1[x] * v
+		s[1] += w2[x] * v
 	}
-	if first < 0 {
-		return 0, 0
-	}
-	return int(col[first]), min(side, int(col[last])+2)
+	return int(col[0]), min(side, int(col[len(col)-1])+2)
 }
 
 // colSums sets sums[u] to the weighted sum of row over output column u's taps (xs[u], weights in xw), added in
@@ -388,8 +383,8 @@ func thicken(img []float32, got, want float64) {
 	}
 }
 
-// normalizePeakProfile is normalizePeak then restoreProfile in one pass over the non-zero pixels: a zero
-// stays zero through both (the gain is positive, and restoreProfile leaves zeros).
+// normalizePeakProfile stretches the grey levels so the strongest ink is 1 (when it is below), then restores the profile (restoreProfile), in one pass over the non-zero pixels: a zero stays zero
+// through both (the gain is positive, and restoreProfile leaves zeros).
 func normalizePeakProfile(img []float32) {
 	peak := float32(0)
 	for _, v := range img {
