@@ -1,6 +1,9 @@
 package ink
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // inkThreshold is the coverage (of 255) above which a pixel joins a connected component. Fainter pixels are
 // anti-aliasing fringe: they are kept in digit crops but never connect digits.
@@ -53,21 +56,13 @@ func label(m *Mask) *labels {
 		p := prevStart
 		x := 0
 		for x < w {
-			// The canvas is mostly empty: skip eight blank pixels at a time.
-			for x+8 <= w && binary.LittleEndian.Uint64(row[x:]) == 0 {
-				x += 8
-			}
+			// Eight pixels at a time: the canvas is mostly paper, and a run of ink spans several pixels.
+			x = nextInk(row, x)
 			if x >= w {
 				break
 			}
-			if row[x] < inkThreshold {
-				x++
-				continue
-			}
 			start := x
-			for x < w && row[x] >= inkThreshold {
-				x++
-			}
+			x = nextPaper(row, x)
 			id := int32(len(parent))
 			parent = append(parent, id)
 			for p < prevEnd && int(l.runs[p].x1) < start {
@@ -131,4 +126,41 @@ func (l *labels) compAt(x, y int) int32 {
 		return rs[lo].comp
 	}
 	return -1
+}
+
+// inkBytes has the high bit of each byte of v (eight pixels, the first in the low byte) set where the pixel is
+// ink (>= inkThreshold) and no other bit. A byte at or above 128 is ink; below, adding its own high bit and
+// subtracting the threshold (< 128: no borrow crosses into the next byte) keeps the high bit where it is ink.
+func inkBytes(v uint64) uint64 {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	return ((v | high) - inkThreshold*ones | v) & high
+}
+
+// nextInk returns the first x at or after from where row holds ink, or len(row).
+func nextInk(row []uint8, from int) int {
+	x := from
+	for ; x+8 <= len(row); x += 8 {
+		if m := inkBytes(binary.LittleEndian.Uint64(row[x:])); m != 0 {
+			return x + bits.TrailingZeros64(m)/8
+		}
+	}
+	for x < len(row) && row[x] < inkThreshold {
+		x++
+	}
+	return x
+}
+
+// nextPaper returns the first x at or after from where row holds no ink, or len(row).
+func nextPaper(row []uint8, from int) int {
+	const high = 0x8080808080808080
+	x := from
+	for ; x+8 <= len(row); x += 8 {
+		if m := ^inkBytes(binary.LittleEndian.Uint64(row[x:])) & high; m != 0 {
+			return x + bits.TrailingZeros64(m)/8
+		}
+	}
+	for x < len(row) && row[x] >= inkThreshold {
+		x++
+	}
+	return x
 }

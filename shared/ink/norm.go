@@ -1,7 +1,9 @@
 package ink
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 
 	"digitpad/shared/internal/floats"
 )
@@ -32,31 +34,40 @@ func StrokeWidth(in *[784]float32) float64 {
 }
 
 func strokeWidth(pix []float32, w, h int) float64 {
-	// An outline edge lies between a stroke pixel and a non-stroke neighbour or the border: per row, the
-	// changes between neighbours plus stroke pixels at the row's ends, and the changes from the row above, all
-	// counted in one pass (above holds the row above, updated to the current row as the pass goes).
+	// An outline edge lies between a stroke pixel and a non-stroke neighbour or the border. A row's stroke
+	// pixels are marked as bytes (1 = stroke) in cur, padded with zeros to whole words; eight pixels' edges are
+	// then counted at once: the changes from the pixel to the left (the word against itself shifted by a byte,
+	// the last byte of the word before carried in) and from the row above (above, the previous row's marks),
+	// one population count each. The padding's zeros stand for the right border. The area adds every pixel in
+	// order, as the definition does.
 	area, edges := 0.0, 0
-	var buf [256]uint8
-	above := buf[:0]
-	if w <= len(buf) {
-		above = buf[:w] // zero above the first row
+	nw := (w + 7) &^ 7
+	var buf [2 * 256]uint8
+	var cur, above []uint8
+	if 2*nw <= len(buf) {
+		cur, above = buf[:nw:nw], buf[nw:2*nw:2*nw] // zero: the padding, and above the first row
 	} else {
-		above = make([]uint8, w)
+		b := make([]uint8, 2*nw)
+		cur, above = b[:nw:nw], b[nw:]
 	}
 	for y := 0; y < h; y++ {
 		row := pix[y*w : (y+1)*w]
-		above := above[:len(row)]
-		left := uint8(0) // the pixel to the left, 0 before the first
+		marks := cur[:len(row)]
 		for x, v := range row {
 			area += float64(v)
-			c := b2u(v >= widthThreshold)
-			edges += int(c^left) + int(c^above[x])
-			above[x], left = c, c
+			marks[x] = b2u(v >= widthThreshold)
 		}
-		edges += int(left) // the row's last pixel against the right border
+		carry := uint64(0) // the last mark of the word before (none before the first: the left border)
+		for i := 0; i+8 <= len(cur); i += 8 {
+			c := binary.LittleEndian.Uint64(cur[i:])
+			edges += bits.OnesCount64(c^(c<<8|carry)) + bits.OnesCount64(c^binary.LittleEndian.Uint64(above[i:]))
+			binary.LittleEndian.PutUint64(above[i:], c)
+			carry = c >> 56
+		}
+		edges += int(carry) // a row as long as its words: its last pixel against the right border
 	}
-	for _, v := range above { // the last row against the bottom border
-		edges += int(v)
+	for i := 0; i+8 <= len(above); i += 8 { // the last row against the bottom border
+		edges += bits.OnesCount64(binary.LittleEndian.Uint64(above[i:]))
 	}
 	if edges == 0 {
 		return 0
@@ -124,58 +135,35 @@ func restoreProfile(img []float32) {
 // box-filter (area) weights: each output pixel averages the crop area it covers, so a downscaled thin line
 // keeps its ink as lower coverage instead of vanishing between samples.
 //
-// Crop row by crop row: the row's pixels are added, weighted, to 28 column sums, which are added, weighted, to
-// the output rows whose taps hold that row. Every sum still adds its taps in order (pixel by pixel along the
-// row, then row by row), so the result is that of summing each output's taps in turn; zero pixels and empty
-// rows, which would add exact zeros, are skipped (a crop is mostly paper), and no crop-sized intermediate is
-// kept.
+// Crop row by crop row: the row's column sums (each its taps in order, pixel by pixel along the row) are
+// added, weighted, to the output rows whose taps hold that row, row by row. So the result is that of summing
+// each output's taps in turn; columns whose sum is zero and all-zero rows, which would add exact zeros, are
+// skipped (a crop is mostly paper), and no crop-sized intermediate is kept.
 func resample(crop []float32, cw, ch int, s float64, out []float32) {
 	var xbuf, ybuf [maxTaps]float32
 	xs, xw := boxSpans(cw, s, xbuf[:])
 	ys, yw := boxSpans(ch, s, ybuf[:])
-	// The x taps by source pixel: pixel x adds to sums[tapU[k]] with weight tapW[k] for k from starts[x] up
-	// to starts[x+1], columns in increasing order.
-	var atBuf [maxTaps + 2]int32
-	var uBuf [maxTaps]uint8
-	var wBuf [maxTaps]float32
-	tapAt, tapU, tapW := atBuf[:], uBuf[:], wBuf[:]
-	if cw+2 > len(tapAt) {
-		tapAt = make([]int32, cw+2)
-	}
-	if len(xw) > len(tapU) {
-		tapU, tapW = make([]uint8, len(xw)), make([]float32, len(xw))
-	}
-	tapAt = tapAt[:cw+2]
-	for _, sp := range xs {
-		for x := sp.first; x < sp.first+sp.n; x++ {
-			tapAt[x+1]++
-		}
-	}
-	for x := 1; x <= cw; x++ {
-		tapAt[x] += tapAt[x-1] // tapAt[x+1]: where pixel x's taps end
-	}
-	tapAt[cw+1] = int32(len(xw))
-	for u := side - 1; u >= 0; u-- { // last first, so each pixel's taps end up in increasing column order
-		sp := xs[u]
-		for i := sp.n - 1; i >= 0; i-- {
-			x := sp.first + i
-			tapAt[x+1]--
-			k := tapAt[x+1]
-			tapU[k], tapW[k] = uint8(u), xw[sp.off+i]
-		}
-	}
-	starts := tapAt[1:] // now where each pixel's taps start; starts[cw] is the end of the last
+	// A downscaled crop's pixels each add to one column or two neighbours (where a column's box ends inside
+	// the pixel): then the row is added pixel by pixel, skipping its zeros (pixelTaps); otherwise column by
+	// column (colSums).
+	var pt pixelTaps
+	byPixel := pt.init(cw, &xs, xw)
 	out = out[:side*side]
 	clear(out)
-	var sums [side]float32
-	v0 := 0 // the first output row whose taps reach crop row y or beyond
+	var sums [side + 1]float32 // one past the last column: a pixel's second tap there has weight zero
+	v0 := 0                    // the first output row whose taps reach crop row y or beyond
 	for y := 0; y < ch; y++ {
 		for v0 < side && ys[v0].first+ys[v0].n <= y {
 			v0++
 		}
-		// Only the columns [ulo, uhi) of sums got taps: the others hold exact zeros, whose weighted addition
-		// would leave the output as it is (its sums are never negative zero).
-		ulo, uhi := rowSums(&sums, crop[y*cw:(y+1)*cw], starts, tapU, tapW)
+		// Only the columns [ulo, uhi) can have non-zero sums: the others would add exact zeros to the
+		// output, leaving it as it is (its sums are never negative zero).
+		var ulo, uhi int
+		if byPixel {
+			ulo, uhi = pt.sums(&sums, crop[y*cw:(y+1)*cw])
+		} else {
+			ulo, uhi = colSums((*[side]float32)(sums[:side]), crop[y*cw:(y+1)*cw], &xs, xw)
+		}
 		if ulo >= uhi {
 			continue
 		}
@@ -188,37 +176,117 @@ func resample(crop []float32, cw, ch int, s float64, out []float32) {
 				}
 			}
 		}
-		clear(sums[ulo:uhi])
+		if byPixel {
+			clear(sums[ulo:uhi])
+		}
 	}
 }
 
-// rowSums adds each non-zero pixel x of row, weighted by tapW[k], to sums[tapU[k]] for k from starts[x] up
-// to starts[x+1], and returns the columns [ulo, uhi) of sums it added to (empty when the row is all zero or
-// its ink has no taps). tapU is non-decreasing in k: the first and the last tap added bound the columns. (A
-// function of its own: inside resample the loop's variables did not fit in registers.)
-func rowSums(sums *[side]float32, row []float32, starts []int32, tapU []uint8, tapW []float32) (ulo, uhi int) {
-	first, last := int32(-1), int32(-1)
-	starts = starts[:len(row)+1]
-	for x, v := range row {
+// pixelTaps are the x taps of a crop whose pixels each fall in one output column or two neighbours: pixel x
+// adds w1[x] times its value to column col[x] and w2[x] times it to column col[x]+1 (w2 zero when there is
+// no second column); col is non-decreasing in x.
+type pixelTaps struct {
+	col    [maxTaps]uint8
+	w1, w2 [maxTaps]float32
+	n      int
+}
+
+// init fills the taps from the columns' spans and weights (boxSpans); false when the crop is wider than the
+// table or a pixel falls in three columns or more (an upscaled crop).
+func (t *pixelTaps) init(cw int, xs *[side]span, xw []float32) bool {
+	if cw > maxTaps {
+		return false
+	}
+	t.n = cw
+	var taps [maxTaps]uint8
+	// A pixel outside every column (a crop scaled wider than the frame) adds zeros to column 0 and 1 if it is
+	// left of the columns, to the last column (and the one past it) if right: col stays non-decreasing in x, as
+	// sums' column range needs.
+	for x := range cw {
+		t.col[x], t.w1[x], t.w2[x] = side-1, 0, 0
+	}
+	for x := range min(cw, xs[firstTapped(xs)].first) {
+		t.col[x] = 0
+	}
+	for u, sp := range xs {
+		for i := range sp.n {
+			x, w := sp.first+i, xw[sp.off+i]
+			switch taps[x] {
+			case 0:
+				t.col[x], t.w1[x] = uint8(u), w
+			case 1: // columns come in order: this is col[x]+1
+				t.w2[x] = w
+			default:
+				return false
+			}
+			taps[x]++
+		}
+	}
+	return true
+}
+
+// firstTapped is the first output position with taps (0 when there is none).
+func firstTapped(xs *[side]span) int {
+	for u, sp := range xs {
+		if sp.n > 0 {
+			return u
+		}
+	}
+	return 0
+}
+
+// sums adds row's non-zero pixels, weighted, to sums in order (each column's taps pixel by pixel along the row,
+// as colSums adds them; a zero pixel, and a second tap of weight zero, would add exact zeros) and returns the
+// columns [ulo, uhi) it added to (empty when the row is all zero). sums must be zero before; the caller clears
+// sums[ulo:uhi] after.
+func (t *pixelTaps) sums(sums *[side + 1]float32, row []float32) (ulo, uhi int) {
+	lo, hi := inkSpan(row[:t.n])
+	if lo >= hi {
+		return 0, 0
+	}
+	col, w1, w2 := t.col[lo:hi], t.w1[lo:hi], t.w2[lo:hi]
+	for x, v := range row[lo:hi] {
 		if v == 0 {
 			continue
 		}
-		k0, k1 := starts[x], starts[x+1]
-		if k0 >= k1 {
-			continue
+		s := sums[col[x]:][:2]
+		s[0] += w1[x] * v
+		s[1] += w2[x] * v
+	}
+	return int(col[0]), min(side, int(col[len(col)-1])+2)
+}
+
+// colSums sets sums[u] to the weighted sum of row over output column u's taps (xs[u], weights in xw), added in
+// order from its first pixel, and returns the columns [ulo, uhi) outside which every sum is zero (empty when
+// all are). Only sums[ulo:uhi] are meaningful: the columns whose taps all lie left or right of the row's ink
+// are not computed (their sums are zero). A zero pixel adds an exact zero (weights and pixels are never
+// negative), so the sums are those of adding the non-zero pixels alone.
+func colSums(sums *[side]float32, row []float32, xs *[side]span, xw []float32) (ulo, uhi int) {
+	ulo, uhi = side, 0
+	lo, hi := inkSpan(row)
+	if lo >= hi {
+		return ulo, uhi
+	}
+	for u := range side {
+		sp := xs[u]
+		if sp.first+sp.n <= lo {
+			continue // left of the ink (or no taps, outside the crop)
 		}
-		if first < 0 {
-			first = k0
+		if sp.first >= hi {
+			break // right of the ink, and so are the columns after it
 		}
-		last = k1 - 1
-		for k := k0; k < k1; k++ {
-			sums[tapU[k]] += tapW[k] * v
+		ws := xw[sp.off:][:sp.n]
+		px := row[sp.first:][:len(ws)]
+		acc := float32(0)
+		for i, wt := range ws {
+			acc += wt * px[i]
+		}
+		sums[u] = acc
+		if acc != 0 {
+			ulo, uhi = min(ulo, u), u+1
 		}
 	}
-	if first < 0 {
-		return 0, 0
-	}
-	return int(tapU[first]), int(tapU[last]) + 1
+	return ulo, uhi
 }
 
 // span is one output position's taps: source pixels first..first+n-1, their weights at off in the shared
@@ -295,8 +363,7 @@ func adjustWidth(img []float32, got, want float64) {
 	case got > want+0.3:
 		morph(img, (got-want)/2, false)
 	default:
-		normalizePeak(img)
-		restoreProfile(img)
+		normalizePeakProfile(img)
 	}
 }
 
@@ -316,18 +383,28 @@ func thicken(img []float32, got, want float64) {
 	}
 }
 
-// normalizePeak stretches grey levels so the strongest ink is 1.
-func normalizePeak(img []float32) {
+// normalizePeakProfile stretches the grey levels so the strongest ink is 1 (when it is below), then restores the profile (restoreProfile), in one pass over the non-zero pixels: a zero stays zero
+// through both (the gain is positive, and restoreProfile leaves zeros).
+func normalizePeakProfile(img []float32) {
 	peak := float32(0)
 	for _, v := range img {
 		peak = floats.Max(peak, v)
 	}
-	if peak <= 0 || peak >= 1 {
-		return
-	}
+	stretch := peak > 0 && peak < 1
 	gain := 1 / max(peak, 0.05)
 	for i, v := range img {
-		img[i] = floats.Min(1, v*gain)
+		if v == 0 {
+			continue
+		}
+		if stretch {
+			v = floats.Min(1, v*gain)
+		}
+		if v > 0 && v < 1 {
+			f := v * profileSteps
+			k := int(f)
+			v = profileLUT[k] + (f-float32(k))*(profileLUT[k+1]-profileLUT[k])
+		}
+		img[i] = v
 	}
 }
 
@@ -520,12 +597,14 @@ func morph(img []float32, r float64, dilate bool) {
 // centreMass shifts the image by whole pixels so its centre of mass sits at index (14,14), as MNIST did.
 func centreMass(img *[784]float32) [784]float32 {
 	// The sums run pixel by pixel in row-major order, as the moments are defined; the coordinates are counted
-	// in float64 (exact) instead of converted per pixel.
+	// in float64 (exact) instead of converted per pixel. Zeros left and right of a row's ink, and blank rows,
+	// would add exact zeros (the sums never are negative zero): they are skipped.
 	var m, sx, sy float64
 	fy := 0.0
 	for y := 0; y < side; y++ {
-		fx := 0.0
-		for _, v32 := range (*[side]float32)(img[y*side:]) {
+		lo, hi := inkSpan(img[y*side : (y+1)*side])
+		fx := float64(lo)
+		for _, v32 := range img[y*side+lo : y*side+hi] {
 			v := float64(v32)
 			m += v
 			sx += v * fx

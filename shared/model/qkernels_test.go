@@ -170,3 +170,17 @@ func BenchmarkQKernel(b *testing.B) {
 		})
 	}
 }
+
+// TestQuantize_ZeroOfEitherSignIsOneValue is what quantizeStep's zero fast path relies on: +0 and -0 quantize
+// to the value it computes once, whatever the scale (a zero scale makes NaN, saturated to 0) and zero point.
+func TestQuantize_ZeroOfEitherSignIsOneValue(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	for _, scale := range []float32{1e-30, 1.0 / 255, 0.02, 1, 3e5, -0.5, 0, negZero} {
+		for _, zp := range []float32{0, 1, 127, 128, 255} {
+			want := quantize(0/scale, zp)
+			if got := quantize(negZero/scale, zp); got != want {
+				t.Errorf("scale %v, zero point %v: -0 quantizes to %d, +0 to %d", scale, zp, got, want)
+			}
+		}
+	}
+}

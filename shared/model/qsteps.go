@@ -27,13 +27,20 @@ func (s *quantizeStep) run(sc *scratch, n int) {
 	l := s.l
 	hw := l.h * l.w
 	zp := float32(s.p.zp)
+	// Zeros (the paper of a digit's input, most of it) quantize to one value, computed once: ±0 divided by the
+	// scale is ±0 (or NaN for a zero scale, for every zero alike), and either sign rounds and saturates alike.
+	q0 := quantize(0/s.p.scale, zp)
 	for i := 0; i < n; i++ {
 		x := in[i*s.in.size : (i+1)*s.in.size]
 		y := out[i*4*s.out.size : (i+1)*4*s.out.size]
 		for c := 0; c < l.c; c++ {
 			xc := x[c*hw : (c+1)*hw]
 			for p, v := range xc {
-				y[p*l.cp+c] = quantize(v/s.p.scale, zp)
+				q := q0
+				if v != 0 {
+					q = quantize(v/s.p.scale, zp)
+				}
+				y[p*l.cp+c] = q
 			}
 		}
 	}

@@ -558,7 +558,11 @@ func sub(cdat []byte, bpp int) {
 }
 
 func paeth(cdat, pdat []byte, bpp int) {
-	if bpp == 3 {
+	switch bpp {
+	case 1:
+		paeth1(cdat, pdat)
+		return
+	case 3:
 		paeth3(cdat, pdat)
 		return
 	}
@@ -592,6 +596,31 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// paeth1 is paeth for grey rows, the left and up-left bytes in registers. Where left, up-left and up are one
+// grey and the differences are zero (blank paper, an MNIST digit's background), the predictor is that grey: a
+// block of eight such bytes is written as one word.
+func paeth1(cdat, pdat []byte) {
+	n := min(len(cdat), len(pdat))
+	cdat, pdat = cdat[:n], pdat[:n]
+	var a, c int // left and up-left, zero before the first byte
+	for i := 0; i < n; {
+		if a == c && i+8 <= n {
+			w, u := cdat[i:i+8:i+8], pdat[i:i+8:i+8]
+			if pat := uint64(a) * 0x0101010101010101; binary.LittleEndian.Uint64(w) == 0 &&
+				binary.LittleEndian.Uint64(u) == pat {
+				binary.LittleEndian.PutUint64(w, pat)
+				i += 8 // left and up-left stay that grey
+				continue
+			}
+		}
+		b := int(pdat[i])
+		a = (paethPredict(a, b, c) + int(cdat[i])) & 0xff
+		cdat[i] = uint8(a)
+		c = b
+		i++
+	}
 }
 
 // paeth3 is paeth for RGB rows, a pixel at a time with the left and up-left pixels in registers. Where the
