@@ -61,11 +61,7 @@ func (lay *layout) groupSeams(g *group) *seams {
 			}
 		}
 	}
-	bend := lay.penW / math.Max(1, 0.25*lay.codeH)
-	// A cut keeps a sliver's width off the group's sides (its first and last margin columns cost offSide a row):
-	// running down its outline it would cut nothing off.
-	margin := min(int(math.Max(3, 0.05*lay.codeH)), (w-1)/2)
-	sw := seamSweep{ink: ink, w: w, margin: margin, bend: bend}
+	sw := lay.seamSweep(ink, w)
 	// Two sweeps meet at mid-height: from the top row down to ymid and from the bottom row up to it.
 	down := sw.run(0, s.ymid, 1, s.down, fs[:w:w], fs[w:2*w:2*w])
 	up := sw.run(h-1, s.ymid, -1, s.up, fs[2*w:3*w:3*w], fs[3*w:])
@@ -76,6 +72,16 @@ func (lay *layout) groupSeams(g *group) *seams {
 	}
 	g.seams = s
 	return s
+}
+
+// seamSweep prices the sweeps over a group's ink (w per row, 1 on ink). A step sideways costs bend ink pixels: a
+// detour of a quarter of the code height costs about as much as crossing one stroke. A cut keeps a sliver's width
+// off the group's sides (its first and last margin columns cost offSide a row): running down its outline it would
+// cut nothing off.
+func (lay *layout) seamSweep(ink []uint8, w int) seamSweep {
+	bend := lay.penW / math.Max(1, 0.25*lay.codeH)
+	margin := min(int(math.Max(3, 0.05*lay.codeH)), (w-1)/2)
+	return seamSweep{ink: ink, w: w, margin: margin, bend: bend}
 }
 
 // seamSweep is one group's ink and prices for the seam sweeps.
@@ -113,15 +119,11 @@ func (sw *seamSweep) run(from, to, dir int, steps []int8, acc, next []float64) [
 		if lo > hi {
 			lo, hi = w, w
 		}
-		for x := 0; x < lo; x++ {
-			next[x], fr[x] = sw.step(acc, row, x)
-		}
+		sw.sweepSide(next, fr, acc, row, 0, lo)
 		if lo < hi {
 			sweepInterior(next[lo:hi], fr[lo:hi], acc[lo-1:hi+1], row[lo:hi], bend)
 		}
-		for x := hi; x < w; x++ {
-			next[x], fr[x] = sw.step(acc, row, x)
-		}
+		sw.sweepSide(next, fr, acc, row, hi, w)
 		acc, next = next, acc
 	}
 	return acc
@@ -148,17 +150,21 @@ func sweepInterior(next []float64, steps []int8, acc []float64, row []uint8, ben
 	}
 }
 
-// step is the sweep's step into column x of row from the previous row's path prices acc: the cheapest of the
-// three columns above (left, straight, right, ties kept straight, then left) plus the column's price.
-func (sw *seamSweep) step(acc []float64, row []uint8, x int) (float64, int8) {
-	best, step := acc[x], int8(0)
-	if x > 0 && acc[x-1]+sw.bend < best {
-		best, step = acc[x-1]+sw.bend, -1
+// sweepSide is run's step into the columns x0 <= x < x1 (a margin or a canvas side) from the previous row's path
+// prices acc: the cheapest of the three columns above (left, straight, right, ties kept straight, then left) plus
+// the column's price.
+func (sw *seamSweep) sweepSide(next []float64, steps []int8, acc []float64, row []uint8, x0, x1 int) {
+	bend := sw.bend
+	for x := x0; x < x1; x++ {
+		best, step := acc[x], int8(0)
+		if x > 0 && acc[x-1]+bend < best {
+			best, step = acc[x-1]+bend, -1
+		}
+		if x+1 < len(acc) && acc[x+1]+bend < best {
+			best, step = acc[x+1]+bend, 1
+		}
+		next[x], steps[x] = best+sw.cost(row, x), step
 	}
-	if x+1 < len(acc) && acc[x+1]+sw.bend < best {
-		best, step = acc[x+1]+sw.bend, 1
-	}
-	return best + sw.cost(row, x), step
 }
 
 // seamStack and seamStackW bound the groups whose seam scratch (ink, w×h bytes; sweep rows, 4×w floats) groupSeams

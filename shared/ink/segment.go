@@ -924,17 +924,24 @@ func (lay *layout) projection(g *group) []int {
 	if g.proj != nil {
 		return g.proj
 	}
-	proj := make([]int, g.w())
+	// Each run adds one at its first column and takes it back after its last; the running sum is the count (a
+	// run costs two steps, not one per pixel: a bold digit's runs are a dozen pixels long).
+	w := g.w()
+	proj := make([]int, w+1)
 	in := lay.compSet(g.comps)
 	for _, r := range lay.l.runs[lay.l.rowStart[g.y0]:lay.l.rowStart[g.y1]] {
 		if in(r.comp) {
-			for x := r.x0; x < r.x1; x++ {
-				proj[int(x)-g.x0]++
-			}
+			proj[int(r.x0)-g.x0]++
+			proj[int(r.x1)-g.x0]--
 		}
 	}
-	g.proj = proj
-	return proj
+	n := 0
+	for x, d := range proj[:w] {
+		n += d
+		proj[x] = n
+	}
+	g.proj = proj[:w:w]
+	return g.proj
 }
 
 func (lay *layout) compSet(comps []int32) func(int32) bool {
