@@ -119,11 +119,10 @@ func (sw *seamSweep) run(from, to, dir int, steps []int8, acc, next []float64) [
 		if lo > hi {
 			lo, hi = w, w
 		}
-		sw.sweepSide(next, fr, acc, row, 0, lo)
+		sw.sweepSides(next, fr, acc, row, lo, hi)
 		if lo < hi {
 			sweepInterior(next[lo:hi], fr[lo:hi], acc[lo-1:hi+1], row[lo:hi], bend)
 		}
-		sw.sweepSide(next, fr, acc, row, hi, w)
 		acc, next = next, acc
 	}
 	return acc
@@ -150,17 +149,23 @@ func sweepInterior(next []float64, steps []int8, acc []float64, row []uint8, ben
 	}
 }
 
-// sweepSide is run's step into the columns x0 <= x < x1 (a margin or a canvas side) from the previous row's path
-// prices acc: the cheapest of the three columns above (left, straight, right, ties kept straight, then left) plus
-// the column's price.
-func (sw *seamSweep) sweepSide(next []float64, steps []int8, acc []float64, row []uint8, x0, x1 int) {
-	bend := sw.bend
-	for x := x0; x < x1; x++ {
+// sweepSides is run's step into the columns left of lo and from hi on (the margins and the canvas sides) from the
+// previous row's path prices acc: the cheapest of the three columns above (left, straight, right, ties kept
+// straight, then left) plus the column's price.
+func (sw *seamSweep) sweepSides(next []float64, steps []int8, acc []float64, row []uint8, lo, hi int) {
+	w, bend := sw.w, sw.bend
+	next, steps, acc, row = next[:w], steps[:w], acc[:w], row[:w]
+	for x := 0; x < w; x++ {
+		if x == lo {
+			if x = hi; x >= w {
+				break
+			}
+		}
 		best, step := acc[x], int8(0)
 		if x > 0 && acc[x-1]+bend < best {
 			best, step = acc[x-1]+bend, -1
 		}
-		if x+1 < len(acc) && acc[x+1]+bend < best {
+		if x+1 < w && acc[x+1]+bend < best {
 			best, step = acc[x+1]+bend, 1
 		}
 		next[x], steps[x] = best+sw.cost(row, x), step
