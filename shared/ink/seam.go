@@ -132,10 +132,10 @@ func (sw *seamSweep) run(from, to, dir int, steps []int8, acc, next []float64) [
 // steps[i] for the column whose price on the previous row is acc[i+1] and whose ink is row[i].
 func sweepInterior(next []float64, steps []int8, acc []float64, row []uint8, bend float64) {
 	n := len(next)
-	acc, steps, row = acc[:n+2], steps[:n], row[:n]
+	ahead, steps, row := acc[2:n+2], steps[:n], row[:n] // ahead[i]: the price up and to the right of column i
 	left, here := acc[0], acc[1]
 	for i := range next {
-		right := acc[i+2]
+		right := ahead[i]
 		best, step := here, int8(0)
 		if v := left + bend; v < best {
 			best, step = v, -1
