@@ -112,3 +112,29 @@ func TestGroupSeams_MatchReference(t *testing.T) {
 		t.Fatalf("only %d groups compared", groups)
 	}
 }
+
+// TestSeamSweep_MatchesReference: run equals the column-by-column sweep for random ink, every margin and bends that
+// make ties (0, 0.5, 1) or not, both directions.
+func TestSeamSweep_MatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(16, 14))
+	for i := range 2000 {
+		w, h := 1+rng.IntN(80), 2+rng.IntN(40)
+		ink := make([]uint8, w*h)
+		for j := range ink {
+			if rng.IntN(3) == 0 {
+				ink[j] = 1
+			}
+		}
+		sw := seamSweep{ink: ink, w: w, margin: rng.IntN(w/2 + 1), bend: []float64{0, 0.5, 1, 0.37, 1.5}[rng.IntN(5)]}
+		ymid := h / 2
+		for _, d := range []struct{ from, dir int }{{0, 1}, {h - 1, -1}} {
+			got, want := make([]int8, w*h), make([]int8, w*h)
+			acc, next := make([]float64, w), make([]float64, w)
+			gc := sw.run(d.from, ymid, d.dir, got, acc, next)
+			wc := referenceSweep(&sw, d.from, ymid, d.dir, want)
+			if !slices.Equal(gc, wc) || !slices.Equal(got, want) {
+				t.Fatalf("case %d (%d×%d, margin %d, bend %v, dir %d): sweep differs from the reference", i, w, h, sw.margin, sw.bend, d.dir)
+			}
+		}
+	}
+}
