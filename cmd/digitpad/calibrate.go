@@ -32,9 +32,19 @@ type calibration struct {
 	// PerDigit is the per-digit rule's operating point on the same codes and target (a code asks when a digit's
 	// confidence is below the threshold), for comparison.
 	PerDigit train.RiskPoint `json:"per_digit_rule"`
+	// Second is the second reader the codes were read with (recognize.SecondReader), its temperature fitted on the
+	// same validation digits as the digit model's.
+	Second *secondInfo `json:"second_reader,omitempty"`
 	// Strokes is the confirm policy of stroke input (recognize.Config.StrokeThreshold), chosen the same way on
 	// validation codes read from their pen paths in writing order (the pad's and the kiosk's input).
 	Strokes *strokeCalibration `json:"strokes,omitempty"`
+}
+
+// secondInfo names the second reader a card's confirm policy was fitted with.
+type secondInfo struct {
+	SHA256       string  `json:"sha256"`
+	Temperature  float64 `json:"temperature"`
+	ConsultBelow float64 `json:"consult_below"`
 }
 
 // confirmPolicy is a confirm policy as a card states it: the threshold chosen on the risk–coverage curve of
@@ -106,6 +116,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	strokeSeed := fs.Uint64("stroke-seed", 13, "first seed of the stroke validation codes (must not overlap the held-out stroke seeds)")
 	strokeHoldout := fs.Int("stroke-holdout", 2000, "held-out validation codes read from their strokes (1,000 per seed from --stroke-holdout-seed on) the stroke policy is reported on (0: none)")
 	strokeHoldoutSeed := fs.Uint64("stroke-holdout-seed", 11, "first seed of the held-out stroke codes")
+	secondCard := fs.String("second-card", "", "also write the second reader's temperature, fitted on the same validation digits, into this card (the shipped second reader's, assets/second.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -174,6 +185,16 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "temperature %.3f fitted on %d validation digits\n", temp, len(labels))
+	second, info, err := fitSecond(sets)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "second reader %s: temperature %.3f fitted on the same digits, consulted below %.3g\n", info.SHA256[:12], info.Temperature, info.ConsultBelow)
+	if *secondCard != "" {
+		if err := writeCardFields(*secondCard, map[string]any{"sha256": info.SHA256, "temperature": info.Temperature}); err != nil {
+			return err
+		}
+	}
 
 	// Threshold on validation codes read end to end (segmentation and the shipped pair reader included, as
 	// every native shell reads them) with the tempered probabilities.
@@ -182,7 +203,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name},
-		recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: *format, Pair: pair})
+		recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: *format, Pair: pair, Second: second})
 	if err != nil {
 		return err
 	}
@@ -193,7 +214,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	img := fitPolicy(readings, *target, "images", false, stderr)
 	chosen, cm := img.chosen, img.model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), *target)
-	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit,
+	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit, Second: &info,
 		confirmPolicy: img.card(fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
 			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) read end to end",
 			len(labels), *val, *digits, *codes, seedRange(*seed, *codes, codesPerSeed), codesPerSeed))}
@@ -406,10 +427,12 @@ func thin(c []train.RiskPoint, n int) []train.RiskPoint {
 // writeCalibration sets the "calibration" object of a model card, keeping every other field where it was (a
 // recalibrated card differs from the old one only in that object).
 func writeCalibration(path string, cal calibration) error {
-	calJSON, err := json.Marshal(cal)
-	if err != nil {
-		return fmt.Errorf("calibrate: %w", err)
-	}
+	return writeCardFields(path, map[string]any{"calibration": cal})
+}
+
+// writeCardFields sets top-level fields of a JSON card, keeping every other field where it was (new ones go
+// last, in key order).
+func writeCardFields(path string, set map[string]any) error {
 	var fields []cardField
 	if b, err := os.ReadFile(path); err == nil {
 		if fields, err = cardFields(b); err != nil {
@@ -418,12 +441,23 @@ func writeCalibration(path string, cal calibration) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("calibrate: %w", err)
 	}
-	i := slices.IndexFunc(fields, func(f cardField) bool { return f.key == "calibration" })
-	if i < 0 {
-		i = len(fields)
-		fields = append(fields, cardField{key: "calibration"})
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
 	}
-	fields[i].value = calJSON
+	slices.Sort(keys)
+	for _, k := range keys {
+		v, err := json.Marshal(set[k])
+		if err != nil {
+			return fmt.Errorf("calibrate: %w", err)
+		}
+		i := slices.IndexFunc(fields, func(f cardField) bool { return f.key == k })
+		if i < 0 {
+			i = len(fields)
+			fields = append(fields, cardField{key: k})
+		}
+		fields[i].value = v
+	}
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	for k, f := range fields {
@@ -472,4 +506,43 @@ func cardFields(b []byte) ([]cardField, error) {
 		fields = append(fields, cardField{key: t.(string), value: v})
 	}
 	return fields, nil
+}
+
+// fitSecond compiles the shipped second reader and fits its temperature on the validation digits of sets (as
+// the digit model's), at its card's level.
+func fitSecond(sets []*mnist.Set) (*recognize.SecondReader, secondInfo, error) {
+	m, card, err := onnxrec.SecondModel()
+	if err != nil {
+		return nil, secondInfo{}, err
+	}
+	if !m.OutputIsProbability() {
+		return nil, secondInfo{}, errors.New("calibrate: the second reader must output probabilities")
+	}
+	var probs []float32
+	var labels []uint8
+	for _, s := range sets {
+		for from := 0; from < s.Len(); from += 256 {
+			to := min(s.Len(), from+256)
+			in := make([]float32, 0, (to-from)*784)
+			for i := from; i < to; i++ {
+				in = append(in, s.Image(i)...)
+			}
+			out := make([]float32, (to-from)*10)
+			if err := m.Run(in, to-from, out); err != nil {
+				return nil, secondInfo{}, fmt.Errorf("calibrate: second reader: %w", err)
+			}
+			probs = append(probs, out...)
+			labels = append(labels, s.Labels[from:to]...)
+		}
+	}
+	temp, err := train.FitTemperature(probs, labels)
+	if err != nil {
+		return nil, secondInfo{}, fmt.Errorf("calibrate: second reader: %w", err)
+	}
+	temp = round4(temp)
+	r, err := recognize.NewSecondReader(m, temp, card.ConsultBelow)
+	if err != nil {
+		return nil, secondInfo{}, err
+	}
+	return r, secondInfo{SHA256: card.SHA256, Temperature: temp, ConsultBelow: card.ConsultBelow}, nil
 }
