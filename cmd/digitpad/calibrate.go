@@ -116,7 +116,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	strokeSeed := fs.Uint64("stroke-seed", 13, "first seed of the stroke validation codes (must not overlap the held-out stroke seeds)")
 	strokeHoldout := fs.Int("stroke-holdout", 2000, "held-out validation codes read from their strokes (1,000 per seed from --stroke-holdout-seed on) the stroke policy is reported on (0: none)")
 	strokeHoldoutSeed := fs.Uint64("stroke-holdout-seed", 11, "first seed of the held-out stroke codes")
-	secondCard := fs.String("second-card", "", "also write the second reader's temperature, fitted on the same validation digits, into this card (the shipped second reader's, assets/second.json)")
+	secondCard := fs.String("second-card", "", "fit the shipped second reader's temperature on the digits it is consulted on (those of the validation codes below its level, read without it) and write it into this card (assets/second.json); without it, the card's temperature is used")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -185,25 +185,20 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "temperature %.3f fitted on %d validation digits\n", temp, len(labels))
-	second, info, err := fitSecond(sets)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "second reader %s: temperature %.3f fitted on the same digits, consulted below %.3g\n", info.SHA256[:12], info.Temperature, info.ConsultBelow)
-	if *secondCard != "" {
-		if err := writeCardFields(*secondCard, map[string]any{"sha256": info.SHA256, "temperature": info.Temperature}); err != nil {
-			return err
-		}
-	}
-
 	// Threshold on validation codes read end to end (segmentation and the shipped pair reader included, as
 	// every native shell reads them) with the tempered probabilities.
 	pair, err := onnxrec.PairReader()
 	if err != nil {
 		return err
 	}
-	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name},
-		recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: *format, Pair: pair, Second: second})
+	cfg := recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: *format, Pair: pair}
+	second, info, err := secondReader(ctx, lm, cfg, *secondCard, *seed, *codes)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "second reader %s: temperature %.3f, consulted below %.3g\n", info.SHA256[:12], info.Temperature, info.ConsultBelow)
+	cfg.Second = second
+	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, cfg)
 	if err != nil {
 		return err
 	}
@@ -508,41 +503,68 @@ func cardFields(b []byte) ([]cardField, error) {
 	return fields, nil
 }
 
-// fitSecond compiles the shipped second reader and fits its temperature on the validation digits of sets (as
-// the digit model's), at its card's level.
-func fitSecond(sets []*mnist.Set) (*recognize.SecondReader, secondInfo, error) {
-	m, card, err := onnxrec.SecondModel()
+// secondReader is the shipped second reader at its card's level. With card set, its temperature is fitted on the
+// digits it is consulted on: the non-pair digits below its level of n validation codes (from seed on, 5 read for 5
+// written, labelled by position) read with cfg (no second reader), and written into card with the model's sha256;
+// otherwise the card's temperature stands.
+func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, card string, seed uint64, n int) (*recognize.SecondReader, secondInfo, error) {
+	m, sc, err := onnxrec.SecondModel()
 	if err != nil {
 		return nil, secondInfo{}, err
 	}
-	if !m.OutputIsProbability() {
-		return nil, secondInfo{}, errors.New("calibrate: the second reader must output probabilities")
-	}
-	var probs []float32
-	var labels []uint8
-	for _, s := range sets {
-		for from := 0; from < s.Len(); from += 256 {
-			to := min(s.Len(), from+256)
-			in := make([]float32, 0, (to-from)*784)
-			for i := from; i < to; i++ {
-				in = append(in, s.Image(i)...)
+	info := secondInfo{SHA256: sc.SHA256, Temperature: sc.Temperature, ConsultBelow: sc.ConsultBelow}
+	if card != "" {
+		if !m.OutputIsProbability() {
+			return nil, info, errors.New("calibrate: the second reader must output probabilities")
+		}
+		rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, cfg)
+		if err != nil {
+			return nil, info, err
+		}
+		var in []float32
+		var labels []uint8
+		err = forEachOrdered(ctx, n, runtime.GOMAXPROCS(0), func(i int) *recognize.Result {
+			img, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, seed+uint64(i/codesPerSeed), i%codesPerSeed, 100)
+			if err != nil {
+				return nil
 			}
-			out := make([]float32, (to-from)*10)
-			if err := m.Run(in, to-from, out); err != nil {
-				return nil, secondInfo{}, fmt.Errorf("calibrate: second reader: %w", err)
+			r, err := rec.Image(img, recognize.Options{})
+			if err != nil || len(r.Digits) != len(sh.Code.Text) {
+				return nil
 			}
-			probs = append(probs, out...)
-			labels = append(labels, s.Labels[from:to]...)
+			r.Code = sh.Code.Text // the truth, for the labels
+			return r
+		}, func(r *recognize.Result) error {
+			if r == nil {
+				return nil
+			}
+			for k, d := range r.Digits {
+				if !d.Pair && d.Confidence < sc.ConsultBelow {
+					in = append(in, r.Inputs[k][:]...)
+					labels = append(labels, r.Code[k]-'0')
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, info, err
+		}
+		probs := make([]float32, len(labels)*10)
+		for from := 0; from < len(labels); from += 256 {
+			to := min(len(labels), from+256)
+			if err := m.Run(in[from*784:to*784], to-from, probs[from*10:to*10]); err != nil {
+				return nil, info, fmt.Errorf("calibrate: second reader: %w", err)
+			}
+		}
+		t, err := train.FitTemperature(probs, labels)
+		if err != nil {
+			return nil, info, fmt.Errorf("calibrate: second reader: %w", err)
+		}
+		info.Temperature = round4(t)
+		if err := writeCardFields(card, map[string]any{"sha256": info.SHA256, "temperature": info.Temperature}); err != nil {
+			return nil, info, err
 		}
 	}
-	temp, err := train.FitTemperature(probs, labels)
-	if err != nil {
-		return nil, secondInfo{}, fmt.Errorf("calibrate: second reader: %w", err)
-	}
-	temp = round4(temp)
-	r, err := recognize.NewSecondReader(m, temp, card.ConsultBelow)
-	if err != nil {
-		return nil, secondInfo{}, err
-	}
-	return r, secondInfo{SHA256: card.SHA256, Temperature: temp, ConsultBelow: card.ConsultBelow}, nil
+	r, err := recognize.NewSecondReader(m, info.Temperature, info.ConsultBelow)
+	return r, info, err
 }

@@ -18,8 +18,8 @@ import (
 type SecondCard struct {
 	// SHA256 is the ONNX model's; SecondModel checks it.
 	SHA256 string `json:"sha256"`
-	// Temperature calibrates the model's probabilities (`digitpad calibrate --second-card` fits it on validation
-	// digits).
+	// Temperature calibrates the model's probabilities (`digitpad calibrate --second-card` fits it on the
+	// validation digits it is consulted on).
 	Temperature float64 `json:"temperature"`
 	// ConsultBelow is the digit model's calibrated confidence under which a digit is consulted
 	// (recognize.NewSecondReader).
