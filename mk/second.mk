@@ -1,8 +1,8 @@
 # The second reader (issue 12; recognize.SecondReader, assets/second.onnx, card assets/second.json): included from the
 # main Makefile.
-#   make train-second   trains it from scratch (~10 min on 2 busy cores), quantises it to int8 into assets/, then
-#                       recalibrates the shipped cards (calibrate-assets: the confirm policies are fitted with it, and
-#                       its temperature goes into assets/second.json).
+#   make train-second   trains it from scratch (~10 min on 2 busy cores) and quantises it to int8 into assets/ (with
+#                       its sha256 in the card); then `make calibrate-assets` (as `make train` does) fits the cards'
+#                       confirm policies with it and writes its temperature into assets/second.json.
 # Recipe (session 13): another seed than the shipped model (21), from scratch, 4 epochs, MNIST + synthetic TRAINING
 # writers (30% each with a strong slant, a hairline pen, a flat-topped 3) + MNIST canvases + code crops of TRAINING
 # writers; checkpoints on the MNIST validation split + VALIDATION writers. MNIST test 99.49% (fp32 and int8). Alone it
@@ -20,4 +20,3 @@ train-second:
 	$(QUANTIZE_RUN) --to int8 --calib $(QUANTIZE_CALIB) $(TRAIN_SECOND)/model.onnx $(TRAIN_SECOND)/second.onnx
 	cp $(TRAIN_SECOND)/second.onnx assets/second.onnx
 	sed -i 's/"sha256": "[0-9a-f]*"/"sha256": "'$$(sha256sum assets/second.onnx | cut -d" " -f1)'"/' assets/second.json
-	$(MAKE) calibrate-assets
