@@ -21,6 +21,7 @@ func TestSecondCard_DescribesTheShippedModel(t *testing.T) {
 		SHA256       string  `json:"sha256"`
 		Temperature  float64 `json:"temperature"`
 		ConsultBelow float64 `json:"consult_below"`
+		Weight       float64 `json:"weight"`
 	}
 	if err := json.Unmarshal(cardJSON, &card); err != nil {
 		t.Fatalf("second.json: %v", err)
@@ -40,6 +41,7 @@ func TestSecondCard_DescribesTheShippedModel(t *testing.T) {
 					SHA256       string  `json:"sha256"`
 					Temperature  float64 `json:"temperature"`
 					ConsultBelow float64 `json:"consult_below"`
+					Weight       float64 `json:"weight"`
 				} `json:"second_reader"`
 			} `json:"calibration"`
 		}
@@ -51,9 +53,9 @@ func TestSecondCard_DescribesTheShippedModel(t *testing.T) {
 			t.Errorf("%s: the confirm policy names no second reader (make calibrate-assets)", f)
 			continue
 		}
-		if s.SHA256 != card.SHA256 || s.Temperature != card.Temperature || s.ConsultBelow != card.ConsultBelow {
-			t.Errorf("%s: fitted with second reader %s (T %g, below %g), second.json has %s (T %g, below %g)",
-				f, s.SHA256, s.Temperature, s.ConsultBelow, card.SHA256, card.Temperature, card.ConsultBelow)
+		if s.SHA256 != card.SHA256 || s.Temperature != card.Temperature || s.ConsultBelow != card.ConsultBelow || s.Weight != card.Weight {
+			t.Errorf("%s: fitted with second reader %s (T %g, below %g, weight %g), second.json has %s (T %g, below %g, weight %g)",
+				f, s.SHA256, s.Temperature, s.ConsultBelow, s.Weight, card.SHA256, card.Temperature, card.ConsultBelow, card.Weight)
 		}
 	}
 }

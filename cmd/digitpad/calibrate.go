@@ -45,6 +45,7 @@ type secondInfo struct {
 	SHA256       string  `json:"sha256"`
 	Temperature  float64 `json:"temperature"`
 	ConsultBelow float64 `json:"consult_below"`
+	Weight       float64 `json:"weight"`
 }
 
 // confirmPolicy is a confirm policy as a card states it: the threshold chosen on the risk–coverage curve of
@@ -512,7 +513,7 @@ func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, 
 	if err != nil {
 		return nil, secondInfo{}, err
 	}
-	info := secondInfo{SHA256: sc.SHA256, Temperature: sc.Temperature, ConsultBelow: sc.ConsultBelow}
+	info := secondInfo{SHA256: sc.SHA256, Temperature: sc.Temperature, ConsultBelow: sc.ConsultBelow, Weight: sc.Weight}
 	if card != "" {
 		if !m.OutputIsProbability() {
 			return nil, info, errors.New("calibrate: the second reader must output probabilities")
@@ -565,6 +566,6 @@ func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, 
 			return nil, info, err
 		}
 	}
-	r, err := recognize.NewSecondReader(m, info.Temperature, info.ConsultBelow)
+	r, err := recognize.NewSecondReader(m, info.Temperature, info.ConsultBelow, info.Weight)
 	return r, info, err
 }

@@ -13,7 +13,8 @@ import (
 // again by the second model, and the two calibrated probability vectors are averaged. Two models trained apart
 // rarely misread the same digit confidently, so the average lowers the confidence of an isolated confident
 // misread (what sets the confirm threshold) and lifts that of a right digit both read; a sure digit (most MNIST
-// digits, most digits of a code) costs nothing. The model takes 28×28 inputs (0..1, ink = 1) and gives 10
+// digits, most digits of a code) costs nothing. The average is weighted (the card's weight: the second model's
+// share). The model takes 28×28 inputs (0..1, ink = 1) and gives 10
 // outputs, like the digit model.
 //
 // On validation codes (issue 12; seeds 33-52 fitted, 11-16 held out, fp32 shipped model) the shipped second
@@ -24,12 +25,14 @@ type SecondReader struct {
 	model   *model.Model
 	invTemp float64
 	below   float64
+	weight  float64
 }
 
 // NewSecondReader checks m's shape; temperature calibrates its probabilities as Config.Temperature does the
 // digit model's (zero: 1), and below is the digit model's calibrated confidence under which a digit is
-// consulted (0 < below <= 1).
-func NewSecondReader(m *model.Model, temperature, below float64) (*SecondReader, error) {
+// consulted (0 < below <= 1), and weight the second model's share of the averaged probabilities (0 < weight <= 1;
+// the digit model keeps 1 − weight).
+func NewSecondReader(m *model.Model, temperature, below, weight float64) (*SecondReader, error) {
 	if m == nil {
 		return nil, fmt.Errorf("recognize: second reader: nil model")
 	}
@@ -43,7 +46,10 @@ func NewSecondReader(m *model.Model, temperature, below float64) (*SecondReader,
 	if !(below > 0 && below <= 1) {
 		return nil, fmt.Errorf("recognize: second reader: level %g must be in (0, 1]", below)
 	}
-	s := &SecondReader{model: m, invTemp: 1, below: below}
+	if !(weight > 0 && weight <= 1) {
+		return nil, fmt.Errorf("recognize: second reader: weight %g must be in (0, 1]", weight)
+	}
+	s := &SecondReader{model: m, invTemp: 1, below: below, weight: weight}
 	if temperature > 0 {
 		s.invTemp = 1 / temperature
 	}
@@ -54,7 +60,7 @@ func NewSecondReader(m *model.Model, temperature, below float64) (*SecondReader,
 func (s *SecondReader) Below() float64 { return s.below }
 
 // consult reads the digits of res in doubt (below s.below, not the pair reader's) with the second model in one
-// call and replaces their probabilities with the average of both models' calibrated ones (Digit.Second). It
+// call and replaces their probabilities with the weighted average of both models' calibrated ones (Digit.Second). It
 // leaves res.Code and res.Confidence to the caller. NewSecondReader checked the model's shape, so a run cannot
 // fail on it; if it fails anyway, the digits keep the digit model's reading.
 func (s *SecondReader) consult(res *Result) {
@@ -86,7 +92,7 @@ func (s *SecondReader) consult(res *Result) {
 		d := &res.Digits[i]
 		d.Digit = 0
 		for c := range 10 {
-			d.Probs[c] = (d.Probs[c] + float64(p[c])) / 2
+			d.Probs[c] = (1-s.weight)*d.Probs[c] + s.weight*float64(p[c])
 			if d.Probs[c] > d.Probs[d.Digit] {
 				d.Digit = c
 			}

@@ -57,7 +57,7 @@ func TestSecondReader_ConsultedOnDoubtfulDigitsOnly(t *testing.T) {
 	if !(sure > doubt) {
 		t.Fatalf("test digits: confidences %.4f (bar) and %.4f (smudge), want the bar surer", sure, doubt)
 	}
-	second, err := recognize.NewSecondReader(sevenModel(t), 0, (sure+doubt)/2)
+	second, err := recognize.NewSecondReader(sevenModel(t), 0, (sure+doubt)/2, 0.6)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +73,12 @@ func TestSecondReader_ConsultedOnDoubtfulDigitsOnly(t *testing.T) {
 		t.Fatalf("doubtful digit (%.4f, level %.4f) was not consulted", doubt, second.Below())
 	}
 	for c := range 10 {
-		want := alone.Digits[1].Probs[c] / 2
+		want := 0.4 * alone.Digits[1].Probs[c]
 		if c == 7 {
-			want += 0.5
+			want += 0.6
 		}
 		if math.Abs(d.Probs[c]-want) > 1e-6 {
-			t.Errorf("doubtful digit: P(%d) = %.6f, want the average %.6f", c, d.Probs[c], want)
+			t.Errorf("doubtful digit: P(%d) = %.6f, want the weighted average %.6f", c, d.Probs[c], want)
 		}
 	}
 	if d.Digit != 7 || d.Confidence != d.Probs[7] {
@@ -92,14 +92,17 @@ func TestSecondReader_ConsultedOnDoubtfulDigitsOnly(t *testing.T) {
 func TestNewSecondReader_RejectsBadLevelsAndShapes(t *testing.T) {
 	m := sevenModel(t)
 	for _, below := range []float64{0, -0.5, 1.5, math.NaN()} {
-		if _, err := recognize.NewSecondReader(m, 1, below); err == nil {
+		if _, err := recognize.NewSecondReader(m, 1, below, 0.5); err == nil {
 			t.Errorf("level %v accepted", below)
 		}
+		if _, err := recognize.NewSecondReader(m, 1, 0.9, below); err == nil {
+			t.Errorf("weight %v accepted", below)
+		}
 	}
-	if _, err := recognize.NewSecondReader(m, -1, 0.9); err == nil {
+	if _, err := recognize.NewSecondReader(m, -1, 0.9, 0.5); err == nil {
 		t.Error("negative temperature accepted")
 	}
-	if _, err := recognize.NewSecondReader(nil, 1, 0.9); err == nil {
+	if _, err := recognize.NewSecondReader(nil, 1, 0.9, 0.5); err == nil {
 		t.Error("nil model accepted")
 	}
 }

@@ -24,6 +24,8 @@ type SecondCard struct {
 	// ConsultBelow is the digit model's calibrated confidence under which a digit is consulted
 	// (recognize.NewSecondReader).
 	ConsultBelow float64 `json:"consult_below"`
+	// Weight is the second model's share of the averaged probabilities (recognize.NewSecondReader).
+	Weight float64 `json:"weight"`
 }
 
 // SecondModel compiles the shipped second reader (assets.Second) and parses its card; the card must name the
@@ -55,7 +57,7 @@ func SecondReader() (*recognize.SecondReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow)
+	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow, c.Weight)
 }
 
 // shippedSecond is the second reader a recogniser gets unless its config sets one.
