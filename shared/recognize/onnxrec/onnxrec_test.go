@@ -70,18 +70,14 @@ func TestNew_TheCardSetsTheInputScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := onnxrec.SecondReader() // onnxrec's recognisers have the shipped second reader
-	if err != nil {
-		t.Fatal(err)
-	}
-	direct, err := recognize.New(m.Model, recognize.ModelInfo{}, recognize.Config{InputScale: 1, Second: second})
+	direct, err := recognize.New(m.Model, recognize.ModelInfo{}, recognize.Config{InputScale: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p, d := probs(t, plain), probs(t, direct); p != d {
 		t.Errorf("card without input_scale: probs %v, want those at scale 1 %v", p, d)
 	}
-	direct255, err := recognize.New(m.Model, recognize.ModelInfo{}, recognize.Config{InputScale: 255, Second: second})
+	direct255, err := recognize.New(m.Model, recognize.ModelInfo{}, recognize.Config{InputScale: 255})
 	if err != nil {
 		t.Fatal(err)
 	}

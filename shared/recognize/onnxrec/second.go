@@ -60,5 +60,15 @@ func SecondReader() (*recognize.SecondReader, error) {
 	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow, c.Weight)
 }
 
-// shippedSecond is the second reader a recogniser gets unless its config sets one.
-func shippedSecond() (*recognize.SecondReader, error) { return SecondReader() }
+// shippedSecond is the second reader a recogniser gets unless its config sets one: the shipped one when the model
+// card's confirm policies were fitted with it (sha is the second reader's sha256 the card names), else none.
+func shippedSecond(sha string) (*recognize.SecondReader, error) {
+	if sha == "" {
+		return nil, nil
+	}
+	m, c, err := SecondModel()
+	if err != nil || c.SHA256 != sha {
+		return nil, err
+	}
+	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow, c.Weight)
+}

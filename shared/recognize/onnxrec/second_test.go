@@ -18,7 +18,7 @@ import (
 
 // The shipped recogniser has the second reader: it consults it on validation codes' digits in doubt, and not on
 // the serving benchmark's canvases, whose digits the digit model reads surely (issue 16: the grey MNIST digit's
-// cost must not grow).
+// cost must not grow). A model whose card was not calibrated with it reads without it.
 func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 	m, err := onnxrec.Load(assets.Model(), assets.ModelCard())
 	if err != nil {
@@ -55,7 +55,12 @@ func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 			}
 		}
 	}
-	consulted, doubtful := 0, 0
+	// A card whose confirm policy was not fitted with the second reader (here: none) reads without it.
+	bare, err := onnxrec.New(assets.Model(), []byte(`{"name":"a","calibration":{"temperature":0.65}}`), recognize.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consulted, doubtful, bareConsulted := 0, 0, 0
 	for q := range 40 {
 		img, _, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, 11, q, 50)
 		if err != nil {
@@ -64,6 +69,15 @@ func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 		r, err := rec.Image(img, recognize.Options{Format: "5"})
 		if err != nil {
 			t.Fatal(err)
+		}
+		rb, err := bare.Image(img, recognize.Options{Format: "5"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range rb.Digits {
+			if d.Second {
+				bareConsulted++
+			}
 		}
 		for _, d := range r.Digits {
 			if d.Second {
@@ -76,6 +90,9 @@ func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 	}
 	if consulted == 0 {
 		t.Errorf("no digit of 40 validation codes consulted the second reader (%d read below its level %.3g after it)", doubtful, card.ConsultBelow)
+	}
+	if bareConsulted > 0 {
+		t.Errorf("a card fitted without the second reader: %d digits consulted it", bareConsulted)
 	}
 	t.Logf("40 validation codes: %d digits consulted the second reader", consulted)
 }
