@@ -7,9 +7,10 @@
 # writers (30% each with a strong slant, a hairline pen, a flat-topped 3) + MNIST canvases + code crops of TRAINING
 # writers; checkpoints on the MNIST validation split + VALIDATION writers. MNIST test 99.49% (fp32 and int8). Alone it
 # is a weaker reader than the shipped model, but trained apart it seldom misreads the same digit confidently:
-# consulted on digits below 0.99 (8.5% of code digits) and averaged, it asked 13.00% of held-out validation codes
-# (seeds 11-16) at 0.43% silent, against 15.30% / 0.40% without (fitted on seeds 33-52: 13.52% against 15.55%).
-# Stage-6 fine-tunes of the shipped model as the second reader (correlated with it) reached only 14.1-14.6%.
+# consulted on digits below 0.99 (8.5% of code digits) and averaged (its temperature fitted on those digits), it
+# lets 12.67% of held-out validation codes (seeds 11-16) ask at 0.40% silent, against 15.30% / 0.40% without (fitted
+# on seeds 33-52: 13.30% against 15.56%). Stage-6 fine-tunes of the shipped model as the second reader (correlated
+# with it) reached only 14.1-14.6%.
 TRAIN_SECOND     ?= /tmp/digitpad-train-second
 TRAIN_SECOND_ARGS ?= -seed 21 -workers 2 -epochs 4 -synth 20000 -synth-slanted 0.3 -synth-hairline 0.3 -synth-flat3 0.3 -synth-val 5000 -canvas 8000 -codes 20000
 
