@@ -36,7 +36,8 @@ samples: build
 ## 4 data-parallel workers, 12 epochs, the AVX-512 training kernel: GOEXPERIMENT=simd; without it gonum BLAS is
 ## used and the weights round differently); stage 2 fine-tunes it on MNIST + synthetic training writers + MNIST
 ## redrawn as canvases; stage 3 fine-tunes that on crops of cut 5-digit codes; stage 4 on more crops, averaged with
-## stage 3; stage 5 on training writers with rare habits (strong slant, hairline pens, flat-topped 3s) (mk/evalpad.mk).
+## stage 3; stage 5 on training writers with rare habits (strong slant, hairline pens, flat-topped 3s) (mk/evalpad.mk);
+## then the pair reader, the second reader (mk/second.mk), the variants and the calibration.
 TRAIN_BASE ?= /tmp/digitpad-train-base
 TRAIN_STAGE2 ?= /tmp/digitpad-train-stage2
 TRAIN_STAGE3 ?= /tmp/digitpad-train-stage3
@@ -47,7 +48,7 @@ train:
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_STAGE3) -init $(TRAIN_STAGE2)/model.onnx $(TRAIN_CODES)
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_STAGE4) -init $(TRAIN_STAGE3)/model.onnx $(TRAIN_CODES2)
 	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out assets -init $(TRAIN_STAGE4)/model.onnx $(TRAIN_RARE)
-	$(MAKE) train-pair quantize-assets calibrate-assets profile-assets web
+	$(MAKE) train-pair train-second quantize-assets calibrate-assets profile-assets web
 
 ## train-pair: the pair reader (assets/pair-*.onnx, card assets/pair.json): two 28×28 models reading the left and
 ## the right digit of a lattice piece holding two touching digits (~30 min on 2 shared cores).

@@ -58,6 +58,11 @@ type Card struct {
 			Threshold float64                `json:"confirm_threshold"`
 			Confirm   recognize.ConfirmModel `json:"confirm_model"`
 		} `json:"strokes"`
+		// Second names the second reader (recognize.SecondReader) the confirm policies were fitted with; empty:
+		// none, and the model is read without one.
+		Second struct {
+			SHA256 string `json:"sha256"`
+		} `json:"second_reader"`
 	} `json:"calibration"`
 }
 

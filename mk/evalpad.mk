@@ -57,9 +57,11 @@ EVAL_PAD_SEED  ?= 1
 .PHONY: eval-pad calibrate-assets
 
 # calibrate-assets: temperature, confirm model and confirm threshold of each shipped variant, chosen on validation writers'
-# codes (digitpad calibrate), written into its card; the fp32 risk-coverage plot goes to assets/report/.
+# codes (digitpad calibrate, reading them with the shipped pair and second readers), written into its card; the fp32
+# risk-coverage plot goes to assets/report/; the fp32 run also writes the second reader's temperature (fitted on the
+# same validation digits) into assets/second.json.
 calibrate-assets:
-	$(GO) run ./cmd/digitpad calibrate --model assets/model.onnx
+	$(GO) run ./cmd/digitpad calibrate --model assets/model.onnx --second-card assets/second.json
 	for v in int8 fp16; do tmp=$$(mktemp -d); \
 	  $(GO) run ./cmd/digitpad calibrate --model assets/model-$$v.onnx --plot $$tmp/rc.png || exit 1; rm -rf $$tmp; done
 

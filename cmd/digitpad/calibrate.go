@@ -32,9 +32,20 @@ type calibration struct {
 	// PerDigit is the per-digit rule's operating point on the same codes and target (a code asks when a digit's
 	// confidence is below the threshold), for comparison.
 	PerDigit train.RiskPoint `json:"per_digit_rule"`
+	// Second is the second reader the codes were read with (recognize.SecondReader), its temperature fitted on the
+	// same validation digits as the digit model's.
+	Second *secondInfo `json:"second_reader,omitempty"`
 	// Strokes is the confirm policy of stroke input (recognize.Config.StrokeThreshold), chosen the same way on
 	// validation codes read from their pen paths in writing order (the pad's and the kiosk's input).
 	Strokes *strokeCalibration `json:"strokes,omitempty"`
+}
+
+// secondInfo names the second reader a card's confirm policy was fitted with.
+type secondInfo struct {
+	SHA256       string  `json:"sha256"`
+	Temperature  float64 `json:"temperature"`
+	ConsultBelow float64 `json:"consult_below"`
+	Weight       float64 `json:"weight"`
 }
 
 // confirmPolicy is a confirm policy as a card states it: the threshold chosen on the risk–coverage curve of
@@ -106,6 +117,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	strokeSeed := fs.Uint64("stroke-seed", 13, "first seed of the stroke validation codes (must not overlap the held-out stroke seeds)")
 	strokeHoldout := fs.Int("stroke-holdout", 2000, "held-out validation codes read from their strokes (1,000 per seed from --stroke-holdout-seed on) the stroke policy is reported on (0: none)")
 	strokeHoldoutSeed := fs.Uint64("stroke-holdout-seed", 11, "first seed of the held-out stroke codes")
+	secondCard := fs.String("second-card", "", "fit the shipped second reader's temperature on the digits it is consulted on (those of the validation codes below its level, read without it) and write it into this card (assets/second.json); without it, the card's temperature is used")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -174,15 +186,20 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "temperature %.3f fitted on %d validation digits\n", temp, len(labels))
-
 	// Threshold on validation codes read end to end (segmentation and the shipped pair reader included, as
 	// every native shell reads them) with the tempered probabilities.
 	pair, err := onnxrec.PairReader()
 	if err != nil {
 		return err
 	}
-	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name},
-		recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: *format, Pair: pair})
+	cfg := recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: *format, Pair: pair}
+	second, info, err := secondReader(ctx, lm, cfg, *secondCard, *seed, *codes)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "second reader %s: temperature %.3f, consulted below %.3g\n", info.SHA256[:12], info.Temperature, info.ConsultBelow)
+	cfg.Second = second
+	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, cfg)
 	if err != nil {
 		return err
 	}
@@ -193,7 +210,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	img := fitPolicy(readings, *target, "images", false, stderr)
 	chosen, cm := img.chosen, img.model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), *target)
-	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit,
+	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit, Second: &info,
 		confirmPolicy: img.card(fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
 			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) read end to end",
 			len(labels), *val, *digits, *codes, seedRange(*seed, *codes, codesPerSeed), codesPerSeed))}
@@ -406,10 +423,12 @@ func thin(c []train.RiskPoint, n int) []train.RiskPoint {
 // writeCalibration sets the "calibration" object of a model card, keeping every other field where it was (a
 // recalibrated card differs from the old one only in that object).
 func writeCalibration(path string, cal calibration) error {
-	calJSON, err := json.Marshal(cal)
-	if err != nil {
-		return fmt.Errorf("calibrate: %w", err)
-	}
+	return writeCardFields(path, map[string]any{"calibration": cal})
+}
+
+// writeCardFields sets top-level fields of a JSON card, keeping every other field where it was (new ones go
+// last, in key order).
+func writeCardFields(path string, set map[string]any) error {
 	var fields []cardField
 	if b, err := os.ReadFile(path); err == nil {
 		if fields, err = cardFields(b); err != nil {
@@ -418,12 +437,23 @@ func writeCalibration(path string, cal calibration) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("calibrate: %w", err)
 	}
-	i := slices.IndexFunc(fields, func(f cardField) bool { return f.key == "calibration" })
-	if i < 0 {
-		i = len(fields)
-		fields = append(fields, cardField{key: "calibration"})
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
 	}
-	fields[i].value = calJSON
+	slices.Sort(keys)
+	for _, k := range keys {
+		v, err := json.Marshal(set[k])
+		if err != nil {
+			return fmt.Errorf("calibrate: %w", err)
+		}
+		i := slices.IndexFunc(fields, func(f cardField) bool { return f.key == k })
+		if i < 0 {
+			i = len(fields)
+			fields = append(fields, cardField{key: k})
+		}
+		fields[i].value = v
+	}
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	for k, f := range fields {
@@ -472,4 +502,70 @@ func cardFields(b []byte) ([]cardField, error) {
 		fields = append(fields, cardField{key: t.(string), value: v})
 	}
 	return fields, nil
+}
+
+// secondReader is the shipped second reader at its card's level. With card set, its temperature is fitted on the
+// digits it is consulted on: the non-pair digits below its level of n validation codes (from seed on, 5 read for 5
+// written, labelled by position) read with cfg (no second reader), and written into card with the model's sha256;
+// otherwise the card's temperature stands.
+func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, card string, seed uint64, n int) (*recognize.SecondReader, secondInfo, error) {
+	m, sc, err := onnxrec.SecondModel()
+	if err != nil {
+		return nil, secondInfo{}, err
+	}
+	info := secondInfo{SHA256: sc.SHA256, Temperature: sc.Temperature, ConsultBelow: sc.ConsultBelow, Weight: sc.Weight}
+	if card != "" {
+		if !m.OutputIsProbability() {
+			return nil, info, errors.New("calibrate: the second reader must output probabilities")
+		}
+		rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, cfg)
+		if err != nil {
+			return nil, info, err
+		}
+		var in []float32
+		var labels []uint8
+		err = forEachOrdered(ctx, n, runtime.GOMAXPROCS(0), func(i int) *recognize.Result {
+			img, sh, err := synth.SetSheet(synth.ValWriters, synth.Codes5, seed+uint64(i/codesPerSeed), i%codesPerSeed, 100)
+			if err != nil {
+				return nil
+			}
+			r, err := rec.Image(img, recognize.Options{})
+			if err != nil || len(r.Digits) != len(sh.Code.Text) {
+				return nil
+			}
+			r.Code = sh.Code.Text // the truth, for the labels
+			return r
+		}, func(r *recognize.Result) error {
+			if r == nil {
+				return nil
+			}
+			for k, d := range r.Digits {
+				if !d.Pair && d.Confidence < sc.ConsultBelow {
+					in = append(in, r.Inputs[k][:]...)
+					labels = append(labels, r.Code[k]-'0')
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, info, err
+		}
+		probs := make([]float32, len(labels)*10)
+		for from := 0; from < len(labels); from += 256 {
+			to := min(len(labels), from+256)
+			if err := m.Run(in[from*784:to*784], to-from, probs[from*10:to*10]); err != nil {
+				return nil, info, fmt.Errorf("calibrate: second reader: %w", err)
+			}
+		}
+		t, err := train.FitTemperature(probs, labels)
+		if err != nil {
+			return nil, info, fmt.Errorf("calibrate: second reader: %w", err)
+		}
+		info.Temperature = round4(t)
+		if err := writeCardFields(card, map[string]any{"sha256": info.SHA256, "temperature": info.Temperature}); err != nil {
+			return nil, info, err
+		}
+	}
+	r, err := recognize.NewSecondReader(m, info.Temperature, info.ConsultBelow, info.Weight)
+	return r, info, err
 }

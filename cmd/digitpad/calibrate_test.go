@@ -26,8 +26,13 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "model.json"), card, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	_, secondJSON := assets.Second()
+	sp := filepath.Join(dir, "second.json")
+	if err := os.WriteFile(sp, secondJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, errOut, err := mustRun(t, "calibrate", "--model", mp, "--codes", "60", "--digits", "300", "--val", "500", "--holdout", "40",
-		"--stroke-codes", "60", "--stroke-holdout", "40")
+		"--stroke-codes", "60", "--stroke-holdout", "40", "--second-card", sp)
 	if err != nil {
 		t.Fatalf("calibrate: %v\n%s%s", err, out, errOut)
 	}
@@ -47,6 +52,19 @@ func TestCalibrate_WritesCardAndPlot(t *testing.T) {
 		len(c.Curve) < 2 || c.TargetSilentError != 0.005 || c.Rule == "" || c.PerDigit.Threshold <= 0 || c.Product.Threshold <= 0 ||
 		c.Confirm.Short < 0 || c.Confirm.ShortOne < 0 || c.Confirm.Pair > 1 || c.Confirm.Edge != 0 || c.Holdout == nil || c.Holdout.Codes != 40 || c.Holdout.Seeds != "11-11" {
 		t.Errorf("card after calibration: name %q, calibration %+v", got.Name, c)
+	}
+	// The second reader's temperature, fitted on the digits it is consulted on, goes into its card and this one.
+	var sc struct {
+		SHA256      string  `json:"sha256"`
+		Temperature float64 `json:"temperature"`
+		Purpose     string  `json:"purpose"`
+	}
+	if b, err := os.ReadFile(sp); err != nil || json.Unmarshal(b, &sc) != nil {
+		t.Fatalf("second card: %v", err)
+	}
+	if s := c.Second; s == nil || s.Temperature != sc.Temperature || s.SHA256 != sc.SHA256 || sc.Temperature < 0.2 || sc.Temperature > 5 ||
+		sc.Purpose == "" || s.ConsultBelow <= 0 || s.ConsultBelow > 1 {
+		t.Errorf("second reader in the card %+v, second card %+v", c.Second, sc)
 	}
 	if c.MetTarget && c.SilentErrorRate > c.TargetSilentError {
 		t.Errorf("met target with silent errors %v > %v", c.SilentErrorRate, c.TargetSilentError)

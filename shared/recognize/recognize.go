@@ -55,6 +55,9 @@ type Config struct {
 	Temperature float64
 	// Pair, when set, reads pieces of touching digits that hold two of them (see PairReader); nil: none.
 	Pair *PairReader
+	// Second, when set, reads again the digits of the final reading that are in doubt (see SecondReader); nil:
+	// none.
+	Second *SecondReader
 }
 
 // Options are per-call settings.
@@ -76,6 +79,8 @@ type Digit struct {
 	// Edge says the digit's box touches the canvas's left or right edge: ink of it may lie beyond the canvas,
 	// which ConfirmModel weighs.
 	Edge bool `json:"-"`
+	// Second says the second reader was consulted on the digit (Config.Second): Probs average both models'.
+	Second bool `json:"-"`
 }
 
 // Result is the recognition of one canvas.
@@ -110,6 +115,7 @@ type Recognizer struct {
 	format    *Format
 	patterns  PatternCompiler
 	pair      *PairReader
+	second    *SecondReader
 	formats   sync.Map     // string -> *Format, per-call formats compiled once
 	nformats  atomic.Int32 // entries in formats, bounded by maxCachedFormats
 	bufs      sync.Pool
@@ -129,7 +135,7 @@ func New(m *model.Model, info ModelInfo, cfg Config) (*Recognizer, error) {
 		return nil, fmt.Errorf("recognize: %w", err)
 	}
 	r := &Recognizer{model: m, info: info, threshold: cfg.Threshold, confirm: cfg.Confirm, scale: cfg.InputScale, inkOpt: cfg.Ink,
-		format: f, patterns: cfg.Patterns, pair: cfg.Pair}
+		format: f, patterns: cfg.Patterns, pair: cfg.Pair, second: cfg.Second}
 	if r.threshold <= 0 {
 		r.threshold = DefaultThreshold
 	}
@@ -1102,6 +1108,11 @@ func (j *Job) Result() *Result {
 		dg.Edge = j.atEdge(d.Box)
 		res.Digits[i] = dg
 		res.Inputs[i] = d.Input
+	}
+	if j.r.second != nil {
+		j.r.second.consult(res)
+	}
+	for i, dg := range res.Digits {
 		res.Confidence *= dg.Confidence
 		code[i] = byte('0' + dg.Digit)
 	}

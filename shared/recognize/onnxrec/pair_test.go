@@ -12,7 +12,7 @@ import (
 )
 
 // pairRecognizers are the shipped fp32 model's recognisers for 5-digit codes without and with the shipped pair
-// reader.
+// reader (neither with the second reader).
 func pairRecognizers(tb testing.TB) (off, on *recognize.Recognizer) {
 	tb.Helper()
 	m, err := onnxrec.Load(assets.Model(), assets.ModelCard())
@@ -23,7 +23,12 @@ func pairRecognizers(tb testing.TB) (off, on *recognize.Recognizer) {
 	if off, err = recognize.New(m.Model, recognize.ModelInfo{Name: m.Card.Name}, m.Card.Configure(cfg)); err != nil {
 		tb.Fatal(err)
 	}
-	if on, err = m.Recognizer(cfg); err != nil {
+	pair, err := onnxrec.PairReader()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Pair = pair
+	if on, err = recognize.New(m.Model, recognize.ModelInfo{Name: m.Card.Name}, m.Card.Configure(cfg)); err != nil {
 		tb.Fatal(err)
 	}
 	return off, on

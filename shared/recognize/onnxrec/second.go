@@ -1,0 +1,74 @@
+//go:build !js
+
+package onnxrec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"digitpad/assets"
+	"digitpad/shared/model"
+	"digitpad/shared/model/onnxload"
+	"digitpad/shared/recognize"
+)
+
+// SecondCard is what the recogniser takes from the second reader's card (assets/second.json).
+type SecondCard struct {
+	// SHA256 is the ONNX model's; SecondModel checks it.
+	SHA256 string `json:"sha256"`
+	// Temperature calibrates the model's probabilities (`digitpad calibrate --second-card` fits it on the
+	// validation digits it is consulted on).
+	Temperature float64 `json:"temperature"`
+	// ConsultBelow is the digit model's calibrated confidence under which a digit is consulted
+	// (recognize.NewSecondReader).
+	ConsultBelow float64 `json:"consult_below"`
+	// Weight is the second model's share of the averaged probabilities (recognize.NewSecondReader).
+	Weight float64 `json:"weight"`
+}
+
+// SecondModel compiles the shipped second reader (assets.Second) and parses its card; the card must name the
+// model's sha256.
+func SecondModel() (*model.Model, SecondCard, error) {
+	b, cardJSON := assets.Second()
+	var c SecondCard
+	if err := json.Unmarshal(cardJSON, &c); err != nil {
+		return nil, c, fmt.Errorf("load second reader: card: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); c.SHA256 != got {
+		return nil, c, fmt.Errorf("load second reader: card names sha256 %q, the model's is %s", c.SHA256, got)
+	}
+	g, err := onnxload.Decode(b)
+	if err != nil {
+		return nil, c, fmt.Errorf("load second reader: %w", err)
+	}
+	m, err := model.Compile(g)
+	if err != nil {
+		return nil, c, fmt.Errorf("load second reader: %w", err)
+	}
+	return m, c, nil
+}
+
+// SecondReader is the shipped second reader with its card's temperature and level.
+func SecondReader() (*recognize.SecondReader, error) {
+	m, c, err := SecondModel()
+	if err != nil {
+		return nil, err
+	}
+	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow, c.Weight)
+}
+
+// shippedSecond is the second reader a recogniser gets unless its config sets one: the shipped one when the model
+// card's confirm policies were fitted with it (sha is the second reader's sha256 the card names), else none.
+func shippedSecond(sha string) (*recognize.SecondReader, error) {
+	if sha == "" {
+		return nil, nil
+	}
+	m, c, err := SecondModel()
+	if err != nil || c.SHA256 != sha {
+		return nil, err
+	}
+	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow, c.Weight)
+}
