@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"digitpad/assets"
+	"digitpad/shared/recognize/onnxrec"
 )
 
 // The second reader's card names the model that ships beside it, and every shipped model card's confirm policy
@@ -17,12 +18,7 @@ import (
 // `make calibrate-assets` would otherwise go unnoticed.
 func TestSecondCard_DescribesTheShippedModel(t *testing.T) {
 	b, cardJSON := assets.Second()
-	var card struct {
-		SHA256       string  `json:"sha256"`
-		Temperature  float64 `json:"temperature"`
-		ConsultBelow float64 `json:"consult_below"`
-		Weight       float64 `json:"weight"`
-	}
+	var card onnxrec.SecondCard
 	if err := json.Unmarshal(cardJSON, &card); err != nil {
 		t.Fatalf("second.json: %v", err)
 	}
@@ -37,12 +33,7 @@ func TestSecondCard_DescribesTheShippedModel(t *testing.T) {
 		}
 		var mc struct {
 			Calibration struct {
-				Second *struct {
-					SHA256       string  `json:"sha256"`
-					Temperature  float64 `json:"temperature"`
-					ConsultBelow float64 `json:"consult_below"`
-					Weight       float64 `json:"weight"`
-				} `json:"second_reader"`
+				Second *onnxrec.SecondCard `json:"second_reader"`
 			} `json:"calibration"`
 		}
 		if err := json.Unmarshal(mb, &mc); err != nil {
@@ -53,7 +44,7 @@ func TestSecondCard_DescribesTheShippedModel(t *testing.T) {
 			t.Errorf("%s: the confirm policy names no second reader (make calibrate-assets)", f)
 			continue
 		}
-		if s.SHA256 != card.SHA256 || s.Temperature != card.Temperature || s.ConsultBelow != card.ConsultBelow || s.Weight != card.Weight {
+		if *s != card {
 			t.Errorf("%s: fitted with second reader %s (T %g, below %g, weight %g), second.json has %s (T %g, below %g, weight %g)",
 				f, s.SHA256, s.Temperature, s.ConsultBelow, s.Weight, card.SHA256, card.Temperature, card.ConsultBelow, card.Weight)
 		}

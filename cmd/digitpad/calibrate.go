@@ -34,18 +34,10 @@ type calibration struct {
 	PerDigit train.RiskPoint `json:"per_digit_rule"`
 	// Second is the second reader the codes were read with (recognize.SecondReader), its temperature fitted on the
 	// same validation digits as the digit model's.
-	Second *secondInfo `json:"second_reader,omitempty"`
+	Second *onnxrec.SecondCard `json:"second_reader,omitempty"`
 	// Strokes is the confirm policy of stroke input (recognize.Config.StrokeThreshold), chosen the same way on
 	// validation codes read from their pen paths in writing order (the pad's and the kiosk's input).
 	Strokes *strokeCalibration `json:"strokes,omitempty"`
-}
-
-// secondInfo names the second reader a card's confirm policy was fitted with.
-type secondInfo struct {
-	SHA256       string  `json:"sha256"`
-	Temperature  float64 `json:"temperature"`
-	ConsultBelow float64 `json:"consult_below"`
-	Weight       float64 `json:"weight"`
 }
 
 // confirmPolicy is a confirm policy as a card states it: the threshold chosen on the risk–coverage curve of
@@ -508,13 +500,17 @@ func cardFields(b []byte) ([]cardField, error) {
 // digits it is consulted on: the non-pair digits below its level of n validation codes (from seed on, 5 read for 5
 // written, labelled by position) read with cfg (no second reader), and written into card with the model's sha256;
 // otherwise the card's temperature stands.
-func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, card string, seed uint64, n int) (*recognize.SecondReader, secondInfo, error) {
+func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, card string, seed uint64, n int) (*recognize.SecondReader, onnxrec.SecondCard, error) {
 	m, sc, err := onnxrec.SecondModel()
 	if err != nil {
-		return nil, secondInfo{}, err
+		return nil, onnxrec.SecondCard{}, err
 	}
-	info := secondInfo{SHA256: sc.SHA256, Temperature: sc.Temperature, ConsultBelow: sc.ConsultBelow, Weight: sc.Weight}
+	info := sc
 	if card != "" {
+		atCard, err := sc.Reader(m) // the card's level picks the digits; its temperature is refitted below
+		if err != nil {
+			return nil, info, err
+		}
 		if !m.OutputIsProbability() {
 			return nil, info, errors.New("calibrate: the second reader must output probabilities")
 		}
@@ -539,11 +535,9 @@ func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, 
 			if r == nil {
 				return nil
 			}
-			for k, d := range r.Digits {
-				if !d.Pair && d.Confidence < sc.ConsultBelow {
-					in = append(in, r.Inputs[k][:]...)
-					labels = append(labels, r.Code[k]-'0')
-				}
+			for _, k := range atCard.Consulted(r) {
+				in = append(in, r.Inputs[k][:]...)
+				labels = append(labels, r.Code[k]-'0')
 			}
 			return nil
 		})
@@ -566,6 +560,6 @@ func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, 
 			return nil, info, err
 		}
 	}
-	r, err := recognize.NewSecondReader(m, info.Temperature, info.ConsultBelow, info.Weight)
+	r, err := info.Reader(m)
 	return r, info, err
 }

@@ -65,13 +65,13 @@ func (s *SecondReader) Below() float64 { return s.below }
 // MNIST test read as canvases 0.27 points below raw, past issue 12's 0.2-point goal.
 const secondMinDigits = 2
 
-// consult reads the digits of res in doubt (below s.below, not the pair reader's) with the second model in one
-// call and replaces their probabilities with the weighted average of both models' calibrated ones (Digit.Second). It
-// leaves res.Code and res.Confidence to the caller. NewSecondReader checked the model's shape, so a run cannot
-// fail on it; if it fails anyway, the digits keep the digit model's reading.
-func (s *SecondReader) consult(res *Result) {
+// Consulted returns the indices of res's digits the second reader reads again: in a reading of at least
+// secondMinDigits digits, those the digit model reads below the level (Below) and the pair reader did not read.
+// res must be the digit model's reading (before consult). The one rule for which digits are consulted; `digitpad
+// calibrate` fits the second reader's temperature on the same digits.
+func (s *SecondReader) Consulted(res *Result) []int {
 	if len(res.Digits) < secondMinDigits {
-		return
+		return nil
 	}
 	var idx []int
 	for i, d := range res.Digits {
@@ -79,6 +79,15 @@ func (s *SecondReader) consult(res *Result) {
 			idx = append(idx, i)
 		}
 	}
+	return idx
+}
+
+// consult reads the digits of res in doubt (below s.below, not the pair reader's) with the second model in one
+// call and replaces their probabilities with the weighted average of both models' calibrated ones (Digit.Second). It
+// leaves res.Code and res.Confidence to the caller. NewSecondReader checked the model's shape, so a run cannot
+// fail on it; if it fails anyway, the digits keep the digit model's reading.
+func (s *SecondReader) consult(res *Result) {
+	idx := s.Consulted(res)
 	if len(idx) == 0 {
 		return
 	}

@@ -51,13 +51,18 @@ func SecondModel() (*model.Model, SecondCard, error) {
 	return m, c, nil
 }
 
+// Reader is m (the card's model) as a second reader at the card's temperature, level and weight.
+func (c SecondCard) Reader(m *model.Model) (*recognize.SecondReader, error) {
+	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow, c.Weight)
+}
+
 // SecondReader is the shipped second reader with its card's temperature and level.
 func SecondReader() (*recognize.SecondReader, error) {
 	m, c, err := SecondModel()
 	if err != nil {
 		return nil, err
 	}
-	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow, c.Weight)
+	return c.Reader(m)
 }
 
 // shippedSecond is the second reader a recogniser gets unless its config sets one: the shipped one when the model
@@ -70,5 +75,5 @@ func shippedSecond(sha string) (*recognize.SecondReader, error) {
 	if err != nil || c.SHA256 != sha {
 		return nil, err
 	}
-	return recognize.NewSecondReader(m, c.Temperature, c.ConsultBelow, c.Weight)
+	return c.Reader(m)
 }
