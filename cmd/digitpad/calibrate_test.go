@@ -11,6 +11,7 @@ import (
 
 	"digitpad/assets"
 	"digitpad/shared/synth"
+	"digitpad/train/calibrate"
 )
 
 // TestCalibrate_WritesCardAndPlot: calibration on (small) validation data stores temperature, threshold and
@@ -97,7 +98,7 @@ func TestWriteCalibration_KeepsTheCardsOtherFieldsInPlace(t *testing.T) {
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeCalibration(path, calibration{Temperature: 0.5, confirmPolicy: confirmPolicy{Threshold: 0.9}}); err != nil {
+	if err := writeCalibration(path, calibration{Temperature: 0.5, ConfirmPolicy: calibrate.ConfirmPolicy{Threshold: 0.9}}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
