@@ -23,6 +23,8 @@ import (
 	"digitpad/shared/protocol"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
+	"digitpad/shared/synth"
+	"digitpad/train/calibrate"
 	"digitpad/train/retrain"
 )
 
@@ -37,6 +39,10 @@ var hardStyle = retrain.StencilHand
 // retrainSteps are the fine-tuning steps the proof runs: half of `digitpad retrain`'s default 800, which the
 // style needs less of (session 11, 400 steps: 85.50% -> 99.83% on the unseen samples, MNIST test 99.63% -> 99.62%; 800 steps gave 100%), and the test's whole cost is the training.
 const retrainSteps = 400
+
+// calibrationCodes are the validation codes of each kind the proof's candidate is calibrated on: a fifth of
+// `digitpad retrain`'s default, as the test only checks the card is fitted and used (5,000 cost ~90 CPU s).
+const calibrationCodes = 1000
 
 // styleGoal is the issue's accuracy goal on unseen samples of the style after the retrain (or +10 points).
 const styleGoal = 0.98
@@ -229,7 +235,7 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 	t.Logf("%d codes confirmed through the API, %d of them corrected by the clerk", sent, corrected)
 
 	retrainArgs := []string{"retrain", "--data", dir, "--db", db, "--registry", regDir, "--promote", "--json",
-		"--steps", fmt.Sprint(retrainSteps)}
+		"--steps", fmt.Sprint(retrainSteps), "--calibration-codes", fmt.Sprint(calibrationCodes), "--calibration-holdout", "-1"}
 	out, errOut, err := mustRun(t, retrainArgs...)
 	if err != nil {
 		t.Fatalf("retrain: %v\n%s", err, errOut)
@@ -271,6 +277,10 @@ func TestRetrain_LearnsAStyleFromCorrectionsAndRefusesPoison(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := styleAcc(newRec)
+	checkCandidateCard(t, onnx, card, newRec)
+	if _, card8, _, err := reg.Variant(ctx, v, "int8"); err != nil || !strings.Contains(string(card8), secondSHA(t)) {
+		t.Errorf("the candidate's int8 card does not name the second reader (%v):\n%.400s", err, card8)
+	}
 	t.Logf("unseen samples of the style: base %.2f%% -> retrained %.2f%%; MNIST test %.2f%% -> %.2f%%", 100*before, 100*after,
 		100*m["base_mnist_test_accuracy"], 100*m["candidate_mnist_test_accuracy"])
 	// The issue's goal: +10 points or at least 98%, and a gain. Measured 85.50% -> 99.83% with the stencil hand
@@ -384,4 +394,62 @@ func aliasHistory(h []registry.AliasMove) string {
 			m.At.Format(time.RFC3339Nano), m.Reason)
 	}
 	return b.String()
+}
+
+// secondSHA is the shipped second reader's sha256.
+func secondSHA(t *testing.T) string {
+	t.Helper()
+	_, sc, err := onnxrec.SecondModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc.SHA256
+}
+
+// checkCandidateCard: a retrained candidate's card states a confirm policy fitted for it (on calibrationCodes
+// validation codes, not its parent's 10,000) with the shipped second reader, and rec, the recogniser the card
+// makes (as serve's alias follow, shadow and canary make it), consults that reader on the digits in doubt of
+// validation codes, where the same model under a card that names no second reader consults none.
+func checkCandidateCard(t *testing.T, onnx, card []byte, rec *recognize.Recognizer) {
+	t.Helper()
+	var c struct {
+		Calibration calibrate.Calibration `json:"calibration"`
+	}
+	if err := json.Unmarshal(card, &c); err != nil {
+		t.Fatal(err)
+	}
+	cal := c.Calibration
+	if cal.Second == nil || cal.Second.SHA256 != secondSHA(t) || cal.Temperature <= 0 || cal.Threshold <= 0 || cal.Threshold > 1 ||
+		cal.Strokes == nil || cal.Strokes.Threshold <= 0 || !strings.Contains(cal.Validation, fmt.Sprintf("%d 5-digit codes", calibrationCodes)) {
+		t.Fatalf("candidate card's calibration is not fitted with the second reader: %+v", cal)
+	}
+	bare, err := onnxrec.New(onnx, []byte(`{"name":"bare"}`), recognize.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consulted := func(r *recognize.Recognizer) int {
+		n := 0
+		for i := range 20 {
+			img, _, err := synth.SetSheet(synth.ValWriters, synth.Codes5, 11, i, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := r.Image(img, recognize.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range res.Digits {
+				if d.Second {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	got, none := consulted(rec), consulted(bare)
+	t.Logf("candidate card: temperature %.4f, threshold %.4f (validation %.2f%% asked), strokes %.4f; second reader consulted on %d digits of 20 validation codes",
+		cal.Temperature, cal.Threshold, 100*cal.ConfirmRate, cal.Strokes.Threshold, got)
+	if got == 0 || none != 0 {
+		t.Errorf("second reader consulted on %d digits of 20 validation codes under the candidate's card, %d under a bare card: want some, none", got, none)
+	}
 }

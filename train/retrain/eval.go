@@ -83,7 +83,14 @@ func Score(m *model.Model, card assets.Card, s *Set) (*Scores, error) {
 			}
 		}
 	}
-	if n > 0 {
+	out.rates(right, confirm, silent)
+	return out, nil
+}
+
+// rates fills the shares of right, asked and silently wrong digits and the per-class accuracies from the
+// confusion matrix.
+func (out *Scores) rates(right, confirm, silent int) {
+	if n := out.N; n > 0 {
 		out.Accuracy = float64(right) / float64(n)
 		out.ConfirmRate = float64(confirm) / float64(n)
 		out.SilentErrorRate = float64(silent) / float64(n)
@@ -96,6 +103,50 @@ func Score(m *model.Model, card assets.Card, s *Set) (*Scores, error) {
 			out.PerClass[l] = float64(out.Confusion[l][l]) / float64(out.ClassN[l])
 		}
 	}
+}
+
+// ScoreCodes reads the digits of each feedback record in ss (a record's samples are consecutive) together with
+// rec, as a served reading of that code is read: the digits' calibrated probabilities, and the second reader, when
+// rec has one, consulted on the digits in doubt of a reading of two or more digits. A digit counts as asked when
+// rec's confirm policy flags it (recognize.Result.Confirm) and as a silent error when it is wrong and not flagged.
+func ScoreCodes(rec *recognize.Recognizer, name string, ss []Sample) (*Scores, error) {
+	out := &Scores{Set: name, N: len(ss), Preds: make([]uint8, len(ss)), Conf: make([]float32, len(ss))}
+	confirm, silent, right := 0, 0, 0
+	for from := 0; from < len(ss); {
+		to := from + 1
+		for to < len(ss) && ss[to].RecordID == ss[from].RecordID {
+			to++
+		}
+		in := make([][784]float32, to-from)
+		for i := range in {
+			in[i] = ss[from+i].Input
+		}
+		r, err := rec.Digits(in, recognize.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("retrain: score %s: record %s: %w", name, ss[from].RecordID, err)
+		}
+		asked := make([]bool, len(in))
+		for _, k := range r.Confirm {
+			asked[k] = true
+		}
+		for i, d := range r.Digits {
+			k := from + i
+			out.Preds[k], out.Conf[k] = uint8(d.Digit), float32(d.Confidence)
+			l := ss[k].Label
+			out.Confusion[l][d.Digit]++
+			ok := d.Digit == int(l)
+			if ok {
+				right++
+			}
+			if asked[i] {
+				confirm++
+			} else if !ok {
+				silent++
+			}
+		}
+		from = to
+	}
+	out.rates(right, confirm, silent)
 	return out, nil
 }
 

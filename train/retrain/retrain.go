@@ -19,12 +19,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"digitpad/internal/cputime"
 	"digitpad/quantize"
 	"digitpad/registry"
 	"digitpad/server/store"
 	"digitpad/shared/model/onnxload"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
+	"digitpad/train/calibrate"
 	"digitpad/train/cnn"
 	"digitpad/train/export"
 	"digitpad/train/mnist"
@@ -60,8 +62,14 @@ type Config struct {
 	SynthTrain, SynthEval int
 	// Writers makes synthetic digits (nil: StrokeWriters with random writers over the base's preprocessing).
 	Writers Writers
-	Screen  ScreenConfig
-	Gate    GateConfig
+	// CalibrationCodes are the validation codes the candidate's confirm policies are fitted on, as `digitpad
+	// calibrate` fits the shipped cards' (calibrate.Fit, with the shipped pair and second readers): this many
+	// read from their images and as many from their strokes (default DefaultCalibrationCodes);
+	// CalibrationHoldout the held-out codes of each the fitted policies are reported on (default
+	// DefaultCalibrationHoldout; negative: none).
+	CalibrationCodes, CalibrationHoldout int
+	Screen                               ScreenConfig
+	Gate                                 GateConfig
 	// By names who runs the retrain in the registry's alias history; Command and CodeVersion go to lineage.
 	By, Command, CodeVersion string
 	// WorkDir receives report files (default a temporary directory, removed).
@@ -137,6 +145,12 @@ func (c *Config) defaults() error {
 	if c.SynthEval == 0 {
 		c.SynthEval = 3000
 	}
+	if c.CalibrationCodes == 0 {
+		c.CalibrationCodes = DefaultCalibrationCodes
+	}
+	if c.CalibrationHoldout == 0 {
+		c.CalibrationHoldout = DefaultCalibrationHoldout
+	}
 	g := &c.Gate
 	if g.Alpha == 0 {
 		g.Alpha = 0.05
@@ -171,8 +185,9 @@ func (c *Config) defaults() error {
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
-	if c.HoldoutFrac <= 0 || c.HoldoutFrac >= 1 || c.CorrectionWeight < 1 || c.Steps < 1 || c.Batch < c.Workers {
-		return fmt.Errorf("retrain: bad settings (holdout %g, weight %d, steps %d, batch %d)", c.HoldoutFrac, c.CorrectionWeight, c.Steps, c.Batch)
+	if c.HoldoutFrac <= 0 || c.HoldoutFrac >= 1 || c.CorrectionWeight < 1 || c.Steps < 1 || c.Batch < c.Workers || c.CalibrationCodes < 50 {
+		return fmt.Errorf("retrain: bad settings (holdout %g, weight %d, steps %d, batch %d, calibration codes %d)", c.HoldoutFrac,
+			c.CorrectionWeight, c.Steps, c.Batch, c.CalibrationCodes)
 	}
 	return nil
 }
@@ -393,15 +408,27 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The candidate keeps its parent's calibration (temperature, confirm threshold) until `digitpad calibrate`
-	// fits its own.
+	// The candidate's confirm policies are fitted for it, on validation codes read as it will be served (with the
+	// shipped pair and second readers), as `digitpad calibrate` fits the shipped cards': a threshold holds for the
+	// reading it was chosen on, and the parent's was chosen on the parent's readings.
+	candModel, err := onnxrec.Load(candONNX, nil)
+	if err != nil {
+		return nil, err
+	}
+	candModel.Card.Name = name
+	say("calibrating the candidate: %d validation codes from their images and %d from their strokes", c.CalibrationCodes, c.CalibrationCodes)
+	cpu0 := cputime.Process()
+	fit, err := calibrate.Fit(ctx, candModel, calibrationOptions(c, mval))
+	if err != nil {
+		return nil, fmt.Errorf("retrain: calibrate the candidate: %w", err)
+	}
+	say("calibrated in %.0f CPU s", (cputime.Process() - cpu0).Seconds())
 	card, err := json.MarshalIndent(map[string]any{"name": name, "sha256": sha256Hex(candONNX), "input_scale": 1,
-		"parent_version": base.Version, "arch": net.Arch.String(), "calibration": baseModel.Card.Calibration}, "", "  ")
+		"parent_version": base.Version, "arch": net.Arch.String(), "calibration": fit.Calibration}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("retrain: %w", err)
 	}
-	candModel, err := onnxrec.Load(candONNX, card)
-	if err != nil {
+	if candModel, err = onnxrec.Load(candONNX, card); err != nil {
 		return nil, err
 	}
 
@@ -420,6 +447,13 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	ev := &Evaluation{BaseBytes: len(baseONNX), CandBytes: len(candONNX)}
 	_, ev.BaseMACs = baseNet.Arch.Cost()
 	_, ev.CandMACs = net.Arch.Cost()
+	// Base and candidate read the holdout's codes the same way: each record's digits together, with the shipped
+	// second reader consulted on those in doubt, as a served reading of a code is read. Single digits (MNIST
+	// test, synthetic writers) are read alone: the second reader is never consulted on them.
+	second, err := onnxrec.SecondReader()
+	if err != nil {
+		return nil, fmt.Errorf("retrain: %w", err)
+	}
 	for _, mm := range []struct {
 		m   *onnxrec.Model
 		out *ModelScores
@@ -427,10 +461,17 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		for _, ss := range []struct {
 			set *Set
 			out **Scores
-		}{{mnistSet, &mm.out.MNIST}, {holdSet, &mm.out.Holdout}, {synthSet, &mm.out.Synth}} {
+		}{{mnistSet, &mm.out.MNIST}, {synthSet, &mm.out.Synth}} {
 			if *ss.out, err = Score(mm.m.Model, mm.m.Card, ss.set); err != nil {
 				return nil, err
 			}
+		}
+		r, err := mm.m.Recognizer(recognize.Config{Second: second})
+		if err != nil {
+			return nil, err
+		}
+		if mm.out.Holdout, err = ScoreCodes(r, holdSet.Name, holdout); err != nil {
+			return nil, err
 		}
 	}
 	ev.McNemarB, ev.McNemarC, ev.McNemarP = McNemar(ev.Base.Holdout.Preds, ev.Cand.Holdout.Preds, holdSet.Labels)
@@ -455,6 +496,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	res.Metrics["holdout_digits"] = float64(len(holdout))
 	res.Metrics["new_records"] = float64(recs.New)
 	res.Metrics["new_digits_kept"] = float64(newKept)
+	calibrationMetrics(res.Metrics, fit.Calibration)
 	say("holdout %.2f%% -> %.2f%% (McNemar b=%d c=%d p=%.3g), MNIST test %.2f%% -> %.2f%%, synthetic %.2f%% -> %.2f%%, int8 agreement %.3f%%",
 		100*ev.Base.Holdout.Accuracy, 100*ev.Cand.Holdout.Accuracy, ev.McNemarB, ev.McNemarC, ev.McNemarP,
 		100*ev.Base.MNIST.Accuracy, 100*ev.Cand.MNIST.Accuracy, 100*ev.Base.Synth.Accuracy, 100*ev.Cand.Synth.Accuracy,
@@ -482,7 +524,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, fmt.Errorf("retrain: %w", err)
 	}
 	int8Card, _ := json.MarshalIndent(map[string]any{"name": name + "-int8", "sha256": sha256Hex(int8ONNX),
-		"input_scale": 1, "variant": "int8", "calibration": baseModel.Card.Calibration}, "", "  ")
+		"input_scale": 1, "variant": "int8", "calibration": fit.Calibration}, "", "  ")
 	lineage := registry.Lineage{Parent: base.Version, DataDigest: recs.Digest, FeedbackFrom: recs.FirstID,
 		FeedbackTo: recs.LastID, CodeVersion: c.CodeVersion, Seed: int64(c.Seed), Command: c.Command}
 	tags := map[string]string{"gate": "failed", "trainer": "retrain"}
@@ -519,6 +561,25 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// DefaultCalibrationCodes are the validation codes a candidate's image policy is fitted on, and as many its
+// stroke policy (Config.CalibrationCodes); DefaultCalibrationHoldout the held-out codes of each the policies are
+// reported on. `digitpad calibrate` fits the shipped cards on 10,000 of each.
+const (
+	DefaultCalibrationCodes   = 5000
+	DefaultCalibrationHoldout = 1000
+)
+
+// calibrationOptions are the validation data the candidate is calibrated on: calibrate's defaults (seeds,
+// target, format, temperature digits), c's code counts, and the MNIST validation split (the last 5,000 training
+// samples, as `digitpad calibrate` takes it).
+func calibrationOptions(c Config, mval *mnist.Set) calibrate.Options {
+	o := calibrate.Defaults()
+	o.MNISTVal, o.Codes, o.StrokeCodes = mval, c.CalibrationCodes, c.CalibrationCodes
+	o.HoldoutCodes, o.StrokeHoldout = max(0, c.CalibrationHoldout), max(0, c.CalibrationHoldout)
+	o.Out = c.Progress
+	return o
 }
 
 // gate applies the rules and records every failed one in res.Reasons.
@@ -600,6 +661,25 @@ func metrics(res *Result, ev *Evaluation) {
 	m["macs"] = float64(ev.CandMACs)
 	// the registry's own metric names for the served model
 	m["mnist_test_accuracy"] = m["candidate_mnist_test_accuracy"]
+}
+
+// calibrationMetrics records the candidate's fitted confirm policies: the share of validation codes that ask the
+// clerk and those wrong yet unasked, where they were chosen and (when there are some) on held-out codes.
+func calibrationMetrics(m map[string]float64, cal calibrate.Calibration) {
+	m["candidate_validation_code_confirm_rate"] = round(cal.ConfirmRate)
+	m["candidate_validation_code_silent_error_rate"] = round(cal.SilentErrorRate)
+	if h := cal.Holdout; h != nil {
+		m["candidate_heldout_code_confirm_rate"] = round(h.ConfirmRate)
+		m["candidate_heldout_code_silent_error_rate"] = round(h.SilentErrorRate)
+	}
+	if s := cal.Strokes; s != nil {
+		m["candidate_validation_stroke_code_confirm_rate"] = round(s.ConfirmRate)
+		m["candidate_validation_stroke_code_silent_error_rate"] = round(s.SilentErrorRate)
+		if h := s.Holdout; h != nil {
+			m["candidate_heldout_stroke_code_confirm_rate"] = round(h.ConfirmRate)
+			m["candidate_heldout_stroke_code_silent_error_rate"] = round(h.SilentErrorRate)
+		}
+	}
 }
 
 func round(v float64) float64 { return math.Round(v*1e6) / 1e6 }
