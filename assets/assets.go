@@ -58,10 +58,14 @@ type Card struct {
 			Threshold float64                `json:"confirm_threshold"`
 			Confirm   recognize.ConfirmModel `json:"confirm_model"`
 		} `json:"strokes"`
-		// Second names the second reader (recognize.SecondReader) the confirm policies were fitted with; empty:
-		// none, and the model is read without one.
+		// Second names the second reader (recognize.SecondReader) the confirm policies were fitted with and the
+		// settings they were fitted at (temperature, level, weight; zero: its own card's); empty: none, and the
+		// model is read without one.
 		Second struct {
-			SHA256 string `json:"sha256"`
+			SHA256       string  `json:"sha256"`
+			Temperature  float64 `json:"temperature"`
+			ConsultBelow float64 `json:"consult_below"`
+			Weight       float64 `json:"weight"`
 		} `json:"second_reader"`
 	} `json:"calibration"`
 }

@@ -41,6 +41,7 @@ func runRetrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&c.Screen.CapPerClient, "cap-per-client", 5000, "most digits one client may contribute (its newest)")
 	fs.IntVar(&c.CalibrationCodes, "calibration-codes", retrain.DefaultCalibrationCodes, "validation codes the candidate's confirm policies are fitted on, read as served (pair and second readers): this many from their images and as many from their strokes (`digitpad calibrate` fits the shipped cards on 10,000 each)")
 	fs.IntVar(&c.CalibrationHoldout, "calibration-holdout", retrain.DefaultCalibrationHoldout, "held-out validation codes of each kind the fitted policies are reported on in the card (negative: none)")
+	fs.Float64Var(&c.SecondWeight, "second-weight", retrain.DefaultSecondWeight, "the second reader's share of the averaged probabilities in the candidate's reading (recorded in its card; the shipped cards' 0.5 lets the frozen second reader outvote what the retrain learnt)")
 	fs.Float64Var(&c.Gate.Margin, "margin", 0, "also pass a holdout gain of at least this fraction without significance (0: significance required)")
 	fs.StringVar(&c.By, "by", "digitpad retrain", "who moves the aliases (registry history)")
 	if err := fs.Parse(args); err != nil {

@@ -407,7 +407,7 @@ func secondSHA(t *testing.T) string {
 }
 
 // checkCandidateCard: a retrained candidate's card states a confirm policy fitted for it (on calibrationCodes
-// validation codes, not its parent's 10,000) with the shipped second reader, and rec, the recogniser the card
+// validation codes, not its parent's 10,000) with the shipped second reader at retrain's weight, and rec, the recogniser the card
 // makes (as serve's alias follow, shadow and canary make it), consults that reader on the digits in doubt of
 // validation codes, where the same model under a card that names no second reader consults none.
 func checkCandidateCard(t *testing.T, onnx, card []byte, rec *recognize.Recognizer) {
@@ -419,7 +419,7 @@ func checkCandidateCard(t *testing.T, onnx, card []byte, rec *recognize.Recogniz
 		t.Fatal(err)
 	}
 	cal := c.Calibration
-	if cal.Second == nil || cal.Second.SHA256 != secondSHA(t) || cal.Temperature <= 0 || cal.Threshold <= 0 || cal.Threshold > 1 ||
+	if cal.Second == nil || cal.Second.SHA256 != secondSHA(t) || cal.Second.Weight != retrain.DefaultSecondWeight || cal.Temperature <= 0 || cal.Threshold <= 0 || cal.Threshold > 1 ||
 		cal.Strokes == nil || cal.Strokes.Threshold <= 0 || !strings.Contains(cal.Validation, fmt.Sprintf("%d 5-digit codes", calibrationCodes)) {
 		t.Fatalf("candidate card's calibration is not fitted with the second reader: %+v", cal)
 	}

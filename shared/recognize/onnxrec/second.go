@@ -66,14 +66,32 @@ func SecondReader() (*recognize.SecondReader, error) {
 }
 
 // shippedSecond is the second reader a recogniser gets unless its config sets one: the shipped one when the model
-// card's confirm policies were fitted with it (sha is the second reader's sha256 the card names), else none.
-func shippedSecond(sha string) (*recognize.SecondReader, error) {
-	if sha == "" {
+// card's confirm policies were fitted with it (its calibration names the second reader's sha256), at the settings
+// the card records (a zero setting is the second reader's own card's), else none.
+func shippedSecond(card assets.Card) (*recognize.SecondReader, error) {
+	cs := card.Calibration.Second
+	at := SecondCard{SHA256: cs.SHA256, Temperature: cs.Temperature, ConsultBelow: cs.ConsultBelow, Weight: cs.Weight}
+	if at.SHA256 == "" {
 		return nil, nil
 	}
 	m, c, err := SecondModel()
-	if err != nil || c.SHA256 != sha {
+	if err != nil || c.SHA256 != at.SHA256 {
 		return nil, err
 	}
-	return c.Reader(m)
+	return c.At(at).Reader(m)
+}
+
+// At is c with the non-zero settings of at (a model card's record of the settings its confirm policies were
+// fitted at).
+func (c SecondCard) At(at SecondCard) SecondCard {
+	if at.Temperature != 0 {
+		c.Temperature = at.Temperature
+	}
+	if at.ConsultBelow != 0 {
+		c.ConsultBelow = at.ConsultBelow
+	}
+	if at.Weight != 0 {
+		c.Weight = at.Weight
+	}
+	return c
 }

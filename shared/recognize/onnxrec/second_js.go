@@ -2,7 +2,10 @@
 
 package onnxrec
 
-import "digitpad/shared/recognize"
+import (
+	"digitpad/assets"
+	"digitpad/shared/recognize"
+)
 
 // shippedSecond: the browser's wasm has no second reader (its download budget has no room for it).
-func shippedSecond(string) (*recognize.SecondReader, error) { return nil, nil }
+func shippedSecond(assets.Card) (*recognize.SecondReader, error) { return nil, nil }
