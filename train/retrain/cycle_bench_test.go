@@ -5,7 +5,9 @@ package retrain
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,7 +29,7 @@ import (
 // the wall seconds; the budget is 5 minutes on 2 cores, i.e. at most 600 CPU seconds and 300 s of wall time
 // on two otherwise idle cores.
 //
-//	go test ./train/retrain -run '^$' -bench Cycle2000 -benchtime 1x
+//	go test ./train/retrain -run '^$' -bench Cycle2000 -benchtime 1x [-v]
 func BenchmarkRetrain_Cycle2000(b *testing.B) {
 	ctx := context.Background()
 	onnx, card := assets.Variant("fp32")
@@ -60,7 +62,11 @@ func BenchmarkRetrain_Cycle2000(b *testing.B) {
 		}
 		b.StartTimer()
 		cpu0, wall0 := cputime.Process(), time.Now()
-		res, err := Run(ctx, Config{Store: st, Registry: reg})
+		var progress io.Writer // with -v, the cycle's progress (the candidate's calibration CPU among it)
+		if testing.Verbose() {
+			progress = os.Stderr
+		}
+		res, err := Run(ctx, Config{Store: st, Registry: reg, Progress: progress})
 		if err != nil {
 			b.Fatal(err)
 		}
