@@ -430,6 +430,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, fmt.Errorf("retrain: calibrate the candidate: %w", err)
 	}
 	say("calibrated in %.0f CPU s", (cputime.Process() - cpu0).Seconds())
+	baseHeld, err := servedHeldOut(ctx, baseModel, calibrationOptions(c, mval))
+	if err != nil {
+		return nil, err
+	}
 	card, err := json.MarshalIndent(map[string]any{"name": name, "sha256": sha256Hex(candONNX), "input_scale": 1,
 		"parent_version": base.Version, "arch": net.Arch.String(), "calibration": fit.Calibration}, "", "  ")
 	if err != nil {
@@ -500,6 +504,9 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	res.Metrics["new_records"] = float64(recs.New)
 	res.Metrics["new_digits_kept"] = float64(newKept)
 	calibrationMetrics(res.Metrics, fit.Calibration)
+	for k, v := range baseHeld {
+		res.Metrics[k] = round(v)
+	}
 	say("holdout %.2f%% -> %.2f%% (McNemar b=%d c=%d p=%.3g), MNIST test %.2f%% -> %.2f%%, synthetic %.2f%% -> %.2f%%, int8 agreement %.3f%%",
 		100*ev.Base.Holdout.Accuracy, 100*ev.Cand.Holdout.Accuracy, ev.McNemarB, ev.McNemarC, ev.McNemarP,
 		100*ev.Base.MNIST.Accuracy, 100*ev.Cand.MNIST.Accuracy, 100*ev.Base.Synth.Accuracy, 100*ev.Cand.Synth.Accuracy,
@@ -681,6 +688,46 @@ func metrics(res *Result, ev *Evaluation) {
 	m["macs"] = float64(ev.CandMACs)
 	// the registry's own metric names for the served model
 	m["mnist_test_accuracy"] = m["candidate_mnist_test_accuracy"]
+}
+
+// servedHeldOut reads the held-out validation codes the candidate's policies are reported on (o's, from their
+// images and from their strokes) with m as it is served (its card's calibration and second reader) and returns
+// the share that ask and that are wrong yet unasked under its card's policies, named as metrics beside the
+// candidate's (base_heldout_code_*, base_heldout_stroke_code_*); none when o has no held-out codes.
+func servedHeldOut(ctx context.Context, m *onnxrec.Model, o calibrate.Options) (map[string]float64, error) {
+	out := map[string]float64{}
+	rec, err := m.Recognizer(recognize.Config{Format: o.Format})
+	if err != nil {
+		return nil, err
+	}
+	cal := m.Card.Calibration
+	strokeModel, strokeThreshold := cal.Strokes.Confirm, cal.Strokes.Threshold
+	if strokeThreshold == 0 { // a card without a stroke policy: stroke input follows the image policy
+		strokeModel, strokeThreshold = cal.Confirm, cal.Threshold
+	}
+	for _, k := range []struct {
+		name      string
+		src       calibrate.Source
+		seed      uint64
+		n, per    int
+		cm        recognize.ConfirmModel
+		threshold float64
+	}{
+		{"code", calibrate.Images, o.HoldoutSeed, o.HoldoutCodes, calibrate.CodesPerSeed, cal.Confirm, cal.Threshold},
+		{"stroke_code", calibrate.Strokes, o.StrokeHoldoutSeed, o.StrokeHoldout, calibrate.StrokeHoldoutPerSeed, strokeModel, strokeThreshold},
+	} {
+		if k.n <= 0 {
+			continue
+		}
+		held, err := calibrate.ReadCodes(ctx, rec, k.src, k.seed, k.n, k.per)
+		if err != nil {
+			return nil, err
+		}
+		p := calibrate.OperatingPoint(held, k.cm, k.threshold)
+		out["base_heldout_"+k.name+"_confirm_rate"] = p.ConfirmRate
+		out["base_heldout_"+k.name+"_silent_error_rate"] = p.SilentErrorRate
+	}
+	return out, nil
 }
 
 // calibrationMetrics records the candidate's fitted confirm policies: the share of validation codes that ask the
