@@ -100,7 +100,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	val := fs.Int("val", 5000, "MNIST validation split: the last N training samples (as in training)")
 	target := fs.Float64("target", 0.005, "highest silent-error rate of codes accepted on validation")
 	format := fs.String("format", "5", "code format the threshold is chosen for")
-	plotPath := fs.String("plot", "", "risk-coverage PNG (default: report/risk_coverage.png beside the model)")
+	plotPath := fs.String("plot", "", "risk-coverage PNG (default: report/risk_coverage.png beside the model; none with --without-second)")
 	mnistDir := fs.String("mnist", "", "folder with the MNIST idx files (default: found in the GoMNIST Go module)")
 	seed := fs.Uint64("seed", 33, "seed of the synthetic validation data (codes from it on: 33-52 for 10,000, apart from the held-out and stroke seeds)")
 	holdoutCodes := fs.Int("holdout", 3000, "validation codes of other writers (500 per seed from --holdout-seed on) the chosen rule is reported on (0: none; fewer than ~3,000 codes say little: 0.1% is 1 code in 1,000)")
@@ -109,6 +109,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	strokeSeed := fs.Uint64("stroke-seed", 13, "first seed of the stroke validation codes (must not overlap the held-out stroke seeds)")
 	strokeHoldout := fs.Int("stroke-holdout", 2000, "held-out validation codes read from their strokes (1,000 per seed from --stroke-holdout-seed on) the stroke policy is reported on (0: none)")
 	strokeHoldoutSeed := fs.Uint64("stroke-holdout-seed", 11, "first seed of the held-out stroke codes")
+	withoutSecond := fs.Bool("without-second", false, "read the codes without the second reader (as the browser's pad reads: it has none) and write the policies into the card's calibration_without_second object instead of calibration")
 	secondCard := fs.String("second-card", "", "fit the shipped second reader's temperature on the digits it is consulted on (those of the validation codes below its level, read without it) and write it into this card (assets/second.json); without it, the card's temperature is used")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -116,6 +117,9 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *modelPath == "" {
 		fs.Usage()
 		return errors.New("calibrate: --model is required")
+	}
+	if *withoutSecond && *secondCard != "" {
+		return errors.New("calibrate: --second-card fits the second reader; --without-second reads without it")
 	}
 	if *target <= 0 || *target >= 1 || *codes < 50 || *digits < 0 || *val < 0 || *holdoutCodes < 0 || *strokeCodes < 0 || *strokeHoldout < 0 {
 		return errors.New("calibrate: want 0 < target < 1, codes >= 50, digits, val, holdout, stroke-codes and stroke-holdout >= 0")
@@ -185,12 +189,17 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	cfg := recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: *format, Pair: pair}
-	second, info, err := secondReader(ctx, lm, cfg, *secondCard, *seed, *codes)
-	if err != nil {
-		return err
+	var info *onnxrec.SecondCard
+	if !*withoutSecond {
+		second, sc, err := secondReader(ctx, lm, cfg, *secondCard, *seed, *codes)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "second reader %s: temperature %.3f, consulted below %.3g\n", sc.SHA256[:12], sc.Temperature, sc.ConsultBelow)
+		cfg.Second, info = second, &sc
+	} else {
+		fmt.Fprintln(stdout, "without the second reader")
 	}
-	fmt.Fprintf(stdout, "second reader %s: temperature %.3f, consulted below %.3g\n", info.SHA256[:12], info.Temperature, info.ConsultBelow)
-	cfg.Second = second
 	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, cfg)
 	if err != nil {
 		return err
@@ -202,7 +211,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	img := fitPolicy(readings, *target, "images", false, stderr)
 	chosen, cm := img.chosen, img.model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), *target)
-	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit, Second: &info,
+	cal := calibration{Temperature: round4(temp), Rule: confirmRule, TargetSilentError: *target, PerDigit: perDigit, Second: info,
 		confirmPolicy: img.card(fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
 			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) read end to end",
 			len(labels), *val, *digits, *codes, seedRange(*seed, *codes, codesPerSeed), codesPerSeed))}
@@ -244,10 +253,17 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			h.print(stdout, "strokes ")
 		}
 	}
-	if err := writeCalibration(strings.TrimSuffix(*modelPath, ".onnx")+".json", cal); err != nil {
+	field := "calibration"
+	if *withoutSecond {
+		field = withoutSecondField
+	}
+	if err := writeCalibration(strings.TrimSuffix(*modelPath, ".onnx")+".json", field, cal); err != nil {
 		return err
 	}
 	plot := *plotPath
+	if plot == "" && *withoutSecond {
+		return nil // the report's plot is the shipped reading's
+	}
 	if plot == "" {
 		plot = filepath.Join(filepath.Dir(*modelPath), "report", "risk_coverage.png")
 	}
@@ -412,10 +428,14 @@ func thin(c []train.RiskPoint, n int) []train.RiskPoint {
 	return out
 }
 
-// writeCalibration sets the "calibration" object of a model card, keeping every other field where it was (a
-// recalibrated card differs from the old one only in that object).
-func writeCalibration(path string, cal calibration) error {
-	return writeCardFields(path, map[string]any{"calibration": cal})
+// withoutSecondField is the card's object for a reader without the second reader (the browser's pad):
+// calibration's fields, fitted on the same codes read without it (assets.Card.WithoutSecond).
+const withoutSecondField = "calibration_without_second"
+
+// writeCalibration sets the calibration object field ("calibration" or withoutSecondField) of a model card,
+// keeping every other field where it was (a recalibrated card differs from the old one only in that object).
+func writeCalibration(path, field string, cal calibration) error {
+	return writeCardFields(path, map[string]any{field: cal})
 }
 
 // writeCardFields sets top-level fields of a JSON card, keeping every other field where it was (new ones go
