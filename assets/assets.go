@@ -47,35 +47,48 @@ type Card struct {
 	// InputScale multiplies 0..1 ink before the model (1 for digitpad's models, 255 for the ONNX zoo MNIST model).
 	InputScale float32 `json:"input_scale,omitempty"`
 	// Calibration is the temperature, confirm threshold and confirm model chosen on validation data (`digitpad
-	// calibrate`); zero values mean uncalibrated (a card without confirm_model: the code's confidence decides).
-	// Strokes is the confirm policy of stroke input, chosen on validation codes read from their strokes (a card
-	// without it: stroke input follows the image policy).
-	Calibration struct {
-		Temperature float64                `json:"temperature"`
-		Threshold   float64                `json:"confirm_threshold"`
-		Confirm     recognize.ConfirmModel `json:"confirm_model"`
-		Strokes     struct {
-			Threshold float64                `json:"confirm_threshold"`
-			Confirm   recognize.ConfirmModel `json:"confirm_model"`
-		} `json:"strokes"`
-		// Second names the second reader (recognize.SecondReader) the confirm policies were fitted with and the
-		// settings they were fitted at (temperature, level, weight; zero: its own card's); empty: none, and the
-		// model is read without one.
-		Second struct {
-			SHA256       string  `json:"sha256"`
-			Temperature  float64 `json:"temperature"`
-			ConsultBelow float64 `json:"consult_below"`
-			Weight       float64 `json:"weight"`
-		} `json:"second_reader"`
-	} `json:"calibration"`
+	// calibrate`), for the reader that consults the second reader it names (native shells).
+	Calibration CardCalibration `json:"calibration"`
+	// WithoutSecond is the same calibration fitted on the same validation codes read without the second reader
+	// (`digitpad calibrate --without-second`): what a reader without it (the browser's pad) must use, as a
+	// threshold holds only for the reading it was chosen on. Nil: not stated.
+	WithoutSecond *CardCalibration `json:"calibration_without_second,omitempty"`
+}
+
+// CardCalibration is a model card's calibration object: zero values mean uncalibrated (a card without
+// confirm_model: the code's confidence decides). Strokes is the confirm policy of stroke input, chosen on
+// validation codes read from their strokes (a card without it: stroke input follows the image policy).
+type CardCalibration struct {
+	Temperature float64                `json:"temperature"`
+	Threshold   float64                `json:"confirm_threshold"`
+	Confirm     recognize.ConfirmModel `json:"confirm_model"`
+	Strokes     struct {
+		Threshold float64                `json:"confirm_threshold"`
+		Confirm   recognize.ConfirmModel `json:"confirm_model"`
+	} `json:"strokes"`
+	// Second names the second reader (recognize.SecondReader) the confirm policies were fitted with and the
+	// settings they were fitted at (temperature, level, weight; zero: its own card's); empty: none, and the
+	// model is read without one.
+	Second struct {
+		SHA256       string  `json:"sha256"`
+		Temperature  float64 `json:"temperature"`
+		ConsultBelow float64 `json:"consult_below"`
+		Weight       float64 `json:"weight"`
+	} `json:"second_reader"`
 }
 
 // Configure fills a recogniser configuration from the card: input scale, temperature, confirm model, and the
-// confirm threshold unless cfg already sets one.
+// confirm threshold unless cfg already sets one. A configuration without a second reader (cfg.Second nil) gets
+// the card's calibration without it when the card states one (WithoutSecond): the one rule by which a reader
+// picks the calibration fitted on its own reading.
 func (c Card) Configure(cfg recognize.Config) recognize.Config {
-	return recognize.Calibration{InputScale: c.InputScale, Temperature: c.Calibration.Temperature,
-		Threshold: c.Calibration.Threshold, Confirm: c.Calibration.Confirm,
-		StrokeThreshold: c.Calibration.Strokes.Threshold, StrokeConfirm: c.Calibration.Strokes.Confirm}.Configure(cfg)
+	cal := c.Calibration
+	if cfg.Second == nil && c.WithoutSecond != nil {
+		cal = *c.WithoutSecond
+	}
+	return recognize.Calibration{InputScale: c.InputScale, Temperature: cal.Temperature,
+		Threshold: cal.Threshold, Confirm: cal.Confirm,
+		StrokeThreshold: cal.Strokes.Threshold, StrokeConfirm: cal.Strokes.Confirm}.Configure(cfg)
 }
 
 // ParseCard reads the fields of a model card JSON that the shells need. The sha256 is always recomputed from the

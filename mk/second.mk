@@ -11,6 +11,11 @@
 # lets 12.67% of held-out validation codes (seeds 11-16) ask at 0.40% silent, against 15.30% / 0.40% without (fitted
 # on seeds 33-52: 13.30% against 15.56%). Stage-6 fine-tunes of the shipped model as the second reader (correlated
 # with it) reached only 14.1-14.6%.
+# Tried in session 14, not shipped: test-time augmentation of the same digits (the digit model reading the 28x28 input
+# shifted 1 px, scaled 0.8-1.2, sheared 0.15/0.3, turned 10 degrees, thickened/thinned; probabilities averaged) before
+# or instead of the second reader. Replayed exactly on validation codes (thresholds fitted on seeds 33-52): with the
+# second reader fitted asking 13.30% -> 13.32-13.77% over ten variant sets; without it 15.60% -> 15.17-16.12%. The
+# code is on branch s14-tta-tried (recognize.TTA).
 TRAIN_SECOND     ?= /tmp/digitpad-train-second
 TRAIN_SECOND_ARGS ?= -seed 21 -workers 2 -epochs 4 -synth 20000 -synth-slanted 0.3 -synth-hairline 0.3 -synth-flat3 0.3 -synth-val 5000 -canvas 8000 -codes 20000
 

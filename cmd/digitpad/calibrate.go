@@ -34,7 +34,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	val := fs.Int("val", 5000, "MNIST validation split: the last N training samples (as in training)")
 	target := fs.Float64("target", d.Target, "highest silent-error rate of codes accepted on validation")
 	format := fs.String("format", d.Format, "code format the threshold is chosen for")
-	plotPath := fs.String("plot", "", "risk-coverage PNG (default: report/risk_coverage.png beside the model)")
+	plotPath := fs.String("plot", "", "risk-coverage PNG (default: report/risk_coverage.png beside the model; none with --without-second)")
 	mnistDir := fs.String("mnist", "", "folder with the MNIST idx files (default: found in the GoMNIST Go module)")
 	seed := fs.Uint64("seed", d.Seed, "seed of the synthetic validation data (codes from it on: 33-52 for 10,000, apart from the held-out and stroke seeds)")
 	holdoutCodes := fs.Int("holdout", d.HoldoutCodes, "validation codes of other writers (500 per seed from --holdout-seed on) the chosen rule is reported on (0: none; fewer than ~3,000 codes say little: 0.1% is 1 code in 1,000)")
@@ -43,6 +43,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	strokeSeed := fs.Uint64("stroke-seed", d.StrokeSeed, "first seed of the stroke validation codes (must not overlap the held-out stroke seeds)")
 	strokeHoldout := fs.Int("stroke-holdout", d.StrokeHoldout, "held-out validation codes read from their strokes (1,000 per seed from --stroke-holdout-seed on) the stroke policy is reported on (0: none)")
 	strokeHoldoutSeed := fs.Uint64("stroke-holdout-seed", d.StrokeHoldoutSeed, "first seed of the held-out stroke codes")
+	withoutSecond := fs.Bool("without-second", false, "read the codes without the second reader (as the browser's pad reads: it has none) and write the policies into the card's calibration_without_second object instead of calibration")
 	secondCard := fs.String("second-card", "", "fit the shipped second reader's temperature on the digits it is consulted on (those of the validation codes below its level, read without it) and write it into this card (assets/second.json); without it, the card's temperature is used")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -50,6 +51,9 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *modelPath == "" {
 		fs.Usage()
 		return errors.New("calibrate: --model is required")
+	}
+	if *withoutSecond && *secondCard != "" {
+		return errors.New("calibrate: --second-card fits the second reader; --without-second reads without it")
 	}
 	if *target <= 0 || *target >= 1 || *codes < 50 || *digits < 0 || *val < 0 || *holdoutCodes < 0 || *strokeCodes < 0 || *strokeHoldout < 0 {
 		return errors.New("calibrate: want 0 < target < 1, codes >= 50, digits, val, holdout, stroke-codes and stroke-holdout >= 0")
@@ -76,7 +80,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fit, err := calibrate.Fit(ctx, lm, calibrate.Options{MNISTVal: trainAll.Slice(trainAll.Len()-*val, trainAll.Len()), Digits: *digits,
 		Codes: *codes, Seed: *seed, HoldoutCodes: *holdoutCodes, HoldoutSeed: *holdoutSeed,
 		StrokeCodes: *strokeCodes, StrokeSeed: *strokeSeed, StrokeHoldout: *strokeHoldout, StrokeHoldoutSeed: *strokeHoldoutSeed,
-		Target: *target, Format: *format, Out: stdout, Warn: stderr,
+		Target: *target, Format: *format, Out: stdout, Warn: stderr, WithoutSecond: *withoutSecond,
 		Second: func(ctx context.Context, cfg recognize.Config) (*recognize.SecondReader, onnxrec.SecondCard, error) {
 			return secondReader(ctx, lm, cfg, *secondCard, *seed, *codes)
 		}})
@@ -85,10 +89,17 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	cal, img, st := fit.Calibration, fit.Image, fit.Stroke
 	temp, chosen := fit.Temperature, img.Chosen
-	if err := writeCalibration(strings.TrimSuffix(*modelPath, ".onnx")+".json", cal); err != nil {
+	field := "calibration"
+	if *withoutSecond {
+		field = withoutSecondField
+	}
+	if err := writeCalibration(strings.TrimSuffix(*modelPath, ".onnx")+".json", field, cal); err != nil {
 		return err
 	}
 	plot := *plotPath
+	if plot == "" && *withoutSecond {
+		return nil // the report's plot is the shipped reading's
+	}
 	if plot == "" {
 		plot = filepath.Join(filepath.Dir(*modelPath), "report", "risk_coverage.png")
 	}
@@ -116,10 +127,14 @@ func plotPoints(c []train.RiskPoint) []report.RiskCoveragePoint {
 	return pts
 }
 
-// writeCalibration sets the "calibration" object of a model card, keeping every other field where it was (a
-// recalibrated card differs from the old one only in that object).
-func writeCalibration(path string, cal calibration) error {
-	return writeCardFields(path, map[string]any{"calibration": cal})
+// withoutSecondField is the card's object for a reader without the second reader (the browser's pad):
+// calibration's fields, fitted on the same codes read without it (assets.Card.WithoutSecond).
+const withoutSecondField = "calibration_without_second"
+
+// writeCalibration sets the calibration object field ("calibration" or withoutSecondField) of a model card,
+// keeping every other field where it was (a recalibrated card differs from the old one only in that object).
+func writeCalibration(path, field string, cal calibration) error {
+	return writeCardFields(path, map[string]any{field: cal})
 }
 
 // writeCardFields sets top-level fields of a JSON card, keeping every other field where it was (new ones go

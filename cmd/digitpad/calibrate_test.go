@@ -98,7 +98,7 @@ func TestWriteCalibration_KeepsTheCardsOtherFieldsInPlace(t *testing.T) {
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeCalibration(path, calibration{Temperature: 0.5, ConfirmPolicy: calibrate.ConfirmPolicy{Threshold: 0.9}}); err != nil {
+	if err := writeCalibration(path, "calibration", calibration{Temperature: 0.5, ConfirmPolicy: calibrate.ConfirmPolicy{Threshold: 0.9}}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -110,9 +110,21 @@ func TestWriteCalibration_KeepsTheCardsOtherFieldsInPlace(t *testing.T) {
 	if zeta < 0 || cal < zeta || alpha < cal || !strings.Contains(got, `"confirm_threshold": 0.9`) {
 		t.Errorf("card after writeCalibration:\n%s", got)
 	}
+	// The calibration without the second reader goes beside it and leaves it as it was.
+	if err := writeCalibration(path, withoutSecondField, calibration{Temperature: 0.7, ConfirmPolicy: calibrate.ConfirmPolicy{Threshold: 0.3}}); err != nil {
+		t.Fatal(err)
+	}
+	var both struct {
+		With    map[string]any `json:"calibration"`
+		Without map[string]any `json:"calibration_without_second"`
+	}
+	if b, err := os.ReadFile(path); err != nil || json.Unmarshal(b, &both) != nil ||
+		both.With["confirm_threshold"] != 0.9 || both.Without["confirm_threshold"] != 0.3 {
+		t.Errorf("card after writing %s: %v (%v)", withoutSecondField, both, err)
+	}
 	// A model without a card gets one with the calibration alone.
 	bare := filepath.Join(t.TempDir(), "bare.json")
-	if err := writeCalibration(bare, calibration{Temperature: 0.5}); err != nil {
+	if err := writeCalibration(bare, "calibration", calibration{Temperature: 0.5}); err != nil {
 		t.Fatal(err)
 	}
 	var card map[string]any

@@ -413,7 +413,8 @@ func secondSHA(t *testing.T) string {
 func checkCandidateCard(t *testing.T, onnx, card []byte, rec *recognize.Recognizer) {
 	t.Helper()
 	var c struct {
-		Calibration calibrate.Calibration `json:"calibration"`
+		Calibration   calibrate.Calibration  `json:"calibration"`
+		WithoutSecond *calibrate.Calibration `json:"calibration_without_second"`
 	}
 	if err := json.Unmarshal(card, &c); err != nil {
 		t.Fatal(err)
@@ -422,6 +423,11 @@ func checkCandidateCard(t *testing.T, onnx, card []byte, rec *recognize.Recogniz
 	if cal.Second == nil || cal.Second.SHA256 != secondSHA(t) || cal.Second.Weight != retrain.DefaultSecondWeight || cal.Temperature <= 0 || cal.Threshold <= 0 || cal.Threshold > 1 ||
 		cal.Strokes == nil || cal.Strokes.Threshold <= 0 || !strings.Contains(cal.Validation, fmt.Sprintf("%d 5-digit codes", calibrationCodes)) {
 		t.Fatalf("candidate card's calibration is not fitted with the second reader: %+v", cal)
+	}
+	// A reader without the second reader (the browser's pad) gets a policy fitted on the same codes read without it.
+	if w := c.WithoutSecond; w == nil || w.Second != nil || w.Threshold <= 0 || w.Threshold > 1 || w.Strokes == nil ||
+		!strings.Contains(w.Validation, fmt.Sprintf("%d 5-digit codes", calibrationCodes)) {
+		t.Fatalf("candidate card's calibration_without_second is not a fit without the second reader: %+v", w)
 	}
 	bare, err := onnxrec.New(onnx, []byte(`{"name":"bare"}`), recognize.Config{})
 	if err != nil {

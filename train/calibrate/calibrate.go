@@ -121,6 +121,9 @@ type Options struct {
 	// read with otherwise (the fitted temperature, the pair reader); nil: the shipped one at its card's settings
 	// (onnxrec.SecondModel).
 	Second func(ctx context.Context, cfg recognize.Config) (*recognize.SecondReader, onnxrec.SecondCard, error)
+	// WithoutSecond reads the codes without any second reader (as the browser's pad reads: it has none); the
+	// calibration then names none (a card's calibration_without_second, assets.Card.WithoutSecond).
+	WithoutSecond bool
 	// Out receives the fit's report lines (nil: none); Warn its warnings (nil: Out).
 	Out, Warn io.Writer
 }
@@ -177,16 +180,21 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 		return nil, err
 	}
 	cfg := recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: opt.Format, Pair: pair}
-	secondFn := opt.Second
-	if secondFn == nil {
-		secondFn = shippedSecond
+	var info *onnxrec.SecondCard
+	if opt.WithoutSecond {
+		fmt.Fprintln(out, "without the second reader")
+	} else {
+		secondFn := opt.Second
+		if secondFn == nil {
+			secondFn = shippedSecond
+		}
+		second, sc, err := secondFn(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "second reader %s: temperature %.3f, consulted below %.3g\n", sc.SHA256[:12], sc.Temperature, sc.ConsultBelow)
+		cfg.Second, info = second, &sc
 	}
-	second, info, err := secondFn(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(out, "second reader %s: temperature %.3f, consulted below %.3g\n", info.SHA256[:12], info.Temperature, info.ConsultBelow)
-	cfg.Second = second
 	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, cfg)
 	if err != nil {
 		return nil, err
@@ -199,7 +207,7 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 	res := &Result{Image: img, Temperature: temp}
 	chosen, cm := img.Chosen, img.Model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), opt.Target)
-	cal := Calibration{Temperature: Round4(temp), Rule: ConfirmRule, TargetSilentError: opt.Target, PerDigit: perDigit, Second: &info,
+	cal := Calibration{Temperature: Round4(temp), Rule: ConfirmRule, TargetSilentError: opt.Target, PerDigit: perDigit, Second: info,
 		ConfirmPolicy: img.Card(fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
 			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) read end to end",
 			n, opt.MNISTVal.Len(), opt.Digits, opt.Codes, SeedRange(opt.Seed, opt.Codes, CodesPerSeed), CodesPerSeed))}

@@ -429,13 +429,22 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("retrain: calibrate the candidate: %w", err)
 	}
+	// The same fit on the same codes read without the second reader: the policy of a reader that has none (the
+	// browser's pad; assets.Card.WithoutSecond), as `digitpad calibrate --without-second` fits the shipped cards'.
+	noSecond := calibrationOptions(c, mval)
+	noSecond.WithoutSecond = true
+	fitAlone, err := calibrate.Fit(ctx, candModel, noSecond)
+	if err != nil {
+		return nil, fmt.Errorf("retrain: calibrate the candidate without the second reader: %w", err)
+	}
 	say("calibrated in %.0f CPU s", (cputime.Process() - cpu0).Seconds())
 	baseHeld, err := servedHeldOut(ctx, baseModel, calibrationOptions(c, mval))
 	if err != nil {
 		return nil, err
 	}
 	card, err := json.MarshalIndent(map[string]any{"name": name, "sha256": sha256Hex(candONNX), "input_scale": 1,
-		"parent_version": base.Version, "arch": net.Arch.String(), "calibration": fit.Calibration}, "", "  ")
+		"parent_version": base.Version, "arch": net.Arch.String(), "calibration": fit.Calibration,
+		"calibration_without_second": fitAlone.Calibration}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("retrain: %w", err)
 	}
@@ -534,7 +543,8 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, fmt.Errorf("retrain: %w", err)
 	}
 	int8Card, _ := json.MarshalIndent(map[string]any{"name": name + "-int8", "sha256": sha256Hex(int8ONNX),
-		"input_scale": 1, "variant": "int8", "calibration": fit.Calibration}, "", "  ")
+		"input_scale": 1, "variant": "int8", "calibration": fit.Calibration,
+		"calibration_without_second": fitAlone.Calibration}, "", "  ")
 	lineage := registry.Lineage{Parent: base.Version, DataDigest: recs.Digest, FeedbackFrom: recs.FirstID,
 		FeedbackTo: recs.LastID, CodeVersion: c.CodeVersion, Seed: int64(c.Seed), Command: c.Command}
 	tags := map[string]string{"gate": "failed", "trainer": "retrain"}

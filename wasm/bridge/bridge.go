@@ -385,7 +385,8 @@ func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
 }
 
 // cardCalibration reads a model card's JSON object (assets.Card: input_scale, calibration.temperature,
-// calibration.confirm_threshold, calibration.confirm_model, calibration.strokes); missing fields stay zero.
+// calibration.confirm_threshold, calibration.confirm_model, calibration.strokes; calibration_without_second, the
+// same fields, in its place when present); missing fields stay zero.
 func cardCalibration(card js.Value) recognize.Calibration {
 	var c recognize.Calibration
 	if card.Type() != js.TypeObject {
@@ -398,7 +399,13 @@ func cardCalibration(card js.Value) recognize.Calibration {
 		return 0
 	}
 	c.InputScale = float32(num(card, "input_scale"))
-	if cal := card.Get("calibration"); cal.Type() == js.TypeObject {
+	// The browser has no second reader: the card's calibration fitted without it, when stated, as
+	// assets.Card.Configure picks it for a native reader without one.
+	cal := card.Get("calibration_without_second")
+	if cal.Type() != js.TypeObject {
+		cal = card.Get("calibration")
+	}
+	if cal.Type() == js.TypeObject {
 		c.Temperature, c.Threshold = num(cal, "temperature"), num(cal, "confirm_threshold")
 		confirmModel := func(o js.Value) recognize.ConfirmModel {
 			if cm := o.Get("confirm_model"); cm.Type() == js.TypeObject {

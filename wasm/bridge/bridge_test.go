@@ -142,6 +142,16 @@ func TestLoad_CardStrokePolicyDecidesThePadsFlags(t *testing.T) {
 	}
 }
 
+// The browser has no second reader: a card's calibration_without_second (fitted on codes read without it)
+// decides over its calibration (fitted with it).
+func TestLoad_CardWithoutSecondDecides(t *testing.T) {
+	const card = `{"calibration":{"confirm_threshold":1e-9,"strokes":{"confirm_threshold":1e-9}},` +
+		`"calibration_without_second":{"confirm_threshold":1e-9,"strokes":{"confirm_threshold":1.0000001}}}`
+	if got := padFlags(t, card); len(got) != 2 {
+		t.Errorf("stroke threshold above 1 without the second reader: pad flags %v, want both digits", got)
+	}
+}
+
 // strokeOf turns a flat [x0,y0,x1,y1,...] stroke into points.
 func strokeOf(flat []float64) ink.Stroke {
 	var s ink.Stroke

@@ -57,9 +57,9 @@ func compileTapped(g *model.Graph) (*model.Model, error) {
 // builds, the shipped second reader (assets.Second) reads again the digits in doubt when the card's confirm
 // policies were fitted with it (its calibration names the second reader's sha256), at the temperature, level and
 // weight the card states: a threshold holds for the reading it was chosen on, and a card fitted without it (or a
-// bare model) is read without it.
+// bare model) is read without it. A reader left without the second reader takes the card's calibration without it
+// when the card states one (assets.Card.Configure).
 func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) {
-	cfg = m.Card.Configure(cfg) // input scale, calibrated temperature and confirm threshold
 	if cfg.Pair == nil {
 		p, err := shippedPair()
 		if err != nil {
@@ -74,6 +74,8 @@ func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) 
 		}
 		cfg.Second = s
 	}
+	// Input scale, calibrated temperature and confirm policy, of the reading with or without the second reader.
+	cfg = m.Card.Configure(cfg)
 	r, err := recognize.New(m.Model, recognize.ModelInfo{Name: m.Card.Name, SHA256: m.Card.SHA256}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", m.Card.Name, err)

@@ -138,3 +138,29 @@ func BenchmarkSecondReader(b *testing.B) {
 		})
 	}
 }
+
+// A reader with the second reader takes the card's calibration; one without it (here: the card names none, as
+// the browser, which has none, reads every card) takes calibration_without_second, fitted on codes read without it.
+func TestRecognizer_CalibrationOfItsOwnReading(t *testing.T) {
+	_, sc, err := onnxrec.SecondModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const without = `"calibration_without_second":{"confirm_threshold":0.3,"strokes":{"confirm_threshold":0.2}}`
+	for _, c := range []struct {
+		sha          string
+		image, pen   float64
+		secondReader bool
+	}{{sc.SHA256, 0.7, 0.6, true}, {"", 0.3, 0.2, false}} {
+		card := `{"name":"a","calibration":{"confirm_threshold":0.7,"strokes":{"confirm_threshold":0.6},` +
+			`"second_reader":{"sha256":"` + c.sha + `"}},` + without + `}`
+		rec, err := onnxrec.New(assets.Model(), []byte(card), recognize.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Threshold() != c.image || rec.StrokeThreshold() != c.pen {
+			t.Errorf("second reader %v: thresholds %g (strokes %g), want %g (%g)", c.secondReader, rec.Threshold(),
+				rec.StrokeThreshold(), c.image, c.pen)
+		}
+	}
+}
