@@ -21,16 +21,24 @@ const rowBytes = `(length(CAST(id AS BLOB)) + length(CAST(client_id AS BLOB)) + 
 // writer), so the write lock is held only for a range delete on the primary key: feedback commits do not wait
 // behind a scan of the whole log. Predictions are logged in time order, so the age cut is the newest sequence
 // number created before the cutoff.
+//
+// Each of those scans reads every row of the log (~2.5 µs of CPU a row here: ~0.5 s for 200,000 rows), and a
+// pass runs every few minutes while predictions are served. So one scan measures the log and finds the age cut
+// at once; the running-total scan that finds the size cut runs only when the log is over MaxBytes, and the log
+// is measured again only after a delete. A pass that deletes nothing (the usual case) reads the log once instead
+// of three times, with the same result.
 func (s *Store) PrunePredictions(ctx context.Context, r store.Retention) (int64, store.LogStats, error) {
 	var st store.LogStats
 	var cut sql.NullInt64
+	var before any // NULL: created_at < NULL holds for no row
 	if r.MaxAge > 0 {
-		if err := s.r.QueryRowContext(ctx, `SELECT MAX(seq) FROM predictions WHERE created_at < ?`,
-			toMicro(s.now().Add(-r.MaxAge))).Scan(&cut); err != nil {
-			return 0, st, fmt.Errorf("prune predictions by age: %w", err)
-		}
+		before = toMicro(s.now().Add(-r.MaxAge))
 	}
-	if r.MaxBytes > 0 {
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*), IFNULL(SUM(`+rowBytes+`), 0),
+		MAX(CASE WHEN created_at < ? THEN seq END) FROM predictions`, before).Scan(&st.Rows, &st.Bytes, &cut); err != nil {
+		return 0, st, fmt.Errorf("prediction log size: %w", err)
+	}
+	if r.MaxBytes > 0 && st.Bytes > r.MaxBytes {
 		// The newest rows whose running total stays within MaxBytes survive; the first row to cross it and all
 		// older ones go.
 		var bySize sql.NullInt64
@@ -43,14 +51,14 @@ func (s *Store) PrunePredictions(ctx context.Context, r store.Retention) (int64,
 			cut = bySize
 		}
 	}
-	var deleted int64
-	if cut.Valid {
-		res, err := s.w.ExecContext(ctx, `DELETE FROM predictions WHERE seq <= ?`, cut.Int64)
-		if err != nil {
-			return 0, st, fmt.Errorf("prune predictions: %w", err)
-		}
-		deleted, _ = res.RowsAffected()
+	if !cut.Valid {
+		return 0, st, nil
 	}
+	res, err := s.w.ExecContext(ctx, `DELETE FROM predictions WHERE seq <= ?`, cut.Int64)
+	if err != nil {
+		return 0, st, fmt.Errorf("prune predictions: %w", err)
+	}
+	deleted, _ := res.RowsAffected()
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*), IFNULL(SUM(`+rowBytes+`), 0) FROM predictions`).
 		Scan(&st.Rows, &st.Bytes); err != nil {
 		return 0, st, fmt.Errorf("prediction log size: %w", err)
