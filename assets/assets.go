@@ -62,8 +62,25 @@ type Card struct {
 		// none, and the model is read without one.
 		Second struct {
 			SHA256 string `json:"sha256"`
+			More   []struct {
+				SHA256 string `json:"sha256"`
+			} `json:"more_readers"`
 		} `json:"second_reader"`
 	} `json:"calibration"`
+}
+
+// SecondReaders is the sha256s of the second reader's models the confirm policies were fitted with, in the order
+// they are read (the second model, then its more_readers); none: fitted without a second reader.
+func (c Card) SecondReaders() []string {
+	s := c.Calibration.Second
+	if s.SHA256 == "" {
+		return nil
+	}
+	out := []string{s.SHA256}
+	for _, m := range s.More {
+		out = append(out, m.SHA256)
+	}
+	return out
 }
 
 // Configure fills a recogniser configuration from the card: input scale, temperature, confirm model, and the

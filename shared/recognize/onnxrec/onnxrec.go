@@ -55,7 +55,7 @@ func compileTapped(g *model.Graph) (*model.Model, error) {
 // input scale, whatever cfg.InputScale says; cfg supplies the rest (format, threshold, ink options). Unless cfg
 // sets one, the shipped pair reader (assets.Pair) reads pieces that hold two touching digits, and, in native
 // builds, the shipped second reader (assets.Second) reads again the digits in doubt when the card's confirm
-// policies were fitted with it (its calibration names the second reader's sha256): a threshold holds for the
+// policies were fitted with it (its calibration names the second reader's models' sha256s): a threshold holds for the
 // reading it was chosen on, and a card fitted without it (or a bare model) is read without it.
 func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) {
 	cfg = m.Card.Configure(cfg) // input scale, calibrated temperature and confirm threshold
@@ -67,7 +67,7 @@ func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) 
 		cfg.Pair = p
 	}
 	if cfg.Second == nil {
-		s, err := shippedSecond(m.Card.Calibration.Second.SHA256)
+		s, err := shippedSecond(m.Card.SecondReaders())
 		if err != nil {
 			return nil, err
 		}

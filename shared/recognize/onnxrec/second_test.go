@@ -28,7 +28,7 @@ func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, card, err := onnxrec.SecondModel()
+	_, card, err := onnxrec.SecondModels()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,5 +136,53 @@ func BenchmarkSecondReader(b *testing.B) {
 			}
 			b.ReportMetric(float64(cputime.Process()-c0)/float64(b.N), "cpu-ns/op")
 		})
+	}
+}
+
+// A model card whose calibration names other second-reader models than the shipped card's (here: the shipped second
+// model plus one that does not ship) is read without a second reader: its threshold was fitted on another reading.
+func TestRecognizer_ReadsWithoutSecondReaderItsCardDoesNotName(t *testing.T) {
+	_, card, err := onnxrec.SecondModels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := `{"name":"a","calibration":{"temperature":0.65,"second_reader":{"sha256":"` + card.SHA256 +
+		`","more_readers":[{"sha256":"00"}]}}}`
+	asShipped := `{"name":"a","calibration":{"temperature":0.65,"second_reader":{"sha256":"` + card.SHA256 + `","more_readers":[`
+	for i, m := range card.More {
+		if i > 0 {
+			asShipped += ","
+		}
+		asShipped += `{"sha256":"` + m.SHA256 + `"}`
+	}
+	asShipped += `]}}}`
+	count := func(cardJSON string) int {
+		rec, err := onnxrec.New(assets.Model(), []byte(cardJSON), recognize.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for q := range 20 {
+			img, _, err := synth.SetCanvas(synth.ValWriters, synth.Codes5, 11, q, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := rec.Image(img, recognize.Options{Format: "5"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range r.Digits {
+				if d.Second {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if n := count(asShipped); n == 0 {
+		t.Errorf("a card naming the shipped second reader's models: no digit of 20 validation codes consulted it")
+	}
+	if n := count(named); n > 0 {
+		t.Errorf("a card naming a model that does not ship: %d digits consulted the second reader", n)
 	}
 }
