@@ -15,13 +15,14 @@ import (
 // rarely misread the same digit confidently, so the average lowers the confidence of an isolated confident
 // misread (what sets the confirm threshold) and lifts that of a right digit both read; a sure digit (most MNIST
 // digits, most digits of a code) costs nothing. The average is weighted (the card's weight: the second model's
-// share). The model takes 28×28 inputs (0..1, ink = 1) and gives 10
-// outputs, like the digit model.
+// share). With adds further models trained apart, read on the same digits, each with its own temperature and
+// share (the digit model keeps the rest). Each model takes 28×28 inputs (0..1, ink = 1) and gives 10 outputs,
+// like the digit model.
 //
-// On validation codes (issue 12; seeds 33-52 fitted, 11-16 held out, fp32 shipped model) the shipped second
-// model (assets/second.json; trained in 10 minutes) lets 12.67% of held-out codes ask at 0.40% silent errors,
-// against 15.30% / 0.40% without it, consulted on 8.5% of the codes' digits; `digitpad calibrate` fits its
-// temperature and the confirm model with it.
+// On validation codes (issue 12; seeds 33-52 fitted, 11-16 held out, fp32 shipped model) the second model alone
+// (session 13, level 0.99, share 0.5) let 12.67% of held-out codes ask at 0.40% silent errors, against 15.30% /
+// 0.40% without; with a third model (assets/third.onnx, session 14: level 0.995, shares 0.4 and 0.3) offline
+// 11.30% / 0.50%. `digitpad calibrate` fits the models' temperatures and the confirm model with them.
 type SecondReader struct {
 	readers []reader
 	below   float64
