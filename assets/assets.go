@@ -67,14 +67,37 @@ type CardCalibration struct {
 		Confirm   recognize.ConfirmModel `json:"confirm_model"`
 	} `json:"strokes"`
 	// Second names the second reader (recognize.SecondReader) the confirm policies were fitted with and the
-	// settings they were fitted at (temperature, level, weight; zero: its own card's); empty: none, and the
-	// model is read without one.
-	Second struct {
-		SHA256       string  `json:"sha256"`
-		Temperature  float64 `json:"temperature"`
-		ConsultBelow float64 `json:"consult_below"`
-		Weight       float64 `json:"weight"`
-	} `json:"second_reader"`
+	// settings they were fitted at; empty: none, and the model is read without one.
+	Second CardSecond `json:"second_reader"`
+}
+
+// CardSecond is a model card's record of the second reader its confirm policies were fitted with: its first
+// model's sha256, temperature, level and share, and its further models' (zero settings: the second reader's own
+// card's).
+type CardSecond struct {
+	SHA256       string  `json:"sha256"`
+	Temperature  float64 `json:"temperature"`
+	ConsultBelow float64 `json:"consult_below"`
+	Weight       float64 `json:"weight"`
+	More         []struct {
+		SHA256      string  `json:"sha256"`
+		Temperature float64 `json:"temperature"`
+		Weight      float64 `json:"weight"`
+	} `json:"more_readers"`
+}
+
+// SecondReaders is the sha256s of the second reader's models the confirm policies were fitted with, in the order
+// they are read (the second model, then its more_readers); none: fitted without a second reader.
+func (c Card) SecondReaders() []string {
+	s := c.Calibration.Second
+	if s.SHA256 == "" {
+		return nil
+	}
+	out := []string{s.SHA256}
+	for _, m := range s.More {
+		out = append(out, m.SHA256)
+	}
+	return out
 }
 
 // Configure fills a recogniser configuration from the card: input scale, temperature, confirm model, and the

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"digitpad/shared/model"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
 	"digitpad/shared/synth"
@@ -215,23 +216,21 @@ func cardFields(b []byte) ([]cardField, error) {
 	return fields, nil
 }
 
-// secondReader is the shipped second reader at its card's level. With card set, its temperature is fitted on the
-// digits it is consulted on: the non-pair digits below its level of n validation codes (from seed on, 5 read for 5
-// written, labelled by position) read with cfg (no second reader), and written into card with the model's sha256;
-// otherwise the card's temperature stands.
+// secondReader is the shipped second reader at its card's level. With card set, its models' temperatures are
+// fitted on the digits it is consulted on: the non-pair digits below its level of n validation codes (from seed
+// on, 5 read for 5 written, labelled by position) read with cfg (no second reader), each model's on its own
+// reading of them, and written into card with the models' sha256s; otherwise the card's temperatures stand.
 func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, card string, seed uint64, n int) (*recognize.SecondReader, onnxrec.SecondCard, error) {
-	m, sc, err := onnxrec.SecondModel()
+	ms, sc, err := onnxrec.SecondModels()
 	if err != nil {
 		return nil, onnxrec.SecondCard{}, err
 	}
 	info := sc
+	info.More = slices.Clone(sc.More)
 	if card != "" {
-		atCard, err := sc.Reader(m) // the card's level picks the digits; its temperature is refitted below
+		atCard, err := sc.Reader(ms) // the card's level picks the digits; the temperatures are refitted below
 		if err != nil {
 			return nil, info, err
-		}
-		if !m.OutputIsProbability() {
-			return nil, info, errors.New("calibrate: the second reader must output probabilities")
 		}
 		rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, cfg)
 		if err != nil {
@@ -263,22 +262,45 @@ func secondReader(ctx context.Context, lm *onnxrec.Model, cfg recognize.Config, 
 		if err != nil {
 			return nil, info, err
 		}
-		probs := make([]float32, len(labels)*10)
-		for from := 0; from < len(labels); from += 256 {
-			to := min(len(labels), from+256)
-			if err := m.Run(in[from*784:to*784], to-from, probs[from*10:to*10]); err != nil {
-				return nil, info, fmt.Errorf("calibrate: second reader: %w", err)
+		for i, m := range ms {
+			t, err := fitReaderTemperature(m, in, labels)
+			if err != nil {
+				return nil, info, err
+			}
+			if i == 0 {
+				info.Temperature = t
+			} else {
+				info.More[i-1].Temperature = t
 			}
 		}
-		t, err := train.FitTemperature(probs, labels)
-		if err != nil {
-			return nil, info, fmt.Errorf("calibrate: second reader: %w", err)
+		set := map[string]any{"sha256": info.SHA256, "temperature": info.Temperature}
+		if len(info.More) > 0 {
+			set["more_readers"] = info.More
 		}
-		info.Temperature = calibrate.Round4(t)
-		if err := writeCardFields(card, map[string]any{"sha256": info.SHA256, "temperature": info.Temperature}); err != nil {
+		if err := writeCardFields(card, set); err != nil {
 			return nil, info, err
 		}
 	}
-	r, err := info.Reader(m)
+	r, err := info.Reader(ms)
 	return r, info, err
+}
+
+// fitReaderTemperature is the temperature of a second reader's model m fitted on inputs (28×28 each) and their
+// labels, rounded as the card states it.
+func fitReaderTemperature(m *model.Model, in []float32, labels []uint8) (float64, error) {
+	if !m.OutputIsProbability() {
+		return 0, errors.New("calibrate: the second reader's models must output probabilities")
+	}
+	probs := make([]float32, len(labels)*10)
+	for from := 0; from < len(labels); from += 256 {
+		to := min(len(labels), from+256)
+		if err := m.Run(in[from*784:to*784], to-from, probs[from*10:to*10]); err != nil {
+			return 0, fmt.Errorf("calibrate: second reader: %w", err)
+		}
+	}
+	t, err := train.FitTemperature(probs, labels)
+	if err != nil {
+		return 0, fmt.Errorf("calibrate: second reader: %w", err)
+	}
+	return calibrate.Round4(t), nil
 }

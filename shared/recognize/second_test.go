@@ -10,10 +10,13 @@ import (
 
 // sevenModel is a digit model that reads every input as a 7 (probability ~1): a second reader whose every
 // consultation shows in the probabilities.
-func sevenModel(tb testing.TB) *model.Model {
+func sevenModel(tb testing.TB) *model.Model { return sureModel(tb, 7) }
+
+// sureModel is a digit model that reads every input as digit (probability ~1).
+func sureModel(tb testing.TB, digit int) *model.Model {
 	tb.Helper()
 	bias := make([]float32, 10)
-	bias[7] = 30
+	bias[digit] = 30
 	g := &model.Graph{Opset: 13, Input: "x", Output: "y", InputShape: []int{1, 28, 28},
 		Constants: map[string]*model.Tensor{
 			"w": {Shape: []int{10, 784}, DType: model.Float, Float: make([]float32, 7840)},
@@ -103,6 +106,60 @@ func TestNewSecondReader_RejectsBadLevelsAndShapes(t *testing.T) {
 		t.Error("negative temperature accepted")
 	}
 	if _, err := recognize.NewSecondReader(nil, 1, 0.9, 0.5); err == nil {
+		t.Error("nil model accepted")
+	}
+}
+
+// A second reader of several models (With) reads the same doubtful digits with each and averages them with their
+// shares, the digit model keeping the rest; the sure digit keeps the digit model's reading exactly.
+func TestSecondReader_WithAveragesEveryModelOnTheSameDigits(t *testing.T) {
+	in := twoDigits()
+	alone, err := mustRecognizer(t, recognize.Config{}).Digits(in, recognize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sure, doubt := alone.Digits[0].Confidence, alone.Digits[1].Confidence
+	second, err := recognize.NewSecondReader(sevenModel(t), 0, (sure+doubt)/2, 0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	three, err := second.With(sureModel(t, 3), 0, 0.45)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Models() != 1 || three.Models() != 2 {
+		t.Fatalf("models: %d and %d, want With to leave the first reader alone (1) and add one (2)", second.Models(), three.Models())
+	}
+	both, err := mustRecognizer(t, recognize.Config{Second: three}).Digits(in, recognize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := both.Digits[0]; d.Second || d.Probs != alone.Digits[0].Probs {
+		t.Errorf("sure digit: consulted %v, probs %v, want the digit model's %v", d.Second, d.Probs, alone.Digits[0].Probs)
+	}
+	d := both.Digits[1]
+	if !d.Second {
+		t.Fatal("doubtful digit was not consulted")
+	}
+	for c := range 10 {
+		want := 0.25 * alone.Digits[1].Probs[c]
+		switch c {
+		case 7:
+			want += 0.3
+		case 3:
+			want += 0.45
+		}
+		if math.Abs(d.Probs[c]-want) > 1e-6 {
+			t.Errorf("doubtful digit: P(%d) = %.6f, want the weighted average %.6f", c, d.Probs[c], want)
+		}
+	}
+	if d.Digit != 3 || both.Code[1] != '3' {
+		t.Errorf("doubtful digit read %d (code %q), want 3, the largest share", d.Digit, both.Code)
+	}
+	if _, err := three.With(sureModel(t, 1), 0, 0.3); err == nil {
+		t.Error("shares summing to 1.05 accepted")
+	}
+	if _, err := second.With(nil, 0, 0.3); err == nil {
 		t.Error("nil model accepted")
 	}
 }

@@ -119,7 +119,7 @@ type Options struct {
 	Format string
 	// Second returns the second reader the codes are read with and its card, given the configuration they are
 	// read with otherwise (the fitted temperature, the pair reader); nil: the shipped one at its card's settings
-	// (onnxrec.SecondModel).
+	// (onnxrec.SecondModels).
 	Second func(ctx context.Context, cfg recognize.Config) (*recognize.SecondReader, onnxrec.SecondCard, error)
 	// WithoutSecond reads the codes without any second reader (as the browser's pad reads: it has none); the
 	// calibration then names none (a card's calibration_without_second, assets.Card.WithoutSecond).
@@ -192,7 +192,10 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "second reader %s: temperature %.3f, consulted below %.3g\n", sc.SHA256[:12], sc.Temperature, sc.ConsultBelow)
+		fmt.Fprintf(out, "second reader %s: temperature %.3f, weight %.3g, consulted below %.3g\n", sc.SHA256[:12], sc.Temperature, sc.Weight, sc.ConsultBelow)
+		for _, m := range sc.More {
+			fmt.Fprintf(out, "  and %s %s: temperature %.3f, weight %.3g\n", m.File, m.SHA256[:12], m.Temperature, m.Weight)
+		}
 		cfg.Second, info = second, &sc
 	}
 	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name}, cfg)
@@ -254,11 +257,11 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 
 // shippedSecond is the shipped second reader at its card's settings.
 func shippedSecond(context.Context, recognize.Config) (*recognize.SecondReader, onnxrec.SecondCard, error) {
-	m, c, err := onnxrec.SecondModel()
+	ms, c, err := onnxrec.SecondModels()
 	if err != nil {
 		return nil, c, err
 	}
-	r, err := c.Reader(m)
+	r, err := c.Reader(ms)
 	return r, c, err
 }
 

@@ -3,6 +3,7 @@
 package onnxrec_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -12,66 +13,92 @@ import (
 	"digitpad/shared/synth"
 )
 
+// secondJSON is a model card's second_reader object naming sc's models at sc's settings.
+func secondJSON(t *testing.T, sc onnxrec.SecondCard) string {
+	t.Helper()
+	b, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // A model card records the settings its confirm policies were fitted with the second reader at, and the recogniser
-// reads at those: the same model under a card naming weight 0.3 averages the consulted digits' probabilities 0.7 /
-// 0.3, where a card naming only the second reader's sha256 reads at the second reader's own card's weight.
+// reads at those: under a card naming other shares, the consulted digits' probabilities are exactly those of a
+// second reader built at those shares by hand, and differ from the shipped card's shares; a card naming only some
+// of the shipped models (fitted with another second reader) is read without one.
 func TestRecognizer_SecondReaderAtTheCardsSettings(t *testing.T) {
-	_, sc, err := onnxrec.SecondModel()
+	ms, sc, err := onnxrec.SecondModels()
 	if err != nil {
 		t.Fatal(err)
 	}
 	card := func(second string) []byte {
 		return []byte(fmt.Sprintf(`{"name":"a","calibration":{"temperature":0.65,"second_reader":%s}}`, second))
 	}
-	shaOnly, err := onnxrec.New(assets.Model(), card(fmt.Sprintf(`{"sha256":%q}`, sc.SHA256)), recognize.Config{})
+	light := sc.WithShare(0.2) // another share than the shipped card's
+	if light.Share() >= sc.Share()-0.01 {
+		t.Fatalf("shipped second reader's share %g: the test wants more than 0.2", sc.Share())
+	}
+	byHand, err := recognize.NewSecondReader(ms[0], sc.Temperature, sc.ConsultBelow, light.Weight)
+	for i, m := range light.More {
+		if err == nil {
+			byHand, err = byHand.With(ms[i+1], m.Temperature, m.Weight)
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	light, err := onnxrec.New(assets.Model(), card(fmt.Sprintf(`{"sha256":%q,"weight":0.3}`, sc.SHA256)), recognize.Config{})
+	shipped, err := onnxrec.New(assets.Model(), card(secondJSON(t, sc)), recognize.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := onnxrec.New(assets.Model(), card(`{}`), recognize.Config{})
+	atCard, err := onnxrec.New(assets.Model(), card(secondJSON(t, light)), recognize.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe := make([]float32, 10)
-	consulted := 0
+	manual, err := onnxrec.New(assets.Model(), card(secondJSON(t, light)), recognize.Config{Second: byHand})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial, err := onnxrec.New(assets.Model(), card(fmt.Sprintf(`{"sha256":%q}`, sc.SHA256)), recognize.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consulted, moved := 0, 0
 	for i := range 20 {
 		img, _, err := synth.SetSheet(synth.ValWriters, synth.Codes5, 11, i, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rs [3]*recognize.Result
-		for k, r := range []*recognize.Recognizer{plain, shaOnly, light} {
+		var rs [4]*recognize.Result
+		for k, r := range []*recognize.Recognizer{shipped, atCard, manual, partial} {
 			if rs[k], err = r.Image(img, recognize.Options{}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if len(rs[0].Digits) != len(rs[1].Digits) || len(rs[0].Digits) != len(rs[2].Digits) {
-			continue // another segmentation won; compare only aligned readings
-		}
-		for d := range rs[0].Digits {
-			p0, p1, p2 := rs[0].Digits[d], rs[1].Digits[d], rs[2].Digits[d]
-			if p1.Second != p2.Second || p0.Second {
-				t.Fatalf("code %d digit %d: consulted without a second reader %v, at 0.5 %v, at 0.3 %v", i, d, p0.Second, p1.Second, p2.Second)
+		for _, d := range rs[3].Digits {
+			if len(sc.More) > 0 && d.Second {
+				t.Fatalf("code %d: a card naming only the first of %d second-reader models consulted it", i, 1+len(sc.More))
 			}
-			if !p1.Second {
+		}
+		if len(rs[1].Digits) != len(rs[2].Digits) {
+			t.Fatalf("code %d: card's settings read %d digits, the same settings by hand %d", i, len(rs[1].Digits), len(rs[2].Digits))
+		}
+		for d := range rs[1].Digits {
+			a, b := rs[1].Digits[d], rs[2].Digits[d]
+			if a.Second != b.Second || fmt.Sprint(a.Probs) != fmt.Sprint(b.Probs) {
+				t.Fatalf("code %d digit %d: card's settings read %v (consulted %v), by hand %v (%v)", i, d, a.Probs, a.Second, b.Probs, b.Second)
+			}
+			if !a.Second {
 				continue
 			}
 			consulted++
-			// The second model's tempered probabilities, recovered from the 0.5 reading: q = (p1 - 0.5 p0) / 0.5.
-			for c := range 10 {
-				probe[c] = float32((p1.Probs[c] - (1-sc.Weight)*p0.Probs[c]) / sc.Weight)
-				want := 0.7*p0.Probs[c] + 0.3*float64(probe[c])
-				if diff := p2.Probs[c] - want; diff > 1e-6 || diff < -1e-6 {
-					t.Fatalf("code %d digit %d class %d: weight 0.3 reads %.6f, want 0.7 x %.6f + 0.3 x %.6f = %.6f", i, d, c,
-						p2.Probs[c], p0.Probs[c], probe[c], want)
-				}
+			if len(rs[0].Digits) == len(rs[1].Digits) && fmt.Sprint(rs[0].Digits[d].Probs) != fmt.Sprint(a.Probs) {
+				moved++
 			}
 		}
 	}
-	if sc.Weight != 0.5 || consulted == 0 {
-		t.Fatalf("second card weight %g, %d digits consulted: want 0.5 and some", sc.Weight, consulted)
+	if consulted == 0 || moved == 0 {
+		t.Fatalf("%d digits consulted, %d of them read otherwise at the shipped shares: want some of each", consulted, moved)
 	}
 }

@@ -55,10 +55,10 @@ func compileTapped(g *model.Graph) (*model.Model, error) {
 // input scale, whatever cfg.InputScale says; cfg supplies the rest (format, threshold, ink options). Unless cfg
 // sets one, the shipped pair reader (assets.Pair) reads pieces that hold two touching digits, and, in native
 // builds, the shipped second reader (assets.Second) reads again the digits in doubt when the card's confirm
-// policies were fitted with it (its calibration names the second reader's sha256), at the temperature, level and
-// weight the card states: a threshold holds for the reading it was chosen on, and a card fitted without it (or a
-// bare model) is read without it. A reader left without the second reader takes the card's calibration without it
-// when the card states one (assets.Card.Configure).
+// policies were fitted with it (its calibration names the second reader's models' sha256s), at the temperatures,
+// level and weights the card states: a threshold holds for the reading it was chosen on, and a card fitted without
+// it (or a bare model) is read without it. A reader left without the second reader takes the card's calibration
+// without it when the card states one (assets.Card.Configure).
 func (m *Model) Recognizer(cfg recognize.Config) (*recognize.Recognizer, error) {
 	if cfg.Pair == nil {
 		p, err := shippedPair()

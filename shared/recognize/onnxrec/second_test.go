@@ -28,7 +28,7 @@ func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, card, err := onnxrec.SecondModel()
+	_, card, err := onnxrec.SecondModels()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +55,14 @@ func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 			}
 		}
 	}
-	// A card whose confirm policy was not fitted with the second reader (here: none) reads without it.
+	// A card whose confirm policy was not fitted with the second reader (here: none), or with other models than the
+	// shipped ones (here: the shipped second model and one that does not ship), reads without it.
 	bare, err := onnxrec.New(assets.Model(), []byte(`{"name":"a","calibration":{"temperature":0.65}}`), recognize.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := onnxrec.New(assets.Model(), []byte(`{"name":"a","calibration":{"temperature":0.65,"second_reader":{"sha256":"`+
+		card.SHA256+`","more_readers":[{"sha256":"00"}]}}}`), recognize.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,13 +76,15 @@ func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rb, err := bare.Image(img, recognize.Options{Format: "5"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range rb.Digits {
-			if d.Second {
-				bareConsulted++
+		for _, other := range []*recognize.Recognizer{bare, foreign} {
+			rb, err := other.Image(img, recognize.Options{Format: "5"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range rb.Digits {
+				if d.Second {
+					bareConsulted++
+				}
 			}
 		}
 		for _, d := range r.Digits {
@@ -92,7 +100,7 @@ func TestShippedRecognizer_ConsultsSecondReaderOnlyInDoubt(t *testing.T) {
 		t.Errorf("no digit of 40 validation codes consulted the second reader (%d read below its level %.3g after it)", doubtful, card.ConsultBelow)
 	}
 	if bareConsulted > 0 {
-		t.Errorf("a card fitted without the second reader: %d digits consulted it", bareConsulted)
+		t.Errorf("cards fitted without the shipped second reader: %d digits consulted it", bareConsulted)
 	}
 	t.Logf("40 validation codes: %d digits consulted the second reader", consulted)
 }
@@ -142,18 +150,18 @@ func BenchmarkSecondReader(b *testing.B) {
 // A reader with the second reader takes the card's calibration; one without it (here: the card names none, as
 // the browser, which has none, reads every card) takes calibration_without_second, fitted on codes read without it.
 func TestRecognizer_CalibrationOfItsOwnReading(t *testing.T) {
-	_, sc, err := onnxrec.SecondModel()
+	_, sc, err := onnxrec.SecondModels()
 	if err != nil {
 		t.Fatal(err)
 	}
 	const without = `"calibration_without_second":{"confirm_threshold":0.3,"strokes":{"confirm_threshold":0.2}}`
 	for _, c := range []struct {
-		sha          string
+		second       string
 		image, pen   float64
 		secondReader bool
-	}{{sc.SHA256, 0.7, 0.6, true}, {"", 0.3, 0.2, false}} {
+	}{{secondJSON(t, sc), 0.7, 0.6, true}, {"{}", 0.3, 0.2, false}} {
 		card := `{"name":"a","calibration":{"confirm_threshold":0.7,"strokes":{"confirm_threshold":0.6},` +
-			`"second_reader":{"sha256":"` + c.sha + `"}},` + without + `}`
+			`"second_reader":` + c.second + `},` + without + `}`
 		rec, err := onnxrec.New(assets.Model(), []byte(card), recognize.Config{})
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"digitpad/assets"
@@ -41,7 +42,7 @@ func TestRun_WritesGraphFileAndManifestWithHashesAndCard(t *testing.T) {
 	sum, gsum := sha256.Sum256(onnxBytes), sha256.Sum256(graph)
 	want := ManifestModel{URL: "model.graph", SHA256: hex.EncodeToString(sum[:]), GraphSHA256: hex.EncodeToString(gsum[:]),
 		Name: "tiny", Card: assets.Card{Name: "tiny", SHA256: hex.EncodeToString(sum[:]), InputScale: 255}}
-	if m.Model != want {
+	if !reflect.DeepEqual(m.Model, want) {
 		t.Errorf("model = %+v, want %+v", m.Model, want)
 	}
 	// The graph file runs like the ONNX file and keeps its identity.
