@@ -19,14 +19,20 @@
 TRAIN_SECOND     ?= /tmp/digitpad-train-second
 TRAIN_SECOND_ARGS ?= -seed 21 -workers 2 -epochs 4 -synth 20000 -synth-slanted 0.3 -synth-hairline 0.3 -synth-flat3 0.3 -synth-val 5000 -canvas 8000 -codes 20000
 
+# train-reader trains one of the second reader's models into $(1) with the trainer's arguments $(2), quantises it
+# to int8 as assets/$(3).onnx and replaces its old sha256 (assets/$(3).json's) in the cards $(4).
+define train-reader
+	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(1) $(2)
+	$(QUANTIZE_RUN) --to int8 --calib $(QUANTIZE_CALIB) $(1)/model.onnx $(1)/$(3).onnx
+	old=$$(sed -n 's/^  "sha256": "\([0-9a-f]*\)".*/\1/p' assets/$(3).json); \
+	  cp $(1)/$(3).onnx assets/$(3).onnx && \
+	  sed -i "s/$$old/$$(sha256sum assets/$(3).onnx | cut -d' ' -f1)/" $(4)
+endef
+
 .PHONY: train-second
 
 train-second:
-	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_SECOND) $(TRAIN_SECOND_ARGS)
-	$(QUANTIZE_RUN) --to int8 --calib $(QUANTIZE_CALIB) $(TRAIN_SECOND)/model.onnx $(TRAIN_SECOND)/second.onnx
-	old=$$(sed -n 's/^  "sha256": "\([0-9a-f]*\)".*/\1/p' assets/second.json); \
-	  cp $(TRAIN_SECOND)/second.onnx assets/second.onnx && \
-	  sed -i "s/$$old/$$(sha256sum assets/second.onnx | cut -d' ' -f1)/" assets/second.json
+	$(call train-reader,$(TRAIN_SECOND),$(TRAIN_SECOND_ARGS),second,assets/second.json)
 
 # The second reader's third model (assets/third.onnx, card assets/third.json; named in assets/second.json's
 # more_readers, so `make calibrate-assets` fits the cards with it): trained apart from both (another
@@ -44,8 +50,4 @@ TRAIN_THIRD_ARGS ?= -seed 31 -workers 2 -epochs 4 -arch conv3x24p1-bn-relu-pool-
 .PHONY: train-third
 
 train-third:
-	GOEXPERIMENT=simd $(GO) run ./train/cmd/train -out $(TRAIN_THIRD) $(TRAIN_THIRD_ARGS)
-	$(QUANTIZE_RUN) --to int8 --calib $(QUANTIZE_CALIB) $(TRAIN_THIRD)/model.onnx $(TRAIN_THIRD)/third.onnx
-	old=$$(sed -n 's/^  "sha256": "\([0-9a-f]*\)".*/\1/p' assets/third.json); \
-	  cp $(TRAIN_THIRD)/third.onnx assets/third.onnx && \
-	  sed -i "s/$$old/$$(sha256sum assets/third.onnx | cut -d' ' -f1)/" assets/third.json assets/second.json
+	$(call train-reader,$(TRAIN_THIRD),$(TRAIN_THIRD_ARGS),third,assets/third.json assets/second.json)
