@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -136,3 +138,61 @@ func TestOpen_BadDSNDoesNotLeakPassword(t *testing.T) {
 }
 
 var _ storetest.Migrator = (*postgres.Store)(nil)
+
+// TestPrunePredictions_NothingToDeleteReadsTheLogOnce: a retention pass that finds nothing to delete (the usual
+// case, every few minutes while predictions are served) reads each row of the log once, as PostgreSQL's own
+// table statistics count it (tuples read by sequential and index scans), where measuring the log, the age cut
+// and the size cut used to read it three times.
+func TestPrunePredictions_NothingToDeleteReadsTheLogOnce(t *testing.T) {
+	b := backend(t)
+	u, err := url.Parse(b.NewDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "1") // one backend: its statistics can be flushed on demand, see reads
+	u.RawQuery = q.Encode()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	st, err := postgres.Open(context.Background(), u.String(), store.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const rows = 300
+	ps := make([]store.Prediction, rows)
+	for i := range ps {
+		ps[i] = storetest.SamplePrediction(fmt.Sprintf("once-%03d", i), i)
+		ps[i].CreatedAt = now.Add(-time.Duration(rows-i) * time.Minute)
+	}
+	if err := st.SavePredictions(context.Background(), ps); err != nil {
+		t.Fatal(err)
+	}
+	pool := postgres.Pool(st)
+	// reads is how many predictions rows scans have read so far. A backend publishes its statistics when it
+	// goes idle, at most once a second unless forced; pg_stat_force_next_flush forces it before the backend
+	// answers, and the pool's single connection is the backend the pass ran on.
+	reads := func() int64 {
+		t.Helper()
+		if _, err := pool.Exec(context.Background(), `SELECT pg_stat_force_next_flush()`); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := pool.QueryRow(context.Background(), `SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0)
+			FROM pg_stat_user_tables WHERE relid = 'predictions'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := reads()
+	deleted, left, err := st.PrunePredictions(context.Background(),
+		store.Retention{MaxAge: 24 * time.Hour, MaxBytes: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deleted != 0 || left.Rows != rows || left.Bytes <= 0 {
+		t.Fatalf("pass over a young, small log: deleted %d, left %+v; want nothing deleted, %d rows", deleted, left, rows)
+	}
+	if got := reads() - before; got < rows || got > rows+rows/10 {
+		t.Errorf("the pass read %d rows of a %d-row log; want each once", got, rows)
+	}
+}
