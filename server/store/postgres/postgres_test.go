@@ -168,6 +168,13 @@ func TestPrunePredictions_NothingToDeleteReadsTheLogOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := postgres.Pool(st)
+	var version int
+	if err := pool.QueryRow(context.Background(), `SELECT current_setting('server_version_num')::int`).Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version < 150000 {
+		t.Skipf("PostgreSQL %d: pg_stat_force_next_flush needs 15 or later", version)
+	}
 	// reads is how many predictions rows scans have read so far. A backend publishes its statistics when it
 	// goes idle, at most once a second unless forced; pg_stat_force_next_flush forces it before the backend
 	// answers, and the pool's single connection is the backend the pass ran on.
