@@ -18,12 +18,13 @@ const rowBytes = `(octet_length(id) + octet_length(client_id) + octet_length(cod
 // PrunePredictions deletes predictions older than r.MaxAge (store clock), then the oldest (insertion order)
 // beyond r.MaxBytes of payload. Predictions carry no index but their sequence number, so every scan that finds
 // a cut or measures the log reads the whole table, and a pass runs every few minutes while predictions are
-// served. So, as in the SQLite store, one scan measures the log and finds the age cut at once (predictions are
-// logged in time order: the cut is the newest sequence number created before the cutoff); the running-total
-// scan that finds the size cut runs only when the log is over MaxBytes; and the delete, a range on the primary
-// key, returns what it removed, so the log is not measured again. A pass that deletes nothing (the usual case)
-// reads the log once instead of three times. The stats are the log as the first scan saw it less what was
-// deleted.
+// served. So, as in the SQLite store, one scan measures the log and finds the age cut at once: predictions are
+// logged in time order, so the cut is the newest sequence number created before the cutoff (with replicas
+// sharing the database, batches near the cutoff interleave by their flush delay and clock skew: a row within
+// that of the cutoff may go one pass early or late). The running-total scan that finds the size cut runs only
+// when the log is over MaxBytes, and the delete, a range on the primary key, returns what it removed, so the
+// log is not measured again. A pass that deletes nothing (the usual case) reads the log once instead of three
+// times. The stats are the log as the first scan saw it less what was deleted.
 func (s *Store) PrunePredictions(ctx context.Context, r store.Retention) (int64, store.LogStats, error) {
 	var st store.LogStats
 	var cut pgtype.Int8
