@@ -211,21 +211,11 @@ func (j *Job) pairEdge(k int) (*latticeEdge, bool) {
 // them and retraining learns from them with that one digit's label: the pair input, both digits squeezed into
 // one, the digit model reads as the digit written 41% of the time on validation codes, the halves 61%.
 func (j *Job) pairInputs(chosen []int) {
-	done := map[int][2][784]float32{}
 	for _, k := range chosen {
 		e, right := j.pairEdge(k)
-		if e == nil || j.lat.halves == nil {
-			continue
+		if e == nil || j.lat.halves == nil || right {
+			continue // a right digit gets its input with its left one: a read pair is taken whole
 		}
-		h, ok := done[e.pairIdx]
-		if !ok {
-			h[0], h[1] = j.lat.halves(e.pairIdx)
-			done[e.pairIdx] = h
-		}
-		if right {
-			j.digits[k].Input = h[1]
-		} else {
-			j.digits[k].Input = h[0]
-		}
+		j.digits[e.digit].Input, j.digits[e.digit2].Input = j.lat.halves(e.pairIdx)
 	}
 }
