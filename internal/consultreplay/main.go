@@ -101,12 +101,7 @@ func main() {
 }
 
 func read(path string, nFit, nHeld int) error {
-	data, cardJSON := assets.Variant("fp32")
-	lm, err := onnxrec.Load(data, cardJSON)
-	if err != nil {
-		return err
-	}
-	pair, err := onnxrec.PairReader()
+	rec, err := shippedNoSecond()
 	if err != nil {
 		return err
 	}
@@ -117,11 +112,6 @@ func read(path string, nFit, nHeld int) error {
 	temps, weights := []float64{sc.Temperature}, []float64{sc.Weight}
 	for _, m := range sc.More {
 		temps, weights = append(temps, m.Temperature), append(weights, m.Weight)
-	}
-	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name},
-		recognize.Config{InputScale: lm.Card.InputScale, Temperature: lm.Card.Calibration.Temperature, Format: "5", Pair: pair})
-	if err != nil {
-		return err
 	}
 	var mu sync.Mutex // the second models are read one call at a time per model
 	readSet := func(seed uint64, n int) []code {
@@ -482,19 +472,25 @@ func argmax(p [10]float64) int {
 	return k
 }
 
-// writePNGs writes the inputs of the pair-reader digits of the first n fitted codes (seed 33 on) into dir.
-func writePNGs(dir string, n int) error {
+// shippedNoSecond is the shipped fp32 recogniser at its card's temperature with the pair reader, without the
+// second reader, for 5-digit codes.
+func shippedNoSecond() (*recognize.Recognizer, error) {
 	data, cardJSON := assets.Variant("fp32")
 	lm, err := onnxrec.Load(data, cardJSON)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pair, err := onnxrec.PairReader()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rec, err := recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name},
+	return recognize.New(lm.Model, recognize.ModelInfo{Name: lm.Card.Name},
 		recognize.Config{InputScale: lm.Card.InputScale, Temperature: lm.Card.Calibration.Temperature, Format: "5", Pair: pair})
+}
+
+// writePNGs writes the inputs of the pair-reader digits of the first n fitted codes (seed 33 on) into dir.
+func writePNGs(dir string, n int) error {
+	rec, err := shippedNoSecond()
 	if err != nil {
 		return err
 	}
