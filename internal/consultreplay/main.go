@@ -439,26 +439,17 @@ func breakdown(rs []train.Reading, pf calibrate.PolicyFit) string {
 func pairAccuracy(cs []code) {
 	var n, pr int
 	var om [4]int
-	for _, c := range cs {
-		if len(c.Digits) != len(c.Truth) {
-			continue
+	eachPairDigit(cs, func(d digit, want int) {
+		n++
+		if argmax(d.Probs) == want {
+			pr++
 		}
-		for i, d := range c.Digits {
-			if !d.Pair {
-				continue
-			}
-			want := int(c.Truth[i] - '0')
-			n++
-			if argmax(d.Probs) == want {
-				pr++
-			}
-			for mi, o := range d.Others {
-				if argmax(o) == want {
-					om[mi]++
-				}
+		for mi, o := range d.Others {
+			if argmax(o) == want {
+				om[mi]++
 			}
 		}
-	}
+	})
 	fmt.Printf("pair digits %d: pair reader right %d, second-reader models on the halves right %v\n", n, pr, om[:2])
 }
 
@@ -611,20 +602,12 @@ func gridSearch(d dump, w []float64) {
 func pairTemperature(cs []code) float64 {
 	var probs []float32
 	var labels []uint8
-	for _, c := range cs {
-		if len(c.Digits) != len(c.Truth) {
-			continue
+	eachPairDigit(cs, func(d digit, want int) {
+		for _, p := range d.Probs {
+			probs = append(probs, float32(p))
 		}
-		for i, d := range c.Digits {
-			if !d.Pair {
-				continue
-			}
-			for _, p := range d.Probs {
-				probs = append(probs, float32(p))
-			}
-			labels = append(labels, c.Truth[i]-'0')
-		}
-	}
+		labels = append(labels, uint8(want))
+	})
 	t, err := train.FitTemperature(probs, labels)
 	if err != nil {
 		log.Fatal(err)
@@ -712,4 +695,19 @@ func silentReport(cs []code, below float64, w []float64) {
 	}
 	slices.SortFunc(l, func(a, b kv) int { return cmp.Compare(b.v, a.v) })
 	fmt.Printf("silent wrong fitted codes %d: misread digits pair-read %d, short %d; %v\n", n, pair, short, l[:min(12, len(l))])
+}
+
+// eachPairDigit calls f with every pair-read digit of the codes read as as many digits as written, and the digit
+// written there.
+func eachPairDigit(cs []code, f func(d digit, want int)) {
+	for _, c := range cs {
+		if len(c.Digits) != len(c.Truth) {
+			continue
+		}
+		for i, d := range c.Digits {
+			if d.Pair {
+				f(d, int(c.Truth[i]-'0'))
+			}
+		}
+	}
 }
