@@ -309,9 +309,11 @@ type lattice struct {
 	// deferred counts the edges that join two groups of ink (ink.LatticeEdge.Join), kept out of the reading
 	// until it is in doubt (readJoins).
 	deferred int
-	// pair normalises pair piece i of the source lattice (ink.Lattice.Pair) for the pair reader; pairsAsked is
-	// set once readPairs has acted, pairsRead once it has read pair pieces.
+	// pair normalises pair piece i of the source lattice (ink.Lattice.Pair) for the pair reader, halves its two
+	// digits apart (ink.Lattice.PairHalves: the read digits' inputs); pairsAsked is set once readPairs has acted,
+	// pairsRead once it has read pair pieces.
 	pair                  func(i int) [784]float32
+	halves                func(i int) (left, right [784]float32)
 	pairsAsked, pairsRead bool
 }
 
@@ -1077,6 +1079,7 @@ const moreDigitsMargin = 0.45
 // Result assembles the Result of a classified job. It must be called after Classify.
 func (j *Job) Result() *Result {
 	chosen := j.strokeChoice(j.choose())
+	j.pairInputs(chosen)
 	res := &Result{
 		Digits:     make([]Digit, len(chosen)),
 		Confirm:    []int{},
