@@ -236,3 +236,19 @@ func codeLattice(t *testing.T, seed uint64, i int) (*ink.Lattice, []image.Rectan
 	}
 	return lat, want, sh.Code.Text
 }
+
+// Validation codes (seeds 33-34, tight) with a 7 whose bar and stem do not meet (synth.SevenApart), written so
+// close to the digit before that the bar touches it: the stem is a group of its own and read alone as a 1. Bar
+// joins (a flat tail cut from the previous group joined to the stem) give the lattice a path with every digit
+// in its place.
+func TestSegmentLattice_BarJoinsHoldSevensApart(t *testing.T) {
+	for _, c := range []struct {
+		seed uint64
+		i    int
+	}{{33, 91}, {33, 415}, {33, 491}, {33, 891}, {34, 199}, {34, 299}, {34, 451}} {
+		lat, want, code := codeLattice(t, c.seed, c.i)
+		if !latticeHolds(lat, want) {
+			t.Errorf("seed %d code %d (%s): the lattice holds no path with every digit in its place", c.seed, c.i, code)
+		}
+	}
+}

@@ -1032,9 +1032,14 @@ func (lay *layout) digit(m *Mask, p piece, opt Options) (Digit, bool) {
 }
 
 // pieceBox is the ink box of a piece; ok is false when the piece holds no ink.
-func (lay *layout) pieceBox(m *Mask, p piece) (image.Rectangle, bool) {
+func (lay *layout) pieceBox(_ *Mask, p piece) (image.Rectangle, bool) {
+	return lay.inkBox(p)
+}
+
+// inkBox is the ink box of a piece in the labelling's pixels; ok is false when the piece holds no ink.
+func (lay *layout) inkBox(p piece) (image.Rectangle, bool) {
 	l := lay.l
-	box := image.Rectangle{Min: image.Point{m.W, m.H}}
+	box := image.Rectangle{Min: image.Point{math.MaxInt, math.MaxInt}}
 	for _, c := range p.comps {
 		cc := &l.comps[c]
 		if cc.x1 <= p.xlo || cc.x0 >= p.xhi {
