@@ -1,7 +1,8 @@
 // Package calibrate fits a digit model's confirm policy as its model card states it: the temperature on
 // validation digits, then the confirm model and threshold on validation codes read end to end (segmentation,
-// the shipped pair reader and second reader included, as every native shell reads them), reported on held-out
-// validation codes, and the same for stroke input. `digitpad calibrate` (the shipped cards) and `digitpad
+// the shipped pair reader and second reader included, as every native shell reads them; or without the second
+// reader, or without both as the browser's pad reads: Options), reported on held-out validation codes, and the
+// same for stroke input. `digitpad calibrate` (the shipped cards) and `digitpad
 // retrain` (a retrained candidate's card) both fit through Fit, so a card means the same wherever it was made.
 package calibrate
 
@@ -121,9 +122,13 @@ type Options struct {
 	// read with otherwise (the fitted temperature, the pair reader); nil: the shipped one at its card's settings
 	// (onnxrec.SecondModels).
 	Second func(ctx context.Context, cfg recognize.Config) (*recognize.SecondReader, onnxrec.SecondCard, error)
-	// WithoutSecond reads the codes without any second reader (as the browser's pad reads: it has none); the
-	// calibration then names none (a card's calibration_without_second, assets.Card.WithoutSecond).
+	// WithoutSecond reads the codes without any second reader (a native reader without it; the browser's pad also
+	// has no pair reader: WithoutPair); the calibration then names none (a card's calibration_without_second,
+	// assets.Card.WithoutSecond).
 	WithoutSecond bool
+	// WithoutPair reads the codes without the pair reader; with WithoutSecond, as the browser's pad reads (the
+	// digit model alone: it has neither; a card's calibration_digit_model_only, assets.Card.DigitModelOnly).
+	WithoutPair bool
 	// Out receives the fit's report lines (nil: none); Warn its warnings (nil: Out).
 	Out, Warn io.Writer
 }
@@ -175,11 +180,12 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 	fmt.Fprintf(out, "temperature %.3f fitted on %d validation digits\n", temp, n)
 	// Threshold on validation codes read end to end (segmentation and the shipped pair reader included, as
 	// every native shell reads them) with the tempered probabilities.
-	pair, err := onnxrec.PairReader()
-	if err != nil {
+	cfg := recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: opt.Format}
+	if opt.WithoutPair {
+		fmt.Fprintln(out, "without the pair reader")
+	} else if cfg.Pair, err = onnxrec.PairReader(); err != nil {
 		return nil, err
 	}
-	cfg := recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: opt.Format, Pair: pair}
 	var info *onnxrec.SecondCard
 	if opt.WithoutSecond {
 		fmt.Fprintln(out, "without the second reader")
