@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -212,14 +213,18 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	reading := "read end to end"
+	if opt.WithoutPair {
+		reading += " without the pair reader"
+	}
 	img := FitPolicy(readings, opt.Target, "images", false, warn)
 	res := &Result{Image: img, Temperature: temp}
 	chosen, cm := img.Chosen, img.Model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), opt.Target)
 	cal := Calibration{Temperature: Round4(temp), Rule: ConfirmRule, TargetSilentError: opt.Target, PerDigit: perDigit, Second: info,
 		ConfirmPolicy: img.Card(fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
-			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) read end to end",
-			n, opt.MNISTVal.Len(), opt.Digits, opt.Codes, SeedRange(opt.Seed, opt.Codes, CodesPerSeed), CodesPerSeed))}
+			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) %s",
+			n, opt.MNISTVal.Len(), opt.Digits, opt.Codes, SeedRange(opt.Seed, opt.Codes, CodesPerSeed), CodesPerSeed, reading))}
 	img.Print(out, "", opt.Target)
 	fmt.Fprintf(out, "  per-digit rule at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
 		perDigit.Threshold, 100*perDigit.ConfirmRate, 100*perDigit.SilentErrorRate)
@@ -240,8 +245,8 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 		res.Stroke = &f
 		cal.Strokes = &StrokeCalibration{ImagePolicy: OperatingPoint(sr, cm, chosen.Threshold),
 			ConfirmPolicy: f.Card(fmt.Sprintf("confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, "+
-				"%d per seed) read from their pen paths in writing order, as the pad and the kiosk send them", opt.StrokeCodes,
-				SeedRange(opt.StrokeSeed, opt.StrokeCodes, CodesPerSeed), CodesPerSeed))}
+				"%d per seed) read from their pen paths in writing order, as the pad and the kiosk send them%s", opt.StrokeCodes,
+				SeedRange(opt.StrokeSeed, opt.StrokeCodes, CodesPerSeed), CodesPerSeed, strings.TrimPrefix(reading, "read end to end")))}
 		f.Print(out, "strokes: ", opt.Target)
 		fmt.Fprintf(out, "  strokes, image policy: confirm rate %.2f%%, silent errors %.2f%%\n",
 			100*cal.Strokes.ImagePolicy.ConfirmRate, 100*cal.Strokes.ImagePolicy.SilentErrorRate)
