@@ -53,6 +53,11 @@ type Card struct {
 	// (`digitpad calibrate --without-second`): what a reader without it (the browser's pad) must use, as a
 	// threshold holds only for the reading it was chosen on. Nil: not stated.
 	WithoutSecond *CardCalibration `json:"calibration_without_second,omitempty"`
+	// DigitModelOnly is the same calibration fitted on the same validation codes read with neither the pair
+	// reader nor the second reader (`digitpad calibrate --digit-model-only`): the browser's pad reads so (it has
+	// neither), and the pair reader reads some 7% of codes, so calibration_without_second (read with it) does
+	// not hold there. Nil: not stated.
+	DigitModelOnly *CardCalibration `json:"calibration_digit_model_only,omitempty"`
 }
 
 // CardCalibration is a model card's calibration object: zero values mean uncalibrated (a card without
@@ -101,17 +106,30 @@ func (c Card) SecondReaders() []string {
 }
 
 // Configure fills a recogniser configuration from the card: input scale, temperature, confirm model, and the
-// confirm threshold unless cfg already sets one. A configuration without a second reader (cfg.Second nil) gets
-// the card's calibration without it when the card states one (WithoutSecond): the one rule by which a reader
-// picks the calibration fitted on its own reading.
+// confirm threshold unless cfg already sets one, from the calibration fitted on cfg's reading (For).
 func (c Card) Configure(cfg recognize.Config) recognize.Config {
-	cal := c.Calibration
-	if cfg.Second == nil && c.WithoutSecond != nil {
-		cal = *c.WithoutSecond
-	}
+	cal := c.For(cfg)
 	return recognize.Calibration{InputScale: c.InputScale, Temperature: cal.Temperature,
 		Threshold: cal.Threshold, Confirm: cal.Confirm,
 		StrokeThreshold: cal.Strokes.Threshold, StrokeConfirm: cal.Strokes.Confirm}.Configure(cfg)
+}
+
+// For is the card's calibration fitted on the reading cfg reads: with neither the pair nor the second reader
+// (cfg.Pair and cfg.Second nil, the browser's pad) DigitModelOnly, without the second reader WithoutSecond, else
+// Calibration; a card that does not state a reading's calibration gives that of the nearest reading it states
+// (DigitModelOnly falls back to WithoutSecond, then Calibration). The one rule by which a reader picks the
+// calibration fitted on its own reading: a threshold holds only for the reading it was chosen on.
+func (c Card) For(cfg recognize.Config) CardCalibration {
+	if cfg.Second != nil {
+		return c.Calibration
+	}
+	if cfg.Pair == nil && c.DigitModelOnly != nil {
+		return *c.DigitModelOnly
+	}
+	if c.WithoutSecond != nil {
+		return *c.WithoutSecond
+	}
+	return c.Calibration
 }
 
 // ParseCard reads the fields of a model card JSON that the shells need. The sha256 is always recomputed from the

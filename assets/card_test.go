@@ -59,3 +59,36 @@ func TestCard_StrokePolicyRoundTrip(t *testing.T) {
 		t.Errorf("a card without strokes configured %+v", cfg)
 	}
 }
+
+// TestCard_ForPicksTheCalibrationOfItsReading: a reader with the second reader takes calibration, one with the
+// pair reader alone calibration_without_second, one with neither (the browser's pad) calibration_digit_model_only;
+// a card that does not state a reading's calibration gives the nearest one it states.
+func TestCard_ForPicksTheCalibrationOfItsReading(t *testing.T) {
+	const full = `{"calibration":{"confirm_threshold":0.7,"strokes":{"confirm_threshold":0.6}},` +
+		`"calibration_without_second":{"confirm_threshold":0.5,"strokes":{"confirm_threshold":0.4}},` +
+		`"calibration_digit_model_only":{"confirm_threshold":0.3,"strokes":{"confirm_threshold":0.2}}}`
+	const older = `{"calibration":{"confirm_threshold":0.7,"strokes":{"confirm_threshold":0.6}},` +
+		`"calibration_without_second":{"confirm_threshold":0.5,"strokes":{"confirm_threshold":0.4}}}`
+	const oldest = `{"calibration":{"confirm_threshold":0.7,"strokes":{"confirm_threshold":0.6}}}`
+	second, pair := &recognize.SecondReader{}, &recognize.PairReader{}
+	for _, c := range []struct {
+		what, card string
+		cfg        recognize.Config
+		image, pen float64
+	}{
+		{"both readers", full, recognize.Config{Pair: pair, Second: second}, 0.7, 0.6},
+		{"pair reader alone", full, recognize.Config{Pair: pair}, 0.5, 0.4},
+		{"digit model alone", full, recognize.Config{}, 0.3, 0.2},
+		{"digit model alone, card without its calibration", older, recognize.Config{}, 0.5, 0.4},
+		{"digit model alone, card with calibration alone", oldest, recognize.Config{}, 0.7, 0.6},
+		{"pair reader alone, card with calibration alone", oldest, recognize.Config{Pair: pair}, 0.7, 0.6},
+	} {
+		card, err := assets.ParseCard([]byte(c.card), []byte("model"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg := card.Configure(c.cfg); cfg.Threshold != c.image || cfg.StrokeThreshold != c.pen {
+			t.Errorf("%s: thresholds %g (strokes %g), want %g (%g)", c.what, cfg.Threshold, cfg.StrokeThreshold, c.image, c.pen)
+		}
+	}
+}

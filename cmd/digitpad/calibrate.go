@@ -35,7 +35,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	val := fs.Int("val", 5000, "MNIST validation split: the last N training samples (as in training)")
 	target := fs.Float64("target", d.Target, "highest silent-error rate of codes accepted on validation")
 	format := fs.String("format", d.Format, "code format the threshold is chosen for")
-	plotPath := fs.String("plot", "", "risk-coverage PNG (default: report/risk_coverage.png beside the model; none with --without-second)")
+	plotPath := fs.String("plot", "", "risk-coverage PNG (default: report/risk_coverage.png beside the model; none with --without-second or --digit-model-only)")
 	mnistDir := fs.String("mnist", "", "folder with the MNIST idx files (default: found in the GoMNIST Go module)")
 	seed := fs.Uint64("seed", d.Seed, "seed of the synthetic validation data (codes from it on: 33-52 for 10,000, apart from the held-out and stroke seeds)")
 	holdoutCodes := fs.Int("holdout", d.HoldoutCodes, "validation codes of other writers (500 per seed from --holdout-seed on) the chosen rule is reported on (0: none; fewer than ~3,000 codes say little: 0.1% is 1 code in 1,000)")
@@ -44,7 +44,8 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	strokeSeed := fs.Uint64("stroke-seed", d.StrokeSeed, "first seed of the stroke validation codes (must not overlap the held-out stroke seeds)")
 	strokeHoldout := fs.Int("stroke-holdout", d.StrokeHoldout, "held-out validation codes read from their strokes (1,000 per seed from --stroke-holdout-seed on) the stroke policy is reported on (0: none)")
 	strokeHoldoutSeed := fs.Uint64("stroke-holdout-seed", d.StrokeHoldoutSeed, "first seed of the held-out stroke codes")
-	withoutSecond := fs.Bool("without-second", false, "read the codes without the second reader (as the browser's pad reads: it has none) and write the policies into the card's calibration_without_second object instead of calibration")
+	withoutSecond := fs.Bool("without-second", false, "read the codes without the second reader (the pair reader still reads: a native reader without the second reader) and write the policies into the card's calibration_without_second object instead of calibration")
+	digitModelOnly := fs.Bool("digit-model-only", false, "read the codes with neither the pair reader nor the second reader (the digit model alone, as the browser's pad reads: it has neither) and write the policies into the card's "+digitModelOnlyField+" object instead of calibration")
 	secondCard := fs.String("second-card", "", "fit the shipped second reader's temperature on the digits it is consulted on (those of the validation codes below its level, read without it) and write it into this card (assets/second.json); without it, the card's temperature is used")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,8 +54,11 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return errors.New("calibrate: --model is required")
 	}
-	if *withoutSecond && *secondCard != "" {
-		return errors.New("calibrate: --second-card fits the second reader; --without-second reads without it")
+	if (*withoutSecond || *digitModelOnly) && *secondCard != "" {
+		return errors.New("calibrate: --second-card fits the second reader; --without-second and --digit-model-only read without it")
+	}
+	if *withoutSecond && *digitModelOnly {
+		return errors.New("calibrate: --without-second reads with the pair reader, --digit-model-only without it: one of them")
 	}
 	if *target <= 0 || *target >= 1 || *codes < 50 || *digits < 0 || *val < 0 || *holdoutCodes < 0 || *strokeCodes < 0 || *strokeHoldout < 0 {
 		return errors.New("calibrate: want 0 < target < 1, codes >= 50, digits, val, holdout, stroke-codes and stroke-holdout >= 0")
@@ -81,7 +85,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fit, err := calibrate.Fit(ctx, lm, calibrate.Options{MNISTVal: trainAll.Slice(trainAll.Len()-*val, trainAll.Len()), Digits: *digits,
 		Codes: *codes, Seed: *seed, HoldoutCodes: *holdoutCodes, HoldoutSeed: *holdoutSeed,
 		StrokeCodes: *strokeCodes, StrokeSeed: *strokeSeed, StrokeHoldout: *strokeHoldout, StrokeHoldoutSeed: *strokeHoldoutSeed,
-		Target: *target, Format: *format, Out: stdout, Warn: stderr, WithoutSecond: *withoutSecond,
+		Target: *target, Format: *format, Out: stdout, Warn: stderr, WithoutSecond: *withoutSecond || *digitModelOnly, WithoutPair: *digitModelOnly,
 		Second: func(ctx context.Context, cfg recognize.Config) (*recognize.SecondReader, onnxrec.SecondCard, error) {
 			return secondReader(ctx, lm, cfg, *secondCard, *seed, *codes)
 		}})
@@ -91,14 +95,17 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cal, img, st := fit.Calibration, fit.Image, fit.Stroke
 	temp, chosen := fit.Temperature, img.Chosen
 	field := "calibration"
-	if *withoutSecond {
+	switch {
+	case *withoutSecond:
 		field = withoutSecondField
+	case *digitModelOnly:
+		field = digitModelOnlyField
 	}
 	if err := writeCalibration(strings.TrimSuffix(*modelPath, ".onnx")+".json", field, cal); err != nil {
 		return err
 	}
 	plot := *plotPath
-	if plot == "" && *withoutSecond {
+	if plot == "" && field != "calibration" {
 		return nil // the report's plot is the shipped reading's
 	}
 	if plot == "" {
@@ -132,7 +139,12 @@ func plotPoints(c []train.RiskPoint) []report.RiskCoveragePoint {
 // calibration's fields, fitted on the same codes read without it (assets.Card.WithoutSecond).
 const withoutSecondField = "calibration_without_second"
 
-// writeCalibration sets the calibration object field ("calibration" or withoutSecondField) of a model card,
+// digitModelOnlyField is the card's object for a reader with neither the pair nor the second reader (the
+// browser's pad): calibration's fields, fitted on the same codes read by the digit model alone
+// (assets.Card.DigitModelOnly).
+const digitModelOnlyField = "calibration_digit_model_only"
+
+// writeCalibration sets the calibration object field ("calibration", withoutSecondField or digitModelOnlyField) of a model card,
 // keeping every other field where it was (a recalibrated card differs from the old one only in that object).
 func writeCalibration(path, field string, cal calibration) error {
 	return writeCardFields(path, map[string]any{field: cal})

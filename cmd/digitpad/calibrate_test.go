@@ -250,3 +250,14 @@ func TestCalibrate_StrokeSeedsMustNotOverlapTheirHoldout(t *testing.T) {
 		t.Errorf("overlapping stroke seeds: %v, want an overlap error", err)
 	}
 }
+
+// TestCalibrate_OneReadingPerFit: --without-second reads with the pair reader and --digit-model-only without it,
+// so one fit cannot be both (nor fit the second reader it does not read with).
+func TestCalibrate_OneReadingPerFit(t *testing.T) {
+	for _, args := range [][]string{{"--without-second", "--digit-model-only"}, {"--digit-model-only", "--second-card", "s.json"}} {
+		_, _, err := mustRun(t, append([]string{"calibrate", "--model", "x.onnx"}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), "--digit-model-only") {
+			t.Errorf("calibrate %v: %v, want an error naming --digit-model-only", args, err)
+		}
+	}
+}

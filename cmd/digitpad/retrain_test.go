@@ -415,8 +415,9 @@ func secondSHA(t *testing.T) string {
 func checkCandidateCard(t *testing.T, onnx, card []byte, rec *recognize.Recognizer) {
 	t.Helper()
 	var c struct {
-		Calibration   calibrate.Calibration  `json:"calibration"`
-		WithoutSecond *calibrate.Calibration `json:"calibration_without_second"`
+		Calibration    calibrate.Calibration  `json:"calibration"`
+		WithoutSecond  *calibrate.Calibration `json:"calibration_without_second"`
+		DigitModelOnly *calibrate.Calibration `json:"calibration_digit_model_only"`
 	}
 	if err := json.Unmarshal(card, &c); err != nil {
 		t.Fatal(err)
@@ -426,10 +427,15 @@ func checkCandidateCard(t *testing.T, onnx, card []byte, rec *recognize.Recogniz
 		cal.Strokes == nil || cal.Strokes.Threshold <= 0 || !strings.Contains(cal.Validation, fmt.Sprintf("%d 5-digit codes", calibrationCodes)) {
 		t.Fatalf("candidate card's calibration is not fitted with the second reader: %+v", cal)
 	}
-	// A reader without the second reader (the browser's pad) gets a policy fitted on the same codes read without it.
+	// A native reader without the second reader gets a policy fitted on the same codes read without it.
 	if w := c.WithoutSecond; w == nil || w.Second != nil || w.Threshold <= 0 || w.Threshold > 1 || w.Strokes == nil ||
 		!strings.Contains(w.Validation, fmt.Sprintf("%d 5-digit codes", calibrationCodes)) {
 		t.Fatalf("candidate card's calibration_without_second is not a fit without the second reader: %+v", w)
+	}
+	// The browser's pad (neither the pair nor the second reader) gets one fitted on the codes read so.
+	if d := c.DigitModelOnly; d == nil || d.Second != nil || d.Threshold <= 0 || d.Threshold > 1 || d.Strokes == nil ||
+		!strings.Contains(d.Validation, "without the pair reader") || strings.Contains(c.WithoutSecond.Validation, "without the pair reader") {
+		t.Fatalf("candidate card's calibration_digit_model_only is not a fit by the digit model alone: %+v", d)
 	}
 	bare, err := onnxrec.New(onnx, []byte(`{"name":"bare"}`), recognize.Config{})
 	if err != nil {

@@ -1,7 +1,8 @@
 // Package calibrate fits a digit model's confirm policy as its model card states it: the temperature on
 // validation digits, then the confirm model and threshold on validation codes read end to end (segmentation,
-// the shipped pair reader and second reader included, as every native shell reads them), reported on held-out
-// validation codes, and the same for stroke input. `digitpad calibrate` (the shipped cards) and `digitpad
+// the shipped pair reader and second reader included, as every native shell reads them; or without the second
+// reader, or without both as the browser's pad reads: Options), reported on held-out validation codes, and the
+// same for stroke input. `digitpad calibrate` (the shipped cards) and `digitpad
 // retrain` (a retrained candidate's card) both fit through Fit, so a card means the same wherever it was made.
 package calibrate
 
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -121,9 +123,13 @@ type Options struct {
 	// read with otherwise (the fitted temperature, the pair reader); nil: the shipped one at its card's settings
 	// (onnxrec.SecondModels).
 	Second func(ctx context.Context, cfg recognize.Config) (*recognize.SecondReader, onnxrec.SecondCard, error)
-	// WithoutSecond reads the codes without any second reader (as the browser's pad reads: it has none); the
-	// calibration then names none (a card's calibration_without_second, assets.Card.WithoutSecond).
+	// WithoutSecond reads the codes without any second reader (a native reader without it; the browser's pad also
+	// has no pair reader: WithoutPair); the calibration then names none (a card's calibration_without_second,
+	// assets.Card.WithoutSecond).
 	WithoutSecond bool
+	// WithoutPair reads the codes without the pair reader; with WithoutSecond, as the browser's pad reads (the
+	// digit model alone: it has neither; a card's calibration_digit_model_only, assets.Card.DigitModelOnly).
+	WithoutPair bool
 	// Out receives the fit's report lines (nil: none); Warn its warnings (nil: Out).
 	Out, Warn io.Writer
 }
@@ -175,11 +181,12 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 	fmt.Fprintf(out, "temperature %.3f fitted on %d validation digits\n", temp, n)
 	// Threshold on validation codes read end to end (segmentation and the shipped pair reader included, as
 	// every native shell reads them) with the tempered probabilities.
-	pair, err := onnxrec.PairReader()
-	if err != nil {
+	cfg := recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: opt.Format}
+	if opt.WithoutPair {
+		fmt.Fprintln(out, "without the pair reader")
+	} else if cfg.Pair, err = onnxrec.PairReader(); err != nil {
 		return nil, err
 	}
-	cfg := recognize.Config{InputScale: lm.Card.InputScale, Temperature: temp, Format: opt.Format, Pair: pair}
 	var info *onnxrec.SecondCard
 	if opt.WithoutSecond {
 		fmt.Fprintln(out, "without the second reader")
@@ -206,14 +213,18 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	reading := "read end to end"
+	if opt.WithoutPair {
+		reading += " without the pair reader"
+	}
 	img := FitPolicy(readings, opt.Target, "images", false, warn)
 	res := &Result{Image: img, Temperature: temp}
 	chosen, cm := img.Chosen, img.Model
 	perDigit, _ := train.ChooseThreshold(train.RiskCoverage(train.PerDigit(readings)), opt.Target)
 	cal := Calibration{Temperature: Round4(temp), Rule: ConfirmRule, TargetSilentError: opt.Target, PerDigit: perDigit, Second: info,
 		ConfirmPolicy: img.Card(fmt.Sprintf("temperature: %d digits (last %d MNIST training samples + %d of synthetic validation writers); "+
-			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) read end to end",
-			n, opt.MNISTVal.Len(), opt.Digits, opt.Codes, SeedRange(opt.Seed, opt.Codes, CodesPerSeed), CodesPerSeed))}
+			"confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, %d per seed) %s",
+			n, opt.MNISTVal.Len(), opt.Digits, opt.Codes, SeedRange(opt.Seed, opt.Codes, CodesPerSeed), CodesPerSeed, reading))}
 	img.Print(out, "", opt.Target)
 	fmt.Fprintf(out, "  per-digit rule at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
 		perDigit.Threshold, 100*perDigit.ConfirmRate, 100*perDigit.SilentErrorRate)
@@ -234,8 +245,8 @@ func Fit(ctx context.Context, lm *onnxrec.Model, opt Options) (*Result, error) {
 		res.Stroke = &f
 		cal.Strokes = &StrokeCalibration{ImagePolicy: OperatingPoint(sr, cm, chosen.Threshold),
 			ConfirmPolicy: f.Card(fmt.Sprintf("confirm model and threshold: %d 5-digit codes of synthetic validation writers (seeds %s, "+
-				"%d per seed) read from their pen paths in writing order, as the pad and the kiosk send them", opt.StrokeCodes,
-				SeedRange(opt.StrokeSeed, opt.StrokeCodes, CodesPerSeed), CodesPerSeed))}
+				"%d per seed) read from their pen paths in writing order, as the pad and the kiosk send them%s", opt.StrokeCodes,
+				SeedRange(opt.StrokeSeed, opt.StrokeCodes, CodesPerSeed), CodesPerSeed, strings.TrimPrefix(reading, "read end to end")))}
 		f.Print(out, "strokes: ", opt.Target)
 		fmt.Fprintf(out, "  strokes, image policy: confirm rate %.2f%%, silent errors %.2f%%\n",
 			100*cal.Strokes.ImagePolicy.ConfirmRate, 100*cal.Strokes.ImagePolicy.SilentErrorRate)

@@ -429,13 +429,21 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("retrain: calibrate the candidate: %w", err)
 	}
-	// The same fit on the same codes read without the second reader: the policy of a reader that has none (the
-	// browser's pad; assets.Card.WithoutSecond), as `digitpad calibrate --without-second` fits the shipped cards'.
+	// The same fit on the same codes read without the second reader: the policy of a native reader that has none
+	// (assets.Card.WithoutSecond), as `digitpad calibrate --without-second` fits the shipped cards'.
 	noSecond := calibrationOptions(c, mval)
 	noSecond.WithoutSecond = true
 	fitAlone, err := calibrate.Fit(ctx, candModel, noSecond)
 	if err != nil {
 		return nil, fmt.Errorf("retrain: calibrate the candidate without the second reader: %w", err)
+	}
+	// And read by the digit model alone (neither the pair nor the second reader): the browser's pad reads so, and
+	// takes the served model after a swap (assets.Card.DigitModelOnly; `digitpad calibrate --digit-model-only`).
+	noPair := noSecond
+	noPair.WithoutPair = true
+	fitDigitOnly, err := calibrate.Fit(ctx, candModel, noPair)
+	if err != nil {
+		return nil, fmt.Errorf("retrain: calibrate the candidate read by the digit model alone: %w", err)
 	}
 	say("calibrated in %.0f CPU s", (cputime.Process() - cpu0).Seconds())
 	baseHeld, err := servedHeldOut(ctx, baseModel, calibrationOptions(c, mval))
@@ -444,7 +452,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	card, err := json.MarshalIndent(map[string]any{"name": name, "sha256": sha256Hex(candONNX), "input_scale": 1,
 		"parent_version": base.Version, "arch": net.Arch.String(), "calibration": fit.Calibration,
-		"calibration_without_second": fitAlone.Calibration}, "", "  ")
+		"calibration_without_second": fitAlone.Calibration, "calibration_digit_model_only": fitDigitOnly.Calibration}, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("retrain: %w", err)
 	}
@@ -544,7 +552,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	int8Card, _ := json.MarshalIndent(map[string]any{"name": name + "-int8", "sha256": sha256Hex(int8ONNX),
 		"input_scale": 1, "variant": "int8", "calibration": fit.Calibration,
-		"calibration_without_second": fitAlone.Calibration}, "", "  ")
+		"calibration_without_second": fitAlone.Calibration, "calibration_digit_model_only": fitDigitOnly.Calibration}, "", "  ")
 	lineage := registry.Lineage{Parent: base.Version, DataDigest: recs.Digest, FeedbackFrom: recs.FirstID,
 		FeedbackTo: recs.LastID, CodeVersion: c.CodeVersion, Seed: int64(c.Seed), Command: c.Command}
 	tags := map[string]string{"gate": "failed", "trainer": "retrain"}

@@ -385,8 +385,8 @@ func (b *Bridge) scratch(args []js.Value) (map[string]any, error) {
 }
 
 // cardCalibration reads a model card's JSON object (assets.Card: input_scale, calibration.temperature,
-// calibration.confirm_threshold, calibration.confirm_model, calibration.strokes; calibration_without_second, the
-// same fields, in its place when present); missing fields stay zero.
+// calibration.confirm_threshold, calibration.confirm_model, calibration.strokes; calibration_digit_model_only,
+// else calibration_without_second, the same fields, in its place when present); missing fields stay zero.
 func cardCalibration(card js.Value) recognize.Calibration {
 	var c recognize.Calibration
 	if card.Type() != js.TypeObject {
@@ -399,11 +399,13 @@ func cardCalibration(card js.Value) recognize.Calibration {
 		return 0
 	}
 	c.InputScale = float32(num(card, "input_scale"))
-	// The browser has no second reader: the card's calibration fitted without it, when stated, as
-	// assets.Card.Configure picks it for a native reader without one.
-	cal := card.Get("calibration_without_second")
-	if cal.Type() != js.TypeObject {
-		cal = card.Get("calibration")
+	// The browser has neither the pair reader nor the second reader: the card's calibration fitted on the digit
+	// model alone, else the nearest stated (as assets.Card.For picks for a reader with neither).
+	var cal js.Value
+	for _, name := range []string{"calibration_digit_model_only", "calibration_without_second", "calibration"} {
+		if cal = card.Get(name); cal.Type() == js.TypeObject {
+			break
+		}
 	}
 	if cal.Type() == js.TypeObject {
 		c.Temperature, c.Threshold = num(cal, "temperature"), num(cal, "confirm_threshold")

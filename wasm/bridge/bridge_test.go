@@ -152,6 +152,17 @@ func TestLoad_CardWithoutSecondDecides(t *testing.T) {
 	}
 }
 
+// The browser has neither the pair reader nor the second reader: a card's calibration_digit_model_only (fitted
+// on codes read by the digit model alone) decides over its calibration_without_second (read with the pair reader).
+func TestLoad_CardDigitModelOnlyDecides(t *testing.T) {
+	const card = `{"calibration":{"confirm_threshold":1e-9,"strokes":{"confirm_threshold":1e-9}},` +
+		`"calibration_without_second":{"confirm_threshold":1e-9,"strokes":{"confirm_threshold":1e-9}},` +
+		`"calibration_digit_model_only":{"confirm_threshold":1e-9,"strokes":{"confirm_threshold":1.0000001}}}`
+	if got := padFlags(t, card); len(got) != 2 {
+		t.Errorf("stroke threshold above 1 for the digit model alone: pad flags %v, want both digits", got)
+	}
+}
+
 // strokeOf turns a flat [x0,y0,x1,y1,...] stroke into points.
 func strokeOf(flat []float64) ink.Stroke {
 	var s ink.Stroke

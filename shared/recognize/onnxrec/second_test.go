@@ -154,7 +154,9 @@ func TestRecognizer_CalibrationOfItsOwnReading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const without = `"calibration_without_second":{"confirm_threshold":0.3,"strokes":{"confirm_threshold":0.2}}`
+	// Native readers have the pair reader: never the calibration of the digit model alone (the browser's).
+	const without = `"calibration_without_second":{"confirm_threshold":0.3,"strokes":{"confirm_threshold":0.2}},` +
+		`"calibration_digit_model_only":{"confirm_threshold":0.1,"strokes":{"confirm_threshold":0.05}}`
 	for _, c := range []struct {
 		second       string
 		image, pen   float64
