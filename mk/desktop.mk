@@ -22,8 +22,10 @@ desktop: desktop-deps
 	$(GO) build -o $(KIOSK_BIN) ./desktop/cmd/digitpad-kiosk
 
 # `build` too: the enrolment story runs the real `digitpad serve` (bin/digitpad) beside the kiosk.
+# The kiosk's logic tests need no display. Inside `make test` (TEST_PREPPED=1) they have run in test-go
+# (go test ./...), so here they are only built without cgo (vet type-checks them).
 test-desktop: desktop-test-deps desktop build
-	CGO_ENABLED=0 $(GO) test -count=1 ./desktop/kiosk/...
+	CGO_ENABLED=0 $(GO) $(if $(TEST_PREPPED),vet,test -count=1) ./desktop/kiosk/...
 	# A random first display number: two xvfb-run -a started at once both try :99, and the loser's X server fails.
 	# -noreset: by default Xvfb resets when its last client leaves, and a kiosk that connects during the reset
 	# fails with "Failed to open display" (CI, stop 22: one test's kiosk exited, the next one's start failed).
@@ -41,3 +43,4 @@ run-kiosk: desktop
 lint test-go: desktop-deps
 
 TEST_TARGETS += test-desktop
+TEST_DEBS += $(DESKTOP_DEBS) $(DESKTOP_TEST_DEBS)
