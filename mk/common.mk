@@ -28,3 +28,6 @@ with-postgres = set -e; pgenv=$$($(PG_TEST) start) || exit 1; eval "$$pgenv"; \
 
 WEB_GEN := web/static/gen
 GO_WASM_EXEC = $$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec
+# Every GOOS=js build and test of `make test` takes -trimpath, as `make web` does, so the packages are compiled
+# for wasm once and shared through the build cache (without it the paths differ and each is compiled twice).
+WASM_TRIMPATH := -trimpath

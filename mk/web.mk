@@ -34,7 +34,7 @@ web-deps:
 # ./wasm/... have run in test-go (go test ./...): neither is done a second time.
 test-web: $(if $(TEST_PREPPED),$(WEB_GEN)/app.wasm,web) web-deps
 	$(if $(TEST_PREPPED),,$(GO) test ./web/... ./wasm/...)
-	GOOS=js GOARCH=wasm $(GO) test -exec="$(GO_WASM_EXEC)" ./wasm/...
+	GOOS=js GOARCH=wasm $(GO) test $(WASM_TRIMPATH) -exec="$(GO_WASM_EXEC)" ./wasm/...
 	cd $(WEB_E2E) && node --test --test-concurrency=1 pad.test.mjs server.test.mjs clerk.test.mjs clerk-edit.test.mjs canary.test.mjs
 
 serve-web: web
