@@ -14,9 +14,10 @@ all: build
 TEST_TARGETS :=
 -include mk/*.mk
 
-# The server embeds the web pad, so the wasm is built first when it is missing.
+# The server embeds the web pad, so the wasm is built first when it is missing. Inside `make test`'s lanes
+# (TEST_PREPPED=1) bin/digitpad is already built by test-prep and not linked again.
 build: $(WEB_GEN)/app.wasm
-	$(GO) build -o $(BIN) ./cmd/digitpad
+	$(if $(TEST_PREPPED),@:,$(GO) build -o $(BIN) ./cmd/digitpad)
 
 $(WEB_GEN)/app.wasm:
 	$(MAKE) web
@@ -57,9 +58,28 @@ train-pair:
 	$(GO) run ./train/cmd/trainpair -out $(TRAIN_PAIR)
 	cp $(TRAIN_PAIR)/pair-left.onnx $(TRAIN_PAIR)/pair-right.onnx assets/
 
-## test: every check, installing what it needs.
-test: lint wasm-core test-go train-smoke test-web $(TEST_TARGETS)
+## test: every check, installing what it needs. First what both lanes below share, once: the Debian packages of
+## every suite (test-deps: one apt-get update on a clean machine, not one per suite), the web pad and bin/digitpad.
+## Then two lanes side by side, each in order: the Go lane (TEST_LANE_GO: vet, the Go tests, fuzzing; CPU-bound)
+## and the services lane (TEST_LANE_SERVICES: the suites that mostly wait on podman, Chromium, Prometheus, HAProxy,
+## Xvfb, npm). Each lane's output comes whole when the lane ends (make -Orecurse); TEST_SERIAL=1 runs one lane after
+## the other.
+TEST_LANE_GO       := lint wasm-core test-go fuzz-smoke test-quantize
+TEST_LANE_SERVICES  = train-smoke test-web $(filter-out $(TEST_LANE_GO),$(TEST_TARGETS))
+TEST_JOBS          := $(if $(TEST_SERIAL),-j1,-j2 -Orecurse)
+.PHONY: test-prep test-lane-go test-lane-services
+test:
+	@$(MAKE) --no-print-directory -j1 test-prep
+	@$(MAKE) --no-print-directory $(TEST_JOBS) test-lane-go test-lane-services TEST_PREPPED=1
 	@echo "make test: all suites passed"
+
+test-prep: test-deps web build
+
+test-lane-go:
+	@$(MAKE) --no-print-directory -j1 $(TEST_LANE_GO) TEST_PREPPED=1
+
+test-lane-services:
+	@$(MAKE) --no-print-directory -j1 $(TEST_LANE_SERVICES) TEST_PREPPED=1
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -67,12 +87,14 @@ lint:
 
 ## wasm-core: shared/ must stay pure Go and build for the browser.
 wasm-core:
-	CGO_ENABLED=0 GOOS=js GOARCH=wasm $(GO) build ./shared/...
+	CGO_ENABLED=0 GOOS=js GOARCH=wasm $(GO) build $(WASM_TRIMPATH) ./shared/...
 	CGO_ENABLED=0 $(GO) build ./shared/...
 
-# test-go runs every Go package's tests, with a throwaway PostgreSQL for the store suite (mk/common.mk).
+# test-go runs every Go package's tests, with a throwaway PostgreSQL for the store suite (mk/common.mk). Inside
+# `make test` (TEST_PREPPED=1) lint's `go vet ./...` has run every analyzer on every package, so go test's own vet
+# pass (a subset of those analyzers, not cached with them) is not run again.
 test-go:
-	@$(call with-postgres,$(GO) test -count=1 -timeout 30m $(GO_TEST_FLAGS) ./...)
+	@$(call with-postgres,$(GO) test -count=1 -timeout 30m $(if $(TEST_PREPPED),-vet=off) $(GO_TEST_FLAGS) ./...)
 
 ## train-smoke: a few hundred training steps on a subset prove the pipeline and the ONNX export.
 train-smoke: build

@@ -45,6 +45,7 @@ test-k8s:
 	  DIGITPAD_K8S_OPENAPI=$$dir/api/openapi-spec/v3 $(GO) test -count=1 -tags k8sschema ./deploy/k8s/
 
 TEST_TARGETS += test-image test-k8s
+TEST_DEBS += $(IMAGE_DEBS)
 
 # test-scale: three replicas behind HAProxy on one throwaway PostgreSQL; crash, restart, rolling restart (~1 min).
 SCALE_DEBS := haproxy
@@ -53,6 +54,7 @@ test-scale: build
 	$(call apt-ensure,$(SCALE_DEBS))
 	@$(call with-postgres,DIGITPAD_BIN=$(abspath $(BIN)) $(GO) test -count=1 -v -tags scale -timeout 5m ./deploy/scaletest/)
 TEST_TARGETS += test-scale
+TEST_DEBS += $(SCALE_DEBS)
 
 # test-aws: the AWS CDK app (deploy/aws: VPC, EKS, RDS, S3, ECR, IRSA) is tested on its synthesised template and
 # synthesised by the cdk CLI inside a network namespace with no network (unshare -n), so nothing can reach AWS

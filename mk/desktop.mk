@@ -22,8 +22,12 @@ desktop: desktop-deps
 	$(GO) build -o $(KIOSK_BIN) ./desktop/cmd/digitpad-kiosk
 
 # `build` too: the enrolment story runs the real `digitpad serve` (bin/digitpad) beside the kiosk.
+# The kiosk's logic tests need no display. Inside `make test` (TEST_PREPPED=1) they have run in test-go
+# (go test ./...; with cgo only net's resolver differs, and they talk to 127.0.0.1), so here they are only built
+# without cgo and not run (-run '^$'; -vet=off: lint has vetted them). Measured warm on a loaded box: the run costs
+# 6.5 CPU s and 68 s wall (38 s of it the tests waiting), the build alone 2.7 CPU s and 23 s.
 test-desktop: desktop-test-deps desktop build
-	CGO_ENABLED=0 $(GO) test -count=1 ./desktop/kiosk/...
+	CGO_ENABLED=0 $(GO) test -count=1 $(if $(TEST_PREPPED),-vet=off -run '^$$') ./desktop/kiosk/...
 	# A random first display number: two xvfb-run -a started at once both try :99, and the loser's X server fails.
 	# -noreset: by default Xvfb resets when its last client leaves, and a kiosk that connects during the reset
 	# fails with "Failed to open display" (CI, stop 22: one test's kiosk exited, the next one's start failed).
@@ -41,3 +45,4 @@ run-kiosk: desktop
 lint test-go: desktop-deps
 
 TEST_TARGETS += test-desktop
+TEST_DEBS += $(DESKTOP_DEBS) $(DESKTOP_TEST_DEBS)

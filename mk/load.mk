@@ -12,6 +12,7 @@
 #   make test-peer   peer.sh at its smallest (one 1-s row, 8 connections, the MNIST canvas): both servers must
 #                    read >= 95% of 200 MNIST test digits and the comparison must run (~15 s on a quiet box)
 PEER_DIR := scripts/peer
+PEER_DEBS := wrk
 PEER_STAMP := $(PEER_DIR)/node_modules/.package-lock.json
 # test-peer's ports (digitpad, peer): apart from make load's 18090/18091 and load-peer's 18092/18093.
 TEST_PEER_PORTS ?= 18094 18095
@@ -26,12 +27,13 @@ $(PEER_STAMP): $(PEER_DIR)/package.json $(PEER_DIR)/package-lock.json
 	@touch $@
 
 load-peer: peer-deps
-	$(call apt-ensure,wrk)
+	$(call apt-ensure,$(PEER_DEBS))
 	scripts/load/peer.sh
 
 test-peer: peer-deps
-	$(call apt-ensure,wrk)
+	$(call apt-ensure,$(PEER_DEBS))
 	PORT=$(word 1,$(TEST_PEER_PORTS)) PEER_PORT=$(word 2,$(TEST_PEER_PORTS)) CANVASES=76x64-gray-mnist CONNS=8 DURATION=1s WARMUP=0s \
 	  scripts/load/peer.sh
 
 TEST_TARGETS += test-peer
+TEST_DEBS += $(PEER_DEBS)

@@ -28,8 +28,9 @@ build: $(DASH_GEN)/uPlot.iife.min.js
 # Grafana dashboard's queries, then the dashboard page in Debian's headless Chromium, which also refreshes
 # docs/dashboard.png. About 1-2 minutes.
 .PHONY: test-monitor monitor-deps
+MONITOR_DEBS := prometheus chromium
 monitor-deps:
-	$(call apt-ensure,prometheus chromium)
+	$(call apt-ensure,$(MONITOR_DEBS))
 
 test-monitor: monitor-deps dashboard
 	promtool check rules deploy/prometheus/digitpad-rules.yml
@@ -38,3 +39,4 @@ test-monitor: monitor-deps dashboard
 	cd $(DASH_DIR) && node --test dashboard.test.mjs
 
 TEST_TARGETS += test-monitor
+TEST_DEBS += $(MONITOR_DEBS)

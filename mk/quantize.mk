@@ -12,6 +12,10 @@ QUANTIZE_CALIB ?= 1000
 ORT_CHECK      := quantize/ort-check
 QUANTIZE_RUN   ?= $(GO) run ./cmd/digitpad quantize
 
+# The packages whose code the purego tag changes (shared/model's kernels, and onnxload, which runs them); the
+# other packages under shared/model build the same with it and their tests run in test-go.
+PUREGO_PKGS    := ./shared/model/ ./shared/model/onnxload/
+
 .PHONY: quantize-assets test-quantize bench-quantize ort-check-deps
 
 quantize-assets:
@@ -27,9 +31,9 @@ test-quantize: ort-check-deps
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	  $(GO) run ./$(ORT_CHECK)/golden -out "$$tmp" -zoo $(wildcard assets/model.onnx assets/model-int8.onnx assets/model-fp16.onnx); \
 	  node $(ORT_CHECK)/check.mjs "$$tmp"/case*.json
-	$(GO) test -count=1 -tags purego ./shared/model/...
+	$(GO) test -count=1 -tags purego $(PUREGO_PKGS)
 	ONNX_GO_DIR=$$($(GO) list -m -f '{{.Dir}}' github.com/owulveryck/onnx-go) GOOS=js GOARCH=wasm \
-	  $(GO) test -count=1 -exec="$(GO_WASM_EXEC)" -run 'Int8|Quant|FP16|Widen' ./shared/model/
+	  $(GO) test -count=1 $(WASM_TRIMPATH) -exec="$(GO_WASM_EXEC)" -run 'Int8|Quant|FP16|Widen' ./shared/model/
 
 bench-quantize:
 	$(GO) test -run '^$$' -bench 'Assets' -benchtime 2s ./shared/model/

@@ -24,13 +24,17 @@ web:
 		"model graph gzip -9 $$(wc -c < $(WEB_GEN)/model.graph.gz)"
 
 # Debian's Chromium (never a Playwright browser download) and the pinned e2e packages.
+WEB_DEBS := chromium
+TEST_DEBS += $(WEB_DEBS)
 web-deps:
-	$(call apt-ensure,chromium)
+	$(call apt-ensure,$(WEB_DEBS))
 	cd $(WEB_E2E) && npm ci --no-audit --no-fund
 
-test-web: web web-deps
-	$(GO) test ./web/... ./wasm/...
-	GOOS=js GOARCH=wasm $(GO) test -exec="$(GO_WASM_EXEC)" ./wasm/...
+# Inside `make test` (TEST_PREPPED=1) the pad was built by test-prep and the native Go tests of ./web/... and
+# ./wasm/... have run in test-go (go test ./...): neither is done a second time.
+test-web: $(if $(TEST_PREPPED),$(WEB_GEN)/app.wasm,web) web-deps
+	$(if $(TEST_PREPPED),,$(GO) test ./web/... ./wasm/...)
+	GOOS=js GOARCH=wasm $(GO) test $(WASM_TRIMPATH) -exec="$(GO_WASM_EXEC)" ./wasm/...
 	cd $(WEB_E2E) && node --test --test-concurrency=1 pad.test.mjs server.test.mjs clerk.test.mjs clerk-edit.test.mjs canary.test.mjs
 
 serve-web: web
