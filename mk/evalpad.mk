@@ -15,7 +15,8 @@
 # the stem, read from the start). Fitted seeds 33-52 (20,000): 7->1 156 -> 102, exact 94.48 -> 94.73%, asking
 # 11.69 -> 11.46%, silent 80 -> 69 codes (76 fixed, 26 broken, mostly a 1, 0 or 2 read as 7). Held out seeds 11-16
 # (3,000, once): exact 95.63 -> 95.73%, asking 10.20 -> 10.17%, silent 9 -> 9, 7->1 12 -> 7 (6 fixed, 3 broken).
-# MNIST raw (no segmentation) is untouched; as 280x280 canvases (first 1,000) item-identical. The cards were NOT recalibrated for it (make calibrate-assets).
+# MNIST raw (no segmentation) is untouched; as 280x280 canvases (first 1,000) item-identical. The cards were recalibrated
+# after the session's merges (README: the table of fitted and held-out rates per reading).
 # What was tried is in barJoins' comment. Left: the eroded hairline bar (a thinning that keeps thin strokes).
 # Stages 2 to 5 of `make train`: the fine-tuning that made the shipped model (README: The model).
 TRAIN_FINETUNE ?= -seed 1 -workers 4 -epochs 1 -lr 1.5e-4 -synth 15000 -synth-val 5000 -canvas 10000
