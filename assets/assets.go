@@ -114,20 +114,20 @@ func (c Card) Configure(cfg recognize.Config) recognize.Config {
 		StrokeThreshold: cal.Strokes.Threshold, StrokeConfirm: cal.Strokes.Confirm}.Configure(cfg)
 }
 
-// For is the card's calibration fitted on the reading cfg reads: with neither the pair nor the second reader
-// (cfg.Pair and cfg.Second nil, the browser's pad) DigitModelOnly, without the second reader WithoutSecond, else
-// Calibration; a card that does not state a reading's calibration gives that of the nearest reading it states
-// (DigitModelOnly falls back to WithoutSecond, then Calibration). The one rule by which a reader picks the
-// calibration fitted on its own reading: a threshold holds only for the reading it was chosen on.
+// For is the card's calibration fitted on the reading cfg reads, else that of the nearest reading the card
+// states, in recognize.CardCalibrations' order (the one rule the wasm bridge follows too).
 func (c Card) For(cfg recognize.Config) CardCalibration {
-	if cfg.Second != nil {
-		return c.Calibration
-	}
-	if cfg.Pair == nil && c.DigitModelOnly != nil {
-		return *c.DigitModelOnly
-	}
-	if c.WithoutSecond != nil {
-		return *c.WithoutSecond
+	for _, name := range recognize.CardCalibrations(cfg) {
+		switch name {
+		case "calibration_digit_model_only":
+			if c.DigitModelOnly != nil {
+				return *c.DigitModelOnly
+			}
+		case "calibration_without_second":
+			if c.WithoutSecond != nil {
+				return *c.WithoutSecond
+			}
+		}
 	}
 	return c.Calibration
 }

@@ -30,3 +30,19 @@ func (c Calibration) Configure(cfg Config) Config {
 	}
 	return cfg
 }
+
+// CardCalibrations are the names of a model card's calibration objects in the order a reader configured as cfg
+// takes them: first the one fitted on its own reading (a threshold holds only for the reading it was chosen on) —
+// with the second reader "calibration"; with the pair reader but no second reader "calibration_without_second";
+// with neither (the browser's pad) "calibration_digit_model_only" — then the nearest readings a card may state
+// instead (older cards). assets.Card.For and the wasm bridge both pick by it.
+func CardCalibrations(cfg Config) []string {
+	switch {
+	case cfg.Second != nil:
+		return []string{"calibration"}
+	case cfg.Pair != nil:
+		return []string{"calibration_without_second", "calibration"}
+	default:
+		return []string{"calibration_digit_model_only", "calibration_without_second", "calibration"}
+	}
+}

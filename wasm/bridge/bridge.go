@@ -400,9 +400,9 @@ func cardCalibration(card js.Value) recognize.Calibration {
 	}
 	c.InputScale = float32(num(card, "input_scale"))
 	// The browser has neither the pair reader nor the second reader: the card's calibration fitted on the digit
-	// model alone, else the nearest stated (as assets.Card.For picks for a reader with neither).
+	// model alone, else the nearest stated (recognize.CardCalibrations, as assets.Card.For picks).
 	var cal js.Value
-	for _, name := range []string{"calibration_digit_model_only", "calibration_without_second", "calibration"} {
+	for _, name := range recognize.CardCalibrations(recognize.Config{}) {
 		if cal = card.Get(name); cal.Type() == js.TypeObject {
 			break
 		}
