@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"digitpad/shared/recognize"
 )
 
@@ -310,6 +312,44 @@ func PerDigit(rs []Reading) []Reading {
 func ChooseThreshold(curve []RiskPoint, target float64) (RiskPoint, bool) {
 	for _, p := range curve {
 		if p.SilentErrorRate <= target {
+			return p, true
+		}
+	}
+	if len(curve) == 0 {
+		return RiskPoint{Threshold: 1}, false
+	}
+	return curve[len(curve)-1], false
+}
+
+// MaxSilent is the most silent errors of n codes whose one-sided Clopper–Pearson upper bound on the
+// silent-error rate, at confidence conf, is at most target: a threshold chosen at that count keeps its rate
+// within target on other codes with probability ~conf instead of ~1/2 (choosing the lowest-asking threshold at
+// the target itself sits at the edge of the curve's noise). conf <= 0 is no margin: floor(target·n). -1 when
+// even no silent error is too many.
+func MaxSilent(n int, target, conf float64) int {
+	if n <= 0 {
+		return -1
+	}
+	k := int(math.Floor(target*float64(n) + 1e-9))
+	if conf <= 0 {
+		return k
+	}
+	for ; k >= 0; k-- {
+		// The upper bound for k of n is the conf quantile of Beta(k+1, n-k).
+		if k >= n || (distuv.Beta{Alpha: float64(k + 1), Beta: float64(n - k)}).Quantile(conf) <= target {
+			break
+		}
+	}
+	return k
+}
+
+// ChooseThresholdBound picks, on the risk–coverage curve of n codes, the lowest confirm rate with at most
+// MaxSilent(n, target, conf) silent errors (ChooseThreshold with the binomial margin). ok is false when no
+// threshold meets it (then the highest threshold is returned).
+func ChooseThresholdBound(curve []RiskPoint, n int, target, conf float64) (RiskPoint, bool) {
+	kmax := MaxSilent(n, target, conf)
+	for _, p := range curve {
+		if int(math.Round(p.SilentErrorRate*float64(n))) <= kmax {
 			return p, true
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"digitpad/shared/recognize"
 	"digitpad/shared/synth"
 	"digitpad/train"
@@ -249,5 +251,74 @@ func TestRatesAt_CountsAskedAndSilent(t *testing.T) {
 	rs := []train.Reading{{Confidence: 0.5}, {Confidence: 0.95, FormatError: true}, {Confidence: 0.95}, {Confidence: 0.9, Correct: true}}
 	if ask, silent := train.RatesAt(rs, 0.9); ask != 0.5 || silent != 0.25 {
 		t.Errorf("ask %v silent %v, want 0.5 0.25", ask, silent)
+	}
+}
+
+// TestMaxSilent_IsTheBinomialUpperBound: the count MaxSilent allows is the largest whose binomial tail at the
+// target, P(X <= k | n, target), is at most 1 - conf (the Clopper–Pearson bound's definition, checked here
+// with the binomial CDF rather than the beta quantile MaxSilent uses); the margin it leaves shrinks relative to
+// the count as n grows, and conf 0 leaves none.
+func TestMaxSilent_IsTheBinomialUpperBound(t *testing.T) {
+	const target = 0.005
+	prevShare := 0.0
+	for _, n := range []int{2000, 8000, 10000, 20000, 200000} {
+		for _, conf := range []float64{0.5, 0.75, 0.9} {
+			k := train.MaxSilent(n, target, conf)
+			tail := func(k int) float64 { return distuv.Binomial{N: float64(n), P: target}.CDF(float64(k)) }
+			if k < 0 || tail(k) > 1-conf+1e-9 || tail(k+1) <= 1-conf {
+				t.Errorf("n %d conf %.2f: MaxSilent %d, tail at it %.4f and one more %.4f; want the largest k with tail <= %.2f",
+					n, conf, k, tail(k), tail(k+1), 1-conf)
+			}
+			if float64(k) >= target*float64(n) {
+				t.Errorf("n %d conf %.2f: MaxSilent %d leaves no margin below %g", n, conf, k, target*float64(n))
+			}
+			if conf == 0.75 {
+				share := float64(k) / (target * float64(n))
+				if share <= prevShare {
+					t.Errorf("n %d: MaxSilent is %.3f of the target count, not above %.3f at fewer codes", n, share, prevShare)
+				}
+				prevShare = share
+			}
+		}
+		if k := train.MaxSilent(n, target, 0); k != int(target*float64(n)) {
+			t.Errorf("n %d conf 0: MaxSilent %d, want %d (no margin)", n, k, int(target*float64(n)))
+		}
+	}
+	if k := train.MaxSilent(100, 0.005, 0.75); k != -1 {
+		t.Errorf("100 codes at 0.5%% and 75%%: MaxSilent %d, want -1 (even 0 of 100 does not bound the rate below 0.5%%)", k)
+	}
+}
+
+// TestChooseThresholdBound_KeepsTheMargin: on a curve of n codes, the bound rule picks the lowest-asking
+// threshold with at most MaxSilent silent errors, which asks more than ChooseThreshold at the target itself.
+func TestChooseThresholdBound_KeepsTheMargin(t *testing.T) {
+	const n, target, conf = 10000, 0.005, 0.75
+	var rs []train.Reading
+	for i := range n {
+		// Confidence rises with i; every 100th code is wrong: 100 wrong codes spread over the curve.
+		rs = append(rs, train.Reading{Confidence: float64(i+1) / float64(n+1), Correct: i%100 != 0})
+	}
+	curve := train.RiskCoverage(rs)
+	plain, ok1 := train.ChooseThreshold(curve, target)
+	bound, ok2 := train.ChooseThresholdBound(curve, n, target, conf)
+	kmax := train.MaxSilent(n, target, conf)
+	if !ok1 || !ok2 {
+		t.Fatalf("ok %v %v", ok1, ok2)
+	}
+	_, silent := train.RatesAt(rs, bound.Threshold)
+	if got := int(math.Round(silent * n)); got > kmax {
+		t.Errorf("bound rule: %d silent errors at threshold %.4f, MaxSilent %d", got, bound.Threshold, kmax)
+	}
+	if bound.ConfirmRate <= plain.ConfirmRate {
+		t.Errorf("bound rule asks %.4f, plain %.4f: no margin", bound.ConfirmRate, plain.ConfirmRate)
+	}
+	// The point just before the chosen one breaks the bound: the rule picked the lowest-asking threshold.
+	for i, p := range curve {
+		if p == bound && i > 0 && int(math.Round(curve[i-1].SilentErrorRate*n)) <= kmax {
+			t.Errorf("threshold %.4f also meets the bound and asks less", curve[i-1].Threshold)
+		}
+	}
+	if p, ok := train.ChooseThresholdBound(curve, n, 0, conf); ok || p.Threshold != 1 {
+		t.Errorf("target 0 at 75%%: %+v ok=%v, want the highest threshold, not ok", p, ok)
 	}
 }

@@ -2,11 +2,15 @@ package calibrate
 
 import (
 	"context"
+	"io"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"digitpad/assets"
 	"digitpad/shared/recognize"
 	"digitpad/shared/recognize/onnxrec"
+	"digitpad/train"
 )
 
 // ReadCodes reads in parallel but hands the readings back in code order, each as reading that code alone would
@@ -60,5 +64,43 @@ func TestOverlap(t *testing.T) {
 	}
 	if got := SeedRange(33, 10000, CodesPerSeed); got != "33-52" {
 		t.Errorf("SeedRange(33, 10000) = %q, want 33-52", got)
+	}
+}
+
+// FitPolicy chooses every threshold it reports (the confirm model's, the product rule's) with the margin of
+// Choose: at most train.MaxSilent silent errors of the fitted codes at SilentConfidence, so it asks more than
+// the threshold at the target itself when the curve has errors to spare.
+func TestFitPolicy_KeepsTheBinomialMargin(t *testing.T) {
+	const n, target = 6000, 0.01
+	rng := rand.New(rand.NewPCG(3, 4))
+	var rs []train.Reading
+	for range n {
+		var ds []recognize.Doubt
+		p := 1.0
+		for range 5 {
+			c := 1 - 0.2*rng.Float64()*rng.Float64()
+			ds = append(ds, recognize.Doubt{Confidence: c, Short: 0.3 * rng.Float64() * rng.Float64(), One: rng.IntN(10) == 0})
+			p *= c
+		}
+		r := train.Reading{Confidence: p, MinConfidence: 1, Correct: rng.Float64() < p, Doubts: ds}
+		rs = append(rs, r)
+	}
+	f := FitPolicy(rs, target, "test", false, io.Discard)
+	kmax := train.MaxSilent(n, target, SilentConfidence)
+	for _, c := range []struct {
+		name  string
+		curve []train.RiskPoint
+		p     train.RiskPoint
+	}{{"confirm model", f.Curve, f.Chosen}, {"product rule", f.ProductCurve, f.Product}} {
+		plain, _ := train.ChooseThreshold(c.curve, target)
+		if k := int(math.Round(c.p.SilentErrorRate * n)); k > kmax {
+			t.Errorf("%s: %d silent errors of %d, the margin allows %d", c.name, k, n, kmax)
+		}
+		if c.p.ConfirmRate <= plain.ConfirmRate {
+			t.Errorf("%s: asks %.4f, at the target itself %.4f: no margin kept", c.name, c.p.ConfirmRate, plain.ConfirmRate)
+		}
+	}
+	if !f.OK {
+		t.Error("the target is reachable but not met")
 	}
 }

@@ -65,7 +65,7 @@ func rules(image *recognize.ConfirmModel) []rule {
 	for _, f := range []float64{1, 0.9, 0.8, 0.7, 0.6} {
 		out = append(out, scaled(fmt.Sprintf("fitted model, target x%.1f", f), f, fitted))
 	}
-	for _, c := range []float64{0.5, 0.75, 0.9, 0.95} {
+	for _, c := range []float64{0.5, 0.65, 0.75, 0.9, 0.95} {
 		out = append(out, bound(fmt.Sprintf("fitted model, CP upper %.0f%%", 100*c), c, fitted))
 	}
 	for _, f := range []float64{1, 0.8} {

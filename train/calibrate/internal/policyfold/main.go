@@ -12,6 +12,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	"digitpad/shared/recognize"
 )
 
 func main() {
@@ -42,8 +44,19 @@ func main() {
 		m, err := parseModel(*image)
 		must(err)
 		must(fold(fs.Args(), *k, *reps, *target, *held, m))
+	case "stats":
+		fs := flag.NewFlagSet("stats", flag.ExitOnError)
+		model := fs.String("model", "", "confirm model short,short_one,pair,edge")
+		t := fs.Float64("t", 0.5, "confirm threshold")
+		_ = fs.Parse(os.Args[2:])
+		m, err := parseModel(*model)
+		must(err)
+		if m == nil {
+			m = &recognize.ConfirmModel{}
+		}
+		must(stats(fs.Args(), *m, *t))
 	default:
-		fmt.Fprintln(os.Stderr, "usage: policyfold read|fold ...")
+		fmt.Fprintln(os.Stderr, "usage: policyfold read|fold|stats ...")
 		os.Exit(2)
 	}
 }
