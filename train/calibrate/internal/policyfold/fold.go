@@ -2,12 +2,9 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
-
-	"gonum.org/v1/gonum/stat/distuv"
 
 	"digitpad/shared/recognize"
 	"digitpad/train"
@@ -17,28 +14,6 @@ import (
 type rule struct {
 	name string
 	fit  func(rs []train.Reading, target float64, edge bool) (recognize.ConfirmModel, float64)
-}
-
-// cpKMax is the most silent errors of n codes whose one-sided Clopper–Pearson upper bound at confidence conf is
-// at most target.
-func cpKMax(n int, target, conf float64) int {
-	k := int(target * float64(n))
-	for ; k >= 0; k-- {
-		if (distuv.Beta{Alpha: float64(k + 1), Beta: float64(n - k)}).Quantile(conf) <= target {
-			return k
-		}
-	}
-	return -1
-}
-
-// choose picks the lowest-asking threshold with at most kmax silent errors of n on curve.
-func choose(curve []train.RiskPoint, n, kmax int) float64 {
-	for _, p := range curve {
-		if int(math.Round(p.SilentErrorRate*float64(n))) <= kmax {
-			return p.Threshold
-		}
-	}
-	return curve[len(curve)-1].Threshold
 }
 
 func fitted(rs []train.Reading, edge bool) recognize.ConfirmModel {
@@ -51,13 +26,15 @@ func rules(image *recognize.ConfirmModel) []rule {
 	scaled := func(name string, f float64, model func([]train.Reading, bool) recognize.ConfirmModel) rule {
 		return rule{name, func(rs []train.Reading, target float64, edge bool) (recognize.ConfirmModel, float64) {
 			m := model(rs, edge)
-			return m, choose(train.RiskCoverage(train.Rescore(rs, m)), len(rs), int(math.Floor(f*target*float64(len(rs))+1e-9)))
+			p, _ := train.ChooseThresholdBound(train.RiskCoverage(train.Rescore(rs, m)), len(rs), f*target, 0)
+			return m, p.Threshold
 		}}
 	}
 	bound := func(name string, conf float64, model func([]train.Reading, bool) recognize.ConfirmModel) rule {
 		return rule{name, func(rs []train.Reading, target float64, edge bool) (recognize.ConfirmModel, float64) {
 			m := model(rs, edge)
-			return m, choose(train.RiskCoverage(train.Rescore(rs, m)), len(rs), cpKMax(len(rs), target, conf))
+			p, _ := train.ChooseThresholdBound(train.RiskCoverage(train.Rescore(rs, m)), len(rs), target, conf)
+			return m, p.Threshold
 		}}
 	}
 	product := func([]train.Reading, bool) recognize.ConfirmModel { return recognize.ConfirmModel{} }
