@@ -325,6 +325,8 @@ type PolicyFit struct {
 	OK           bool
 	ProductCurve []train.RiskPoint
 	Product      train.RiskPoint
+	// N is how many codes the policy was fitted on (the margin Choose keeps depends on it).
+	N int
 }
 
 // FitPolicy fits the confirm model on readings (what names them in a warning when it cannot: then the code's
@@ -335,7 +337,7 @@ func FitPolicy(rs []train.Reading, target float64, what string, edge bool, warn 
 	if err != nil {
 		fmt.Fprintf(warn, "calibrate: %s: %v; the code's confidence alone decides\n", what, err)
 	}
-	f := PolicyFit{Model: cm, Curve: train.RiskCoverage(train.Rescore(rs, cm)), ProductCurve: train.RiskCoverage(rs)}
+	f := PolicyFit{Model: cm, Curve: train.RiskCoverage(train.Rescore(rs, cm)), ProductCurve: train.RiskCoverage(rs), N: len(rs)}
 	f.Chosen, f.OK = Choose(f.Curve, len(rs), target)
 	f.Product, _ = Choose(f.ProductCurve, len(rs), target)
 	return f
@@ -364,8 +366,9 @@ func (f PolicyFit) Card(validation string) ConfirmPolicy {
 
 // Print reports the fitted policy (prefix names the input).
 func (f PolicyFit) Print(w io.Writer, prefix string, target float64) {
-	fmt.Fprintf(w, "%sconfirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%%s)\n", prefix,
-		f.Chosen.Threshold, 100*f.Chosen.ConfirmRate, 100*f.Chosen.SilentErrorRate, 100*target, map[bool]string{true: "", false: ", NOT met"}[f.OK])
+	fmt.Fprintf(w, "%sconfirm threshold %.4f: validation confirm rate %.2f%%, silent errors %.2f%% (target %.2f%%: at most %d of %d codes, its %.0f%% upper bound%s)\n",
+		prefix, f.Chosen.Threshold, 100*f.Chosen.ConfirmRate, 100*f.Chosen.SilentErrorRate, 100*target, train.MaxSilent(f.N, target, SilentConfidence), f.N,
+		100*SilentConfidence, map[bool]string{true: "", false: ", NOT met"}[f.OK])
 	fmt.Fprintf(w, "  %sconfirm model: short %.3f, short_one %.3f, pair %.3f, edge %.3f\n", prefix, f.Model.Short, f.Model.ShortOne, f.Model.Pair, f.Model.Edge)
 	fmt.Fprintf(w, "  %sproduct rule (code confidence) at the same target: threshold %.4f, confirm rate %.2f%%, silent errors %.2f%%\n",
 		prefix, f.Product.Threshold, 100*f.Product.ConfirmRate, 100*f.Product.SilentErrorRate)
