@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 
 	"digitpad/shared/recognize"
 	"digitpad/train"
+	"digitpad/train/calibrate"
 )
 
 // rule is a way to fit a confirm policy on readings: the confirm model and the threshold.
@@ -198,4 +200,32 @@ func parseModel(s string) (*recognize.ConfirmModel, error) {
 	}
 	m.Short, m.ShortOne, m.Pair, m.Edge = v[0], v[1], v[2], v[3]
 	return &m, nil
+}
+
+// policy fits calibrate.FitPolicy on the readings of paths and reports it, and on held (if any).
+func policy(paths []string, target float64, held string) error {
+	var rs []train.Reading
+	strokes := false
+	for _, p := range paths {
+		d, err := loadDump(p)
+		if err != nil {
+			return err
+		}
+		rs, strokes = append(rs, d.Readings...), d.Strokes
+	}
+	f := calibrate.FitPolicy(rs, target, "dump", strokes, os.Stderr)
+	f.Print(os.Stdout, "", target)
+	if held == "" {
+		return nil
+	}
+	var hs []train.Reading
+	for _, p := range splitList(held) {
+		d, err := loadDump(p)
+		if err != nil {
+			return err
+		}
+		hs = append(hs, d.Readings...)
+	}
+	f.HeldOut(hs, held).Print(os.Stdout, "")
+	return nil
 }

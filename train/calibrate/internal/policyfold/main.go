@@ -1,7 +1,8 @@
 // Command policyfold measures how optimistic a confirm-policy fit is without the held-out seeds: it caches
 // readings of validation codes (read: the shipped fp32 model at its card's temperature, as one of the card's
 // readers reads them) and fits each policy rule on part of the fitted codes, measuring silent errors and asking
-// on the rest (fold: k-fold by seed, repeated over random seed orders). Validation writers only.
+// on the rest (fold: k-fold by seed, repeated over random seed orders); policy fits calibrate.FitPolicy (the
+// shipped rule) on the dumps, as `digitpad calibrate` would on those codes. Validation writers only.
 //
 //	go run ./train/calibrate/internal/policyfold read -reader second -strokes -seed 13 -n 10000 -out /tmp/sf/second-s13.gob
 //	go run ./train/calibrate/internal/policyfold fold /tmp/sf/second-s13.gob
@@ -44,6 +45,12 @@ func main() {
 		m, err := parseModel(*image)
 		must(err)
 		must(fold(fs.Args(), *k, *reps, *target, *held, m))
+	case "policy":
+		fs := flag.NewFlagSet("policy", flag.ExitOnError)
+		target := fs.Float64("target", 0.005, "silent-error target")
+		held := fs.String("held", "", "held-out dumps (comma-separated) to report the policy on")
+		_ = fs.Parse(os.Args[2:])
+		must(policy(fs.Args(), *target, *held))
 	case "stats":
 		fs := flag.NewFlagSet("stats", flag.ExitOnError)
 		model := fs.String("model", "", "confirm model short,short_one,pair,edge")
