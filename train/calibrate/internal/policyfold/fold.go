@@ -156,13 +156,9 @@ func fold(paths []string, k, reps int, target float64, held string, image *recog
 			100*float64(t.ask)/float64(t.n), 100*float64(t.silent)/float64(t.n), t.over, reps)
 	}
 	if held != "" {
-		var hs []train.Reading
-		for _, p := range splitList(held) {
-			d, err := loadDump(p)
-			if err != nil {
-				return err
-			}
-			hs = append(hs, d.Readings...)
+		hs, _, err := loadReadings(splitList(held))
+		if err != nil {
+			return err
 		}
 		fmt.Printf("fitted on all %d codes, on %d other codes (%s):\n", len(g.rs), len(hs), held)
 		for _, r := range rl {
@@ -204,28 +200,33 @@ func parseModel(s string) (*recognize.ConfirmModel, error) {
 
 // policy fits calibrate.FitPolicy on the readings of paths and reports it, and on held (if any).
 func policy(paths []string, target float64, held string) error {
-	var rs []train.Reading
-	strokes := false
-	for _, p := range paths {
-		d, err := loadDump(p)
-		if err != nil {
-			return err
-		}
-		rs, strokes = append(rs, d.Readings...), d.Strokes
+	rs, strokes, err := loadReadings(paths)
+	if err != nil {
+		return err
 	}
 	f := calibrate.FitPolicy(rs, target, "dump", strokes, os.Stderr)
 	f.Print(os.Stdout, "", target)
 	if held == "" {
 		return nil
 	}
-	var hs []train.Reading
-	for _, p := range splitList(held) {
-		d, err := loadDump(p)
-		if err != nil {
-			return err
-		}
-		hs = append(hs, d.Readings...)
+	hs, _, err := loadReadings(splitList(held))
+	if err != nil {
+		return err
 	}
 	f.HeldOut(hs, held).Print(os.Stdout, "")
 	return nil
+}
+
+// loadReadings is the readings of the dumps at paths, in order, and whether they were read from strokes.
+func loadReadings(paths []string) ([]train.Reading, bool, error) {
+	var rs []train.Reading
+	strokes := false
+	for _, p := range paths {
+		d, err := loadDump(p)
+		if err != nil {
+			return nil, false, err
+		}
+		rs, strokes = append(rs, d.Readings...), d.Strokes
+	}
+	return rs, strokes, nil
 }
