@@ -1,7 +1,7 @@
 // Command stability measures how the confirm thresholds `digitpad calibrate` chooses move with the number of
 // validation codes they are chosen on: it reads the shipped fp32 model's 10,000 image codes (seeds 33-52), 3,000
-// held-out ones (seeds 11-16), 10,000 stroke codes (seeds 13-32) and 2,000 held-out ones (seeds 11-12) once, as
-// calibrate reads them (its card's temperature, the shipped pair and second readers), then fits the policy on
+// held-out ones (seeds 11-16), 10,000 stroke codes (seeds 13-32; calibrate itself fits the stroke policy on 20,000,
+// seeds 13-52) and 2,000 held-out ones (seeds 11-12) once, as calibrate reads them (its card's temperature, the shipped pair and second readers), then fits the policy on
 // disjoint blocks of 10,000, 5,000, 3,000 and 2,000 codes and reports each on the held-out codes (all, and the
 // first 1,000 that `digitpad retrain` reports on). Validation writers only. ~290 CPU s.
 //
