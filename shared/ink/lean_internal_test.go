@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -149,5 +150,39 @@ func TestCoverage(t *testing.T) {
 				t.Fatalf("case %d, pixel %d (%d): %v, want %v", i, k, v, dst[k], want)
 			}
 		}
+	}
+}
+
+// TestLabel_InkRectangle: a mask that knows where its ink lies (maskFromPlanes) is labelled as the whole mask
+// is: the same runs, rows and components.
+func TestLabel_InkRectangle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	known := 0
+	for i := range 500 {
+		w, h := 8+rng.IntN(60), 8+rng.IntN(60)
+		luma := make([]uint8, w*h)
+		fillFF(luma)
+		ink := image.Rect(rng.IntN(w/2), rng.IntN(h/2), w/2+rng.IntN(w/2+1), h/2+rng.IntN(h/2+1))
+		for range rng.IntN(8) {
+			x0, y0 := ink.Min.X+rng.IntN(max(1, ink.Dx())), ink.Min.Y+rng.IntN(max(1, ink.Dy()))
+			for y := y0; y < min(ink.Max.Y, y0+1+rng.IntN(12)); y++ {
+				for x := x0; x < min(ink.Max.X, x0+1+rng.IntN(12)); x++ {
+					luma[y*w+x] = uint8(rng.IntN(200))
+				}
+			}
+		}
+		m := maskFromPlanes(luma, nil, w, h, ink)
+		if !m.paperOutside.Empty() {
+			known++
+		}
+		whole := *m
+		whole.paperOutside = image.Rectangle{}
+		got, want := label(m), label(&whole)
+		if !slices.Equal(got.runs, want.runs) || !slices.Equal(got.rowStart, want.rowStart) || !slices.Equal(got.comps, want.comps) {
+			t.Fatalf("case %d (%dx%d, ink %v): labels differ from the whole mask's", i, w, h, ink)
+		}
+	}
+	if known < 100 {
+		t.Fatalf("only %d of 500 masks knew their ink rectangle", known)
 	}
 }

@@ -57,6 +57,9 @@ func maskFromPlanes(luma, alpha []uint8, w, h int, ink image.Rectangle) *Mask {
 	}
 	fillByte(m.Pix[:ink.Min.Y*w], lut[255])
 	fillByte(m.Pix[ink.Max.Y*w:w*h], lut[255])
+	if lut[255] == 0 {
+		m.paperOutside = ink
+	}
 	return m
 }
 
