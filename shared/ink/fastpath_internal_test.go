@@ -1,5 +1,8 @@
 package ink
 
+// These tests hold the word-at-a-time and bounded-rectangle paths of the mask, the crop and the labelling to what
+// the plain per-pixel code gives.
+
 import (
 	"image"
 	"math"
