@@ -27,11 +27,11 @@ import (
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-ID")
+		id := r.Header.Get(requestIDHeader)
 		if id == "" || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 			id = s.newRequestID()
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header()[requestIDHeader] = []string{id} // the key in canonical form: Set would canonicalise it per request
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -289,6 +289,9 @@ func newShedder(retryAfter time.Duration) *shedder {
 		retryAfter: []string{strconv.Itoa(int(max(1, retryAfter/time.Second)))},
 	}
 }
+
+// requestIDHeader is X-Request-ID as net/http keys it (textproto.CanonicalMIMEHeaderKey).
+const requestIDHeader = "X-Request-Id"
 
 var (
 	jsonContentType = []string{"application/json"}

@@ -120,6 +120,9 @@ type Mask struct {
 	Factor           int
 	CanvasW, CanvasH int
 	full             func() *Mask // builds the canvas-resolution mask of a reduced one
+	// paperOutside, when not empty, bounds the mask's ink: every pixel outside it is 0 (maskFromPlanes knows it
+	// from the plane's white margins). Empty: anywhere. The labelling reads only inside it.
+	paperOutside image.Rectangle
 }
 
 func (m *Mask) validate() error {

@@ -2,6 +2,7 @@ package ink
 
 import (
 	"encoding/binary"
+	"image"
 	"math/bits"
 )
 
@@ -49,16 +50,25 @@ func label(m *Mask) *labels {
 		}
 		return i
 	}
+	// Only the rectangle the mask's ink lies in is read (the whole mask when that is not known).
+	in := image.Rect(0, 0, w, h)
+	if r := m.paperOutside.Intersect(in); !r.Empty() {
+		in = r
+	}
 	prevStart, prevEnd := 0, 0
 	for y := 0; y < h; y++ {
 		l.rowStart[y] = int32(len(l.runs))
-		row := m.Pix[y*w : (y+1)*w]
+		if y < in.Min.Y || y >= in.Max.Y {
+			prevStart, prevEnd = len(l.runs), len(l.runs)
+			continue
+		}
+		row := m.Pix[y*w : y*w+in.Max.X]
 		p := prevStart
-		x := 0
-		for x < w {
+		x := in.Min.X
+		for x < len(row) {
 			// Eight pixels at a time: the canvas is mostly paper, and a run of ink spans several pixels.
 			x = nextInk(row, x)
-			if x >= w {
+			if x >= len(row) {
 				break
 			}
 			start := x

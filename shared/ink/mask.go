@@ -57,6 +57,9 @@ func maskFromPlanes(luma, alpha []uint8, w, h int, ink image.Rectangle) *Mask {
 	}
 	fillByte(m.Pix[:ink.Min.Y*w], lut[255])
 	fillByte(m.Pix[ink.Max.Y*w:w*h], lut[255])
+	if lut[255] == 0 {
+		m.paperOutside = ink
+	}
 	return m
 }
 
@@ -83,10 +86,9 @@ func applyLUT(dst, src []uint8, lut *[256]uint8) {
 		if b := v & 0xff; v == b*ones {
 			binary.LittleEndian.PutUint64(dst, uint64(lut[b])*ones)
 		} else {
-			s, d := src[:8:8], dst[:8:8]
-			for j, v := range s {
-				d[j] = lut[v]
-			}
+			s, d := (*[8]uint8)(src), (*[8]uint8)(dst)
+			d[0], d[1], d[2], d[3] = lut[s[0]], lut[s[1]], lut[s[2]], lut[s[3]]
+			d[4], d[5], d[6], d[7] = lut[s[4]], lut[s[5]], lut[s[6]], lut[s[7]]
 		}
 		src, dst = src[8:], dst[8:]
 	}
@@ -337,21 +339,17 @@ func contrastLUT(src []uint8, w, h int, ink image.Rectangle) (lut [256]uint8, ok
 		}
 		dark = below >= above
 	}
-	diff := func(v int) int {
-		if dark {
-			return bg - v
-		}
-		return v - bg
-	}
+	// dh and dbh count the image's and the border's pixels by their difference from the background toward the
+	// ink (0: none, or away from it): values on the ink's side of bg at bg∓d count at d.
 	var dh, dbh [256]int
 	for v := 0; v < 256; v++ {
-		if d := diff(v); d > 0 {
-			dh[d] += hist[v]
-			dbh[d] += bh[v]
-		} else {
-			dh[0] += hist[v]
-			dbh[0] += bh[v]
+		d := v - bg
+		if dark {
+			d = bg - v
 		}
+		d = max(d, 0)
+		dh[d] += hist[v]
+		dbh[d] += bh[v]
 	}
 	// The ink core: the largest difference reached by at least a handful of pixels.
 	need := max(4, len(src)/50000)
@@ -371,10 +369,17 @@ func contrastLUT(src []uint8, w, h int, ink image.Rectangle) (lut [256]uint8, ok
 	if peak-t0 < minContrast/2 {
 		return lut, false
 	}
-	for v := 0; v < 256; v++ {
-		d := diff(v)
-		c := (d - t0) * 255 / (peak - t0)
-		lut[v] = uint8(min(255, max(0, c)))
+	// Coverage (d - t0)·255 / (peak - t0), clamped to 0..255, of the value at difference d: values within t0 of
+	// the background stay 0 (lut starts zero), so only d > t0 is written, as far as the values go.
+	for d := t0 + 1; d < 256; d++ {
+		v := bg + d
+		if dark {
+			v = bg - d
+		}
+		if v < 0 || v > 255 {
+			break
+		}
+		lut[v] = uint8(min(255, (d-t0)*255/(peak-t0)))
 	}
 	return lut, true
 }

@@ -150,8 +150,8 @@ func resample(crop []float32, cw, ch int, s float64, out []float32) {
 	byPixel := pt.init(cw, &xs, xw)
 	out = out[:side*side]
 	clear(out)
-	var sums [side + 1]float32 // one past the last column: a pixel's second tap there has weight zero
-	v0 := 0                    // the first output row whose taps reach crop row y or beyond
+	var sums [sumsLen]float32 // past the last column: a pixel's second tap there has weight zero
+	v0 := 0                   // the first output row whose taps reach crop row y or beyond
 	for y := 0; y < ch; y++ {
 		for v0 < side && ys[v0].first+ys[v0].n <= y {
 			v0++
@@ -239,22 +239,35 @@ func firstTapped(xs *[side]span) int {
 // as colSums adds them; a zero pixel, and a second tap of weight zero, would add exact zeros) and returns the
 // columns [ulo, uhi) it added to (empty when the row is all zero). sums must be zero before; the caller clears
 // sums[ulo:uhi] after.
-func (t *pixelTaps) sums(sums *[side + 1]float32, row []float32) (ulo, uhi int) {
+func (t *pixelTaps) sums(sums *[sumsLen]float32, row []float32) (ulo, uhi int) {
 	lo, hi := inkSpan(row[:t.n])
 	if lo >= hi {
 		return 0, 0
 	}
-	col, w1, w2 := t.col[lo:hi], t.w1[lo:hi], t.w2[lo:hi]
+	// The indexes are masked to the tables' power-of-two sizes, which they never reach (t.n <= maxTaps; a
+	// column is below side, its neighbour at most side): no bounds checks in the loop.
 	for x, v := range row[lo:hi] {
 		if v == 0 {
 			continue
 		}
-		s := sums[col[x]:][:2]
-		s[0] += w1[x] * v
-		s[1] += w2[x] * v
+		i := (lo + x) & (maxTaps - 1)
+		c := int(t.col[i])
+		sums[c&(sumsLen-1)] += t.w1[i] * v
+		sums[(c+1)&(sumsLen-1)] += t.w2[i] * v
 	}
-	return int(col[0]), min(side, int(col[len(col)-1])+2)
+	return int(t.col[lo]), min(side, int(t.col[hi-1])+2)
 }
+
+// sumsLen is the length of resample's column sums: side columns and the one past the last, rounded up to a power
+// of two so pixelTaps.sums can mask its indexes.
+const sumsLen = 32
+
+// Compile-time checks of the masks above: both sizes are powers of two, and sumsLen holds side+1 columns.
+var (
+	_ = [1]struct{}{}[maxTaps&(maxTaps-1)]
+	_ = [1]struct{}{}[sumsLen&(sumsLen-1)]
+	_ = [sumsLen - side - 1]struct{}{}
+)
 
 // colSums sets sums[u] to the weighted sum of row over output column u's taps (xs[u], weights in xw), added in
 // order from its first pixel, and returns the columns [ulo, uhi) outside which every sum is zero (empty when
@@ -386,12 +399,31 @@ func thicken(img []float32, got, want float64) {
 // normalizePeakProfile stretches the grey levels so the strongest ink is 1 (when it is below), then restores the profile (restoreProfile), in one pass over the non-zero pixels: a zero stays zero
 // through both (the gain is positive, and restoreProfile leaves zeros).
 func normalizePeakProfile(img []float32) {
+	// Each row's zeros left and right of its ink are passed over (inkSpan): they change neither the peak nor
+	// themselves.
+	var spans [side][2]int
+	rows := spans[:min(side, len(img)/side)]
 	peak := float32(0)
-	for _, v := range img {
+	for y := range rows {
+		lo, hi := inkSpan(img[y*side : (y+1)*side])
+		rows[y] = [2]int{y*side + lo, y*side + hi}
+		for _, v := range img[y*side+lo : y*side+hi] {
+			peak = floats.Max(peak, v)
+		}
+	}
+	for _, v := range img[len(rows)*side:] {
 		peak = floats.Max(peak, v)
 	}
 	stretch := peak > 0 && peak < 1
 	gain := 1 / max(peak, 0.05)
+	for _, r := range rows {
+		profileSpan(img[r[0]:r[1]], stretch, gain)
+	}
+	profileSpan(img[len(rows)*side:], stretch, gain)
+}
+
+// profileSpan is normalizePeakProfile's second pass over img's non-zero pixels.
+func profileSpan(img []float32, stretch bool, gain float32) {
 	for i, v := range img {
 		if v == 0 {
 			continue

@@ -2,6 +2,7 @@ package ink
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"math"
@@ -1106,9 +1107,7 @@ func (lay *layout) cropPiece(m *Mask, p piece, box image.Rectangle, buf []float3
 	for y := crop.Min.Y; y < crop.Max.Y; y++ {
 		src := m.Pix[y*m.W+crop.Min.X : y*m.W+crop.Max.X]
 		dst := buf[(y-crop.Min.Y)*cw : (y-crop.Min.Y+1)*cw]
-		for i, v := range src {
-			dst[i] = float32(v) * (1.0 / 255)
-		}
+		coverage(dst, src)
 		if p.left != nil || p.right != nil {
 			// A cut that follows the strokes: the pixels beyond it on this row are the neighbour's.
 			lo, hi := p.bounds(y)
@@ -1130,6 +1129,33 @@ func (lay *layout) cropPiece(m *Mask, p piece, box image.Rectangle, buf []float3
 		}
 	}
 	return buf, cw, ch, in
+}
+
+// coverageOf is float32(v) * (1.0 / 255) for each mask value v: the crop's coverage, looked up.
+var coverageOf = func() (t [256]float32) {
+	for v := range t {
+		t[v] = float32(v) * (1.0 / 255)
+	}
+	return t
+}()
+
+// coverage sets dst[i] to the coverage of mask value src[i] (coverageOf). Eight paper pixels in a row (zero
+// bytes, most of a crop) are written as zeros at once.
+func coverage(dst []float32, src []uint8) {
+	for len(src) >= 8 && len(dst) >= 8 {
+		d := (*[8]float32)(dst)
+		if binary.LittleEndian.Uint64(src) == 0 {
+			*d = [8]float32{}
+		} else {
+			s := (*[8]uint8)(src)
+			d[0], d[1], d[2], d[3] = coverageOf[s[0]], coverageOf[s[1]], coverageOf[s[2]], coverageOf[s[3]]
+			d[4], d[5], d[6], d[7] = coverageOf[s[4]], coverageOf[s[5]], coverageOf[s[6]], coverageOf[s[7]]
+		}
+		src, dst = src[8:], dst[8:]
+	}
+	for i := 0; i < len(src) && i < len(dst); i++ {
+		dst[i] = coverageOf[src[i]]
+	}
 }
 
 // strokePieces returns the parts of the strokes that run over the piece's ink, resampled at one canvas

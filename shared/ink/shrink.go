@@ -141,6 +141,7 @@ func (s *Shrinker) Row(y int, row []byte, l Layout) error {
 	switch l {
 	case Gray8:
 		copy(lr, row[:s.w])
+		lo, hi = whiteMargins(lr)
 		ar = nil
 	case GrayAlpha8:
 		and := uint8(0xff)
@@ -249,6 +250,27 @@ func rgbLuma(dst, rgb []uint8) (lo, hi int) {
 	for x := range dst {
 		q := rgb[3*x : 3*x+3 : 3*x+3]
 		dst[x] = uint8((77*uint32(q[0]) + 150*uint32(q[1]) + 29*uint32(q[2])) >> 8)
+	}
+	return lo, hi
+}
+
+// whiteMargins returns the columns [lo, hi) of row outside which every byte is white (0xff), found eight bytes
+// at a time from both ends (lo >= hi: the whole row is white). A grey canvas's margins then stay out of the ink
+// rectangle, as an RGB canvas's do (rgbLuma), so the mask's contrast pass reads only the ink's rows and columns.
+func whiteMargins(row []uint8) (lo, hi int) {
+	const white = ^uint64(0)
+	for lo+8 <= len(row) && binary.LittleEndian.Uint64(row[lo:]) == white {
+		lo += 8
+	}
+	for lo < len(row) && row[lo] == 0xff {
+		lo++
+	}
+	hi = len(row)
+	for hi-8 >= lo && binary.LittleEndian.Uint64(row[hi-8:]) == white {
+		hi -= 8
+	}
+	for hi > lo && row[hi-1] == 0xff {
+		hi--
 	}
 	return lo, hi
 }
