@@ -108,8 +108,7 @@ func fromCrop(crop []float32, cw, ch int, T float64) [784]float32 {
 // profileGamma lifts the grey levels of a resampled digit unless it was thinned (erosion leaves flat strokes): resampling a canvas whose grid does not line up
 // with the 28×28 frame spreads every stroke edge over two pixels, so strokes come out fainter than MNIST's
 // (of MNIST test digits drawn as canvases and read back, 12% of the ink pixels were saturated against 18% in
-// the raw images, and the model misread more of them). v^0.55 restores the saturated share. Session 16: the
-// shipped model reads MNIST's own graded ink better without it (softInkMean).
+// the raw images, and the model misread more of them). v^0.55 restores the saturated share.
 const profileGamma = 0.55
 
 // profileLUT tabulates v^profileGamma at profileSteps+1 points; restoreProfile interpolates linearly.
@@ -384,20 +383,8 @@ func thicken(img []float32, got, want float64) {
 	}
 }
 
-// softInkMean is the mean grey level (relative to the strongest ink, over the pixels above a twentieth of it)
-// below which a digit's ink counts as graded, as MNIST's own is: normalizePeakProfile leaves such a profile as
-// it is. Pen ink resampled to the frame is flatter (validation, digits of MNIST's width: synthetic code pieces
-// 0.565 and clean digits 0.613 at the 5th percentile; MNIST validation digits drawn as canvases 0.565 at the
-// median). Lifting MNIST's graded ink moved it away from the inputs the model reads best: MNIST validation
-// canvases (mnist-val, 5,000) read 99.48 -> 99.56% (280×280 RGB), 99.54 -> 99.58% (76×64 grey), 99.52 ->
-// 99.58% (120×100 inverse) without the lift (raw 99.60%); chosen on them and on the validation pad sets
-// (clean, unsteady seed 11; codes seeds 33-34 from images and strokes; 6,000 items): 0.57 changes 3 code
-// readings, 0.60 changes 8 (mnist-val 99.56/99.58/99.60%), no lift at all 24 (99.54/99.58/99.60%).
-const softInkMean = 0.57
-
-// normalizePeakProfile stretches the grey levels so the strongest ink is 1 (when it is below), then restores the
-// profile (restoreProfile) unless the ink is graded already (softInk), in one pass over the non-zero pixels: a
-// zero stays zero through both (the gain is positive, and restoreProfile leaves zeros).
+// normalizePeakProfile stretches the grey levels so the strongest ink is 1 (when it is below), then restores the profile (restoreProfile), in one pass over the non-zero pixels: a zero stays zero
+// through both (the gain is positive, and restoreProfile leaves zeros).
 func normalizePeakProfile(img []float32) {
 	peak := float32(0)
 	for _, v := range img {
@@ -405,7 +392,6 @@ func normalizePeakProfile(img []float32) {
 	}
 	stretch := peak > 0 && peak < 1
 	gain := 1 / max(peak, 0.05)
-	lift := !softInk(img, peak)
 	for i, v := range img {
 		if v == 0 {
 			continue
@@ -413,29 +399,13 @@ func normalizePeakProfile(img []float32) {
 		if stretch {
 			v = floats.Min(1, v*gain)
 		}
-		if lift && v > 0 && v < 1 {
+		if v > 0 && v < 1 {
 			f := v * profileSteps
 			k := int(f)
 			v = profileLUT[k] + (f-float32(k))*(profileLUT[k+1]-profileLUT[k])
 		}
 		img[i] = v
 	}
-}
-
-// softInk reports whether a digit's ink (strongest level peak) is graded like MNIST's: the mean level of the
-// pixels above a twentieth of the peak, relative to it, is below softInkMean.
-func softInk(img []float32, peak float32) bool {
-	if peak <= 0 {
-		return false
-	}
-	n, sum := 0, float32(0)
-	for _, v := range img {
-		if v > 0.05*peak {
-			n++
-			sum += v
-		}
-	}
-	return float64(sum/peak) < softInkMean*float64(n)
 }
 
 // blur is a separable Gaussian blur of the 28×28 frame with zero padding. Rows and columns are copied into a
