@@ -11,7 +11,8 @@ import (
 )
 
 // nll reads the first n digits of set as canvases of each style, all the ink normalised as one digit (ink.Whole,
-// no segmentation choice), and prints the mean negative log-probability of the label, the accuracy, and the
+// no segmentation choice), and prints the mean negative log-probability of the label, the accuracy, the mean L1
+// distance of the normalised input to the raw one, the same NLL and accuracy of the raw inputs, and the
 // digits read right raw and wrong this way: what normalisation alone loses.
 func nll(rec *recognize.Recognizer, set *mnist.Set, n int, styles string) error {
 	raw := rawInputs(set, n)
@@ -19,6 +20,15 @@ func nll(rec *recognize.Recognizer, set *mnist.Set, n int, styles string) error 
 	if err != nil {
 		return err
 	}
+	rawSum, rawOK := 0.0, 0
+	for i, d := range rr.Digits {
+		lab := int(set.Labels[i])
+		rawSum -= math.Log(math.Max(d.Probs[lab], 1e-9))
+		if d.Digit == lab {
+			rawOK++
+		}
+	}
+	fmt.Printf("NLL raw: %.4f acc %d/%d\n", rawSum/float64(n), rawOK, n)
 	for _, st := range strings.Split(styles, ",") {
 		cv, err := parseStyle(st)
 		if err != nil {
@@ -42,8 +52,9 @@ func nll(rec *recognize.Recognizer, set *mnist.Set, n int, styles string) error 
 		if err != nil {
 			return err
 		}
-		sum, ok := 0.0, 0
+		sum, ok, dist := 0.0, 0, 0.0
 		for i, d := range r.Digits {
+			dist += l1(&ins[i], &raw[i])
 			lab := int(set.Labels[i])
 			sum -= math.Log(math.Max(d.Probs[lab], 1e-9))
 			if d.Digit == lab {
@@ -52,9 +63,18 @@ func nll(rec *recognize.Recognizer, set *mnist.Set, n int, styles string) error 
 				fmt.Printf("  lost %d label %d raw %.2f whole %d %.2f (label %.2f)\n", i, lab, rr.Digits[i].Confidence, d.Digit, d.Confidence, d.Probs[lab])
 			}
 		}
-		fmt.Printf("NLL %s: %.4f acc %d/%d\n", st, sum/float64(n), ok, n)
+		fmt.Printf("NLL %s: %.4f acc %d/%d L1 to raw %.2f\n", st, sum/float64(n), ok, n, dist/float64(n))
 	}
 	return nil
+}
+
+// l1 is the sum of absolute differences of two inputs: how far a canvas's normalised digit is from the raw one.
+func l1(a, b *[784]float32) float64 {
+	s := 0.0
+	for i := range a {
+		s += math.Abs(float64(a[i] - b[i]))
+	}
+	return s
 }
 
 // rawInputs copies the first n images of set.
